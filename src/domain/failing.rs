@@ -1,0 +1,606 @@
+//! Failing-pod detection: which containers of a pod cannot get their image,
+//! and the flat rows the home screen and `pulltui check` show for them.
+//!
+//! Pure: a `Pod` (k8s-openapi) and two lookups in (who owns a ReplicaSet or a
+//! Job; the latest cause-carrying `Failed` event of a container), plain rows
+//! out. Ages are not computed here: rows keep `since`, and the screen derives
+//! the age from its own clock, so cached rows stay valid as time passes.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::Serialize;
+
+use super::classify::{Category, Classification, classify};
+use super::image::ImageRef;
+
+/// Waiting reasons that mean "the image cannot be had".
+pub const PULL_REASONS: [&str; 6] = [
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "RegistryUnavailable",
+    "ImageInspectError",
+];
+
+/// Also a pull failure when the message is about pull secrets.
+const CONFIG_ERROR: &str = "CreateContainerConfigError";
+
+/// Longest message kept per row or event; kubelet messages are a few hundred
+/// bytes, this only guards memory against pathological ones.
+pub const MAX_MESSAGE: usize = 4096;
+
+/// A pod's identity in the stores.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PodKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl PodKey {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        PodKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    pub fn of(pod: &Pod) -> PodKey {
+        PodKey {
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Display for PodKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The workload a pod belongs to (`Deployment/web`), as `check --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Workload {
+    pub kind: String,
+    pub name: String,
+}
+
+impl Workload {
+    pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
+        Workload {
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// What is known about the controller of an intermediate owner (a
+/// ReplicaSet or a Job).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerLookup {
+    /// It is controlled by this workload.
+    Owner(Workload),
+    /// It exists and has no controller: it is the workload itself.
+    NoOwner,
+    /// Not known (yet, or not readable).
+    Unknown,
+}
+
+/// Resolves intermediate owners: `(namespace, kind, name)` of a ReplicaSet or
+/// Job to its controller.
+pub trait Owners {
+    fn lookup(&self, namespace: &str, kind: &str, name: &str) -> OwnerLookup;
+}
+
+impl<F: Fn(&str, &str, &str) -> OwnerLookup> Owners for F {
+    fn lookup(&self, namespace: &str, kind: &str, name: &str) -> OwnerLookup {
+        self(namespace, kind, name)
+    }
+}
+
+/// No owner information at all (everything resolves as far as the pod says).
+pub struct NoOwners;
+
+impl Owners for NoOwners {
+    fn lookup(&self, _: &str, _: &str, _: &str) -> OwnerLookup {
+        OwnerLookup::Unknown
+    }
+}
+
+/// The latest `Failed` event of a container that carries a cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CauseEvent {
+    pub message: String,
+    /// When this failure was first seen (the earliest such event).
+    pub first_seen: Option<Timestamp>,
+    /// When the latest such event was last seen.
+    pub last_seen: Option<Timestamp>,
+    /// How many times it was seen (the event's `count`).
+    pub count: u32,
+}
+
+/// Where a row's cause came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseSource {
+    /// The container's waiting message.
+    Status,
+    /// The pod's latest `Failed` event for the container.
+    Event,
+    /// Neither carries a cause (events expired, or not seen yet).
+    Missing,
+}
+
+/// One failing container of one pod: a row of the home screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureRow {
+    pub namespace: String,
+    pub pod: String,
+    pub workload: Option<Workload>,
+    pub container: String,
+    pub init: bool,
+    pub image: String,
+    /// `host[:port]`, `None` when the image reference does not parse.
+    pub registry: Option<String>,
+    /// The waiting reason (`ImagePullBackOff`, ...).
+    pub reason: String,
+    pub category: Category,
+    /// The innermost cause text (empty when unknown).
+    pub cause: String,
+    /// The message the category was decided from.
+    pub message: String,
+    pub cause_source: CauseSource,
+    /// When the failure began, as well as can be told.
+    pub since: Option<Timestamp>,
+    /// Failed pulls seen (event count), 0 when unknown.
+    pub count: u32,
+}
+
+impl FailureRow {
+    pub fn key(&self) -> RowKey {
+        RowKey {
+            pod: PodKey::new(&self.namespace, &self.pod),
+            container: self.container.clone(),
+        }
+    }
+
+    /// The REGISTRY cell.
+    pub fn registry_label(&self) -> &str {
+        self.registry.as_deref().unwrap_or("(invalid)")
+    }
+
+    /// The WORKLOAD cell.
+    pub fn workload_label(&self) -> String {
+        self.workload
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |w| w.to_string())
+    }
+}
+
+/// A row's identity: stable across updates, used for selection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    pub pod: PodKey,
+    pub container: String,
+}
+
+/// A container that is waiting for an image it cannot get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailingContainer<'a> {
+    pub name: &'a str,
+    pub init: bool,
+    pub reason: &'a str,
+    pub message: &'a str,
+    /// The image from the spec (the status' image can be empty or resolved).
+    pub image: &'a str,
+}
+
+/// Whether a waiting reason + message is an image-pull failure.
+pub fn is_pull_failure(reason: &str, message: &str) -> bool {
+    if PULL_REASONS.contains(&reason) {
+        return true;
+    }
+    reason == CONFIG_ERROR && mentions_pull_secret(message)
+}
+
+fn mentions_pull_secret(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("imagepullsecret") || m.contains("pull secret")
+}
+
+/// The containers (init first, then regular) of `pod` that cannot get their image.
+pub fn failing_containers(pod: &Pod) -> Vec<FailingContainer<'_>> {
+    let Some(status) = &pod.status else {
+        return Vec::new();
+    };
+    let spec = pod.spec.as_ref();
+    let spec_image = |init: bool, name: &str| -> Option<&str> {
+        let list = if init {
+            spec.and_then(|s| s.init_containers.as_deref())
+        } else {
+            spec.map(|s| s.containers.as_slice())
+        };
+        list?
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.image.as_deref())
+    };
+    let mut out = Vec::new();
+    let lists = [
+        (true, status.init_container_statuses.as_deref()),
+        (false, status.container_statuses.as_deref()),
+    ];
+    for (init, statuses) in lists {
+        for cs in statuses.unwrap_or_default() {
+            if let Some(fc) = failing(cs, init, spec_image(init, &cs.name)) {
+                out.push(fc);
+            }
+        }
+    }
+    out
+}
+
+fn failing<'a>(
+    cs: &'a ContainerStatus,
+    init: bool,
+    spec_image: Option<&'a str>,
+) -> Option<FailingContainer<'a>> {
+    let waiting = cs.state.as_ref()?.waiting.as_ref()?;
+    let reason = waiting.reason.as_deref()?;
+    let message = waiting.message.as_deref().unwrap_or("");
+    if !is_pull_failure(reason, message) {
+        return None;
+    }
+    Some(FailingContainer {
+        name: &cs.name,
+        init,
+        reason,
+        message,
+        image: spec_image.unwrap_or(&cs.image),
+    })
+}
+
+/// Whether any container of `pod` cannot get its image.
+pub fn is_failing(pod: &Pod) -> bool {
+    !failing_containers(pod).is_empty()
+}
+
+/// The workload `pod` belongs to: Pod→ReplicaSet→Deployment, Pod→Job→CronJob,
+/// StatefulSet/DaemonSet/others directly; a bare pod has none.
+pub fn workload_of(pod: &Pod, owners: &dyn Owners) -> Option<Workload> {
+    let refs = pod.metadata.owner_references.as_deref()?;
+    let owner = refs
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .or_else(|| refs.first())?;
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+    match owner.kind.as_str() {
+        "ReplicaSet" | "Job" => match owners.lookup(namespace, &owner.kind, &owner.name) {
+            OwnerLookup::Owner(w) => Some(w),
+            OwnerLookup::NoOwner => Some(Workload::new(&owner.kind, &owner.name)),
+            OwnerLookup::Unknown => Some(guess_workload(pod, &owner.kind, &owner.name)),
+        },
+        kind => Some(Workload::new(kind, &owner.name)),
+    }
+}
+
+/// Until the ReplicaSet is known, a Deployment's ReplicaSet is
+/// `<deployment>-<pod-template-hash>`: say the Deployment rather than show
+/// an intermediate name that changes a moment later.
+fn guess_workload(pod: &Pod, kind: &str, name: &str) -> Workload {
+    if kind == "ReplicaSet"
+        && let Some(hash) = pod
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("pod-template-hash"))
+        && let Some(base) = name.strip_suffix(hash.as_str())
+        && let Some(base) = base.strip_suffix('-')
+        && !base.is_empty()
+    {
+        return Workload::new("Deployment", base);
+    }
+    Workload::new(kind, name)
+}
+
+fn ts(t: &Time) -> Timestamp {
+    t.0
+}
+
+/// Cuts `s` to at most `MAX_MESSAGE` bytes on a character boundary.
+pub fn bounded(s: &str) -> String {
+    if s.len() <= MAX_MESSAGE {
+        return s.to_string();
+    }
+    let mut end = MAX_MESSAGE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The rows of `pod`: one per failing container. `cause_event(container)`
+/// gives the latest cause-carrying `Failed` event for that container.
+pub fn failure_rows<'e>(
+    pod: &Pod,
+    owners: &dyn Owners,
+    cause_event: &dyn Fn(&str) -> Option<&'e CauseEvent>,
+) -> Vec<FailureRow> {
+    let failing = failing_containers(pod);
+    if failing.is_empty() {
+        return Vec::new();
+    }
+    let workload = workload_of(pod, owners);
+    let pod_start = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.as_ref())
+        .or(pod.metadata.creation_timestamp.as_ref())
+        .map(ts);
+    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    failing
+        .into_iter()
+        .map(|fc| {
+            let event = cause_event(fc.name);
+            let (c, message, source) = decide(&fc, event);
+            let registry = ImageRef::parse(fc.image).ok().map(|r| r.registry);
+            FailureRow {
+                namespace: namespace.clone(),
+                pod: name.clone(),
+                workload: workload.clone(),
+                container: fc.name.to_string(),
+                init: fc.init,
+                image: fc.image.to_string(),
+                registry: registry.or_else(|| {
+                    // An unparsable reference still may name its host.
+                    (fc.reason != "InvalidImageName")
+                        .then(|| c.registry.clone())
+                        .flatten()
+                }),
+                reason: fc.reason.to_string(),
+                category: c.category,
+                cause: if c.has_cause() {
+                    c.cause.clone()
+                } else {
+                    String::new()
+                },
+                message: bounded(&message),
+                cause_source: source,
+                since: event.and_then(|e| e.first_seen).or(pod_start),
+                count: event.map_or(0, |e| e.count),
+            }
+        })
+        .collect()
+}
+
+/// The status message decides when it carries a cause (ErrImagePull,
+/// InvalidImageName, ...); ImagePullBackOff's "Back-off pulling image" does
+/// not, and the latest Failed event does.
+fn decide(
+    fc: &FailingContainer<'_>,
+    event: Option<&CauseEvent>,
+) -> (Classification, String, CauseSource) {
+    let from_status = classify(fc.message, Some(fc.reason));
+    if from_status.has_cause() && fc.reason != "ImagePullBackOff" {
+        return (from_status, fc.message.to_string(), CauseSource::Status);
+    }
+    if let Some(e) = event {
+        let c = classify(&e.message, Some("Failed"));
+        if c.has_cause() {
+            return (c, e.message.clone(), CauseSource::Event);
+        }
+    }
+    if from_status.has_cause() {
+        return (from_status, fc.message.to_string(), CauseSource::Status);
+    }
+    (from_status, fc.message.to_string(), CauseSource::Missing)
+}
+
+/// Whether an event message carries a cause worth keeping (kubelet also
+/// records `Failed` events reading only `Error: ErrImagePull`).
+pub fn event_has_cause(message: &str) -> bool {
+    classify(message, Some("Failed")).has_cause()
+}
+
+/// The container an event is about, from `involvedObject.fieldPath`
+/// (`spec.containers{web}`, `spec.initContainers{init}`).
+pub fn container_of_field_path(field_path: &str) -> Option<&str> {
+    let open = field_path.find('{')?;
+    let close = field_path.rfind('}')?;
+    (close > open + 1).then(|| &field_path[open + 1..close])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).expect("pod json")
+    }
+
+    fn waiting_pod(reason: &str, message: &str, image: &str) -> Pod {
+        pod(json!({
+            "metadata": {"name": "web-7d9c-abcde", "namespace": "shop",
+                "creationTimestamp": "2024-05-01T10:00:00Z",
+                "labels": {"pod-template-hash": "7d9c"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": "web-7d9c", "uid": "u1", "controller": true}]},
+            "spec": {"containers": [{"name": "web", "image": image}, {"name": "side", "image": "busybox"}]},
+            "status": {"startTime": "2024-05-01T10:00:01Z", "containerStatuses": [
+                {"name": "web", "image": image, "imageID": "", "ready": false, "restartCount": 0,
+                 "state": {"waiting": {"reason": reason, "message": message}}},
+                {"name": "side", "image": "busybox", "imageID": "", "ready": true, "restartCount": 0,
+                 "state": {"running": {}}}
+            ]}
+        }))
+    }
+
+    #[test]
+    fn running_pod_has_no_rows() {
+        let p = pod(json!({"metadata": {"name": "a", "namespace": "b"},
+            "status": {"containerStatuses": [{"name": "c", "image": "x", "imageID": "", "ready": true,
+                "restartCount": 0, "state": {"running": {}}}]}}));
+        assert!(!is_failing(&p));
+        assert!(failure_rows(&p, &NoOwners, &|_| None).is_empty());
+    }
+
+    #[test]
+    fn crash_loop_is_not_a_pull_failure() {
+        let p = waiting_pod("CrashLoopBackOff", "back-off 10s restarting", "nginx");
+        assert!(!is_failing(&p));
+    }
+
+    #[test]
+    fn err_image_pull_classifies_from_status() {
+        let msg = r#"rpc error: code = Unknown desc = failed to pull and unpack image "private.example/team/app:1.0": failed to resolve reference "private.example/team/app:1.0": pulling from host private.example failed with status code [manifests 1.0]: 401 Unauthorized"#;
+        let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
+        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.container, "web");
+        assert_eq!(r.registry.as_deref(), Some("private.example"));
+        assert_eq!(r.category, Category::AuthNoCredentials);
+        assert_eq!(r.cause_source, CauseSource::Status);
+        assert_eq!(
+            r.workload,
+            Some(Workload::new("Deployment", "web")),
+            "guessed from pod-template-hash until the ReplicaSet is known"
+        );
+    }
+
+    #[test]
+    fn back_off_takes_cause_from_latest_event() {
+        let p = waiting_pod(
+            "ImagePullBackOff",
+            r#"Back-off pulling image "selfsigned.example/app:1""#,
+            "selfsigned.example/app:1",
+        );
+        let ev = CauseEvent {
+            message: r#"Failed to pull image "selfsigned.example/app:1": rpc error: code = Unknown desc = failed to do request: Head "https://selfsigned.example/v2/app/manifests/1": x509: certificate signed by unknown authority"#.into(),
+            first_seen: Some("2024-05-01T10:00:05Z".parse().expect("ts")),
+            last_seen: None,
+            count: 4,
+        };
+        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev));
+        assert_eq!(rows[0].category, Category::TlsUntrusted);
+        assert_eq!(rows[0].cause_source, CauseSource::Event);
+        assert_eq!(rows[0].count, 4);
+        assert_eq!(
+            rows[0].since,
+            Some("2024-05-01T10:00:05Z".parse().expect("ts"))
+        );
+    }
+
+    #[test]
+    fn back_off_without_event_is_unknown_and_says_so() {
+        let p = waiting_pod(
+            "ImagePullBackOff",
+            r#"Back-off pulling image "nginx:1""#,
+            "nginx:1",
+        );
+        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        assert_eq!(rows[0].category, Category::Unknown);
+        assert_eq!(rows[0].cause_source, CauseSource::Missing);
+        assert_eq!(
+            rows[0].since,
+            Some("2024-05-01T10:00:01Z".parse().expect("ts"))
+        );
+    }
+
+    #[test]
+    fn invalid_name_has_no_registry() {
+        let p = waiting_pod(
+            "InvalidImageName",
+            r#"Failed to apply default image tag "Bad//Name": couldn't parse image reference "Bad//Name": invalid reference format"#,
+            "Bad//Name",
+        );
+        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        assert_eq!(rows[0].registry, None);
+        assert_eq!(rows[0].registry_label(), "(invalid)");
+        assert_eq!(rows[0].category, Category::ImageInvalidName);
+    }
+
+    #[test]
+    fn owner_chain_resolves_through_lookup() {
+        let p = waiting_pod("ErrImageNeverPull", "not present", "app:1");
+        let deploy = |_: &str, kind: &str, name: &str| {
+            assert_eq!((kind, name), ("ReplicaSet", "web-7d9c"));
+            OwnerLookup::Owner(Workload::new("Deployment", "frontend"))
+        };
+        assert_eq!(
+            workload_of(&p, &deploy),
+            Some(Workload::new("Deployment", "frontend"))
+        );
+        let bare_rs = |_: &str, _: &str, _: &str| OwnerLookup::NoOwner;
+        assert_eq!(
+            workload_of(&p, &bare_rs),
+            Some(Workload::new("ReplicaSet", "web-7d9c"))
+        );
+    }
+
+    #[test]
+    fn bare_pod_has_no_workload_and_statefulset_is_direct() {
+        let mut p = waiting_pod("ErrImagePull", "x", "app:1");
+        p.metadata.owner_references = None;
+        assert_eq!(workload_of(&p, &NoOwners), None);
+        p.metadata.owner_references = Some(vec![
+            serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                "name": "db", "uid": "u", "controller": true}))
+            .expect("ref"),
+        ]);
+        assert_eq!(
+            workload_of(&p, &NoOwners),
+            Some(Workload::new("StatefulSet", "db"))
+        );
+    }
+
+    #[test]
+    fn config_error_counts_only_for_pull_secrets() {
+        assert!(!is_pull_failure(
+            "CreateContainerConfigError",
+            r#"configmap "x" not found"#
+        ));
+        assert!(is_pull_failure(
+            "CreateContainerConfigError",
+            "couldn't find imagePullSecret regcred"
+        ));
+    }
+
+    #[test]
+    fn init_containers_are_checked() {
+        let p = pod(json!({"metadata": {"name": "a", "namespace": "b"},
+            "spec": {"initContainers": [{"name": "init", "image": "reg.example/i:1"}],
+                     "containers": [{"name": "c", "image": "reg.example/c:1"}]},
+            "status": {"initContainerStatuses": [{"name": "init", "image": "reg.example/i:1", "imageID": "",
+                "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": "ErrImagePull", "message": "manifest unknown"}}}],
+              "containerStatuses": [{"name": "c", "image": "reg.example/c:1", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}]}}));
+        let fc = failing_containers(&p);
+        assert_eq!(fc.len(), 1);
+        assert!(fc[0].init);
+        assert_eq!(fc[0].image, "reg.example/i:1");
+    }
+
+    #[test]
+    fn field_path_names_the_container() {
+        assert_eq!(container_of_field_path("spec.containers{web}"), Some("web"));
+        assert_eq!(
+            container_of_field_path("spec.initContainers{init}"),
+            Some("init")
+        );
+        assert_eq!(container_of_field_path(""), None);
+    }
+}

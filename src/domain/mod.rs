@@ -1,0 +1,5 @@
+//! Pure domain logic: no async, no terminal. Kubernetes types in, plain values out.
+
+pub mod classify;
+pub mod image;
+pub mod ipscope;

@@ -1,0 +1,8 @@
+//! pulltui: a terminal console for Kubernetes image-pull failures.
+//!
+//! Layering (see `shared/design/architecture.md`): `domain` is pure,
+//! `app` holds state and update, `ui` renders, `cluster`/`probe`/`snapshot`
+//! do I/O, `runtime` drives the loop; `cli` is the command line.
+
+pub mod cli;
+pub mod domain;

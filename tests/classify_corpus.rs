@@ -1,0 +1,64 @@
+//! Table-driven: every entry of the pull-error corpus gets its category.
+//! The corpus is copied from `shared/corpus/train.jsonl` so a clone tests alone.
+
+use pulltui::domain::classify::{Category, classify};
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    id: String,
+    message: String,
+    reason: String,
+    category: String,
+}
+
+fn corpus() -> Vec<Entry> {
+    let text = include_str!("fixtures/corpus_train.jsonl");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
+        .collect()
+}
+
+#[test]
+fn every_corpus_entry_gets_its_category() {
+    let entries = corpus();
+    assert!(entries.len() >= 50, "corpus has {} entries", entries.len());
+    let mut wrong = Vec::new();
+    for e in &entries {
+        let want = Category::from_id(&e.category)
+            .unwrap_or_else(|| panic!("{}: unknown category id {}", e.id, e.category));
+        let got = classify(&e.message, Some(&e.reason));
+        if got.category != want {
+            wrong.push(format!(
+                "{}: want {} got {} (cause {:?})",
+                e.id, want, got.category, got.cause
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_corpus_cause_is_a_substring_at_its_span() {
+    for e in corpus() {
+        let got = classify(&e.message, Some(&e.reason));
+        if let Some(span) = got.cause_span.clone() {
+            assert_eq!(&e.message[span], got.cause, "{}", e.id);
+        }
+        if got.category != Category::Unknown {
+            assert!(!got.cause.is_empty(), "{}: empty cause", e.id);
+            assert!(!got.fixes.is_empty(), "{}: no fixes", e.id);
+        }
+    }
+}
+
+#[test]
+fn corpus_covers_every_category() {
+    let entries = corpus();
+    for cat in Category::ALL {
+        assert!(
+            entries.iter().any(|e| e.category == cat.id()),
+            "corpus has no example of {cat}"
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Messages not in the corpus, in the vocabulary of other runtimes and
+//! registries (CRI-O, dockershim, Artifact Registry, ACR, Harbor, TCR, ...):
+//! the classifier must generalise from the error vocabulary.
+
+use pulltui::domain::classify::{Category, classify};
+use pulltui::domain::ipscope::IpScope;
+
+const CASES: &[(&str, &str, &str)] = &[
+    // (expected category, reason, message)
+    (
+        "network.timeout",
+        "Failed",
+        r#"Failed to pull image "europe-docker.pkg.dev/p/repo/app:1": rpc error: code = DeadlineExceeded desc = context deadline exceeded"#,
+    ),
+    (
+        "network.timeout",
+        "Failed",
+        r#"Failed to pull image "demo.tencentcloudcr.com/ns/app:v1": rpc error: code = Unknown desc = failed to pull and unpack image "demo.tencentcloudcr.com/ns/app:v1": failed to resolve reference "demo.tencentcloudcr.com/ns/app:v1": failed to do request: Head "https://demo.tencentcloudcr.com/v2/ns/app/manifests/v1": dial tcp 43.152.11.20:443: i/o timeout"#,
+    ),
+    (
+        "network.timeout",
+        "Failed",
+        r#"Failed to pull image "quay.io/a/b:1": rpc error: code = Unknown desc = (Mirrors also failed: [mirror.local/a/b:1: pinging container registry mirror.local: Get "https://mirror.local/v2/": dial tcp 10.0.0.5:443: i/o timeout]): quay.io/a/b:1: pinging container registry quay.io: Get "https://quay.io/v2/": net/http: TLS handshake timeout"#,
+    ),
+    (
+        "network.timeout",
+        "ErrImagePull",
+        r#"rpc error: code = Unknown desc = Get "https://registry.example.com/v2/": net/http: timeout awaiting response headers"#,
+    ),
+    (
+        "network.refused",
+        "Failed",
+        r#"Failed to pull image "registry.local:5001/app:dev": rpc error: code = Unknown desc = failed to pull and unpack image "registry.local:5001/app:dev": failed to resolve reference "registry.local:5001/app:dev": failed to do request: Head "https://registry.local:5001/v2/app/manifests/dev": dial tcp [::1]:5001: connect: connection refused"#,
+    ),
+    (
+        "network.dns",
+        "Failed",
+        r#"Failed to pull image "myregistry.azurecr.io/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "myregistry.azurecr.io/app:1": failed to resolve reference "myregistry.azurecr.io/app:1": failed to do request: Head "https://myregistry.azurecr.io/v2/app/manifests/1": dial tcp: lookup myregistry.azurecr.io on 168.63.129.16:53: no such host"#,
+    ),
+    (
+        "network.dns",
+        "Failed",
+        r#"Failed to pull image "harbor.corp/lib/app:2": rpc error: code = Unknown desc = pinging container registry harbor.corp: Get "https://harbor.corp/v2/": dial tcp: lookup harbor.corp on 10.96.0.10:53: server misbehaving"#,
+    ),
+    (
+        "network.dns",
+        "Failed",
+        r#"Failed to pull image "r.example/app": rpc error: code = Unknown desc = Get https://r.example/v2/: dial tcp: lookup r.example: Temporary failure in name resolution"#,
+    ),
+    (
+        "network.unreachable",
+        "Failed",
+        r#"Failed to pull image "gcr.io/p/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "gcr.io/p/app:1": failed to resolve reference "gcr.io/p/app:1": failed to do request: Head "https://gcr.io/v2/p/app/manifests/1": dial tcp 142.250.1.82:443: connect: network is unreachable"#,
+    ),
+    (
+        "network.unreachable",
+        "Failed",
+        r#"Failed to pull image "10.1.2.3:5000/app:1": rpc error: code = Unknown desc = Get "http://10.1.2.3:5000/v2/": dial tcp 10.1.2.3:5000: connect: no route to host"#,
+    ),
+    (
+        "network.proxy",
+        "Failed",
+        r#"Failed to pull image "nginx:1.25": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/nginx:1.25": failed to resolve reference "docker.io/library/nginx:1.25": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/1.25": proxyconnect tcp: dial tcp 10.0.0.1:3128: i/o timeout"#,
+    ),
+    (
+        "tls.untrusted",
+        "Failed",
+        r#"Failed to pull image "registry.internal:8443/team/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "registry.internal:8443/team/app:1": failed to resolve reference "registry.internal:8443/team/app:1": failed to do request: Head "https://registry.internal:8443/v2/team/app/manifests/1": tls: failed to verify certificate: x509: certificate signed by unknown authority"#,
+    ),
+    (
+        "tls.untrusted",
+        "Failed",
+        r#"Failed to pull image "harbor.lab/x/y:1": rpc error: code = Unknown desc = pinging container registry harbor.lab: Get "https://harbor.lab/v2/": x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" while trying to verify candidate authority certificate "harbor-ca")"#,
+    ),
+    (
+        "tls.hostname",
+        "Failed",
+        r#"Failed to pull image "10.0.0.9:443/app:1": rpc error: code = Unknown desc = failed to do request: Head "https://10.0.0.9:443/v2/app/manifests/1": tls: failed to verify certificate: x509: cannot validate certificate for 10.0.0.9 because it doesn't contain any IP SANs"#,
+    ),
+    (
+        "tls.hostname",
+        "Failed",
+        r#"Failed to pull image "reg.example.org/app:1": rpc error: code = Unknown desc = Get "https://reg.example.org/v2/": x509: certificate relies on legacy Common Name field, use SANs instead"#,
+    ),
+    (
+        "tls.expired",
+        "Failed",
+        r#"Failed to pull image "reg.example.org/app:1": rpc error: code = Unknown desc = Get "https://reg.example.org/v2/": x509: certificate has expired or is not yet valid"#,
+    ),
+    (
+        "protocol.http-registry",
+        "Failed",
+        r#"Failed to pull image "192.168.1.50:5000/app:1": rpc error: code = Unknown desc = pinging container registry 192.168.1.50:5000: Get "https://192.168.1.50:5000/v2/": http: server gave HTTP response to HTTPS client"#,
+    ),
+    (
+        "protocol.http-registry",
+        "Failed",
+        r#"Failed to pull image "reg.lan:80/app:1": rpc error: code = Unknown desc = Get "https://reg.lan:80/v2/": tls: first record does not look like a TLS handshake"#,
+    ),
+    (
+        "auth.no-credentials",
+        "Failed",
+        r#"Failed to pull image "europe-west1-docker.pkg.dev/proj/repo/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "europe-west1-docker.pkg.dev/proj/repo/app:1": failed to resolve reference "europe-west1-docker.pkg.dev/proj/repo/app:1": pulling from host europe-west1-docker.pkg.dev failed with status code [manifests 1]: 401 Unauthorized"#,
+    ),
+    (
+        "auth.no-credentials",
+        "Failed",
+        r#"Failed to pull image "harbor.corp/private/app:1": rpc error: code = Unknown desc = Error reading manifest 1 in harbor.corp/private/app: unauthorized: unauthorized to access repository: private/app, action: pull: unauthorized to access repository: private/app, action: pull"#,
+    ),
+    (
+        "auth.no-credentials",
+        "Failed",
+        r#"Failed to pull image "ccr.ccs.tencentyun.com/ns/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "ccr.ccs.tencentyun.com/ns/app:1": failed to resolve reference "ccr.ccs.tencentyun.com/ns/app:1": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized"#,
+    ),
+    (
+        "auth.denied",
+        "Failed",
+        r#"Failed to pull image "ghcr.io/org/private:1": rpc error: code = Unknown desc = failed to pull and unpack image "ghcr.io/org/private:1": failed to resolve reference "ghcr.io/org/private:1": failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://ghcr.io/token?scope=repository%3Aorg%2Fprivate%3Apull&service=ghcr.io: 403 Forbidden"#,
+    ),
+    (
+        "auth.denied",
+        "Failed",
+        r#"Failed to pull image "us-docker.pkg.dev/p/r/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "us-docker.pkg.dev/p/r/app:1": failed to resolve reference "us-docker.pkg.dev/p/r/app:1": pulling from host us-docker.pkg.dev failed with status code [manifests 1]: 403 Forbidden"#,
+    ),
+    (
+        "auth.denied",
+        "Failed",
+        r#"Failed to pull image "123.dkr.ecr.eu-central-1.amazonaws.com/app:1": rpc error: code = Unknown desc = Error response from daemon: denied: Your authorization token has expired. Reauthenticate and try again."#,
+    ),
+    (
+        "image.not-found",
+        "Failed",
+        r#"Failed to pull image "nginx:1.99.99": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.99.99": failed to resolve reference "docker.io/library/nginx:1.99.99": docker.io/library/nginx:1.99.99: not found"#,
+    ),
+    (
+        "image.not-found",
+        "Failed",
+        r#"Failed to pull image "quay.io/org/app:v9": rpc error: code = Unknown desc = reading manifest v9 in quay.io/org/app: manifest unknown: manifest unknown"#,
+    ),
+    (
+        "image.not-found",
+        "Failed",
+        r#"Failed to pull image "registry.k8s.io/nope:1": rpc error: code = Unknown desc = reading manifest 1 in registry.k8s.io/nope: name unknown: Repository "nope" not found"#,
+    ),
+    (
+        "image.invalid-name",
+        "InvalidImageName",
+        r#"Failed to apply default image tag "nginx:": couldn't parse image reference "nginx:": invalid reference format"#,
+    ),
+    (
+        "image.platform",
+        "Failed",
+        r#"Failed to pull image "org/app:1": rpc error: code = Unknown desc = choosing image instance: no image found in manifest list for architecture arm64, variant "v8", OS linux"#,
+    ),
+    (
+        "registry.rate-limit",
+        "Failed",
+        r#"Failed to pull image "redis:7": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/redis:7": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/redis/manifests/sha256:abc: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit."#,
+    ),
+    (
+        "registry.server-error",
+        "Failed",
+        r#"Failed to pull image "harbor.corp/x/y:1": rpc error: code = Unknown desc = failed to pull and unpack image "harbor.corp/x/y:1": failed to resolve reference "harbor.corp/x/y:1": unexpected status from HEAD request to https://harbor.corp/v2/x/y/manifests/1: 503 Service Unavailable"#,
+    ),
+    (
+        "node.disk",
+        "Failed",
+        r#"Failed to pull image "big/image:1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/big/image:1": failed to extract layer sha256:0123: write /var/lib/containerd/tmpmounts/containerd-mount1/usr/lib/x.so: no space left on device: unknown"#,
+    ),
+    (
+        "node.runtime",
+        "Failed",
+        r#"Failed to pull image "app:1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/app:1": failed to extract layer sha256:deadbeef: failed to unpack: unexpected EOF: unknown"#,
+    ),
+    (
+        "credentials.secret-missing",
+        "FailedToRetrieveImagePullSecret",
+        r#"Unable to retrieve some image pull secrets (ns/regcred-tcr); attempting to pull the image may not succeed."#,
+    ),
+    (
+        "policy.never-pull",
+        "ErrImageNeverPull",
+        r#"Container image "local/app:dev" is not present with pull policy of Never"#,
+    ),
+    (
+        "unknown",
+        "ImagePullBackOff",
+        r#"Back-off pulling image "harbor.corp/x/y:1""#,
+    ),
+];
+
+#[test]
+fn vocabulary_of_other_runtimes_and_registries() {
+    let mut wrong = Vec::new();
+    for (want, reason, msg) in CASES {
+        let got = classify(msg, Some(reason));
+        if got.category.id() != *want {
+            wrong.push(format!(
+                "want {want} got {} (cause {:?}) for {msg}",
+                got.category, got.cause
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misclassified:\n{}", wrong.join("\n\n"));
+}
+
+#[test]
+fn tcr_public_ip_timeout_points_at_the_private_link() {
+    let (_, _, msg) = CASES[1];
+    let got = classify(msg, None);
+    assert_eq!(got.category, Category::NetworkTimeout);
+    assert_eq!(got.registry.as_deref(), Some("demo.tencentcloudcr.com"));
+    assert_eq!(got.ip_scope, Some(IpScope::Public));
+    assert!(got.fixes.iter().any(|f| f.id() == "private-link-dns"));
+    assert!(got.summary.contains("public IP"));
+}
+
+#[test]
+fn ipv6_loopback_refusal() {
+    let got = classify(CASES[4].2, None);
+    assert_eq!(got.ip_scope, Some(IpScope::Loopback));
+    assert_eq!(got.registry.as_deref(), Some("registry.local:5001"));
+}
