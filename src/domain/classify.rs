@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Serialize;
 
 use super::image::ImageRef;
@@ -790,7 +790,6 @@ const AMBIGUOUS_PULL_ACCESS: &str =
     r"pull access denied for [^\s,]+, repository does not exist or may require [^\n:]*(?:login)?'?";
 
 struct Engine {
-    set: RegexSet,
     regexes: Vec<Regex>,
     rules: Vec<Rule>,
 }
@@ -799,6 +798,9 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     let mut patterns: Vec<String> = Vec::new();
     let mut rules = Vec::new();
     for (tier, category, pat) in RULES {
+        // ASCII word boundaries keep the rules on the fast DFA engines
+        // (a Unicode `\b` forces the slow NFA simulation).
+        let pat = pat.replace(r"\b", r"(?-u:\b)");
         patterns.push(format!("(?i){pat}"));
         rules.push(Rule {
             category: *category,
@@ -812,16 +814,11 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
         tier: 7,
         ambiguous: true,
     });
-    let set = RegexSet::new(&patterns).expect("classifier rules compile");
     let regexes = patterns
         .iter()
         .map(|p| Regex::new(p).expect("classifier rule compiles"))
         .collect();
-    Engine {
-        set,
-        regexes,
-        rules,
-    }
+    Engine { regexes, rules }
 });
 
 /// Phrases that lead into a cause and belong to it (`dial tcp IP:443: ` before
@@ -864,11 +861,23 @@ pub fn classify(message: &str, reason: Option<&str>) -> Classification {
     let engine = &*ENGINE;
     let registry = registry_in(message);
 
+    // Every rule's matches, once. Each rule's literal prefilter makes a
+    // miss cheap, which most rules are for any one message.
+    let hits: Vec<(usize, Vec<Range<usize>>)> = engine
+        .regexes
+        .iter()
+        .enumerate()
+        .filter_map(|(idx, re)| {
+            let v: Vec<Range<usize>> = re.find_iter(message).map(|m| m.range()).collect();
+            (!v.is_empty()).then_some((idx, v))
+        })
+        .collect();
+
     // Pick the strongest tier, and within it the innermost (rightmost) match.
     let mut best: Option<(usize, Range<usize>)> = None;
-    for idx in engine.set.matches(message).iter() {
-        let rule = &engine.rules[idx];
-        let Some(m) = engine.regexes[idx].find_iter(message).last() else {
+    for (idx, ranges) in &hits {
+        let rule = &engine.rules[*idx];
+        let Some(m) = ranges.last() else {
             continue;
         };
         let better = match &best {
@@ -876,12 +885,12 @@ pub fn classify(message: &str, reason: Option<&str>) -> Classification {
             Some((bi, br)) => {
                 let bt = engine.rules[*bi].tier;
                 rule.tier < bt
-                    || (rule.tier == bt && m.start() > br.start)
-                    || (rule.tier == bt && m.start() == br.start && m.end() > br.end)
+                    || (rule.tier == bt && m.start > br.start)
+                    || (rule.tier == bt && m.start == br.start && m.end > br.end)
             }
         };
         if better {
-            best = Some((idx, m.range()));
+            best = Some((*idx, m.clone()));
         }
     }
     // Docker's "pull access denied ... may require 'docker login'" contains
@@ -891,17 +900,19 @@ pub fn classify(message: &str, reason: Option<&str>) -> Classification {
         let amb = engine.rules.len() - 1;
         if *idx != amb
             && engine.rules[*idx].tier == engine.rules[amb].tier
-            && let Some(m) = engine.regexes[amb]
-                .find_iter(message)
-                .find(|m| m.start() <= range.start && range.end <= m.end())
+            && let Some(m) = hits
+                .iter()
+                .filter(|(i, _)| *i == amb)
+                .flat_map(|(_, v)| v.iter())
+                .find(|m| m.start <= range.start && range.end <= m.end)
         {
-            best = Some((amb, m.range()));
+            best = Some((amb, m.clone()));
         }
     }
     let (category, ambiguous, span) = match best {
         Some((idx, range)) => {
             let rule = &engine.rules[idx];
-            let span = widen(message, range, rule.category, engine);
+            let span = widen(message, range, rule.category, engine, &hits);
             (rule.category, rule.ambiguous, Some(span))
         }
         None => (category_from_reason(reason), false, None),
@@ -945,13 +956,14 @@ fn widen(
     mut range: Range<usize>,
     category: Category,
     engine: &Engine,
+    hits: &[(usize, Vec<Range<usize>>)],
 ) -> Range<usize> {
     // Same-category phrases in the same clause belong together
     // ("certificate has expired or is not yet valid").
     let mut same: Vec<Range<usize>> = Vec::new();
-    for idx in engine.set.matches(message).iter() {
-        if engine.rules[idx].category == category {
-            same.extend(engine.regexes[idx].find_iter(message).map(|m| m.range()));
+    for (idx, ranges) in hits {
+        if engine.rules[*idx].category == category {
+            same.extend(ranges.iter().cloned());
         }
     }
     loop {

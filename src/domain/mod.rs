@@ -1,5 +1,7 @@
 //! Pure domain logic: no async, no terminal. Kubernetes types in, plain values out.
 
 pub mod classify;
+pub mod failing;
 pub mod image;
 pub mod ipscope;
+pub mod secrets;

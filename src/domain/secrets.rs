@@ -1,0 +1,492 @@
+//! Pull secrets in force for a pod, and whether they cover a registry.
+//!
+//! Matching follows kubelet's credential keyring
+//! (`pkg/credentialprovider/keyring.go`): keys lose their scheme, `/v1/` and
+//! `/v2/` are the bare host, host parts may be globs (`*.example.com`), ports
+//! must be equal, a key's path must prefix the image's repository, and Docker
+//! Hub's `index.docker.io` / `docker.io` keys cover Docker Hub images.
+//!
+//! Credentials never leave this module: only host keys and usernames do.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use k8s_openapi::api::core::v1::Secret;
+use serde::Serialize;
+
+use super::image::{DOCKER_HUB, ImageRef};
+
+pub const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
+pub const DOCKER_CFG_TYPE: &str = "kubernetes.io/dockercfg";
+pub const DOCKER_CONFIG_JSON_KEY: &str = ".dockerconfigjson";
+pub const DOCKER_CFG_KEY: &str = ".dockercfg";
+
+/// Where a pull secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
+pub enum SecretSource {
+    /// The pod's own `imagePullSecrets`.
+    Pod,
+    /// The `imagePullSecrets` of the pod's ServiceAccount.
+    ServiceAccount(String),
+}
+
+impl fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Pod => f.write_str("pod"),
+            SecretSource::ServiceAccount(n) => write!(f, "serviceaccount/{n}"),
+        }
+    }
+}
+
+/// One `auths` entry, without its credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthEntry {
+    /// The key as written (`https://index.docker.io/v1/`, `reg:5000`, ...).
+    pub key: String,
+    /// The key as kubelet matches it (`index.docker.io`, `reg:5000/team`).
+    pub normalized: String,
+    pub username: Option<String>,
+    /// Whether this entry applies to the image.
+    pub covers: bool,
+}
+
+/// What reading one secret told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SecretState {
+    /// The secret does not exist (404).
+    Missing,
+    /// RBAC forbids reading it: coverage cannot be checked.
+    Forbidden,
+    /// Could not be read for another reason (message).
+    Unreadable { reason: String },
+    /// Exists but has a type kubelet ignores for pulls.
+    WrongType { secret_type: String },
+    /// Right type, but the payload is not a docker config.
+    Unparseable { reason: String },
+    /// Parsed: the entries, and whether any covers the image.
+    Parsed {
+        entries: Vec<AuthEntry>,
+        covers: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretCheck {
+    pub name: String,
+    pub source: SecretSource,
+    #[serde(flatten)]
+    pub state: SecretState,
+}
+
+impl SecretCheck {
+    pub fn covers(&self) -> bool {
+        matches!(self.state, SecretState::Parsed { covers: true, .. })
+    }
+}
+
+/// The verdict over all secrets in force for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coverage {
+    /// At least one readable secret covers the registry.
+    Covered,
+    /// Secrets were readable and none covers the registry.
+    NotCovered,
+    /// The pod has no pull secrets at all.
+    NoSecrets,
+    /// Some secrets could not be read (forbidden, ...) and none readable covers.
+    Unknown,
+}
+
+pub fn coverage(checks: &[SecretCheck]) -> Coverage {
+    if checks.is_empty() {
+        return Coverage::NoSecrets;
+    }
+    if checks.iter().any(SecretCheck::covers) {
+        return Coverage::Covered;
+    }
+    let unreadable = checks.iter().any(|c| {
+        matches!(
+            c.state,
+            SecretState::Forbidden | SecretState::Unreadable { .. }
+        )
+    });
+    if unreadable {
+        Coverage::Unknown
+    } else {
+        Coverage::NotCovered
+    }
+}
+
+/// Checks one secret (already fetched) against an image.
+pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
+    let ty = secret.type_.as_deref().unwrap_or("Opaque");
+    let data = secret.data.as_ref();
+    let payload = match ty {
+        DOCKER_CONFIG_JSON_TYPE => data.and_then(|d| d.get(DOCKER_CONFIG_JSON_KEY)),
+        DOCKER_CFG_TYPE => data.and_then(|d| d.get(DOCKER_CFG_KEY)),
+        other => {
+            return SecretState::WrongType {
+                secret_type: other.to_string(),
+            };
+        }
+    };
+    let Some(payload) = payload else {
+        let key = if ty == DOCKER_CFG_TYPE {
+            DOCKER_CFG_KEY
+        } else {
+            DOCKER_CONFIG_JSON_KEY
+        };
+        return SecretState::Unparseable {
+            reason: format!("no {key} key"),
+        };
+    };
+    match parse_entries(&payload.0, ty == DOCKER_CFG_TYPE) {
+        Ok(raw) => {
+            let entries: Vec<AuthEntry> = raw
+                .into_iter()
+                .map(|(key, username)| {
+                    let normalized = normalize_key(&key);
+                    let covers = key_matches(&normalized, image);
+                    AuthEntry {
+                        key,
+                        normalized,
+                        username,
+                        covers,
+                    }
+                })
+                .collect();
+            let covers = entries.iter().any(|e| e.covers);
+            SecretState::Parsed { entries, covers }
+        }
+        Err(reason) => SecretState::Unparseable { reason },
+    }
+}
+
+/// Parses a docker config payload into (key, username) pairs. The password
+/// and `auth` string are read only to find the username and then dropped.
+fn parse_entries(
+    payload: &[u8],
+    legacy_dockercfg: bool,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).map_err(|e| {
+        // serde_json's message names line and column, never the content.
+        format!("not JSON ({e})")
+    })?;
+    let auths = if legacy_dockercfg {
+        v.as_object()
+    } else {
+        v.get("auths").and_then(|a| a.as_object())
+    };
+    let Some(auths) = auths else {
+        return Err(if legacy_dockercfg {
+            "not a JSON object".to_string()
+        } else {
+            "no \"auths\" object".to_string()
+        });
+    };
+    let mut out = Vec::with_capacity(auths.len());
+    for (key, entry) in auths {
+        let username = entry
+            .get("username")
+            .and_then(|u| u.as_str())
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                let auth = entry.get("auth")?.as_str()?;
+                let decoded = STANDARD.decode(auth.trim()).ok()?;
+                let text = String::from_utf8(decoded).ok()?;
+                let user = text.split_once(':').map(|(u, _)| u.to_string());
+                drop(text);
+                user.filter(|u| !u.is_empty())
+            });
+        out.push((key.clone(), username));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A key as kubelet's keyring stores it: no scheme, `/v1/` and `/v2/` mean
+/// the host, a trailing path kept without trailing slash.
+pub fn normalize_key(key: &str) -> String {
+    let k = key.trim();
+    let k = k
+        .strip_prefix("https://")
+        .or_else(|| k.strip_prefix("http://"))
+        .unwrap_or(k);
+    let (host, path) = match k.find('/') {
+        Some(i) => (&k[..i], &k[i..]),
+        None => (k, ""),
+    };
+    let path = path
+        .strip_prefix("/v2/")
+        .or_else(|| path.strip_prefix("/v1/"))
+        .map(|p| format!("/{p}"))
+        .unwrap_or_else(|| path.to_string());
+    let path = path.trim_end_matches('/');
+    let host = host.to_ascii_lowercase();
+    if path.is_empty() {
+        host
+    } else {
+        format!("{host}{path}")
+    }
+}
+
+/// Whether a normalised key applies to an image, as kubelet decides.
+pub fn key_matches(normalized: &str, image: &ImageRef) -> bool {
+    let (key_host, key_path) = match normalized.find('/') {
+        Some(i) => (&normalized[..i], &normalized[i + 1..]),
+        None => (normalized, ""),
+    };
+    let image_registry = image.registry.to_ascii_lowercase();
+    // Docker Hub: kubelet keeps `index.docker.io` as the default registry's key.
+    if image.is_docker_hub() && (key_host == "index.docker.io" || key_host == DOCKER_HUB) {
+        return key_path.is_empty() || repo_has_prefix(&image.repository, key_path);
+    }
+    if !host_glob_matches(key_host, &image_registry) {
+        return false;
+    }
+    key_path.is_empty() || repo_has_prefix(&image.repository, key_path)
+}
+
+fn repo_has_prefix(repo: &str, prefix: &str) -> bool {
+    // kubelet uses strings.HasPrefix on the path.
+    repo.starts_with(prefix)
+}
+
+fn split_port(hostport: &str) -> (&str, &str) {
+    if hostport.starts_with('[') {
+        return match hostport.find(']') {
+            Some(i) => (&hostport[..=i], hostport[i + 1..].trim_start_matches(':')),
+            None => (hostport, ""),
+        };
+    }
+    match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p),
+        None => (hostport, ""),
+    }
+}
+
+/// Host parts compared one by one with `*`-globs; ports must be equal.
+fn host_glob_matches(glob: &str, target: &str) -> bool {
+    let (gh, gp) = split_port(glob);
+    let (th, tp) = split_port(target);
+    if gp != tp {
+        return false;
+    }
+    let gparts: Vec<&str> = gh.split('.').collect();
+    let tparts: Vec<&str> = th.split('.').collect();
+    gparts.len() == tparts.len()
+        && gparts
+            .iter()
+            .zip(&tparts)
+            .all(|(g, t)| glob_part_matches(g, t))
+}
+
+/// `filepath.Match` for one host label: `*` any run, `?` one character.
+fn glob_part_matches(glob: &str, text: &str) -> bool {
+    let g: Vec<char> = glob.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut gi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
+            gi += 1;
+            ti += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some(gi);
+            mark = ti;
+            gi += 1;
+        } else if let Some(s) = star {
+            gi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while gi < g.len() && g[gi] == '*' {
+        gi += 1;
+    }
+    gi == g.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::ByteString;
+
+    use super::*;
+
+    fn image(s: &str) -> ImageRef {
+        ImageRef::parse(s).expect("test image")
+    }
+
+    fn secret(ty: &str, key: &str, payload: &str) -> Secret {
+        let mut data = BTreeMap::new();
+        data.insert(key.to_string(), ByteString(payload.as_bytes().to_vec()));
+        Secret {
+            type_: Some(ty.to_string()),
+            data: Some(data),
+            ..Default::default()
+        }
+    }
+
+    fn auth(user: &str, pass: &str) -> String {
+        STANDARD.encode(format!("{user}:{pass}"))
+    }
+
+    #[test]
+    fn normalisation_drops_scheme_and_v1() {
+        assert_eq!(
+            normalize_key("https://index.docker.io/v1/"),
+            "index.docker.io"
+        );
+        assert_eq!(normalize_key("http://reg.example:5000"), "reg.example:5000");
+        assert_eq!(normalize_key("reg.example:5000/v2/"), "reg.example:5000");
+        assert_eq!(normalize_key("reg.example/team/"), "reg.example/team");
+        assert_eq!(normalize_key("Reg.Example.COM"), "reg.example.com");
+    }
+
+    #[test]
+    fn docker_hub_aliases_cover_hub_images() {
+        for key in [
+            "https://index.docker.io/v1/",
+            "docker.io",
+            "index.docker.io",
+        ] {
+            assert!(key_matches(&normalize_key(key), &image("nginx")), "{key}");
+            assert!(
+                key_matches(&normalize_key(key), &image("bitnami/redis:7")),
+                "{key}"
+            );
+        }
+        assert!(!key_matches("index.docker.io", &image("quay.io/a/b")));
+    }
+
+    #[test]
+    fn ports_must_match() {
+        assert!(key_matches(
+            "127.0.0.1:5000",
+            &image("127.0.0.1:5000/team/app:1")
+        ));
+        assert!(!key_matches(
+            "127.0.0.1",
+            &image("127.0.0.1:5000/team/app:1")
+        ));
+        assert!(!key_matches(
+            "127.0.0.1:5001",
+            &image("127.0.0.1:5000/team/app:1")
+        ));
+    }
+
+    #[test]
+    fn globs_and_paths() {
+        assert!(key_matches("*.azurecr.io", &image("demo.azurecr.io/app:1")));
+        assert!(!key_matches("*.azurecr.io", &image("a.b.azurecr.io/app:1")));
+        assert!(key_matches(
+            "reg.example/team",
+            &image("reg.example/team/app:1")
+        ));
+        assert!(!key_matches(
+            "reg.example/other",
+            &image("reg.example/team/app:1")
+        ));
+    }
+
+    #[test]
+    fn dockerconfigjson_usernames_never_passwords() {
+        let payload = format!(
+            r#"{{"auths":{{"reg.example:5000":{{"auth":"{}"}},"https://index.docker.io/v1/":{{"username":"hub","password":"p"}}}}}}"#,
+            auth("alice", "s3cret")
+        );
+        let s = secret(DOCKER_CONFIG_JSON_TYPE, DOCKER_CONFIG_JSON_KEY, &payload);
+        let state = check_secret(&s, &image("reg.example:5000/team/app:1"));
+        let SecretState::Parsed { entries, covers } = &state else {
+            panic!("parsed: {state:?}");
+        };
+        assert!(covers);
+        assert_eq!(entries.len(), 2);
+        let e = entries
+            .iter()
+            .find(|e| e.key == "reg.example:5000")
+            .expect("entry");
+        assert_eq!(e.username.as_deref(), Some("alice"));
+        let dbg = format!("{state:?}{}", serde_json::to_string(&state).expect("json"));
+        assert!(!dbg.contains("s3cret"));
+        assert!(!dbg.contains(&auth("alice", "s3cret")));
+    }
+
+    #[test]
+    fn legacy_dockercfg_is_read() {
+        let payload = format!(r#"{{"reg.example":{{"auth":"{}"}}}}"#, auth("bob", "x"));
+        let s = secret(DOCKER_CFG_TYPE, DOCKER_CFG_KEY, &payload);
+        assert!(matches!(
+            check_secret(&s, &image("reg.example/a:1")),
+            SecretState::Parsed { covers: true, .. }
+        ));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_payloads() {
+        let s = secret("Opaque", "x", "{}");
+        assert_eq!(
+            check_secret(&s, &image("a.example/b")),
+            SecretState::WrongType {
+                secret_type: "Opaque".into()
+            }
+        );
+        let s = secret(DOCKER_CONFIG_JSON_TYPE, DOCKER_CONFIG_JSON_KEY, "not json");
+        assert!(matches!(
+            check_secret(&s, &image("a.example/b")),
+            SecretState::Unparseable { .. }
+        ));
+        let s = secret(
+            DOCKER_CONFIG_JSON_TYPE,
+            DOCKER_CONFIG_JSON_KEY,
+            r#"{"x":1}"#,
+        );
+        assert!(matches!(
+            check_secret(&s, &image("a.example/b")),
+            SecretState::Unparseable { .. }
+        ));
+        let s = secret(DOCKER_CONFIG_JSON_TYPE, "wrong-key", "{}");
+        assert!(matches!(
+            check_secret(&s, &image("a.example/b")),
+            SecretState::Unparseable { .. }
+        ));
+    }
+
+    #[test]
+    fn coverage_verdicts() {
+        let check = |state| SecretCheck {
+            name: "s".into(),
+            source: SecretSource::Pod,
+            state,
+        };
+        assert_eq!(coverage(&[]), Coverage::NoSecrets);
+        assert_eq!(
+            coverage(&[check(SecretState::Missing)]),
+            Coverage::NotCovered
+        );
+        assert_eq!(
+            coverage(&[check(SecretState::Forbidden)]),
+            Coverage::Unknown
+        );
+        assert_eq!(
+            coverage(&[
+                check(SecretState::Forbidden),
+                check(SecretState::Parsed {
+                    entries: vec![],
+                    covers: true
+                })
+            ]),
+            Coverage::Covered
+        );
+    }
+}
