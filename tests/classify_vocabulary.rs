@@ -221,3 +221,30 @@ fn ipv6_loopback_refusal() {
     assert_eq!(got.ip_scope, Some(IpScope::Loopback));
     assert_eq!(got.registry.as_deref(), Some("registry.local:5001"));
 }
+
+#[test]
+fn multi_line_messages_keep_the_cause_on_its_line() {
+    let msg = "Failed to pull image \"reg.example:5000/a/b:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"reg.example:5000/a/b:1\":\n failed to resolve reference \"reg.example:5000/a/b:1\":\n failed to do request: Head \"https://reg.example:5000/v2/a/b/manifests/1\": dial tcp 10.2.3.4:5000: connect: connection refused\nhint: check the registry";
+    let got = classify(msg, Some("Failed"));
+    assert_eq!(got.category, Category::NetworkRefused);
+    assert_eq!(got.cause, "dial tcp 10.2.3.4:5000: connect: connection refused");
+    assert_eq!(got.registry.as_deref(), Some("reg.example:5000"));
+    assert_eq!(got.ip_scope, Some(IpScope::Private));
+}
+
+#[test]
+fn cri_o_mirror_chain_takes_the_innermost_cause() {
+    // CRI-O lists mirror failures first, then the primary's; the last one decides.
+    let got = classify(CASES[2].2, None);
+    assert_eq!(got.category, Category::NetworkTimeout);
+    assert_eq!(got.cause, "net/http: TLS handshake timeout");
+    assert_eq!(got.registry.as_deref(), Some("quay.io"));
+}
+
+#[test]
+fn escaped_quotes_from_json_logs_are_understood() {
+    let msg = r#"Failed to pull image \"reg.example/a:1\": rpc error: code = Unknown desc = Get \"https://reg.example/v2/\": x509: certificate signed by unknown authority"#;
+    let got = classify(msg, None);
+    assert_eq!(got.category, Category::TlsUntrusted);
+    assert_eq!(got.registry.as_deref(), Some("reg.example"));
+}
