@@ -227,7 +227,10 @@ fn multi_line_messages_keep_the_cause_on_its_line() {
     let msg = "Failed to pull image \"reg.example:5000/a/b:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"reg.example:5000/a/b:1\":\n failed to resolve reference \"reg.example:5000/a/b:1\":\n failed to do request: Head \"https://reg.example:5000/v2/a/b/manifests/1\": dial tcp 10.2.3.4:5000: connect: connection refused\nhint: check the registry";
     let got = classify(msg, Some("Failed"));
     assert_eq!(got.category, Category::NetworkRefused);
-    assert_eq!(got.cause, "dial tcp 10.2.3.4:5000: connect: connection refused");
+    assert_eq!(
+        got.cause,
+        "dial tcp 10.2.3.4:5000: connect: connection refused"
+    );
     assert_eq!(got.registry.as_deref(), Some("reg.example:5000"));
     assert_eq!(got.ip_scope, Some(IpScope::Private));
 }

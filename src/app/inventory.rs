@@ -1,0 +1,418 @@
+//! What the app knows about the cluster: every pod's key (for counts), the
+//! failing pods themselves, the latest cause-carrying `Failed` event per
+//! container, and resolved owners. Fed by watcher events; memory grows with
+//! the number of *failing* pods, not with the cluster (healthy pods are only
+//! a key).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::domain::failing::{
+    CauseEvent, FailureRow, OwnerLookup, PodKey, Workload, failure_rows, is_failing,
+};
+
+/// A watcher event, mirroring kube-runtime's, with the object already
+/// reduced to what the app keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent<T> {
+    /// A re-list starts: `InitApply`s follow, then `InitDone`.
+    Init,
+    InitApply(T),
+    InitDone,
+    Apply(T),
+    Delete(T),
+}
+
+/// A pod as the app receives it: the whole (stripped) pod when it fails,
+/// only its key when it is healthy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PodFact {
+    Failing(Arc<Pod>),
+    Healthy(PodKey),
+}
+
+impl PodFact {
+    /// Reduces a pod to what the app keeps.
+    pub fn from_pod(pod: Pod) -> PodFact {
+        if is_failing(&pod) {
+            PodFact::Failing(Arc::new(pod))
+        } else {
+            PodFact::Healthy(PodKey::of(&pod))
+        }
+    }
+
+    pub fn key(&self) -> PodKey {
+        match self {
+            PodFact::Failing(p) => PodKey::of(p),
+            PodFact::Healthy(k) => k.clone(),
+        }
+    }
+}
+
+/// A `Failed` event about a pod's container, reduced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFact {
+    pub pod: PodKey,
+    pub pod_uid: Option<String>,
+    /// From `involvedObject.fieldPath`; `None` applies to every container.
+    pub container: Option<String>,
+    pub message: String,
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailingPod {
+    pub pod: Arc<Pod>,
+    pub rows: Vec<FailureRow>,
+    /// Rows need recomputing (pod, event or owner changed).
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StoredEvent {
+    uid: Option<String>,
+    event: CauseEvent,
+}
+
+/// Key of an intermediate owner (ReplicaSet or Job).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnerKey {
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// At most this many pods keep events (the oldest go first); protects memory
+/// in clusters with many pods that failed once and recovered.
+const MAX_EVENT_PODS: usize = 20_000;
+
+/// A re-list in progress: every pod key, and the failing pods.
+type Relist = (HashSet<PodKey>, BTreeMap<PodKey, Arc<Pod>>);
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Inventory {
+    all: HashSet<PodKey>,
+    pub failing: BTreeMap<PodKey, FailingPod>,
+    relist: Option<Relist>,
+    /// pod → container ("" = any) → latest cause-carrying event.
+    events: HashMap<PodKey, HashMap<String, StoredEvent>>,
+    owners: HashMap<OwnerKey, OwnerLookup>,
+    /// Owners asked about and not answered yet.
+    pending: HashSet<OwnerKey>,
+    /// The pods watcher has completed a list.
+    pub synced: bool,
+    /// Something changed that changes the rows.
+    pub changed: bool,
+}
+
+impl Inventory {
+    pub fn pod_count(&self) -> usize {
+        self.all.len()
+    }
+
+    /// Applies a pods watcher event. Returns owners to resolve.
+    pub fn apply_pod(&mut self, ev: WatchEvent<PodFact>) -> Vec<OwnerKey> {
+        match ev {
+            WatchEvent::Init => {
+                self.relist = Some(Default::default());
+                Vec::new()
+            }
+            WatchEvent::InitApply(fact) => {
+                let (all, failing) = self.relist.get_or_insert_with(Default::default);
+                let key = fact.key();
+                all.insert(key.clone());
+                if let PodFact::Failing(p) = fact {
+                    failing.insert(key, p);
+                }
+                Vec::new()
+            }
+            WatchEvent::InitDone => {
+                let (all, failing) = self.relist.take().unwrap_or_default();
+                self.all = all;
+                self.failing = failing
+                    .into_iter()
+                    .map(|(k, pod)| {
+                        (
+                            k,
+                            FailingPod {
+                                pod,
+                                rows: Vec::new(),
+                                stale: true,
+                            },
+                        )
+                    })
+                    .collect();
+                let all = &self.all;
+                self.events.retain(|k, _| all.contains(k));
+                self.synced = true;
+                self.changed = true;
+                self.unresolved_owners()
+            }
+            WatchEvent::Apply(fact) => {
+                let key = fact.key();
+                self.all.insert(key.clone());
+                match fact {
+                    PodFact::Failing(pod) => {
+                        let wanted = self.owner_wanted(&pod);
+                        self.failing.insert(
+                            key,
+                            FailingPod {
+                                pod,
+                                rows: Vec::new(),
+                                stale: true,
+                            },
+                        );
+                        self.changed = true;
+                        wanted.into_iter().collect()
+                    }
+                    PodFact::Healthy(_) => {
+                        if self.failing.remove(&key).is_some() {
+                            self.changed = true;
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+            WatchEvent::Delete(fact) => {
+                let key = fact.key();
+                self.all.remove(&key);
+                self.events.remove(&key);
+                if self.failing.remove(&key).is_some() {
+                    self.changed = true;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Applies an events watcher event (only `Failed` events about pods).
+    pub fn apply_event(&mut self, ev: WatchEvent<EventFact>) {
+        let fact = match ev {
+            WatchEvent::Apply(f) | WatchEvent::InitApply(f) => f,
+            // Expired events keep their last word: it is still the latest cause.
+            WatchEvent::Delete(_) | WatchEvent::Init | WatchEvent::InitDone => return,
+        };
+        if !self.events.contains_key(&fact.pod) && self.events.len() >= MAX_EVENT_PODS {
+            // Drop a pod that is not failing to make room.
+            let victim = self
+                .events
+                .keys()
+                .find(|k| !self.failing.contains_key(*k))
+                .cloned();
+            match victim {
+                Some(v) => {
+                    self.events.remove(&v);
+                }
+                None => return,
+            }
+        }
+        let per_pod = self.events.entry(fact.pod.clone()).or_default();
+        let slot = fact.container.clone().unwrap_or_default();
+        let newer = match per_pod.get(&slot) {
+            None => true,
+            Some(old) if old.uid != fact.pod_uid => true,
+            Some(old) => fact.last_seen >= old.event.last_seen,
+        };
+        if !newer {
+            return;
+        }
+        let first_seen = match per_pod.get(&slot) {
+            Some(old) if old.uid == fact.pod_uid => match (old.event.first_seen, fact.first_seen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            _ => fact.first_seen,
+        };
+        per_pod.insert(
+            slot,
+            StoredEvent {
+                uid: fact.pod_uid,
+                event: CauseEvent {
+                    message: fact.message,
+                    first_seen,
+                    last_seen: fact.last_seen,
+                    count: fact.count,
+                },
+            },
+        );
+        if let Some(fp) = self.failing.get_mut(&fact.pod) {
+            fp.stale = true;
+            self.changed = true;
+        }
+    }
+
+    /// Records a resolved owner.
+    pub fn apply_owner(&mut self, key: OwnerKey, lookup: OwnerLookup) {
+        self.pending.remove(&key);
+        self.owners.insert(key.clone(), lookup);
+        for fp in self.failing.values_mut() {
+            if owner_key(&fp.pod).as_ref() == Some(&key) {
+                fp.stale = true;
+                self.changed = true;
+            }
+        }
+    }
+
+    fn owner_wanted(&mut self, pod: &Pod) -> Option<OwnerKey> {
+        let key = owner_key(pod)?;
+        if self.owners.contains_key(&key) || self.pending.contains(&key) {
+            return None;
+        }
+        self.pending.insert(key.clone());
+        Some(key)
+    }
+
+    fn unresolved_owners(&mut self) -> Vec<OwnerKey> {
+        let pods: Vec<Arc<Pod>> = self.failing.values().map(|f| f.pod.clone()).collect();
+        pods.iter().filter_map(|p| self.owner_wanted(p)).collect()
+    }
+
+    /// Recomputes stale rows. Returns whether any row changed.
+    pub fn refresh(&mut self) -> bool {
+        let owners = &self.owners;
+        let lookup = |ns: &str, kind: &str, name: &str| -> OwnerLookup {
+            owners
+                .get(&OwnerKey {
+                    namespace: ns.to_string(),
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                })
+                .cloned()
+                .unwrap_or(OwnerLookup::Unknown)
+        };
+        let mut any = false;
+        for (key, fp) in self.failing.iter_mut().filter(|(_, f)| f.stale) {
+            let uid = fp.pod.metadata.uid.clone();
+            let per_pod = self.events.get(key);
+            let event = |container: &str| -> Option<&CauseEvent> {
+                let per_pod = per_pod?;
+                per_pod
+                    .get(container)
+                    .or_else(|| per_pod.get(""))
+                    .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
+                    .map(|s| &s.event)
+            };
+            let rows = failure_rows(&fp.pod, &lookup, &event);
+            if rows != fp.rows {
+                fp.rows = rows;
+                any = true;
+            }
+            fp.stale = false;
+        }
+        // Forget owners no failing pod refers to any more.
+        if self.owners.len() > 2 * self.failing.len() + 256 {
+            let wanted: HashSet<OwnerKey> = self
+                .failing
+                .values()
+                .filter_map(|f| owner_key(&f.pod))
+                .collect();
+            self.owners.retain(|k, _| wanted.contains(k));
+        }
+        any
+    }
+
+    /// All rows, in pod-key order.
+    pub fn rows(&self) -> impl Iterator<Item = &FailureRow> {
+        self.failing.values().flat_map(|f| f.rows.iter())
+    }
+
+    /// Namespaces seen (pods), for pickers when listing namespaces is not allowed.
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.all.iter().map(|k| k.namespace.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The owner resolution known for a workload (tests and detail screens).
+    pub fn owner(&self, key: &OwnerKey) -> Option<&OwnerLookup> {
+        self.owners.get(key)
+    }
+}
+
+/// The intermediate owner (ReplicaSet or Job) of a pod, if it has one.
+pub fn owner_key(pod: &Pod) -> Option<OwnerKey> {
+    let refs = pod.metadata.owner_references.as_deref()?;
+    let r = refs
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .or_else(|| refs.first())?;
+    matches!(r.kind.as_str(), "ReplicaSet" | "Job").then(|| OwnerKey {
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        kind: r.kind.clone(),
+        name: r.name.clone(),
+    })
+}
+
+/// The workload an intermediate owner's own owner references name.
+pub fn owner_lookup_from_refs(
+    refs: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference]>,
+) -> OwnerLookup {
+    let Some(refs) = refs else {
+        return OwnerLookup::NoOwner;
+    };
+    match refs
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .or_else(|| refs.first())
+    {
+        Some(r) => OwnerLookup::Owner(Workload::new(&r.kind, &r.name)),
+        None => OwnerLookup::NoOwner,
+    }
+}
+
+impl EventFact {
+    /// Reduces a core/v1 Event about a pod; `None` when it is not about a
+    /// pod or carries no cause (`Error: ErrImagePull`).
+    pub fn from_event(ev: &k8s_openapi::api::core::v1::Event) -> Option<EventFact> {
+        let obj = &ev.involved_object;
+        if obj.kind.as_deref() != Some("Pod") {
+            return None;
+        }
+        let message = ev.message.as_deref()?;
+        if !crate::domain::failing::event_has_cause(message) {
+            return None;
+        }
+        let event_time = ev.event_time.as_ref().map(|t| t.0);
+        let first_seen = ev.first_timestamp.as_ref().map(|t| t.0).or(event_time);
+        let last_seen = ev
+            .series
+            .as_ref()
+            .and_then(|s| s.last_observed_time.as_ref())
+            .map(|t| t.0)
+            .or(ev.last_timestamp.as_ref().map(|t| t.0))
+            .or(event_time)
+            .or(first_seen);
+        let count = ev
+            .series
+            .as_ref()
+            .and_then(|s| s.count)
+            .or(ev.count)
+            .unwrap_or(1)
+            .max(1) as u32;
+        Some(EventFact {
+            pod: PodKey::new(
+                obj.namespace
+                    .clone()
+                    .or_else(|| ev.metadata.namespace.clone())
+                    .unwrap_or_default(),
+                obj.name.clone().unwrap_or_default(),
+            ),
+            pod_uid: obj.uid.clone(),
+            container: obj
+                .field_path
+                .as_deref()
+                .and_then(crate::domain::failing::container_of_field_path)
+                .map(str::to_string),
+            message: crate::domain::failing::bounded(message),
+            first_seen,
+            last_seen,
+            count,
+        })
+    }
+}

@@ -1,0 +1,604 @@
+//! Application state and its pure update: `update(&mut Model, Msg) ->
+//! Vec<Effect>`. Messages are facts (a key, a tick, a watcher event); effects
+//! are I/O the runtime performs (connect, resolve an owner, list namespaces,
+//! quit). No async, no terminal, no kube client here.
+
+pub mod home;
+pub mod inventory;
+pub mod keymap;
+
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use jiff::Timestamp;
+
+use crate::domain::failing::OwnerLookup;
+use home::Home;
+use inventory::{EventFact, Inventory, OwnerKey, PodFact, WatchEvent};
+use keymap::{Intent, Keymap};
+
+/// Which namespaces are watched.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    All,
+    Namespace(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::All => f.write_str("all namespaces"),
+            Scope::Namespace(ns) => write!(f, "ns {ns}"),
+        }
+    }
+}
+
+/// The watch connection, as the status bar tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Syncing,
+    Live,
+    Reconnecting(String),
+    Failed(String),
+}
+
+/// Screens stack on top of home (pod detail comes next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+}
+
+/// A choice in the palette or namespace picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickItem {
+    Context(String),
+    Namespace(Option<String>),
+}
+
+impl PickItem {
+    /// What the input is matched against.
+    pub fn name(&self) -> &str {
+        match self {
+            PickItem::Context(c) => c,
+            PickItem::Namespace(None) => "all",
+            PickItem::Namespace(Some(ns)) => ns,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            PickItem::Context(c) => format!("context    {c}"),
+            PickItem::Namespace(None) => "namespace  (all namespaces)".into(),
+            PickItem::Namespace(Some(ns)) => format!("namespace  {ns}"),
+        }
+    }
+}
+
+/// A filterable list with a text input (palette, namespace picker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: &'static str,
+    pub input: String,
+    pub items: Vec<PickItem>,
+    pub selected: usize,
+    /// Only namespaces (the `n` picker) or contexts too (the `:` palette).
+    pub namespaces_only: bool,
+}
+
+impl Picker {
+    /// Items whose name contains the input; names starting with it first.
+    pub fn visible(&self) -> Vec<&PickItem> {
+        let needle = self.input.to_lowercase();
+        let mut v: Vec<(bool, &PickItem)> = self
+            .items
+            .iter()
+            .filter_map(|i| {
+                let name = i.name().to_lowercase();
+                name.contains(&needle)
+                    .then(|| (!name.starts_with(&needle), i))
+            })
+            .collect();
+        v.sort_by_key(|(later, _)| *later);
+        v.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    Picker(Picker),
+}
+
+/// A fact arriving at `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    Tick(Timestamp),
+    /// From the cluster session of generation `generation`; stale ones are dropped.
+    Cluster(u64, ClusterMsg),
+    /// SIGTERM/SIGHUP.
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterMsg {
+    Connected {
+        context: Option<String>,
+        server: String,
+        default_namespace: String,
+        scope: Scope,
+    },
+    /// Listing pods in all namespaces is forbidden (403).
+    ScopeForbidden {
+        default_namespace: String,
+        message: String,
+    },
+    /// The kubeconfig cannot be loaded or the cluster cannot be reached.
+    ConnectFailed(String),
+    Pods(WatchEvent<PodFact>),
+    Events(WatchEvent<EventFact>),
+    WatchError {
+        what: &'static str,
+        message: String,
+    },
+    Owner(OwnerKey, OwnerLookup),
+    Namespaces(Result<Vec<String>, String>),
+}
+
+/// I/O the runtime performs for `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// (Re)connect: new client for `context`, watchers for `scope`, replies tagged `generation`.
+    Connect {
+        generation: u64,
+        context: Option<String>,
+        scope: Scope,
+    },
+    ResolveOwner {
+        generation: u64,
+        owner: OwnerKey,
+    },
+    ListNamespaces {
+        generation: u64,
+    },
+    Quit,
+}
+
+/// A one-line message above the footer (403 fallback, errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub warning: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub generation: u64,
+    /// Context asked for (None: the kubeconfig's current context).
+    pub context: Option<String>,
+    /// Context and server actually connected.
+    pub connected_context: Option<String>,
+    pub server: Option<String>,
+    pub contexts: Vec<String>,
+    pub scope: Scope,
+    pub default_namespace: Option<String>,
+    pub namespaces: Vec<String>,
+    pub conn: ConnState,
+    pub notice: Option<Notice>,
+    pub now: Timestamp,
+    pub last_event: Option<Timestamp>,
+    pub inventory: Inventory,
+    pub home: Home,
+    pub screens: Vec<Screen>,
+    pub overlay: Option<Overlay>,
+    pub keymap: Keymap,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl Model {
+    pub fn new(
+        context: Option<String>,
+        contexts: Vec<String>,
+        scope: Scope,
+        keymap: Keymap,
+        now: Timestamp,
+    ) -> Self {
+        Model {
+            generation: 0,
+            context,
+            connected_context: None,
+            server: None,
+            contexts,
+            scope,
+            default_namespace: None,
+            namespaces: Vec::new(),
+            conn: ConnState::Connecting,
+            notice: None,
+            now,
+            last_event: None,
+            inventory: Inventory::default(),
+            home: Home::default(),
+            screens: vec![Screen::Home],
+            overlay: None,
+            keymap,
+            size: (80, 24),
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The first effect: connect with the starting context and scope.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.connect(self.context.clone(), self.scope.clone())
+    }
+
+    fn connect(&mut self, context: Option<String>, scope: Scope) -> Vec<Effect> {
+        self.generation += 1;
+        self.context = context.clone();
+        self.scope = scope.clone();
+        self.conn = ConnState::Connecting;
+        self.inventory = Inventory::default();
+        self.last_event = None;
+        self.home.set_rows(Vec::new());
+        self.dirty = true;
+        vec![Effect::Connect {
+            generation: self.generation,
+            context,
+            scope,
+        }]
+    }
+
+    /// Table lines available on the home screen at the current size.
+    pub fn viewport(&self) -> usize {
+        home_viewport(self.size.1, self.summary_height(), self.notice.is_some())
+    }
+
+    /// Lines the summary bar takes at the current width (1 or 2).
+    pub fn summary_height(&self) -> u16 {
+        let (lines, _) = home::summary_lines(&self.home.summary, self.size.0 as usize, 2);
+        lines.len().clamp(1, 2) as u16
+    }
+
+    /// Brings derived state (rows, view) up to date after a batch of
+    /// messages. The runtime calls it before drawing; `update` calls it
+    /// before acting on keys.
+    pub fn settle(&mut self) {
+        if self.inventory.changed {
+            self.inventory.changed = false;
+            self.inventory.refresh();
+            let rows = self.inventory.rows().cloned().collect();
+            self.home.set_rows(rows);
+            self.dirty = true;
+        }
+        if self.home.view_stale {
+            let vp = self.viewport();
+            self.home.rebuild(vp);
+            self.dirty = true;
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screens.last().copied().unwrap_or(Screen::Home)
+    }
+
+    /// Failing pods (not rows: a pod may have several failing containers).
+    pub fn failing_pods(&self) -> usize {
+        self.inventory
+            .failing
+            .values()
+            .filter(|f| !f.rows.is_empty())
+            .count()
+    }
+}
+
+/// Lines of the home table: the screen minus status bar, summary bar,
+/// column header, selected-row line and footer, and the notice line when
+/// there is one.
+pub fn home_viewport(height: u16, summary: u16, notice: bool) -> usize {
+    (height as usize)
+        .saturating_sub(4 + summary as usize + usize::from(notice))
+        .max(1)
+}
+
+/// Applies one message. Pure: no I/O; effects say what to do.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => {
+            // Key repeat/release events from terminals with the kitty protocol.
+            if key.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            model.settle();
+            model.dirty = true;
+            on_key(model, key)
+        }
+        Msg::Resize(w, h) => {
+            model.size = (w, h);
+            model.home.view_stale = true;
+            model.dirty = true;
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            model.now = now;
+            // Ages and "event 2s ago" change with the clock.
+            model.dirty = true;
+            Vec::new()
+        }
+        Msg::Shutdown => {
+            model.quit = true;
+            vec![Effect::Quit]
+        }
+        Msg::Cluster(generation, m) => {
+            if generation != model.generation {
+                return Vec::new();
+            }
+            model.dirty = true;
+            on_cluster(model, m)
+        }
+    }
+}
+
+fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
+    let generation = model.generation;
+    match m {
+        ClusterMsg::Connected {
+            context,
+            server,
+            default_namespace,
+            scope,
+        } => {
+            model.connected_context = context;
+            model.server = Some(server);
+            model.default_namespace = Some(default_namespace);
+            model.scope = scope;
+            model.conn = ConnState::Syncing;
+            Vec::new()
+        }
+        ClusterMsg::ScopeForbidden {
+            default_namespace,
+            message,
+        } => {
+            model.notice = Some(Notice {
+                text: format!(
+                    "not allowed to list pods in all namespaces ({message}); showing namespace {default_namespace} — press n for another"
+                ),
+                warning: true,
+            });
+            model.home.view_stale = true;
+            let ctx = model.context.clone();
+            model.connect(ctx, Scope::Namespace(default_namespace))
+        }
+        ClusterMsg::ConnectFailed(e) => {
+            model.conn = ConnState::Failed(e);
+            Vec::new()
+        }
+        ClusterMsg::Pods(ev) => {
+            model.last_event = Some(model.now);
+            let done = matches!(ev, WatchEvent::InitDone);
+            let steady = matches!(ev, WatchEvent::Apply(_) | WatchEvent::Delete(_));
+            let wanted = model.inventory.apply_pod(ev);
+            if done || (steady && model.inventory.synced) {
+                model.conn = ConnState::Live;
+            }
+            wanted
+                .into_iter()
+                .map(|owner| Effect::ResolveOwner { generation, owner })
+                .collect()
+        }
+        ClusterMsg::Events(ev) => {
+            model.last_event = Some(model.now);
+            model.inventory.apply_event(ev);
+            Vec::new()
+        }
+        ClusterMsg::WatchError { what, message } => {
+            model.conn = ConnState::Reconnecting(format!("{what}: {message}"));
+            Vec::new()
+        }
+        ClusterMsg::Owner(key, lookup) => {
+            model.inventory.apply_owner(key, lookup);
+            Vec::new()
+        }
+        ClusterMsg::Namespaces(res) => {
+            let mut list = match res {
+                Ok(l) => l,
+                Err(_) => model.inventory.namespaces(),
+            };
+            list.sort();
+            list.dedup();
+            model.namespaces = list;
+            let contexts = match &model.overlay {
+                Some(Overlay::Picker(p)) => Some(!p.namespaces_only),
+                _ => None,
+            };
+            if let Some(contexts) = contexts {
+                let items = pick_items(model, contexts);
+                if let Some(Overlay::Picker(p)) = &mut model.overlay {
+                    p.items = items;
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn pick_items(model: &Model, contexts: bool) -> Vec<PickItem> {
+    let mut items = Vec::new();
+    if contexts {
+        items.extend(model.contexts.iter().cloned().map(PickItem::Context));
+    }
+    items.push(PickItem::Namespace(None));
+    let mut ns = model.namespaces.clone();
+    if ns.is_empty() {
+        ns = model.inventory.namespaces();
+    }
+    items.extend(ns.into_iter().map(|n| PickItem::Namespace(Some(n))));
+    items
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl_c {
+        model.quit = true;
+        return vec![Effect::Quit];
+    }
+    // Text inputs take plain keys first.
+    if model.home.filter_editing && model.overlay.is_none() {
+        return filter_key(model, key);
+    }
+    if let Some(Overlay::Picker(_)) = &model.overlay {
+        return picker_key(model, key);
+    }
+    let Some(intent) = model.keymap.resolve(&key) else {
+        return Vec::new();
+    };
+    if model.overlay == Some(Overlay::Help) {
+        return match intent {
+            Intent::Help | Intent::Back => {
+                model.overlay = None;
+                Vec::new()
+            }
+            Intent::Quit => quit(model),
+            _ => Vec::new(),
+        };
+    }
+    home_intent(model, intent)
+}
+
+fn quit(model: &mut Model) -> Vec<Effect> {
+    model.quit = true;
+    vec![Effect::Quit]
+}
+
+fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
+    let vp = model.viewport();
+    let h = &mut model.home;
+    match intent {
+        Intent::Quit => return quit(model),
+        Intent::Help => model.overlay = Some(Overlay::Help),
+        Intent::Back => {
+            if !h.filter.is_empty() {
+                h.filter.clear();
+                h.view_stale = true;
+            }
+        }
+        Intent::Palette => return open_picker(model, false),
+        Intent::Namespace => return open_picker(model, true),
+        Intent::Resync => {
+            let ctx = model.context.clone();
+            let scope = model.scope.clone();
+            return model.connect(ctx, scope);
+        }
+        Intent::Filter => h.filter_editing = true,
+        Intent::Group => {
+            h.grouping = h.grouping.next();
+            h.view_stale = true;
+        }
+        Intent::Sort => {
+            h.sort = h.sort.next();
+            h.view_stale = true;
+        }
+        Intent::SortReverse => {
+            h.reverse = !h.reverse;
+            h.view_stale = true;
+        }
+        Intent::Up => h.move_by(-1, vp),
+        Intent::Down => h.move_by(1, vp),
+        Intent::PageUp => h.move_by(-(vp as isize), vp),
+        Intent::PageDown => h.move_by(vp as isize, vp),
+        Intent::Top => h.top(vp),
+        Intent::Bottom => h.bottom(vp),
+    }
+    model.settle();
+    Vec::new()
+}
+
+fn open_picker(model: &mut Model, namespaces_only: bool) -> Vec<Effect> {
+    let items = pick_items(model, !namespaces_only);
+    model.overlay = Some(Overlay::Picker(Picker {
+        title: if namespaces_only {
+            "namespace"
+        } else {
+            "context / namespace"
+        },
+        input: String::new(),
+        items,
+        selected: 0,
+        namespaces_only,
+    }));
+    vec![Effect::ListNamespaces {
+        generation: model.generation,
+    }]
+}
+
+fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let h = &mut model.home;
+    match key.code {
+        KeyCode::Esc => {
+            h.filter.clear();
+            h.filter_editing = false;
+        }
+        KeyCode::Enter => h.filter_editing = false,
+        KeyCode::Backspace => {
+            h.filter.pop();
+        }
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            h.filter.push(c)
+        }
+        _ => return Vec::new(),
+    }
+    h.view_stale = true;
+    model.settle();
+    Vec::new()
+}
+
+fn picker_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let Some(Overlay::Picker(p)) = &mut model.overlay else {
+        return Vec::new();
+    };
+    let n = p.visible().len();
+    match key.code {
+        KeyCode::Esc => model.overlay = None,
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+        KeyCode::Backspace => {
+            p.input.pop();
+            p.selected = 0;
+        }
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            p.input.push(c);
+            p.selected = 0;
+        }
+        KeyCode::Enter => {
+            let choice = p.visible().get(p.selected).map(|i| (*i).clone());
+            model.overlay = None;
+            return match choice {
+                Some(PickItem::Context(c)) => {
+                    model.notice = None;
+                    model.connect(Some(c), Scope::All)
+                }
+                Some(PickItem::Namespace(ns)) => {
+                    model.notice = None;
+                    let ctx = model.context.clone();
+                    model.connect(ctx, ns.map_or(Scope::All, Scope::Namespace))
+                }
+                None => Vec::new(),
+            };
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,422 @@
+//! Kubernetes I/O: a client from the kubeconfig (kube-rs inference: the
+//! `KUBECONFIG` list merged, `~/.kube/config`, exec/OIDC plugins, in-cluster),
+//! the pods and events watchers that feed `Msg`s into a bounded channel, and
+//! the one-shot lookups the app asks for (owners, namespaces).
+//!
+//! Memory stays bounded: pods are reduced to a key unless they fail
+//! (`PodFact`), the events watcher only sees `Failed` events about pods
+//! (field selector, works on 1.20+), and owners are looked up on demand for
+//! failing pods only (metadata GETs) rather than watching every ReplicaSet.
+
+pub mod check;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Config, ResourceExt};
+use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::app::inventory::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
+use crate::app::{ClusterMsg, Msg, Scope};
+use crate::domain::failing::OwnerLookup;
+
+/// Which kubeconfig and context to use.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+/// A connected client and what it connected to.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    pub context: Option<String>,
+    pub server: String,
+    pub default_namespace: String,
+}
+
+/// Field selector of the events watcher: the kubelet's `Failed` events about pods.
+pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
+
+/// The annotation `kubectl apply` leaves on objects: a whole copy of the
+/// spec, useless here.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+fn read_kubeconfig(path: Option<&PathBuf>) -> Result<Kubeconfig, String> {
+    match path {
+        Some(p) => Kubeconfig::read_from(p)
+            .map_err(|e| format!("cannot read kubeconfig {}: {}", p.display(), chain(&e))),
+        None => Kubeconfig::read().map_err(|e| format!("cannot read kubeconfig: {}", chain(&e))),
+    }
+}
+
+/// Context names of the kubeconfig (for the palette); empty when unreadable.
+pub fn contexts(target: &Target) -> Vec<String> {
+    read_kubeconfig(target.kubeconfig.as_ref())
+        .map(|kc| kc.contexts.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default()
+}
+
+/// Builds a client. Errors are sentences a person can act on.
+pub async fn connect(target: &Target) -> Result<Connection, String> {
+    let opts = KubeConfigOptions {
+        context: target.context.clone(),
+        ..Default::default()
+    };
+    let (mut config, context) = match &target.kubeconfig {
+        Some(_) => {
+            let kc = read_kubeconfig(target.kubeconfig.as_ref())?;
+            let ctx = target.context.clone().or(kc.current_context.clone());
+            let cfg = Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| format!("kubeconfig: {}", chain(&e)))?;
+            (cfg, ctx)
+        }
+        None => match Kubeconfig::read() {
+            Ok(kc) => {
+                let ctx = target.context.clone().or(kc.current_context.clone());
+                let cfg = Config::from_kubeconfig(&opts)
+                    .await
+                    .map_err(|e| format!("kubeconfig: {}", chain(&e)))?;
+                (cfg, ctx)
+            }
+            Err(e) if target.context.is_none() => {
+                // No kubeconfig: maybe we run in a pod.
+                let cfg = Config::incluster().map_err(|_| {
+                    format!(
+                        "no kubeconfig found ({}); set KUBECONFIG or pass --kubeconfig",
+                        chain(&e)
+                    )
+                })?;
+                (cfg, Some("in-cluster".to_string()))
+            }
+            Err(e) => return Err(format!("cannot read kubeconfig: {}", chain(&e))),
+        },
+    };
+    // Fail fast on unreachable clusters; watches keep their long read timeout.
+    config.connect_timeout = Some(Duration::from_secs(8));
+    let server = config.cluster_url.to_string();
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| format!("client: {}", chain(&e)))?;
+    Ok(Connection {
+        client,
+        context,
+        server,
+        default_namespace,
+    })
+}
+
+/// The error and its sources, on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+/// A kube error, readably (the API's own message for API errors).
+pub fn describe(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        other => chain(other),
+    }
+}
+
+pub fn describe_watch(e: &watcher::Error) -> String {
+    match e {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => describe(e),
+        watcher::Error::WatchError(status) => format!("{} ({})", status.message, status.code),
+        other => other.to_string(),
+    }
+}
+
+/// The outcome of trying to list pods in the requested scope.
+pub enum ScopeCheck {
+    Allowed,
+    /// 403: the message from the API server.
+    Forbidden(String),
+}
+
+/// Lists one pod to learn whether the scope is readable.
+pub async fn check_scope(client: &Client, scope: &Scope) -> Result<ScopeCheck, kube::Error> {
+    let api: Api<Pod> = scoped(client, scope);
+    match api.list_metadata(&ListParams::default().limit(1)).await {
+        Ok(_) => Ok(ScopeCheck::Allowed),
+        Err(kube::Error::Api(s)) if s.code == 403 => Ok(ScopeCheck::Forbidden(s.message.clone())),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn scoped<K>(client: &Client, scope: &Scope) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match scope {
+        Scope::All => Api::all(client.clone()),
+        Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
+    }
+}
+
+/// Drops what the app never reads; keeps spec and status (we classify by them).
+pub fn strip(pod: &mut Pod) {
+    pod.managed_fields_mut().clear();
+    pod.annotations_mut().remove(LAST_APPLIED);
+}
+
+/// Resolves a ReplicaSet's or Job's controller with a metadata GET.
+pub async fn resolve_owner(client: &Client, key: &OwnerKey) -> OwnerLookup {
+    let res = match key.kind.as_str() {
+        "ReplicaSet" => Api::<ReplicaSet>::namespaced(client.clone(), &key.namespace)
+            .get_metadata_opt(&key.name)
+            .await
+            .map(|m| m.map(|m| m.metadata.owner_references)),
+        "Job" => Api::<Job>::namespaced(client.clone(), &key.namespace)
+            .get_metadata_opt(&key.name)
+            .await
+            .map(|m| m.map(|m| m.metadata.owner_references)),
+        _ => return OwnerLookup::Unknown,
+    };
+    match res {
+        Ok(Some(refs)) => owner_lookup_from_refs(refs.as_deref()),
+        // Gone: the pod's own reference is all there is.
+        Ok(None) => OwnerLookup::NoOwner,
+        Err(e) => {
+            tracing::debug!(owner = ?key, error = %describe(&e), "owner lookup failed");
+            OwnerLookup::Unknown
+        }
+    }
+}
+
+/// Namespace names (may be forbidden for namespaced users).
+pub async fn list_namespaces(client: &Client) -> Result<Vec<String>, String> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let list = api
+        .list_metadata(&ListParams::default())
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(list.items.into_iter().map(|n| n.name_any()).collect())
+}
+
+/// The live watchers of one generation (context + scope). Dropping it stops them.
+pub struct Session {
+    generation: u64,
+    client: Arc<OnceCell<Client>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Runs the app's cluster effects; owns the current session.
+pub struct Cluster {
+    kubeconfig: Option<PathBuf>,
+    tx: mpsc::Sender<Msg>,
+    session: Option<Session>,
+    /// Bounds concurrent owner lookups.
+    lookups: Arc<Semaphore>,
+}
+
+impl Cluster {
+    pub fn new(kubeconfig: Option<PathBuf>, tx: mpsc::Sender<Msg>) -> Self {
+        Cluster {
+            kubeconfig,
+            tx,
+            session: None,
+            lookups: Arc::new(Semaphore::new(8)),
+        }
+    }
+
+    /// Stops the current session and starts one for `context` and `scope`.
+    pub fn connect(&mut self, generation: u64, context: Option<String>, scope: Scope) {
+        self.session = None;
+        let target = Target {
+            kubeconfig: self.kubeconfig.clone(),
+            context,
+        };
+        let cell = Arc::new(OnceCell::new());
+        let tx = self.tx.clone();
+        let client_cell = cell.clone();
+        let main = tokio::spawn(async move {
+            run_session(generation, target, scope, client_cell, tx).await;
+        });
+        self.session = Some(Session {
+            generation,
+            client: cell,
+            tasks: vec![main],
+        });
+    }
+
+    fn client(&self, generation: u64) -> Option<Client> {
+        let s = self
+            .session
+            .as_ref()
+            .filter(|s| s.generation == generation)?;
+        s.client.get().cloned()
+    }
+
+    pub fn resolve_owner(&self, generation: u64, owner: OwnerKey) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let sem = self.lookups.clone();
+        tokio::spawn(async move {
+            let _permit = sem.acquire().await;
+            let lookup = resolve_owner(&client, &owner).await;
+            let _ = tx
+                .send(Msg::Cluster(generation, ClusterMsg::Owner(owner, lookup)))
+                .await;
+        });
+    }
+
+    pub fn list_namespaces(&self, generation: u64) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let res = list_namespaces(&client).await;
+            let _ = tx
+                .send(Msg::Cluster(generation, ClusterMsg::Namespaces(res)))
+                .await;
+        });
+    }
+}
+
+async fn run_session(
+    generation: u64,
+    target: Target,
+    scope: Scope,
+    cell: Arc<OnceCell<Client>>,
+    tx: mpsc::Sender<Msg>,
+) {
+    let send = |m: ClusterMsg| {
+        let tx = tx.clone();
+        async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
+    };
+    let conn = match connect(&target).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "connect failed");
+            send(ClusterMsg::ConnectFailed(e)).await;
+            return;
+        }
+    };
+    let _ = cell.set(conn.client.clone());
+    tracing::info!(context = ?conn.context, server = %conn.server, %scope, "connected");
+    if !send(ClusterMsg::Connected {
+        context: conn.context.clone(),
+        server: conn.server.clone(),
+        default_namespace: conn.default_namespace.clone(),
+        scope: scope.clone(),
+    })
+    .await
+    {
+        return;
+    }
+    if scope == Scope::All {
+        match check_scope(&conn.client, &scope).await {
+            Ok(ScopeCheck::Allowed) => {}
+            Ok(ScopeCheck::Forbidden(message)) => {
+                send(ClusterMsg::ScopeForbidden {
+                    default_namespace: conn.default_namespace.clone(),
+                    message,
+                })
+                .await;
+                return;
+            }
+            // Unreachable: say so now; the watchers keep retrying with back-off.
+            Err(e) => {
+                send(ClusterMsg::ConnectFailed(describe(&e))).await;
+            }
+        }
+    }
+    let pods = watch_pods(generation, conn.client.clone(), scope.clone(), tx.clone());
+    let events = watch_events(generation, conn.client.clone(), scope, tx.clone());
+    tokio::join!(pods, events);
+}
+
+fn map_event<K, T>(ev: watcher::Event<K>, f: impl Fn(K) -> Option<T>) -> Option<WatchEvent<T>> {
+    Some(match ev {
+        watcher::Event::Init => WatchEvent::Init,
+        watcher::Event::InitDone => WatchEvent::InitDone,
+        watcher::Event::InitApply(k) => WatchEvent::InitApply(f(k)?),
+        watcher::Event::Apply(k) => WatchEvent::Apply(f(k)?),
+        watcher::Event::Delete(k) => WatchEvent::Delete(f(k)?),
+    })
+}
+
+async fn watch_pods(generation: u64, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
+    let api: Api<Pod> = scoped(&client, &scope);
+    let cfg = watcher::Config::default().page_size(500);
+    let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(ev) => match map_event(ev, |p| Some(PodFact::from_pod(p))) {
+                Some(e) => ClusterMsg::Pods(e),
+                None => continue,
+            },
+            Err(e) => {
+                let message = describe_watch(&e);
+                tracing::warn!(error = %message, "pods watch");
+                ClusterMsg::WatchError {
+                    what: "pods",
+                    message,
+                }
+            }
+        };
+        if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn watch_events(generation: u64, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
+    let api: Api<Event> = scoped(&client, &scope);
+    let cfg = watcher::Config::default()
+        .fields(EVENT_FIELDS)
+        .page_size(500);
+    let mut stream = watcher(api, cfg).default_backoff().boxed();
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(ev) => match map_event(ev, |e| EventFact::from_event(&e)) {
+                Some(e) => ClusterMsg::Events(e),
+                None => continue,
+            },
+            Err(e) => {
+                // Events only refine causes; a failing events watch must not
+                // mark the whole console as reconnecting.
+                tracing::warn!(error = %describe_watch(&e), "events watch");
+                continue;
+            }
+        };
+        if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
+            return;
+        }
+    }
+}

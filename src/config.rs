@@ -1,0 +1,167 @@
+//! The config file, `<config dir>/pulltui/config.toml`: key bindings for now.
+//!
+//! ```toml
+//! [keys]
+//! quit = ["q", "ctrl-c"]
+//! filter = "/"
+//! resync = "ctrl-r"
+//! ```
+//!
+//! An invalid file is an error that names the file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::app::keymap::{Intent, KeySpec, Keymap};
+
+#[derive(Debug, Default)]
+pub struct Config {
+    pub keymap: Keymap,
+    /// The file it came from, when there was one.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    keys: BTreeMap<String, toml::Spanned<Keys>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Keys {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Where the config file lives by default.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "pulltui").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Loads `path` (or the default path). A missing default file is the
+/// default config; a missing file named explicitly is an error.
+pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+    let (path, explicit) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => match default_path() {
+            Some(p) => (p, false),
+            None => return Ok(Config::default()),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            return Err(ConfigError {
+                path: path.display().to_string(),
+                message: format!("cannot read: {e}"),
+            });
+        }
+    };
+    let keymap = parse(&text).map_err(|message| ConfigError {
+        path: path.display().to_string(),
+        message,
+    })?;
+    Ok(Config {
+        keymap,
+        path: Some(path),
+    })
+}
+
+/// Parses the file's text into a keymap (defaults overridden).
+pub fn parse(text: &str) -> Result<Keymap, String> {
+    let file: File = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        let msg = e.message().trim().to_string();
+        if line > 0 {
+            format!("line {line}, column {col}: {msg}")
+        } else {
+            msg
+        }
+    })?;
+    let mut keymap = Keymap::default();
+    for (name, spanned) in file.keys {
+        let (line, col) = line_col(text, spanned.span().start);
+        let at = |m: String| format!("line {line}, column {col}: {m}");
+        let Some(intent) = Intent::from_id(&name) else {
+            let known: Vec<&str> = Intent::ALL.iter().map(|i| i.id()).collect();
+            return Err(at(format!(
+                "unknown action {name:?} in [keys]; known: {}",
+                known.join(", ")
+            )));
+        };
+        let specs = match spanned.into_inner() {
+            Keys::One(s) => vec![s],
+            Keys::Many(v) => v,
+        };
+        let mut keys = Vec::with_capacity(specs.len());
+        for s in specs {
+            keys.push(KeySpec::parse(&s).map_err(|e| at(format!("{name}: {e}")))?);
+        }
+        keymap.bind(intent, keys);
+    }
+    Ok(keymap)
+}
+
+/// 1-based line and column of byte offset `at`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_keys() {
+        let km = parse("[keys]\nquit = [\"x\", \"ctrl-c\"]\nresync = \"ctrl-r\"\n").expect("valid");
+        assert_eq!(
+            km.keys(Intent::Quit),
+            &[KeySpec::plain('x'), KeySpec::ctrl('c')]
+        );
+        assert_eq!(km.keys(Intent::Resync), &[KeySpec::ctrl('r')]);
+        assert_eq!(km.keys(Intent::Help), &[KeySpec::plain('?')]);
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let e = parse("[keys]\nquit = \"q\"\nhelp = \n").expect_err("invalid");
+        assert!(e.starts_with("line 3"), "{e}");
+    }
+
+    #[test]
+    fn unknown_action_names_the_line() {
+        let e = parse("[keys]\n\nfly = \"f\"\n").expect_err("invalid");
+        assert!(e.starts_with("line 3"), "{e}");
+        assert!(e.contains("fly"), "{e}");
+    }
+
+    #[test]
+    fn bad_key_names_the_line() {
+        let e = parse("[keys]\nquit = \"hyper-q\"\n").expect_err("invalid");
+        assert!(e.starts_with("line 2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_section_is_an_error() {
+        let e = parse("[keyz]\nquit = \"q\"\n").expect_err("invalid");
+        assert!(e.contains("keyz"), "{e}");
+    }
+}

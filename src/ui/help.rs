@@ -1,0 +1,88 @@
+//! The help overlay: every key of the current screen, generated from the
+//! keymap (so rebound keys show as bound), the keys of text inputs, and the
+//! legend of cause colours.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::{Theme, centered, truncate};
+use crate::app::Model;
+use crate::app::keymap::Intent;
+use crate::domain::classify::Category;
+
+/// The help lines (also used by tests to check every key is listed).
+pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    out.push(Line::from(Span::styled(
+        "Failing pods — keys",
+        theme.title(),
+    )));
+    let key_w = Intent::ALL
+        .iter()
+        .map(|i| model.keymap.label(*i).chars().count())
+        .max()
+        .unwrap_or(9)
+        .clamp(9, 16);
+    let desc_w = width.saturating_sub(key_w + 3);
+    for intent in Intent::ALL {
+        let keys = model.keymap.label(intent);
+        out.push(Line::from(vec![
+            Span::styled(format!(" {:<key_w$} ", truncate(&keys, key_w)), theme.key()),
+            Span::raw(truncate(intent.describe(), desc_w)),
+        ]));
+    }
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled(
+        "In the filter and pickers",
+        theme.title(),
+    )));
+    for (k, d) in [
+        ("Enter", "keep the filter / choose"),
+        ("Esc", "clear the filter / close"),
+        ("Backspace", "delete a character"),
+    ] {
+        out.push(Line::from(vec![
+            Span::styled(format!(" {k:<key_w$} "), theme.key()),
+            Span::raw(truncate(d, desc_w)),
+        ]));
+    }
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled("CAUSE colours", theme.title())));
+    let mut legend: Vec<Span> = vec![Span::raw(" ")];
+    let mut used = 1;
+    let mut seen: Vec<&str> = Vec::new();
+    for c in Category::ALL {
+        if seen.contains(&c.family()) {
+            continue;
+        }
+        seen.push(c.family());
+        let w = c.family().len() + 1;
+        if used + w > width && used > 1 {
+            out.push(Line::from(std::mem::replace(
+                &mut legend,
+                vec![Span::raw(" ")],
+            )));
+            used = 1;
+        }
+        legend.push(Span::styled(c.family().to_string(), theme.category(c)));
+        legend.push(Span::raw(" "));
+        used += w;
+    }
+    out.push(Line::from(legend));
+    out
+}
+
+pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = area.width.saturating_sub(4).min(72);
+    let body = lines(model, theme, w.saturating_sub(2) as usize);
+    let h = (body.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    frame.render_widget(Clear, r);
+    let title = format!(" help — {} closes ", model.keymap.label(Intent::Help));
+    frame.render_widget(
+        Paragraph::new(body).block(Block::bordered().title(title)),
+        r,
+    );
+}

@@ -1,0 +1,142 @@
+//! The top status bar (context, scope, sync state with the age of the last
+//! event, counts) and the summary bar (failures by registry × category).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::{Theme, age};
+use crate::app::home::{SUMMARY_SEP, summary_lines};
+use crate::app::keymap::Intent;
+use crate::app::{ConnState, Model};
+
+pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let full = status_spans(model, theme, area.width as usize, false);
+    let used: usize = full.iter().map(|s| s.content.width()).sum();
+    let spans = if used > area.width as usize {
+        status_spans(model, theme, area.width as usize, true)
+    } else {
+        full
+    };
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
+}
+
+/// The status bar's spans; `compact` for narrow terminals.
+fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
+    let ctx = model
+        .connected_context
+        .as_deref()
+        .or(model.context.as_deref())
+        .unwrap_or("(current)");
+    let (dot, state, style) = match &model.conn {
+        ConnState::Connecting => ("◌", "connecting".to_string(), theme.warning()),
+        ConnState::Syncing => ("◌", "syncing".to_string(), theme.warning()),
+        ConnState::Live => {
+            let since = model
+                .last_event
+                .map(|t| {
+                    let a = age(model.now, Some(t));
+                    if compact {
+                        format!(" ({a} ago)")
+                    } else {
+                        format!(" (event {a} ago)")
+                    }
+                })
+                .unwrap_or_default();
+            ("●", format!("live{since}"), theme.ok())
+        }
+        ConnState::Reconnecting(_) => ("↻", "reconnecting".to_string(), theme.error()),
+        ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
+    };
+    let rows = model.home.rows.len();
+    let pods = model.failing_pods();
+    let counts = if rows == pods {
+        format!(
+            "{pods} failing of {} pods",
+            group_digits(model.inventory.pod_count())
+        )
+    } else {
+        format!(
+            "{pods} failing ({rows} containers) of {} pods",
+            group_digits(model.inventory.pod_count())
+        )
+    };
+    let help = format!("{} help", model.keymap.label(Intent::Help));
+    let mut spans = vec![
+        Span::styled(if compact { "" } else { " pulltui " }, theme.title()),
+        Span::raw(" ctx "),
+        Span::styled(ctx.to_string(), theme.title()),
+        Span::raw("  "),
+        Span::raw(model.scope.to_string()),
+        Span::raw("  "),
+        Span::styled(format!("{dot} {state}"), style),
+        Span::raw(if compact { "  " } else { "   " }),
+        Span::raw(counts),
+    ];
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    if used + help.width() + 2 <= width {
+        spans.push(Span::raw(" ".repeat(width - used - help.width() - 1)));
+        spans.push(Span::raw(help));
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
+pub fn render_summary(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let entries = &model.home.summary;
+    if entries.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(" no failures", theme.dim()))),
+            area,
+        );
+        return;
+    }
+    let (layout, left_out) =
+        summary_lines(entries, area.width as usize, area.height.max(1) as usize);
+    let n = layout.len();
+    let lines: Vec<Line> = layout
+        .into_iter()
+        .enumerate()
+        .map(|(li, idx)| {
+            let mut spans = vec![Span::raw(" ")];
+            for (k, i) in idx.into_iter().enumerate() {
+                let e = &entries[i];
+                if k > 0 {
+                    spans.push(Span::styled(SUMMARY_SEP, theme.dim()));
+                }
+                spans.push(Span::styled(e.category.id(), theme.category(e.category)));
+                spans.push(Span::raw(format!(" ×{} {}", e.count, e.registry)));
+            }
+            if li + 1 == n && left_out > 0 {
+                spans.push(Span::styled(format!("  … +{left_out} more"), theme.dim()));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// `10030` → `10,030`.
+pub fn group_digits(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_digits() {
+        assert_eq!(super::group_digits(10030), "10,030");
+        assert_eq!(super::group_digits(999), "999");
+        assert_eq!(super::group_digits(1_000_000), "1,000,000");
+    }
+}

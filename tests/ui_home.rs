@@ -1,0 +1,133 @@
+//! The home screen rendered into a `TestBackend` at fixed sizes and a fixed
+//! clock, snapshotted with insta (tests/snapshots/).
+
+mod home_fixtures;
+
+use crossterm::event::KeyCode;
+use home_fixtures::*;
+use pulltui::app::{ClusterMsg, Model};
+use pulltui::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn draw(model: &Model, theme: Theme) -> Terminal<TestBackend> {
+    let (w, h) = model.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| ui::render(model, &theme, f)).expect("draw");
+    t
+}
+
+fn screen(model: &Model) -> String {
+    draw(model, Theme::plain()).backend().to_string()
+}
+
+#[test]
+fn empty_cluster_says_nothing_is_failing() {
+    let m = model_with(vec![], (100, 12));
+    insta::assert_snapshot!("empty", screen(&m));
+}
+
+#[test]
+fn a_few_rows() {
+    let m = incident((140, 16));
+    insta::assert_snapshot!("few_rows", screen(&m));
+}
+
+#[test]
+fn grouped_by_category() {
+    let mut m = incident((140, 18));
+    send(&mut m, [key('g'), key('g')]);
+    insta::assert_snapshot!("grouped_category", screen(&m));
+}
+
+#[test]
+fn filtered_while_typing() {
+    let mut m = incident((120, 14));
+    send(&mut m, "/pay".chars().map(key));
+    insta::assert_snapshot!("filtered", screen(&m));
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut m = incident((100, 36));
+    send(&mut m, [key('?')]);
+    let s = screen(&m);
+    for intent in pulltui::app::keymap::Intent::ALL {
+        assert!(s.contains(intent.describe()), "help lacks {intent:?}:\n{s}");
+    }
+    insta::assert_snapshot!("help", s);
+}
+
+#[test]
+fn smallest_terminal_80x24() {
+    let mut m = incident((80, 24));
+    send(&mut m, [code(KeyCode::Down), code(KeyCode::Down)]);
+    insta::assert_snapshot!("incident_80x24", screen(&m));
+}
+
+#[test]
+fn unreachable_cluster_is_a_readable_screen() {
+    let mut m = model_with(vec![], (80, 12));
+    let msg = cluster(
+        &m,
+        ClusterMsg::ConnectFailed("cannot reach https://10.0.0.1:6443: connection refused".into()),
+    );
+    send(&mut m, [msg]);
+    insta::assert_snapshot!("connect_failed", screen(&m));
+}
+
+#[test]
+fn namespace_picker() {
+    let mut m = incident((80, 24));
+    send(&mut m, [key('n')]);
+    let msg = cluster(
+        &m,
+        ClusterMsg::Namespaces(Ok(vec![
+            "default".into(),
+            "ops".into(),
+            "pay".into(),
+            "shop".into(),
+        ])),
+    );
+    send(&mut m, [msg]);
+    insta::assert_snapshot!("namespace_picker", screen(&m));
+}
+
+#[test]
+fn no_color_uses_no_colours_but_keeps_the_selection_visible() {
+    let m = incident((140, 16));
+    let plain = draw(&m, Theme::plain());
+    let buf = plain.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR: no colours"
+    );
+    // The selected (first) row is in reverse video.
+    let row_y = 4; // status, summary, header, first row
+    assert!(
+        buf.cell((2, row_y))
+            .is_some_and(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+    );
+    let coloured = draw(&m, Theme::coloured());
+    assert!(
+        coloured
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset),
+        "colours when allowed"
+    );
+    assert!(
+        coloured
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| c.bg == Color::Reset),
+        "never a fixed background colour"
+    );
+}
