@@ -1,0 +1,194 @@
+//! `pulltui check` against the real API-server harness: every scenario
+//! workload, for the admin and the read-only viewer context; exit codes;
+//! readable errors for a broken kubeconfig.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+use support::scenarios::{self, Expect, Kind};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn pulltui(kubeconfig: &str, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("PULLTUI_CONFIG")
+        .output()
+        .expect("running pulltui");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn check_json(kubeconfig: &str, args: &[&str]) -> (Option<i32>, Value) {
+    let mut all = vec!["check", "--json"];
+    all.extend_from_slice(args);
+    let r = pulltui(kubeconfig, &all);
+    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "check --json printed no JSON ({e}); code {:?}\nstdout: {}\nstderr: {}",
+            r.code, r.stdout, r.stderr
+        )
+    });
+    (r.code, v)
+}
+
+/// (workload-or-pod name, workload kind or "-", reason, category) per entry in `ns`.
+fn entries(v: &Value, ns: &str) -> BTreeSet<(String, String, String, String)> {
+    v["pods"]
+        .as_array()
+        .expect("pods array")
+        .iter()
+        .filter(|p| p["namespace"] == ns)
+        .map(|p| {
+            let (name, kind) = match &p["workload"] {
+                Value::Null => (
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    "-".to_string(),
+                ),
+                w => (
+                    w["name"].as_str().unwrap_or("").to_string(),
+                    w["kind"].as_str().unwrap_or("").to_string(),
+                ),
+            };
+            (
+                name,
+                kind,
+                p["reason"].as_str().unwrap_or("").to_string(),
+                p["category"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn expected() -> BTreeSet<(String, String, String, String)> {
+    scenarios::ALL
+        .iter()
+        .filter_map(|s| match s.expect {
+            Expect::Failing {
+                reason, category, ..
+            } => Some((
+                s.name.to_string(),
+                match s.kind {
+                    Kind::Deployment => "Deployment".to_string(),
+                    Kind::Pod => "-".to_string(),
+                },
+                reason.to_string(),
+                category.to_string(),
+            )),
+            Expect::Running => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
+    let Some(h) = support::harness() else { return };
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-check").await;
+    scenarios::apply_all(&h, &admin, &ns.name).await;
+    for s in scenarios::ALL {
+        s.wait_settled(&admin, &ns.name).await;
+    }
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+    let want = expected();
+
+    // Admin, this namespace.
+    let (code, v) = check_json(kc, &["--context", "admin", "-n", &ns.name]);
+    assert_eq!(code, Some(1), "failing pods exist: exit 1; {v}");
+    assert_eq!(entries(&v, &ns.name), want, "admin -n: {v:#}");
+    // Every entry carries the JSON shape of product.md.
+    for p in v["pods"].as_array().expect("pods") {
+        for key in [
+            "namespace",
+            "name",
+            "workload",
+            "container",
+            "image",
+            "registry",
+            "reason",
+            "category",
+            "message",
+            "since",
+        ] {
+            assert!(p.get(key).is_some(), "missing {key} in {p}");
+        }
+        assert_eq!(p["container"], "app");
+        assert!(p["since"].is_string(), "since is RFC3339: {p}");
+        if p["reason"] == "InvalidImageName" {
+            assert!(p["registry"].is_null(), "{p}");
+        } else {
+            assert!(
+                p["registry"].as_str().is_some_and(
+                    |r| r.starts_with("127.0.0.1:") || r.starts_with("registry.nx.invalid")
+                ),
+                "{p}"
+            );
+        }
+    }
+
+    // Admin, all namespaces (the default scope): the same entries for this namespace.
+    let (code, v) = check_json(kc, &["--context", "admin"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(entries(&v, &ns.name), want, "admin -A: {v:#}");
+
+    // Viewer (read-only RBAC): same answer.
+    let (code, v) = check_json(kc, &["--context", "viewer", "-A"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(entries(&v, &ns.name), want, "viewer: {v:#}");
+
+    // The human table names the same workloads.
+    let r = pulltui(kc, &["check", "--context", "viewer", "-n", &ns.name]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    for (name, kind, reason, category) in &want {
+        let label = if kind == "-" {
+            "-".to_string()
+        } else {
+            format!("{kind}/{name}")
+        };
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.contains(&label) && l.contains(reason) && l.contains(category)),
+            "no line for {label} {reason} {category} in:\n{}",
+            r.stdout
+        );
+    }
+    ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_exits_0_on_a_healthy_namespace_and_2_on_errors() {
+    let Some(h) = support::harness() else { return };
+    let admin = h.admin().await;
+    let ns = h.namespace(&admin, "e2e-check-empty").await;
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+
+    let (code, v) = check_json(kc, &["-n", &ns.name]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v, serde_json::json!({"pods": []}));
+
+    let r = pulltui(kc, &["check", "--context", "no-such-context"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("no-such-context"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+
+    let r = pulltui("/nonexistent/kubeconfig", &["check", "--json"]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("kubeconfig"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    ns.delete().await;
+}

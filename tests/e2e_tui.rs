@@ -1,0 +1,251 @@
+//! The console for real: the `pulltui` binary in a tmux pseudo-terminal
+//! against the API-server harness. Failing scenario workloads appear with
+//! their REASON, CAUSE and WORKLOAD; `?` shows help; fixing a workload with
+//! the kube client makes its row leave without a keypress; `q` quits and
+//! restores the terminal. Needs `tmux` (scripts/test installs it in CI).
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, Patch, PatchParams};
+use support::scenarios::{self, GOOD_SECRET};
+
+/// One tmux server per test (own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("pulltui-e2e-{name}-{}", std::process::id());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color PS1='e2e$ ' bash --norc --noprofile",
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux new-session failed (is tmux installed?)");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux (install it: apt-get install -y tmux)")
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success(), "tmux send-keys {keys:?}");
+    }
+
+    fn type_line(&self, line: &str) {
+        let mut args = vec!["send-keys", "-t", "e2e", "-l", line];
+        assert!(self.cmd(&args).status.success());
+        args = vec!["send-keys", "-t", "e2e", "Enter"];
+        assert!(self.cmd(&args).status.success());
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// Waits until `pred` holds for the screen; panics with the screen otherwise.
+    fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.capture();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn tmux_available() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but tmux is missing: install it (apt-get install -y tmux)"
+        );
+        eprintln!("SKIPPED: tmux not installed");
+    }
+    ok
+}
+
+/// A line of the screen showing all of `parts`.
+fn has_row(screen: &str, parts: &[&str]) -> bool {
+    screen.lines().any(|l| parts.iter().all(|p| l.contains(p)))
+}
+
+/// The line the shell prints after pulltui exits (not the typed command).
+fn exit_line(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .map(str::trim_end)
+        .find(|l| l.starts_with("PULLTUI-EXIT=") && !l.contains('$'))
+}
+
+fn launch(t: &Tmux, kubeconfig: &str, args: &str) {
+    t.type_line(&format!(
+        "KUBECONFIG={kubeconfig} NO_COLOR=1 {} {args}; echo PULLTUI-EXIT=$?",
+        env!("CARGO_BIN_EXE_pulltui")
+    ));
+}
+
+const NAMES: [&str; 4] = ["selfsigned", "auth-nosecret", "invalid-name", "auth-ok"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_shows_failing_pods_live_and_quits_cleanly() {
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-tui").await;
+    for name in NAMES {
+        scenarios::get(name).apply(&h, &admin, &ns.name).await;
+    }
+    for name in NAMES {
+        scenarios::get(name).wait_settled(&admin, &ns.name).await;
+    }
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+
+    let t = Tmux::start("admin", 160, 45);
+    launch(&t, kc, &format!("--context admin -n {}", ns.name));
+    let screen = t.wait("the failing pods", Duration::from_secs(15), |s| {
+        has_row(
+            s,
+            &["Deployment/selfsigned", "ImagePullBackOff", "tls.untrusted"],
+        ) && has_row(s, &["Deployment/auth-nosecret", "auth.no-credentials"])
+            && has_row(
+                s,
+                &["invalid-name", "InvalidImageName", "image.invalid-name"],
+            )
+    });
+    assert!(
+        !screen.contains("auth-ok"),
+        "healthy pods never appear:\n{screen}"
+    );
+    assert!(screen.contains("● live"), "{screen}");
+    assert!(screen.contains("3 failing of 4 pods"), "{screen}");
+
+    t.send(&["?"]);
+    let help = t.wait("the whole help overlay", Duration::from_secs(5), |s| {
+        s.contains("this help") && s.contains("CAUSE colours")
+    });
+    for key_line in [
+        "namespace picker",
+        "cycle grouping",
+        "filter rows",
+        "resync",
+        "quit",
+    ] {
+        assert!(help.contains(key_line), "help lacks {key_line}:\n{help}");
+    }
+    t.send(&["Escape"]);
+    t.wait("help closed", Duration::from_secs(5), |s| {
+        !s.contains("this help")
+    });
+
+    // Fix auth-nosecret by hand: give it the right pull secret.
+    scenarios::ensure_secret(&admin, &ns.name, GOOD_SECRET, h.reg_auth(), &h).await;
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": GOOD_SECRET}]}}}});
+    Api::<Deployment>::namespaced(admin.clone(), &ns.name)
+        .patch(
+            "auth-nosecret",
+            &PatchParams::default(),
+            &Patch::Strategic(&patch),
+        )
+        .await
+        .expect("patching auth-nosecret");
+    let fixed = t.wait("the fixed workload to leave", scenarios::SETTLE, |s| {
+        !s.contains("auth-nosecret") && has_row(s, &["Deployment/selfsigned", "tls.untrusted"])
+    });
+    assert!(fixed.contains("2 failing of"), "{fixed}");
+
+    t.send(&["q"]);
+    let after = t.wait("pulltui to exit", Duration::from_secs(10), |s| {
+        exit_line(s).is_some()
+    });
+    assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
+    // The alternate screen is gone: the shell is back, the table is not.
+    assert!(
+        !after.contains("tls.untrusted"),
+        "terminal not restored:\n{after}"
+    );
+    assert!(after.contains("e2e$"), "{after}");
+    ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewer_context_sees_the_same_failures_at_80x24() {
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-tui-view").await;
+    for name in ["plain-http", "invalid-name"] {
+        scenarios::get(name).apply(&h, &admin, &ns.name).await;
+    }
+    for name in ["plain-http", "invalid-name"] {
+        scenarios::get(name).wait_settled(&admin, &ns.name).await;
+    }
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+    let t = Tmux::start("viewer", 80, 24);
+    // All namespaces (the default), filtered down to this test's namespace.
+    launch(&t, kc, "--context viewer");
+    t.wait("live", Duration::from_secs(15), |s| s.contains("● live"));
+    t.send(&["/"]);
+    t.send(&["-l", &ns.name]);
+    t.send(&["Enter"]);
+    let screen = t.wait("the failing pods", Duration::from_secs(15), |s| {
+        has_row(s, &["plain-", "protocol.http-registry"])
+            && has_row(s, &["InvalidImageName", "image.invalid-name"])
+    });
+    assert!(screen.contains("ctx viewer"), "{screen}");
+    for line in screen.lines() {
+        assert!(line.chars().count() <= 80, "fits 80 columns: {line}");
+    }
+    t.send(&["C-c"]);
+    let after = t.wait("pulltui to exit", Duration::from_secs(10), |s| {
+        exit_line(s).is_some()
+    });
+    assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
+    ns.delete().await;
+}
