@@ -64,11 +64,20 @@ fn entries(v: &Value, ns: &str) -> BTreeSet<(String, String, String, String)> {
             (
                 name,
                 kind,
-                p["reason"].as_str().unwrap_or("").to_string(),
+                pull_phase(p["reason"].as_str().unwrap_or("")),
                 p["category"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
+}
+
+/// Kubelet alternates `ErrImagePull` (while retrying) and `ImagePullBackOff`
+/// (while waiting) for the same failure; compare them as one phase.
+fn pull_phase(reason: &str) -> String {
+    match reason {
+        "ErrImagePull" => "ImagePullBackOff".to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn expected() -> BTreeSet<(String, String, String, String)> {
@@ -83,7 +92,7 @@ fn expected() -> BTreeSet<(String, String, String, String)> {
                     Kind::Deployment => "Deployment".to_string(),
                     Kind::Pod => "-".to_string(),
                 },
-                reason.to_string(),
+                pull_phase(reason),
                 category.to_string(),
             )),
             Expect::Running => None,
@@ -159,9 +168,10 @@ async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
             format!("{kind}/{name}")
         };
         assert!(
-            r.stdout
-                .lines()
-                .any(|l| l.contains(&label) && l.contains(reason) && l.contains(category)),
+            r.stdout.lines().any(|l| l.contains(&label)
+                && (l.contains(reason.as_str())
+                    || (reason == "ImagePullBackOff" && l.contains("ErrImagePull")))
+                && l.contains(category.as_str())),
             "no line for {label} {reason} {category} in:\n{}",
             r.stdout
         );
@@ -191,4 +201,69 @@ async fn check_exits_0_on_a_healthy_namespace_and_2_on_errors() {
     assert!(r.stderr.contains("kubeconfig"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     ns.delete().await;
+}
+
+/// `team-viewer` may view only namespace `team`: listing all namespaces is a
+/// 403, so check falls back to the context's namespace and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_falls_back_to_the_contexts_namespace_on_403() {
+    let Some(h) = support::harness() else { return };
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let s = scenarios::get("refused");
+    // The harness's `team` namespace outlives one test run: apply once.
+    let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(admin.clone(), "team");
+    if deployments
+        .get_opt(s.name)
+        .await
+        .expect("reading team deployments")
+        .is_none()
+    {
+        s.apply(&h, &admin, "team").await;
+    }
+    s.wait_settled(&admin, "team").await;
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+
+    let mut all = vec!["check", "--json", "--context", "team-viewer"];
+    let r = pulltui(kc, &all);
+    assert_eq!(r.code, Some(1), "stderr: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("not allowed to list pods in all namespaces")
+            && r.stderr.contains("team"),
+        "a visible notice: {}",
+        r.stderr
+    );
+    let v: Value = serde_json::from_str(r.stdout.trim()).expect("JSON");
+    let pods = v["pods"].as_array().expect("pods");
+    assert!(!pods.is_empty());
+    assert!(pods.iter().all(|p| p["namespace"] == "team"), "{v:#}");
+    assert!(
+        entries(&v, "team").contains(&(
+            "refused".to_string(),
+            "Deployment".to_string(),
+            "ImagePullBackOff".to_string(),
+            "network.refused".to_string()
+        )),
+        "{v:#}"
+    );
+
+    // Asking for a namespace it may not see is an error, not a fallback.
+    all = vec![
+        "check",
+        "--json",
+        "--context",
+        "team-viewer",
+        "-n",
+        "default",
+    ];
+    let r = pulltui(kc, &all);
+    assert_eq!(r.code, Some(2), "stdout {} stderr {}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.to_lowercase().contains("forbidden"),
+        "{}",
+        r.stderr
+    );
 }

@@ -115,6 +115,11 @@ impl Inventory {
         self.all.len()
     }
 
+    /// Whether the pod exists (failing or healthy).
+    pub fn contains(&self, key: &PodKey) -> bool {
+        self.all.contains(key)
+    }
+
     /// Applies a pods watcher event. Returns owners to resolve.
     pub fn apply_pod(&mut self, ev: WatchEvent<PodFact>) -> Vec<OwnerKey> {
         match ev {

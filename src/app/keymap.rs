@@ -7,6 +7,8 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::Screen;
+
 /// What a key means on the home screen (and globally).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Intent {
@@ -26,10 +28,14 @@ pub enum Intent {
     PageDown,
     Top,
     Bottom,
+    /// Open the selected pod's detail.
+    Open,
+    NextContainer,
+    PrevContainer,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 16] = [
+    pub const ALL: [Intent; 19] = [
         Intent::Quit,
         Intent::Help,
         Intent::Back,
@@ -46,7 +52,62 @@ impl Intent {
         Intent::PageDown,
         Intent::Top,
         Intent::Bottom,
+        Intent::Open,
+        Intent::NextContainer,
+        Intent::PrevContainer,
     ];
+
+    /// The intents that mean something on `screen`, in help order.
+    pub fn on_screen(screen: Screen) -> &'static [Intent] {
+        match screen {
+            Screen::Home => &[
+                Intent::Open,
+                Intent::Filter,
+                Intent::Group,
+                Intent::Sort,
+                Intent::SortReverse,
+                Intent::Namespace,
+                Intent::Palette,
+                Intent::Resync,
+                Intent::Up,
+                Intent::Down,
+                Intent::PageUp,
+                Intent::PageDown,
+                Intent::Top,
+                Intent::Bottom,
+                Intent::Back,
+                Intent::Help,
+                Intent::Quit,
+            ],
+            Screen::Detail => &[
+                Intent::Back,
+                Intent::NextContainer,
+                Intent::PrevContainer,
+                Intent::Up,
+                Intent::Down,
+                Intent::PageUp,
+                Intent::PageDown,
+                Intent::Top,
+                Intent::Bottom,
+                Intent::Resync,
+                Intent::Help,
+                Intent::Quit,
+            ],
+        }
+    }
+
+    /// One line for the help overlay of `screen`.
+    pub fn describe_on(self, screen: Screen) -> &'static str {
+        match (screen, self) {
+            (Screen::Detail, Intent::Back) => "back to the failing pods",
+            (Screen::Detail, Intent::Resync) => "resync: read this pod's events and secrets again",
+            (Screen::Detail, Intent::Up) => "scroll up",
+            (Screen::Detail, Intent::Down) => "scroll down",
+            (Screen::Detail, Intent::Top) => "scroll to the top",
+            (Screen::Detail, Intent::Bottom) => "scroll to the bottom (events)",
+            _ => self.describe(),
+        }
+    }
 
     /// The name used in `[keys]` of the config file.
     pub fn id(self) -> &'static str {
@@ -67,6 +128,9 @@ impl Intent {
             Intent::PageDown => "page_down",
             Intent::Top => "top",
             Intent::Bottom => "bottom",
+            Intent::Open => "open",
+            Intent::NextContainer => "next_container",
+            Intent::PrevContainer => "prev_container",
         }
     }
 
@@ -93,12 +157,16 @@ impl Intent {
             Intent::PageDown => "page down",
             Intent::Top => "first row",
             Intent::Bottom => "last row",
+            Intent::Open => "pod detail: the evidence, events and pull secrets",
+            Intent::NextContainer => "next failing container of the pod",
+            Intent::PrevContainer => "previous failing container of the pod",
         }
     }
 
     /// Short label for the footer hints (only the main ones have one).
     pub fn hint(self) -> Option<&'static str> {
         Some(match self {
+            Intent::Open => "detail",
             Intent::Filter => "filter",
             Intent::Group => "group",
             Intent::Sort => "sort",
@@ -275,7 +343,7 @@ impl Default for Keymap {
         use KeyCodeSpec as K;
         let c = KeySpec::code;
         let p = KeySpec::plain;
-        let defaults: [(Intent, Vec<KeySpec>); 16] = [
+        let defaults: [(Intent, Vec<KeySpec>); 19] = [
             (Intent::Quit, vec![p('q'), KeySpec::ctrl('c')]),
             (Intent::Help, vec![p('?')]),
             (Intent::Back, vec![c(K::Esc)]),
@@ -292,6 +360,9 @@ impl Default for Keymap {
             (Intent::PageDown, vec![c(K::PageDown)]),
             (Intent::Top, vec![c(K::Home)]),
             (Intent::Bottom, vec![c(K::End), p('G')]),
+            (Intent::Open, vec![c(K::Enter)]),
+            (Intent::NextContainer, vec![c(K::Tab)]),
+            (Intent::PrevContainer, vec![c(K::BackTab)]),
         ];
         Keymap {
             bindings: defaults.into_iter().collect(),

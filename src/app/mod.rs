@@ -3,6 +3,7 @@
 //! are I/O the runtime performs (connect, resolve an owner, list namespaces,
 //! quit). No async, no terminal, no kube client here.
 
+pub mod detail;
 pub mod home;
 pub mod inventory;
 pub mod keymap;
@@ -12,7 +13,8 @@ use std::fmt;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
 
-use crate::domain::failing::OwnerLookup;
+use crate::domain::failing::{OwnerLookup, PodKey};
+use detail::{Detail, DetailMsg, Presence};
 use home::Home;
 use inventory::{EventFact, Inventory, OwnerKey, PodFact, WatchEvent};
 use keymap::{Intent, Keymap};
@@ -44,10 +46,12 @@ pub enum ConnState {
     Failed(String),
 }
 
-/// Screens stack on top of home (pod detail comes next).
+/// Screens stack on top of home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Home,
+    /// The selected pod's evidence (`Model::detail`).
+    Detail,
 }
 
 /// A choice in the palette or namespace picker.
@@ -146,6 +150,11 @@ pub enum ClusterMsg {
     },
     Owner(OwnerKey, OwnerLookup),
     Namespaces(Result<Vec<String>, String>),
+    /// For the detail screen opened as `detail`; stale ones are dropped.
+    Detail {
+        detail: u64,
+        msg: Box<DetailMsg>,
+    },
 }
 
 /// I/O the runtime performs for `update`.
@@ -164,6 +173,29 @@ pub enum Effect {
     ListNamespaces {
         generation: u64,
     },
+    /// Watch the events of one pod (field selector) for the detail screen;
+    /// replaces any previous detail watch.
+    WatchPodEvents {
+        generation: u64,
+        detail: u64,
+        pod: PodKey,
+        uid: Option<String>,
+    },
+    GetServiceAccount {
+        generation: u64,
+        detail: u64,
+        namespace: String,
+        name: String,
+    },
+    /// Read one pull secret; the reply carries only hosts and usernames.
+    GetSecret {
+        generation: u64,
+        detail: u64,
+        namespace: String,
+        name: String,
+    },
+    /// The detail screen closed: stop its watch and reads.
+    StopDetail,
     Quit,
 }
 
@@ -193,6 +225,10 @@ pub struct Model {
     pub inventory: Inventory,
     pub home: Home,
     pub screens: Vec<Screen>,
+    /// The open pod detail (when `Screen::Detail` is on the stack).
+    pub detail: Option<Detail>,
+    /// Id of the last detail opened; replies for others are stale.
+    pub detail_seq: u64,
     pub overlay: Option<Overlay>,
     pub keymap: Keymap,
     pub size: (u16, u16),
@@ -225,6 +261,8 @@ impl Model {
             inventory: Inventory::default(),
             home: Home::default(),
             screens: vec![Screen::Home],
+            detail: None,
+            detail_seq: 0,
             overlay: None,
             keymap,
             size: (80, 24),
@@ -247,6 +285,11 @@ impl Model {
         self.last_event = None;
         self.home.set_rows(Vec::new());
         self.dirty = true;
+        // The open detail reads everything again once connected.
+        if let Some(d) = &mut self.detail {
+            self.detail_seq += 1;
+            d.restart(self.detail_seq);
+        }
         vec![Effect::Connect {
             generation: self.generation,
             context,
@@ -281,6 +324,52 @@ impl Model {
             self.home.rebuild(vp);
             self.dirty = true;
         }
+        self.settle_detail();
+    }
+
+    /// Keeps the open detail's pod and rows in step with the inventory.
+    fn settle_detail(&mut self) {
+        let Some(d) = &mut self.detail else {
+            return;
+        };
+        match self.inventory.failing.get(&d.key) {
+            Some(fp) => {
+                let same_pod = d.pod.metadata.uid.is_none()
+                    || fp.pod.metadata.uid.is_none()
+                    || fp.pod.metadata.uid == d.pod.metadata.uid;
+                if same_pod && (!std::sync::Arc::ptr_eq(&fp.pod, &d.pod) || fp.rows != d.rows) {
+                    d.pod = fp.pod.clone();
+                    d.rows = fp.rows.clone();
+                    d.presence = Presence::Failing;
+                    self.dirty = true;
+                }
+            }
+            None if self.inventory.synced => {
+                let presence = if self.inventory.contains(&d.key) {
+                    Presence::Recovered
+                } else {
+                    Presence::Deleted
+                };
+                if d.presence != presence {
+                    d.presence = presence;
+                    self.dirty = true;
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Lines of the detail body (screen minus status bar and footer).
+    pub fn detail_viewport(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(2).max(1)
+    }
+
+    /// Whether the client of the current generation exists (requests can go out).
+    fn connected(&self) -> bool {
+        matches!(
+            self.conn,
+            ConnState::Syncing | ConnState::Live | ConnState::Reconnecting(_)
+        )
     }
 
     pub fn screen(&self) -> Screen {
@@ -358,7 +447,10 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             model.default_namespace = Some(default_namespace);
             model.scope = scope;
             model.conn = ConnState::Syncing;
-            Vec::new()
+            match &mut model.detail {
+                Some(d) => d.requests(generation),
+                None => Vec::new(),
+            }
         }
         ClusterMsg::ScopeForbidden {
             default_namespace,
@@ -424,6 +516,10 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        ClusterMsg::Detail { detail, msg } => match &mut model.detail {
+            Some(d) if d.id == detail => d.apply(generation, *msg),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -467,7 +563,88 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         };
     }
-    home_intent(model, intent)
+    match model.screen() {
+        Screen::Home => home_intent(model, intent),
+        Screen::Detail => detail_intent(model, intent),
+    }
+}
+
+/// Opens the detail of the selected row's pod, focused on its container.
+fn open_detail(model: &mut Model) -> Vec<Effect> {
+    let Some(row) = model.home.selected_row() else {
+        return Vec::new();
+    };
+    let key = row.key();
+    let Some(fp) = model.inventory.failing.get(&key.pod) else {
+        return Vec::new();
+    };
+    model.detail_seq += 1;
+    let mut d = Detail::new(
+        model.detail_seq,
+        key.pod.clone(),
+        fp.pod.clone(),
+        fp.rows.clone(),
+        key.container.clone(),
+    );
+    let fx = if model.connected() {
+        d.requests(model.generation)
+    } else {
+        Vec::new()
+    };
+    model.detail = Some(d);
+    model.screens.push(Screen::Detail);
+    fx
+}
+
+fn close_detail(model: &mut Model) -> Vec<Effect> {
+    model.screens.retain(|s| *s != Screen::Detail);
+    model.detail = None;
+    vec![Effect::StopDetail]
+}
+
+fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
+    let vp = model.detail_viewport();
+    let width = model.size.0 as usize;
+    let now = model.now;
+    match intent {
+        Intent::Quit => return quit(model),
+        Intent::Help => model.overlay = Some(Overlay::Help),
+        Intent::Back => return close_detail(model),
+        Intent::Resync => {
+            let ctx = model.context.clone();
+            let scope = model.scope.clone();
+            return model.connect(ctx, scope);
+        }
+        Intent::NextContainer | Intent::PrevContainer => {
+            if let Some(d) = &mut model.detail {
+                d.cycle(intent == Intent::NextContainer);
+            }
+        }
+        Intent::Up
+        | Intent::Down
+        | Intent::PageUp
+        | Intent::PageDown
+        | Intent::Top
+        | Intent::Bottom => {
+            let Some(d) = &mut model.detail else {
+                return Vec::new();
+            };
+            let max = d.document(now, width).len().saturating_sub(vp);
+            let page = vp.saturating_sub(1).max(1);
+            let cur = d.scroll.min(max);
+            d.scroll = match intent {
+                Intent::Up => cur.saturating_sub(1),
+                Intent::Down => cur + 1,
+                Intent::PageUp => cur.saturating_sub(page),
+                Intent::PageDown => cur + page,
+                Intent::Top => 0,
+                _ => max,
+            }
+            .min(max);
+        }
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn quit(model: &mut Model) -> Vec<Effect> {
@@ -513,6 +690,8 @@ fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::PageDown => h.move_by(vp as isize, vp),
         Intent::Top => h.top(vp),
         Intent::Bottom => h.bottom(vp),
+        Intent::Open => return open_detail(model),
+        Intent::NextContainer | Intent::PrevContainer => {}
     }
     model.settle();
     Vec::new()

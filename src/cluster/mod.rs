@@ -9,6 +9,7 @@
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
 pub mod check;
+pub mod detail;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +28,8 @@ use tokio::task::JoinHandle;
 
 use crate::app::inventory::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::app::{ClusterMsg, Msg, Scope};
-use crate::domain::failing::OwnerLookup;
+use crate::domain::failing::{OwnerLookup, PodKey};
+use detail::DetailTasks;
 
 /// Which kubeconfig and context to use.
 #[derive(Debug, Clone, Default)]
@@ -237,6 +239,8 @@ pub struct Cluster {
     kubeconfig: Option<PathBuf>,
     tx: mpsc::Sender<Msg>,
     session: Option<Session>,
+    /// The open detail's watch and reads.
+    detail: Option<DetailTasks>,
     /// Bounds concurrent owner lookups.
     lookups: Arc<Semaphore>,
 }
@@ -247,6 +251,7 @@ impl Cluster {
             kubeconfig,
             tx,
             session: None,
+            detail: None,
             lookups: Arc::new(Semaphore::new(8)),
         }
     }
@@ -254,6 +259,7 @@ impl Cluster {
     /// Stops the current session and starts one for `context` and `scope`.
     pub fn connect(&mut self, generation: u64, context: Option<String>, scope: Scope) {
         self.session = None;
+        self.detail = None;
         let target = Target {
             kubeconfig: self.kubeconfig.clone(),
             context,
@@ -292,6 +298,65 @@ impl Cluster {
                 .send(Msg::Cluster(generation, ClusterMsg::Owner(owner, lookup)))
                 .await;
         });
+    }
+
+    /// Starts the detail's events watch, replacing any previous detail's tasks.
+    pub fn watch_pod_events(
+        &mut self,
+        generation: u64,
+        detail: u64,
+        pod: PodKey,
+        uid: Option<String>,
+    ) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let mut tasks = DetailTasks::new(detail);
+        let tx = self.tx.clone();
+        tasks.push(tokio::spawn(detail::watch_pod_events(
+            generation, detail, client, pod, uid, tx,
+        )));
+        self.detail = Some(tasks);
+    }
+
+    /// The tasks of `detail`, started if this is a new detail.
+    fn detail_tasks(&mut self, detail: u64) -> &mut DetailTasks {
+        if self.detail.as_ref().is_none_or(|d| d.id != detail) {
+            self.detail = Some(DetailTasks::new(detail));
+        }
+        self.detail.get_or_insert_with(|| DetailTasks::new(detail))
+    }
+
+    pub fn get_service_account(
+        &mut self,
+        generation: u64,
+        detail: u64,
+        namespace: String,
+        name: String,
+    ) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let t = tokio::spawn(detail::get_service_account(
+            generation, detail, client, namespace, name, tx,
+        ));
+        self.detail_tasks(detail).push(t);
+    }
+
+    pub fn get_secret(&mut self, generation: u64, detail: u64, namespace: String, name: String) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let t = tokio::spawn(detail::get_secret(
+            generation, detail, client, namespace, name, tx,
+        ));
+        self.detail_tasks(detail).push(t);
+    }
+
+    pub fn stop_detail(&mut self) {
+        self.detail = None;
     }
 
     pub fn list_namespaces(&self, generation: u64) {
@@ -361,7 +426,10 @@ async fn run_session(
     tokio::join!(pods, events);
 }
 
-fn map_event<K, T>(ev: watcher::Event<K>, f: impl Fn(K) -> Option<T>) -> Option<WatchEvent<T>> {
+pub(crate) fn map_event<K, T>(
+    ev: watcher::Event<K>,
+    f: impl Fn(K) -> Option<T>,
+) -> Option<WatchEvent<T>> {
     Some(match ev {
         watcher::Event::Init => WatchEvent::Init,
         watcher::Event::InitDone => WatchEvent::InitDone,

@@ -122,15 +122,39 @@ pub fn coverage(checks: &[SecretCheck]) -> Coverage {
     }
 }
 
-/// Checks one secret (already fetched) against an image.
-pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
+/// A pull secret reduced to what may be shown: its type and its `auths`
+/// keys with usernames. Read once where the secret is fetched, so the
+/// credentials never travel further (messages, logs, Debug output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SecretInfo {
+    /// A type kubelet ignores for pulls.
+    WrongType { secret_type: String },
+    /// Right type, but the payload is not a docker config.
+    Unparseable { reason: String },
+    /// The `auths` keys, sorted, each with its username.
+    Parsed { entries: Vec<AuthKey> },
+}
+
+/// One `auths` key of a secret, without its credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthKey {
+    /// The key as written.
+    pub key: String,
+    /// The key as kubelet matches it.
+    pub normalized: String,
+    pub username: Option<String>,
+}
+
+/// Reads a fetched secret into its shareable summary.
+pub fn read_secret(secret: &Secret) -> SecretInfo {
     let ty = secret.type_.as_deref().unwrap_or("Opaque");
     let data = secret.data.as_ref();
     let payload = match ty {
         DOCKER_CONFIG_JSON_TYPE => data.and_then(|d| d.get(DOCKER_CONFIG_JSON_KEY)),
         DOCKER_CFG_TYPE => data.and_then(|d| d.get(DOCKER_CFG_KEY)),
         other => {
-            return SecretState::WrongType {
+            return SecretInfo::WrongType {
                 secret_type: other.to_string(),
             };
         }
@@ -141,30 +165,53 @@ pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
         } else {
             DOCKER_CONFIG_JSON_KEY
         };
-        return SecretState::Unparseable {
+        return SecretInfo::Unparseable {
             reason: format!("no {key} key"),
         };
     };
     match parse_entries(&payload.0, ty == DOCKER_CFG_TYPE) {
-        Ok(raw) => {
-            let entries: Vec<AuthEntry> = raw
+        Ok(raw) => SecretInfo::Parsed {
+            entries: raw
                 .into_iter()
-                .map(|(key, username)| {
-                    let normalized = normalize_key(&key);
-                    let covers = key_matches(&normalized, image);
-                    AuthEntry {
-                        key,
-                        normalized,
-                        username,
-                        covers,
-                    }
+                .map(|(key, username)| AuthKey {
+                    normalized: normalize_key(&key),
+                    key,
+                    username,
+                })
+                .collect(),
+        },
+        Err(reason) => SecretInfo::Unparseable { reason },
+    }
+}
+
+/// Checks a secret's summary against an image.
+pub fn check_info(info: &SecretInfo, image: &ImageRef) -> SecretState {
+    match info {
+        SecretInfo::WrongType { secret_type } => SecretState::WrongType {
+            secret_type: secret_type.clone(),
+        },
+        SecretInfo::Unparseable { reason } => SecretState::Unparseable {
+            reason: reason.clone(),
+        },
+        SecretInfo::Parsed { entries } => {
+            let entries: Vec<AuthEntry> = entries
+                .iter()
+                .map(|k| AuthEntry {
+                    key: k.key.clone(),
+                    normalized: k.normalized.clone(),
+                    username: k.username.clone(),
+                    covers: key_matches(&k.normalized, image),
                 })
                 .collect();
             let covers = entries.iter().any(|e| e.covers);
             SecretState::Parsed { entries, covers }
         }
-        Err(reason) => SecretState::Unparseable { reason },
     }
+}
+
+/// Checks one secret (already fetched) against an image.
+pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
+    check_info(&read_secret(secret), image)
 }
 
 /// Parses a docker config payload into (key, username) pairs. The password

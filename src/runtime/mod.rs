@@ -170,6 +170,25 @@ fn dispatch(cluster: &mut Cluster, effects: Vec<Effect>) {
             } => cluster.connect(generation, context, scope),
             Effect::ResolveOwner { generation, owner } => cluster.resolve_owner(generation, owner),
             Effect::ListNamespaces { generation } => cluster.list_namespaces(generation),
+            Effect::WatchPodEvents {
+                generation,
+                detail,
+                pod,
+                uid,
+            } => cluster.watch_pod_events(generation, detail, pod, uid),
+            Effect::GetServiceAccount {
+                generation,
+                detail,
+                namespace,
+                name,
+            } => cluster.get_service_account(generation, detail, namespace, name),
+            Effect::GetSecret {
+                generation,
+                detail,
+                namespace,
+                name,
+            } => cluster.get_secret(generation, detail, namespace, name),
+            Effect::StopDetail => cluster.stop_detail(),
             Effect::Quit => {}
         }
     }

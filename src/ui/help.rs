@@ -8,45 +8,50 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{Theme, centered, truncate};
-use crate::app::Model;
 use crate::app::keymap::Intent;
+use crate::app::{Model, Screen};
 use crate::domain::classify::Category;
 
 /// The help lines (also used by tests to check every key is listed).
 pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    out.push(Line::from(Span::styled(
-        "Failing pods — keys",
-        theme.title(),
-    )));
-    let key_w = Intent::ALL
+    let screen = model.screen();
+    let title = match screen {
+        Screen::Home => "Failing pods — keys",
+        Screen::Detail => "Pod detail — keys",
+    };
+    out.push(Line::from(Span::styled(title, theme.title())));
+    let intents = Intent::on_screen(screen);
+    let key_w = intents
         .iter()
         .map(|i| model.keymap.label(*i).chars().count())
         .max()
         .unwrap_or(9)
         .clamp(9, 16);
     let desc_w = width.saturating_sub(key_w + 3);
-    for intent in Intent::ALL {
+    for &intent in intents {
         let keys = model.keymap.label(intent);
         out.push(Line::from(vec![
             Span::styled(format!(" {:<key_w$} ", truncate(&keys, key_w)), theme.key()),
-            Span::raw(truncate(intent.describe(), desc_w)),
+            Span::raw(truncate(intent.describe_on(screen), desc_w)),
         ]));
     }
-    out.push(Line::from(""));
-    out.push(Line::from(Span::styled(
-        "In the filter and pickers",
-        theme.title(),
-    )));
-    for (k, d) in [
-        ("Enter", "keep the filter / choose"),
-        ("Esc", "clear the filter / close"),
-        ("Backspace", "delete a character"),
-    ] {
-        out.push(Line::from(vec![
-            Span::styled(format!(" {k:<key_w$} "), theme.key()),
-            Span::raw(truncate(d, desc_w)),
-        ]));
+    if screen == Screen::Home {
+        out.push(Line::from(""));
+        out.push(Line::from(Span::styled(
+            "In the filter and pickers",
+            theme.title(),
+        )));
+        for (k, d) in [
+            ("Enter", "keep the filter / choose"),
+            ("Esc", "clear the filter / close"),
+            ("Backspace", "delete a character"),
+        ] {
+            out.push(Line::from(vec![
+                Span::styled(format!(" {k:<key_w$} "), theme.key()),
+                Span::raw(truncate(d, desc_w)),
+            ]));
+        }
     }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled("CAUSE colours", theme.title())));

@@ -456,10 +456,11 @@ fn render_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Intent::Group,
             Intent::Sort,
             Intent::Namespace,
+            Intent::Open,
             Intent::Palette,
-            Intent::Resync,
             Intent::Help,
             Intent::Quit,
+            Intent::Resync,
         ] {
             let (Some(k), Some(hint)) = (model.keymap.first(intent), intent.hint()) else {
                 continue;

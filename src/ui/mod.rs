@@ -1,13 +1,13 @@
 //! Rendering: `render(&Model, &Theme, &mut Frame)` draws the screen stack
 //! and overlays from the model; no side effects, no state of its own.
 
+pub mod detail;
 pub mod help;
 pub mod home;
 pub mod palette;
 pub mod statusbar;
 pub mod theme;
 
-use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -20,6 +20,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
     match model.screen() {
         Screen::Home => home::render(model, theme, frame, area),
+        Screen::Detail => detail::render(model, theme, frame, area),
     }
     match &model.overlay {
         Some(Overlay::Help) => help::render(model, theme, frame, area),
@@ -68,19 +69,7 @@ pub fn truncate_middle(s: &str, width: usize) -> String {
     format!("{h}…{t}")
 }
 
-/// kubectl-style age: `45s`, `3m`, `5h`, `2d`.
-pub fn age(now: Timestamp, since: Option<Timestamp>) -> String {
-    let Some(since) = since else {
-        return "?".into();
-    };
-    let secs = now.as_second().saturating_sub(since.as_second()).max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 2 * 86400 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86400),
-    }
-}
+pub use crate::domain::clock::age;
 
 /// A box of at most `w`×`h` in the middle of `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {

@@ -1,0 +1,175 @@
+//! I/O for the pod detail screen: a watch on the pod's events (field
+//! selector on the involved object, which 1.20 servers support), the pod's
+//! ServiceAccount, and its pull secrets. Secrets are reduced to hosts and
+//! usernames (`domain::secrets::read_secret`) right here, so credentials
+//! never reach a message, a log line or the screen. A 403 is a fact
+//! (`Fetch::Forbidden`), not an error; so is a 404.
+//!
+//! All of a detail's tasks live in `DetailTasks`: dropping it (the detail
+//! closed, another opened, a new session) aborts them; replies carry the
+//! detail's id, so late ones are dropped by `update`.
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Event, Secret, ServiceAccount};
+use kube::Client;
+use kube::api::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{describe, describe_watch, map_event};
+use crate::app::detail::{DetailMsg, EventRow, Fetch};
+use crate::app::{ClusterMsg, Msg};
+use crate::domain::failing::PodKey;
+use crate::domain::secrets::read_secret;
+
+/// The running tasks of one open detail.
+pub struct DetailTasks {
+    pub id: u64,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl DetailTasks {
+    pub fn new(id: u64) -> Self {
+        DetailTasks {
+            id,
+            tasks: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, t: JoinHandle<()>) {
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(t);
+    }
+}
+
+impl Drop for DetailTasks {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Field selector of a pod's events.
+pub fn event_fields(pod: &PodKey, uid: Option<&str>) -> String {
+    let mut f = format!(
+        "involvedObject.kind=Pod,involvedObject.name={},involvedObject.namespace={}",
+        pod.name, pod.namespace
+    );
+    if let Some(uid) = uid.filter(|u| !u.is_empty()) {
+        f.push_str(",involvedObject.uid=");
+        f.push_str(uid);
+    }
+    f
+}
+
+async fn send(tx: &mpsc::Sender<Msg>, generation: u64, detail: u64, msg: DetailMsg) -> bool {
+    tx.send(Msg::Cluster(
+        generation,
+        ClusterMsg::Detail {
+            detail,
+            msg: Box::new(msg),
+        },
+    ))
+    .await
+    .is_ok()
+}
+
+pub async fn watch_pod_events(
+    generation: u64,
+    detail: u64,
+    client: Client,
+    pod: PodKey,
+    uid: Option<String>,
+    tx: mpsc::Sender<Msg>,
+) {
+    let api: Api<Event> = Api::namespaced(client, &pod.namespace);
+    let cfg = watcher::Config::default().fields(&event_fields(&pod, uid.as_deref()));
+    let mut stream = watcher(api, cfg).default_backoff().boxed();
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(ev) => match map_event(ev, |e| Some(EventRow::from_event(&e))) {
+                Some(e) => DetailMsg::Events(e),
+                None => continue,
+            },
+            Err(e) => {
+                let message = describe_watch(&e);
+                tracing::warn!(pod = %pod, error = %message, "pod events watch");
+                DetailMsg::EventsFailed(message)
+            }
+        };
+        if !send(&tx, generation, detail, msg).await {
+            return;
+        }
+    }
+}
+
+fn fetch_of<T>(res: Result<Option<T>, kube::Error>) -> Fetch<T> {
+    match res {
+        Ok(Some(v)) => Fetch::Found(v),
+        Ok(None) => Fetch::Missing,
+        Err(kube::Error::Api(s)) if s.code == 403 => Fetch::Forbidden,
+        Err(kube::Error::Api(s)) if s.code == 404 => Fetch::Missing,
+        Err(e) => Fetch::Failed(describe(&e)),
+    }
+}
+
+pub async fn get_service_account(
+    generation: u64,
+    detail: u64,
+    client: Client,
+    namespace: String,
+    name: String,
+    tx: mpsc::Sender<Msg>,
+) {
+    let api: Api<ServiceAccount> = Api::namespaced(client, &namespace);
+    let res = api.get_opt(&name).await.map(|sa| {
+        sa.map(|sa| {
+            sa.image_pull_secrets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.name)
+                .filter(|n| !n.is_empty())
+                .collect::<Vec<String>>()
+        })
+    });
+    let result = fetch_of(res);
+    if let Fetch::Failed(e) = &result {
+        tracing::warn!(%namespace, %name, error = %e, "reading ServiceAccount");
+    }
+    send(&tx, generation, detail, DetailMsg::ServiceAccount(result)).await;
+}
+
+pub async fn get_secret(
+    generation: u64,
+    detail: u64,
+    client: Client,
+    namespace: String,
+    name: String,
+    tx: mpsc::Sender<Msg>,
+) {
+    let api: Api<Secret> = Api::namespaced(client, &namespace);
+    // Reduced before anything else sees it; the Secret is dropped here.
+    let res = api.get_opt(&name).await.map(|s| s.map(|s| read_secret(&s)));
+    let result = fetch_of(res);
+    if let Fetch::Failed(e) = &result {
+        tracing::warn!(%namespace, %name, error = %e, "reading pull secret");
+    }
+    send(&tx, generation, detail, DetailMsg::Secret { name, result }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_selector_names_the_pod_and_its_uid() {
+        let k = PodKey::new("shop", "web-1");
+        assert_eq!(
+            event_fields(&k, Some("u-1")),
+            "involvedObject.kind=Pod,involvedObject.name=web-1,involvedObject.namespace=shop,involvedObject.uid=u-1"
+        );
+        assert!(!event_fields(&k, None).contains("uid"));
+    }
+}

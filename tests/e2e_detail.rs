@@ -1,0 +1,229 @@
+//! The pod detail for real: the `pulltui` binary in tmux against the
+//! API-server harness. For each scenario pod, `/name` Enter Enter opens the
+//! detail, which must show the innermost cause highlighted in the message,
+//! the right pull-secret coverage, the username and never the password; the
+//! events update without a keypress; the read-only `viewer` sees
+//! "cannot check (forbidden)" rather than an error. Needs `tmux`.
+
+mod support;
+mod support_tmux;
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use support::scenarios::{self, MISSING_SECRET, WRONG_HOST_SECRET};
+use support_tmux::{Tmux, exit_line, launch, tmux_available};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Opens the detail of the only row matching `filter`.
+fn open_detail(t: &Tmux, filter: &str) {
+    t.send(&["/"]);
+    t.type_text(filter);
+    t.send(&["Enter"]);
+    let kept = format!("filter \"{filter}\" 1/");
+    t.wait("the filtered row", WAIT, |s| s.contains(&kept));
+    t.send(&["Enter"]);
+}
+
+/// Back to the unfiltered table.
+fn close_detail(t: &Tmux) {
+    t.send(&["Escape"]);
+    t.wait("the table", WAIT, |s| s.contains("NAMESPACE"));
+    t.send(&["Escape"]);
+}
+
+/// The `(×N` of the ERROR line: how often the cause-bearing event was seen.
+fn cause_count(screen: &str) -> Option<u32> {
+    let l = screen.lines().find(|l| l.contains(" ERROR "))?;
+    let i = l.find("(×")?;
+    let digits: String = l[i + "(×".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+fn assert_no_credentials(screen: &str, pass: &str, user: &str) {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    assert!(
+        !screen.contains(pass),
+        "the password is on screen:\n{screen}"
+    );
+    assert!(
+        !screen.contains(&auth),
+        "the auth string is on screen:\n{screen}"
+    );
+}
+
+const SCENARIOS: [&str; 5] = [
+    "auth-nosecret",
+    "auth-wronghost",
+    "auth-missingtag",
+    "secret-missing",
+    "blackhole",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detail_shows_the_cause_and_the_secret_coverage_live() {
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-detail").await;
+    for name in SCENARIOS {
+        scenarios::get(name).apply(&h, &admin, &ns.name).await;
+    }
+    for name in SCENARIOS {
+        scenarios::get(name).wait_settled(&admin, &ns.name).await;
+    }
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+    let auth = h.reg_auth().to_string();
+    let http = h.reg_http().to_string();
+    let (user, pass) = (h.reg_auth_user().to_string(), h.reg_auth_pass().to_string());
+
+    let t = Tmux::start("detail", 160, 45);
+    launch(&t, kc, &format!("--context admin -n {}", ns.name));
+    t.wait("the failing pods", WAIT, |s| {
+        s.contains("5 failing of 5 pods")
+    });
+
+    // No secret at all for a registry that demands credentials.
+    open_detail(&t, "auth-nosecret");
+    let s = t.wait("auth-nosecret's detail", WAIT, |s| {
+        s.contains("auth.no-credentials  The registry demands")
+            && s.contains("No pull secret covers")
+            && s.contains("· live")
+    });
+    assert!(
+        s.contains(&format!(
+            "✕ No pull secret covers {auth} — the registry demands credentials"
+        )),
+        "{s}"
+    );
+    assert_eq!(t.highlighted(), "401 Unauthorized", "{s}");
+    assert_no_credentials(&s, &pass, &user);
+    // Live: the cause-bearing event is seen again, without a keypress.
+    let before = cause_count(&s).expect("a count on the ERROR line");
+    let later = t.wait("the Failed event to repeat", Duration::from_secs(40), |s| {
+        cause_count(s).is_some_and(|n| n > before)
+    });
+    assert!(later.contains("Warning Failed"), "{later}");
+    close_detail(&t);
+
+    // A secret, but for another registry host.
+    open_detail(&t, "auth-wronghost");
+    let s = t.wait("auth-wronghost's detail", WAIT, |s| {
+        s.contains(WRONG_HOST_SECRET) && s.contains("does not cover")
+    });
+    assert!(
+        s.contains(&format!("✕ No pull secret covers {auth}")),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "{WRONG_HOST_SECRET} (pod)  ✕ does not cover {auth}  hosts: {http} (user {user})"
+        )),
+        "{s}"
+    );
+    assert_eq!(t.highlighted(), "401 Unauthorized", "{s}");
+    assert_no_credentials(&s, &pass, &user);
+    close_detail(&t);
+
+    // The right secret; the tag is what is missing.
+    open_detail(&t, "auth-missingtag");
+    let s = t.wait("auth-missingtag's detail", WAIT, |s| {
+        s.contains("image.not-found  The registry answered") && s.contains("✓ covers")
+    });
+    assert!(
+        s.contains(&format!("✓ regcred covers {auth} (user {user})")),
+        "{s}"
+    );
+    assert!(s.contains("credentials are not the problem"), "{s}");
+    assert!(
+        t.highlighted().ends_with("not found"),
+        "{}",
+        t.highlighted()
+    );
+    assert_no_credentials(&s, &pass, &user);
+    close_detail(&t);
+
+    // The pod names a secret that does not exist.
+    open_detail(&t, "secret-missing");
+    let s = t.wait("secret-missing's detail", WAIT, |s| {
+        s.contains(&format!("{MISSING_SECRET} (pod)  ✕ does not exist"))
+    });
+    assert!(s.contains(&format!("No pull secret covers {auth}")), "{s}");
+    assert!(s.contains("FailedToRetrieveImagePu"), "{s}");
+    close_detail(&t);
+
+    // A timeout: the dialled address and its scope.
+    open_detail(&t, "blackhole");
+    let s = t.wait("blackhole's detail", WAIT, |s| {
+        s.contains("network.timeout  Packets") && s.contains("[loopback IP]")
+    });
+    let hl = t.highlighted();
+    assert!(
+        hl.starts_with("dial tcp 127.0.0.1:") && hl.ends_with("i/o timeout"),
+        "{hl}\n{s}"
+    );
+
+    t.send(&["q"]);
+    let after = t.wait("pulltui to exit", Duration::from_secs(10), |s| {
+        exit_line(s).is_some()
+    });
+    assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
+    ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_user_sees_cannot_check_at_80x24() {
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-detail-view").await;
+    let sc = scenarios::get("auth-wronghost");
+    sc.apply(&h, &admin, &ns.name).await;
+    sc.wait_settled(&admin, &ns.name).await;
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+
+    let t = Tmux::start("detail-view", 80, 24);
+    launch(&t, kc, &format!("--context viewer -n {}", ns.name));
+    t.wait("the failing pod", WAIT, |s| {
+        s.contains("1 failing of 1 pods")
+    });
+    open_detail(&t, "auth-wronghost");
+    let s = t.wait("the detail", WAIT, |s| s.contains("cannot tell whether"));
+    assert!(s.contains("IMAGE"), "{s}");
+    for line in s.lines() {
+        assert!(line.chars().count() <= 80, "fits 80 columns: {line}");
+    }
+    t.send(&["End"]);
+    let s = t.wait("the secrets", WAIT, |s| {
+        s.contains(&format!(
+            "{WRONG_HOST_SECRET} (pod)  ? cannot check (forbidden)"
+        ))
+    });
+    // A fact on the detail, not an error screen or a failed watch.
+    assert!(
+        s.contains(" ERROR    ") && s.contains("401 Unauthorized"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("cannot watch") && !s.contains("not connected"),
+        "{s}"
+    );
+    t.send(&["C-c"]);
+    let after = t.wait("pulltui to exit", Duration::from_secs(10), |s| {
+        exit_line(s).is_some()
+    });
+    assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
+    ns.delete().await;
+}

@@ -1,0 +1,173 @@
+//! tmux helpers for end-to-end tests of the TUI: one tmux server per test
+//! (own socket, killed on drop), keys, screen captures (plain, and the text
+//! shown in reverse video), waiting for a screen.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    pub fn start(name: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("pulltui-e2e-{name}-{}", std::process::id());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color PS1='e2e$ ' bash --norc --noprofile",
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux new-session failed (is tmux installed?)");
+        t
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux (install it: apt-get install -y tmux)")
+    }
+
+    pub fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success(), "tmux send-keys {keys:?}");
+    }
+
+    /// Types `text` literally (no key names).
+    pub fn type_text(&self, text: &str) {
+        self.send(&["-l", text]);
+    }
+
+    pub fn type_line(&self, line: &str) {
+        self.type_text(line);
+        self.send(&["Enter"]);
+    }
+
+    pub fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// The capture with escape sequences.
+    pub fn capture_escaped(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-e", "-p", "-t", "e2e"]).stdout)
+            .into_owned()
+    }
+
+    /// The text shown in reverse video below the first line (the status
+    /// bar is reverse too), runs on consecutive lines joined by a space.
+    pub fn highlighted(&self) -> String {
+        reverse_text(&self.capture_escaped())
+    }
+
+    /// Waits until `pred` holds for the screen; panics with the screen otherwise.
+    pub fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.capture();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// Text in reverse video (SGR 7) in a `capture-pane -e` dump, skipping the
+/// first line.
+pub fn reverse_text(dump: &str) -> String {
+    let mut out = String::new();
+    for line in dump.lines().skip(1) {
+        let mut reverse = false;
+        let mut chars = line.chars().peekable();
+        let mut run = String::new();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' && chars.peek() == Some(&'[') {
+                chars.next();
+                let mut params = String::new();
+                let mut fin = ' ';
+                for p in chars.by_ref() {
+                    if p.is_ascii_alphabetic() {
+                        fin = p;
+                        break;
+                    }
+                    params.push(p);
+                }
+                if fin == 'm' {
+                    for p in params.split(';') {
+                        match p {
+                            "" | "0" | "27" => reverse = false,
+                            "7" => reverse = true,
+                            _ => {}
+                        }
+                    }
+                }
+                continue;
+            }
+            if reverse {
+                run.push(c);
+            }
+        }
+        let run = run.trim();
+        if !run.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(run);
+        }
+    }
+    out
+}
+
+pub fn tmux_available() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but tmux is missing: install it (apt-get install -y tmux)"
+        );
+        eprintln!("SKIPPED: tmux not installed");
+    }
+    ok
+}
+
+/// The line the shell prints after pulltui exits (not the typed command).
+pub fn exit_line(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .map(str::trim_end)
+        .find(|l| l.starts_with("PULLTUI-EXIT=") && !l.contains('$'))
+}
+
+/// Starts the real binary in the tmux session.
+pub fn launch(t: &Tmux, kubeconfig: &str, args: &str) {
+    t.type_line(&format!(
+        "KUBECONFIG={kubeconfig} NO_COLOR=1 {} {args}; echo PULLTUI-EXIT=$?",
+        env!("CARGO_BIN_EXE_pulltui")
+    ));
+}

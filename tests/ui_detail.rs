@@ -1,0 +1,267 @@
+//! The pod detail rendered into a `TestBackend` at fixed sizes and a fixed
+//! clock, one snapshot per category family (tests/snapshots/).
+
+mod detail_fixtures;
+mod home_fixtures;
+
+use crossterm::event::KeyCode;
+use detail_fixtures::*;
+use home_fixtures::*;
+use pulltui::app::Model;
+use pulltui::app::detail::{DetailMsg, Fetch};
+use pulltui::domain::secrets::SecretInfo;
+use pulltui::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+
+fn draw(model: &Model, theme: Theme) -> Terminal<TestBackend> {
+    let (w, h) = model.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| ui::render(model, &theme, f)).expect("draw");
+    t
+}
+
+fn screen(model: &Model) -> String {
+    draw(model, Theme::plain()).backend().to_string()
+}
+
+/// The text drawn with the highlight (reverse + underline) of the cause.
+fn highlighted(model: &Model) -> String {
+    let t = draw(model, Theme::plain());
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        for x in 0..buf.area.width {
+            if let Some(c) = buf.cell((x, y))
+                && c.modifier
+                    .contains(Modifier::REVERSED | Modifier::UNDERLINED)
+                && y > 0
+            {
+                out.push_str(c.symbol());
+            }
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn web_detail(size: (u16, u16)) -> Model {
+    let mut m = one(with_secrets(web(), &[]), size);
+    open(&mut m, "web");
+    let mut msgs = listed(&m, web_events());
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    m
+}
+
+#[test]
+fn tls_from_the_failed_event() {
+    let m = web_detail((120, 40));
+    assert_eq!(
+        highlighted(&m),
+        "x509: certificate signed by unknown authority"
+    );
+    insta::assert_snapshot!("detail_tls", screen(&m));
+}
+
+#[test]
+fn tls_at_80x24() {
+    let m = web_detail((80, 24));
+    insta::assert_snapshot!("detail_tls_80x24", screen(&m));
+}
+
+#[test]
+fn network_timeout_to_a_public_ip() {
+    let mut m = one(with_secrets(timeout_pod(), &[]), (120, 32));
+    open(&mut m, "agent");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    assert_eq!(highlighted(&m), "dial tcp 43.1.2.3:5000: i/o timeout");
+    let s = screen(&m);
+    assert!(s.contains("[public IP]"), "{s}");
+    insta::assert_snapshot!("detail_network", s);
+}
+
+#[test]
+fn protocol_plain_http_registry() {
+    let img = "10.0.0.5:5000/team/api:3";
+    let p = deploy_pod(
+        "team",
+        "api",
+        "h7p2q",
+        img,
+        "ErrImagePull",
+        &format!(
+            "rpc error: code = Unknown desc = failed to pull and unpack image \"{img}\": failed to resolve reference \"{img}\": failed to do request: Head \"https://10.0.0.5:5000/v2/team/api/manifests/3\": http: server gave HTTP response to HTTPS client"
+        ),
+    );
+    let mut m = one(with_secrets(p, &[]), (120, 32));
+    open(&mut m, "api");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    assert_eq!(highlighted(&m), "server gave HTTP response to HTTPS client");
+    insta::assert_snapshot!("detail_protocol", screen(&m));
+}
+
+fn worker_detail(secrets: &[&str], replies: Vec<(&str, Fetch<SecretInfo>)>) -> Model {
+    let mut m = one(with_secrets(worker("n6m4x"), secrets), (120, 30));
+    open(&mut m, "n6m4x");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    for (name, r) in replies {
+        msgs.push(secret(&m, name, r));
+    }
+    send(&mut m, msgs);
+    m
+}
+
+#[test]
+fn auth_without_any_secret() {
+    let m = worker_detail(&[], vec![]);
+    assert_eq!(highlighted(&m), "401 Unauthorized");
+    insta::assert_snapshot!("detail_auth_nosecret", screen(&m));
+}
+
+#[test]
+fn auth_with_a_secret_for_another_host() {
+    let m = worker_detail(
+        &["regcred"],
+        vec![("regcred", hosts(&["https://private.example:5000/v1/"]))],
+    );
+    insta::assert_snapshot!("detail_auth_wronghost", screen(&m));
+}
+
+#[test]
+fn auth_with_a_covering_secret_still_refused() {
+    let m = worker_detail(
+        &["regcred", "gone", "opaque"],
+        vec![
+            ("regcred", hosts(&["private.example", "docker.io"])),
+            ("gone", Fetch::Missing),
+            (
+                "opaque",
+                Fetch::Found(SecretInfo::WrongType {
+                    secret_type: "Opaque".into(),
+                }),
+            ),
+        ],
+    );
+    insta::assert_snapshot!("detail_auth_covered", screen(&m));
+}
+
+#[test]
+fn auth_for_a_read_only_user() {
+    let mut m = worker_detail(&["regcred"], vec![("regcred", Fetch::Forbidden)]);
+    let msg = detail_msg(&m, DetailMsg::ServiceAccount(Fetch::Forbidden));
+    send(&mut m, [msg]);
+    let s = screen(&m);
+    assert!(s.contains("cannot check (forbidden)"), "{s}");
+    insta::assert_snapshot!("detail_auth_forbidden", s);
+}
+
+#[test]
+fn image_not_found_with_the_right_secret() {
+    let img = "private.example/pay/worker:9.9";
+    let p = deploy_pod(
+        "pay",
+        "worker",
+        "t4g8s",
+        img,
+        "ErrImagePull",
+        &format!(
+            "rpc error: code = NotFound desc = failed to pull and unpack image \"{img}\": failed to resolve reference \"{img}\": {img}: not found"
+        ),
+    );
+    let mut m = one(with_secrets(p, &["regcred"]), (120, 30));
+    open(&mut m, "t4g8s");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    msgs.push(secret(&m, "regcred", hosts(&["private.example"])));
+    send(&mut m, msgs);
+    insta::assert_snapshot!("detail_image", screen(&m));
+}
+
+#[test]
+fn credentials_secret_missing() {
+    let img = "private.example/pay/worker:2.0";
+    let p = deploy_pod(
+        "pay",
+        "worker",
+        "m1s5g",
+        img,
+        "ImagePullBackOff",
+        &backoff(img),
+    );
+    let mut m = one(with_secrets(p, &["regcred"]), (120, 30));
+    open(&mut m, "m1s5g");
+    let events = vec![
+        ev(
+            "w.1",
+            "Normal",
+            "BackOff",
+            9,
+            "2024-05-01T10:02:00Z",
+            "2024-05-01T10:09:40Z",
+            &backoff(img),
+        ),
+        ev(
+            "w.2",
+            "Warning",
+            "FailedToRetrieveImagePullSecret",
+            9,
+            "2024-05-01T10:02:00Z",
+            "2024-05-01T10:09:40Z",
+            "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.",
+        ),
+    ];
+    let mut msgs = listed(&m, events);
+    msgs.push(sa(&m, &[]));
+    msgs.push(secret(&m, "regcred", Fetch::Missing));
+    send(&mut m, msgs);
+    insta::assert_snapshot!("detail_credentials", screen(&m));
+}
+
+#[test]
+fn expired_events_offer_the_probe() {
+    let mut m = one(with_secrets(web(), &[]), (120, 30));
+    open(&mut m, "web");
+    let backoff_only = web_events()
+        .into_iter()
+        .filter(|e| e.reason == "BackOff")
+        .collect();
+    let mut msgs = listed(&m, backoff_only);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    insta::assert_snapshot!("detail_expired", screen(&m));
+}
+
+#[test]
+fn help_on_the_detail() {
+    let mut m = web_detail((100, 30));
+    send(&mut m, [key('?')]);
+    let s = screen(&m);
+    let detail = pulltui::app::Screen::Detail;
+    for intent in pulltui::app::keymap::Intent::on_screen(detail) {
+        assert!(
+            s.contains(intent.describe_on(detail)),
+            "help lacks {intent:?}:\n{s}"
+        );
+    }
+    assert!(
+        !s.contains("cycle grouping"),
+        "home keys are not listed:\n{s}"
+    );
+    insta::assert_snapshot!("detail_help", s);
+}
+
+#[test]
+fn scrolled_to_the_events() {
+    let mut m = web_detail((100, 24));
+    send(&mut m, [code(KeyCode::End)]);
+    insta::assert_snapshot!("detail_scrolled", screen(&m));
+}
