@@ -5,122 +5,18 @@
 //! restores the terminal. Needs `tmux` (scripts/test installs it in CI).
 
 mod support;
+mod support_tmux;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, Patch, PatchParams};
 use support::scenarios::{self, GOOD_SECRET};
-
-/// One tmux server per test (own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, width: u16, height: u16) -> Tmux {
-        let socket = format!("pulltui-e2e-{name}-{}", std::process::id());
-        let t = Tmux { socket };
-        let ok = t
-            .cmd(&[
-                "new-session",
-                "-d",
-                "-s",
-                "e2e",
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color PS1='e2e$ ' bash --norc --noprofile",
-            ])
-            .status
-            .success();
-        assert!(ok, "tmux new-session failed (is tmux installed?)");
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("running tmux (install it: apt-get install -y tmux)")
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status.success(), "tmux send-keys {keys:?}");
-    }
-
-    fn type_line(&self, line: &str) {
-        let mut args = vec!["send-keys", "-t", "e2e", "-l", line];
-        assert!(self.cmd(&args).status.success());
-        args = vec!["send-keys", "-t", "e2e", "Enter"];
-        assert!(self.cmd(&args).status.success());
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
-    }
-
-    /// Waits until `pred` holds for the screen; panics with the screen otherwise.
-    fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.capture();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-fn tmux_available() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but tmux is missing: install it (apt-get install -y tmux)"
-        );
-        eprintln!("SKIPPED: tmux not installed");
-    }
-    ok
-}
+use support_tmux::{Tmux, exit_line, launch, tmux_available};
 
 /// A line of the screen showing all of `parts`.
 fn has_row(screen: &str, parts: &[&str]) -> bool {
     screen.lines().any(|l| parts.iter().all(|p| l.contains(p)))
-}
-
-/// The line the shell prints after pulltui exits (not the typed command).
-fn exit_line(screen: &str) -> Option<&str> {
-    screen
-        .lines()
-        .map(str::trim_end)
-        .find(|l| l.starts_with("PULLTUI-EXIT=") && !l.contains('$'))
-}
-
-fn launch(t: &Tmux, kubeconfig: &str, args: &str) {
-    t.type_line(&format!(
-        "KUBECONFIG={kubeconfig} NO_COLOR=1 {} {args}; echo PULLTUI-EXIT=$?",
-        env!("CARGO_BIN_EXE_pulltui")
-    ));
 }
 
 const NAMES: [&str; 4] = ["selfsigned", "auth-nosecret", "invalid-name", "auth-ok"];

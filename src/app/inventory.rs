@@ -383,23 +383,7 @@ impl EventFact {
         if !crate::domain::failing::event_has_cause(message) {
             return None;
         }
-        let event_time = ev.event_time.as_ref().map(|t| t.0);
-        let first_seen = ev.first_timestamp.as_ref().map(|t| t.0).or(event_time);
-        let last_seen = ev
-            .series
-            .as_ref()
-            .and_then(|s| s.last_observed_time.as_ref())
-            .map(|t| t.0)
-            .or(ev.last_timestamp.as_ref().map(|t| t.0))
-            .or(event_time)
-            .or(first_seen);
-        let count = ev
-            .series
-            .as_ref()
-            .and_then(|s| s.count)
-            .or(ev.count)
-            .unwrap_or(1)
-            .max(1) as u32;
+        let (first_seen, last_seen, count) = crate::domain::failing::event_timing(ev);
         Some(EventFact {
             pod: PodKey::new(
                 obj.namespace

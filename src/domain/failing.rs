@@ -409,6 +409,36 @@ fn decide(
 
 /// Whether an event message carries a cause worth keeping (kubelet also
 /// records `Failed` events reading only `Error: ErrImagePull`).
+/// When an event was first and last seen, and how often, whichever API
+/// wrote it (core/v1 `firstTimestamp`/`lastTimestamp`/`count`, or the
+/// events.k8s.io `eventTime` + `series`).
+pub fn event_timing(
+    ev: &k8s_openapi::api::core::v1::Event,
+) -> (Option<Timestamp>, Option<Timestamp>, u32) {
+    let event_time = ev.event_time.as_ref().map(|t| t.0);
+    let first_seen = ev.first_timestamp.as_ref().map(|t| t.0).or(event_time);
+    let last_seen = ev
+        .series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref())
+        .map(|t| t.0)
+        .or(ev.last_timestamp.as_ref().map(|t| t.0))
+        .or(event_time)
+        .or(first_seen);
+    let count = ev
+        .series
+        .as_ref()
+        .and_then(|s| s.count)
+        .or(ev.count)
+        .unwrap_or(1)
+        .max(1);
+    (
+        first_seen,
+        last_seen,
+        u32::try_from(count).unwrap_or(u32::MAX),
+    )
+}
+
 pub fn event_has_cause(message: &str) -> bool {
     classify(message, Some("Failed")).has_cause()
 }
