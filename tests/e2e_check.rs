@@ -191,6 +191,12 @@ async fn check_exits_0_on_a_healthy_namespace_and_2_on_errors() {
     assert_eq!(code, Some(0));
     assert_eq!(v, serde_json::json!({"pods": []}));
 
+    // Credentials from an exec plugin (client.authentication.k8s.io), as
+    // EKS/GKE/OIDC kubeconfigs use.
+    let (code, v) = check_json(kc, &["--context", "admin-exec", "-n", &ns.name]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v, serde_json::json!({"pods": []}));
+
     let r = pulltui(kc, &["check", "--context", "no-such-context"]);
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("no-such-context"), "{}", r.stderr);
