@@ -362,3 +362,29 @@ fn help_on_the_detail_lists_its_keys() {
     assert_eq!(m.overlay, None);
     assert_eq!(m.screen(), Screen::Detail, "Esc closes help first");
 }
+
+#[test]
+fn a_missing_pull_secret_is_the_cause_of_a_credentials_failure() {
+    let mut m = one(with_secrets(worker("n6m4x"), &["regcred"]), (120, 40));
+    open(&mut m, "worker");
+    let mut missing = ev(
+        "w.2",
+        "Warning",
+        "FailedToRetrieveImagePullSecret",
+        3,
+        "2024-05-01T10:07:00Z",
+        "2024-05-01T10:09:00Z",
+        "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.",
+    );
+    missing.container = None;
+    let mut msgs = listed(&m, vec![missing]);
+    msgs.push(sa(&m, &[]));
+    msgs.push(secret(&m, "regcred", Fetch::Missing));
+    send(&mut m, msgs);
+    let d = m.detail.as_ref().expect("detail open");
+    let evidence = d.evidence().expect("evidence");
+    assert_eq!(evidence.class.category, Category::CredentialsSecretMissing);
+    let text = doc(&m);
+    assert!(text.contains("credentials.secret-missing"), "{text}");
+    assert!(text.contains("regcred (pod)  ✕ does not exist"), "{text}");
+}

@@ -115,6 +115,26 @@ fn resolved_owner_names_the_deployment() {
 }
 
 #[test]
+fn a_missing_pull_secret_explains_a_credentials_failure() {
+    let mut m = model_with(vec![failing(worker("n6m4x"))], (120, 30));
+    assert_eq!(m.home.rows[0].category, Category::AuthNoCredentials);
+    let secret_event = pulltui::app::inventory::EventFact {
+        pod: pulltui::domain::failing::PodKey::new("pay", "worker-7d9c8b6f5-n6m4x"),
+        pod_uid: None,
+        container: None,
+        message: "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.".into(),
+        first_seen: Some(ts("2024-05-01T10:07:00Z")),
+        last_seen: Some(ts("2024-05-01T10:09:30Z")),
+        count: 2,
+        secret_missing: true,
+    };
+    let ev = cluster(&m, ClusterMsg::Events(WatchEvent::Apply(secret_event)));
+    send(&mut m, [ev]);
+    assert_eq!(m.home.rows[0].category, Category::CredentialsSecretMissing);
+    assert!(m.home.rows[0].cause.contains("regcred"));
+}
+
+#[test]
 fn back_off_cause_comes_from_the_latest_failed_event() {
     let m = incident((120, 30));
     let web = m

@@ -83,10 +83,8 @@ fn pull_phase(reason: &str) -> String {
 fn expected() -> BTreeSet<(String, String, String, String)> {
     scenarios::ALL
         .iter()
-        .filter_map(|s| match s.expect {
-            Expect::Failing {
-                reason, category, ..
-            } => Some((
+        .filter_map(|s| match (s.expect, s.row_category()) {
+            (Expect::Failing { reason, .. }, Some(category)) => Some((
                 s.name.to_string(),
                 match s.kind {
                     Kind::Deployment => "Deployment".to_string(),
@@ -95,7 +93,7 @@ fn expected() -> BTreeSet<(String, String, String, String)> {
                 pull_phase(reason),
                 category.to_string(),
             )),
-            Expect::Running => None,
+            _ => None,
         })
         .collect()
 }

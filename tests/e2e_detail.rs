@@ -158,6 +158,8 @@ async fn detail_shows_the_cause_and_the_secret_coverage_live() {
     });
     assert!(s.contains(&format!("No pull secret covers {auth}")), "{s}");
     assert!(s.contains("FailedToRetrieveImagePu"), "{s}");
+    // The 401 is the missing secret's fault, as the home row says too.
+    assert!(s.contains("credentials.secret-missing"), "{s}");
     close_detail(&t);
 
     // A timeout: the dialled address and its scope.

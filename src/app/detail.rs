@@ -16,7 +16,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::Effect;
-use super::inventory::WatchEvent;
+use super::inventory::{SECRET_EVENT_REASON, WatchEvent};
 use crate::domain::classify::{Category, Classification, classify};
 use crate::domain::clock::age;
 use crate::domain::failing::{
@@ -391,8 +391,39 @@ impl Detail {
         self.scroll = 0;
     }
 
-    /// The pull error of the focused container, and where it comes from.
+    /// The pull error of the focused container, and where it comes from. A
+    /// credentials failure of a pod whose pull secret does not exist is the
+    /// missing secret's fault (as on the home screen): kubelet's
+    /// `FailedToRetrieveImagePullSecret` warning is then the evidence.
     pub fn evidence(&self) -> Option<Evidence> {
+        let ev = self.pull_evidence()?;
+        if !matches!(
+            ev.class.category,
+            Category::AuthNoCredentials | Category::AuthDenied
+        ) {
+            return Some(ev);
+        }
+        let secret = self.events.iter().find_map(|e| {
+            (e.reason == SECRET_EVENT_REASON)
+                .then(|| (e, classify(&e.message, Some(&e.reason))))
+                .filter(|(_, c)| c.category == Category::CredentialsSecretMissing)
+        });
+        Some(match secret {
+            Some((e, c)) => Evidence {
+                message: e.message.clone(),
+                from: CauseFrom::Event {
+                    reason: e.reason.clone(),
+                    last_seen: e.last_seen,
+                    count: e.count,
+                },
+                class: c,
+                ..ev
+            },
+            None => ev,
+        })
+    }
+
+    fn pull_evidence(&self) -> Option<Evidence> {
         let fc = failing_containers(&self.pod)
             .into_iter()
             .find(|c| c.name == self.container)?;
@@ -969,10 +1000,13 @@ impl<'a> Doc<'a> {
             .any(|l| l.source == SecretSource::Pod && l.state.is_none());
         let category = (!matches!(ev.from, CauseFrom::Expired | CauseFrom::Waiting))
             .then_some(ev.class.category);
-        let auth = matches!(
-            category,
-            Some(Category::AuthNoCredentials | Category::AuthDenied)
-        );
+        let pull_wants_auth = |c: Option<Category>| {
+            matches!(c, Some(Category::AuthNoCredentials | Category::AuthDenied))
+        };
+        // A missing secret is the cause only of a pull that wanted credentials.
+        let auth = pull_wants_auth(category)
+            || (category == Some(Category::CredentialsSecretMissing)
+                && pull_wants_auth(self.d.pull_evidence().map(|p| p.class.category)));
         let verdict: Vec<Seg> = if pending {
             vec![seg("reading the pull secrets…", Tag::Dim)]
         } else {

@@ -63,6 +63,8 @@ pub struct EventFact {
     pub first_seen: Option<Timestamp>,
     pub last_seen: Option<Timestamp>,
     pub count: u32,
+    /// A `FailedToRetrieveImagePullSecret` warning (pod-level), not a `Failed` one.
+    pub secret_missing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +91,14 @@ pub struct OwnerKey {
 
 /// At most this many pods keep events (the oldest go first); protects memory
 /// in clusters with many pods that failed once and recovered.
+/// kubelet's warning when a pod's `imagePullSecrets` names a missing secret.
+pub const SECRET_EVENT_REASON: &str = "FailedToRetrieveImagePullSecret";
+
 const MAX_EVENT_PODS: usize = 20_000;
+
+/// Slot of a pod's `FailedToRetrieveImagePullSecret` event among its
+/// per-container slots (container names are DNS labels: no `#`).
+const SECRET_SLOT: &str = "#pull-secret";
 
 /// A re-list in progress: every pod key, and the failing pods.
 type Relist = (HashSet<PodKey>, BTreeMap<PodKey, Arc<Pod>>);
@@ -195,7 +204,8 @@ impl Inventory {
         }
     }
 
-    /// Applies an events watcher event (only `Failed` events about pods).
+    /// Applies an events watcher event (`Failed` and
+    /// `FailedToRetrieveImagePullSecret` events about pods).
     pub fn apply_event(&mut self, ev: WatchEvent<EventFact>) {
         let fact = match ev {
             WatchEvent::Apply(f) | WatchEvent::InitApply(f) => f,
@@ -217,7 +227,11 @@ impl Inventory {
             }
         }
         let per_pod = self.events.entry(fact.pod.clone()).or_default();
-        let slot = fact.container.clone().unwrap_or_default();
+        let slot = if fact.secret_missing {
+            SECRET_SLOT.to_string()
+        } else {
+            fact.container.clone().unwrap_or_default()
+        };
         let newer = match per_pod.get(&slot) {
             None => true,
             Some(old) if old.uid != fact.pod_uid => true,
@@ -302,7 +316,11 @@ impl Inventory {
                     .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
                     .map(|s| &s.event)
             };
-            let rows = failure_rows(&fp.pod, &lookup, &event);
+            let secret_event = per_pod
+                .and_then(|p| p.get(SECRET_SLOT))
+                .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
+                .map(|s| &s.event);
+            let rows = failure_rows(&fp.pod, &lookup, &event, secret_event);
             if rows != fp.rows {
                 fp.rows = rows;
                 any = true;
@@ -402,6 +420,7 @@ impl EventFact {
             first_seen,
             last_seen,
             count,
+            secret_missing: ev.reason.as_deref() == Some(SECRET_EVENT_REASON),
         })
     }
 }

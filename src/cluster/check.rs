@@ -121,16 +121,18 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
         // Causes of ImagePullBackOff are in events; a missing permission
         // only costs the cause, not the report.
         let events: Api<Event> = scoped(&conn.client, &scope);
-        match list_all(&events, Some(super::EVENT_FIELDS)).await {
-            Ok(evs) => {
-                let failing: HashSet<_> = inv.failing.keys().cloned().collect();
-                for e in evs.iter().filter_map(EventFact::from_event) {
-                    if failing.contains(&e.pod) {
-                        inv.apply_event(WatchEvent::Apply(e));
+        let failing: HashSet<_> = inv.failing.keys().cloned().collect();
+        for fields in [super::EVENT_FIELDS, super::SECRET_EVENT_FIELDS] {
+            match list_all(&events, Some(fields)).await {
+                Ok(evs) => {
+                    for e in evs.iter().filter_map(EventFact::from_event) {
+                        if failing.contains(&e.pod) {
+                            inv.apply_event(WatchEvent::Apply(e));
+                        }
                     }
                 }
+                Err(e) => tracing::warn!(error = %describe(&e), "listing events"),
             }
-            Err(e) => tracing::warn!(error = %describe(&e), "listing events"),
         }
         let lookups = owners.into_iter().map(|o| {
             let client = conn.client.clone();

@@ -49,6 +49,10 @@ pub struct Connection {
 
 /// Field selector of the events watcher: the kubelet's `Failed` events about pods.
 pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
+/// kubelet's warning for a pull secret that does not exist (one field
+/// selector cannot OR two reasons: a second, equally narrow watch).
+pub const SECRET_EVENT_FIELDS: &str =
+    "involvedObject.kind=Pod,reason=FailedToRetrieveImagePullSecret";
 
 /// The annotation `kubectl apply` leaves on objects: a whole copy of the
 /// spec, useless here.
@@ -422,8 +426,21 @@ async fn run_session(
         }
     }
     let pods = watch_pods(generation, conn.client.clone(), scope.clone(), tx.clone());
-    let events = watch_events(generation, conn.client.clone(), scope, tx.clone());
-    tokio::join!(pods, events);
+    let events = watch_events(
+        generation,
+        conn.client.clone(),
+        scope.clone(),
+        EVENT_FIELDS,
+        tx.clone(),
+    );
+    let secret_events = watch_events(
+        generation,
+        conn.client.clone(),
+        scope,
+        SECRET_EVENT_FIELDS,
+        tx.clone(),
+    );
+    tokio::join!(pods, events, secret_events);
 }
 
 pub(crate) fn map_event<K, T>(
@@ -464,11 +481,15 @@ async fn watch_pods(generation: u64, client: Client, scope: Scope, tx: mpsc::Sen
     }
 }
 
-async fn watch_events(generation: u64, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
+async fn watch_events(
+    generation: u64,
+    client: Client,
+    scope: Scope,
+    fields: &'static str,
+    tx: mpsc::Sender<Msg>,
+) {
     let api: Api<Event> = scoped(&client, &scope);
-    let cfg = watcher::Config::default()
-        .fields(EVENT_FIELDS)
-        .page_size(500);
+    let cfg = watcher::Config::default().fields(fields).page_size(500);
     let mut stream = watcher(api, cfg).default_backoff().boxed();
     while let Some(item) = stream.next().await {
         let msg = match item {

@@ -335,6 +335,7 @@ pub fn failure_rows<'e>(
     pod: &Pod,
     owners: &dyn Owners,
     cause_event: &dyn Fn(&str) -> Option<&'e CauseEvent>,
+    secret_event: Option<&CauseEvent>,
 ) -> Vec<FailureRow> {
     let failing = failing_containers(pod);
     if failing.is_empty() {
@@ -353,7 +354,7 @@ pub fn failure_rows<'e>(
         .into_iter()
         .map(|fc| {
             let event = cause_event(fc.name);
-            let (c, message, source) = decide(&fc, event);
+            let (c, message, source) = decide(&fc, event, secret_event);
             let registry = ImageRef::parse(fc.image).ok().map(|r| r.registry);
             FailureRow {
                 namespace: namespace.clone(),
@@ -386,8 +387,29 @@ pub fn failure_rows<'e>(
 
 /// The status message decides when it carries a cause (ErrImagePull,
 /// InvalidImageName, ...); ImagePullBackOff's "Back-off pulling image" does
-/// not, and the latest Failed event does.
+/// not, and the latest Failed event does. A registry that wants credentials
+/// from a pod whose pull secret does not exist (kubelet's
+/// `FailedToRetrieveImagePullSecret`) is the missing secret's fault.
 fn decide(
+    fc: &FailingContainer<'_>,
+    event: Option<&CauseEvent>,
+    secret_event: Option<&CauseEvent>,
+) -> (Classification, String, CauseSource) {
+    let (c, message, source) = decide_pull(fc, event);
+    if matches!(
+        c.category,
+        Category::AuthNoCredentials | Category::AuthDenied
+    ) && let Some(se) = secret_event
+    {
+        let sc = classify(&se.message, Some("FailedToRetrieveImagePullSecret"));
+        if sc.category == Category::CredentialsSecretMissing {
+            return (sc, se.message.clone(), CauseSource::Event);
+        }
+    }
+    (c, message, source)
+}
+
+fn decide_pull(
     fc: &FailingContainer<'_>,
     event: Option<&CauseEvent>,
 ) -> (Classification, String, CauseSource) {
@@ -407,8 +429,6 @@ fn decide(
     (from_status, fc.message.to_string(), CauseSource::Missing)
 }
 
-/// Whether an event message carries a cause worth keeping (kubelet also
-/// records `Failed` events reading only `Error: ErrImagePull`).
 /// When an event was first and last seen, and how often, whichever API
 /// wrote it (core/v1 `firstTimestamp`/`lastTimestamp`/`count`, or the
 /// events.k8s.io `eventTime` + `series`).
@@ -439,6 +459,8 @@ pub fn event_timing(
     )
 }
 
+/// Whether an event message carries a cause worth keeping (kubelet also
+/// records `Failed` events reading only `Error: ErrImagePull`).
 pub fn event_has_cause(message: &str) -> bool {
     classify(message, Some("Failed")).has_cause()
 }
@@ -483,7 +505,7 @@ mod tests {
             "status": {"containerStatuses": [{"name": "c", "image": "x", "imageID": "", "ready": true,
                 "restartCount": 0, "state": {"running": {}}}]}}));
         assert!(!is_failing(&p));
-        assert!(failure_rows(&p, &NoOwners, &|_| None).is_empty());
+        assert!(failure_rows(&p, &NoOwners, &|_| None, None).is_empty());
     }
 
     #[test]
@@ -496,7 +518,7 @@ mod tests {
     fn err_image_pull_classifies_from_status() {
         let msg = r#"rpc error: code = Unknown desc = failed to pull and unpack image "private.example/team/app:1.0": failed to resolve reference "private.example/team/app:1.0": pulling from host private.example failed with status code [manifests 1.0]: 401 Unauthorized"#;
         let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
-        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(r.container, "web");
@@ -508,6 +530,28 @@ mod tests {
             Some(Workload::new("Deployment", "web")),
             "guessed from pod-template-hash until the ReplicaSet is known"
         );
+    }
+
+    #[test]
+    fn credentials_wanted_from_a_missing_secret_is_the_missing_secret() {
+        let msg = r#"rpc error: code = Unknown desc = failed to pull and unpack image "private.example/team/app:1.0": failed to resolve reference "private.example/team/app:1.0": pulling from host private.example failed with status code [manifests 1.0]: 401 Unauthorized"#;
+        let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
+        let secret = CauseEvent {
+            message: "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.".into(),
+            first_seen: None,
+            last_seen: None,
+            count: 3,
+        };
+        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret));
+        assert_eq!(rows[0].category, Category::CredentialsSecretMissing);
+        assert!(rows[0].cause.contains("regcred"), "{}", rows[0].cause);
+        assert_eq!(rows[0].cause_source, CauseSource::Event);
+
+        // A missing secret does not explain a failure that is not about credentials.
+        let msg = r#"failed to do request: Head "https://private.example/v2/team/app/manifests/1.0": dial tcp 10.0.0.1:443: i/o timeout"#;
+        let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
+        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret));
+        assert_eq!(rows[0].category, Category::NetworkTimeout);
     }
 
     #[test]
@@ -523,7 +567,7 @@ mod tests {
             last_seen: None,
             count: 4,
         };
-        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev));
+        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev), None);
         assert_eq!(rows[0].category, Category::TlsUntrusted);
         assert_eq!(rows[0].cause_source, CauseSource::Event);
         assert_eq!(rows[0].count, 4);
@@ -540,7 +584,7 @@ mod tests {
             r#"Back-off pulling image "nginx:1""#,
             "nginx:1",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
         assert_eq!(rows[0].category, Category::Unknown);
         assert_eq!(rows[0].cause_source, CauseSource::Missing);
         assert_eq!(
@@ -556,7 +600,7 @@ mod tests {
             r#"Failed to apply default image tag "Bad//Name": couldn't parse image reference "Bad//Name": invalid reference format"#,
             "Bad//Name",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
         assert_eq!(rows[0].registry, None);
         assert_eq!(rows[0].registry_label(), "(invalid)");
         assert_eq!(rows[0].category, Category::ImageInvalidName);

@@ -132,6 +132,7 @@ pub fn web_event() -> EventFact {
         first_seen: Some(ts("2024-05-01T10:07:00Z")),
         last_seen: Some(ts("2024-05-01T10:09:30Z")),
         count: 7,
+        secret_missing: false,
     }
 }
 

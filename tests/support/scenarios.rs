@@ -273,6 +273,15 @@ impl Scenario {
         }
     }
 
+    /// The CAUSE pulltui shows for the row: a credentials failure of a pod
+    /// whose pull secret does not exist is the missing secret's fault.
+    pub fn row_category(&self) -> Option<&'static str> {
+        match (self.category(), self.secret_event_category) {
+            (Some(c), Some(secret)) if c.starts_with("auth.") => Some(secret),
+            (c, _) => c,
+        }
+    }
+
     /// The pod-template / pod spec, as JSON.
     fn pod_template(&self, h: &Harness) -> serde_json::Value {
         let host = self.host(h);
