@@ -31,6 +31,9 @@ fn close_detail(t: &Tmux) {
     t.send(&["Escape"]);
     t.wait("the table", WAIT, |s| s.contains("NAMESPACE"));
     t.send(&["Escape"]);
+    // Wait until the filter is gone: an Escape followed at once by the next
+    // key reaches the terminal as one Alt-chord.
+    t.wait("the filter cleared", WAIT, |s| !s.contains("filter \""));
 }
 
 /// The `(×N` of the ERROR line: how often the cause-bearing event was seen.

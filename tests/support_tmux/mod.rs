@@ -29,6 +29,9 @@ impl Tmux {
             .status
             .success();
         assert!(ok, "tmux new-session failed (is tmux installed?)");
+        // Pass Escape on at once: tmux would otherwise hold it to see whether
+        // an escape sequence follows.
+        let _ = t.cmd(&["set-option", "-s", "escape-time", "0"]);
         t
     }
 
