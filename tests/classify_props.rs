@@ -35,6 +35,10 @@ fn vocabulary() -> impl Strategy<Value = String> {
         ")",
         "->",
         "read tcp ",
+        "[",
+        "]",
+        ", ",
+        "rpc error: ",
     ]);
     prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }

@@ -251,3 +251,50 @@ fn escaped_quotes_from_json_logs_are_understood() {
     assert_eq!(got.category, Category::TlsUntrusted);
     assert_eq!(got.registry.as_deref(), Some("reg.example"));
 }
+
+#[test]
+fn aggregated_attempts_are_decided_by_the_one_that_got_furthest() {
+    // AKS: the credentialed attempt finds no such tag; the anonymous retry gets 401.
+    let msg = r#"Failed to pull image "myacr.azurecr.io/app:v9": [rpc error: code = NotFound desc = failed to pull and unpack image "myacr.azurecr.io/app:v9": failed to resolve reference "myacr.azurecr.io/app:v9": myacr.azurecr.io/app:v9: not found, rpc error: code = Unknown desc = failed to pull and unpack image "myacr.azurecr.io/app:v9": failed to resolve reference "myacr.azurecr.io/app:v9": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized]"#;
+    let got = classify(msg, Some("Failed"));
+    assert_eq!(got.category, Category::ImageNotFound);
+    assert_eq!(got.registry.as_deref(), Some("myacr.azurecr.io"));
+    let span = got.cause_span.clone().expect("span");
+    assert_eq!(&msg[span], got.cause);
+    assert!(got.cause.ends_with("not found"), "{}", got.cause);
+
+    // Both attempts unauthorized: credentials.
+    let msg = r#"Failed to pull image "myacr.azurecr.io/app:v1": [rpc error: code = Unknown desc = failed to pull and unpack image "myacr.azurecr.io/app:v1": failed to resolve reference "myacr.azurecr.io/app:v1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized, rpc error: code = Unknown desc = failed to pull and unpack image "myacr.azurecr.io/app:v1": failed to resolve reference "myacr.azurecr.io/app:v1": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized]"#;
+    assert_eq!(classify(msg, None).category, Category::AuthNoCredentials);
+
+    // Denied with credentials, 401 without: denied.
+    let msg = r#"Failed to pull image "myacr.azurecr.io/app:v1": [rpc error: code = Unknown desc = failed to pull and unpack image "myacr.azurecr.io/app:v1": failed to resolve reference "myacr.azurecr.io/app:v1": failed to authorize: failed to fetch oauth token: unexpected status: 403 Forbidden, rpc error: code = Unknown desc = failed to pull and unpack image "myacr.azurecr.io/app:v1": failed to resolve reference "myacr.azurecr.io/app:v1": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized]"#;
+    assert_eq!(classify(msg, None).category, Category::AuthDenied);
+}
+
+#[test]
+fn node_side_runtime_and_throttle_phrasings() {
+    let got = classify(
+        r#"Failed to pull image "app:1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/app:1": failed to unpack image on snapshotter overlayfs: failed to extract layer sha256:ab: mount callback failed on /var/lib/containerd/tmpmounts/containerd-mount1: signal: killed: unknown"#,
+        None,
+    );
+    assert_eq!(got.category, Category::NodeRuntime);
+    let got = classify(r#"Failed to pull image "app:1": pull QPS exceeded"#, None);
+    assert_eq!(got.category, Category::RegistryRateLimit);
+}
+
+#[test]
+fn containerd_pull_access_denied_with_generic_scope_error_is_ambiguous() {
+    let msg = r#"Failed to pull image "acme/does-not-exist:1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/acme/does-not-exist:1": failed to resolve reference "docker.io/acme/does-not-exist:1": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"#;
+    let got = classify(msg, Some("Failed"));
+    assert_eq!(got.category, Category::AuthDenied);
+    assert!(
+        got.ambiguous,
+        "cannot tell a missing repository from missing access"
+    );
+    assert!(got.fixes.iter().any(|f| f.id() == "fix-image"));
+    assert!(got.summary.contains("does not exist"), "{}", got.summary);
+    // A specific IAM denial is not ambiguous.
+    let (_, _, ecr) = CASES[23];
+    assert!(!classify(ecr, None).ambiguous);
+}

@@ -615,6 +615,8 @@ const RULES: &[(u8, Category, &str)] = &[
         r"failed to (?:extract|apply|unpack|register) layer",
     ),
     (6, Category::NodeRuntime, r"error processing tar file"),
+    (6, Category::NodeRuntime, r"unpack image on snapshotter"),
+    (6, Category::NodeRuntime, r"mount callback failed"),
     (6, Category::NodeRuntime, r"digest mismatch"),
     (
         6,
@@ -643,6 +645,8 @@ const RULES: &[(u8, Category, &str)] = &[
         r"(?:you have )?reached your pull rate limit[^\n]*",
     ),
     (7, Category::RegistryRateLimit, r"too many requests"),
+    // kubelet's own --registry-qps throttle.
+    (7, Category::RegistryRateLimit, r"pull QPS exceeded"),
     (
         7,
         Category::RegistryRateLimit,
@@ -786,8 +790,14 @@ const RULES: &[(u8, Category, &str)] = &[
 ];
 
 /// Docker's message that cannot tell a missing repository from missing access.
-const AMBIGUOUS_PULL_ACCESS: &str =
-    r"pull access denied for [^\s,]+, repository does not exist or may require [^\n:]*(?:login)?'?";
+const AMBIGUOUS_PULL_ACCESS: &str = r"pull access denied(?: for [^\s,]+)?, repository does not exist or may require [^\n:]*(?:login)?'?";
+
+static GENERIC_DENIAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:insufficient_scope|requested access to the resource is denied|authorization failed|denied: requested access)",
+    )
+    .expect("static regex")
+});
 
 struct Engine {
     regexes: Vec<Regex>,
@@ -858,6 +868,97 @@ static URL_HOST: LazyLock<Regex> =
 /// Classifies one message. `reason` is the waiting reason or event reason
 /// when known (`ErrImagePull`, `Failed`, `InvalidImageName`, ...).
 pub fn classify(message: &str, reason: Option<&str>) -> Classification {
+    match aggregate_parts(message) {
+        Some(parts) => classify_aggregate(message, reason, &parts),
+        None => classify_one(message, reason),
+    }
+}
+
+/// kubelet tries each credential in turn and reports every failure at once:
+/// `[rpc error: ...: not found, rpc error: ...: 401 Unauthorized]`. The parts
+/// of such an aggregate, as byte ranges.
+fn aggregate_parts(message: &str) -> Option<Vec<Range<usize>>> {
+    const MARK: &str = "rpc error: ";
+    let open = message.find('[')?;
+    let close = message.rfind(']').filter(|c| *c > open)?;
+    let inner = &message[open + 1..close];
+    let starts: Vec<usize> = inner
+        .match_indices(MARK)
+        .map(|(i, _)| open + 1 + i)
+        .collect();
+    if starts.len() < 2 {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(close);
+        let text = message[start..end].trim_end_matches([',', ' ']);
+        parts.push(start..start + text.len());
+    }
+    Some(parts)
+}
+
+/// How far an attempt got: the attempt that reached furthest explains the
+/// failure (a credentialed `not found` beats the anonymous retry's 401).
+fn progress(c: Category) -> u8 {
+    match c {
+        Category::Unknown => 0,
+        Category::NetworkTimeout
+        | Category::NetworkRefused
+        | Category::NetworkDns
+        | Category::NetworkUnreachable
+        | Category::NetworkProxy
+        | Category::TlsUntrusted
+        | Category::TlsHostname
+        | Category::TlsExpired
+        | Category::ProtocolHttpRegistry => 1,
+        Category::AuthNoCredentials => 2,
+        Category::AuthDenied | Category::RegistryRateLimit | Category::RegistryServerError => 3,
+        Category::ImageNotFound | Category::ImagePlatform => 4,
+        Category::NodeDisk
+        | Category::NodeRuntime
+        | Category::ImageInvalidName
+        | Category::CredentialsSecretMissing
+        | Category::PolicyNeverPull => 5,
+    }
+}
+
+fn classify_aggregate(
+    message: &str,
+    reason: Option<&str>,
+    parts: &[Range<usize>],
+) -> Classification {
+    let mut best: Option<(u8, Range<usize>, Classification)> = None;
+    for part in parts {
+        let c = classify_one(&message[part.clone()], reason);
+        let rank = progress(c.category);
+        if best.as_ref().is_none_or(|(r, _, _)| rank >= *r) {
+            best = Some((rank, part.clone(), c));
+        }
+    }
+    let Some((_, part, mut c)) = best else {
+        return classify_one(message, reason);
+    };
+    c.cause_span = c
+        .cause_span
+        .map(|r| r.start + part.start..r.end + part.start);
+    if c.registry.is_none() {
+        c.registry = registry_in(message);
+        c.summary = summarise(
+            c.category,
+            c.ambiguous,
+            c.registry.as_deref(),
+            c.ip,
+            c.ip_scope,
+            c.cause_span.is_none(),
+            reason,
+        );
+        c.fixes = fixes_for(c.category, c.ambiguous, c.registry.as_deref(), c.ip_scope);
+    }
+    c
+}
+
+fn classify_one(message: &str, reason: Option<&str>) -> Classification {
     let engine = &*ENGINE;
     let registry = registry_in(message);
 
@@ -909,7 +1010,7 @@ pub fn classify(message: &str, reason: Option<&str>) -> Classification {
             best = Some((amb, m.clone()));
         }
     }
-    let (category, ambiguous, span) = match best {
+    let (category, mut ambiguous, span) = match best {
         Some((idx, range)) => {
             let rule = &engine.rules[idx];
             let span = widen(message, range, rule.category, engine, &hits);
@@ -917,6 +1018,17 @@ pub fn classify(message: &str, reason: Option<&str>) -> Classification {
         }
         None => (category_from_reason(reason), false, None),
     };
+    // The same message with only a generic denial after it (containerd:
+    // "...: server message: insufficient_scope: authorization failed") is
+    // what an anonymous pull of a repository that does not exist gets too.
+    if category == Category::AuthDenied
+        && !ambiguous
+        && let Some(r) = &span
+        && hits.iter().any(|(i, _)| *i == engine.rules.len() - 1)
+        && GENERIC_DENIAL.is_match(&message[r.clone()])
+    {
+        ambiguous = true;
+    }
 
     let cause = match &span {
         Some(r) => message[r.clone()].to_string(),
