@@ -298,3 +298,65 @@ fn containerd_pull_access_denied_with_generic_scope_error_is_ambiguous() {
     let (_, _, ecr) = CASES[23];
     assert!(!classify(ecr, None).ambiguous);
 }
+
+#[test]
+fn node_problems_that_read_like_registry_problems() {
+    // The runtime's socket refused: not the registry.
+    let got = classify(
+        r#"rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial unix /run/containerd/containerd.sock: connect: connection refused""#,
+        Some("ErrImagePull"),
+    );
+    assert_eq!(got.category, Category::NodeRuntime);
+    assert!(
+        got.cause
+            .starts_with("dial unix /run/containerd/containerd.sock"),
+        "{}",
+        got.cause
+    );
+    // A local snapshot that is not found is not a missing image.
+    let got = classify(
+        r#"Failed to pull image "app:1": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/app:1": failed to prepare extraction snapshot "extract-1-sha256:ab": parent snapshot sha256:cd does not exist: not found"#,
+        None,
+    );
+    assert_eq!(got.category, Category::NodeRuntime);
+    let got = classify(
+        r#"Failed to pull image "app:1": rpc error: code = Unknown desc = error pulling image configuration: image config verification failed for digest sha256:ab"#,
+        None,
+    );
+    assert_eq!(got.category, Category::NodeRuntime);
+    // A blob the registry does not have is a missing image.
+    let got = classify(
+        r#"Failed to pull image "r.example/a:1": rpc error: code = Unknown desc = error pulling image configuration: unknown blob"#,
+        None,
+    );
+    assert_eq!(got.category, Category::ImageNotFound);
+    // CRI-O's "invalid status code from registry N (Text)".
+    for (msg, want) in [
+        (
+            r#"Error: initializing source docker://r.example/a:1: pinging container registry r.example: invalid status code from registry 503 (Service Unavailable)"#,
+            Category::RegistryServerError,
+        ),
+        (
+            r#"Error: initializing source docker://r.example/a:1: Requesting bearer token: invalid status code from registry 401 (Unauthorized)"#,
+            Category::AuthNoCredentials,
+        ),
+        (
+            r#"Error: initializing source docker://r.example/a:1: reading manifest 1 in r.example/a: invalid status code from registry 403 (Forbidden)"#,
+            Category::AuthDenied,
+        ),
+        (
+            r#"Error: initializing source docker://r.example/a:1: reading manifest 1 in r.example/a: invalid status code from registry 429 (Too Many Requests)"#,
+            Category::RegistryRateLimit,
+        ),
+        (
+            r#"Error: initializing source docker://r.example/a:1: reading manifest 1 in r.example/a: invalid status code from registry 404 (Not Found)"#,
+            Category::ImageNotFound,
+        ),
+    ] {
+        assert_eq!(classify(msg, None).category, want, "{msg}");
+    }
+    assert_eq!(
+        classify("", Some("ImageInspectError")).category,
+        Category::NodeRuntime
+    );
+}

@@ -616,6 +616,23 @@ const RULES: &[(u8, Category, &str)] = &[
     ),
     (6, Category::NodeRuntime, r"error processing tar file"),
     (6, Category::NodeRuntime, r"unpack image on snapshotter"),
+    (
+        6,
+        Category::NodeRuntime,
+        r"failed to prepare extraction snapshot[^\n]*",
+    ),
+    (6, Category::NodeRuntime, r"failed to commit snapshot"),
+    (
+        6,
+        Category::NodeRuntime,
+        r"(?:config|layer) verification failed[^\n]*",
+    ),
+    // The node's own runtime socket, not the registry, refused or vanished.
+    (
+        6,
+        Category::NodeRuntime,
+        r"dial unix [^\s:]+(?:: [^\n\x22]*)?",
+    ),
     (6, Category::NodeRuntime, r"mount callback failed"),
     (6, Category::NodeRuntime, r"digest mismatch"),
     (
@@ -701,6 +718,7 @@ const RULES: &[(u8, Category, &str)] = &[
     (7, Category::ImageNotFound, r"blob unknown(?:: [^\n]*)?"),
     (7, Category::ImageNotFound, r"manifest for [^\s]+ not found"),
     (7, Category::ImageNotFound, r"content at [^\s]+ not found"),
+    (7, Category::ImageNotFound, r"unknown blob"),
     (
         7,
         Category::ImageNotFound,
@@ -1121,6 +1139,7 @@ fn category_from_reason(reason: Option<&str>) -> Category {
         "InvalidImageName" => Category::ImageInvalidName,
         "ErrImageNeverPull" => Category::PolicyNeverPull,
         "FailedToRetrieveImagePullSecret" => Category::CredentialsSecretMissing,
+        "ImageInspectError" => Category::NodeRuntime,
         _ => Category::Unknown,
     }
 }
