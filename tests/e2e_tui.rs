@@ -7,10 +7,11 @@
 mod support;
 mod support_tmux;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, Patch, PatchParams};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, Patch, PatchParams};
 use support::scenarios::{self, GOOD_SECRET};
 use support_tmux::{Tmux, exit_line, launch, tmux_available};
 
@@ -76,7 +77,29 @@ async fn console_shows_failing_pods_live_and_quits_cleanly() {
         !s.contains("this help")
     });
 
-    // Fix auth-nosecret by hand: give it the right pull secret.
+    // Fix auth-nosecret by hand: give it the right pull secret. Meanwhile
+    // note when the API server stops having a failing auth-nosecret pod, to
+    // measure how long the console takes to follow.
+    let gone_in_api = {
+        let pods: Api<Pod> = Api::namespaced(admin.clone(), &ns.name);
+        tokio::spawn(async move {
+            let lp = ListParams::default().labels("app=auth-nosecret");
+            let deadline = Instant::now() + scenarios::SETTLE;
+            while Instant::now() < deadline {
+                if let Ok(list) = pods.list(&lp).await {
+                    let failing = list
+                        .items
+                        .iter()
+                        .any(|p| support::pod_state(p).as_deref() != Some("Running"));
+                    if !failing {
+                        return Some(Instant::now());
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            None
+        })
+    };
     scenarios::ensure_secret(&admin, &ns.name, GOOD_SECRET, h.reg_auth(), &h).await;
     let patch = serde_json::json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": GOOD_SECRET}]}}}});
     Api::<Deployment>::namespaced(admin.clone(), &ns.name)
@@ -90,7 +113,17 @@ async fn console_shows_failing_pods_live_and_quits_cleanly() {
     let fixed = t.wait("the fixed workload to leave", scenarios::SETTLE, |s| {
         !s.contains("auth-nosecret") && has_row(s, &["Deployment/selfsigned", "tls.untrusted"])
     });
+    let gone_on_screen = Instant::now();
     assert!(fixed.contains("2 failing of"), "{fixed}");
+    let gone_in_api = gone_in_api
+        .await
+        .expect("API poller")
+        .expect("the failing pod left the API server");
+    let lag = gone_on_screen.saturating_duration_since(gone_in_api);
+    eprintln!("row left the screen {lag:?} after the pod left the API server");
+    // The claim is "under a second"; allow for the 100 ms screen polling and
+    // a loaded CI machine.
+    assert!(lag < Duration::from_millis(1500), "lag {lag:?}");
 
     t.send(&["q"]);
     let after = t.wait("pulltui to exit", Duration::from_secs(10), |s| {
