@@ -276,7 +276,7 @@ fn write_check_table(
 fn explain(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let colour = !json && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = !json && io::stdout().is_terminal() && crate::ui::Theme::from_env().colour;
     let result = match message {
         Some(m) => emit(&mut out, &m, reason, json, colour),
         None => {

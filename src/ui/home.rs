@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::statusbar::{render_status, render_summary};
 use super::{Theme, age, truncate, truncate_middle};
-use crate::app::home::Item;
+use crate::app::home::{Item, SortColumn};
 use crate::app::keymap::Intent;
 use crate::app::{ConnState, Model};
 use crate::domain::failing::{CauseSource, FailureRow};
@@ -42,18 +42,25 @@ impl Col {
         Col::Age,
         Col::Count,
     ];
+    /// The sort column this table column shows (all but the count).
+    fn sort_column(self) -> Option<SortColumn> {
+        Some(match self {
+            Col::Namespace => SortColumn::Namespace,
+            Col::Pod => SortColumn::Pod,
+            Col::Workload => SortColumn::Workload,
+            Col::Container => SortColumn::Container,
+            Col::Registry => SortColumn::Registry,
+            Col::Reason => SortColumn::Reason,
+            Col::Cause => SortColumn::Cause,
+            Col::Age => SortColumn::Age,
+            Col::Count => return None,
+        })
+    }
     fn header(self) -> &'static str {
-        match self {
-            Col::Namespace => "NAMESPACE",
-            Col::Pod => "POD",
-            Col::Workload => "WORKLOAD",
-            Col::Container => "CONTAINER",
-            Col::Registry => "REGISTRY",
-            Col::Reason => "REASON",
-            Col::Cause => "CAUSE",
-            Col::Age => "AGE",
-            Col::Count => "#",
-        }
+        self.sort_column().map_or("#", SortColumn::label)
+    }
+    fn is_sorted_by(self, sort: SortColumn) -> bool {
+        self.sort_column() == Some(sort)
     }
     /// Narrowest useful width.
     fn min(self) -> usize {
@@ -154,7 +161,7 @@ fn layout_columns(model: &Model, rows: &[&FailureRow], width: usize) -> Vec<(Col
                 .map(|r| cell(model, r, c).width())
                 .max()
                 .unwrap_or(0);
-            let header = c.header().width() + usize::from(c.header() == model.home.sort.label());
+            let header = c.header().width() + usize::from(c.is_sorted_by(model.home.sort));
             (c, content.max(header).clamp(c.min(), c.max()))
         })
         .collect();
@@ -250,7 +257,7 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .enumerate()
         .flat_map(|(i, (c, w))| {
             let mut label = c.header().to_string();
-            if c.header() == h.sort.label() {
+            if c.is_sorted_by(h.sort) {
                 label.push(if h.reverse { '↑' } else { '↓' });
             }
             let sep = if i == 0 { "" } else { " " };
