@@ -9,6 +9,7 @@
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
 pub mod check;
+pub mod error;
 pub mod detail;
 
 use std::path::PathBuf;

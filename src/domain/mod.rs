@@ -5,4 +5,5 @@ pub mod clock;
 pub mod failing;
 pub mod image;
 pub mod ipscope;
+pub mod redact;
 pub mod secrets;
