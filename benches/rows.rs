@@ -5,9 +5,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
-use pulltui::app::inventory::{Inventory, PodFact, WatchEvent};
 use pulltui::app::keymap::Keymap;
 use pulltui::app::{ClusterMsg, Model, Msg, Scope, update};
+use pulltui::domain::facts::{PodFact, WatchEvent};
+use pulltui::domain::inventory::Inventory;
 use pulltui::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

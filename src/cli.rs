@@ -1,14 +1,20 @@
-//! Command line: clap definitions and the non-interactive subcommands.
+//! Command line: clap definitions, the console's start (live, replay,
+//! demo) and the non-interactive subcommands (`cli/*.rs`).
+
+mod check;
+mod snapshot;
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use std::path::PathBuf;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::app::Scope;
+use crate::app::keymap::Keymap;
+use crate::app::{Model, ReplayBanner};
 use crate::cluster::Target;
+use crate::domain::scope::Scope;
 
 use crate::domain::classify::{Classification, ExplainJson, classify};
 use crate::domain::image::ImageRef;
@@ -30,6 +36,12 @@ pub struct Cli {
     /// Config file (default: <config dir>/pulltui/config.toml).
     #[arg(long, global = true, value_name = "PATH", env = "PULLTUI_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Open the console on a snapshot file (offline; nothing is sent to a cluster).
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    pub replay: Option<PathBuf>,
+    /// Open the console on the bundled demo incident (no cluster needed).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// Which cluster and namespaces (the console and `check`).
@@ -78,7 +90,19 @@ pub enum Command {
         /// `{"pods": [...]}` on stdout.
         #[arg(long)]
         json: bool,
+        /// Check a snapshot file instead of the cluster.
+        #[arg(long, value_name = "FILE")]
+        replay: Option<PathBuf>,
     },
+    /// Capture the failing pods, their events, owners, ServiceAccounts and
+    /// pull-secret metadata (never secret data) to a YAML file.
+    Snapshot {
+        /// The file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Print a shell completion script: `pulltui completions bash > ...`.
+    Completions { shell: clap_complete::Shell },
     /// Classify pull-error messages: one as an argument, or one per line on stdin.
     Explain {
         /// The message (kubelet event or pod status). Reads stdin when absent.
@@ -99,9 +123,19 @@ pub fn run(cli: Cli) -> ExitCode {
             reason,
             json,
         }) => explain(message, reason.as_deref(), json),
-        Some(Command::Check { json }) => {
+        Some(Command::Check { json, replay }) => {
             let _log = crate::logging::init();
-            check(&cli.cluster, json)
+            check::run(&cli.cluster, json, replay.as_deref())
+        }
+        Some(Command::Snapshot { output }) => {
+            let _log = crate::logging::init();
+            snapshot::run(&cli.cluster, &output)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            let mut out = io::stdout();
+            clap_complete::generate(shell, &mut cmd, "pulltui", &mut out);
+            ExitCode::SUCCESS
         }
         None => {
             let _log = crate::logging::init();
@@ -117,7 +151,49 @@ fn tokio_runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Where the console's data comes from.
+enum Source {
+    Live,
+    Recorded {
+        recorded: Arc<crate::snapshot::Recorded>,
+        label: String,
+    },
+}
+
+fn load_source(cli: &Cli) -> Result<Source, String> {
+    if cli.demo {
+        let snap = crate::snapshot::parse(crate::snapshot::DEMO)
+            .map_err(|e| format!("the bundled demo is broken: {e}"))?;
+        return Ok(Source::Recorded {
+            recorded: Arc::new(crate::snapshot::Recorded::new(snap)),
+            label: "demo".into(),
+        });
+    }
+    if let Some(path) = &cli.replay {
+        let snap = crate::snapshot::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(Source::Recorded {
+            recorded: Arc::new(crate::snapshot::Recorded::new(snap)),
+            label: file_label(path),
+        });
+    }
+    Ok(Source::Live)
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 fn console(cli: &Cli) -> ExitCode {
+    // The file is checked before the terminal: a bad file is exit 2 in scripts too.
+    let source = match load_source(cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pulltui: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         eprintln!("pulltui: the console needs a terminal; for scripts use `pulltui check`");
         return ExitCode::from(2);
@@ -136,13 +212,30 @@ fn console(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let opts = crate::runtime::Options {
-        target: cli.cluster.target(),
-        scope: cli.cluster.scope(),
-        keymap: config.keymap,
-        theme: crate::ui::Theme::from_env(),
+    let theme = crate::ui::Theme::from_env();
+    let res = match source {
+        Source::Live => {
+            let target = cli.cluster.target();
+            let model = live_model(&target, cli.cluster.scope(), config.keymap);
+            rt.block_on(crate::runtime::run(
+                model,
+                |tx| crate::cluster::Cluster::new(target.kubeconfig.clone(), tx),
+                &crate::runtime::SystemClock,
+                &theme,
+            ))
+        }
+        Source::Recorded { recorded, label } => {
+            let model = replay_model(&recorded, label, cli.cluster.scope(), config.keymap);
+            let clock = crate::runtime::FrozenClock(recorded.snapshot.captured_at);
+            rt.block_on(crate::runtime::run(
+                model,
+                |tx| crate::snapshot::Replay::new(recorded.clone(), tx),
+                &clock,
+                &theme,
+            ))
+        }
     };
-    match rt.block_on(crate::runtime::run(opts)) {
+    match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "console failed");
@@ -152,125 +245,43 @@ fn console(cli: &Cli) -> ExitCode {
     }
 }
 
-fn check(args: &ClusterArgs, json: bool) -> ExitCode {
-    let rt = match tokio_runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pulltui check: cannot start: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let report = match rt.block_on(crate::cluster::check::run(&args.target(), args.scope())) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("pulltui check: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(m) = &report.fallback {
-        eprintln!(
-            "pulltui check: not allowed to list pods in all namespaces ({m}); checked {} only",
-            report.scope
-        );
-    }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let res = if json {
-        serde_json::to_writer(
-            &mut out,
-            &crate::cluster::check::CheckJson::new(&report.rows),
-        )
-        .map_err(io::Error::other)
-        .and_then(|_| writeln!(out))
-    } else {
-        write_check_table(&mut out, &report)
-    };
-    if let Err(e) = res.and_then(|_| out.flush())
-        && e.kind() != io::ErrorKind::BrokenPipe
-    {
-        eprintln!("pulltui check: {e}");
-        return ExitCode::from(2);
-    }
-    if report.rows.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+/// The model of the live console.
+pub fn live_model(target: &Target, scope: Scope, keymap: Keymap) -> Model {
+    let contexts = crate::cluster::contexts(target);
+    Model::new(
+        target.context.clone(),
+        contexts,
+        scope,
+        keymap,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
 }
 
-fn write_check_table(
-    out: &mut impl Write,
-    report: &crate::cluster::check::Report,
-) -> io::Result<()> {
-    use unicode_width::UnicodeWidthStr;
-    let ctx = report.context.as_deref().unwrap_or("(current)");
-    if report.rows.is_empty() {
-        return writeln!(
-            out,
-            "no pod is failing to pull its image ({} pods in {}, context {ctx})",
-            report.pods_seen, report.scope
-        );
-    }
-    let now = jiff::Timestamp::now();
-    let header = [
-        "NAMESPACE",
-        "POD",
-        "WORKLOAD",
-        "CONTAINER",
-        "REGISTRY",
-        "REASON",
-        "CAUSE",
-        "AGE",
-    ];
-    let table: Vec<[String; 8]> = report
-        .rows
-        .iter()
-        .map(|r| {
-            [
-                r.namespace.clone(),
-                r.pod.clone(),
-                r.workload_label(),
-                r.container.clone(),
-                r.registry_label().to_string(),
-                r.reason.clone(),
-                r.category.id().to_string(),
-                crate::ui::age(now, r.since),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(|h| h.width());
-    for row in &table {
-        for (w, c) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(c.width());
-        }
-    }
-    let line = |cells: &[&str]| -> String {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths.iter()).enumerate() {
-            s.push_str(c);
-            if i + 1 < cells.len() {
-                s.push_str(&" ".repeat(w - c.width() + 2));
-            }
-        }
-        s
+/// The model of a replay: one context, the banner, the capture's clock.
+pub fn replay_model(
+    recorded: &crate::snapshot::Recorded,
+    label: String,
+    scope: Scope,
+    keymap: Keymap,
+) -> Model {
+    let s = &recorded.snapshot;
+    let scope = match scope {
+        Scope::All => s.scope.clone(),
+        other => other,
     };
-    writeln!(out, "{}", line(&header))?;
-    for row in &table {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        writeln!(out, "{}", line(&cells))?;
-    }
-    let pods: std::collections::BTreeSet<(&str, &str)> = report
-        .rows
-        .iter()
-        .map(|r| (r.namespace.as_str(), r.pod.as_str()))
-        .collect();
-    writeln!(
-        out,
-        "\n{} failing pods of {} in {} (context {ctx})",
-        pods.len(),
-        report.pods_seen,
-        report.scope
-    )
+    let mut m = Model::new(
+        s.context.clone(),
+        s.context.iter().cloned().collect(),
+        scope,
+        keymap,
+        s.captured_at,
+    );
+    m.replay = Some(ReplayBanner {
+        file: label,
+        context: s.context.clone(),
+        captured_at: s.captured_at,
+    });
+    m
 }
 
 fn explain(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {

@@ -1,8 +1,9 @@
 //! pulltui: a terminal console for Kubernetes image-pull failures.
 //!
-//! Layering (see `shared/design/architecture.md`): `domain` is pure,
-//! `app` holds state and update, `ui` renders, `cluster`/`probe`/`snapshot`
-//! do I/O, `runtime` drives the loop; `cli` is the command line.
+//! Layering: `domain` is pure, `app` holds state and update (and the
+//! `Backend` contract), `ui` renders, `cluster` (live) and `snapshot`
+//! (recorded) are backends doing the I/O, `runtime` drives the loop; `cli`
+//! is the command line.
 
 pub mod app;
 pub mod cli;
@@ -11,4 +12,5 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod runtime;
+pub mod snapshot;
 pub mod ui;

@@ -6,10 +6,13 @@ mod home_fixtures;
 use crossterm::event::KeyCode;
 use detail_fixtures::*;
 use home_fixtures::*;
-use pulltui::app::detail::{CauseFrom, DetailMsg, EventsState, Fetch, Presence, line_text};
-use pulltui::app::inventory::WatchEvent;
+use pulltui::app::detail::{CauseFrom, EventsState, Presence, line_text};
+#[allow(unused_imports)]
+use pulltui::app::msg::{DetailId, FetchEffect, Generation, WatchEffect};
+use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::app::{ClusterMsg, Effect, Model, Msg, Scope, Screen};
 use pulltui::domain::classify::Category;
+use pulltui::domain::facts::WatchEvent;
 use pulltui::domain::failing::PodKey;
 use pulltui::domain::image::ImageRef;
 use pulltui::domain::secrets::{Coverage, SecretCheck, SecretSource, SecretState, coverage};
@@ -38,30 +41,30 @@ fn enter_opens_the_selected_pod_and_asks_for_its_evidence() {
     assert_eq!(
         fx,
         vec![
-            Effect::WatchPodEvents {
-                generation: 1,
-                detail: 1,
+            Effect::Watch(WatchEffect::PodEvents {
+                generation: Generation(1),
+                detail: DetailId(1),
                 pod: web_key(),
                 uid: Some("uid-web-qr5fv".into()),
-            },
-            Effect::GetServiceAccount {
-                generation: 1,
-                detail: 1,
+            }),
+            Effect::Fetch(FetchEffect::ServiceAccount {
+                generation: Generation(1),
+                detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "default".into(),
-            },
-            Effect::GetSecret {
-                generation: 1,
-                detail: 1,
+            }),
+            Effect::Fetch(FetchEffect::Secret {
+                generation: Generation(1),
+                detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "regcred".into(),
-            },
-            Effect::GetSecret {
-                generation: 1,
-                detail: 1,
+            }),
+            Effect::Fetch(FetchEffect::Secret {
+                generation: Generation(1),
+                detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "other".into(),
-            },
+            }),
         ]
     );
 }
@@ -74,12 +77,12 @@ fn service_account_secrets_are_read_once() {
     let fx = send(&mut m, [msg]);
     assert_eq!(
         fx,
-        vec![Effect::GetSecret {
-            generation: 1,
-            detail: 1,
+        vec![Effect::Fetch(FetchEffect::Secret {
+            generation: Generation(1),
+            detail: DetailId(1),
             namespace: "shop".into(),
             name: "sa-only".into(),
-        }]
+        })]
     );
     let img = ImageRef::parse("selfsigned.example/shop/web:1.4").expect("image");
     let lines = m.detail.as_ref().expect("detail").secret_lines(&img);
@@ -98,14 +101,17 @@ fn esc_closes_and_stops_and_late_replies_are_dropped() {
     open(&mut m, "web");
     let stale = listed(&m, web_events());
     let fx = send(&mut m, [code(KeyCode::Esc)]);
-    assert_eq!(fx, vec![Effect::StopDetail]);
+    assert_eq!(fx, vec![Effect::Watch(WatchEffect::StopDetail)]);
     assert_eq!(m.screen(), Screen::Home);
     assert!(m.detail.is_none());
     // Reopened: a new id; the first detail's replies no longer apply.
     let fx = send(&mut m, [code(KeyCode::Enter)]);
     assert!(matches!(
         fx.first(),
-        Some(Effect::WatchPodEvents { detail: 2, .. })
+        Some(Effect::Watch(WatchEffect::PodEvents {
+            detail: DetailId(2),
+            ..
+        }))
     ));
     send(&mut m, stale);
     let d = m.detail.as_ref().expect("detail");
@@ -119,10 +125,15 @@ fn replies_of_an_old_session_are_dropped() {
     open(&mut m, "web");
     let id = m.detail.as_ref().expect("detail").id;
     let msg = Msg::Cluster(
-        m.generation + 7,
+        Generation(m.generation.0 + 7),
         ClusterMsg::Detail {
             detail: id,
-            msg: Box::new(DetailMsg::EventsFailed("boom".into())),
+            msg: Box::new(DetailMsg::EventsFailed(
+                pulltui::domain::api_error::ApiError::new(
+                    pulltui::domain::api_error::ApiErrorKind::Other,
+                    "boom",
+                ),
+            )),
         },
     );
     send(&mut m, [msg]);
@@ -313,7 +324,10 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
     let fx = send(&mut m, [key('r')]);
     assert!(matches!(
         fx.as_slice(),
-        [Effect::Connect { generation: 2, .. }]
+        [Effect::Watch(WatchEffect::Connect {
+            generation: Generation(2),
+            ..
+        })]
     ));
     let connected = cluster(
         &m,
@@ -327,11 +341,11 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
     let fx = send(&mut m, [connected]);
     assert!(matches!(
         fx.first(),
-        Some(Effect::WatchPodEvents {
-            generation: 2,
-            detail: 2,
+        Some(Effect::Watch(WatchEffect::PodEvents {
+            generation: Generation(2),
+            detail: DetailId(2),
             ..
-        })
+        }))
     ));
     assert_eq!(fx.len(), 3, "events, ServiceAccount, regcred: {fx:?}");
 }

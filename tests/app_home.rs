@@ -5,10 +5,12 @@ mod home_fixtures;
 use crossterm::event::KeyCode;
 use home_fixtures::*;
 use pulltui::app::home::{Grouping, Item, SortColumn};
-use pulltui::app::inventory::{OwnerKey, WatchEvent};
 use pulltui::app::keymap::{Intent, KeySpec, Keymap};
+#[allow(unused_imports)]
+use pulltui::app::msg::{DetailId, FetchEffect, Generation, WatchEffect};
 use pulltui::app::{ClusterMsg, ConnState, Effect, Model, Overlay, PickItem, Scope, update};
 use pulltui::domain::classify::Category;
+use pulltui::domain::facts::{OwnerKey, WatchEvent};
 use pulltui::domain::failing::{OwnerLookup, Workload};
 
 fn visible_pods(m: &Model) -> Vec<String> {
@@ -34,11 +36,11 @@ fn start_connects_with_the_requested_context_and_scope() {
     let fx = m.start();
     assert_eq!(
         fx,
-        vec![Effect::Connect {
-            generation: 1,
+        vec![Effect::Watch(WatchEffect::Connect {
+            generation: Generation(1),
             context: Some("staging".into()),
             scope: Scope::Namespace("shop".into()),
-        }]
+        })]
     );
     assert_eq!(m.conn, ConnState::Connecting);
 }
@@ -67,14 +69,14 @@ fn initial_list_asks_for_owners_once_per_replicaset() {
     let fx = send(&mut m, msgs);
     assert_eq!(
         fx,
-        vec![Effect::ResolveOwner {
-            generation: 1,
+        vec![Effect::Fetch(FetchEffect::Owner {
+            generation: Generation(1),
             owner: OwnerKey {
                 namespace: "pay".into(),
                 kind: "ReplicaSet".into(),
                 name: "worker-7d9c8b6f5".into(),
             },
-        }],
+        })],
         "one lookup for the shared ReplicaSet, none for the bare pod"
     );
 }
@@ -118,7 +120,7 @@ fn resolved_owner_names_the_deployment() {
 fn a_missing_pull_secret_explains_a_credentials_failure() {
     let mut m = model_with(vec![failing(worker("n6m4x"))], (120, 30));
     assert_eq!(m.home.rows[0].category, Category::AuthNoCredentials);
-    let secret_event = pulltui::app::inventory::EventFact {
+    let secret_event = pulltui::domain::facts::EventFact {
         pod: pulltui::domain::failing::PodKey::new("pay", "worker-7d9c8b6f5-n6m4x"),
         pod_uid: None,
         container: None,
@@ -195,7 +197,10 @@ fn a_pod_that_starts_failing_appears() {
     let fx = send(&mut m, [msg]);
     assert_eq!(m.home.rows.len(), 1);
     assert_eq!(m.home.rows[0].category, Category::NetworkTimeout);
-    assert!(matches!(fx.as_slice(), [Effect::ResolveOwner { .. }]));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Fetch(FetchEffect::Owner { .. })]
+    ));
 }
 
 #[test]
@@ -204,7 +209,7 @@ fn messages_from_an_old_session_are_dropped() {
     let old = m.generation;
     let fx = send(&mut m, [key('r')]);
     assert!(
-        matches!(fx.as_slice(), [Effect::Connect { generation, .. }] if *generation == old + 1)
+        matches!(fx.as_slice(), [Effect::Watch(WatchEffect::Connect { generation, .. })] if *generation == Generation(old.0 + 1))
     );
     assert!(m.home.rows.is_empty(), "resync starts from a fresh list");
     let stale =
@@ -233,11 +238,11 @@ fn forbidden_all_namespaces_falls_back_to_the_context_namespace_with_a_notice() 
     let fx = send(&mut m, [msg]);
     assert_eq!(
         fx,
-        vec![Effect::Connect {
-            generation: 2,
+        vec![Effect::Watch(WatchEffect::Connect {
+            generation: Generation(2),
             context: Some("dev".into()),
             scope: Scope::Namespace("team-a".into()),
-        }]
+        })]
     );
     let notice = m.notice.as_ref().expect("visible notice");
     assert!(notice.text.contains("team-a"), "{}", notice.text);
@@ -248,16 +253,28 @@ fn forbidden_all_namespaces_falls_back_to_the_context_namespace_with_a_notice() 
 fn connection_errors_and_watch_errors_show_in_the_state() {
     let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), now());
     m.start();
-    let msg = cluster(&m, ClusterMsg::ConnectFailed("no kubeconfig found".into()));
+    let msg = cluster(
+        &m,
+        ClusterMsg::ConnectFailed(pulltui::domain::api_error::ApiError::new(
+            pulltui::domain::api_error::ApiErrorKind::Config,
+            "no kubeconfig found",
+        )),
+    );
     send(&mut m, [msg]);
-    assert_eq!(m.conn, ConnState::Failed("no kubeconfig found".into()));
+    assert_eq!(
+        m.conn,
+        ConnState::Failed("kubeconfig: no kubeconfig found".into())
+    );
 
     let mut m = incident((120, 30));
     let msg = cluster(
         &m,
         ClusterMsg::WatchError {
             what: "pods",
-            message: "connection refused".into(),
+            error: pulltui::domain::api_error::ApiError::new(
+                pulltui::domain::api_error::ApiErrorKind::Connect,
+                "connection refused",
+            ),
         },
     );
     send(&mut m, [msg]);
@@ -362,7 +379,12 @@ fn help_overlay_opens_and_closes_and_q_quits() {
 fn namespace_picker_lists_namespaces_and_switches_scope() {
     let mut m = incident((120, 30));
     let fx = send(&mut m, [key('n')]);
-    assert_eq!(fx, vec![Effect::ListNamespaces { generation: 1 }]);
+    assert_eq!(
+        fx,
+        vec![Effect::Fetch(FetchEffect::Namespaces {
+            generation: Generation(1)
+        })]
+    );
     let msg = cluster(
         &m,
         ClusterMsg::Namespaces(Ok(vec!["shop".into(), "pay".into(), "default".into()])),
@@ -377,11 +399,11 @@ fn namespace_picker_lists_namespaces_and_switches_scope() {
     let fx = send(&mut m, [code(KeyCode::Enter)]);
     assert_eq!(
         fx,
-        vec![Effect::Connect {
-            generation: 2,
+        vec![Effect::Watch(WatchEffect::Connect {
+            generation: Generation(2),
             context: Some("prod-eu".into()),
             scope: Scope::Namespace("pay".into()),
-        }]
+        })]
     );
     assert_eq!(m.overlay, None);
 }
@@ -394,11 +416,11 @@ fn palette_switches_context() {
     let fx = send(&mut m, [code(KeyCode::Enter)]);
     assert_eq!(
         fx,
-        vec![Effect::Connect {
-            generation: 2,
+        vec![Effect::Watch(WatchEffect::Connect {
+            generation: Generation(2),
             context: Some("staging".into()),
             scope: Scope::All,
-        }]
+        })]
     );
 }
 

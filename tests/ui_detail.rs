@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use detail_fixtures::*;
 use home_fixtures::*;
 use pulltui::app::Model;
-use pulltui::app::detail::{DetailMsg, Fetch};
+use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::domain::secrets::SecretInfo;
 use pulltui::ui::{self, Theme};
 use ratatui::Terminal;

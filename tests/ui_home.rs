@@ -75,7 +75,10 @@ fn unreachable_cluster_is_a_readable_screen() {
     let mut m = model_with(vec![], (80, 12));
     let msg = cluster(
         &m,
-        ClusterMsg::ConnectFailed("cannot reach https://10.0.0.1:6443: connection refused".into()),
+        ClusterMsg::ConnectFailed(pulltui::domain::api_error::ApiError::new(
+            pulltui::domain::api_error::ApiErrorKind::Connect,
+            "cannot reach https://10.0.0.1:6443: connection refused",
+        )),
     );
     send(&mut m, [msg]);
     insta::assert_snapshot!("connect_failed", screen(&m));

@@ -12,16 +12,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::Effect;
-use super::inventory::{SECRET_EVENT_REASON, WatchEvent};
-use crate::domain::classify::{Category, Classification, classify};
+use super::msg::{DetailId, DetailMsg, Effect, Fetch, FetchEffect, Generation, WatchEffect};
+use crate::domain::classify::{Category, Classification};
 use crate::domain::clock::age;
-use crate::domain::failing::{
-    CauseSource, FailureRow, PodKey, bounded, container_of_field_path, failing_containers,
-};
+pub use crate::domain::evidence::CauseFrom;
+use crate::domain::evidence::{EventView, EventsListed, Remembered, decide};
+pub use crate::domain::facts::EventRow;
+use crate::domain::facts::WatchEvent;
+use crate::domain::failing::{CauseSource, FailureRow, PodKey, failing_containers};
 use crate::domain::image::ImageRef;
 use crate::domain::ipscope::IpScope;
 use crate::domain::secrets::{
@@ -30,95 +31,6 @@ use crate::domain::secrets::{
 
 /// At most this many events are kept for one pod (newest win).
 const MAX_EVENTS: usize = 500;
-
-/// One event of the pod, reduced to what the screen shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRow {
-    /// `metadata.name`: identity across updates of a series.
-    pub name: String,
-    /// `Normal` / `Warning`.
-    pub type_: String,
-    pub reason: String,
-    pub count: u32,
-    pub first_seen: Option<Timestamp>,
-    pub last_seen: Option<Timestamp>,
-    /// `kubelet, node-1`.
-    pub source: String,
-    pub message: String,
-    /// From `involvedObject.fieldPath`.
-    pub container: Option<String>,
-}
-
-impl EventRow {
-    pub fn from_event(ev: &Event) -> EventRow {
-        let (first_seen, last_seen, count) = crate::domain::failing::event_timing(ev);
-        let component = ev
-            .source
-            .as_ref()
-            .and_then(|s| s.component.clone())
-            .or(ev.reporting_component.clone())
-            .filter(|s| !s.is_empty());
-        let host = ev
-            .source
-            .as_ref()
-            .and_then(|s| s.host.clone())
-            .or(ev.reporting_instance.clone())
-            .filter(|s| !s.is_empty());
-        let source = match (component, host) {
-            (Some(c), Some(h)) if c != h => format!("{c}, {h}"),
-            (Some(c), _) => c,
-            (None, Some(h)) => h,
-            (None, None) => String::new(),
-        };
-        EventRow {
-            name: ev.metadata.name.clone().unwrap_or_default(),
-            type_: ev.type_.clone().unwrap_or_default(),
-            reason: ev.reason.clone().unwrap_or_default(),
-            count,
-            first_seen,
-            last_seen,
-            source,
-            message: bounded(ev.message.as_deref().unwrap_or("")),
-            container: ev
-                .involved_object
-                .field_path
-                .as_deref()
-                .and_then(container_of_field_path)
-                .map(str::to_string),
-        }
-    }
-
-    pub fn is_warning(&self) -> bool {
-        self.type_ == "Warning"
-    }
-}
-
-/// The outcome of one GET.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetch<T> {
-    Pending,
-    Found(T),
-    /// 404.
-    Missing,
-    /// 403: RBAC does not let this user read it.
-    Forbidden,
-    Failed(String),
-}
-
-/// A fact for the open detail (tagged with its id in `ClusterMsg::Detail`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum DetailMsg {
-    Events(WatchEvent<EventRow>),
-    /// The events watch failed (it keeps retrying).
-    EventsFailed(String),
-    /// The pod's ServiceAccount: its `imagePullSecrets` names.
-    ServiceAccount(Fetch<Vec<String>>),
-    /// One pull secret, reduced to hosts and usernames.
-    Secret {
-        name: String,
-        result: Fetch<SecretInfo>,
-    },
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventsState {
@@ -140,7 +52,7 @@ pub enum Presence {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detail {
     /// Replies for another id are stale (the detail was closed or reopened).
-    pub id: u64,
+    pub id: DetailId,
     pub key: PodKey,
     /// The pod as last seen failing.
     pub pod: Arc<Pod>,
@@ -160,26 +72,6 @@ pub struct Detail {
     pub scroll: usize,
 }
 
-/// Where the pull error shown comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CauseFrom {
-    /// The container's waiting message.
-    Status,
-    /// A `Failed` event of the pod, listed now.
-    Event {
-        reason: String,
-        last_seen: Option<Timestamp>,
-        count: u32,
-    },
-    /// A `Failed` event the console saw earlier that the pod's events no
-    /// longer list.
-    Remembered { count: u32 },
-    /// No message carries a cause and the events that did have expired.
-    Expired,
-    /// The pod's events are not listed yet.
-    Waiting,
-}
-
 /// The pull error of the focused container and what decided its category.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
@@ -190,6 +82,8 @@ pub struct Evidence {
     pub message: String,
     pub from: CauseFrom,
     pub class: Classification,
+    /// The pull's own category (before a missing secret took the blame).
+    pub pull_category: Category,
 }
 
 /// A pull secret as the screen lists it.
@@ -208,7 +102,7 @@ pub struct SecretLine {
 
 impl Detail {
     pub fn new(
-        id: u64,
+        id: DetailId,
         key: PodKey,
         pod: Arc<Pod>,
         rows: Vec<FailureRow>,
@@ -259,7 +153,7 @@ impl Detail {
     }
 
     /// Starts over under a new id (reconnect): everything is read again.
-    pub fn restart(&mut self, id: u64) {
+    pub fn restart(&mut self, id: DetailId) {
         self.id = id;
         self.relist = None;
         self.events_state = EventsState::Loading;
@@ -269,43 +163,48 @@ impl Detail {
 
     /// The reads the screen needs: the events watch, the ServiceAccount,
     /// the pod's secrets (the ServiceAccount's follow when it is read).
-    pub fn requests(&mut self, generation: u64) -> Vec<Effect> {
+    pub fn requests(&mut self, generation: Generation) -> Vec<Effect> {
         let ns = self.key.namespace.clone();
-        let mut fx = vec![
-            Effect::WatchPodEvents {
+        let mut fx: Vec<Effect> = vec![
+            WatchEffect::PodEvents {
                 generation,
                 detail: self.id,
                 pod: self.key.clone(),
                 uid: self.uid(),
-            },
-            Effect::GetServiceAccount {
+            }
+            .into(),
+            FetchEffect::ServiceAccount {
                 generation,
                 detail: self.id,
                 namespace: ns.clone(),
                 name: self.service_account.clone(),
-            },
+            }
+            .into(),
         ];
         for name in self.pod_secret_names() {
             self.secrets.insert(name.clone(), Fetch::Pending);
-            fx.push(Effect::GetSecret {
-                generation,
-                detail: self.id,
-                namespace: ns.clone(),
-                name,
-            });
+            fx.push(
+                FetchEffect::Secret {
+                    generation,
+                    detail: self.id,
+                    namespace: ns.clone(),
+                    name,
+                }
+                .into(),
+            );
         }
         fx
     }
 
     /// Applies a reply for this detail.
-    pub fn apply(&mut self, generation: u64, msg: DetailMsg) -> Vec<Effect> {
+    pub fn apply(&mut self, generation: Generation, msg: DetailMsg) -> Vec<Effect> {
         match msg {
             DetailMsg::Events(ev) => {
                 self.apply_event(ev);
                 Vec::new()
             }
             DetailMsg::EventsFailed(e) => {
-                self.events_state = EventsState::Failed(e);
+                self.events_state = EventsState::Failed(e.to_string());
                 Vec::new()
             }
             DetailMsg::ServiceAccount(res) => {
@@ -314,12 +213,15 @@ impl Detail {
                     for name in names {
                         if !name.is_empty() && !self.secrets.contains_key(name) {
                             self.secrets.insert(name.clone(), Fetch::Pending);
-                            fx.push(Effect::GetSecret {
-                                generation,
-                                detail: self.id,
-                                namespace: self.key.namespace.clone(),
-                                name: name.clone(),
-                            });
+                            fx.push(
+                                FetchEffect::Secret {
+                                    generation,
+                                    detail: self.id,
+                                    namespace: self.key.namespace.clone(),
+                                    name: name.clone(),
+                                }
+                                .into(),
+                            );
                         }
                     }
                 }
@@ -391,108 +293,46 @@ impl Detail {
         self.scroll = 0;
     }
 
-    /// The pull error of the focused container, and where it comes from. A
-    /// credentials failure of a pod whose pull secret does not exist is the
-    /// missing secret's fault (as on the home screen): kubelet's
-    /// `FailedToRetrieveImagePullSecret` warning is then the evidence.
+    /// The pull error of the focused container, and where it comes from
+    /// (`domain::evidence::decide`, the one decision the home rows use too).
     pub fn evidence(&self) -> Option<Evidence> {
-        let ev = self.pull_evidence()?;
-        if !matches!(
-            ev.class.category,
-            Category::AuthNoCredentials | Category::AuthDenied
-        ) {
-            return Some(ev);
-        }
-        let secret = self.events.iter().find_map(|e| {
-            (e.reason == SECRET_EVENT_REASON)
-                .then(|| (e, classify(&e.message, Some(&e.reason))))
-                .filter(|(_, c)| c.category == Category::CredentialsSecretMissing)
-        });
-        Some(match secret {
-            Some((e, c)) => Evidence {
-                message: e.message.clone(),
-                from: CauseFrom::Event {
-                    reason: e.reason.clone(),
-                    last_seen: e.last_seen,
-                    count: e.count,
-                },
-                class: c,
-                ..ev
-            },
-            None => ev,
-        })
-    }
-
-    fn pull_evidence(&self) -> Option<Evidence> {
         let fc = failing_containers(&self.pod)
             .into_iter()
             .find(|c| c.name == self.container)?;
-        let row = self.focused();
-        let from_status = classify(fc.message, Some(fc.reason));
-        let base = |message: String, from: CauseFrom, class: Classification| Evidence {
+        let views: Vec<EventView<'_>> = self
+            .events
+            .iter()
+            .map(|e| EventView {
+                reason: &e.reason,
+                message: &e.message,
+                container: e.container.as_deref(),
+                warning: e.is_warning(),
+                last_seen: e.last_seen,
+                count: e.count,
+            })
+            .collect();
+        let remembered = self
+            .focused()
+            .filter(|r| r.cause_source == CauseSource::Event)
+            .map(|r| Remembered {
+                message: &r.message,
+                count: r.count,
+            });
+        let listed = if self.events_state == EventsState::Loading {
+            EventsListed::NotYet
+        } else {
+            EventsListed::Yes
+        };
+        let d = decide(&fc, &views, remembered, listed);
+        Some(Evidence {
             reason: fc.reason.to_string(),
             image: fc.image.to_string(),
             init: fc.init,
-            message,
-            from,
-            class,
-        };
-        if from_status.has_cause() && fc.reason != "ImagePullBackOff" {
-            return Some(base(fc.message.to_string(), CauseFrom::Status, from_status));
-        }
-        // The latest `Failed` event with a cause; else another warning with
-        // one (`FailedToRetrieveImagePullSecret`).
-        let find = |failed_only: bool| {
-            self.events.iter().find_map(|e| {
-                let mine = e.container.as_deref().is_none_or(|c| c == self.container);
-                let wanted = if failed_only {
-                    e.reason == "Failed"
-                } else {
-                    e.is_warning()
-                };
-                if !mine || !wanted {
-                    return None;
-                }
-                let c = classify(&e.message, Some(&e.reason));
-                c.has_cause().then_some((e, c))
-            })
-        };
-        let event = find(true).or_else(|| find(false));
-        if let Some((e, c)) = event {
-            return Some(base(
-                e.message.clone(),
-                CauseFrom::Event {
-                    reason: e.reason.clone(),
-                    last_seen: e.last_seen,
-                    count: e.count,
-                },
-                c,
-            ));
-        }
-        if let Some(r) = row.filter(|r| r.cause_source == CauseSource::Event) {
-            let c = classify(&r.message, Some("Failed"));
-            if c.has_cause() {
-                let from = if self.events_state == EventsState::Loading {
-                    CauseFrom::Event {
-                        reason: "Failed".into(),
-                        last_seen: None,
-                        count: r.count,
-                    }
-                } else {
-                    CauseFrom::Remembered { count: r.count }
-                };
-                return Some(base(r.message.clone(), from, c));
-            }
-        }
-        if from_status.has_cause() {
-            return Some(base(fc.message.to_string(), CauseFrom::Status, from_status));
-        }
-        let from = if self.events_state == EventsState::Loading {
-            CauseFrom::Waiting
-        } else {
-            CauseFrom::Expired
-        };
-        Some(base(String::new(), from, from_status))
+            message: d.message,
+            from: d.from,
+            class: d.class,
+            pull_category: d.pull_category,
+        })
     }
 
     /// The pull secrets to show: the pod's, then the ServiceAccount's that
@@ -510,7 +350,7 @@ impl Detail {
                 Fetch::Missing => SecretState::Missing,
                 Fetch::Forbidden => SecretState::Forbidden,
                 Fetch::Failed(reason) => SecretState::Unreadable {
-                    reason: reason.clone(),
+                    reason: reason.to_string(),
                 },
             })
         };
@@ -1006,7 +846,7 @@ impl<'a> Doc<'a> {
         // A missing secret is the cause only of a pull that wanted credentials.
         let auth = pull_wants_auth(category)
             || (category == Some(Category::CredentialsSecretMissing)
-                && pull_wants_auth(self.d.pull_evidence().map(|p| p.class.category)));
+                && pull_wants_auth(self.d.evidence().map(|p| p.pull_category)));
         let verdict: Vec<Seg> = if pending {
             vec![seg("reading the pull secrets…", Tag::Dim)]
         } else {

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::domain::classify::Category;
-use crate::domain::failing::{FailureRow, RowKey};
+use crate::domain::failing::{FailureRow, RowKey, stable_order};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
@@ -161,7 +161,7 @@ impl Home {
                     let o = compare(sort, ra, rb);
                     if reverse { o.reverse() } else { o }
                 })
-                .then_with(|| tiebreak(ra, rb))
+                .then_with(|| stable_order(ra, rb))
         });
         self.shown = idx.len();
         let mut items = Vec::with_capacity(idx.len() + 8);
@@ -390,14 +390,4 @@ fn compare(c: SortColumn, a: &FailureRow, b: &FailureRow) -> Ordering {
             (None, None) => Ordering::Equal,
         },
     }
-}
-
-/// The total order that keeps rows from jumping: namespace, pod, init
-/// containers first, container.
-fn tiebreak(a: &FailureRow, b: &FailureRow) -> Ordering {
-    a.namespace
-        .cmp(&b.namespace)
-        .then_with(|| a.pod.cmp(&b.pod))
-        .then_with(|| b.init.cmp(&a.init))
-        .then_with(|| a.container.cmp(&b.container))
 }

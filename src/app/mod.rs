@@ -5,36 +5,22 @@
 
 pub mod detail;
 pub mod home;
-pub mod inventory;
 pub mod keymap;
-
-use std::fmt;
+pub mod msg;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
 
-use crate::domain::failing::{OwnerLookup, PodKey};
-use detail::{Detail, DetailMsg, Presence};
+use crate::domain::facts::WatchEvent;
+use crate::domain::inventory::Inventory;
+pub use crate::domain::scope::Scope;
+use detail::{Detail, Presence};
 use home::Home;
-use inventory::{EventFact, Inventory, OwnerKey, PodFact, WatchEvent};
 use keymap::{Intent, Keymap};
-
-/// Which namespaces are watched.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Scope {
-    #[default]
-    All,
-    Namespace(String),
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::All => f.write_str("all namespaces"),
-            Scope::Namespace(ns) => write!(f, "ns {ns}"),
-        }
-    }
-}
+pub use msg::{
+    Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect, Generation, Msg,
+    WatchEffect,
+};
 
 /// The watch connection, as the status bar tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,90 +101,6 @@ pub enum Overlay {
     Picker(Picker),
 }
 
-/// A fact arriving at `update`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Msg {
-    Key(KeyEvent),
-    Resize(u16, u16),
-    Tick(Timestamp),
-    /// From the cluster session of generation `generation`; stale ones are dropped.
-    Cluster(u64, ClusterMsg),
-    /// SIGTERM/SIGHUP.
-    Shutdown,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClusterMsg {
-    Connected {
-        context: Option<String>,
-        server: String,
-        default_namespace: String,
-        scope: Scope,
-    },
-    /// Listing pods in all namespaces is forbidden (403).
-    ScopeForbidden {
-        default_namespace: String,
-        message: String,
-    },
-    /// The kubeconfig cannot be loaded or the cluster cannot be reached.
-    ConnectFailed(String),
-    Pods(WatchEvent<PodFact>),
-    Events(WatchEvent<EventFact>),
-    WatchError {
-        what: &'static str,
-        message: String,
-    },
-    Owner(OwnerKey, OwnerLookup),
-    Namespaces(Result<Vec<String>, String>),
-    /// For the detail screen opened as `detail`; stale ones are dropped.
-    Detail {
-        detail: u64,
-        msg: Box<DetailMsg>,
-    },
-}
-
-/// I/O the runtime performs for `update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// (Re)connect: new client for `context`, watchers for `scope`, replies tagged `generation`.
-    Connect {
-        generation: u64,
-        context: Option<String>,
-        scope: Scope,
-    },
-    ResolveOwner {
-        generation: u64,
-        owner: OwnerKey,
-    },
-    ListNamespaces {
-        generation: u64,
-    },
-    /// Watch the events of one pod (field selector) for the detail screen;
-    /// replaces any previous detail watch.
-    WatchPodEvents {
-        generation: u64,
-        detail: u64,
-        pod: PodKey,
-        uid: Option<String>,
-    },
-    GetServiceAccount {
-        generation: u64,
-        detail: u64,
-        namespace: String,
-        name: String,
-    },
-    /// Read one pull secret; the reply carries only hosts and usernames.
-    GetSecret {
-        generation: u64,
-        detail: u64,
-        namespace: String,
-        name: String,
-    },
-    /// The detail screen closed: stop its watch and reads.
-    StopDetail,
-    Quit,
-}
-
 /// A one-line message above the footer (403 fallback, errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -206,9 +108,20 @@ pub struct Notice {
     pub warning: bool,
 }
 
+/// What the REPLAY banner says: the console shows a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayBanner {
+    /// The file's name (`demo` for the bundled incident).
+    pub file: String,
+    pub context: Option<String>,
+    pub captured_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
-    pub generation: u64,
+    /// Set when replaying a snapshot (or the demo): nothing is live.
+    pub replay: Option<ReplayBanner>,
+    pub generation: Generation,
     /// Context asked for (None: the kubeconfig's current context).
     pub context: Option<String>,
     /// Context and server actually connected.
@@ -228,7 +141,7 @@ pub struct Model {
     /// The open pod detail (when `Screen::Detail` is on the stack).
     pub detail: Option<Detail>,
     /// Id of the last detail opened; replies for others are stale.
-    pub detail_seq: u64,
+    pub detail_seq: DetailId,
     pub overlay: Option<Overlay>,
     pub keymap: Keymap,
     pub size: (u16, u16),
@@ -246,7 +159,8 @@ impl Model {
         now: Timestamp,
     ) -> Self {
         Model {
-            generation: 0,
+            replay: None,
+            generation: Generation(0),
             context,
             connected_context: None,
             server: None,
@@ -262,7 +176,7 @@ impl Model {
             home: Home::default(),
             screens: vec![Screen::Home],
             detail: None,
-            detail_seq: 0,
+            detail_seq: DetailId(0),
             overlay: None,
             keymap,
             size: (80, 24),
@@ -277,7 +191,7 @@ impl Model {
     }
 
     fn connect(&mut self, context: Option<String>, scope: Scope) -> Vec<Effect> {
-        self.generation += 1;
+        self.generation.0 += 1;
         self.context = context.clone();
         self.scope = scope.clone();
         self.conn = ConnState::Connecting;
@@ -287,14 +201,17 @@ impl Model {
         self.dirty = true;
         // The open detail reads everything again once connected.
         if let Some(d) = &mut self.detail {
-            self.detail_seq += 1;
+            self.detail_seq.0 += 1;
             d.restart(self.detail_seq);
         }
-        vec![Effect::Connect {
-            generation: self.generation,
-            context,
-            scope,
-        }]
+        vec![
+            WatchEffect::Connect {
+                generation: self.generation,
+                context,
+                scope,
+            }
+            .into(),
+        ]
     }
 
     /// Table lines available on the home screen at the current size.
@@ -467,7 +384,7 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             model.connect(ctx, Scope::Namespace(default_namespace))
         }
         ClusterMsg::ConnectFailed(e) => {
-            model.conn = ConnState::Failed(e);
+            model.conn = ConnState::Failed(e.to_string());
             Vec::new()
         }
         ClusterMsg::Pods(ev) => {
@@ -480,7 +397,7 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             }
             wanted
                 .into_iter()
-                .map(|owner| Effect::ResolveOwner { generation, owner })
+                .map(|owner| FetchEffect::Owner { generation, owner }.into())
                 .collect()
         }
         ClusterMsg::Events(ev) => {
@@ -488,8 +405,8 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             model.inventory.apply_event(ev);
             Vec::new()
         }
-        ClusterMsg::WatchError { what, message } => {
-            model.conn = ConnState::Reconnecting(format!("{what}: {message}"));
+        ClusterMsg::WatchError { what, error } => {
+            model.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()
         }
         ClusterMsg::Owner(key, lookup) => {
@@ -578,7 +495,7 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
     let Some(fp) = model.inventory.failing.get(&key.pod) else {
         return Vec::new();
     };
-    model.detail_seq += 1;
+    model.detail_seq.0 += 1;
     let mut d = Detail::new(
         model.detail_seq,
         key.pod.clone(),
@@ -599,7 +516,7 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
 fn close_detail(model: &mut Model) -> Vec<Effect> {
     model.screens.retain(|s| *s != Screen::Detail);
     model.detail = None;
-    vec![Effect::StopDetail]
+    vec![WatchEffect::StopDetail.into()]
 }
 
 fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
@@ -710,9 +627,12 @@ fn open_picker(model: &mut Model, namespaces_only: bool) -> Vec<Effect> {
         selected: 0,
         namespaces_only,
     }));
-    vec![Effect::ListNamespaces {
-        generation: model.generation,
-    }]
+    vec![
+        FetchEffect::Namespaces {
+            generation: model.generation,
+        }
+        .into(),
+    ]
 }
 
 fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {

@@ -1,73 +1,21 @@
-//! `pulltui check`: one list of pods and `Failed` events, the same
-//! inventory and rows as the console, printed as a table or JSON.
+//! `pulltui check`, live: one list of pods and `Failed` events, the same
+//! inventory and rows as the console (`domain::report::Report`; `cli::check`
+//! prints it).
 
 use std::collections::HashSet;
 
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
 use kube::core::ObjectList;
-use serde::Serialize;
 
-use super::{
-    Connection, ScopeCheck, Target, check_scope, connect, describe, resolve_owner, scoped, strip,
-};
-use crate::app::Scope;
-use crate::app::inventory::{EventFact, Inventory, PodFact, WatchEvent};
-use crate::domain::failing::{FailureRow, Workload};
+use super::error::ApiError;
+use super::{Connection, ScopeCheck, Target, check_scope, connect, resolve_owner, scoped, strip};
+use crate::domain::facts::{EventFact, PodFact, WatchEvent};
+use crate::domain::inventory::Inventory;
+use crate::domain::report::Report;
+use crate::domain::scope::Scope;
 
-/// What `check` found.
-pub struct Report {
-    pub context: Option<String>,
-    pub scope: Scope,
-    /// Set when the requested scope was forbidden and the context's namespace was used.
-    pub fallback: Option<String>,
-    pub pods_seen: usize,
-    pub rows: Vec<FailureRow>,
-}
-
-/// `check --json`: `{"pods": [...]}`.
-#[derive(Debug, Serialize)]
-pub struct CheckJson<'a> {
-    pub pods: Vec<CheckPod<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CheckPod<'a> {
-    pub namespace: &'a str,
-    pub name: &'a str,
-    pub workload: Option<&'a Workload>,
-    pub container: &'a str,
-    pub image: &'a str,
-    pub registry: Option<&'a str>,
-    pub reason: &'a str,
-    pub category: &'a str,
-    pub message: &'a str,
-    pub since: Option<String>,
-}
-
-impl<'a> CheckJson<'a> {
-    pub fn new(rows: &'a [FailureRow]) -> Self {
-        CheckJson {
-            pods: rows
-                .iter()
-                .map(|r| CheckPod {
-                    namespace: &r.namespace,
-                    name: &r.pod,
-                    workload: r.workload.as_ref(),
-                    container: &r.container,
-                    image: &r.image,
-                    registry: r.registry.as_deref(),
-                    reason: &r.reason,
-                    category: r.category.id(),
-                    message: &r.message,
-                    since: r.since.map(|t| t.to_string()),
-                })
-                .collect(),
-        }
-    }
-}
-
-async fn list_all<K>(api: &Api<K>, fields: Option<&str>) -> Result<Vec<K>, kube::Error>
+pub async fn list_all<K>(api: &Api<K>, fields: Option<&str>) -> Result<Vec<K>, kube::Error>
 where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
@@ -90,9 +38,9 @@ where
     }
 }
 
-/// Lists, classifies and resolves owners; errors are sentences.
+/// Lists, classifies and resolves owners.
 pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
-    let conn: Connection = connect(target).await?;
+    let conn: Connection = connect(target).await.map_err(|e| e.to_string())?;
     let mut scope = scope;
     let mut fallback = None;
     if scope == Scope::All {
@@ -102,13 +50,19 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
                 fallback = Some(m);
                 scope = Scope::Namespace(conn.default_namespace.clone());
             }
-            Err(e) => return Err(format!("cannot reach {}: {}", conn.server, describe(&e))),
+            Err(e) => {
+                return Err(format!(
+                    "cannot reach {}: {}",
+                    conn.server,
+                    ApiError::from(&e)
+                ));
+            }
         }
     }
     let pods: Api<Pod> = scoped(&conn.client, &scope);
     let pods = list_all(&pods, None)
         .await
-        .map_err(|e| format!("listing pods in {scope}: {}", describe(&e)))?;
+        .map_err(|e| format!("listing pods in {scope}: {}", ApiError::from(&e)))?;
     let pods_seen = pods.len();
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
@@ -131,7 +85,7 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
                         }
                     }
                 }
-                Err(e) => tracing::warn!(error = %describe(&e), "listing events"),
+                Err(e) => tracing::warn!(error = %ApiError::from(&e), "listing events"),
             }
         }
         let lookups = owners.into_iter().map(|o| {
@@ -145,21 +99,13 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
             inv.apply_owner(o, l);
         }
     }
-    inv.refresh();
-    let mut rows: Vec<FailureRow> = inv.rows().cloned().collect();
-    rows.sort_by(|a, b| {
-        (&a.namespace, &a.pod, !a.init, &a.container).cmp(&(
-            &b.namespace,
-            &b.pod,
-            !b.init,
-            &b.container,
-        ))
-    });
     Ok(Report {
         context: conn.context,
+        server: Some(conn.server),
         scope,
         fallback,
         pods_seen,
-        rows,
+        rows: inv.sorted_rows(),
+        captured_at: None,
     })
 }

@@ -17,20 +17,21 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{describe, describe_watch, map_event};
-use crate::app::detail::{DetailMsg, EventRow, Fetch};
-use crate::app::{ClusterMsg, Msg};
+use super::error::ApiError;
+use super::{map_event, watch_error};
+use crate::app::msg::{ClusterMsg, DetailId, DetailMsg, Fetch, Generation, Msg};
+use crate::domain::facts::EventRow;
 use crate::domain::failing::PodKey;
 use crate::domain::secrets::read_secret;
 
 /// The running tasks of one open detail.
 pub struct DetailTasks {
-    pub id: u64,
+    pub id: DetailId,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl DetailTasks {
-    pub fn new(id: u64) -> Self {
+    pub fn new(id: DetailId) -> Self {
         DetailTasks {
             id,
             tasks: Vec::new(),
@@ -64,7 +65,12 @@ pub fn event_fields(pod: &PodKey, uid: Option<&str>) -> String {
     f
 }
 
-async fn send(tx: &mpsc::Sender<Msg>, generation: u64, detail: u64, msg: DetailMsg) -> bool {
+async fn send(
+    tx: &mpsc::Sender<Msg>,
+    generation: Generation,
+    detail: DetailId,
+    msg: DetailMsg,
+) -> bool {
     tx.send(Msg::Cluster(
         generation,
         ClusterMsg::Detail {
@@ -77,8 +83,8 @@ async fn send(tx: &mpsc::Sender<Msg>, generation: u64, detail: u64, msg: DetailM
 }
 
 pub async fn watch_pod_events(
-    generation: u64,
-    detail: u64,
+    generation: Generation,
+    detail: DetailId,
     client: Client,
     pod: PodKey,
     uid: Option<String>,
@@ -94,9 +100,9 @@ pub async fn watch_pod_events(
                 None => continue,
             },
             Err(e) => {
-                let message = describe_watch(&e);
-                tracing::warn!(pod = %pod, error = %message, "pod events watch");
-                DetailMsg::EventsFailed(message)
+                let error = watch_error(&e);
+                tracing::warn!(pod = %pod, %error, "pod events watch");
+                DetailMsg::EventsFailed(error)
             }
         };
         if !send(&tx, generation, detail, msg).await {
@@ -111,13 +117,13 @@ fn fetch_of<T>(res: Result<Option<T>, kube::Error>) -> Fetch<T> {
         Ok(None) => Fetch::Missing,
         Err(kube::Error::Api(s)) if s.code == 403 => Fetch::Forbidden,
         Err(kube::Error::Api(s)) if s.code == 404 => Fetch::Missing,
-        Err(e) => Fetch::Failed(describe(&e)),
+        Err(e) => Fetch::Failed(ApiError::from(&e)),
     }
 }
 
 pub async fn get_service_account(
-    generation: u64,
-    detail: u64,
+    generation: Generation,
+    detail: DetailId,
     client: Client,
     namespace: String,
     name: String,
@@ -142,8 +148,8 @@ pub async fn get_service_account(
 }
 
 pub async fn get_secret(
-    generation: u64,
-    detail: u64,
+    generation: Generation,
+    detail: DetailId,
     client: Client,
     namespace: String,
     name: String,

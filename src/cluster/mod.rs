@@ -9,8 +9,8 @@
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
 pub mod check;
-pub mod error;
 pub mod detail;
+pub mod error;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,10 +27,14 @@ use kube::{Client, Config, ResourceExt};
 use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::app::inventory::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
-use crate::app::{ClusterMsg, Msg, Scope};
+use crate::app::msg::{
+    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, WatchEffect,
+};
+use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::domain::failing::{OwnerLookup, PodKey};
+use crate::domain::scope::Scope;
 use detail::DetailTasks;
+use error::{ApiError, ApiErrorKind};
 
 /// Which kubeconfig and context to use.
 #[derive(Debug, Clone, Default)]
@@ -59,11 +63,15 @@ pub const SECRET_EVENT_FIELDS: &str =
 /// spec, useless here.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-fn read_kubeconfig(path: Option<&PathBuf>) -> Result<Kubeconfig, String> {
+fn config_error(message: String) -> ApiError {
+    ApiError::new(ApiErrorKind::Config, message)
+}
+
+fn read_kubeconfig(path: Option<&PathBuf>) -> Result<Kubeconfig, ApiError> {
     match path {
         Some(p) => Kubeconfig::read_from(p)
-            .map_err(|e| format!("cannot read kubeconfig {}: {}", p.display(), chain(&e))),
-        None => Kubeconfig::read().map_err(|e| format!("cannot read kubeconfig: {}", chain(&e))),
+            .map_err(|e| config_error(format!("cannot read {}: {}", p.display(), chain(&e)))),
+        None => Kubeconfig::read().map_err(|e| config_error(format!("cannot read: {}", chain(&e)))),
     }
 }
 
@@ -75,7 +83,7 @@ pub fn contexts(target: &Target) -> Vec<String> {
 }
 
 /// Builds a client. Errors are sentences a person can act on.
-pub async fn connect(target: &Target) -> Result<Connection, String> {
+pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
     let opts = KubeConfigOptions {
         context: target.context.clone(),
         ..Default::default()
@@ -86,7 +94,7 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
             let ctx = target.context.clone().or(kc.current_context.clone());
             let cfg = Config::from_custom_kubeconfig(kc, &opts)
                 .await
-                .map_err(|e| format!("kubeconfig: {}", chain(&e)))?;
+                .map_err(|e| config_error(chain(&e)))?;
             (cfg, ctx)
         }
         None => match Kubeconfig::read() {
@@ -94,27 +102,28 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
                 let ctx = target.context.clone().or(kc.current_context.clone());
                 let cfg = Config::from_kubeconfig(&opts)
                     .await
-                    .map_err(|e| format!("kubeconfig: {}", chain(&e)))?;
+                    .map_err(|e| config_error(chain(&e)))?;
                 (cfg, ctx)
             }
             Err(e) if target.context.is_none() => {
                 // No kubeconfig: maybe we run in a pod.
                 let cfg = Config::incluster().map_err(|_| {
-                    format!(
+                    config_error(format!(
                         "no kubeconfig found ({}); set KUBECONFIG or pass --kubeconfig",
                         chain(&e)
-                    )
+                    ))
                 })?;
                 (cfg, Some("in-cluster".to_string()))
             }
-            Err(e) => return Err(format!("cannot read kubeconfig: {}", chain(&e))),
+            Err(e) => return Err(config_error(format!("cannot read: {}", chain(&e)))),
         },
     };
     // Fail fast on unreachable clusters; watches keep their long read timeout.
     config.connect_timeout = Some(Duration::from_secs(8));
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| format!("client: {}", chain(&e)))?;
+    let client = Client::try_from(config)
+        .map_err(|e| ApiError::new(ApiErrorKind::Config, format!("client: {}", chain(&e))))?;
     Ok(Connection {
         client,
         context,
@@ -146,13 +155,17 @@ pub fn describe(e: &kube::Error) -> String {
     }
 }
 
-pub fn describe_watch(e: &watcher::Error) -> String {
+pub fn watch_error(e: &watcher::Error) -> ApiError {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => describe(e),
-        watcher::Error::WatchError(status) => format!("{} ({})", status.message, status.code),
-        other => other.to_string(),
+        | watcher::Error::WatchFailed(e) => ApiError::from(e),
+        watcher::Error::WatchError(status) => ApiError {
+            kind: ApiErrorKind::Status(status.code),
+            reason: status.reason.clone(),
+            message: status.message.clone(),
+        },
+        other => ApiError::new(ApiErrorKind::Other, other.to_string()),
     }
 }
 
@@ -215,18 +228,15 @@ pub async fn resolve_owner(client: &Client, key: &OwnerKey) -> OwnerLookup {
 }
 
 /// Namespace names (may be forbidden for namespaced users).
-pub async fn list_namespaces(client: &Client) -> Result<Vec<String>, String> {
+pub async fn list_namespaces(client: &Client) -> Result<Vec<String>, ApiError> {
     let api: Api<Namespace> = Api::all(client.clone());
-    let list = api
-        .list_metadata(&ListParams::default())
-        .await
-        .map_err(|e| describe(&e))?;
+    let list = api.list_metadata(&ListParams::default()).await?;
     Ok(list.items.into_iter().map(|n| n.name_any()).collect())
 }
 
 /// The live watchers of one generation (context + scope). Dropping it stops them.
 pub struct Session {
-    generation: u64,
+    generation: Generation,
     client: Arc<OnceCell<Client>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -262,7 +272,7 @@ impl Cluster {
     }
 
     /// Stops the current session and starts one for `context` and `scope`.
-    pub fn connect(&mut self, generation: u64, context: Option<String>, scope: Scope) {
+    pub fn connect(&mut self, generation: Generation, context: Option<String>, scope: Scope) {
         self.session = None;
         self.detail = None;
         let target = Target {
@@ -282,7 +292,7 @@ impl Cluster {
         });
     }
 
-    fn client(&self, generation: u64) -> Option<Client> {
+    fn client(&self, generation: Generation) -> Option<Client> {
         let s = self
             .session
             .as_ref()
@@ -290,7 +300,7 @@ impl Cluster {
         s.client.get().cloned()
     }
 
-    pub fn resolve_owner(&self, generation: u64, owner: OwnerKey) {
+    pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
         let Some(client) = self.client(generation) else {
             return;
         };
@@ -308,8 +318,8 @@ impl Cluster {
     /// Starts the detail's events watch, replacing any previous detail's tasks.
     pub fn watch_pod_events(
         &mut self,
-        generation: u64,
-        detail: u64,
+        generation: Generation,
+        detail: DetailId,
         pod: PodKey,
         uid: Option<String>,
     ) {
@@ -325,7 +335,7 @@ impl Cluster {
     }
 
     /// The tasks of `detail`, started if this is a new detail.
-    fn detail_tasks(&mut self, detail: u64) -> &mut DetailTasks {
+    fn detail_tasks(&mut self, detail: DetailId) -> &mut DetailTasks {
         if self.detail.as_ref().is_none_or(|d| d.id != detail) {
             self.detail = Some(DetailTasks::new(detail));
         }
@@ -334,8 +344,8 @@ impl Cluster {
 
     pub fn get_service_account(
         &mut self,
-        generation: u64,
-        detail: u64,
+        generation: Generation,
+        detail: DetailId,
         namespace: String,
         name: String,
     ) {
@@ -349,7 +359,13 @@ impl Cluster {
         self.detail_tasks(detail).push(t);
     }
 
-    pub fn get_secret(&mut self, generation: u64, detail: u64, namespace: String, name: String) {
+    pub fn get_secret(
+        &mut self,
+        generation: Generation,
+        detail: DetailId,
+        namespace: String,
+        name: String,
+    ) {
         let Some(client) = self.client(generation) else {
             return;
         };
@@ -364,7 +380,13 @@ impl Cluster {
         self.detail = None;
     }
 
-    pub fn list_namespaces(&self, generation: u64) {
+    /// Stops everything (quit).
+    pub fn stop(&mut self) {
+        self.detail = None;
+        self.session = None;
+    }
+
+    pub fn list_namespaces(&self, generation: Generation) {
         let Some(client) = self.client(generation) else {
             return;
         };
@@ -379,7 +401,7 @@ impl Cluster {
 }
 
 async fn run_session(
-    generation: u64,
+    generation: Generation,
     target: Target,
     scope: Scope,
     cell: Arc<OnceCell<Client>>,
@@ -422,7 +444,7 @@ async fn run_session(
             }
             // Unreachable: say so now; the watchers keep retrying with back-off.
             Err(e) => {
-                send(ClusterMsg::ConnectFailed(describe(&e))).await;
+                send(ClusterMsg::ConnectFailed(ApiError::from(&e))).await;
             }
         }
     }
@@ -457,7 +479,7 @@ pub(crate) fn map_event<K, T>(
     })
 }
 
-async fn watch_pods(generation: u64, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
+async fn watch_pods(generation: Generation, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
     let api: Api<Pod> = scoped(&client, &scope);
     let cfg = watcher::Config::default().page_size(500);
     let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
@@ -468,11 +490,11 @@ async fn watch_pods(generation: u64, client: Client, scope: Scope, tx: mpsc::Sen
                 None => continue,
             },
             Err(e) => {
-                let message = describe_watch(&e);
-                tracing::warn!(error = %message, "pods watch");
+                let error = watch_error(&e);
+                tracing::warn!(%error, "pods watch");
                 ClusterMsg::WatchError {
                     what: "pods",
-                    message,
+                    error,
                 }
             }
         };
@@ -483,7 +505,7 @@ async fn watch_pods(generation: u64, client: Client, scope: Scope, tx: mpsc::Sen
 }
 
 async fn watch_events(
-    generation: u64,
+    generation: Generation,
     client: Client,
     scope: Scope,
     fields: &'static str,
@@ -501,12 +523,50 @@ async fn watch_events(
             Err(e) => {
                 // Events only refine causes; a failing events watch must not
                 // mark the whole console as reconnecting.
-                tracing::warn!(error = %describe_watch(&e), "events watch");
+                tracing::warn!(error = %watch_error(&e), "events watch");
                 continue;
             }
         };
         if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
             return;
+        }
+    }
+}
+
+impl Backend for Cluster {
+    fn dispatch(&mut self, effect: Effect) {
+        match effect {
+            Effect::Watch(WatchEffect::Connect {
+                generation,
+                context,
+                scope,
+            }) => self.connect(generation, context, scope),
+            Effect::Watch(WatchEffect::PodEvents {
+                generation,
+                detail,
+                pod,
+                uid,
+            }) => self.watch_pod_events(generation, detail, pod, uid),
+            Effect::Watch(WatchEffect::StopDetail) => self.stop_detail(),
+            Effect::Fetch(FetchEffect::Owner { generation, owner }) => {
+                self.resolve_owner(generation, owner)
+            }
+            Effect::Fetch(FetchEffect::Namespaces { generation }) => {
+                self.list_namespaces(generation)
+            }
+            Effect::Fetch(FetchEffect::ServiceAccount {
+                generation,
+                detail,
+                namespace,
+                name,
+            }) => self.get_service_account(generation, detail, namespace, name),
+            Effect::Fetch(FetchEffect::Secret {
+                generation,
+                detail,
+                namespace,
+                name,
+            }) => self.get_secret(generation, detail, namespace, name),
+            Effect::Quit => self.stop(),
         }
     }
 }

@@ -13,13 +13,15 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
 
-use super::classify::{Category, Classification, classify};
+use super::classify::{Category, classify};
+use super::evidence::{EventView, EventsListed, decide};
 use super::image::ImageRef;
+use super::kubelet;
 
 /// Waiting reasons that mean "the image cannot be had".
 pub const PULL_REASONS: [&str; 6] = [
-    "ErrImagePull",
-    "ImagePullBackOff",
+    kubelet::ERR_IMAGE_PULL,
+    kubelet::IMAGE_PULL_BACK_OFF,
     "InvalidImageName",
     "ErrImageNeverPull",
     "RegistryUnavailable",
@@ -185,6 +187,16 @@ impl FailureRow {
             .as_ref()
             .map_or_else(|| "-".to_string(), |w| w.to_string())
     }
+}
+
+/// The total order that keeps rows from jumping: namespace, pod, init
+/// containers first, container (the home screen's tiebreak, `check`'s order).
+pub fn stable_order(a: &FailureRow, b: &FailureRow) -> std::cmp::Ordering {
+    a.namespace
+        .cmp(&b.namespace)
+        .then_with(|| a.pod.cmp(&b.pod))
+        .then_with(|| b.init.cmp(&a.init))
+        .then_with(|| a.container.cmp(&b.container))
 }
 
 /// A row's identity: stable across updates, used for selection.
@@ -354,7 +366,36 @@ pub fn failure_rows<'e>(
         .into_iter()
         .map(|fc| {
             let event = cause_event(fc.name);
-            let (c, message, source) = decide(&fc, event, secret_event);
+            let mut views: Vec<EventView<'_>> = Vec::with_capacity(2);
+            if let Some(e) = event {
+                views.push(EventView {
+                    reason: kubelet::FAILED,
+                    message: &e.message,
+                    container: None,
+                    warning: true,
+                    last_seen: e.last_seen,
+                    count: e.count,
+                });
+            }
+            if let Some(e) = secret_event {
+                views.push(EventView {
+                    reason: kubelet::FAILED_TO_RETRIEVE_PULL_SECRET,
+                    message: &e.message,
+                    container: None,
+                    warning: true,
+                    last_seen: e.last_seen,
+                    count: e.count,
+                });
+            }
+            let d = decide(&fc, &views, None, EventsListed::Yes);
+            let c = d.class;
+            let source = d.from.source();
+            // Rows keep the status message when no message has a cause.
+            let message = if d.message.is_empty() {
+                fc.message.to_string()
+            } else {
+                d.message
+            };
             let registry = ImageRef::parse(fc.image).ok().map(|r| r.registry);
             FailureRow {
                 namespace: namespace.clone(),
@@ -383,50 +424,6 @@ pub fn failure_rows<'e>(
             }
         })
         .collect()
-}
-
-/// The status message decides when it carries a cause (ErrImagePull,
-/// InvalidImageName, ...); ImagePullBackOff's "Back-off pulling image" does
-/// not, and the latest Failed event does. A registry that wants credentials
-/// from a pod whose pull secret does not exist (kubelet's
-/// `FailedToRetrieveImagePullSecret`) is the missing secret's fault.
-fn decide(
-    fc: &FailingContainer<'_>,
-    event: Option<&CauseEvent>,
-    secret_event: Option<&CauseEvent>,
-) -> (Classification, String, CauseSource) {
-    let (c, message, source) = decide_pull(fc, event);
-    if matches!(
-        c.category,
-        Category::AuthNoCredentials | Category::AuthDenied
-    ) && let Some(se) = secret_event
-    {
-        let sc = classify(&se.message, Some("FailedToRetrieveImagePullSecret"));
-        if sc.category == Category::CredentialsSecretMissing {
-            return (sc, se.message.clone(), CauseSource::Event);
-        }
-    }
-    (c, message, source)
-}
-
-fn decide_pull(
-    fc: &FailingContainer<'_>,
-    event: Option<&CauseEvent>,
-) -> (Classification, String, CauseSource) {
-    let from_status = classify(fc.message, Some(fc.reason));
-    if from_status.has_cause() && fc.reason != "ImagePullBackOff" {
-        return (from_status, fc.message.to_string(), CauseSource::Status);
-    }
-    if let Some(e) = event {
-        let c = classify(&e.message, Some("Failed"));
-        if c.has_cause() {
-            return (c, e.message.clone(), CauseSource::Event);
-        }
-    }
-    if from_status.has_cause() {
-        return (from_status, fc.message.to_string(), CauseSource::Status);
-    }
-    (from_status, fc.message.to_string(), CauseSource::Missing)
 }
 
 /// When an event was first and last seen, and how often, whichever API
@@ -462,7 +459,7 @@ pub fn event_timing(
 /// Whether an event message carries a cause worth keeping (kubelet also
 /// records `Failed` events reading only `Error: ErrImagePull`).
 pub fn event_has_cause(message: &str) -> bool {
-    classify(message, Some("Failed")).has_cause()
+    classify(message, Some(kubelet::FAILED)).has_cause()
 }
 
 /// The container an event is about, from `involvedObject.fieldPath`

@@ -1,9 +1,17 @@
-//! Pure domain logic: no async, no terminal. Kubernetes types in, plain values out.
+//! Pure domain logic: no async, no terminal, no clock, no environment.
+//! Kubernetes types in, plain values out.
 
+pub mod api_error;
 pub mod classify;
 pub mod clock;
+pub mod evidence;
+pub mod facts;
 pub mod failing;
 pub mod image;
+pub mod inventory;
 pub mod ipscope;
+pub mod kubelet;
 pub mod redact;
+pub mod report;
+pub mod scope;
 pub mod secrets;

@@ -13,7 +13,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::Secret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image::{DOCKER_HUB, ImageRef};
 
@@ -125,7 +125,7 @@ pub fn coverage(checks: &[SecretCheck]) -> Coverage {
 /// A pull secret reduced to what may be shown: its type and its `auths`
 /// keys with usernames. Read once where the secret is fetched, so the
 /// credentials never travel further (messages, logs, Debug output).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum SecretInfo {
     /// A type kubelet ignores for pulls.
@@ -137,7 +137,7 @@ pub enum SecretInfo {
 }
 
 /// One `auths` key of a secret, without its credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthKey {
     /// The key as written.
     pub key: String,

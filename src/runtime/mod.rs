@@ -1,8 +1,14 @@
-//! The interactive loop: one task owns the terminal. Terminal events, cluster
-//! messages (bounded channel) and a 1 s clock tick go through `update`; the
-//! loop drains what is queued, then draws once when something changed, at
-//! most ~30 frames a second, inside a synchronized update. The terminal is
-//! restored on every way out: return, error, panic, Ctrl-C, SIGTERM/SIGHUP.
+//! The interactive loop: one task owns the terminal. Terminal events,
+//! backend messages (bounded channel) and a 1 s clock tick go through
+//! `update`; the loop drains what is queued, then draws once when something
+//! changed, at most ~30 frames a second, inside a synchronized update.
+//!
+//! The loop is generic: over the app `Backend` (the live cluster, a recorded
+//! snapshot, a test's script), the ratatui backend (crossterm, or
+//! `TestBackend` headless), the `Clock` (the system's, or frozen at a
+//! snapshot's capture time) and the input stream. `run` wires the real ones
+//! and restores the terminal on every way out: return, error, panic, Ctrl-C,
+//! SIGTERM/SIGHUP.
 
 use std::io::{self, Stdout, Write};
 use std::time::{Duration, Instant};
@@ -14,29 +20,67 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use jiff::Timestamp;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{CrosstermBackend, TestBackend};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::app::keymap::Keymap;
-use crate::app::{Effect, Model, Msg, Scope, update};
-use crate::cluster::{self, Cluster, Target};
+use crate::app::{Backend, Model, Msg, update};
 use crate::ui::{self, Theme};
 
 /// Frame cap.
 const FRAME: Duration = Duration::from_millis(33);
 /// At most this many queued messages are applied before a frame may be drawn.
 const DRAIN_MAX: usize = 4096;
+/// Capacity of the backend → app channel.
+pub const CHANNEL: usize = 1024;
 
-pub struct Options {
-    pub target: Target,
-    pub scope: Scope,
-    pub keymap: Keymap,
-    pub theme: Theme,
+/// Where "now" comes from.
+pub trait Clock {
+    fn now(&self) -> Timestamp;
 }
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that stands still (replay: ages read as they did at capture).
+pub struct FrozenClock(pub Timestamp);
+
+impl Clock for FrozenClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+/// A ratatui backend the loop can draw on; the real terminal wraps frames
+/// in synchronized updates so a frame never shows half drawn.
+pub trait Screen: ratatui::backend::Backend {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn end_frame(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen for CrosstermBackend<Stdout> {
+    fn begin_frame(&mut self) -> io::Result<()> {
+        execute!(self, BeginSynchronizedUpdate)
+    }
+    fn end_frame(&mut self) -> io::Result<()> {
+        execute!(self, EndSynchronizedUpdate)
+    }
+}
+
+impl Screen for TestBackend {}
 
 /// Restores the terminal when dropped (and from the panic hook).
 struct TerminalGuard;
@@ -75,29 +119,80 @@ fn restore() {
     let _ = out.flush();
 }
 
-pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let contexts = cluster::contexts(&opts.target);
-    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let mut cluster = Cluster::new(opts.target.kubeconfig.clone(), tx.clone());
-    let mut model = Model::new(
-        opts.target.context.clone(),
-        contexts,
-        opts.scope.clone(),
-        opts.keymap,
-        Timestamp::now(),
-    );
-    let mut term_signals = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    let mut hup_signals = signal(SignalKind::hangup()).context("SIGHUP handler")?;
-    let mut int_signals = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+/// Forwards SIGTERM, SIGHUP and SIGINT as `Msg::Shutdown`.
+fn forward_signals(tx: mpsc::Sender<Msg>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+            if tx.send(Msg::Shutdown).await.is_err() {
+                return;
+            }
+        }
+    }))
+}
 
+/// Runs the console in the real terminal. `make_backend` builds the app
+/// backend on the channel its replies go to.
+pub async fn run<B, F>(
+    mut model: Model,
+    make_backend: F,
+    clock: &dyn Clock,
+    theme: &Theme,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    F: FnOnce(mpsc::Sender<Msg>) -> B,
+{
+    let (tx, rx) = mpsc::channel::<Msg>(CHANNEL);
+    let signals = forward_signals(tx.clone())?;
+    let mut backend = make_backend(tx);
     let (_guard, mut terminal) = TerminalGuard::enter().context("setting up the terminal")?;
+    let res = run_loop(
+        &mut model,
+        &mut backend,
+        &mut terminal,
+        EventStream::new(),
+        rx,
+        clock,
+        theme,
+    )
+    .await;
+    signals.abort();
+    drop(backend);
+    res
+}
+
+/// The loop itself, headless-capable: returns when the model quits or the
+/// input ends.
+pub async fn run_loop<B, S, I>(
+    model: &mut Model,
+    backend: &mut B,
+    terminal: &mut Terminal<S>,
+    mut input: I,
+    mut rx: mpsc::Receiver<Msg>,
+    clock: &dyn Clock,
+    theme: &Theme,
+) -> anyhow::Result<()>
+where
+    B: Backend + ?Sized,
+    S: Screen,
+    S::Error: Send + Sync + 'static,
+    I: Stream<Item = io::Result<TermEvent>> + Unpin,
+{
+    model.now = clock.now();
     if let Ok(size) = terminal.size() {
-        update(&mut model, Msg::Resize(size.width, size.height));
+        update(model, Msg::Resize(size.width, size.height));
     }
     let first = model.start();
-    dispatch(&mut cluster, first);
+    backend.dispatch_all(first);
 
-    let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
@@ -111,85 +206,47 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         let mut effects = Vec::new();
         tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) => effects = update(&mut model, Msg::Key(k)),
-                Some(Ok(TermEvent::Resize(w, h))) => effects = update(&mut model, Msg::Resize(w, h)),
+                Some(Ok(TermEvent::Key(k))) => effects = update(model, Msg::Key(k)),
+                Some(Ok(TermEvent::Resize(w, h))) => effects = update(model, Msg::Resize(w, h)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
             Some(msg) = rx.recv() => {
-                effects = update(&mut model, msg);
+                effects = update(model, msg);
                 let mut n = 1;
                 while n < DRAIN_MAX {
                     let Ok(m) = rx.try_recv() else { break };
-                    effects.extend(update(&mut model, m));
+                    effects.extend(update(model, m));
                     n += 1;
                 }
             }
-            _ = tick.tick() => effects = update(&mut model, Msg::Tick(Timestamp::now())),
-            _ = term_signals.recv() => effects = update(&mut model, Msg::Shutdown),
-            _ = hup_signals.recv() => effects = update(&mut model, Msg::Shutdown),
-            _ = int_signals.recv() => effects = update(&mut model, Msg::Shutdown),
+            _ = tick.tick() => effects = update(model, Msg::Tick(clock.now())),
             _ = tokio::time::sleep(wait), if model.dirty => {}
         }
-        dispatch(&mut cluster, effects);
+        backend.dispatch_all(effects);
         if model.quit {
             break;
         }
         let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
         if model.dirty && due {
             model.settle();
-            draw(&mut terminal, &model, &opts.theme)?;
+            draw(terminal, model, theme)?;
             model.dirty = false;
             last_draw = Some(Instant::now());
         }
     }
-    drop(cluster);
     Ok(())
 }
 
-fn draw(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
-    model: &Model,
-    theme: &Theme,
-) -> anyhow::Result<()> {
-    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+fn draw<S>(terminal: &mut Terminal<S>, model: &Model, theme: &Theme) -> anyhow::Result<()>
+where
+    S: Screen,
+    S::Error: Send + Sync + 'static,
+{
+    terminal.backend_mut().begin_frame()?;
     let res = terminal.draw(|f| ui::render(model, theme, f)).map(|_| ());
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().end_frame()?;
     res.context("drawing")?;
     Ok(())
-}
-
-fn dispatch(cluster: &mut Cluster, effects: Vec<Effect>) {
-    for e in effects {
-        match e {
-            Effect::Connect {
-                generation,
-                context,
-                scope,
-            } => cluster.connect(generation, context, scope),
-            Effect::ResolveOwner { generation, owner } => cluster.resolve_owner(generation, owner),
-            Effect::ListNamespaces { generation } => cluster.list_namespaces(generation),
-            Effect::WatchPodEvents {
-                generation,
-                detail,
-                pod,
-                uid,
-            } => cluster.watch_pod_events(generation, detail, pod, uid),
-            Effect::GetServiceAccount {
-                generation,
-                detail,
-                namespace,
-                name,
-            } => cluster.get_service_account(generation, detail, namespace, name),
-            Effect::GetSecret {
-                generation,
-                detail,
-                namespace,
-                name,
-            } => cluster.get_secret(generation, detail, namespace, name),
-            Effect::StopDetail => cluster.stop_detail(),
-            Effect::Quit => {}
-        }
-    }
 }

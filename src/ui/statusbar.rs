@@ -50,6 +50,19 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Reconnecting(_) => ("↻", "reconnecting".to_string(), theme.error()),
         ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
     };
+    // A recording is never shown as live.
+    let (dot, state, style) = match (&model.replay, &model.conn) {
+        (Some(r), ConnState::Live) => {
+            let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+            let text = if compact {
+                format!("REPLAY {at}")
+            } else {
+                format!("REPLAY {} · captured {at}", r.file)
+            };
+            ("⏺", text, theme.warning())
+        }
+        _ => (dot, state, style),
+    };
     let rows = model.home.rows.len();
     let pods = model.failing_pods();
     let counts = if rows == pods {

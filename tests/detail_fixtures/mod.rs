@@ -3,9 +3,10 @@
 #![allow(dead_code)]
 
 use k8s_openapi::api::core::v1::Pod;
-use pulltui::app::detail::{DetailMsg, EventRow, Fetch};
-use pulltui::app::inventory::WatchEvent;
+use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::app::{ClusterMsg, Effect, Model, Msg};
+use pulltui::domain::facts::EventRow;
+use pulltui::domain::facts::WatchEvent;
 use pulltui::domain::secrets::{AuthKey, SecretInfo, normalize_key};
 use serde_json::json;
 
@@ -21,7 +22,10 @@ pub fn open(m: &mut Model, filter: &str) -> Vec<Effect> {
 }
 
 pub fn detail_msg(m: &Model, msg: DetailMsg) -> Msg {
-    let id = m.detail.as_ref().map_or(0, |d| d.id);
+    let id = m
+        .detail
+        .as_ref()
+        .map_or(pulltui::app::DetailId(0), |d| d.id);
     cluster(
         m,
         ClusterMsg::Detail {

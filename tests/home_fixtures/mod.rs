@@ -7,9 +7,9 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
-use pulltui::app::inventory::{EventFact, PodFact, WatchEvent};
 use pulltui::app::keymap::Keymap;
 use pulltui::app::{ClusterMsg, Effect, Model, Msg, Scope, update};
+use pulltui::domain::facts::{EventFact, PodFact, WatchEvent};
 use pulltui::domain::failing::PodKey;
 use serde_json::json;
 

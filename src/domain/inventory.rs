@@ -1,4 +1,4 @@
-//! What the app knows about the cluster: every pod's key (for counts), the
+//! The store of what is known about the cluster: every pod's key (for counts), the
 //! failing pods themselves, the latest cause-carrying `Failed` event per
 //! container, and resolved owners. Fed by watcher events; memory grows with
 //! the number of *failing* pods, not with the cluster (healthy pods are only
@@ -7,65 +7,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::domain::failing::{
-    CauseEvent, FailureRow, OwnerLookup, PodKey, Workload, failure_rows, is_failing,
-};
-
-/// A watcher event, mirroring kube-runtime's, with the object already
-/// reduced to what the app keeps.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WatchEvent<T> {
-    /// A re-list starts: `InitApply`s follow, then `InitDone`.
-    Init,
-    InitApply(T),
-    InitDone,
-    Apply(T),
-    Delete(T),
-}
-
-/// A pod as the app receives it: the whole (stripped) pod when it fails,
-/// only its key when it is healthy.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PodFact {
-    Failing(Arc<Pod>),
-    Healthy(PodKey),
-}
-
-impl PodFact {
-    /// Reduces a pod to what the app keeps.
-    pub fn from_pod(pod: Pod) -> PodFact {
-        if is_failing(&pod) {
-            PodFact::Failing(Arc::new(pod))
-        } else {
-            PodFact::Healthy(PodKey::of(&pod))
-        }
-    }
-
-    pub fn key(&self) -> PodKey {
-        match self {
-            PodFact::Failing(p) => PodKey::of(p),
-            PodFact::Healthy(k) => k.clone(),
-        }
-    }
-}
-
-/// A `Failed` event about a pod's container, reduced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventFact {
-    pub pod: PodKey,
-    pub pod_uid: Option<String>,
-    /// From `involvedObject.fieldPath`; `None` applies to every container.
-    pub container: Option<String>,
-    pub message: String,
-    pub first_seen: Option<Timestamp>,
-    pub last_seen: Option<Timestamp>,
-    pub count: u32,
-    /// A `FailedToRetrieveImagePullSecret` warning (pod-level), not a `Failed` one.
-    pub secret_missing: bool,
-}
+use super::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_key};
+use super::failing::{CauseEvent, FailureRow, OwnerLookup, PodKey, failure_rows, stable_order};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailingPod {
@@ -81,19 +26,8 @@ struct StoredEvent {
     event: CauseEvent,
 }
 
-/// Key of an intermediate owner (ReplicaSet or Job).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OwnerKey {
-    pub namespace: String,
-    pub kind: String,
-    pub name: String,
-}
-
 /// At most this many pods keep events (the oldest go first); protects memory
 /// in clusters with many pods that failed once and recovered.
-/// kubelet's warning when a pod's `imagePullSecrets` names a missing secret.
-pub const SECRET_EVENT_REASON: &str = "FailedToRetrieveImagePullSecret";
-
 const MAX_EVENT_PODS: usize = 20_000;
 
 /// Slot of a pod's `FailedToRetrieveImagePullSecret` event among its
@@ -102,6 +36,16 @@ const SECRET_SLOT: &str = "#pull-secret";
 
 /// A re-list in progress: every pod key, and the failing pods.
 type Relist = (HashSet<PodKey>, BTreeMap<PodKey, Arc<Pod>>);
+
+/// One kept cause (see `Inventory::cause_events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptCause<'a> {
+    pub pod: &'a PodKey,
+    pub pod_uid: Option<&'a str>,
+    pub container: Option<&'a str>,
+    pub secret_missing: bool,
+    pub event: &'a CauseEvent,
+}
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Inventory {
@@ -339,6 +283,37 @@ impl Inventory {
         any
     }
 
+    /// The latest cause-carrying event kept for each pod and container
+    /// slot (`None`: the pod-level pull-secret warning), for snapshots: the
+    /// cause survives when the cluster expires the events.
+    pub fn cause_events(&self) -> Vec<KeptCause<'_>> {
+        let mut out = Vec::new();
+        for (pod, slots) in &self.events {
+            if !self.failing.contains_key(pod) {
+                continue;
+            }
+            for (slot, stored) in slots {
+                out.push(KeptCause {
+                    pod,
+                    pod_uid: stored.uid.as_deref(),
+                    container: (slot != SECRET_SLOT && !slot.is_empty()).then_some(slot.as_str()),
+                    secret_missing: slot == SECRET_SLOT,
+                    event: &stored.event,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.pod, a.container).cmp(&(b.pod, b.container)));
+        out
+    }
+
+    /// All rows, refreshed, in the console's stable order (`check`).
+    pub fn sorted_rows(&mut self) -> Vec<FailureRow> {
+        self.refresh();
+        let mut rows: Vec<FailureRow> = self.rows().cloned().collect();
+        rows.sort_by(stable_order);
+        rows
+    }
+
     /// All rows, in pod-key order.
     pub fn rows(&self) -> impl Iterator<Item = &FailureRow> {
         self.failing.values().flat_map(|f| f.rows.iter())
@@ -355,72 +330,5 @@ impl Inventory {
     /// The owner resolution known for a workload (tests and detail screens).
     pub fn owner(&self, key: &OwnerKey) -> Option<&OwnerLookup> {
         self.owners.get(key)
-    }
-}
-
-/// The intermediate owner (ReplicaSet or Job) of a pod, if it has one.
-pub fn owner_key(pod: &Pod) -> Option<OwnerKey> {
-    let refs = pod.metadata.owner_references.as_deref()?;
-    let r = refs
-        .iter()
-        .find(|r| r.controller == Some(true))
-        .or_else(|| refs.first())?;
-    matches!(r.kind.as_str(), "ReplicaSet" | "Job").then(|| OwnerKey {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        kind: r.kind.clone(),
-        name: r.name.clone(),
-    })
-}
-
-/// The workload an intermediate owner's own owner references name.
-pub fn owner_lookup_from_refs(
-    refs: Option<&[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference]>,
-) -> OwnerLookup {
-    let Some(refs) = refs else {
-        return OwnerLookup::NoOwner;
-    };
-    match refs
-        .iter()
-        .find(|r| r.controller == Some(true))
-        .or_else(|| refs.first())
-    {
-        Some(r) => OwnerLookup::Owner(Workload::new(&r.kind, &r.name)),
-        None => OwnerLookup::NoOwner,
-    }
-}
-
-impl EventFact {
-    /// Reduces a core/v1 Event about a pod; `None` when it is not about a
-    /// pod or carries no cause (`Error: ErrImagePull`).
-    pub fn from_event(ev: &k8s_openapi::api::core::v1::Event) -> Option<EventFact> {
-        let obj = &ev.involved_object;
-        if obj.kind.as_deref() != Some("Pod") {
-            return None;
-        }
-        let message = ev.message.as_deref()?;
-        if !crate::domain::failing::event_has_cause(message) {
-            return None;
-        }
-        let (first_seen, last_seen, count) = crate::domain::failing::event_timing(ev);
-        Some(EventFact {
-            pod: PodKey::new(
-                obj.namespace
-                    .clone()
-                    .or_else(|| ev.metadata.namespace.clone())
-                    .unwrap_or_default(),
-                obj.name.clone().unwrap_or_default(),
-            ),
-            pod_uid: obj.uid.clone(),
-            container: obj
-                .field_path
-                .as_deref()
-                .and_then(crate::domain::failing::container_of_field_path)
-                .map(str::to_string),
-            message: crate::domain::failing::bounded(message),
-            first_seen,
-            last_seen,
-            count,
-            secret_missing: ev.reason.as_deref() == Some(SECRET_EVENT_REASON),
-        })
     }
 }

@@ -1,0 +1,187 @@
+//! `pulltui check`: the failing pods, live or from a snapshot, as a table or
+//! `{"pods": [...]}`; exit 1 if any, 0 if none, 2 on error.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{ClusterArgs, tokio_runtime};
+use crate::domain::clock::age;
+use crate::domain::failing::{FailureRow, Workload};
+use crate::domain::report::Report;
+
+/// `check --json`: `{"pods": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct CheckJson<'a> {
+    pub pods: Vec<CheckPod<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckPod<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub workload: Option<&'a Workload>,
+    pub container: &'a str,
+    pub image: &'a str,
+    pub registry: Option<&'a str>,
+    pub reason: &'a str,
+    pub category: &'a str,
+    pub message: &'a str,
+    pub since: Option<String>,
+}
+
+impl<'a> CheckJson<'a> {
+    pub fn new(rows: &'a [FailureRow]) -> Self {
+        CheckJson {
+            pods: rows
+                .iter()
+                .map(|r| CheckPod {
+                    namespace: &r.namespace,
+                    name: &r.pod,
+                    workload: r.workload.as_ref(),
+                    container: &r.container,
+                    image: &r.image,
+                    registry: r.registry.as_deref(),
+                    reason: &r.reason,
+                    category: r.category.id(),
+                    message: &r.message,
+                    since: r.since.map(|t| t.to_string()),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
+    let report = match replay {
+        Some(path) => match crate::snapshot::load(path) {
+            Ok(s) => crate::snapshot::Recorded::new(s).report(),
+            Err(e) => {
+                eprintln!("pulltui check: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            let rt = match tokio_runtime() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("pulltui check: cannot start: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match rt.block_on(crate::cluster::check::run(&args.target(), args.scope())) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("pulltui check: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    if let Some(m) = &report.fallback {
+        eprintln!(
+            "pulltui check: not allowed to list pods in all namespaces ({m}); checked {} only",
+            report.scope
+        );
+    }
+    // Ages of a snapshot read as they did when it was taken.
+    let now = report.captured_at.unwrap_or_else(Timestamp::now);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let res = if json {
+        serde_json::to_writer(&mut out, &CheckJson::new(&report.rows))
+            .map_err(io::Error::other)
+            .and_then(|_| writeln!(out))
+    } else {
+        write_table(&mut out, &report, now)
+    };
+    if let Err(e) = res.and_then(|_| out.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("pulltui check: {e}");
+        return ExitCode::from(2);
+    }
+    if report.rows.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// The table, with ages at `now`.
+pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io::Result<()> {
+    use unicode_width::UnicodeWidthStr;
+    let ctx = report.context.as_deref().unwrap_or("(current)");
+    if let Some(t) = report.captured_at {
+        writeln!(out, "snapshot of context {ctx}, captured {t}")?;
+    }
+    if report.rows.is_empty() {
+        return writeln!(
+            out,
+            "no pod is failing to pull its image ({} pods in {}, context {ctx})",
+            report.pods_seen, report.scope
+        );
+    }
+    let header = [
+        "NAMESPACE",
+        "POD",
+        "WORKLOAD",
+        "CONTAINER",
+        "REGISTRY",
+        "REASON",
+        "CAUSE",
+        "AGE",
+    ];
+    let table: Vec<[String; 8]> = report
+        .rows
+        .iter()
+        .map(|r| {
+            [
+                r.namespace.clone(),
+                r.pod.clone(),
+                r.workload_label(),
+                r.container.clone(),
+                r.registry_label().to_string(),
+                r.reason.clone(),
+                r.category.id().to_string(),
+                age(now, r.since),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.width());
+    for row in &table {
+        for (w, c) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(c.width());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths.iter()).enumerate() {
+            s.push_str(c);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(w - c.width() + 2));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &table {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    let pods: std::collections::BTreeSet<(&str, &str)> = report
+        .rows
+        .iter()
+        .map(|r| (r.namespace.as_str(), r.pod.as_str()))
+        .collect();
+    writeln!(
+        out,
+        "\n{} failing pods of {} in {} (context {ctx})",
+        pods.len(),
+        report.pods_seen,
+        report.scope
+    )
+}

@@ -1,0 +1,76 @@
+//! `pulltui snapshot -o FILE`: capture the failing pods and their evidence.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{ClusterArgs, tokio_runtime};
+
+pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
+    let rt = match tokio_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulltui snapshot: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let progress = |m: &str| eprintln!("pulltui snapshot: {m}");
+    let snap = match rt.block_on(crate::snapshot::capture::capture(
+        &args.target(),
+        args.scope(),
+        &progress,
+    )) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pulltui snapshot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let yaml = match crate::snapshot::to_yaml(&snap) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("pulltui snapshot: cannot write YAML: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Written next to the target and renamed: a failed run never leaves half a file.
+    let write = || -> std::io::Result<()> {
+        let dir = output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile_in(dir)?;
+        tmp.1.write_all(yaml.as_bytes())?;
+        tmp.1.sync_all()?;
+        std::fs::rename(&tmp.0, output)
+    };
+    if let Err(e) = write() {
+        eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "pulltui snapshot: wrote {} ({} failing pods, {} events, {} bytes); open it with `pulltui --replay {}`",
+        output.display(),
+        snap.pods.len(),
+        snap.events.len(),
+        yaml.len(),
+        output.display()
+    );
+    ExitCode::SUCCESS
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    for i in 0..100u32 {
+        let p = dir.join(format!(".pulltui-snapshot-{}-{i}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no temporary file name available"))
+}

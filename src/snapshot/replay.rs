@@ -1,0 +1,329 @@
+//! The recorded backend: answers the app's effects from a snapshot, as the
+//! live cluster would have at capture time. `Connect` replays the pod list
+//! (failing pods whole, healthy ones as keys) and the cause events; owners,
+//! ServiceAccounts, pull secrets and a pod's events are answered from the
+//! file. Nothing is ever sent to a cluster. `report` gives `check --replay`
+//! the same rows through the same inventory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use tokio::sync::mpsc;
+
+use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
+use crate::app::msg::{
+    Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, Generation, Msg, WatchEffect,
+};
+use crate::domain::api_error::{ApiError, ApiErrorKind};
+use crate::domain::facts::{
+    EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
+};
+use crate::domain::failing::{OwnerLookup, PodKey};
+use crate::domain::inventory::Inventory;
+use crate::domain::report::Report;
+use crate::domain::scope::Scope;
+use crate::domain::secrets::SecretInfo;
+
+/// A snapshot, indexed for answering.
+pub struct Recorded {
+    pub snapshot: Arc<Snapshot>,
+    owners: HashMap<OwnerKey, OwnerLookup>,
+}
+
+impl Recorded {
+    pub fn new(snapshot: Snapshot) -> Self {
+        let owners = snapshot
+            .owners
+            .iter()
+            .filter_map(|o| {
+                let kind = o.types.as_ref()?.kind.clone();
+                let key = OwnerKey {
+                    namespace: o.namespace().unwrap_or_default(),
+                    kind,
+                    name: o.name_any(),
+                };
+                let refs = o.metadata.owner_references.as_deref();
+                Some((key, owner_lookup_from_refs(refs)))
+            })
+            .collect();
+        Recorded {
+            snapshot: Arc::new(snapshot),
+            owners,
+        }
+    }
+
+    fn in_scope(scope: &Scope, namespace: &str) -> bool {
+        match scope {
+            Scope::All => true,
+            Scope::Namespace(ns) => ns == namespace,
+        }
+    }
+
+    /// What a live session would send after connecting, in order.
+    pub fn session(&self, scope: &Scope) -> Vec<ClusterMsg> {
+        let s = &self.snapshot;
+        let scope = match (scope, &s.scope) {
+            // The file holds one namespace: that is all there is.
+            (Scope::All, Scope::Namespace(ns)) => Scope::Namespace(ns.clone()),
+            (sc, _) => sc.clone(),
+        };
+        let mut out = vec![ClusterMsg::Connected {
+            context: s.context.clone(),
+            server: s.server.clone().unwrap_or_else(|| "(recorded)".into()),
+            default_namespace: s
+                .default_namespace
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            scope: scope.clone(),
+        }];
+        out.push(ClusterMsg::Pods(WatchEvent::Init));
+        for p in &s.pods {
+            if Self::in_scope(&scope, p.metadata.namespace.as_deref().unwrap_or("")) {
+                out.push(ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(
+                    p.clone(),
+                ))));
+            }
+        }
+        for h in &s.healthy_pods {
+            let Some((ns, name)) = h.split_once('/') else {
+                continue;
+            };
+            if Self::in_scope(&scope, ns) {
+                out.push(ClusterMsg::Pods(WatchEvent::InitApply(PodFact::Healthy(
+                    PodKey::new(ns, name),
+                ))));
+            }
+        }
+        out.push(ClusterMsg::Pods(WatchEvent::InitDone));
+        for e in &s.events {
+            if let Some(f) = EventFact::from_event(e)
+                && Self::in_scope(&scope, &f.pod.namespace)
+            {
+                out.push(ClusterMsg::Events(WatchEvent::Apply(f)));
+            }
+        }
+        for l in &s.last_errors {
+            if Self::in_scope(&scope, &l.namespace) {
+                out.push(ClusterMsg::Events(WatchEvent::Apply(last_error_fact(l))));
+            }
+        }
+        out
+    }
+
+    pub fn owner(&self, key: &OwnerKey) -> OwnerLookup {
+        self.owners
+            .get(key)
+            .cloned()
+            .unwrap_or(OwnerLookup::Unknown)
+    }
+
+    fn unread(&self, kind: ReadKind, namespace: &str, name: &str) -> Option<ReadOutcome> {
+        self.snapshot
+            .unread
+            .iter()
+            .find(|u| u.kind == kind && u.namespace == namespace && u.name == name)
+            .map(|u| u.outcome)
+    }
+
+    fn fetch_unread<T>(&self, kind: ReadKind, namespace: &str, name: &str) -> Fetch<T> {
+        match self.unread(kind, namespace, name) {
+            Some(ReadOutcome::Forbidden) => Fetch::Forbidden,
+            Some(ReadOutcome::Failed) => Fetch::Failed(ApiError::new(
+                ApiErrorKind::Other,
+                "could not be read when the snapshot was taken",
+            )),
+            Some(ReadOutcome::Missing) => Fetch::Missing,
+            // Not captured at all: say so rather than claim it is missing.
+            None => Fetch::Failed(ApiError::new(ApiErrorKind::Other, "not in the snapshot")),
+        }
+    }
+
+    pub fn service_account(&self, namespace: &str, name: &str) -> Fetch<Vec<String>> {
+        let found = self.snapshot.service_accounts.iter().find(|sa| {
+            sa.metadata.namespace.as_deref() == Some(namespace)
+                && sa.metadata.name.as_deref() == Some(name)
+        });
+        match found {
+            Some(sa) => Fetch::Found(
+                sa.image_pull_secrets
+                    .iter()
+                    .flatten()
+                    .map(|r| r.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+            ),
+            None => self.fetch_unread(ReadKind::ServiceAccount, namespace, name),
+        }
+    }
+
+    pub fn secret(&self, namespace: &str, name: &str) -> Fetch<SecretInfo> {
+        match self
+            .snapshot
+            .pull_secrets
+            .iter()
+            .find(|s| s.namespace == namespace && s.name == name)
+        {
+            Some(s) => Fetch::Found(s.info.clone()),
+            None => self.fetch_unread(ReadKind::Secret, namespace, name),
+        }
+    }
+
+    /// The pod's events as the detail screen's watch would list them.
+    pub fn pod_events(&self, pod: &PodKey, uid: Option<&str>) -> Vec<EventRow> {
+        self.snapshot
+            .events
+            .iter()
+            .filter(|e| {
+                let o = &e.involved_object;
+                o.kind.as_deref() == Some("Pod")
+                    && o.name.as_deref() == Some(pod.name.as_str())
+                    && o.namespace.as_deref().or(e.metadata.namespace.as_deref())
+                        == Some(pod.namespace.as_str())
+                    && (uid.is_none() || o.uid.is_none() || o.uid.as_deref() == uid)
+            })
+            .map(EventRow::from_event)
+            .collect()
+    }
+
+    /// Answers one effect with the messages a live backend would send.
+    pub fn answer(&self, effect: &Effect) -> Vec<Msg> {
+        match effect {
+            Effect::Watch(WatchEffect::Connect {
+                generation, scope, ..
+            }) => self
+                .session(scope)
+                .into_iter()
+                .map(|m| Msg::Cluster(*generation, m))
+                .collect(),
+            Effect::Watch(WatchEffect::PodEvents {
+                generation,
+                detail,
+                pod,
+                uid,
+            }) => {
+                let mut evs = vec![DetailMsg::Events(WatchEvent::Init)];
+                evs.extend(
+                    self.pod_events(pod, uid.as_deref())
+                        .into_iter()
+                        .map(|e| DetailMsg::Events(WatchEvent::InitApply(e))),
+                );
+                evs.push(DetailMsg::Events(WatchEvent::InitDone));
+                evs.into_iter()
+                    .map(|m| detail_msg(*generation, *detail, m))
+                    .collect()
+            }
+            Effect::Watch(WatchEffect::StopDetail) | Effect::Quit => Vec::new(),
+            Effect::Fetch(FetchEffect::Owner { generation, owner }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Owner(owner.clone(), self.owner(owner)),
+            )],
+            Effect::Fetch(FetchEffect::Namespaces { generation }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Namespaces(Ok(self.snapshot.namespaces.clone())),
+            )],
+            Effect::Fetch(FetchEffect::ServiceAccount {
+                generation,
+                detail,
+                namespace,
+                name,
+            }) => vec![detail_msg(
+                *generation,
+                *detail,
+                DetailMsg::ServiceAccount(self.service_account(namespace, name)),
+            )],
+            Effect::Fetch(FetchEffect::Secret {
+                generation,
+                detail,
+                namespace,
+                name,
+            }) => vec![detail_msg(
+                *generation,
+                *detail,
+                DetailMsg::Secret {
+                    name: name.clone(),
+                    result: self.secret(namespace, name),
+                },
+            )],
+        }
+    }
+
+    /// `check --replay`: the rows the live `check` gave at capture time.
+    pub fn report(&self) -> Report {
+        let s = &self.snapshot;
+        let mut inv = Inventory::default();
+        let mut wanted = Vec::new();
+        for m in self.session(&s.scope) {
+            match m {
+                ClusterMsg::Pods(ev) => wanted.extend(inv.apply_pod(ev)),
+                ClusterMsg::Events(ev) => inv.apply_event(ev),
+                _ => {}
+            }
+        }
+        for o in wanted {
+            let l = self.owner(&o);
+            inv.apply_owner(o, l);
+        }
+        Report {
+            context: s.context.clone(),
+            server: s.server.clone(),
+            scope: s.scope.clone(),
+            fallback: s.fallback.clone(),
+            pods_seen: s.pods_seen,
+            rows: inv.sorted_rows(),
+            captured_at: Some(s.captured_at),
+        }
+    }
+}
+
+fn detail_msg(generation: Generation, detail: crate::app::msg::DetailId, m: DetailMsg) -> Msg {
+    Msg::Cluster(
+        generation,
+        ClusterMsg::Detail {
+            detail,
+            msg: Box::new(m),
+        },
+    )
+}
+
+fn last_error_fact(l: &LastError) -> EventFact {
+    EventFact {
+        pod: PodKey::new(&l.namespace, &l.pod),
+        pod_uid: l.pod_uid.clone(),
+        container: l.container.clone(),
+        message: l.message.clone(),
+        first_seen: l.first_seen,
+        last_seen: l.last_seen,
+        count: l.count,
+        secret_missing: l.secret_missing,
+    }
+}
+
+/// The app backend over a recording: replies are sent from a task, in order.
+pub struct Replay {
+    recorded: Arc<Recorded>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Replay {
+    pub fn new(recorded: Arc<Recorded>, tx: mpsc::Sender<Msg>) -> Self {
+        Replay { recorded, tx }
+    }
+}
+
+impl Backend for Replay {
+    fn dispatch(&mut self, effect: Effect) {
+        let msgs = self.recorded.answer(&effect);
+        if msgs.is_empty() {
+            return;
+        }
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            for m in msgs {
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
