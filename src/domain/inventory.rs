@@ -327,6 +327,11 @@ impl Inventory {
         v
     }
 
+    /// Owners asked about and not answered yet.
+    pub fn owners_pending(&self) -> usize {
+        self.pending.len()
+    }
+
     /// The owner resolution known for a workload (tests and detail screens).
     pub fn owner(&self, key: &OwnerKey) -> Option<&OwnerLookup> {
         self.owners.get(key)

@@ -1,0 +1,349 @@
+//! Snapshot and replay against the real API-server harness: a snapshot of the
+//! scenario workloads, replayed, gives the same rows, categories, workloads
+//! and detail evidence as the live console did; `check --replay` equals live
+//! `check --json`; the registry password appears nowhere in the file.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pulltui::app::keymap::Keymap;
+use pulltui::app::{Backend, ConnState, Model, Msg, Screen, update};
+use pulltui::domain::scope::Scope;
+use support::scenarios;
+use tokio::sync::mpsc;
+
+fn pulltui(kubeconfig: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("PULLTUI_CONFIG")
+        .output()
+        .expect("running pulltui");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// What a person compares between two consoles: per row, the pod, workload,
+/// container, registry, category and cause; and the detail's evidence.
+type View = Vec<(String, String, String, String, String, String, String)>;
+
+/// Drives `model` with `backend` until `done` holds (or panics after `timeout`).
+async fn drive(
+    model: &mut Model,
+    backend: &mut dyn Backend,
+    rx: &mut mpsc::Receiver<Msg>,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&Model) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        model.settle();
+        if done(model) {
+            return;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            Ok(Some(m)) => {
+                let fx = update(model, m);
+                backend.dispatch_all(fx);
+            }
+            Ok(None) => panic!("backend channel closed"),
+            Err(_) => {}
+        }
+    }
+}
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// The rows and, for each, the evidence the detail screen shows.
+async fn view_of(
+    model: &mut Model,
+    backend: &mut dyn Backend,
+    rx: &mut mpsc::Receiver<Msg>,
+) -> View {
+    drive(model, backend, rx, "live", Duration::from_secs(30), |m| {
+        m.conn == ConnState::Live && m.inventory.owners_pending() == 0
+    })
+    .await;
+    let n = model.home.rows.len();
+    let mut out = Vec::new();
+    for i in 0..n {
+        // Select row i (the view order), open it, wait for its reads.
+        let fx = update(model, key(KeyCode::Home));
+        backend.dispatch_all(fx);
+        for _ in 0..i {
+            let fx = update(model, key(KeyCode::Down));
+            backend.dispatch_all(fx);
+        }
+        let Some(row) = model.home.selected_row().cloned() else {
+            continue;
+        };
+        let fx = update(model, key(KeyCode::Enter));
+        backend.dispatch_all(fx);
+        drive(
+            model,
+            backend,
+            rx,
+            "detail reads",
+            Duration::from_secs(20),
+            |m| {
+                m.detail.as_ref().is_some_and(|d| {
+                    d.events_state != pulltui::app::detail::EventsState::Loading
+                        && d.sa != pulltui::app::msg::Fetch::Pending
+                        && d.secrets
+                            .values()
+                            .all(|s| *s != pulltui::app::msg::Fetch::Pending)
+                })
+            },
+        )
+        .await;
+        let ev = model
+            .detail
+            .as_ref()
+            .and_then(|d| d.evidence())
+            .expect("evidence");
+        let secrets: Vec<String> = {
+            let d = model.detail.as_ref().expect("detail");
+            let img = pulltui::domain::image::ImageRef::parse(&row.image).ok();
+            img.map(|img| {
+                d.secret_lines(&img)
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}:{:?}",
+                            l.name,
+                            l.state.as_ref().map(|s| format!("{s:?}"))
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        out.push((
+            format!("{}/{}", row.namespace, row.pod),
+            row.workload_label(),
+            row.container.clone(),
+            row.registry_label().to_string(),
+            row.category.id().to_string(),
+            format!("{} | {}", ev.class.category.id(), ev.class.cause),
+            secrets.join(","),
+        ));
+        let fx = update(model, key(KeyCode::Esc));
+        backend.dispatch_all(fx);
+        assert_eq!(model.screen(), Screen::Home);
+    }
+    out.sort();
+    out
+}
+
+async fn live_view(kubeconfig: &Path, ns: &str) -> View {
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut backend = pulltui::cluster::Cluster::new(Some(kubeconfig.to_path_buf()), tx);
+    let mut model = Model::new(
+        Some("admin".into()),
+        vec![],
+        Scope::Namespace(ns.into()),
+        Keymap::default(),
+        jiff::Timestamp::now(),
+    );
+    model.size = (200, 60);
+    let fx = model.start();
+    backend.dispatch_all(fx);
+    view_of(&mut model, &mut backend, &mut rx).await
+}
+
+async fn replay_view(file: &Path) -> View {
+    let snap = pulltui::snapshot::load(file).expect("snapshot loads");
+    let recorded = std::sync::Arc::new(pulltui::snapshot::Recorded::new(snap));
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx);
+    let mut model = Model::new(
+        recorded.snapshot.context.clone(),
+        vec![],
+        recorded.snapshot.scope.clone(),
+        Keymap::default(),
+        recorded.snapshot.captured_at,
+    );
+    model.size = (200, 60);
+    let fx = model.start();
+    backend.dispatch_all(fx);
+    view_of(&mut model, &mut backend, &mut rx).await
+}
+
+/// Resource versions of the namespace's pods and events: equal before and
+/// after a capture means nothing changed in between (no A-B-A flips).
+async fn fingerprint(client: &kube::Client, ns: &str) -> Vec<String> {
+    use k8s_openapi::api::core::v1::{Event, Pod};
+    use kube::api::{Api, ListParams};
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let mut out: Vec<String> = pods
+        .list(&ListParams::default())
+        .await
+        .expect("listing pods")
+        .items
+        .iter()
+        .map(|p| {
+            format!(
+                "pod {:?} {:?}",
+                p.metadata.name, p.metadata.resource_version
+            )
+        })
+        .collect();
+    out.extend(
+        events
+            .list(&ListParams::default())
+            .await
+            .expect("listing events")
+            .items
+            .iter()
+            .map(|e| {
+                format!(
+                    "event {:?} {:?}",
+                    e.metadata.name, e.metadata.resource_version
+                )
+            }),
+    );
+    out.sort();
+    out
+}
+
+fn normalise_check(v: &str) -> serde_json::Value {
+    serde_json::from_str(v.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_replays_as_the_live_console_showed_it() {
+    let Some(h) = support::harness() else { return };
+    let admin = h.admin().await;
+    h.require_simulator(&admin).await;
+    let ns = h.namespace(&admin, "e2e-snap").await;
+    scenarios::apply_all(&h, &admin, &ns.name).await;
+    for s in scenarios::ALL {
+        s.wait_settled(&admin, &ns.name).await;
+    }
+    let kc_path = h.kubeconfig();
+    let kc = kc_path.to_str().expect("utf-8 path");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("incident.yaml");
+    let file_s = file.to_str().expect("utf-8");
+
+    // Pods alternate ErrImagePull / ImagePullBackOff: find a window in which
+    // live check gives the same answer before and after the snapshot.
+    let mut matched = false;
+    for attempt in 0..8 {
+        let (_, before, _) = pulltui(
+            kc,
+            &["check", "--json", "--context", "admin", "-n", &ns.name],
+        );
+        let (code, _, err) = pulltui(
+            kc,
+            &[
+                "snapshot",
+                "-o",
+                file_s,
+                "--context",
+                "admin",
+                "-n",
+                &ns.name,
+            ],
+        );
+        assert_eq!(code, Some(0), "snapshot failed: {err}");
+        assert!(err.contains("failing"), "progress on stderr: {err}");
+        let (_, after, _) = pulltui(
+            kc,
+            &["check", "--json", "--context", "admin", "-n", &ns.name],
+        );
+        if before != after {
+            eprintln!("attempt {attempt}: the cluster changed during the snapshot; again");
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            continue;
+        }
+        let (rcode, replayed, rerr) = pulltui(kc, &["check", "--replay", file_s, "--json"]);
+        assert_eq!(rcode, Some(1), "failing pods in the replay: {rerr}");
+        assert_eq!(
+            normalise_check(&replayed),
+            normalise_check(&before),
+            "check --replay equals live check --json"
+        );
+        matched = true;
+        break;
+    }
+    assert!(matched, "no quiet window found for the check comparison");
+
+    // The registry password and its base64 forms appear nowhere.
+    let text = std::fs::read_to_string(&file).expect("snapshot readable");
+    let pass = h.reg_auth_pass();
+    let user = h.reg_auth_user();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for needle in [
+        pass.to_string(),
+        b64.encode(pass),
+        b64.encode(format!("{user}:{pass}")),
+    ] {
+        assert!(!needle.is_empty());
+        assert!(!text.contains(&needle), "snapshot leaks a credential form");
+    }
+    assert!(text.contains("kind: PulltuiSnapshot"));
+    assert!(text.contains(&format!("version: {}", pulltui::snapshot::format::VERSION)));
+
+    // The console, live and replayed, shows the same rows and evidence.
+    let mut same = false;
+    for attempt in 0..6 {
+        let live_before = live_view(&kc_path, &ns.name).await;
+        let (code, _, err) = pulltui(
+            kc,
+            &[
+                "snapshot",
+                "-o",
+                file_s,
+                "--context",
+                "admin",
+                "-n",
+                &ns.name,
+            ],
+        );
+        assert_eq!(code, Some(0), "snapshot failed: {err}");
+        let live_after = live_view(&kc_path, &ns.name).await;
+        if live_before != live_after {
+            eprintln!("attempt {attempt}: live view changed during the capture; again");
+            continue;
+        }
+        let replayed = replay_view(&file).await;
+        let failing = scenarios::ALL
+            .iter()
+            .filter(|s| matches!(s.expect, scenarios::Expect::Failing { .. }))
+            .count();
+        assert_eq!(
+            live_before.len(),
+            failing,
+            "one row per failing scenario: {live_before:#?}"
+        );
+        let categories: std::collections::BTreeSet<&str> =
+            live_before.iter().map(|r| r.4.as_str()).collect();
+        assert!(categories.len() >= 6, "many causes: {categories:?}");
+        eprintln!(
+            "{} rows replayed identically: {categories:?}",
+            replayed.len()
+        );
+        assert_eq!(
+            replayed, live_before,
+            "replay shows what the live console showed"
+        );
+        same = true;
+        break;
+    }
+    assert!(same, "no quiet window found for the console comparison");
+    ns.delete().await;
+}
