@@ -151,6 +151,11 @@ fn tokio_runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// `NO_COLOR` set to anything non-empty (no-color.org).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Where the console's data comes from.
 enum Source {
     Live,
@@ -212,7 +217,7 @@ fn console(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let theme = crate::ui::Theme::from_env();
+    let theme = crate::ui::Theme::new(crate::cli::no_color());
     let res = match source {
         Source::Live => {
             let target = cli.cluster.target();
@@ -287,7 +292,8 @@ pub fn replay_model(
 fn explain(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let colour = !json && io::stdout().is_terminal() && crate::ui::Theme::from_env().colour;
+    let colour =
+        !json && io::stdout().is_terminal() && crate::ui::Theme::new(crate::cli::no_color()).colour;
     let result = match message {
         Some(m) => emit(&mut out, &m, reason, json, colour),
         None => {

@@ -239,10 +239,11 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
     let file = dir.path().join("incident.yaml");
     let file_s = file.to_str().expect("utf-8");
 
-    // Pods alternate ErrImagePull / ImagePullBackOff: find a window in which
-    // live check gives the same answer before and after the snapshot.
+    // Pods alternate ErrImagePull / ImagePullBackOff: compare only captures
+    // during which no pod or event of the namespace changed.
     let mut matched = false;
-    for attempt in 0..8 {
+    for attempt in 0..20 {
+        let fp = fingerprint(&admin, &ns.name).await;
         let (_, before, _) = pulltui(
             kc,
             &["check", "--json", "--context", "admin", "-n", &ns.name],
@@ -261,11 +262,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
         );
         assert_eq!(code, Some(0), "snapshot failed: {err}");
         assert!(err.contains("failing"), "progress on stderr: {err}");
-        let (_, after, _) = pulltui(
-            kc,
-            &["check", "--json", "--context", "admin", "-n", &ns.name],
-        );
-        if before != after {
+        if fingerprint(&admin, &ns.name).await != fp {
             eprintln!("attempt {attempt}: the cluster changed during the snapshot; again");
             tokio::time::sleep(Duration::from_millis(700)).await;
             continue;
@@ -300,7 +297,8 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
 
     // The console, live and replayed, shows the same rows and evidence.
     let mut same = false;
-    for attempt in 0..6 {
+    for attempt in 0..20 {
+        let fp = fingerprint(&admin, &ns.name).await;
         let live_before = live_view(&kc_path, &ns.name).await;
         let (code, _, err) = pulltui(
             kc,
@@ -315,8 +313,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
             ],
         );
         assert_eq!(code, Some(0), "snapshot failed: {err}");
-        let live_after = live_view(&kc_path, &ns.name).await;
-        if live_before != live_after {
+        if fingerprint(&admin, &ns.name).await != fp {
             eprintln!("attempt {attempt}: live view changed during the capture; again");
             continue;
         }

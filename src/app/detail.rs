@@ -70,6 +70,8 @@ pub struct Detail {
     pub secrets: BTreeMap<String, Fetch<SecretInfo>>,
     /// First document line shown.
     pub scroll: usize,
+    /// Shown from a snapshot: nothing is live.
+    pub recorded: bool,
 }
 
 /// The pull error of the focused container and what decided its category.
@@ -128,6 +130,7 @@ impl Detail {
             sa: Fetch::Pending,
             secrets: BTreeMap::new(),
             scroll: 0,
+            recorded: false,
         }
     }
 
@@ -1014,7 +1017,11 @@ impl<'a> Doc<'a> {
         let state = match &d.events_state {
             EventsState::Loading => seg("reading…", Tag::Dim),
             EventsState::Live => seg(
-                format!("{} · newest first · live", d.events.len()),
+                format!(
+                    "{} · newest first · {}",
+                    d.events.len(),
+                    if d.recorded { "recorded" } else { "live" }
+                ),
                 Tag::Dim,
             ),
             EventsState::Failed(e) => seg(format!("cannot watch: {e}"), Tag::Unsure),

@@ -503,6 +503,7 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
         fp.rows.clone(),
         key.container.clone(),
     );
+    d.recorded = model.replay.is_some();
     let fx = if model.connected() {
         d.requests(model.generation)
     } else {

@@ -10,6 +10,7 @@
 //! 3. Else a cause remembered from an event the console saw earlier.
 //! 4. Else the waiting message, if it has a cause at all; else nothing
 //!    (events not listed yet, or expired).
+//!
 //! Then: a credentials failure of a pod whose pull secret does not exist is
 //! the missing secret's fault — kubelet's warning becomes the evidence.
 

@@ -13,10 +13,9 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless `NO_COLOR` is set (to anything non-empty).
-    pub fn from_env() -> Self {
-        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { colour: !no_colour }
+    /// Colour unless `no_color` (the CLI reads `NO_COLOR`: the UI reads no environment).
+    pub const fn new(no_color: bool) -> Self {
+        Theme { colour: !no_color }
     }
 
     pub const fn plain() -> Self {
