@@ -191,7 +191,7 @@ async fn the_loop_dispatches_effects_to_any_backend_and_draws_its_answers() {
         &mut terminal,
         rx,
         &clock,
-        vec![KeyCode::Char('n')],
+        vec![KeyCode::Char('n'), KeyCode::Esc],
     )
     .await;
     let asked = asked.lock().expect("lock").clone();
