@@ -3,7 +3,9 @@
 pub mod classify;
 pub mod clock;
 pub mod failing;
+pub mod fixes;
 pub mod image;
 pub mod ipscope;
 pub mod redact;
 pub mod secrets;
+pub mod taxonomy;
