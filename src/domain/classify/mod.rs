@@ -574,4 +574,178 @@ mod tests {
             assert!(!cat.explanation().is_empty());
         }
     }
+
+    // The three families the issue found wrong.
+
+    #[test]
+    fn kubelets_older_pull_secret_wording_is_secret_missing() {
+        let r = c(
+            "W1126 12:07:44.833517    3683 kubelet_pods.go:842] Unable to retrieve pull secret default/regcred for default/web-1 due to secrets \"regcred\" not found.  The image pull may not succeed.",
+        );
+        assert_eq!(r.category, Category::CredentialsSecretMissing);
+        assert_eq!(r.confidence, Confidence::Strong);
+    }
+
+    #[test]
+    fn kubelets_structured_pull_secret_log_is_secret_missing() {
+        let r = c(
+            r#"I0518 19:35:07.806797 2619939 kubelet_pods.go:891] "Unable to retrieve pull secret, the image pull may not succeed." pod="shop/web-7d9f" secret="" err="secret \"regcred\" not found""#,
+        );
+        assert_eq!(r.category, Category::CredentialsSecretMissing);
+        assert!(r.fixes.contains(&Fix::FixSecretReference));
+    }
+
+    #[test]
+    fn manifest_digest_mismatch_is_node_runtime() {
+        let r = c(
+            "Error: Manifest does not match provided manifest digest sha256:3181b2fff8cbdefa2302a04b1eb2273251749e9320d0083b807d32e9f0e18961",
+        );
+        assert_eq!(r.category, Category::NodeRuntime);
+        assert!(r.fixes.contains(&Fix::Restart));
+    }
+
+    #[test]
+    fn pull_qps_exceeded_is_the_kubelets_throttle_not_the_registrys() {
+        for msg in [
+            "pull QPS exceeded",
+            r#"Failed to pull image "busybox:1.36": pull QPS exceeded"#,
+            r#"E0903 10:30:03.291420    1088 pod_workers.go:1298] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with ErrImagePull: \"pull QPS exceeded\"" pod="ns/p" podUID="x""#,
+        ] {
+            let r = classify(msg, Some("ErrImagePull"));
+            assert_eq!(r.category, Category::NodePullThrottle, "{msg}");
+            assert!(!r.fixes.contains(&Fix::AuthenticateOrMirror), "{msg}");
+            assert_eq!(r.cause, "pull QPS exceeded", "{msg}");
+        }
+    }
+
+    // Shapes of messages.
+
+    #[test]
+    fn newer_kubelet_backoff_message_carries_its_cause() {
+        let r = classify(
+            r#"Back-off pulling image "registry.invalid/app:v9": ErrImagePull: failed to pull and unpack image "registry.invalid/app:v9": failed to resolve reference "registry.invalid/app:v9": failed to do request: Head "https://registry.invalid/v2/app/manifests/v9": dial tcp: lookup registry.invalid on 172.18.0.1:53: no such host"#,
+            Some("ImagePullBackOff"),
+        );
+        assert_eq!(r.category, Category::NetworkDns);
+        assert_eq!(r.registry.as_deref(), Some("registry.invalid"));
+        assert!(r.has_cause());
+    }
+
+    const DESCRIBE: &str = "Events:
+  Type     Reason     Age                  From               Message
+  ----     ------     ----                 ----               -------
+  Normal   Scheduled  12m                  default-scheduler  Successfully assigned shop/web to node-1
+  Warning  Failed     11m (x3 over 12m)    kubelet            Failed to pull image \"r.example/web:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"r.example/web:1\": failed to resolve reference \"r.example/web:1\": failed to do request: Head \"https://r.example/v2/web/manifests/1\": dial tcp 10.0.0.9:443: i/o timeout
+  Warning  Failed     2m6s (x5 over 9m)    kubelet            Failed to pull image \"r.example/web:1\": rpc error: code = Unknown desc = failed to pull and unpack image \"r.example/web:1\": failed to resolve reference \"r.example/web:1\": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized
+  Warning  Failed     2m6s (x5 over 9m)    kubelet            Error: ErrImagePull
+  Normal   BackOff    8s (x20 over 9m)     kubelet            Back-off pulling image \"r.example/web:1\"";
+
+    #[test]
+    fn in_a_pasted_describe_the_newest_cause_decides() {
+        let r = c(DESCRIBE);
+        assert_eq!(r.category, Category::AuthNoCredentials);
+        assert_eq!(r.registry.as_deref(), Some("r.example"));
+        let span = r.cause_span.clone().expect("span");
+        assert_eq!(&DESCRIBE[span], r.cause);
+        assert!(r.cause.ends_with("401 Unauthorized"), "{}", r.cause);
+    }
+
+    #[test]
+    fn the_age_column_decides_not_the_line_order() {
+        // kubectl get events is not sorted: the 401 is the older event here.
+        let paste = "9m37s  Warning  Failed  pod/p  Failed to pull image \"a/b:1\": unauthorized: authentication required
+8m22s  Warning  Failed  pod/p  Failed to pull image \"a/b:1\": Error response from daemon: manifest for a/b:1 not found: manifest unknown: manifest unknown
+4m52s  Normal   BackOff pod/p  Back-off pulling image \"a/b:1\"";
+        assert_eq!(c(paste).category, Category::ImageNotFound);
+        let reversed: Vec<&str> = paste.lines().rev().collect();
+        assert_eq!(c(&reversed.join("\n")).category, Category::ImageNotFound);
+    }
+
+    #[test]
+    fn a_multi_line_error_that_is_not_events_reads_as_one_message() {
+        let r = c(
+            "Error response from daemon: unable to ping registry endpoint https://192.168.1.210:5000/v0/\nv2 ping attempt failed with error: Get https://192.168.1.210:5000/v2/: x509: certificate has expired or is not yet valid",
+        );
+        assert_eq!(r.category, Category::TlsExpired);
+    }
+
+    // Confidence.
+
+    #[test]
+    fn a_specific_phrase_is_strong_evidence() {
+        let r = c("Get https://r.example/v2/: x509: certificate signed by unknown authority");
+        assert_eq!(r.confidence, Confidence::Strong);
+        assert!(r.alternatives.is_empty());
+        assert_eq!(r.doubt(), None);
+    }
+
+    #[test]
+    fn a_shared_phrase_is_weak_and_names_the_alternatives() {
+        let r = c(
+            r#"Failed to pull image "r.example/a:1": rpc error: code = Unknown desc = context deadline exceeded"#,
+        );
+        assert_eq!(r.category, Category::NetworkTimeout);
+        assert_eq!(r.confidence, Confidence::Weak);
+        assert!(r.alternatives.contains(&Category::NetworkDns));
+        let doubt = r.doubt().expect("weak evidence doubts");
+        assert!(
+            doubt.contains("network.dns") && doubt.contains("probe"),
+            "{doubt}"
+        );
+    }
+
+    #[test]
+    fn docker_hubs_cannot_tell_which_is_weak() {
+        let r = c(
+            "Error response from daemon: pull access denied for foo/bar, repository does not exist or may require 'docker login'",
+        );
+        assert_eq!(r.confidence, Confidence::Weak);
+        assert_eq!(
+            r.alternatives,
+            [Category::ImageNotFound, Category::AuthNoCredentials]
+        );
+    }
+
+    #[test]
+    fn no_cause_is_no_confidence() {
+        let r = classify(r#"Back-off pulling image "a/b:1""#, Some("BackOff"));
+        assert_eq!(r.confidence, Confidence::None);
+        assert!(r.alternatives.is_empty());
+    }
+
+    #[test]
+    fn attempts_that_disagree_make_the_verdict_weak() {
+        let r = c(
+            "[rpc error: code = Unknown desc = failed to pull and unpack image \"r.example/a:1\": failed to resolve reference \"r.example/a:1\": r.example/a:1: not found, rpc error: code = Unknown desc = failed to pull and unpack image \"r.example/a:1\": failed to resolve reference \"r.example/a:1\": unexpected status: 401 Unauthorized]",
+        );
+        assert_eq!(r.category, Category::ImageNotFound);
+        assert_eq!(r.confidence, Confidence::Weak);
+        assert!(r.alternatives.contains(&Category::AuthNoCredentials));
+    }
+
+    #[test]
+    fn explain_json_keeps_its_fields_and_adds_confidence() {
+        let r = c("no basic auth credentials");
+        let v = serde_json::to_value(ExplainJson::from(&r)).expect("json");
+        let keys: Vec<&str> = v
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        for k in [
+            "category",
+            "cause",
+            "registry",
+            "ip",
+            "ip_scope",
+            "summary",
+            "fixes",
+            "confidence",
+            "alternatives",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+        assert_eq!(v["confidence"], "strong");
+    }
 }
