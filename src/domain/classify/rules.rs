@@ -418,7 +418,7 @@ const RULES: &[RuleDef] = &[
     rule(
         7,
         Category::AuthNoCredentials,
-        r"(?:no|missing) credentials",
+        r"missing credentials|no credentials (?:found|provided|available|configured|for\b)",
         &[],
     ),
     rule(
@@ -559,6 +559,15 @@ const RULES: &[RuleDef] = &[
         Category::NetworkTimeout,
         r"timeout awaiting response headers",
         &[],
+    ),
+    // The kubelet or the runtime gave up on a pull that took too long (or
+    // the pod went away): docker's hint "no credentials on this request" is
+    // a hedge, not evidence, and is no rule at all.
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"context canceled",
+        &[Category::NodeRuntime],
     ),
     rule(
         8,
