@@ -279,8 +279,9 @@ fn node_side_runtime_and_throttle_phrasings() {
         None,
     );
     assert_eq!(got.category, Category::NodeRuntime);
+    // kubelet's own registryPullQPS limit: the registry was never asked.
     let got = classify(r#"Failed to pull image "app:1": pull QPS exceeded"#, None);
-    assert_eq!(got.category, Category::RegistryRateLimit);
+    assert_eq!(got.category, Category::NodePullThrottle);
 }
 
 #[test]

@@ -1,0 +1,217 @@
+//! `pulltui explain`: classify pull-error messages, one given as an argument
+//! or one per line on stdin, as text or as one JSON object per message in
+//! input order.
+//!
+//! Stdin is read as bytes: a line that is not valid UTF-8 (a log with a
+//! stray Latin-1 byte) is decoded lossily and answered like any other, so one
+//! bad byte never ends the run or shifts the answers.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::domain::classify::{Classification, ExplainJson, classify};
+use crate::domain::image::ImageRef;
+
+pub fn run(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let colour = !json && io::stdout().is_terminal() && !super::no_color();
+    let result = match message {
+        Some(m) => emit(&mut out, &m, reason, json, colour),
+        None => {
+            let stdin = io::stdin();
+            each_line(stdin.lock(), |i, line| {
+                if !json && i > 0 {
+                    writeln!(out)?;
+                }
+                emit(&mut out, line, reason, json, colour)
+            })
+        }
+    };
+    match result.and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pulltui explain: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Calls `f` with each line of `input` (without its `\n` or `\r\n`), decoded
+/// lossily, and its index.
+fn each_line(
+    mut input: impl BufRead,
+    mut f: impl FnMut(usize, &str) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    let mut i = 0;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        f(i, &String::from_utf8_lossy(&buf))?;
+        i += 1;
+    }
+}
+
+fn emit(
+    out: &mut impl Write,
+    message: &str,
+    reason: Option<&str>,
+    json: bool,
+    colour: bool,
+) -> io::Result<()> {
+    let c = classify(message, reason);
+    if json {
+        let j = ExplainJson::from(&c);
+        serde_json::to_writer(&mut *out, &j).map_err(io::Error::other)?;
+        writeln!(out)
+    } else {
+        write_human(out, message, &c, colour)
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    fn cause(&self, s: &str) -> String {
+        self.wrap("1;4;31", s)
+    }
+    fn category(&self, s: &str) -> String {
+        self.wrap("1;33", s)
+    }
+}
+
+fn write_human(
+    out: &mut impl Write,
+    message: &str,
+    c: &Classification,
+    colour: bool,
+) -> io::Result<()> {
+    let p = Paint { on: colour };
+    writeln!(out, "{}  {}", p.category(c.category.id()), c.summary)?;
+    if let Some(reg) = &c.registry {
+        let kind = match ImageRef::parse(&format!("{reg}/x")) {
+            Ok(r) if r.is_docker_hub() => " (Docker Hub)",
+            _ => "",
+        };
+        writeln!(out, "  {} {reg}{kind}", p.dim("registry:"))?;
+    }
+    if let (Some(ip), Some(scope)) = (c.ip, c.ip_scope) {
+        writeln!(out, "  {} {ip} ({scope})", p.dim("dialled: "))?;
+    }
+    match &c.cause_span {
+        Some(span) => {
+            // The message with the cause highlighted in place.
+            let before = &message[..span.start];
+            let after = &message[span.end..];
+            writeln!(
+                out,
+                "  {} {}{}{}",
+                p.dim("message: "),
+                before,
+                p.cause(&c.cause),
+                after
+            )?;
+            if !colour {
+                writeln!(out, "  {} {}", p.dim("cause:   "), c.cause)?;
+            }
+        }
+        None => {
+            writeln!(out, "  {} {message}", p.dim("message: "))?;
+        }
+    }
+    writeln!(out, "  {} {}", p.dim("why:     "), c.category.explanation())?;
+    if let Some(doubt) = c.doubt() {
+        writeln!(out, "  {} {doubt}", p.dim("sure?:   "))?;
+    }
+    writeln!(out, "  {}", p.bold("what to do:"))?;
+    for f in &c.fixes {
+        writeln!(
+            out,
+            "    - {} {}",
+            f.title(),
+            p.dim(&format!("[{}]", f.id()))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(bytes: &[u8]) -> Vec<String> {
+        let mut v = Vec::new();
+        each_line(bytes, |_, l| {
+            v.push(l.to_string());
+            Ok(())
+        })
+        .expect("reading from a slice");
+        v
+    }
+
+    #[test]
+    fn an_invalid_utf8_line_is_decoded_lossily_and_kept_in_order() {
+        let input = b"dial tcp 10.0.0.1:443: i/o timeout\nbad \xff byte: no such host\r\nlast";
+        let v = lines_of(input);
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0], "dial tcp 10.0.0.1:443: i/o timeout");
+        assert_eq!(v[1], "bad \u{fffd} byte: no such host");
+        assert_eq!(v[2], "last");
+    }
+
+    #[test]
+    fn every_line_gets_one_json_answer_in_order() {
+        let input: &[u8] = b"no basic auth credentials\n\xfe\xff\npull QPS exceeded\n";
+        let mut out = Vec::new();
+        each_line(input, |_, l| emit(&mut out, l, None, true, false)).expect("emit");
+        let text = String::from_utf8(out).expect("json is utf-8");
+        let cats: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("one object per line");
+                v["category"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        assert_eq!(
+            cats,
+            ["auth.no-credentials", "unknown", "node.pull-throttle"]
+        );
+    }
+
+    #[test]
+    fn weak_evidence_says_what_else_it_could_be() {
+        let mut out = Vec::new();
+        let msg = "Error response from daemon: pull access denied for foo/bar, repository does \
+                   not exist or may require 'docker login'";
+        emit(&mut out, msg, None, false, false).expect("emit");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.contains("could also be image.not-found"), "{text}");
+        assert!(text.contains("probe"), "{text}");
+    }
+}

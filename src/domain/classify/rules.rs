@@ -1,0 +1,741 @@
+//! The rules: the error vocabulary of Go's `net`, `crypto/x509`, `net/http`,
+//! the distribution / OCI error codes, the kubelet's own messages and the
+//! runtimes' wrapper phrases, each mapped to a category. Rules sit in tiers
+//! (lower is stronger: a DNS lookup that timed out is a DNS failure, a 500
+//! that carries "no basic auth credentials" is a credentials failure); within
+//! a tier the innermost (rightmost) match wins.
+//!
+//! A rule with alternatives is weak evidence: the phrase is shared by more
+//! than one cause (a bare `not found`, `context deadline exceeded`, a generic
+//! `x509:`), so the verdict says which other categories it could be.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::domain::taxonomy::Category;
+
+pub(super) struct RuleDef {
+    pub tier: u8,
+    pub category: Category,
+    pub pattern: &'static str,
+    /// Empty for strong evidence; else the other categories it could be.
+    pub alternatives: &'static [Category],
+}
+
+const fn rule(
+    tier: u8,
+    category: Category,
+    pattern: &'static str,
+    alternatives: &'static [Category],
+) -> RuleDef {
+    RuleDef {
+        tier,
+        category,
+        pattern,
+        alternatives,
+    }
+}
+
+/// Patterns are case-insensitive unless they start with `(?-i)`.
+const RULES: &[RuleDef] = &[
+    rule(0, Category::PolicyNeverPull, r"ErrImageNeverPull", &[]),
+    rule(
+        0,
+        Category::PolicyNeverPull,
+        r"not present with pull policy of Never",
+        &[],
+    ),
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"invalid reference format(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(0, Category::ImageInvalidName, r"(?-i)InvalidImageName", &[]),
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"couldn't parse image (?:reference|name)",
+        &[],
+    ),
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"repository name must (?:be lowercase|have at least one component|not be more than)",
+        &[],
+    ),
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"invalid (?:tag|digest|repository name|image name|reference)(?: format)?\b",
+        &[],
+    ),
+    rule(
+        0,
+        Category::CredentialsSecretMissing,
+        r"(?:unable|failed)\s+to\s+(?:retrieve|get|find)\s+(?:some\s+)?(?:image\s*)?pull\s*secrets?",
+        &[],
+    ),
+    rule(
+        0,
+        Category::CredentialsSecretMissing,
+        r"(?-i)FailedToRetrieveImagePullSecret",
+        &[],
+    ),
+    rule(0, Category::ImageInvalidName, r"\bhostname required\b", &[]),
+    rule(1, Category::NodePullThrottle, r"pull QPS exceeded", &[]),
+    rule(
+        1,
+        Category::NodePullThrottle,
+        r"(?-i)\bregistryPullQPS\b",
+        &[],
+    ),
+    rule(1, Category::NetworkProxy, r"proxyconnect tcp", &[]),
+    rule(
+        1,
+        Category::NetworkProxy,
+        r"(?:407 )?proxy authentication required",
+        &[],
+    ),
+    rule(
+        1,
+        Category::NetworkProxy,
+        r"(?:failed to connect to|error connecting to|unable to connect to) (?:the )?proxy",
+        &[],
+    ),
+    rule(2, Category::NetworkDns, r"no such host", &[]),
+    rule(2, Category::NetworkDns, r"server misbehaving", &[]),
+    rule(
+        2,
+        Category::NetworkDns,
+        r"dial (?:tcp|udp)[46]?: lookup [^\s:]+",
+        &[],
+    ),
+    rule(2, Category::NetworkDns, r"lookup [^\s:]+ on [^\s]+:53", &[]),
+    rule(
+        2,
+        Category::NetworkDns,
+        r"lookup [^\s:]+: (?:try again|temporary failure|no answer|i/o timeout)",
+        &[],
+    ),
+    rule(
+        2,
+        Category::NetworkDns,
+        r"temporary failure in name resolution",
+        &[],
+    ),
+    rule(2, Category::NetworkDns, r"name or service not known", &[]),
+    rule(
+        2,
+        Category::NetworkDns,
+        r"nodename nor servname provided",
+        &[],
+    ),
+    rule(
+        2,
+        Category::NetworkDns,
+        r"could not resolve (?:host|hostname|proxy)",
+        &[],
+    ),
+    rule(2, Category::NetworkDns, r"(?-i)\bNXDOMAIN\b", &[]),
+    rule(
+        3,
+        Category::ProtocolHttpRegistry,
+        r"server gave HTTP response to HTTPS client",
+        &[],
+    ),
+    rule(
+        3,
+        Category::ProtocolHttpRegistry,
+        r"first record does not look like a TLS handshake",
+        &[],
+    ),
+    rule(
+        3,
+        Category::ProtocolHttpRegistry,
+        r"tls: oversized record received",
+        &[],
+    ),
+    rule(
+        3,
+        Category::ProtocolHttpRegistry,
+        r"wrong version number",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsHostname,
+        r"certificate is valid for [^\n]*?, not [^\s\x22]+",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsHostname,
+        r"certificate is not valid for any names",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsHostname,
+        r"doesn't contain any IP SANs",
+        &[],
+    ),
+    rule(3, Category::TlsHostname, r"legacy Common Name field", &[]),
+    rule(
+        3,
+        Category::TlsHostname,
+        r"(?:hostname|host name|server name|subject alternative name)s? (?:mismatch|does(?:n't| not) match)",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsHostname,
+        r"no alternative certificate subject name matches",
+        &[],
+    ),
+    rule(3, Category::TlsExpired, r"certificate has expired", &[]),
+    rule(
+        3,
+        Category::TlsExpired,
+        r"certificate (?:is )?(?:expired|not yet valid)",
+        &[],
+    ),
+    rule(3, Category::TlsExpired, r"is not yet valid", &[]),
+    rule(
+        3,
+        Category::TlsUntrusted,
+        r"certificate signed by unknown authority",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsUntrusted,
+        r"self[- ]signed certificate",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsUntrusted,
+        r"unable to get (?:local )?issuer certificate",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsUntrusted,
+        r"unknown (?:certificate )?authority",
+        &[],
+    ),
+    rule(
+        3,
+        Category::TlsUntrusted,
+        r"certificate is not trusted",
+        &[],
+    ),
+    rule(3, Category::TlsUntrusted, r"certificate verify failed", &[]),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"no matching manifest for [^\s]+",
+        &[],
+    ),
+    rule(4, Category::ImagePlatform, r"no match for platform", &[]),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"no image found in (?:manifest list|image index) for architecture[^\n]*",
+        &[],
+    ),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"does not match the specified platform",
+        &[],
+    ),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"cannot be used on this platform",
+        &[],
+    ),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"image operating system .{0,40} cannot be used",
+        &[],
+    ),
+    rule(5, Category::NodeDisk, r"no space left on device", &[]),
+    rule(5, Category::NodeDisk, r"disk quota exceeded", &[]),
+    rule(
+        5,
+        Category::NodeDisk,
+        r"not enough (?:free )?(?:disk )?space",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"failed to (?:extract|apply|unpack|register) layer",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"error processing tar file", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"unpack image on snapshotter",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"failed to prepare extraction snapshot[^\n]*",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"failed to commit snapshot", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"(?:config|layer) verification failed[^\n]*",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"dial unix [^\s:]+(?:: [^\n\x22]*)?",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"mount callback failed", &[]),
+    rule(6, Category::NodeRuntime, r"digest mismatch", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"unexpected commit (?:size|digest)",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"failed commit on ref", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"filesystem layer verification failed",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"layer does not exist", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"short read",
+        &[Category::NetworkUnreachable],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"input/output error",
+        &[Category::NodeDisk],
+    ),
+    rule(6, Category::NodeRuntime, r"read-only file system", &[]),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"does not match (?:the )?(?:provided |expected )?(?:manifest )?digest[^\n]*",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"does not match Docker-Content-Digest[^\n]*",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"(?-i)code = Unimplemented desc = [^\n\x22]*",
+        &[],
+    ),
+    rule(
+        7,
+        Category::RegistryRateLimit,
+        r"toomanyrequests(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::RegistryRateLimit,
+        r"(?:you have )?reached your pull rate limit[^\n]*",
+        &[],
+    ),
+    rule(7, Category::RegistryRateLimit, r"too many requests", &[]),
+    rule(
+        7,
+        Category::RegistryRateLimit,
+        r"(?:pull )?rate limit(?:ed| exceeded)?",
+        &[Category::NodePullThrottle],
+    ),
+    rule(
+        7,
+        Category::RegistryRateLimit,
+        r"rate exceeded",
+        &[Category::NodePullThrottle],
+    ),
+    rule(
+        7,
+        Category::RegistryRateLimit,
+        r"throttl(?:ed|ing)",
+        &[Category::NodePullThrottle],
+    ),
+    rule(7, Category::RegistryRateLimit, r"\b429\b", &[]),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"no basic auth credentials",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"authentication required",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"\b401\b(?: unauthorized)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"\bunauthorized\b(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"(?:may not|must|need to|not) log ?in(?: yet)?",
+        &[Category::AuthDenied],
+    ),
+    rule(7, Category::AuthNoCredentials, r"not logged in", &[]),
+    rule(7, Category::AuthNoCredentials, r"login required", &[]),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"missing credentials|no credentials (?:found|provided|available|configured|for\b)",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"incorrect username or password",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"insufficient_scope(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(7, Category::AuthDenied, r"\b403\b(?: forbidden)?", &[]),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"\bforbidden\b",
+        &[Category::NetworkProxy],
+    ),
+    rule(7, Category::AuthDenied, r"\bdenied: [^\n]*", &[]),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"access (?:to the resource )?(?:is )?denied",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"not authorized to perform[^\n]*",
+        &[],
+    ),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"requested access to the resource is denied",
+        &[],
+    ),
+    rule(7, Category::AuthDenied, r"authorization failed", &[]),
+    rule(
+        7,
+        Category::AuthDenied,
+        r"(?-i)\bAccessDeniedException\b",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"manifest unknown(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"name unknown(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"blob unknown(?:: [^\n]*)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"manifest for [^\s]+ not found",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"content at [^\s]+ not found",
+        &[],
+    ),
+    rule(7, Category::ImageNotFound, r"unknown blob", &[]),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"repository (?:name )?not known(?: to registry)?",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"(?:repository|image|tag|reference) [^\s]* ?(?:was )?not found",
+        &[],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"\bnot found\b(?:: not found)?",
+        &[Category::AuthDenied],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"\b404\b(?: not found)?",
+        &[Category::AuthDenied],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"code = NotFound",
+        &[Category::ImagePlatform],
+    ),
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"(?-i)\b(?:RepositoryNotFoundException|ImageNotFoundException)\b",
+        &[],
+    ),
+    rule(8, Category::NetworkTimeout, r"i/o timeout", &[]),
+    rule(8, Category::NetworkTimeout, r"connection timed out", &[]),
+    rule(8, Category::NetworkTimeout, r"operation timed out", &[]),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"(?:net/http: )?request canceled(?: while waiting for connection)?(?: \(Client\.Timeout exceeded[^)]*\))?",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"Client\.Timeout exceeded[^)\n]*",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"(?:net/http: )?TLS handshake timeout",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"timeout awaiting response headers",
+        &[],
+    ),
+    // The kubelet or the runtime gave up on a pull that took too long (or
+    // the pod went away): docker's hint "no credentials on this request" is
+    // a hedge, not evidence, and is no rule at all.
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"context canceled",
+        &[Category::NodeRuntime],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"context deadline exceeded",
+        &[Category::NetworkDns, Category::NodeRuntime],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"(?-i)\bDeadlineExceeded\b",
+        &[Category::NetworkDns, Category::NodeRuntime],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"\btimed out\b",
+        &[Category::NetworkDns],
+    ),
+    rule(8, Category::NetworkRefused, r"connection refused", &[]),
+    rule(8, Category::NetworkRefused, r"actively refused", &[]),
+    rule(8, Category::NetworkRefused, r"(?-i)\bECONNREFUSED\b", &[]),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"network is unreachable",
+        &[],
+    ),
+    rule(8, Category::NetworkUnreachable, r"no route to host", &[]),
+    rule(8, Category::NetworkUnreachable, r"host is unreachable", &[]),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"connection reset(?: by peer)?",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"forcibly closed by the remote host",
+        &[],
+    ),
+    rule(8, Category::NetworkUnreachable, r"broken pipe", &[]),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"(?-i)\b(?:ECONNRESET|EHOSTUNREACH|ENETUNREACH)\b",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"(?:Get|Head|Post|Put) \x22?https?://[^\s\x22]+\x22?: EOF\b",
+        &[Category::NetworkProxy, Category::RegistryServerError],
+    ),
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"\b50[0-4] (?:internal server error|bad gateway|service unavailable|gateway time-?out)",
+        &[],
+    ),
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"internal server error|bad gateway|service unavailable",
+        &[],
+    ),
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"(?:http status|status code|status|api error \(|returned error)[: ]*5\d\d\b",
+        &[],
+    ),
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"\bhttp code:? 5\d\d\b",
+        &[Category::NodeRuntime],
+    ),
+    rule(
+        10,
+        Category::NodeRuntime,
+        r"unexpected EOF",
+        &[Category::NetworkUnreachable, Category::RegistryServerError],
+    ),
+    rule(
+        10,
+        Category::TlsUntrusted,
+        r"tls: failed to verify certificate(?:: [^\n]*)?",
+        &[Category::TlsHostname, Category::TlsExpired],
+    ),
+    rule(
+        10,
+        Category::TlsUntrusted,
+        r"x509: [^\n]*",
+        &[Category::TlsHostname, Category::TlsExpired],
+    ),
+];
+
+/// Messages that cannot tell a missing repository from missing access:
+/// Docker's "pull access denied ... may require 'docker login'", the older
+/// "repository X not found: does not exist or no pull access", and the
+/// distribution error list Docker Hub sends an anonymous pull of a private or
+/// absent repository ("denied: requested access ..." then "unauthorized:
+/// authentication required").
+const AMBIGUOUS_PULL_ACCESS: &str = concat!(
+    r"pull access denied(?: for [^\s,]+)?, repository does not exist or may require [^\n:]*(?:login)?'?",
+    r"|repository [^\s]+ not found: does not exist or no pull access",
+    r"|requested access to the resource is denied\s*unauthorized: authentication required",
+);
+
+/// What the Docker Hub ambiguity can be instead.
+pub(super) const AMBIGUOUS_ALTERNATIVES: &[Category] =
+    &[Category::ImageNotFound, Category::AuthNoCredentials];
+
+pub(super) static GENERIC_DENIAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:insufficient_scope|requested access to the resource is denied|authorization failed|denied: requested access)",
+    )
+    .expect("static regex")
+});
+
+pub(super) struct Rule {
+    pub category: Category,
+    /// Lower is stronger.
+    pub tier: u8,
+    /// Marks the cannot-tell-which messages.
+    pub ambiguous: bool,
+    pub alternatives: &'static [Category],
+}
+
+pub(super) struct Engine {
+    pub regexes: Vec<Regex>,
+    pub rules: Vec<Rule>,
+}
+
+impl Engine {
+    /// The index of the ambiguity rule (always the last).
+    pub fn ambiguous(&self) -> usize {
+        self.rules.len() - 1
+    }
+}
+
+pub(super) static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
+    let mut patterns: Vec<String> = Vec::new();
+    let mut rules = Vec::new();
+    for def in RULES {
+        // ASCII word boundaries keep the rules on the fast DFA engines
+        // (a Unicode `\b` forces the slow NFA simulation).
+        let pat = def.pattern.replace(r"\b", r"(?-u:\b)");
+        patterns.push(format!("(?i){pat}"));
+        rules.push(Rule {
+            category: def.category,
+            tier: def.tier,
+            ambiguous: false,
+            alternatives: def.alternatives,
+        });
+    }
+    patterns.push(format!("(?i){AMBIGUOUS_PULL_ACCESS}"));
+    rules.push(Rule {
+        category: Category::AuthDenied,
+        tier: 7,
+        ambiguous: true,
+        alternatives: AMBIGUOUS_ALTERNATIVES,
+    });
+    let regexes = patterns
+        .iter()
+        .map(|p| Regex::new(p).expect("classifier rule compiles"))
+        .collect();
+    Engine { regexes, rules }
+});

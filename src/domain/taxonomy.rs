@@ -1,0 +1,194 @@
+//! The failure taxonomy: the categories an image-pull failure falls into, their
+//! stable ids and what each means. Classifier verdicts, probe verdicts and the
+//! console all speak in these terms; nothing here knows how a message is read.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A failure category. The ids are stable API (JSON output, snapshots, config):
+/// add, never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    NetworkTimeout,
+    NetworkRefused,
+    NetworkDns,
+    NetworkUnreachable,
+    NetworkProxy,
+    TlsUntrusted,
+    TlsHostname,
+    TlsExpired,
+    ProtocolHttpRegistry,
+    AuthNoCredentials,
+    AuthDenied,
+    ImageNotFound,
+    ImageInvalidName,
+    ImagePlatform,
+    RegistryRateLimit,
+    RegistryServerError,
+    NodeDisk,
+    NodeRuntime,
+    CredentialsSecretMissing,
+    NodePullThrottle,
+    PolicyNeverPull,
+    Unknown,
+}
+
+impl Category {
+    pub const ALL: [Category; 22] = [
+        Category::NetworkTimeout,
+        Category::NetworkRefused,
+        Category::NetworkDns,
+        Category::NetworkUnreachable,
+        Category::NetworkProxy,
+        Category::TlsUntrusted,
+        Category::TlsHostname,
+        Category::TlsExpired,
+        Category::ProtocolHttpRegistry,
+        Category::AuthNoCredentials,
+        Category::AuthDenied,
+        Category::ImageNotFound,
+        Category::ImageInvalidName,
+        Category::ImagePlatform,
+        Category::RegistryRateLimit,
+        Category::RegistryServerError,
+        Category::NodeDisk,
+        Category::NodeRuntime,
+        Category::CredentialsSecretMissing,
+        Category::NodePullThrottle,
+        Category::PolicyNeverPull,
+        Category::Unknown,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Category::NetworkTimeout => "network.timeout",
+            Category::NetworkRefused => "network.refused",
+            Category::NetworkDns => "network.dns",
+            Category::NetworkUnreachable => "network.unreachable",
+            Category::NetworkProxy => "network.proxy",
+            Category::TlsUntrusted => "tls.untrusted",
+            Category::TlsHostname => "tls.hostname",
+            Category::TlsExpired => "tls.expired",
+            Category::ProtocolHttpRegistry => "protocol.http-registry",
+            Category::AuthNoCredentials => "auth.no-credentials",
+            Category::AuthDenied => "auth.denied",
+            Category::ImageNotFound => "image.not-found",
+            Category::ImageInvalidName => "image.invalid-name",
+            Category::ImagePlatform => "image.platform",
+            Category::RegistryRateLimit => "registry.rate-limit",
+            Category::RegistryServerError => "registry.server-error",
+            Category::NodeDisk => "node.disk",
+            Category::NodeRuntime => "node.runtime",
+            Category::CredentialsSecretMissing => "credentials.secret-missing",
+            Category::NodePullThrottle => "node.pull-throttle",
+            Category::PolicyNeverPull => "policy.never-pull",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.id() == id)
+    }
+
+    /// The family (`network`, `tls`, ...), used for colours and grouping.
+    pub fn family(self) -> &'static str {
+        let id = self.id();
+        id.split('.').next().unwrap_or(id)
+    }
+
+    /// What the category means, in a sentence a person acts on.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Category::NetworkTimeout => {
+                "Packets to the registry go nowhere: no route, a firewall or security group, no NAT \
+                 gateway, or a private link that is missing. The node waited and gave up."
+            }
+            Category::NetworkRefused => {
+                "The registry host answered, but nothing listens on that port: wrong port in the \
+                 image reference, or the registry is down."
+            }
+            Category::NetworkDns => {
+                "The registry name does not resolve from the node: a typo, a private DNS zone the \
+                 node cannot see, or a broken resolver."
+            }
+            Category::NetworkUnreachable => {
+                "The route to the registry is missing, or the connection was reset on the way \
+                 (firewall, middlebox, MTU)."
+            }
+            Category::NetworkProxy => {
+                "The node's HTTP(S) proxy failed: the proxy is down, refuses, or needs \
+                 authentication, or the registry should be in NO_PROXY."
+            }
+            Category::TlsUntrusted => {
+                "The registry's certificate is not trusted by the node: self-signed, or signed \
+                 by a private CA the node does not have."
+            }
+            Category::TlsHostname => {
+                "The registry's certificate does not name the host the node dialled."
+            }
+            Category::TlsExpired => {
+                "The registry's certificate is outside its validity period (expired, or the \
+                 node's clock is wrong)."
+            }
+            Category::ProtocolHttpRegistry => {
+                "The registry speaks plain HTTP but the runtime talks HTTPS to it."
+            }
+            Category::AuthNoCredentials => {
+                "The registry demands credentials (401) and none were sent, or they were not \
+                 accepted: no pull secret for this registry, or a wrong one."
+            }
+            Category::AuthDenied => {
+                "The registry refused the pull (403 / denied / insufficient scope): the \
+                 credentials do not grant pull on this repository, or the repository does not \
+                 exist for them."
+            }
+            Category::ImageNotFound => {
+                "The registry answered, but this repository, tag or digest does not exist."
+            }
+            Category::ImageInvalidName => {
+                "The image string is not a valid reference, so nothing was pulled."
+            }
+            Category::ImagePlatform => {
+                "The image exists but has no variant for the node's OS/architecture."
+            }
+            Category::RegistryRateLimit => {
+                "The registry throttles pulls (429 / too many requests)."
+            }
+            Category::RegistryServerError => {
+                "The registry (or a proxy in front of it) failed with a server error (5xx)."
+            }
+            Category::NodeDisk => "The node has no room left to store the image layers.",
+            Category::NodeRuntime => {
+                "The download or unpacking of a layer broke on the node (truncated or corrupt \
+                 content)."
+            }
+            Category::CredentialsSecretMissing => {
+                "The pod names an image pull secret that does not exist in its namespace."
+            }
+            Category::NodePullThrottle => {
+                "The kubelet's own pull rate limit (registryPullQPS / registryBurst) refused to \
+                 start the pull: the registry was never contacted. Too many pulls started on \
+                 this node at once; they are retried with back-off."
+            }
+            Category::PolicyNeverPull => {
+                "imagePullPolicy is Never and the image is not on the node."
+            }
+            Category::Unknown => {
+                "No known cause in this message; read the raw message and probe the registry."
+            }
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
