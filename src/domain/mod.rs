@@ -5,5 +5,7 @@ pub mod clock;
 pub mod failing;
 pub mod image;
 pub mod ipscope;
+pub mod mutation;
+pub mod owners;
 pub mod redact;
 pub mod secrets;
