@@ -1,5 +1,7 @@
 //! Command line: clap definitions and the non-interactive subcommands.
 
+pub mod fix;
+
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -90,6 +92,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Apply one fix to a failing pod's workload: preview, confirm, apply, follow.
+    Fix(Box<fix::FixArgs>),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -99,6 +103,10 @@ pub fn run(cli: Cli) -> ExitCode {
             reason,
             json,
         }) => explain(message, reason.as_deref(), json),
+        Some(Command::Fix(args)) => {
+            let _log = crate::logging::init();
+            fix::run(&cli.cluster, *args)
+        }
         Some(Command::Check { json }) => {
             let _log = crate::logging::init();
             check(&cli.cluster, json)

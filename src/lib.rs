@@ -5,6 +5,7 @@
 //! do I/O, `runtime` drives the loop; `cli` is the command line.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -9,8 +9,10 @@
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
 pub mod check;
-pub mod error;
 pub mod detail;
+pub mod error;
+pub mod follow;
+pub mod mutate;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -830,22 +830,6 @@ pub fn pull_secret_object(namespace: &str, name: &str, config: &Redacted) -> Red
     Redacted::new(v.to_string())
 }
 
-/// A copy of `source` (a Secret as JSON) for `to`: type and data only,
-/// no server-set metadata, no owner references, a note of the origin.
-pub fn copied_secret(source: &Value, from: &ObjectRef, to: &ObjectRef) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": to.name,
-            "namespace": to.namespace,
-            "annotations": {"pulltui.dev/copied-from": from.to_string()},
-        },
-        "type": source.get("type").cloned().unwrap_or(Value::Null),
-        "data": source.get("data").cloned().unwrap_or(json!({})),
-    })
-}
-
 /// RFC 3339 in UTC to the second, as `kubectl rollout restart` writes it.
 pub fn restarted_at(now: Timestamp) -> String {
     now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()

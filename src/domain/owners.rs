@@ -46,7 +46,7 @@ impl TemplatePath {
     }
 
     /// The template (pod-shaped: `metadata`, `spec`) inside `object`.
-    pub fn get<'a>(self, object: &'a Value) -> Option<&'a Value> {
+    pub fn get(self, object: &Value) -> Option<&Value> {
         let mut v = object;
         for s in self.segments() {
             v = v.get(*s)?;
