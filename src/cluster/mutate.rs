@@ -4,10 +4,13 @@
 //!
 //! Safety rules owned here:
 //! - template fields are changed by strategic merge patches of the one field
-//!   (pull secrets appended by name, containers merged by name); a comma-list
-//!   annotation is a read-modify-write guarded by `resourceVersion`;
+//!   (pull secrets appended by name, containers merged by name), each carrying
+//!   the `resourceVersion` it was computed from (a comma-list annotation is a
+//!   read-modify-write: the merged value depends on what was read);
 //! - a field that changed between preview and apply is reported
-//!   ([`MutationError::Changed`]), never overwritten;
+//!   ([`MutationError::Changed`]), never overwritten; a 409 caused by other
+//!   changes (status, other fields) is read again and retried only while the
+//!   field is still as previewed;
 //! - a ServiceAccount's `imagePullSecrets` is a read-modify-write with a
 //!   `resourceVersion` precondition, retried on 409;
 //! - an existing secret is never overwritten; a two-step change that half
@@ -899,7 +902,10 @@ async fn attach_to_service_account(
 }
 
 /// Changes one field of the template of `target` (or the bare pod), after
-/// checking that the field is still what the preview showed.
+/// checking that the field is still what the preview showed. The write
+/// carries the resourceVersion it was computed from; a 409 means the object
+/// moved on (status, other fields): read again and, only if this field is
+/// still as previewed, write again.
 async fn change_template(
     client: &Client,
     prepared: &Prepared,
@@ -908,53 +914,58 @@ async fn change_template(
     dry_run: bool,
     out: &mut Outcome,
 ) -> Result<(), MutationError> {
-    let obj = get_json(client, target).await?;
-    let now = field_value(target.template.get(&obj), change);
-    if now != prepared.field_before {
-        return Err(MutationError::Changed {
-            object: target.to_string(),
-            field: field_name(target, change),
-            was: show(&prepared.field_before),
-            now: show(&now),
-        });
-    }
-    let before = rv_of(&obj);
-    if target.kind == "Job" {
-        return recreate_job(client, target, &obj, change, dry_run, out).await;
-    }
-    let value = match change {
-        TemplateChange::Annotate { value, merge, .. } => {
-            annotation_after(now.as_str(), value, *merge)
-        }
-        _ => String::new(),
-    };
-    let mut patch = template_patch(target.template, change, &value);
-    // A comma list is read-modify-write: the server refuses (409) if the
-    // object changed since this read.
-    if matches!(change, TemplateChange::Annotate { merge: true, .. })
-        && let Some(rv) = &before
-    {
-        patch["metadata"] = json!({"resourceVersion": rv});
-    }
     let api = dyn_api(client, target);
-    let res = api
-        .patch(
-            &target.name,
-            &patch_params(dry_run),
-            &Patch::Strategic(&patch),
-        )
-        .await;
-    let after = match res {
-        Ok(o) => o.resource_version(),
-        Err(kube::Error::Api(s)) if s.code == 409 => {
+    let mut attempt = 0;
+    let (before, after) = loop {
+        attempt += 1;
+        let obj = get_json(client, target).await?;
+        let template = target.template.get(&obj);
+        let now = field_value(template, change);
+        if now != prepared.field_before {
             return Err(MutationError::Changed {
                 object: target.to_string(),
-                field: "metadata.resourceVersion".into(),
-                was: before.unwrap_or_default(),
-                now: "newer (changed while writing)".into(),
+                field: field_name(target, change),
+                was: show(&prepared.field_before),
+                now: show(&now),
             });
         }
-        Err(e) => return Err(MutationError::api("patching", object_name(target), e)),
+        let before = rv_of(&obj);
+        if target.kind == "Job" {
+            return recreate_job(client, target, &obj, change, dry_run, out).await;
+        }
+        let value = match change {
+            TemplateChange::Annotate { value, merge, .. } => {
+                annotation_after(now.as_str(), value, *merge)
+            }
+            _ => String::new(),
+        };
+        let mut patch = template_patch(target.template, change, &value, template);
+        if let Some(rv) = &before {
+            patch["metadata"]["resourceVersion"] = json!(rv);
+        }
+        match api
+            .patch(
+                &target.name,
+                &patch_params(dry_run),
+                &Patch::Strategic(&patch),
+            )
+            .await
+        {
+            Ok(o) => break (before, o.resource_version()),
+            Err(kube::Error::Api(s)) if s.code == 409 && attempt < 5 => {
+                tracing::debug!(object = %target, "conflict; reading again");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(kube::Error::Api(s)) if s.code == 409 => {
+                return Err(MutationError::Changed {
+                    object: target.to_string(),
+                    field: "metadata.resourceVersion".into(),
+                    was: before.unwrap_or_default(),
+                    now: "newer at every attempt (it keeps changing)".into(),
+                });
+            }
+            Err(e) => return Err(MutationError::api("patching", object_name(target), e)),
+        }
     };
     out.writes.push(Write {
         action: "patched".into(),

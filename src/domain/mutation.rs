@@ -838,18 +838,33 @@ pub fn restarted_at(now: Timestamp) -> String {
 /// The strategic merge patch of a template change on an object whose
 /// template sits at `path`. `annotation_value` is the final value (after
 /// merging with the current one). Pull secrets are appended by name (the
-/// strategic merge key of `imagePullSecrets`); containers merge by name.
+/// strategic merge key of `imagePullSecrets`; `$setElementOrder` keeps
+/// the current entries first, else the server puts patched items first);
+/// containers merge by name. `current` is the template as it is now.
 pub fn template_patch(
     path: TemplatePath,
     change: &TemplateChange,
     annotation_value: &str,
+    current: Option<&Value>,
 ) -> Value {
     let inner = match change {
         TemplateChange::Annotate { key, .. } => {
             json!({"metadata": {"annotations": {key: annotation_value}}})
         }
         TemplateChange::AddPullSecret { name } => {
-            json!({"spec": {"imagePullSecrets": [{"name": name}]}})
+            let mut order = names_of(current.and_then(|t| t.pointer("/spec/imagePullSecrets")));
+            if order.is_empty() {
+                json!({"spec": {"imagePullSecrets": [{"name": name}]}})
+            } else {
+                if !order.contains(name) {
+                    order.push(name.clone());
+                }
+                let order: Vec<Value> = order.iter().map(|n| json!({"name": n})).collect();
+                json!({"spec": {
+                    "$setElementOrder/imagePullSecrets": order,
+                    "imagePullSecrets": [{"name": name}],
+                }})
+            }
         }
         TemplateChange::SetImage {
             container,
@@ -1225,7 +1240,7 @@ fn preview_attach(p: &mut Preview, secret: &str, to: &AttachTo, cur: &Current) {
             preview_template_change(p, target, &change, cur);
             p.kubectl.push(kubectl_patch(
                 target,
-                &template_patch(target.template, &change, ""),
+                &template_patch(target.template, &change, "", template_of(cur, target)),
             ));
             stuck_note(p, target, cur);
         }
@@ -1483,7 +1498,7 @@ fn preview_template(
                 )),
                 _ => p.kubectl.push(kubectl_patch(
                     target,
-                    &template_patch(target.template, change, &value),
+                    &template_patch(target.template, change, &value, template_of(cur, target)),
                 )),
             }
             if target.kind == "CronJob" {
@@ -1631,10 +1646,24 @@ mod tests {
             TemplatePath::Template,
             &TemplateChange::AddPullSecret { name: "x".into() },
             "",
+            None,
         );
         assert_eq!(
             p,
             json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": "x"}]}}}})
+        );
+        let current = json!({"spec": {"imagePullSecrets": [{"name": "a"}]}});
+        let p = template_patch(
+            TemplatePath::Template,
+            &TemplateChange::AddPullSecret { name: "x".into() },
+            "",
+            Some(&current),
+        );
+        assert_eq!(
+            p,
+            json!({"spec": {"template": {"spec": {
+                "$setElementOrder/imagePullSecrets": [{"name": "a"}, {"name": "x"}],
+                "imagePullSecrets": [{"name": "x"}]}}}})
         );
         let p = template_patch(
             TemplatePath::JobTemplate,
@@ -1644,6 +1673,7 @@ mod tests {
                 merge: true,
             },
             "v",
+            None,
         );
         assert_eq!(
             p.pointer("/spec/jobTemplate/spec/template/metadata/annotations/k"),
