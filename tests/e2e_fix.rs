@@ -1060,3 +1060,98 @@ async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
     );
     t.ns.delete().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
+    let Some(t) = setup("fix-copy").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let source = t.h.namespace(&t.c, "fix-copy-src").await;
+    ensure_secret(&t.c, &source.name, "shared", t.h.reg_auth(), &t.h).await;
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    // Without --from: the candidates are listed (namespace/name/user, no data).
+    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "copy-pull-secret", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let line = format!("{}/shared  user {}", source.name, t.h.reg_auth_user());
+    assert!(run.stdout.contains(&line), "{run:?}");
+
+    let from = format!("{}/shared", source.name);
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "copy-pull-secret",
+        "--from",
+        &from,
+        "--yes",
+    ]);
+    assert!(
+        run.stdout.contains(&format!("created Secret {ns}/shared")),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
+    let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
+    let copy = secrets.get("shared").await.expect("the copy");
+    let orig = Api::<Secret>::namespaced(t.c.clone(), &source.name)
+        .get("shared")
+        .await
+        .expect("the source");
+    assert_eq!(copy.type_, orig.type_);
+    assert_eq!(copy.data, orig.data);
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "shared"}])
+    );
+    t.assert_files_clean();
+    source.delete().await;
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached() {
+    let Some(t) = setup("fix-attach").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    ensure_secret(&t.c, &ns, "there", t.h.reg_auth(), &t.h).await;
+    ensure_secret(&t.c, &ns, "elsewhere", t.h.reg_http(), &t.h).await;
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "attach-pull-secret", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stdout.contains(&format!("{ns}/there  user")), "{run:?}");
+    assert!(
+        !run.stdout.contains("elsewhere"),
+        "covers another registry: {run:?}"
+    );
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "attach-pull-secret",
+        "--secret",
+        "there",
+        "--yes",
+    ]);
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "there"}])
+    );
+    t.ns.delete().await;
+}

@@ -276,6 +276,19 @@ async fn run_async(
         Ok(m) => m,
         Err(e) => {
             let e = MutationError::Input(e);
+            // Say what could be copied or attached instead of only "missing".
+            let hint = match fix {
+                FixId::CopyPullSecret if params.from.is_none() => {
+                    candidates_hint(&client, ctx, true).await
+                }
+                FixId::AttachPullSecret if params.secret.is_none() => {
+                    candidates_hint(&client, ctx, false).await
+                }
+                _ => None,
+            };
+            if let Some(h) = hint {
+                r.say(&h);
+            }
             return r.fail(USAGE, &e);
         }
     };
@@ -384,4 +397,52 @@ async fn run_async(
         }
     }
     r.finish(APPLIED)
+}
+
+/// The secrets that cover the pod's registry: in other namespaces (copy) or,
+/// unreferenced, in the pod's own (attach). Namespace, name, username only.
+async fn candidates_hint(
+    client: &kube::Client,
+    ctx: &crate::domain::mutation::PodContext,
+    copy: bool,
+) -> Option<String> {
+    let found = if copy {
+        let image = crate::domain::image::ImageRef::parse(&ctx.image).ok()?;
+        mutate::copy_candidates(client, &image, &ctx.namespace).await
+    } else {
+        mutate::attachable_secrets(client, ctx).await
+    };
+    let list = match found {
+        Ok(l) => l,
+        Err(e) => {
+            return Some(format!(
+                "(cannot look for secrets that cover the registry: {e})"
+            ));
+        }
+    };
+    if list.is_empty() {
+        return Some(format!(
+            "no {} secret covers the registry of {}",
+            if copy { "readable" } else { "unreferenced" },
+            ctx.image
+        ));
+    }
+    let mut s = format!(
+        "secrets that cover the registry of {}{}:",
+        ctx.image,
+        if copy {
+            " (use --from NS/NAME)"
+        } else {
+            ", referenced neither by the pod nor by its ServiceAccount (use --secret NAME)"
+        }
+    );
+    for c in list {
+        s.push_str(&format!(
+            "\n  {}/{}  user {}",
+            c.namespace,
+            c.name,
+            c.username.as_deref().unwrap_or("?")
+        ));
+    }
+    Some(s)
 }

@@ -75,6 +75,19 @@ impl FixId {
     pub fn from_id(id: &str) -> Option<FixId> {
         FixId::ALL.into_iter().find(|f| f.id() == id)
     }
+
+    /// The fix a suggested remedy (`explain --json` `fixes`) is carried out by.
+    pub fn for_fix(f: super::classify::Fix) -> Option<FixId> {
+        use super::classify::Fix;
+        match f {
+            Fix::AnnotateSkipVerify => Some(FixId::AnnotateSkipVerify),
+            Fix::AnnotateHttpEndpoint => Some(FixId::AnnotateHttpEndpoint),
+            Fix::CreatePullSecret | Fix::FixSecretReference => Some(FixId::CreatePullSecret),
+            Fix::FixImage => Some(FixId::SetImage),
+            Fix::RetryPull => Some(FixId::Restart),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for FixId {
@@ -1556,6 +1569,20 @@ mod tests {
     fn all_wins_in_a_merged_host_list() {
         assert_eq!(merge_list(Some("a,all"), "b"), "all");
         assert_eq!(merge_list(Some("a"), "all"), "all");
+    }
+
+    #[test]
+    fn suggested_fixes_map_to_fix_ids_with_the_same_name_where_they_exist() {
+        use crate::domain::classify::Fix;
+        for f in [
+            Fix::AnnotateSkipVerify,
+            Fix::AnnotateHttpEndpoint,
+            Fix::CreatePullSecret,
+        ] {
+            assert_eq!(FixId::for_fix(f).map(FixId::id), Some(f.id()));
+        }
+        assert_eq!(FixId::for_fix(Fix::FixImage), Some(FixId::SetImage));
+        assert_eq!(FixId::for_fix(Fix::Probe), None);
     }
 
     #[test]
