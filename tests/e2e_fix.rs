@@ -1155,3 +1155,42 @@ async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached
     );
     t.ns.delete().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
+    let Some(t) = setup("fix-still").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+    // A "mirror" that speaks plain HTTP: applied, but the new pod fails anew.
+    let image = format!("{}/team/app:1.0", t.h.reg_http());
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "set-image",
+        "--image",
+        &image,
+        "--yes",
+        "--follow-timeout",
+        "15",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "applied: {run:?}");
+    let v = run.json();
+    assert_eq!(v["follow"]["resolved"], false, "{run:?}");
+    assert_eq!(
+        v["follow"]["summary"],
+        "Deployment/web: new pod still failing: protocol.http-registry (was tls.untrusted) ✗",
+        "{run:?}"
+    );
+    assert_eq!(v["follow"]["category"], "protocol.http-registry");
+    assert_eq!(v["follow"]["was"], "tls.untrusted");
+    t.ns.delete().await;
+}

@@ -346,3 +346,121 @@ fn failing_line(spec: &FollowSpec, new_word: &str, c: Category) -> String {
         c.id()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::owners::TemplatePath;
+    use serde_json::json;
+
+    fn target(kind: &str) -> WriteTarget {
+        WriteTarget {
+            kind: kind.into(),
+            api_version: "apps/v1".into(),
+            namespace: "ns".into(),
+            name: "w".into(),
+            template: if kind == "Pod" {
+                TemplatePath::Pod
+            } else {
+                TemplatePath::Template
+            },
+        }
+    }
+
+    fn outcome(dry_run: bool) -> Outcome {
+        Outcome {
+            dry_run,
+            writes: vec![],
+            notes: vec![],
+            applied_at: None,
+        }
+    }
+
+    fn annotate(t: &WriteTarget) -> Mutation {
+        Mutation::AnnotateTemplate {
+            target: t.clone(),
+            key: "k".into(),
+            value: "v".into(),
+            merge: true,
+        }
+    }
+
+    #[test]
+    fn a_template_change_follows_new_pods_of_the_selector_and_replicas() {
+        let t = target("Deployment");
+        let obj = json!({"spec": {"replicas": 3, "selector": {"matchLabels": {"app": "w"}}}});
+        let s = spec_for(
+            &annotate(&t),
+            &outcome(false),
+            "w-1",
+            &t,
+            Some(&obj),
+            vec!["uid-1".into()],
+            Some(Category::TlsUntrusted),
+        )
+        .unwrap();
+        assert_eq!(s.selector.as_deref(), Some("app=w"));
+        assert_eq!(s.desired, 3);
+        assert_eq!(
+            s.watch,
+            Watch::NewPods {
+                existing: vec!["uid-1".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn a_bare_pod_and_a_created_missing_secret_are_followed_in_place() {
+        let p = target("Pod");
+        let s = spec_for(&annotate(&p), &outcome(false), "w", &p, None, vec![], None).unwrap();
+        assert_eq!((s.watch, s.selector, s.desired), (Watch::InPlace, None, 1));
+        let d = target("Deployment");
+        let m = Mutation::CreatePullSecret {
+            namespace: "ns".into(),
+            name: "missing".into(),
+            server: "r".into(),
+            username: "u".into(),
+            password: "p".into(),
+            email: None,
+            attach: None,
+        };
+        let obj = json!({"spec": {"selector": {"matchLabels": {"app": "w"}}}});
+        let s = spec_for(&m, &outcome(false), "w-1", &d, Some(&obj), vec![], None).unwrap();
+        assert_eq!(s.watch, Watch::InPlace);
+    }
+
+    #[test]
+    fn dry_runs_service_account_attaches_and_cronjobs_are_not_followed() {
+        let d = target("Deployment");
+        assert!(spec_for(&annotate(&d), &outcome(true), "p", &d, None, vec![], None).is_err());
+        let sa = Mutation::AttachPullSecret {
+            secret: "s".into(),
+            to: AttachTo::ServiceAccount {
+                namespace: "ns".into(),
+                name: "default".into(),
+            },
+        };
+        let e = spec_for(&sa, &outcome(false), "p", &d, None, vec![], None).unwrap_err();
+        assert!(e.0.contains("restart"), "{e:?}");
+        let c = target("CronJob");
+        assert!(spec_for(&annotate(&c), &outcome(false), "p", &c, None, vec![], None).is_err());
+    }
+
+    #[test]
+    fn a_job_is_followed_by_job_name_which_survives_its_recreation() {
+        let j = target("Job");
+        let obj = json!({"spec": {"parallelism": 2, "selector": {"matchLabels": {"controller-uid": "x"}}}});
+        let s = spec_for(
+            &annotate(&j),
+            &outcome(false),
+            "p",
+            &j,
+            Some(&obj),
+            vec![],
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.selector.as_deref(), Some("job-name=w"));
+        assert_eq!(s.desired, 2);
+    }
+}
