@@ -2,6 +2,7 @@
 //! demo) and the non-interactive subcommands (`cli/*.rs`).
 
 mod check;
+pub mod fix;
 mod snapshot;
 
 use std::io::{self, IsTerminal};
@@ -113,6 +114,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Apply one fix to a failing pod's workload: preview, confirm, apply, follow.
+    Fix(Box<fix::FixArgs>),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -122,6 +125,10 @@ pub fn run(cli: Cli) -> ExitCode {
             reason,
             json,
         }) => explain::run(message, reason.as_deref(), json),
+        Some(Command::Fix(args)) => {
+            let _log = crate::logging::init();
+            fix::run(&cli.cluster, *args)
+        }
         Some(Command::Check { json, replay }) => {
             let _log = crate::logging::init();
             check::run(&cli.cluster, json, replay.as_deref())

@@ -6,6 +6,7 @@
 //! is the command line.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod config;

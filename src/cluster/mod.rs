@@ -11,6 +11,8 @@
 pub mod check;
 pub mod detail;
 pub mod error;
+pub mod follow;
+pub mod mutate;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -12,6 +12,8 @@ pub mod image;
 pub mod inventory;
 pub mod ipscope;
 pub mod kubelet;
+pub mod mutation;
+pub mod owners;
 pub mod redact;
 pub mod report;
 pub mod scope;

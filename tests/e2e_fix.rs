@@ -1,0 +1,1196 @@
+//! `pulltui fix` end to end on the real harness: the real binary against the
+//! API server, the kubelet simulator really pulling from the loopback
+//! registries. Each test has its own namespace and its own data (audit) and
+//! state (log) directories, so tests run in parallel.
+//!
+//! Every fix must make the new pods Running and the follow-up say so; the
+//! server's objects are compared field by field (other annotations and pull
+//! secrets survive); the test password and its base64 never appear in
+//! stdout, stderr, the audit log, the log file or Debug output.
+
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
+use support::{Harness, TestNamespace, pod_state, pods_of, wait_pod};
+
+const SETTLE: Duration = Duration::from_secs(60);
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "fix --json printed no JSON ({e}); code {:?}\nstdout: {}\nstderr: {}",
+                self.code, self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// One test's world: harness, admin client, namespace, private dirs.
+struct T {
+    h: Harness,
+    c: kube::Client,
+    ns: TestNamespace,
+    dir: tempfile::TempDir,
+}
+
+async fn setup(prefix: &str) -> Option<T> {
+    let h = support::harness()?;
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, prefix).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    Some(T { h, c, ns, dir })
+}
+
+impl T {
+    fn ns(&self) -> &str {
+        &self.ns.name
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn audit_lines(&self) -> Vec<Value> {
+        let p = self.data_dir().join("audit.jsonl");
+        std::fs::read_to_string(&p)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect()
+    }
+
+    /// `pulltui --context CTX fix ARGS`, stdin fed from `stdin`.
+    fn fix_as(&self, context: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
+        cmd.args(["--context", context, "fix"])
+            .args(args)
+            .env("KUBECONFIG", self.h.kubeconfig())
+            .env("PULLTUI_DATA_DIR", self.data_dir())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .env("PULLTUI_LOG", "debug")
+            .env_remove("PULLTUI_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = cmd.spawn().expect("running pulltui fix");
+        if let Some(s) = stdin {
+            let mut i = child.stdin.take().expect("stdin");
+            i.write_all(s.as_bytes()).expect("writing stdin");
+        }
+        let out = child.wait_with_output().expect("pulltui fix output");
+        let run = Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.assert_no_password(&format!("{run:?}"), "the output");
+        run
+    }
+
+    fn fix(&self, args: &[&str]) -> Run {
+        self.fix_as("admin", args, None)
+    }
+
+    /// The password, its base64, and base64 of user:password are nowhere in `text`.
+    fn assert_no_password(&self, text: &str, what: &str) {
+        let user = self.h.reg_auth_user();
+        let pass = self.h.reg_auth_pass();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for needle in [
+            pass.to_string(),
+            b64.encode(pass),
+            b64.encode(format!("{user}:{pass}")),
+        ] {
+            assert!(
+                !text.contains(&needle),
+                "{what} contains the test password or its base64"
+            );
+        }
+    }
+
+    /// The audit log and the log files hold no password either.
+    fn assert_files_clean(&self) {
+        for p in walk(self.dir.path()) {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            self.assert_no_password(&text, &p.display().to_string());
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A workload (or bare pod) named `name`, label `app=name`, one container `app`.
+struct W<'a> {
+    kind: &'a str,
+    name: &'a str,
+    image: String,
+    replicas: u32,
+    annotations: Value,
+    pull_secrets: &'a [&'a str],
+    service_account: Option<&'a str>,
+}
+
+impl<'a> W<'a> {
+    fn new(kind: &'a str, name: &'a str, image: String) -> Self {
+        W {
+            kind,
+            name,
+            image,
+            replicas: 1,
+            annotations: json!({}),
+            pull_secrets: &[],
+            service_account: None,
+        }
+    }
+
+    fn template(&self) -> Value {
+        let mut spec = json!({
+            "containers": [{"name": "app", "image": self.image}],
+            "imagePullSecrets": self.pull_secrets.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
+            "terminationGracePeriodSeconds": 1,
+        });
+        if let Some(sa) = self.service_account {
+            spec["serviceAccountName"] = sa.into();
+        }
+        if self.kind == "Job" {
+            spec["restartPolicy"] = "Never".into();
+        }
+        json!({
+            "metadata": {"labels": {"app": self.name}, "annotations": self.annotations},
+            "spec": spec,
+        })
+    }
+
+    async fn create(&self, c: &kube::Client, ns: &str) {
+        let pp = PostParams::default();
+        let meta = json!({"name": self.name, "labels": {"app": self.name}});
+        let selector = json!({"matchLabels": {"app": self.name}});
+        let res = match self.kind {
+            "Deployment" => Api::<Deployment>::namespaced(c.clone(), ns)
+                .create(
+                    &pp,
+                    &serde_json::from_value(json!({"metadata": meta, "spec": {
+                        "replicas": self.replicas, "selector": selector, "template": self.template()}}))
+                    .expect("deployment"),
+                )
+                .await
+                .map(|_| ()),
+            "StatefulSet" => Api::<StatefulSet>::namespaced(c.clone(), ns)
+                .create(
+                    &pp,
+                    &serde_json::from_value(json!({"metadata": meta, "spec": {
+                        "replicas": self.replicas, "serviceName": self.name,
+                        "selector": selector, "template": self.template()}}))
+                    .expect("statefulset"),
+                )
+                .await
+                .map(|_| ()),
+            "Job" => Api::<Job>::namespaced(c.clone(), ns)
+                .create(
+                    &pp,
+                    &serde_json::from_value(json!({"metadata": meta, "spec": {
+                        "backoffLimit": 4, "template": self.template()}}))
+                    .expect("job"),
+                )
+                .await
+                .map(|_| ()),
+            _ => {
+                let mut v = self.template();
+                v["metadata"]["name"] = self.name.into();
+                Api::<Pod>::namespaced(c.clone(), ns)
+                    .create(&pp, &serde_json::from_value(v).expect("pod"))
+                    .await
+                    .map(|_| ())
+            }
+        };
+        res.unwrap_or_else(|e| panic!("creating {} {ns}/{}: {e}", self.kind, self.name));
+    }
+}
+
+fn pulling_failed(p: &Pod) -> bool {
+    matches!(
+        pod_state(p).as_deref(),
+        Some("ImagePullBackOff") | Some("ErrImagePull")
+    )
+}
+
+/// Wait until a pod of `app` fails its pull; returns its name.
+async fn failing_pod(c: &kube::Client, ns: &str, app: &str) -> String {
+    wait_pod(c, ns, app, SETTLE, "a failing pull", pulling_failed)
+        .await
+        .metadata
+        .name
+        .expect("pod name")
+}
+
+fn pod_arg(ns: &str, pod: &str) -> String {
+    format!("{ns}/{pod}")
+}
+
+fn template_of(v: &Value) -> &Value {
+    &v["spec"]["template"]
+}
+
+async fn deployment(c: &kube::Client, ns: &str, name: &str) -> Value {
+    serde_json::to_value(
+        Api::<Deployment>::namespaced(c.clone(), ns)
+            .get(name)
+            .await
+            .expect("reading deployment"),
+    )
+    .expect("json")
+}
+
+/// The follow-up says the new pods run, and every live pod of `app` runs.
+async fn assert_fixed(t: &T, run: &Run, app: &str, target: &str, want: u32, new: bool) {
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let word = if want == 1 { "pod" } else { "pods" };
+    let line = format!(
+        "{target}: {want}/{want} {}{word} Running after ",
+        if new { "new " } else { "" }
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with(&line) && l.ends_with(" s ✓")),
+        "expected a line starting {line:?}: {run:?}"
+    );
+    let pods = pods_of(&t.c, t.ns(), app).await;
+    let running = pods
+        .iter()
+        .filter(|p| pod_state(p).as_deref() == Some("Running"))
+        .count();
+    assert!(running >= want as usize, "{running} running pods of {app}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
+    let Some(t) = setup("fix-tls").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    ensure_secret(&t.c, &ns, "keep-secret", "other.example", &t.h).await;
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.replicas = 2;
+    w.annotations = json!({"keep": "me", ANN_SKIP_VERIFY: "other.example"});
+    w.pull_secrets = &["keep-secret"];
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "annotate-skip-verify",
+        "--yes",
+    ]);
+    let host = t.h.reg_selfsigned();
+    assert!(
+        run.stdout.contains(&format!(
+            "+   \"{ANN_SKIP_VERIFY}\": \"other.example,{host}\""
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("kubectl -n ")
+            && run
+                .stdout
+                .contains(" patch deployment/web --type strategic -p '"),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "web", "Deployment/web", 2, true).await;
+
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["metadata"]["annotations"],
+        json!({"keep": "me", ANN_SKIP_VERIFY: format!("other.example,{host}")})
+    );
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "keep-secret"}])
+    );
+    assert_eq!(
+        template_of(&d)["spec"]["containers"][0]["image"],
+        json!(format!("{host}/team/app:1.0"))
+    );
+    let audit = t.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    let a = &audit[0];
+    assert_eq!(a["context"], "admin");
+    assert_eq!(a["user"], "admin");
+    assert_eq!(a["dry_run"], false);
+    assert_eq!(a["result"], "ok");
+    assert_eq!(a["object"]["kind"], "Deployment");
+    assert_eq!(a["object"]["name"], "web");
+    assert!(a["object"]["resource_version_before"].is_string(), "{a}");
+    assert!(a["object"]["resource_version_after"].is_string(), "{a}");
+    assert!(
+        a["server"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("https://127.0.0.1:"),
+        "{a}"
+    );
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_endpoint_with_its_port_fixes_a_statefulset_deleting_the_stuck_pod() {
+    let Some(t) = setup("fix-http").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let mut w = W::new(
+        "StatefulSet",
+        "db",
+        format!("{}/team/app:1.0", t.h.reg_http()),
+    );
+    w.annotations = json!({"keep": "me"});
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "db").await;
+    assert_eq!(pod, "db-0");
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "annotate-http-endpoint",
+        "--yes",
+        "--json",
+    ]);
+    let host = t.h.reg_http();
+    assert!(host.contains(':'), "the HTTP registry has a port: {host}");
+    let v = run.json();
+    assert_eq!(v["applied"], true, "{run:?}");
+    assert_eq!(
+        v["target"],
+        json!({"kind": "StatefulSet", "apiVersion": "apps/v1", "namespace": ns, "name": "db"})
+    );
+    let notes = v["preview"]["notes"].to_string();
+    assert!(notes.contains("OrderedReady"), "{run:?}");
+    let writes: Vec<String> = v["writes"]
+        .as_array()
+        .expect("writes")
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {} {}",
+                w["action"].as_str().unwrap_or(""),
+                w["kind"].as_str().unwrap_or(""),
+                w["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        vec!["patched StatefulSet db", "deleted Pod db-0"],
+        "{run:?}"
+    );
+    assert_eq!(v["follow"]["resolved"], true, "{run:?}");
+    assert!(
+        v["follow"]["summary"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("StatefulSet/db: 1/1 new pod Running after "),
+        "{run:?}"
+    );
+    let s = serde_json::to_value(
+        Api::<StatefulSet>::namespaced(t.c.clone(), &ns)
+            .get("db")
+            .await
+            .expect("sts"),
+    )
+    .expect("json");
+    assert_eq!(
+        template_of(&s)["metadata"]["annotations"],
+        json!({"keep": "me", ANN_HTTP: host})
+    );
+    let p = wait_pod(&t.c, &ns, "db", SETTLE, "Running", |p| {
+        pod_state(p).as_deref() == Some("Running")
+    })
+    .await;
+    assert_eq!(
+        p.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(ANN_HTTP))
+            .map(String::as_str),
+        Some(host)
+    );
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
+    let Some(t) = setup("fix-auth-tpl").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    // A secret for another host stays in the list.
+    ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.pull_secrets = &["keep-secret"];
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let user = t.h.reg_auth_user().to_string();
+    let pass = format!("{}\n", t.h.reg_auth_pass());
+    let run = t.fix_as(
+        "admin",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "create-pull-secret",
+            "--username",
+            &user,
+            "--password-stdin",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert!(
+        run.stdout.contains("--docker-password=\"$PASSWORD\""),
+        "{run:?}"
+    );
+    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    assert!(
+        run.stdout.contains(&format!("created Secret {ns}/{name}")),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "keep-secret"}, {"name": name}])
+    );
+    let s = Api::<Secret>::namespaced(t.c.clone(), &ns)
+        .get(&name)
+        .await
+        .expect("secret");
+    assert_eq!(s.type_.as_deref(), Some("kubernetes.io/dockerconfigjson"));
+    // Debug output of the prepared mutation never holds the password.
+    let audit = t.audit_lines();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["object"]["kind"], "Secret");
+    assert_eq!(
+        audit[0]["writes"].as_array().map(Vec::len),
+        Some(2),
+        "{:?}",
+        audit[0]
+    );
+    t.assert_files_clean();
+
+    // The same name again: never overwritten, exit 1, and says so.
+    let again = t.fix_as(
+        "admin",
+        &[
+            &pod_arg(
+                &ns,
+                &pods_of(&t.c, &ns, "web").await[0]
+                    .metadata
+                    .name
+                    .clone()
+                    .expect("name"),
+            ),
+            "--fix",
+            "create-pull-secret",
+            "--secret-name",
+            "keep-secret",
+            "--username",
+            &user,
+            "--password-stdin",
+            "--attach",
+            "none",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(
+        again.stderr.contains("already exists") && again.stderr.contains("never overwrites"),
+        "{again:?}"
+    );
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_registry() {
+    let Some(t) = setup("fix-auth-sa").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
+    let sa: ServiceAccount = serde_json::from_value(json!({
+        "metadata": {"name": "puller"}, "imagePullSecrets": [{"name": "keep-secret"}]
+    }))
+    .expect("sa");
+    Api::<ServiceAccount>::namespaced(t.c.clone(), &ns)
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("creating sa");
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.service_account = Some("puller");
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let user = t.h.reg_auth_user().to_string();
+    let pass = t.h.reg_auth_pass().to_string();
+    let run = t.fix_as(
+        "admin",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "create-pull-secret",
+            "--secret-name",
+            "sa-cred",
+            "--username",
+            &user,
+            "--password-stdin",
+            "--attach",
+            "serviceaccount",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains("only pods created after"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("not following: a ServiceAccount's pull secrets reach only new pods"),
+        "{run:?}"
+    );
+    let sa = Api::<ServiceAccount>::namespaced(t.c.clone(), &ns)
+        .get("puller")
+        .await
+        .expect("sa");
+    let names: Vec<String> = sa
+        .image_pull_secrets
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, vec!["keep-secret".to_string(), "sa-cred".into()]);
+    // The template did not change.
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(template_of(&d)["spec"].get("imagePullSecrets"), None);
+
+    let restart = t.fix(&[&pod_arg(&ns, &pod), "--fix", "restart", "--yes"]);
+    assert!(
+        restart
+            .stdout
+            .contains(&format!("kubectl -n {ns} rollout restart deployment/web")),
+        "{restart:?}"
+    );
+    assert_fixed(&t, &restart, "web", "Deployment/web", 1, true).await;
+    let d = deployment(&t.c, &ns, "web").await;
+    let at = template_of(&d)["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+        .as_str()
+        .expect("restartedAt")
+        .to_string();
+    assert!(
+        at.parse::<jiff::Timestamp>().is_ok() && at.ends_with('Z'),
+        "{at}"
+    );
+    assert_eq!(t.audit_lines().len(), 2);
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
+    let Some(t) = setup("fix-missing").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/library/tiny:latest", t.h.reg_auth()),
+    );
+    w.pull_secrets = &["does-not-exist"];
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+    let before = deployment(&t.c, &ns, "web").await;
+
+    let user = t.h.reg_auth_user().to_string();
+    let pass = t.h.reg_auth_pass().to_string();
+    let run = t.fix_as(
+        "admin",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "create-pull-secret",
+            "--username",
+            &user,
+            "--password-stdin",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("create pull secret {ns}/does-not-exist")),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, false).await;
+    // Attached already: the template is untouched, the same pod recovered.
+    let after = deployment(&t.c, &ns, "web").await;
+    assert_eq!(template_of(&after), template_of(&before));
+    let pods = pods_of(&t.c, &ns, "web").await;
+    assert!(
+        pods.iter()
+            .any(|p| p.metadata.name.as_deref() == Some(pod.as_str())),
+        "fixed in place"
+    );
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_image_recreates_a_job_with_a_missing_tag() {
+    let Some(t) = setup("fix-job").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    ensure_secret(&t.c, &ns, "regcred", t.h.reg_auth(), &t.h).await;
+    let mut w = W::new(
+        "Job",
+        "once",
+        format!("{}/team/app:9.9-missing", t.h.reg_auth()),
+    );
+    w.pull_secrets = &["regcred"];
+    w.annotations = json!({"keep": "me"});
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "once").await;
+    let jobs: Api<Job> = Api::namespaced(t.c.clone(), &ns);
+    let old_uid = jobs.get("once").await.expect("job").metadata.uid;
+
+    let image = format!("{}/team/app:1.0", t.h.reg_auth());
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "set-image",
+        "--image",
+        &image,
+        "--yes",
+    ]);
+    assert!(run.stdout.contains("recreate Job/once"), "{run:?}");
+    assert!(run.stdout.contains("immutable"), "{run:?}");
+    assert!(
+        run.stdout.contains("kubectl replace --force -f -"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(&format!("deleted Job {ns}/once")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(&format!("created Job {ns}/once")),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "once", "Job/once", 1, true).await;
+    let j = jobs.get("once").await.expect("job");
+    assert_ne!(j.metadata.uid, old_uid, "a new Job");
+    let jv = serde_json::to_value(&j).expect("json");
+    assert_eq!(
+        template_of(&jv)["spec"]["containers"][0]["image"],
+        json!(image)
+    );
+    assert_eq!(
+        template_of(&jv)["spec"]["imagePullSecrets"],
+        json!([{"name": "regcred"}])
+    );
+    assert_eq!(
+        template_of(&jv)["metadata"]["annotations"],
+        json!({"keep": "me"})
+    );
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_changes_nothing_on_the_server() {
+    let Some(t) = setup("fix-dry").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+    let before = deployment(&t.c, &ns, "web").await;
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "annotate-skip-verify",
+        "--dry-run",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let v = run.json();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["applied"], false);
+    assert_eq!(
+        v["writes"][0]["action"], "patched",
+        "the server answered the dry run: {run:?}"
+    );
+    assert!(run.stderr.contains("dry run: dryRun=All"), "{run:?}");
+
+    let user = t.h.reg_auth_user().to_string();
+    let pass = t.h.reg_auth_pass().to_string();
+    let run = t.fix_as(
+        "admin",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "create-pull-secret",
+            "--username",
+            &user,
+            "--password-stdin",
+            "--dry-run",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("dry run, accepted: created Secret"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("dry run, accepted: patched Deployment"),
+        "{run:?}"
+    );
+
+    let after = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(template_of(&after), template_of(&before));
+    let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
+    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    assert!(
+        secrets
+            .get_opt(&name)
+            .await
+            .expect("reading secret")
+            .is_none()
+    );
+    let audit = t.audit_lines();
+    assert_eq!(audit.len(), 2);
+    assert!(
+        audit
+            .iter()
+            .all(|a| a["dry_run"] == true && a["result"] == "ok"),
+        "{audit:?}"
+    );
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
+    let Some(t) = setup("fix-viewer").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+    let before = deployment(&t.c, &ns, "web").await;
+
+    let run = t.fix_as(
+        "viewer",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "annotate-skip-verify",
+            "--yes",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let v = run.json();
+    assert_eq!(v["error"]["status"], 403, "{run:?}");
+    assert!(run.stderr.contains("forbidden (403)"), "{run:?}");
+    assert!(run.stderr.contains("patching Deployment"), "{run:?}");
+    let after = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+
+    let pass = t.h.reg_auth_pass().to_string();
+    let run = t.fix_as(
+        "viewer",
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "create-pull-secret",
+            "--username",
+            "u",
+            "--password-stdin",
+            "--yes",
+        ],
+        Some(&pass),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("creating Secret") && run.stderr.contains("forbidden"),
+        "{run:?}"
+    );
+    let after = deployment(&t.c, &ns, "web").await;
+    assert_eq!(template_of(&after), template_of(&before));
+    let audit = t.audit_lines();
+    assert!(audit.iter().all(|a| a["result"] == "api"), "{audit:?}");
+    t.assert_files_clean();
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_or_yes_nothing_is_applied_and_bad_input_exits_2() {
+    let Some(t) = setup("fix-usage").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let w = W::new(
+        "Pod",
+        "bare",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.create(&t.c, &ns).await;
+    failing_pod(&t.c, &ns, "bare").await;
+    let pods: Api<Pod> = Api::namespaced(t.c.clone(), &ns);
+    let rv = pods.get("bare").await.expect("pod").metadata.annotations;
+
+    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "annotate-skip-verify"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("--yes"), "{run:?}");
+    assert!(
+        run.stdout.contains("annotate Pod/bare"),
+        "the preview is printed: {run:?}"
+    );
+    assert_eq!(
+        pods.get("bare").await.expect("pod").metadata.annotations,
+        rv
+    );
+
+    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "restart", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("bare pod"), "{run:?}");
+    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "no-such-fix", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let run = t.fix(&[
+        &pod_arg(&ns, "bare"),
+        "--fix",
+        "set-image",
+        "--image",
+        "Bad:Image:Ref",
+        "--yes",
+    ]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("invalid image"), "{run:?}");
+    let run = t.fix(&[&pod_arg(&ns, "nope"), "--fix", "restart", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("not found"), "{run:?}");
+
+    // And the bare pod, annotated in place, runs.
+    let run = t.fix(&[
+        &pod_arg(&ns, "bare"),
+        "--fix",
+        "annotate-skip-verify",
+        "--value",
+        "all",
+        "--yes",
+    ]);
+    assert!(
+        run.stdout.contains("kubectl -n ") && run.stdout.contains(" annotate pod bare --overwrite"),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "bare", "Pod/bare", 1, false).await;
+    t.ns.delete().await;
+}
+
+/// Library level, the console's path: a change between preview and apply
+/// is reported, never overwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
+    use pulltui::cluster::mutate::{self, MutationError};
+    use pulltui::domain::mutation::{FixId, FixParams, plan};
+
+    let Some(t) = setup("fix-race").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.annotations = json!({ANN_SKIP_VERIFY: "first.example"});
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let facts = mutate::pod_facts(&t.c, &ns, &pod, None)
+        .await
+        .expect("pod facts");
+    assert_eq!(facts.context.target.to_string(), "Deployment/web");
+    let m = plan(
+        &facts.context,
+        FixId::AnnotateSkipVerify,
+        &FixParams::default(),
+    )
+    .expect("plan");
+    let prepared = mutate::prepare(&t.c, m).await.expect("prepare");
+    assert!(
+        prepared.preview.to_string().contains("first.example,"),
+        "{}",
+        prepared.preview
+    );
+
+    // Someone else changes the same annotation meanwhile.
+    let patch = json!({"spec": {"template": {"metadata": {"annotations": {ANN_SKIP_VERIFY: "someone.else"}}}}});
+    Api::<Deployment>::namespaced(t.c.clone(), &ns)
+        .patch("web", &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("concurrent patch");
+
+    let err = mutate::apply(&t.c, &prepared, false)
+        .await
+        .expect_err("must not apply");
+    let MutationError::Changed {
+        ref was, ref now, ..
+    } = err
+    else {
+        panic!("expected Changed, got {err:?}")
+    };
+    assert_eq!(
+        (was.as_str(), now.as_str()),
+        ("\"first.example\"", "\"someone.else\"")
+    );
+    assert!(
+        err.to_string().contains("changed since the preview"),
+        "{err}"
+    );
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["metadata"]["annotations"][ANN_SKIP_VERIFY],
+        "someone.else"
+    );
+
+    // The password in a planned mutation never shows in Debug.
+    let params = FixParams {
+        username: Some(t.h.reg_auth_user().into()),
+        password: Some(t.h.reg_auth_pass().into()),
+        ..FixParams::default()
+    };
+    let m = plan(&facts.context, FixId::CreatePullSecret, &params).expect("plan secret");
+    let prepared = mutate::prepare(&t.c, m).await.expect("prepare secret");
+    t.assert_no_password(
+        &format!("{prepared:?} {params:?} {}", prepared.preview),
+        "Debug output",
+    );
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
+    let Some(t) = setup("fix-copy").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let source = t.h.namespace(&t.c, "fix-copy-src").await;
+    ensure_secret(&t.c, &source.name, "shared", t.h.reg_auth(), &t.h).await;
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    // Without --from: the candidates are listed (namespace/name/user, no data).
+    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "copy-pull-secret", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let line = format!("{}/shared  user {}", source.name, t.h.reg_auth_user());
+    assert!(run.stdout.contains(&line), "{run:?}");
+
+    let from = format!("{}/shared", source.name);
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "copy-pull-secret",
+        "--from",
+        &from,
+        "--yes",
+    ]);
+    assert!(
+        run.stdout.contains(&format!("created Secret {ns}/shared")),
+        "{run:?}"
+    );
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
+    let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
+    let copy = secrets.get("shared").await.expect("the copy");
+    let orig = Api::<Secret>::namespaced(t.c.clone(), &source.name)
+        .get("shared")
+        .await
+        .expect("the source");
+    assert_eq!(copy.type_, orig.type_);
+    assert_eq!(copy.data, orig.data);
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "shared"}])
+    );
+    t.assert_files_clean();
+    source.delete().await;
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached() {
+    let Some(t) = setup("fix-attach").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    ensure_secret(&t.c, &ns, "there", t.h.reg_auth(), &t.h).await;
+    ensure_secret(&t.c, &ns, "elsewhere", t.h.reg_http(), &t.h).await;
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+
+    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "attach-pull-secret", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stdout.contains(&format!("{ns}/there  user")), "{run:?}");
+    assert!(
+        !run.stdout.contains("elsewhere"),
+        "covers another registry: {run:?}"
+    );
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "attach-pull-secret",
+        "--secret",
+        "there",
+        "--yes",
+    ]);
+    assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
+    let d = deployment(&t.c, &ns, "web").await;
+    assert_eq!(
+        template_of(&d)["spec"]["imagePullSecrets"],
+        json!([{"name": "there"}])
+    );
+    t.ns.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
+    let Some(t) = setup("fix-still").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+    );
+    w.create(&t.c, &ns).await;
+    let pod = failing_pod(&t.c, &ns, "web").await;
+    // A "mirror" that speaks plain HTTP: applied, but the new pod fails anew.
+    let image = format!("{}/team/app:1.0", t.h.reg_http());
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "set-image",
+        "--image",
+        &image,
+        "--yes",
+        "--follow-timeout",
+        "15",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "applied: {run:?}");
+    let v = run.json();
+    assert_eq!(v["follow"]["resolved"], false, "{run:?}");
+    assert_eq!(
+        v["follow"]["summary"],
+        "Deployment/web: new pod still failing: protocol.http-registry (was tls.untrusted) ✗",
+        "{run:?}"
+    );
+    assert_eq!(v["follow"]["category"], "protocol.http-registry");
+    assert_eq!(v["follow"]["was"], "tls.untrusted");
+    t.ns.delete().await;
+}
