@@ -13,6 +13,8 @@ use crate::cluster::Target;
 use crate::domain::classify::{Classification, ExplainJson, classify};
 use crate::domain::image::ImageRef;
 
+mod probe;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pulltui",
@@ -90,6 +92,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Probe an image's registry step by step (DNS, TCP, TLS, HTTP, /v2/, auth, manifest),
+    /// from this machine and optionally from a node; exit 0 when it can be pulled, 1 when not.
+    Probe(probe::ProbeArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -99,6 +104,10 @@ pub fn run(cli: Cli) -> ExitCode {
             reason,
             json,
         }) => explain(message, reason.as_deref(), json),
+        Some(Command::Probe(args)) => {
+            let _log = crate::logging::init();
+            probe::run(&cli.cluster, cli.config.as_deref(), args)
+        }
         Some(Command::Check { json }) => {
             let _log = crate::logging::init();
             check(&cli.cluster, json)

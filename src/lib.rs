@@ -10,5 +10,6 @@ pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod logging;
+pub mod probe;
 pub mod runtime;
 pub mod ui;

@@ -103,7 +103,10 @@ impl From<&kube::Error> for ApiError {
             other => {
                 let text = super::chain(other);
                 let lower = text.to_ascii_lowercase();
-                let kind = if lower.contains("timed out") || lower.contains("timeout") || lower.contains("deadline") {
+                let kind = if lower.contains("timed out")
+                    || lower.contains("timeout")
+                    || lower.contains("deadline")
+                {
                     ApiErrorKind::Timeout
                 } else if matches!(other, kube::Error::HyperError(_) | kube::Error::Service(_))
                     || lower.contains("connect")

@@ -9,8 +9,9 @@
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
 pub mod check;
-pub mod error;
 pub mod detail;
+pub mod error;
+pub mod probe_pod;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -5,5 +5,6 @@ pub mod clock;
 pub mod failing;
 pub mod image;
 pub mod ipscope;
+pub mod probe;
 pub mod redact;
 pub mod secrets;
