@@ -30,7 +30,7 @@ use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use kube::runtime::watcher;
 
 use crate::cluster::error::ApiError;
-use crate::domain::classify::{Category, classify};
+use crate::domain::classify::classify;
 use crate::domain::image::ImageRef;
 use crate::domain::probe::{ProbeReport, Side, Status, Step, StepResult, parse_node_line};
 
@@ -145,8 +145,8 @@ case "$RC" in
   0|35|51|53|54|58|59|60|77|80|83|90|91) : ;;
   5) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=$E$PROXY"; exit 1 ;;
   7) case "$E" in
-       *refused*) out "step=tcp status=fail ms=$CON_MS category=network.refused detail=$E$PROXY" ;;
-       *) out "step=tcp status=fail ms=$CON_MS category=network.unreachable detail=$E$PROXY" ;;
+       *nreachable*|*"No route"*) out "step=tcp status=fail ms=$CON_MS category=network.unreachable detail=$E$PROXY" ;;
+       *) out "step=tcp status=fail ms=$CON_MS category=network.refused detail=connection refused: $E$PROXY" ;;
      esac; exit 1 ;;
   28) if [ "${3:-0}" = "0.000000" ] || [ "${3:-0}" = "0" ]; then
         out "step=tcp status=fail ms=$((T * 1000)) category=network.timeout detail=$E$PROXY"; exit 1
@@ -169,7 +169,11 @@ C=$(curl -k -sS -o /dev/null --connect-timeout "$T" -m "$T" -w '%{certs}' "https
   /Subject Alternative Name:/ && !n {sub(/.*Subject Alternative Name:/,""); n=$0}
   END {if (s != "") printf "; served: subject %s, issuer %s, SANs %s, valid %s to %s", s, i, n, b, x}')
 out "step=tls status=fail ms=$TLS_MS detail=$E$C"
-HC=$(curl -sS -o /dev/null --connect-timeout "$T" -m "$T" -w '%{http_code}' "http://$U:$P/v2/" 2>/dev/null)
+HC=""
+case "$E" in
+  *"wrong version number"*|*"packet length too long"*|*"record layer failure"*)
+    HC=$(curl -sS -o /dev/null --connect-timeout "$T" -m "$T" -w '%{http_code}' "http://$U:$P/v2/" 2>/dev/null) ;;
+esac
 if [ -n "$HC" ] && [ "$HC" != "000" ]; then
   out "step=http status=ok ms=0 detail=the port speaks plain HTTP (GET /v2/ answered $HC)"
 else
@@ -540,11 +544,9 @@ async fn follow(
                         );
                         on_event(PodEvent::Note(n.clone()));
                         notes.push(n);
-                        report.steps.push(StepResult::fail(
-                            Step::Dns,
-                            0,
-                            if c.category == Category::Unknown { Category::Unknown } else { c.category },
-                            format!("probe image pull failed: {}", c.summary),
+                        report.blocked = Some((
+                            c.category,
+                            format!("the probe pod's image could not be pulled on the node: {}", c.summary),
                         ));
                         return;
                     }

@@ -224,6 +224,22 @@ impl ProbePlan {
     }
 }
 
+/// Whether a token realm's addresses may receive our credentials: a realm
+/// on a private, CGNAT, loopback or link-local address that is not the
+/// registry's own is refused (it would point credentials into the local
+/// network, e.g. a metadata service). `Some(reason)` means refused.
+pub fn realm_refusal(realm: &str, realm_ips: &[IpAddr], registry_ip: IpAddr) -> Option<String> {
+    realm_ips.iter().find_map(|ip| {
+        let scope = IpScope::of(*ip);
+        (scope != IpScope::Public && *ip != registry_ip).then(|| {
+            format!(
+                "refused: the token realm {realm} is on {ip} ({scope}), which is not the \
+                 registry ({registry_ip}); no request sent"
+            )
+        })
+    })
+}
+
 /// The credentials of a pull secret that cover `image`, by kubelet's
 /// matching (`crate::domain::secrets`). The password is wrapped at once.
 pub fn credentials_from_secret(
@@ -899,6 +915,10 @@ pub struct ProbeReport {
     pub image: String,
     pub registry: String,
     pub steps: Vec<StepResult>,
+    /// Something stopped the probe before its first step (the probe pod
+    /// could not pull its own image): that is the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<(Category, String)>,
 }
 
 /// The verdict: a taxonomy category, or ok (the image can be pulled).
@@ -935,6 +955,7 @@ impl ProbeReport {
             image: image.canonical(),
             registry: image.registry.clone(),
             steps: vec![],
+            blocked: None,
         }
     }
 
@@ -960,6 +981,12 @@ impl ProbeReport {
     /// A node probe that passed every step it ran says the path is open up
     /// to TLS, not that the image can be pulled.
     pub fn verdict(&self) -> Verdict {
+        if let Some((c, why)) = &self.blocked {
+            return Verdict {
+                category: Some(*c),
+                summary: why.clone(),
+            };
+        }
         if let Some(f) = self.steps.iter().find(|s| s.status == Status::Fail) {
             let category = f.category.unwrap_or(Category::Unknown);
             return Verdict {
@@ -1317,6 +1344,18 @@ mod tests {
         let mut r = ProbeReport::new(side, &image("reg.example.com/team/app:1.0"));
         r.steps = steps;
         r
+    }
+
+    #[test]
+    fn a_realm_in_the_local_network_that_is_not_the_registry_is_refused() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        let reg = ip("43.1.2.3");
+        assert!(realm_refusal("https://x/token", &[ip("169.254.169.254")], reg).is_some());
+        assert!(realm_refusal("https://x/token", &[ip("10.0.0.5")], reg).is_some());
+        assert!(realm_refusal("https://x/token", &[ip("127.0.0.1")], reg).is_some());
+        assert!(realm_refusal("https://x/token", &[ip("52.1.1.1")], reg).is_none());
+        let local = ip("10.0.0.5");
+        assert!(realm_refusal("https://x/token", &[local], local).is_none());
     }
 
     #[test]

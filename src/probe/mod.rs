@@ -24,11 +24,10 @@ use rustls::pki_types::CertificateDer;
 use tokio::sync::mpsc;
 
 use crate::domain::classify::Category;
-use crate::domain::ipscope::IpScope;
 use crate::domain::probe::{
     Challenge, Credential, Facts, INDEX_TYPES, MANIFEST_ACCEPT, ManifestFacts, ProbePlan,
     ProbeReport, ProxyEnv, ProxyUse, Side, Status, Step, StepResult, TcpFacts, TlsFacts,
-    TlsFailure, index_platforms, parse_challenges, proxy_use, token_grants_pull,
+    TlsFailure, index_platforms, parse_challenges, proxy_use, realm_refusal, token_grants_pull,
 };
 use net::Http;
 
@@ -611,18 +610,8 @@ async fn bearer_flow(
             Err(e) => return fail(Category::NetworkDns, format!("realm host {rhost}: {e}")),
         },
     };
-    for ip in &ips {
-        let scope = IpScope::of(*ip);
-        let inner = scope != IpScope::Public;
-        if inner && *ip != registry_ip {
-            return fail(
-                Category::Unknown,
-                format!(
-                    "refused: the token realm {realm} is on {ip} ({scope}), which is not the \
-                     registry ({registry_ip}); no request sent"
-                ),
-            );
-        }
+    if let Some(why) = realm_refusal(realm, &ips, registry_ip) {
+        return fail(Category::Unknown, why);
     }
     let creds = &plan.credentials;
     if (!https || plain) && !creds.is_empty() && !plan.allow_plain_http_credentials {
