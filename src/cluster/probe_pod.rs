@@ -19,7 +19,6 @@
 //! - It is a cluster write: [`preview`] gives the YAML and the kubectl
 //!   equivalent, [`audit`] appends a JSON line to the audit log.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::{AsyncBufReadExt as _, StreamExt as _};
@@ -32,7 +31,7 @@ use kube::runtime::watcher;
 use crate::cluster::error::ApiError;
 use crate::domain::classify::classify;
 use crate::domain::image::ImageRef;
-use crate::domain::probe::{ProbeReport, Side, Status, Step, StepResult, parse_node_line};
+use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line};
 
 pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "pulltui";
@@ -657,15 +656,78 @@ pub async fn sweep(
     Ok(gone)
 }
 
-/// A node report's steps in plan order (for side-by-side display).
-pub fn ordered(report: &ProbeReport) -> Vec<&StepResult> {
-    let mut by: BTreeMap<Step, &StepResult> = BTreeMap::new();
-    for s in &report.steps {
-        by.entry(s.step).or_insert(s);
+/// What a spawned node probe reports.
+#[derive(Debug)]
+pub enum NodeEvent {
+    Pod(PodEvent),
+    Done(Result<NodeProbe, ApiError>),
+}
+
+/// A running node probe (the TUI's `P`). Dropping it or [`cancel`] aborts
+/// the task, whose drop guard deletes the pod; [`shutdown`] (for quit) also
+/// awaits that delete, so it happens before the runtime ends.
+///
+/// [`cancel`]: NodeProbeHandle::cancel
+/// [`shutdown`]: NodeProbeHandle::shutdown
+pub struct NodeProbeHandle {
+    rx: tokio::sync::mpsc::Receiver<NodeEvent>,
+    task: tokio::task::JoinHandle<()>,
+    api: Api<Pod>,
+    pod: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// Starts the in-cluster probe; its events arrive on the handle.
+pub fn spawn(client: Client, req: ProbePodRequest, now: Timestamp) -> NodeProbeHandle {
+    let (tx, rx) = tokio::sync::mpsc::channel(32);
+    // The name is known before the create is sent, so shutdown can delete
+    // a pod whose create was in flight.
+    let pod = std::sync::Arc::new(std::sync::Mutex::new(Some(pod_name(&req.node, now))));
+    let seen = pod.clone();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &req.namespace);
+    let task = tokio::spawn(async move {
+        let ev_tx = tx.clone();
+        let res = run(&client, &req, now, |ev| {
+            if let PodEvent::Created { name, .. } = &ev
+                && let Ok(mut p) = seen.lock()
+            {
+                *p = Some(name.clone());
+            }
+            let _ = ev_tx.try_send(NodeEvent::Pod(ev));
+        })
+        .await;
+        let _ = tx.send(NodeEvent::Done(res)).await;
+    });
+    NodeProbeHandle { rx, task, api, pod }
+}
+
+impl NodeProbeHandle {
+    pub async fn next(&mut self) -> Option<NodeEvent> {
+        self.rx.recv().await
     }
-    by.into_values()
-        .filter(|s| s.status != Status::Skipped || s.step != Step::Http)
-        .collect()
+
+    /// Stops the probe; the pod is deleted by a spawned request.
+    pub fn cancel(self) {
+        self.task.abort();
+    }
+
+    /// Stops the probe and waits until the pod's delete was sent (quit).
+    pub async fn shutdown(self) {
+        self.task.abort();
+        let name = self.pod.lock().ok().and_then(|p| p.clone());
+        if let Some(name) = name {
+            match self.api.delete(&name, &force()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => tracing::warn!(pod = name, error = %e, "deleting the probe pod at quit"),
+            }
+        }
+    }
+}
+
+impl Drop for NodeProbeHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 #[cfg(test)]
