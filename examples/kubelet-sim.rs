@@ -54,6 +54,10 @@ struct Args {
     /// Back-off cap, seconds.
     #[arg(long, default_value_t = 10.0)]
     backoff_max: f64,
+    /// The simulated node's root (etc/resolv.conf, etc/ssl/certs): what
+    /// pulltui's probe pods see of the node when their command runs here.
+    #[arg(long)]
+    node_root: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -96,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         events: Recorder::new(client, args.node.clone()),
         backoff_initial: Duration::from_secs_f64(args.backoff_initial),
         backoff_max: Duration::from_secs_f64(args.backoff_max),
+        node_root: args.node_root.clone(),
     });
     tokio::select! {
         r = pods::run(ctx) => r,

@@ -2,16 +2,26 @@
 """Helpers for scripts/test-cluster (stdlib only; everything on loopback).
 
   free-ports N                      print N distinct free TCP ports on 127.0.0.1
-  serve --dns-port P --blackhole-port Q
-        DNS server on 127.0.0.1:P/udp: `localhost` and `*.localhost` -> 127.0.0.1,
+  serve --dns-port P --blackhole-port Q [--dns53 ADDR] [--token-port T --token-config F]
+        DNS server on 127.0.0.1:P/udp (and ADDR:53/udp, a loopback address, for
+        resolv.conf, which cannot name a port): `localhost` and `*.localhost` -> 127.0.0.1,
         every other name -> NXDOMAIN (so lookups of `*.invalid` are real DNS
         round trips that never leave loopback).
         Blackhole on 127.0.0.1:Q/tcp: a listener whose accept queue is kept full
         and never accepted, so new SYNs are dropped and clients see a connect
         timeout (`dial tcp ...: i/o timeout`), like a firewalled registry.
+        Token server on https://127.0.0.1:T/token (Docker distribution's token
+        auth): Basic credentials (or none: anonymous) -> a JWT (RS256, signed with
+        `openssl dgst`, the signing certificate in `x5c`) whose `access` claim
+        grants each user only the repositories of its grants (the JSON file F:
+        users, passwords, grants, TLS and signing key paths).
   push --registry URL --repo R --tag T [--user U --password P] [--cafile F | --insecure]
+       [--arch A] [--index-only ARCH,...]
         push a tiny real image (config blob, gzip layer blob, schema2 manifest)
-        through the registry HTTP API.
+        through the registry HTTP API (Basic auth, or the Bearer token flow);
+        with --index-only, an OCI image index whose only entries are those
+        architectures (each a real manifest), so a node of another platform
+        finds no image in it.
 """
 import argparse
 import base64
@@ -19,8 +29,10 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import signal
 import socket
+import subprocess
 import ssl
 import struct
 import sys
@@ -30,6 +42,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def free_ports(n):
@@ -88,9 +101,9 @@ def dns_answer(data):
     return hdr + question + answers
 
 
-def serve_dns(port):
+def serve_dns(port, addr="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
+    s.bind((addr, port))
     while True:
         data, addr = s.recvfrom(4096)
         try:
@@ -125,7 +138,107 @@ def serve_blackhole(port):
 def cmd_serve(args):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threading.Thread(target=serve_dns, args=(args.dns_port,), daemon=True).start()
+    if args.dns53:
+        if not args.dns53.startswith("127."):
+            sys.exit("--dns53 must be a loopback address")
+        threading.Thread(target=serve_dns, args=(53, args.dns53), daemon=True).start()
+    if args.token_port:
+        threading.Thread(target=serve_token, args=(args.token_port, args.token_config),
+                         daemon=True).start()
     serve_blackhole(args.blackhole_port)
+
+
+# ----------------------------------------------------------------- token ----
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def sign_jwt(claims, key_path, cert_der):
+    header = {"alg": "RS256", "typ": "JWT", "x5c": [base64.b64encode(cert_der).decode()]}
+    signing_input = (b64url(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                     b64url(json.dumps(claims, separators=(",", ":")).encode()))
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_path],
+                         input=signing_input.encode(), capture_output=True, check=True).stdout
+    return signing_input + "." + b64url(sig)
+
+
+def granted(grants, name, wanted):
+    """Actions of `wanted` that a grant list (["team/*:pull,push", ...]) allows on `name`."""
+    out = []
+    for g in grants:
+        pattern, _, actions = g.partition(":")
+        allowed = actions.split(",")
+        match = pattern == "*" or pattern == name or (
+            pattern.endswith("/*") and name.startswith(pattern[:-1]))
+        if match:
+            out += [a for a in wanted if (a in allowed or "*" in allowed) and a not in out]
+    return out
+
+
+def serve_token(port, config_path):
+    with open(config_path) as f:
+        cfg = json.load(f)
+    with open(cfg["sign_cert"]) as f:
+        pem = f.read()
+    cert_der = ssl.PEM_cert_to_DER_cert(pem)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            url = urllib.parse.urlparse(self.path)
+            if url.path != "/token":
+                self.send_error(404)
+                return
+            q = urllib.parse.parse_qs(url.query)
+            user = None
+            auth = self.headers.get("Authorization", "")
+            if auth.lower().startswith("basic "):
+                try:
+                    u, _, pw = base64.b64decode(auth[6:].strip()).decode().partition(":")
+                except Exception:
+                    u, pw = "", None
+                entry = cfg["users"].get(u)
+                if not entry or entry["password"] != pw:
+                    body = json.dumps({"errors": [{"code": "UNAUTHORIZED",
+                                                   "message": "authentication required"}]}).encode()
+                    self.send_response(401)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("WWW-Authenticate", 'Basic realm="pulltui-token"')
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                user = u
+            grants = cfg["users"][user]["grants"] if user else cfg["anonymous"]
+            access = []
+            for sc in q.get("scope", []):
+                parts = sc.split(":")
+                if len(parts) < 3 or parts[0] != "repository":
+                    continue
+                name, wanted = ":".join(parts[1:-1]), parts[-1].split(",")
+                access.append({"type": "repository", "name": name,
+                               "actions": granted(grants, name, wanted)})
+            now = int(time.time())
+            claims = {"iss": cfg["issuer"], "sub": user or "", "aud": q.get("service", [""])[0],
+                      "exp": now + 300, "nbf": now - 10, "iat": now,
+                      "jti": base64.b16encode(os.urandom(8)).decode(), "access": access}
+            tok = sign_jwt(claims, cfg["sign_key"], cert_der)
+            body = json.dumps({"token": tok, "access_token": tok, "expires_in": 300,
+                               "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cfg["tls_cert"], cfg["tls_key"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
 
 
 # ------------------------------------------------------------------ push ----
@@ -134,7 +247,7 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
-def make_image(repo, tag):
+def make_image(repo, tag, arch="amd64"):
     payload = f"pulltui harness image {repo}:{tag}\n".encode()
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tf:
@@ -149,7 +262,7 @@ def make_image(repo, tag):
         g.write(tar)
     layer = gz.getvalue()
     config = json.dumps({
-        "architecture": "amd64",
+        "architecture": arch,
         "os": "linux",
         "config": {"Cmd": ["/hello"], "Env": ["PATH=/"]},
         "rootfs": {"type": "layers", "diff_ids": [sha(tar)]},
@@ -176,35 +289,76 @@ def cmd_push(args):
     else:
         ctx = None
     headers = {}
+    basic = None
     if args.user:
         tok = base64.b64encode(f"{args.user}:{args.password}".encode()).decode()
-        headers["Authorization"] = "Basic " + tok
+        basic = "Basic " + tok
+        headers["Authorization"] = basic
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
     base = args.registry.rstrip("/")
+
+    def bearer(challenge):
+        params = dict((k, v) for k, v in
+                      (p.split("=", 1) for p in challenge[len("Bearer "):].replace('"', "").split(",")))
+        q = urllib.parse.urlencode({"service": params.get("service", ""),
+                                    "scope": f"repository:{args.repo}:pull,push"})
+        h = {"Authorization": basic} if basic else {}
+        r = opener.open(urllib.request.Request(params["realm"] + "?" + q, headers=h), timeout=10)
+        return "Bearer " + json.load(r)["token"]
 
     def req(method, url, data=None, extra=None):
         h = dict(headers)
         h.update(extra or {})
         r = urllib.request.Request(url, data=data, method=method, headers=h)
-        return opener.open(r, timeout=10)
+        try:
+            return opener.open(r, timeout=10)
+        except urllib.error.HTTPError as e:
+            ch = e.headers.get("WWW-Authenticate", "")
+            if e.code != 401 or not ch.startswith("Bearer "):
+                raise
+            headers["Authorization"] = bearer(ch)
+            h.update(headers)
+            r = urllib.request.Request(url, data=data, method=method, headers=h)
+            return opener.open(r, timeout=10)
 
-    config, layer, manifest = make_image(args.repo, args.tag)
+    if args.index_only:
+        entries = []
+        for arch in args.index_only.split(","):
+            m = push_one(req, base, args.repo, args.tag, arch, ref=None)
+            entries.append({"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                            "size": len(m), "digest": sha(m),
+                            "platform": {"os": "linux", "architecture": arch}})
+        index = json.dumps({"schemaVersion": 2,
+                            "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": entries}, indent=3).encode()
+        r = req("PUT", f"{base}/v2/{args.repo}/manifests/{args.tag}", data=index,
+                extra={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+        print(f"pushed index {base}/{args.repo}:{args.tag} ({args.index_only}) "
+              f"{r.headers.get('Docker-Content-Digest')}")
+        return
+    push_one(req, base, args.repo, args.tag, args.arch, ref=args.tag)
+
+
+def push_one(req, base, repo, tag, arch, ref):
+    """Blobs and the manifest of one image; `ref` None pushes the manifest by digest."""
+    config, layer, manifest = make_image(repo, tag, arch)
     for blob in (config, layer):
         d = sha(blob)
         try:
-            req("HEAD", f"{base}/v2/{args.repo}/blobs/{d}")
+            req("HEAD", f"{base}/v2/{repo}/blobs/{d}")
             continue  # already there
         except urllib.error.HTTPError as e:
             if e.code != 404:
                 raise
-        r = req("POST", f"{base}/v2/{args.repo}/blobs/uploads/", data=b"")
+        r = req("POST", f"{base}/v2/{repo}/blobs/uploads/", data=b"")
         loc = urllib.parse.urljoin(base + "/", r.headers["Location"])
         sep = "&" if "?" in loc else "?"
         req("PUT", f"{loc}{sep}digest={urllib.parse.quote(d)}", data=blob,
             extra={"Content-Type": "application/octet-stream"})
-    r = req("PUT", f"{base}/v2/{args.repo}/manifests/{args.tag}", data=manifest,
+    r = req("PUT", f"{base}/v2/{repo}/manifests/{ref or sha(manifest)}", data=manifest,
             extra={"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"})
-    print(f"pushed {base}/{args.repo}:{args.tag} {r.headers.get('Docker-Content-Digest')}")
+    print(f"pushed {base}/{repo}:{ref or sha(manifest)} ({arch}) {r.headers.get('Docker-Content-Digest')}")
+    return manifest
 
 
 def main():
@@ -215,6 +369,9 @@ def main():
     p = sub.add_parser("serve")
     p.add_argument("--dns-port", type=int, required=True)
     p.add_argument("--blackhole-port", type=int, required=True)
+    p.add_argument("--dns53")
+    p.add_argument("--token-port", type=int)
+    p.add_argument("--token-config")
     p = sub.add_parser("push")
     p.add_argument("--registry", required=True)
     p.add_argument("--repo", required=True)
@@ -223,6 +380,8 @@ def main():
     p.add_argument("--password")
     p.add_argument("--cafile")
     p.add_argument("--insecure", action="store_true")
+    p.add_argument("--arch", default="amd64")
+    p.add_argument("--index-only")
     args = ap.parse_args()
     if args.cmd == "free-ports":
         free_ports(args.n)

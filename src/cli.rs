@@ -19,6 +19,8 @@ use crate::domain::scope::Scope;
 
 mod explain;
 
+mod probe;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pulltui",
@@ -116,6 +118,9 @@ pub enum Command {
     },
     /// Apply one fix to a failing pod's workload: preview, confirm, apply, follow.
     Fix(Box<fix::FixArgs>),
+    /// Probe an image's registry step by step (DNS, TCP, TLS, HTTP, /v2/, auth, manifest),
+    /// from this machine and optionally from a node; exit 0 when it can be pulled, 1 when not.
+    Probe(probe::ProbeArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -125,6 +130,10 @@ pub fn run(cli: Cli) -> ExitCode {
             reason,
             json,
         }) => explain::run(message, reason.as_deref(), json),
+        Some(Command::Probe(args)) => {
+            let _log = crate::logging::init();
+            probe::run(&cli.cluster, cli.config.as_deref(), args)
+        }
         Some(Command::Fix(args)) => {
             let _log = crate::logging::init();
             fix::run(&cli.cluster, *args)

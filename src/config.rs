@@ -1,6 +1,7 @@
 //! The config file, `<config dir>/pulltui/config.toml`: key bindings for now.
 //!
 //! ```toml
+//! probe_image = "registry.example.com/tools/curl:8"   # the in-cluster probe's image
 //! [keys]
 //! quit = ["q", "ctrl-c"]
 //! filter = "/"
@@ -19,6 +20,8 @@ use crate::app::keymap::{Intent, KeySpec, Keymap};
 #[derive(Debug, Default)]
 pub struct Config {
     pub keymap: Keymap,
+    /// Image of the in-cluster probe pod (`probe_image`); needs `sh` and `curl`.
+    pub probe_image: Option<String>,
     /// The file it came from, when there was one.
     pub path: Option<PathBuf>,
 }
@@ -33,6 +36,8 @@ pub struct ConfigError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
+    probe_image: Option<String>,
     #[serde(default)]
     keys: BTreeMap<String, toml::Spanned<Keys>>,
 }
@@ -71,12 +76,15 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
             });
         }
     };
-    let keymap = parse(&text).map_err(|message| ConfigError {
+    let err = |message| ConfigError {
         path: path.display().to_string(),
         message,
-    })?;
+    };
+    let keymap = parse(&text).map_err(err)?;
+    let probe_image = parse_probe_image(&text).map_err(err)?;
     Ok(Config {
         keymap,
+        probe_image,
         path: Some(path),
     })
 }
@@ -114,6 +122,17 @@ pub fn parse(text: &str) -> Result<Keymap, String> {
         keymap.bind(intent, keys);
     }
     Ok(keymap)
+}
+
+/// The `probe_image` key (validated as an image reference).
+pub fn parse_probe_image(text: &str) -> Result<Option<String>, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
+    match file.probe_image {
+        Some(img) => crate::domain::image::ImageRef::parse(&img)
+            .map(|_| Some(img.clone()))
+            .map_err(|e| format!("probe_image {img:?}: {e}")),
+        None => Ok(None),
+    }
 }
 
 /// 1-based line and column of byte offset `at`.
@@ -157,6 +176,18 @@ mod tests {
     fn bad_key_names_the_line() {
         let e = parse("[keys]\nquit = \"hyper-q\"\n").expect_err("invalid");
         assert!(e.starts_with("line 2"), "{e}");
+    }
+
+    #[test]
+    fn probe_image_is_read_and_validated() {
+        let t = "probe_image = \"reg.example.com/tools/curl:8\"\n[keys]\nquit = \"q\"\n";
+        assert_eq!(
+            parse_probe_image(t).expect("valid"),
+            Some("reg.example.com/tools/curl:8".to_string())
+        );
+        assert!(parse(t).is_ok());
+        assert!(parse_probe_image("probe_image = \"team/App:1\"\n").is_err());
+        assert_eq!(parse_probe_image("").expect("empty"), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod logging;
+pub mod probe;
 pub mod runtime;
 pub mod snapshot;
 pub mod ui;

@@ -4,6 +4,7 @@
 
 pub mod creds;
 pub mod events;
+pub mod exec;
 pub mod node;
 pub mod pods;
 pub mod reference;

@@ -32,6 +32,8 @@ pub struct Ctx {
     pub events: Recorder,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
+    /// The simulated node's files (resolv.conf, CA roots) for probe pods.
+    pub node_root: Option<std::path::PathBuf>,
 }
 
 /// Watch all pods; bind unscheduled ones, run a worker per pod on our node.
@@ -266,6 +268,16 @@ async fn worker(ctx: Arc<Ctx>, mut rx: watch::Receiver<Pod>) {
         let all_ok = results
             .iter()
             .all(|r| matches!(r.result, PullResult::Ok { .. }));
+        if all_ok && super::exec::runs_command(&pod) {
+            // pulltui's probe pod: run its command as the node would, then
+            // it terminates (restartPolicy Never).
+            if let Err(e) =
+                super::exec::run(&ctx.client, ctx.node_root.as_deref(), &pod, &mut rx).await
+            {
+                tracing::warn!("running probe pod {}: {e:#}", key(&pod));
+            }
+            return;
+        }
         if all_ok {
             // Running: nothing to do until the spec changes.
             backoff = ctx.backoff_initial;

@@ -13,6 +13,7 @@ pub mod detail;
 pub mod error;
 pub mod follow;
 pub mod mutate;
+pub mod probe_pod;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -14,6 +14,7 @@ pub mod ipscope;
 pub mod kubelet;
 pub mod mutation;
 pub mod owners;
+pub mod probe;
 pub mod redact;
 pub mod report;
 pub mod scope;

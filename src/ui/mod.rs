@@ -5,6 +5,7 @@ pub mod detail;
 pub mod help;
 pub mod home;
 pub mod palette;
+pub mod probe;
 pub mod statusbar;
 pub mod theme;
 

@@ -1,0 +1,392 @@
+//! `pulltui probe IMAGE`: the registry probe for scripts and people. One
+//! line per step as it completes (or one JSON object with `--json`), the
+//! verdict, and with `--from-node` the node's probe next to this machine's.
+//! Exit 0 when the image can be pulled, 1 when not, 2 on usage errors.
+
+use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use k8s_openapi::api::core::v1::{Node, Secret};
+use kube::api::Api;
+
+use crate::cli::ClusterArgs;
+use crate::cluster::probe_pod::{self, PodEvent, ProbePodRequest};
+use crate::domain::image::ImageRef;
+use crate::domain::probe::{
+    Credential, NodeJson, Platform, ProbeJson, ProbePlan, ProbeReport, compare_sides,
+    credentials_from_secret,
+};
+use crate::domain::redact::Redacted;
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// The image whose registry to probe (as in the pod spec).
+    pub image: String,
+    /// A pull secret to authenticate with, NAMESPACE/NAME (repeatable; the
+    /// entries covering the registry are tried in order).
+    #[arg(long, value_name = "NS/NAME")]
+    pub secret: Vec<String>,
+    /// Also probe from this node, with a short-lived pod (a cluster write).
+    #[arg(long, value_name = "NODE")]
+    pub from_node: Option<String>,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask this DNS server (IP[:PORT]) instead of the system resolver.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub nameserver: Option<String>,
+    /// A username for scripting (the password is read from stdin).
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the password for --username from stdin (first line).
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Trust the CA certificates in this PEM file too (like a corporate CA).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// The node's platform, for an index (default: the node's with
+    /// --from-node, else linux/<this machine's architecture>).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Timeout of each step, seconds.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Send credentials even when the registry speaks plain HTTP.
+    #[arg(long)]
+    pub allow_plain_http_credentials: bool,
+    /// The in-cluster probe's image (needs sh and curl; default from the
+    /// config file's probe_image, else curlimages/curl).
+    #[arg(long, value_name = "IMAGE")]
+    pub probe_image: Option<String>,
+    /// Create the probe pod without asking (the preview is still printed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Refuse cluster writes (the probe pod).
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+fn usage(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("pulltui probe: {msg}");
+    ExitCode::from(2)
+}
+
+/// `IP` or `IP:PORT` (port 53 by default), `[v6]:port` too.
+pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let ip = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map_err(|_| format!("--nameserver {s:?}: not IP[:PORT]"))?;
+    Ok(SocketAddr::new(ip, 53))
+}
+
+fn this_platform() -> Platform {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    Platform::new("linux", arch)
+}
+
+pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeArgs) -> ExitCode {
+    let image = match ImageRef::parse(&args.image) {
+        Ok(i) => i,
+        Err(e) => return usage(format!("invalid image {:?}: {e}", args.image)),
+    };
+    if !(args.timeout > 0.0 && args.timeout <= 300.0) {
+        return usage("--timeout must be between 0 and 300 seconds");
+    }
+    let nameserver = match args.nameserver.as_deref().map(parse_nameserver).transpose() {
+        Ok(n) => n,
+        Err(e) => return usage(e),
+    };
+    let platform = match args.platform.as_deref() {
+        Some(p) => match Platform::parse(p) {
+            Some(p) => Some(p),
+            None => return usage(format!("--platform {p:?}: not OS/ARCH[/VARIANT]")),
+        },
+        None => None,
+    };
+    for s in &args.secret {
+        if s.split_once('/')
+            .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
+        {
+            return usage(format!("--secret {s:?}: not NAMESPACE/NAME"));
+        }
+    }
+    if args.from_node.is_some() && args.read_only {
+        return usage("--from-node creates a pod; refused with --read-only");
+    }
+    let mut opts = crate::probe::Options::from_env();
+    if let Some(ca) = &args.ca_file
+        && let Err(e) = opts.add_ca_file(ca)
+    {
+        return usage(format!("--ca-file: {e}"));
+    }
+    let file_config = match crate::config::load(config) {
+        Ok(c) => c,
+        Err(e) => return usage(format!("invalid config file {e}")),
+    };
+    let mut creds = vec![];
+    if args.username.is_some() {
+        let mut line = String::new();
+        if let Err(e) = io::stdin().lock().read_line(&mut line) {
+            return usage(format!("reading the password from stdin: {e}"));
+        }
+        let pass = Redacted::new(line.trim_end_matches(['\r', '\n']).to_string());
+        line.clear();
+        creds.push(Credential {
+            source: "--username".into(),
+            username: args.username.clone().unwrap_or_default(),
+            password: pass,
+        });
+    }
+    let rt = match super::tokio_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulltui probe: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async move {
+        let needs_cluster = !args.secret.is_empty() || args.from_node.is_some();
+        let conn = if needs_cluster {
+            match crate::cluster::connect(&cluster.target()).await {
+                Ok(c) => Some(c),
+                Err(e) => return usage(format!("cluster: {e}")),
+            }
+        } else {
+            None
+        };
+        // Pull secrets.
+        if let Some(conn) = &conn {
+            for s in &args.secret {
+                let (ns, name) = s.split_once('/').unwrap_or(("default", s));
+                let api: Api<Secret> = Api::namespaced(conn.client.clone(), ns);
+                match api.get(name).await {
+                    Ok(secret) => match credentials_from_secret(&secret, &image) {
+                        Ok(c) if c.is_empty() => eprintln!(
+                            "pulltui probe: secret {s} has no entry for {} (kubelet would not use it)",
+                            image.registry
+                        ),
+                        Ok(c) => creds.extend(c),
+                        Err(e) => eprintln!("pulltui probe: {e}"),
+                    },
+                    Err(e) => {
+                        let e = crate::cluster::error::ApiError::from(&e);
+                        return usage(format!("reading secret {s}: {e}"));
+                    }
+                }
+            }
+        }
+        // The node's platform.
+        let mut node_platform = None;
+        if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
+            match Api::<Node>::all(conn.client.clone()).get(node).await {
+                Ok(n) => {
+                    node_platform = n
+                        .status
+                        .and_then(|s| s.node_info)
+                        .map(|i| Platform::new(&i.operating_system, &i.architecture));
+                }
+                Err(e) => {
+                    let e = crate::cluster::error::ApiError::from(&e);
+                    return usage(format!("node {node}: {e}"));
+                }
+            }
+        }
+        let platform = platform.or(node_platform).unwrap_or_else(this_platform);
+        let mut plan = ProbePlan::new(image.clone(), platform);
+        plan.credentials = creds;
+        plan.nameserver = nameserver;
+        plan.step_timeout_ms = (args.timeout * 1000.0) as u64;
+        plan.allow_plain_http_credentials = args.allow_plain_http_credentials;
+
+        let json = args.json;
+        let stdout = io::stdout();
+        if !json {
+            let mut o = stdout.lock();
+            let _ = writeln!(
+                o,
+                "probing {} ({}) from this machine, {} s per step",
+                image.registry, image, args.timeout
+            );
+        }
+        let laptop = crate::probe::run(&plan, &opts, |s| {
+            if !json {
+                let mut o = stdout.lock();
+                let _ = writeln!(o, "  {}", s.line());
+                let _ = o.flush();
+            }
+        })
+        .await;
+        let verdict = laptop.verdict();
+        if !json {
+            let mut o = stdout.lock();
+            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), verdict.summary);
+        }
+
+        let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
+        let mut node_failed = false;
+        if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
+            let namespace = cluster
+                .namespace
+                .clone()
+                .unwrap_or_else(|| conn.default_namespace.clone());
+            let probe_image = args
+                .probe_image
+                .clone()
+                .or(file_config.probe_image.clone())
+                .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string());
+            if let Err(e) = ImageRef::parse(&probe_image) {
+                return usage(format!("--probe-image {probe_image:?}: {e}"));
+            }
+            let req = ProbePodRequest {
+                namespace: namespace.clone(),
+                node: node.clone(),
+                probe_image,
+                target: image.clone(),
+                step_timeout_s: args.timeout.ceil() as u64,
+                host_network: true,
+            };
+            let now = jiff::Timestamp::now();
+            match probe_pod::sweep(&conn.client, &namespace, now).await {
+                Ok(gone) if !gone.is_empty() => {
+                    eprintln!("pulltui probe: removed expired probe pods: {}", gone.join(", "))
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("pulltui probe: sweeping old probe pods: {e}"),
+            }
+            let pod = probe_pod::build_pod(&req, &probe_pod::pod_name(node, now), now);
+            eprint!("{}", probe_pod::preview(&pod));
+            if !args.yes {
+                if !io::stdin().is_terminal() || args.username.is_some() {
+                    return usage("creating the probe pod needs a confirmation: pass --yes");
+                }
+                eprint!("create this pod? [y/N] ");
+                let mut a = String::new();
+                let _ = io::stdin().lock().read_line(&mut a);
+                if !matches!(a.trim(), "y" | "Y" | "yes") {
+                    eprintln!("pulltui probe: not created");
+                    return ExitCode::from(1);
+                }
+            }
+            if !json {
+                let mut o = stdout.lock();
+                let _ = writeln!(o, "probing from node {node} (pod in {namespace}):");
+            }
+            let fut = probe_pod::run(&conn.client, &req, now, |ev| {
+                if json {
+                    return;
+                }
+                let mut o = stdout.lock();
+                let _ = match ev {
+                    PodEvent::Created { name, host_network } => writeln!(
+                        o,
+                        "  pod {name} created ({})",
+                        if host_network {
+                            "host network, the node's DNS and CA roots"
+                        } else {
+                            "pod network"
+                        }
+                    ),
+                    PodEvent::Note(n) => writeln!(o, "  note: {n}"),
+                    PodEvent::Step(s) => writeln!(o, "  {}", s.line()),
+                    PodEvent::Deleted { name } => writeln!(o, "  pod {name} deleted"),
+                };
+                let _ = o.flush();
+            });
+            // Ctrl-C: dropping the future deletes the pod (its guard), and
+            // we wait a moment for that delete to go out.
+            let res = tokio::select! {
+                r = fut => Some(r),
+                _ = tokio::signal::ctrl_c() => None,
+            };
+            match res {
+                None => {
+                    eprintln!("pulltui probe: cancelled; deleting the probe pod");
+                    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                    return ExitCode::from(1);
+                }
+                Some(Err(e)) => {
+                    eprintln!("pulltui probe: in-cluster probe: {e}");
+                    node_failed = true;
+                }
+                Some(Ok(np)) => {
+                    let v = np.report.verdict();
+                    if !json {
+                        let mut o = stdout.lock();
+                        let _ = writeln!(o, "node verdict: {}  {}", v.id(), v.summary);
+                        if let Some((d, why)) = compare_sides(&laptop, &np.report) {
+                            let _ = writeln!(o, "laptop and node disagree ({}): {why}", d.id());
+                        }
+                    }
+                    node_failed = !v.is_ok();
+                    node_side = Some((node.clone(), np.report, np.notes));
+                }
+            }
+        }
+
+        if json {
+            let findings = node_side
+                .as_ref()
+                .and_then(|(_, r, _)| compare_sides(&laptop, r))
+                .map(|(d, why)| vec![format!("{}: {why}", d.id())])
+                .unwrap_or_default();
+            let obj = ProbeJson {
+                image: &laptop.image,
+                registry: &laptop.registry,
+                steps: &laptop.steps,
+                verdict: laptop.verdict(),
+                node: node_side.as_ref().map(|(n, r, notes)| NodeJson {
+                    name: n.clone(),
+                    steps: &r.steps,
+                    verdict: r.verdict(),
+                    notes,
+                }),
+                findings,
+            };
+            let mut o = stdout.lock();
+            if serde_json::to_writer(&mut o, &obj).is_err() || writeln!(o).is_err() {
+                return ExitCode::from(2);
+            }
+        }
+        if verdict.is_ok() && !node_failed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nameserver_takes_ip_or_ip_and_port() {
+        assert_eq!(
+            parse_nameserver("10.0.0.2").expect("ip"),
+            "10.0.0.2:53".parse().expect("sa")
+        );
+        assert_eq!(
+            parse_nameserver("127.0.0.1:5353").expect("ip:port"),
+            "127.0.0.1:5353".parse().expect("sa")
+        );
+        assert_eq!(
+            parse_nameserver("[::1]:53").expect("v6"),
+            "[::1]:53".parse().expect("sa")
+        );
+        assert!(parse_nameserver("dns.example").is_err());
+    }
+}

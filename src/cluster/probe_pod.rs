@@ -1,0 +1,816 @@
+//! The in-cluster probe: a short-lived pod on the failing pod's node that
+//! checks DNS, TCP and TLS (with a verifying client: curl) the way the node
+//! sees the network, its result read back, the pod deleted on every path.
+//!
+//! - The pod: `nodeName` (no scheduler), tolerates every taint,
+//!   `restartPolicy: Never`, `activeDeadlineSeconds`, host network with
+//!   `dnsPolicy: Default` and the node's `/etc/ssl/certs` (read-only) so DNS,
+//!   `/etc/hosts` and the trusted roots are the node's, as the runtime sees
+//!   them. Where policy forbids host network / hostPath (PodSecurity), it is
+//!   created again on the pod network and the report says so.
+//! - Output: result lines (`PULLTUI-PROBE ...`) are followed from the pod's
+//!   log while it runs and, as the final word, read from its termination
+//!   message (which needs no kubelet log endpoint).
+//! - Cleanup: a drop guard deletes the pod (grace 0: a broken node must not
+//!   leave it Terminating) when the future is dropped (cancel, quit, error);
+//!   the normal path awaits the delete. Label
+//!   `app.kubernetes.io/managed-by=pulltui` and the expiry annotation let
+//!   [`sweep`] remove leftovers at start.
+//! - It is a cluster write: [`preview`] gives the YAML and the kubectl
+//!   equivalent, [`audit`] appends a JSON line to the audit log.
+
+use std::time::Duration;
+
+use futures::{AsyncBufReadExt as _, StreamExt as _};
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use kube::Client;
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
+use kube::runtime::watcher;
+
+use crate::cluster::error::ApiError;
+use crate::domain::classify::classify;
+use crate::domain::image::ImageRef;
+use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line};
+
+pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "pulltui";
+pub const COMPONENT_KEY: &str = "app.kubernetes.io/component";
+pub const COMPONENT: &str = "registry-probe";
+/// RFC 3339 time after which a probe pod is a leftover.
+pub const EXPIRES_KEY: &str = "pulltui.dev/expires-at";
+/// The default probe image: curl (verifying TLS client) on a busybox shell.
+pub const DEFAULT_PROBE_IMAGE: &str = "docker.io/curlimages/curl:8.11.1";
+const CONTAINER: &str = "probe";
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct ProbePodRequest {
+    pub namespace: String,
+    pub node: String,
+    pub probe_image: String,
+    /// The image whose registry is probed.
+    pub target: ImageRef,
+    /// Seconds per step.
+    pub step_timeout_s: u64,
+    pub host_network: bool,
+}
+
+impl ProbePodRequest {
+    /// The pod's deadline: every step's timeout plus room for the image pull.
+    pub fn deadline_s(&self) -> i64 {
+        (self.step_timeout_s * 4 + 30) as i64
+    }
+}
+
+/// What happens while the probe pod lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PodEvent {
+    Created {
+        name: String,
+        host_network: bool,
+    },
+    /// Something the report must say (fallback to the pod network, ...).
+    Note(String),
+    Step(StepResult),
+    Deleted {
+        name: String,
+    },
+}
+
+/// The node's side of the probe.
+#[derive(Debug, Clone)]
+pub struct NodeProbe {
+    pub pod: String,
+    pub report: ProbeReport,
+    pub notes: Vec<String>,
+}
+
+/// A pod name for `node` at `now`: `pulltui-probe-<node>-<time>`.
+pub fn pod_name(node: &str, now: Timestamp) -> String {
+    let clean: String = node
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(30)
+        .collect();
+    let clean = clean.trim_matches('-');
+    format!(
+        "pulltui-probe-{clean}-{:x}",
+        now.as_millisecond().rem_euclid(1 << 40)
+    )
+}
+
+/// The shell script the pod runs: `sh -c SCRIPT probe HOST PORT TIMEOUT`.
+/// Each line it prints is a [`parse_node_line`] result; the same lines go
+/// to the termination message.
+pub const SCRIPT: &str = r#"H="$1"; P="$2"; T="$3"
+out() { echo "PULLTUI-PROBE $*"; echo "PULLTUI-PROBE $*" >>/dev/termination-log 2>/dev/null; }
+ms() { awk -v s="$1" 'BEGIN{printf "%d", s*1000}'; }
+CA=""
+for f in /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-bundle.crt /etc/ssl/cert.pem; do
+  if [ -f "$f" ]; then CA="--cacert $f"; break; fi
+done
+[ -n "$CA" ] || CA="--capath /etc/ssl/certs"
+case "$H" in *:*) U="[$H]";; *) U="$H";; esac
+A=""
+if command -v getent >/dev/null 2>&1; then
+  A=$(getent ahosts "$H" 2>/dev/null | awk '{print $1}' | sort -u | tr '\n' ',' | sed 's/,$//')
+else
+  A=$(nslookup "$H" 2>/dev/null | awk '/^Name:/{n=1} n&&/^Address/{print $NF}' | sort -u | tr '\n' ',' | sed 's/,$//')
+fi
+PROXY=""
+[ -n "${HTTPS_PROXY:-}${https_proxy:-}" ] && PROXY="; HTTPS_PROXY is set in the pod"
+O=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 3)) -w '\nPTW %{time_namelookup} %{time_connect} %{time_appconnect} %{http_code} %{remote_ip}\n' "https://$U:$P/v2/" 2>&1)
+RC=$?
+W=$(echo "$O" | grep '^PTW' | tail -n 1)
+E=$(echo "$O" | grep '^curl:' | head -n 1)
+set -- $W
+DNS_MS=$(ms "${2:-0}"); CON_MS=$(( $(ms "${3:-0}") - DNS_MS )); TLS_MS=$(( $(ms "${4:-0}") - $(ms "${3:-0}") ))
+[ "$CON_MS" -ge 0 ] || CON_MS=0; [ "$TLS_MS" -ge 0 ] || TLS_MS=0
+IP="${6:-}"
+if [ -z "$A" ] && [ "$RC" -eq 6 ]; then
+  out "step=dns status=fail ms=$DNS_MS category=network.dns nxdomain=1 detail=the node's resolver: $E"
+  exit 1
+fi
+[ -n "$A" ] || A="$IP"
+out "step=dns status=ok ms=$DNS_MS addrs=$A detail=the node's resolver: $A"
+case "$RC" in
+  0|35|51|53|54|58|59|60|77|80|83|90|91) : ;;
+  5) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=$E$PROXY"; exit 1 ;;
+  7) case "$E" in
+       *nreachable*|*"No route"*) out "step=tcp status=fail ms=$CON_MS category=network.unreachable detail=$E$PROXY" ;;
+       *) out "step=tcp status=fail ms=$CON_MS category=network.refused detail=connection refused: $E$PROXY" ;;
+     esac; exit 1 ;;
+  28) if [ "${3:-0}" = "0.000000" ] || [ "${3:-0}" = "0" ]; then
+        out "step=tcp status=fail ms=$((T * 1000)) category=network.timeout detail=$E$PROXY"; exit 1
+      fi ;;
+  *) out "step=tcp status=fail ms=$CON_MS category=unknown detail=curl exit $RC: $E"; exit 1 ;;
+esac
+out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
+if [ "$RC" -eq 0 ] || [ "$RC" -eq 22 ]; then
+  out "step=tls status=ok ms=$TLS_MS detail=verified by curl against the node's roots; GET /v2/ answered ${5:-?}"
+  out "step=http status=skipped ms=0 detail=the port speaks TLS"
+  exit 0
+fi
+if [ "$RC" -eq 28 ]; then
+  out "step=tls status=fail ms=$TLS_MS category=network.timeout detail=TLS handshake or response timed out: $E"
+  exit 1
+fi
+C=$(curl -k -sS -o /dev/null --connect-timeout "$T" -m "$T" -w '%{certs}' "https://$U:$P/v2/" 2>/dev/null | awk '
+  /^Subject:/ && !s {s=substr($0,9)} /^Issuer:/ && !i {i=substr($0,8)}
+  /^Start date:/ && !b {b=substr($0,12)} /^Expire date:/ && !x {x=substr($0,13)}
+  /Subject Alternative Name:/ && !n {sub(/.*Subject Alternative Name:/,""); n=$0}
+  END {if (s != "") printf "; served: subject %s, issuer %s, SANs %s, valid %s to %s", s, i, n, b, x}')
+out "step=tls status=fail ms=$TLS_MS detail=$E$C"
+HC=""
+case "$E" in
+  *"wrong version number"*|*"packet length too long"*|*"record layer failure"*)
+    HC=$(curl -sS -o /dev/null --connect-timeout "$T" -m "$T" -w '%{http_code}' "http://$U:$P/v2/" 2>/dev/null) ;;
+esac
+if [ -n "$HC" ] && [ "$HC" != "000" ]; then
+  out "step=http status=ok ms=0 detail=the port speaks plain HTTP (GET /v2/ answered $HC)"
+else
+  out "step=http status=skipped ms=0 detail=the port does not answer plain HTTP either"
+fi
+exit 1
+"#;
+
+/// The probe pod object.
+pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
+    let expires = now
+        .checked_add(jiff::SignedDuration::from_secs(req.deadline_s() + 120))
+        .unwrap_or(now);
+    let host = req
+        .target
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let api_host = if req.target.is_docker_hub() {
+        "registry-1.docker.io".to_string()
+    } else {
+        host
+    };
+    let port = req.target.port().unwrap_or(443).to_string();
+    let mut spec = serde_json::json!({
+        "nodeName": req.node,
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": req.deadline_s(),
+        "terminationGracePeriodSeconds": 0,
+        "automountServiceAccountToken": false,
+        "enableServiceLinks": false,
+        "tolerations": [{"operator": "Exists"}],
+        "containers": [{
+            "name": CONTAINER,
+            "image": req.probe_image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c", SCRIPT, "probe", api_host, port, req.step_timeout_s.to_string()],
+            "terminationMessagePolicy": "FallbackToLogsOnError",
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                          "limits": {"cpu": "200m", "memory": "64Mi"}},
+            "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                "runAsNonRoot": true, "runAsUser": 65534,
+                                "capabilities": {"drop": ["ALL"]}},
+        }],
+    });
+    if req.host_network {
+        spec["hostNetwork"] = true.into();
+        spec["dnsPolicy"] = "Default".into();
+        spec["containers"][0]["volumeMounts"] = serde_json::json!([{"name": "node-certs", "mountPath": "/etc/ssl/certs", "readOnly": true}]);
+        spec["volumes"] = serde_json::json!([{"name": "node-certs",
+            "hostPath": {"path": "/etc/ssl/certs", "type": "Directory"}}]);
+    }
+    let pod = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": req.namespace,
+            "labels": {MANAGED_BY_KEY: MANAGED_BY, COMPONENT_KEY: COMPONENT},
+            "annotations": {
+                EXPIRES_KEY: expires.to_string(),
+                "pulltui.dev/probe-target": req.target.registry,
+            },
+        },
+        "spec": spec,
+    });
+    serde_json::from_value(pod).unwrap_or_default()
+}
+
+/// The preview of the write: the YAML and the kubectl equivalent.
+pub fn preview(pod: &Pod) -> String {
+    let mut v = serde_json::to_value(pod).unwrap_or_default();
+    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        m.remove("creationTimestamp");
+    }
+    let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let name = pod.metadata.name.as_deref().unwrap_or("");
+    format!(
+        "# create pod {ns}/{name} (deleted when the probe ends)\n{}\n# kubectl equivalent: kubectl -n {ns} create -f - <<'EOF' ... EOF; then kubectl -n {ns} delete pod {name} --grace-period=0\n",
+        yaml(&v, 0).trim_end()
+    )
+}
+
+/// A small YAML emitter for previews (block style, strings quoted when needed).
+fn yaml(v: &serde_json::Value, indent: usize) -> String {
+    use serde_json::Value;
+    let pad = " ".repeat(indent);
+    let scalar = |v: &Value| -> String {
+        match v {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => {
+                if s.contains('\n') {
+                    String::new()
+                } else if s.is_empty()
+                    || s.contains(": ")
+                    || s.contains(" #")
+                    || s.starts_with(|c: char| "!&*-?{}[],#|>@`\"'%: ".contains(c))
+                    || s.parse::<f64>().is_ok()
+                    || matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no")
+                {
+                    serde_json::to_string(s).unwrap_or_default()
+                } else {
+                    s.clone()
+                }
+            }
+            _ => String::new(),
+        }
+    };
+    let mut out = String::new();
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                match val {
+                    Value::Object(o) if !o.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n{}", yaml(val, indent + 2)));
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n{}", yaml(val, indent)));
+                    }
+                    Value::String(s) if s.contains('\n') => {
+                        out.push_str(&format!("{pad}{k}: |\n"));
+                        for line in s.lines() {
+                            out.push_str(&format!("{pad}  {line}\n"));
+                        }
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}{k}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{k}: []\n")),
+                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(val))),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for item in a {
+                match item {
+                    Value::Object(_) | Value::Array(_) => {
+                        let inner = yaml(item, indent + 2);
+                        let trimmed = inner.trim_start();
+                        out.push_str(&format!("{pad}- {trimmed}"));
+                    }
+                    Value::String(s) if s.contains('\n') => {
+                        out.push_str(&format!("{pad}- |\n"));
+                        for line in s.lines() {
+                            out.push_str(&format!("{pad}    {line}\n"));
+                        }
+                    }
+                    _ => out.push_str(&format!("{pad}- {}\n", scalar(item))),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+    out
+}
+
+/// Appends one JSON line to the audit log (`<data dir>/audit.jsonl`).
+/// Issue 9 brings the shared audit module; until then this is the writer.
+pub fn audit(action: &str, pod: &Pod, outcome: &str, now: Timestamp) {
+    let Some(dirs) = directories::ProjectDirs::from("", "", "pulltui") else {
+        return;
+    };
+    let dir = std::env::var_os("PULLTUI_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dirs.data_dir().to_path_buf());
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let line = serde_json::json!({
+        "time": now.to_string(),
+        "action": action,
+        "kind": "Pod",
+        "namespace": pod.metadata.namespace,
+        "name": pod.metadata.name,
+        "node": pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+        "outcome": outcome,
+    });
+    use std::io::Write as _;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("audit.jsonl"))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Deletes the pod when dropped (unless disarmed after an awaited delete).
+struct DeleteGuard {
+    api: Api<Pod>,
+    name: String,
+    armed: bool,
+}
+
+impl Drop for DeleteGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let api = self.api.clone();
+        let name = std::mem::take(&mut self.name);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = api.delete(&name, &force()).await {
+                    tracing::warn!(pod = name, error = %e, "deleting the probe pod after a cancel");
+                }
+            });
+        }
+    }
+}
+
+fn force() -> DeleteParams {
+    DeleteParams {
+        grace_period_seconds: Some(0),
+        ..DeleteParams::default()
+    }
+}
+
+/// Whether an API refusal is policy forbidding host access (PodSecurity,
+/// an admission webhook, a PSP).
+fn policy_forbids_host(e: &ApiError) -> bool {
+    let m = e.message.to_ascii_lowercase();
+    (e.is_forbidden() || e.is_status(422) || e.is_status(400))
+        && (m.contains("hostnetwork")
+            || m.contains("host network")
+            || m.contains("hostpath")
+            || m.contains("podsecurity")
+            || m.contains("violates"))
+}
+
+/// Creates the probe pod, follows it, reads its result and deletes it.
+/// Dropping the future deletes the pod too (a spawned delete).
+pub async fn run(
+    client: &Client,
+    req: &ProbePodRequest,
+    now: Timestamp,
+    mut on_event: impl FnMut(PodEvent),
+) -> Result<NodeProbe, ApiError> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), &req.namespace);
+    let name = pod_name(&req.node, now);
+    let mut notes = vec![];
+    let mut req = req.clone();
+    let created = match api
+        .create(&PostParams::default(), &build_pod(&req, &name, now))
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let err = ApiError::from(&e);
+            if req.host_network && policy_forbids_host(&err) {
+                let note = format!(
+                    "policy forbids the host network here ({}): probing from the pod network \
+                     instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
+                    err.message
+                );
+                on_event(PodEvent::Note(note.clone()));
+                notes.push(note);
+                req.host_network = false;
+                api.create(&PostParams::default(), &build_pod(&req, &name, now))
+                    .await
+                    .map_err(|e| ApiError::from(&e))?
+            } else {
+                audit(
+                    "create-probe-pod",
+                    &build_pod(&req, &name, now),
+                    &format!("refused: {err}"),
+                    now,
+                );
+                return Err(err);
+            }
+        }
+    };
+    audit("create-probe-pod", &created, "created", now);
+    let mut guard = DeleteGuard {
+        api: api.clone(),
+        name: name.clone(),
+        armed: true,
+    };
+    on_event(PodEvent::Created {
+        name: name.clone(),
+        host_network: req.host_network,
+    });
+    let mut report = ProbeReport::new(Side::Node(req.node.clone()), &req.target);
+    let wait = Duration::from_secs(req.deadline_s() as u64 + 15);
+    let outcome = tokio::time::timeout(
+        wait,
+        follow(&api, &name, &mut report, &mut notes, &mut on_event),
+    )
+    .await;
+    if outcome.is_err() {
+        let n = format!("the probe pod gave no result within {} s", wait.as_secs());
+        on_event(PodEvent::Note(n.clone()));
+        notes.push(n);
+    }
+    // The normal path awaits the delete, so "gone" is true when we return.
+    match api.delete(&name, &force()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => {
+            tracing::warn!(pod = name, error = %e, "deleting the probe pod");
+            return Err(ApiError::from(&e));
+        }
+    }
+    guard.armed = false;
+    audit("delete-probe-pod", &created, "deleted", Timestamp::now());
+    on_event(PodEvent::Deleted { name: name.clone() });
+    Ok(NodeProbe {
+        pod: name,
+        report,
+        notes,
+    })
+}
+
+/// Follows the pod until its probe ended (or its own pull failed).
+async fn follow(
+    api: &Api<Pod>,
+    name: &str,
+    report: &mut ProbeReport,
+    notes: &mut Vec<String>,
+    on_event: &mut impl FnMut(PodEvent),
+) {
+    let cfg = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let mut pods = watcher::watcher(api.clone(), cfg).boxed();
+    let mut logs: Option<futures::stream::BoxStream<'static, String>> = None;
+    let mut log_tried = false;
+    loop {
+        tokio::select! {
+            line = async {
+                match logs.as_mut() {
+                    Some(l) => l.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match line {
+                    Some(l) => {
+                        if let Some(step) = parse_node_line(&l) {
+                            push_step(report, step, on_event);
+                        }
+                    }
+                    None => logs = None,
+                }
+            }
+            ev = pods.next() => {
+                let Some(ev) = ev else { return };
+                let pod = match ev {
+                    Ok(watcher::Event::Apply(p)) | Ok(watcher::Event::InitApply(p)) => p,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "probe pod watch");
+                        continue;
+                    }
+                };
+                let status = pod.status.as_ref();
+                let cs = status
+                    .and_then(|s| s.container_statuses.as_ref())
+                    .and_then(|l| l.iter().find(|c| c.name == CONTAINER));
+                let state = cs.and_then(|c| c.state.as_ref());
+                if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+                    let reason = w.reason.as_deref().unwrap_or("");
+                    if matches!(reason, "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull") {
+                        let msg = w.message.clone().unwrap_or_default();
+                        let c = classify(&msg, Some(reason));
+                        let n = format!(
+                            "the probe pod could not pull its own image ({}): {} — that is a \
+                             finding about this node's path to that registry",
+                            c.category, msg
+                        );
+                        on_event(PodEvent::Note(n.clone()));
+                        notes.push(n);
+                        report.blocked = Some((
+                            c.category,
+                            format!("the probe pod's image could not be pulled on the node: {}", c.summary),
+                        ));
+                        return;
+                    }
+                }
+                if state.and_then(|s| s.running.as_ref()).is_some() && !log_tried {
+                    log_tried = true;
+                    let lp = LogParams {
+                        container: Some(CONTAINER.to_string()),
+                        follow: true,
+                        ..LogParams::default()
+                    };
+                    // Logs go through the kubelet; where that fails the
+                    // termination message still carries the result.
+                    match api.log_stream(name, &lp).await {
+                        Ok(s) => logs = Some(s.lines().filter_map(|l| async move { l.ok() }).boxed()),
+                        Err(e) => tracing::debug!(error = %e, "probe pod logs unavailable"),
+                    }
+                }
+                if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+                    for line in t.message.as_deref().unwrap_or("").lines() {
+                        if let Some(step) = parse_node_line(line) {
+                            push_step(report, step, on_event);
+                        }
+                    }
+                    if report.steps.is_empty() {
+                        let n = format!(
+                            "the probe container ended (exit {}, {}) without a result",
+                            t.exit_code,
+                            t.reason.as_deref().unwrap_or("")
+                        );
+                        on_event(PodEvent::Note(n.clone()));
+                        notes.push(n);
+                    }
+                    return;
+                }
+                let phase = status.and_then(|s| s.phase.as_deref());
+                if matches!(phase, Some("Failed") | Some("Succeeded")) {
+                    let why = status.and_then(|s| s.reason.clone()).unwrap_or_default();
+                    if report.steps.is_empty() {
+                        let n = format!("the probe pod ended ({}{why}) without a result", phase.unwrap_or(""));
+                        on_event(PodEvent::Note(n.clone()));
+                        notes.push(n);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps one result per step (the log and the termination message repeat).
+fn push_step(report: &mut ProbeReport, step: StepResult, on_event: &mut impl FnMut(PodEvent)) {
+    if report.steps.iter().any(|s| s.step == step.step) {
+        return;
+    }
+    on_event(PodEvent::Step(step.clone()));
+    report.steps.push(step);
+}
+
+/// Deletes probe pods whose expiry has passed, in every namespace we may list
+/// (falls back to `namespace` when listing all is forbidden). Returns the
+/// `ns/name`s deleted.
+pub async fn sweep(
+    client: &Client,
+    namespace: &str,
+    now: Timestamp,
+) -> Result<Vec<String>, ApiError> {
+    let lp = ListParams::default().labels(&format!(
+        "{MANAGED_BY_KEY}={MANAGED_BY},{COMPONENT_KEY}={COMPONENT}"
+    ));
+    let all: Api<Pod> = Api::all(client.clone());
+    let list = match all.list(&lp).await {
+        Ok(l) => l,
+        Err(e) if ApiError::from(&e).is_forbidden() => {
+            Api::<Pod>::namespaced(client.clone(), namespace)
+                .list(&lp)
+                .await
+                .map_err(|e| ApiError::from(&e))?
+        }
+        Err(e) => return Err(ApiError::from(&e)),
+    };
+    let mut gone = vec![];
+    for p in list.items {
+        let expired = p
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(EXPIRES_KEY))
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .is_none_or(|t| t <= now);
+        if !expired {
+            continue;
+        }
+        let ns = p.metadata.namespace.clone().unwrap_or_default();
+        let name = p.metadata.name.clone().unwrap_or_default();
+        match Api::<Pod>::namespaced(client.clone(), &ns)
+            .delete(&name, &force())
+            .await
+        {
+            Ok(_) => {
+                audit("sweep-probe-pod", &p, "deleted (expired)", now);
+                gone.push(format!("{ns}/{name}"));
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(ApiError::from(&e)),
+        }
+    }
+    Ok(gone)
+}
+
+/// What a spawned node probe reports.
+#[derive(Debug)]
+pub enum NodeEvent {
+    Pod(PodEvent),
+    Done(Result<NodeProbe, ApiError>),
+}
+
+/// A running node probe (the TUI's `P`). Dropping it or [`cancel`] aborts
+/// the task, whose drop guard deletes the pod; [`shutdown`] (for quit) also
+/// awaits that delete, so it happens before the runtime ends.
+///
+/// [`cancel`]: NodeProbeHandle::cancel
+/// [`shutdown`]: NodeProbeHandle::shutdown
+pub struct NodeProbeHandle {
+    rx: tokio::sync::mpsc::Receiver<NodeEvent>,
+    task: tokio::task::JoinHandle<()>,
+    api: Api<Pod>,
+    pod: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// Starts the in-cluster probe; its events arrive on the handle.
+pub fn spawn(client: Client, req: ProbePodRequest, now: Timestamp) -> NodeProbeHandle {
+    let (tx, rx) = tokio::sync::mpsc::channel(32);
+    // The name is known before the create is sent, so shutdown can delete
+    // a pod whose create was in flight.
+    let pod = std::sync::Arc::new(std::sync::Mutex::new(Some(pod_name(&req.node, now))));
+    let seen = pod.clone();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &req.namespace);
+    let task = tokio::spawn(async move {
+        let ev_tx = tx.clone();
+        let res = run(&client, &req, now, |ev| {
+            if let PodEvent::Created { name, .. } = &ev
+                && let Ok(mut p) = seen.lock()
+            {
+                *p = Some(name.clone());
+            }
+            let _ = ev_tx.try_send(NodeEvent::Pod(ev));
+        })
+        .await;
+        let _ = tx.send(NodeEvent::Done(res)).await;
+    });
+    NodeProbeHandle { rx, task, api, pod }
+}
+
+impl NodeProbeHandle {
+    pub async fn next(&mut self) -> Option<NodeEvent> {
+        self.rx.recv().await
+    }
+
+    /// Stops the probe; the pod is deleted by a spawned request.
+    pub fn cancel(self) {
+        self.task.abort();
+    }
+
+    /// Stops the probe and waits until the pod's delete was sent (quit).
+    pub async fn shutdown(self) {
+        self.task.abort();
+        let name = self.pod.lock().ok().and_then(|p| p.clone());
+        if let Some(name) = name {
+            match self.api.delete(&name, &force()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => tracing::warn!(pod = name, error = %e, "deleting the probe pod at quit"),
+            }
+        }
+    }
+}
+
+impl Drop for NodeProbeHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> ProbePodRequest {
+        ProbePodRequest {
+            namespace: "default".into(),
+            node: "Sim_Node.1".into(),
+            probe_image: DEFAULT_PROBE_IMAGE.into(),
+            target: ImageRef::parse("127.0.0.1:5000/team/app:1.0").expect("image"),
+            step_timeout_s: 3,
+            host_network: true,
+        }
+    }
+
+    #[test]
+    fn the_probe_pod_is_pinned_tolerant_short_lived_and_labelled() {
+        let now: Timestamp = "2026-12-02T08:00:00Z".parse().expect("time");
+        let name = pod_name("Sim_Node.1", now);
+        assert!(name.starts_with("pulltui-probe-sim-node-1-"), "{name}");
+        let pod = build_pod(&req(), &name, now);
+        let spec = pod.spec.as_ref().expect("spec");
+        assert_eq!(spec.node_name.as_deref(), Some("Sim_Node.1"));
+        assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+        assert_eq!(spec.active_deadline_seconds, Some(42));
+        assert_eq!(spec.host_network, Some(true));
+        assert_eq!(spec.dns_policy.as_deref(), Some("Default"));
+        let tol = spec.tolerations.as_ref().expect("tolerations");
+        assert_eq!(tol[0].operator.as_deref(), Some("Exists"));
+        assert_eq!(tol[0].key, None);
+        let labels = pod.metadata.labels.as_ref().expect("labels");
+        assert_eq!(
+            labels.get(MANAGED_BY_KEY).map(String::as_str),
+            Some("pulltui")
+        );
+        let exp = pod
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(EXPIRES_KEY))
+            .expect("expiry");
+        assert_eq!(exp, "2026-12-02T08:02:42Z");
+        let cmd = spec.containers[0].command.as_ref().expect("command");
+        assert_eq!(&cmd[4..], ["127.0.0.1", "5000", "3"]);
+    }
+
+    #[test]
+    fn without_host_network_the_pod_has_no_host_mounts() {
+        let mut r = req();
+        r.host_network = false;
+        let pod = build_pod(&r, "p", Timestamp::UNIX_EPOCH);
+        let spec = pod.spec.as_ref().expect("spec");
+        assert_eq!(spec.host_network, None);
+        assert!(spec.volumes.is_none());
+    }
+
+    #[test]
+    fn the_preview_is_yaml_with_the_kubectl_equivalent() {
+        let pod = build_pod(&req(), "pulltui-probe-x", Timestamp::UNIX_EPOCH);
+        let p = preview(&pod);
+        assert!(p.contains("  name: pulltui-probe-x\n"), "{p}");
+        assert!(p.contains("  hostNetwork: true\n"), "{p}");
+        assert!(p.contains("app.kubernetes.io/managed-by: pulltui"), "{p}");
+        assert!(
+            p.contains("kubectl -n default delete pod pulltui-probe-x"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn podsecurity_refusals_are_recognised() {
+        let e = ApiError {
+            kind: crate::cluster::error::ApiErrorKind::Status(403),
+            reason: "Forbidden".into(),
+            message: "pods \"x\" is forbidden: violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)".into(),
+        };
+        assert!(policy_forbids_host(&e));
+        let other = ApiError {
+            message: "pods is forbidden: User cannot create".into(),
+            ..e
+        };
+        assert!(!policy_forbids_host(&other));
+    }
+}

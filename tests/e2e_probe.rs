@@ -1,0 +1,710 @@
+//! `pulltui probe` against the harness registries: each case named by the
+//! laptop probe within its step timeout; the in-cluster probe pod on the
+//! simulated node (result shown, the pod gone afterwards, also after a
+//! cancel); and credentials that never go over plain HTTP unless confirmed
+//! (against a local fake registry, no harness needed).
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::api::{Api, ListParams, PostParams};
+use serde_json::Value;
+use support::Harness;
+
+/// Step timeout the cases run with (seconds).
+const STEP_TIMEOUT: f64 = 2.0;
+
+struct Run {
+    code: Option<i32>,
+    json: Value,
+    stderr: String,
+}
+
+fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
+    cmd.arg("probe")
+        .args(args)
+        .args(["--json", "--timeout", &STEP_TIMEOUT.to_string()])
+        .env_remove("PULLTUI_CONFIG")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(h) = h {
+        cmd.env("KUBECONFIG", h.kubeconfig()).env(
+            "PULLTUI_DATA_DIR",
+            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
+        );
+    }
+    let mut child = cmd.spawn().expect("running pulltui probe");
+    if let Some(s) = stdin
+        && let Some(mut i) = child.stdin.take()
+    {
+        i.write_all(s.as_bytes()).expect("stdin");
+        i.write_all(b"\n").expect("stdin");
+    }
+    let out = child.wait_with_output().expect("pulltui probe output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "--json prints exactly one line\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let json: Value = serde_json::from_str(lines[0])
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    Run {
+        code: out.status.code(),
+        json,
+        stderr,
+    }
+}
+
+fn step<'a>(j: &'a Value, name: &str) -> &'a Value {
+    j["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == name))
+        .unwrap_or_else(|| panic!("no {name} step in {j}"))
+}
+
+fn detail(j: &Value, name: &str) -> String {
+    step(j, name)["detail"].as_str().unwrap_or("").to_string()
+}
+
+/// Every step ran within its timeout (plus scheduling slack).
+fn within_timeouts(j: &Value) {
+    for s in j["steps"].as_array().expect("steps") {
+        let ms = s["ms"].as_u64().expect("ms");
+        assert!(
+            ms <= (STEP_TIMEOUT * 1000.0) as u64 + 500,
+            "step {} took {ms} ms, over its {STEP_TIMEOUT} s timeout: {j}",
+            s["step"]
+        );
+    }
+}
+
+fn category(j: &Value) -> &str {
+    j["verdict"]["category"].as_str().unwrap_or("")
+}
+
+fn ca(h: &Harness) -> Vec<String> {
+    vec!["--ca-file".into(), h.var("PULLTUI_REG_CA").into()]
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn json_has_the_public_shape_and_every_step() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_http());
+    let r = pulltui_probe(Some(&h), &[img.as_str()], None);
+    let j = &r.json;
+    assert_eq!(j["image"], img.as_str());
+    assert_eq!(j["registry"], h.reg_http());
+    let ids: Vec<&str> = j["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["step"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ids, ["dns", "tcp", "tls", "http", "v2", "auth", "manifest"]);
+    for s in j["steps"].as_array().expect("steps") {
+        assert!(
+            matches!(s["status"].as_str(), Some("ok" | "fail" | "skipped")),
+            "{s}"
+        );
+        assert!(s["ms"].is_u64() && s["detail"].is_string(), "{s}");
+    }
+    assert!(j["verdict"]["summary"].is_string());
+}
+
+#[test]
+fn self_signed_registry_is_tls_untrusted_and_its_issuer_is_shown() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_selfsigned());
+    let r = pulltui_probe(Some(&h), &[img.as_str()], None);
+    assert_eq!(category(&r.json), "tls.untrusted", "{}", r.json);
+    assert_eq!(r.code, Some(1));
+    let d = detail(&r.json, "tls");
+    assert!(d.contains("self-signed"), "{d}");
+    assert!(d.contains("issuer CN=127.0.0.1"), "{d}");
+    assert!(d.contains("SANs IP:127.0.0.1"), "{d}");
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn plain_http_registry_is_named_and_still_probed() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_http());
+    let r = pulltui_probe(Some(&h), &[img.as_str()], None);
+    assert_eq!(category(&r.json), "protocol.http-registry", "{}", r.json);
+    assert_eq!(step(&r.json, "http")["status"], "ok");
+    assert!(detail(&r.json, "http").contains("plain HTTP"));
+    assert_eq!(step(&r.json, "manifest")["status"], "ok", "{}", r.json);
+    assert_eq!(r.code, Some(1));
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn auth_registry_without_credentials_needs_credentials() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_auth());
+    let mut a = vec![img];
+    a.extend(ca(&h));
+    let r = pulltui_probe(Some(&h), &args(&a), None);
+    assert_eq!(category(&r.json), "auth.no-credentials", "{}", r.json);
+    assert!(
+        detail(&r.json, "v2").contains("Basic realm=\"pulltui-harness\""),
+        "{}",
+        r.json
+    );
+    assert!(detail(&r.json, "auth").contains("none were given"));
+    assert_eq!(r.code, Some(1));
+    within_timeouts(&r.json);
+}
+
+async fn pull_secret(h: &Harness, ns: &str, name: &str, host: &str, user: &str, pass: &str) {
+    let cfg = serde_json::json!({"auths": {host: {"username": user, "password": pass}}});
+    let s: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name},
+        "type": "kubernetes.io/dockerconfigjson",
+        "stringData": {".dockerconfigjson": cfg.to_string()},
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(h.admin().await, ns)
+        .create(&PostParams::default(), &s)
+        .await
+        .expect("creating the pull secret");
+}
+
+#[tokio::test]
+async fn valid_credentials_from_a_pull_secret_can_pull() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    let ns = h.namespace(&client, "probe-secret").await;
+    pull_secret(
+        &h,
+        &ns.name,
+        "reg",
+        h.reg_auth(),
+        h.reg_auth_user(),
+        h.reg_auth_pass(),
+    )
+    .await;
+    let img = format!("{}/team/app:1.0", h.reg_auth());
+    let sec = format!("{}/reg", ns.name);
+    let mut a = vec![img, "--secret".into(), sec];
+    a.extend(ca(&h));
+    let pass = h.reg_auth_pass().to_string();
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&h), &args(&a), None))
+        .await
+        .expect("probe");
+    assert_eq!(category(&r.json), "ok", "{}\n{}", r.json, r.stderr);
+    assert_eq!(r.code, Some(0));
+    assert!(
+        detail(&r.json, "auth").contains("credentials valid (Basic)"),
+        "{}",
+        r.json
+    );
+    assert!(
+        detail(&r.json, "manifest").starts_with("exists: sha256:"),
+        "{}",
+        r.json
+    );
+    let text = r.json.to_string();
+    assert!(!text.contains(&pass), "the password leaked");
+    within_timeouts(&r.json);
+    ns.delete().await;
+}
+
+#[test]
+fn a_wrong_password_is_invalid_credentials() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_auth());
+    let mut a = vec![
+        img,
+        "--username".into(),
+        h.reg_auth_user().into(),
+        "--password-stdin".into(),
+    ];
+    a.extend(ca(&h));
+    let r = pulltui_probe(Some(&h), &args(&a), Some("not-the-password"));
+    assert_eq!(category(&r.json), "auth.no-credentials", "{}", r.json);
+    assert!(
+        detail(&r.json, "auth").contains("credentials invalid"),
+        "{}",
+        r.json
+    );
+    assert!(!r.json.to_string().contains("not-the-password"));
+    assert_eq!(r.code, Some(1));
+}
+
+#[test]
+fn token_registry_valid_credentials_without_pull_scope_are_auth_denied() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.var("PULLTUI_REG_TOKEN"));
+    let mut a = vec![
+        img,
+        "--username".into(),
+        h.var("PULLTUI_REG_TOKEN_NOSCOPE_USER").into(),
+        "--password-stdin".into(),
+    ];
+    a.extend(ca(&h));
+    let r = pulltui_probe(
+        Some(&h),
+        &args(&a),
+        Some(h.var("PULLTUI_REG_TOKEN_NOSCOPE_PASS")),
+    );
+    assert_eq!(category(&r.json), "auth.denied", "{}", r.json);
+    let d = detail(&r.json, "auth");
+    assert!(d.contains("valid but without pull scope"), "{d}");
+    assert!(d.contains("repository:team/app:pull"), "{d}");
+    assert!(
+        detail(&r.json, "v2").contains("Bearer realm="),
+        "{}",
+        r.json
+    );
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn token_registry_valid_credentials_with_pull_scope_can_pull() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.var("PULLTUI_REG_TOKEN"));
+    let mut a = vec![
+        img,
+        "--username".into(),
+        h.var("PULLTUI_REG_TOKEN_USER").into(),
+        "--password-stdin".into(),
+    ];
+    a.extend(ca(&h));
+    let r = pulltui_probe(Some(&h), &args(&a), Some(h.var("PULLTUI_REG_TOKEN_PASS")));
+    assert_eq!(category(&r.json), "ok", "{}", r.json);
+    assert!(
+        detail(&r.json, "auth").contains("the token grants repository:team/app:pull"),
+        "{}",
+        r.json
+    );
+    assert_eq!(r.code, Some(0));
+}
+
+fn with_auth(h: &Harness, image: String) -> Run {
+    let mut a = vec![
+        image,
+        "--username".into(),
+        h.reg_auth_user().into(),
+        "--password-stdin".into(),
+    ];
+    a.extend(ca(h));
+    a.extend(["--platform".to_string(), "linux/amd64".to_string()]);
+    pulltui_probe(Some(h), &args(&a), Some(h.reg_auth_pass()))
+}
+
+#[test]
+fn an_unknown_tag_is_image_not_found_and_lists_the_tags() {
+    let Some(h) = support::harness() else { return };
+    let r = with_auth(&h, format!("{}/team/app:9.9", h.reg_auth()));
+    assert_eq!(category(&r.json), "image.not-found", "{}", r.json);
+    let d = detail(&r.json, "manifest");
+    assert!(d.starts_with("tag unknown"), "{d}");
+    assert!(d.contains("tags: 1.0"), "{d}");
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn an_unknown_repository_is_image_not_found() {
+    let Some(h) = support::harness() else { return };
+    let r = with_auth(&h, format!("{}/team/nothing-here:1.0", h.reg_auth()));
+    assert_eq!(category(&r.json), "image.not-found", "{}", r.json);
+    assert!(
+        detail(&r.json, "manifest").starts_with("repository unknown"),
+        "{}",
+        r.json
+    );
+}
+
+#[test]
+fn an_index_without_the_nodes_platform_is_image_platform() {
+    let Some(h) = support::harness() else { return };
+    let r = with_auth(
+        &h,
+        h.var("PULLTUI_IMAGE_INDEX_NO_NODE_PLATFORM").to_string(),
+    );
+    assert_eq!(category(&r.json), "image.platform", "{}", r.json);
+    let d = detail(&r.json, "manifest");
+    assert!(d.contains("an index for linux/arm64"), "{d}");
+    assert!(d.contains("linux/amd64"), "{d}");
+    assert_eq!(r.code, Some(1));
+}
+
+#[test]
+fn a_blackholed_port_times_out_within_the_step_timeout() {
+    let Some(h) = support::harness() else { return };
+    let started = Instant::now();
+    let r = pulltui_probe(
+        Some(&h),
+        &[format!("{}/team/app:1.0", h.reg_blackhole()).as_str()],
+        None,
+    );
+    assert_eq!(category(&r.json), "network.timeout", "{}", r.json);
+    let ms = step(&r.json, "tcp")["ms"].as_u64().expect("ms");
+    assert!((1900..=2500).contains(&ms), "tcp took {ms} ms");
+    assert!(started.elapsed() < Duration::from_secs(6));
+}
+
+#[test]
+fn a_closed_port_is_refused() {
+    let Some(h) = support::harness() else { return };
+    let r = pulltui_probe(
+        Some(&h),
+        &[format!("{}/team/app:1.0", h.reg_closed()).as_str()],
+        None,
+    );
+    assert_eq!(category(&r.json), "network.refused", "{}", r.json);
+    assert!(detail(&r.json, "tcp").contains("refused"));
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn nxdomain_from_the_given_nameserver_is_network_dns() {
+    let Some(h) = support::harness() else { return };
+    let img = format!("{}/team/app:1.0", h.reg_nxdomain());
+    let r = pulltui_probe(
+        Some(&h),
+        &[img.as_str(), "--nameserver", h.var("PULLTUI_DNS")],
+        None,
+    );
+    assert_eq!(category(&r.json), "network.dns", "{}", r.json);
+    let d = detail(&r.json, "dns");
+    assert!(
+        d.contains(&format!("nameserver {}", h.var("PULLTUI_DNS"))),
+        "{d}"
+    );
+    assert!(d.contains("NXDOMAIN"), "{d}");
+    within_timeouts(&r.json);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(["probe", "Not A Valid Image"])
+        .output()
+        .expect("pulltui");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
+        .output()
+        .expect("pulltui");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// ------------------------------------------------ plain-HTTP credentials ----
+
+/// A fake plain-HTTP registry on loopback that asks for Basic credentials
+/// and records every Authorization header it receives.
+fn fake_plain_registry() -> (String, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let seen = Arc::new(Mutex::new(vec![]));
+    let rec = seen.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let rec = rec.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut r = BufReader::new(match s.try_clone() {
+                    Ok(c) => c,
+                    Err(_) => return,
+                });
+                loop {
+                    let mut line = String::new();
+                    // The TLS ClientHello is not a line: answer it with HTTP, as a plain server does.
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => {
+                            let mut junk = [0u8; 512];
+                            let _ = r.read(&mut junk);
+                            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                            return;
+                        }
+                        Ok(_) => {}
+                    }
+                    if !line.starts_with("GET") && !line.starts_with("HEAD") {
+                        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    }
+                    let mut auth = None;
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if h.to_ascii_lowercase().starts_with("authorization:") {
+                            auth = Some(h.trim().to_string());
+                        }
+                    }
+                    let ok = auth.is_some();
+                    if let Some(a) = auth
+                        && let Ok(mut v) = rec.lock()
+                    {
+                        v.push(a);
+                    }
+                    let resp: &[u8] = if ok {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                    } else {
+                        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fake\"\r\nContent-Length: 0\r\n\r\n"
+                    };
+                    if s.write_all(resp).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn credentials_never_go_over_plain_http_unless_confirmed() {
+    let (addr, seen) = fake_plain_registry();
+    let img = format!("{addr}/team/app:1.0");
+    let a = [img.as_str(), "--username", "u", "--password-stdin"];
+    let r = pulltui_probe(None, &a, Some("secret-pw"));
+    assert_eq!(step(&r.json, "http")["status"], "ok", "{}", r.json);
+    assert_eq!(step(&r.json, "auth")["status"], "skipped", "{}", r.json);
+    assert!(
+        detail(&r.json, "auth").contains("credentials not sent"),
+        "{}",
+        r.json
+    );
+    assert!(
+        seen.lock().expect("lock").is_empty(),
+        "credentials were sent over plain HTTP"
+    );
+
+    let mut confirmed = a.to_vec();
+    confirmed.push("--allow-plain-http-credentials");
+    let r = pulltui_probe(None, &confirmed, Some("secret-pw"));
+    assert_eq!(step(&r.json, "auth")["status"], "ok", "{}", r.json);
+    let got = seen.lock().expect("lock").clone();
+    assert!(
+        got.iter()
+            .any(|a| a.to_ascii_lowercase().starts_with("authorization: basic ")),
+        "{got:?}"
+    );
+}
+
+// ------------------------------------------------------ in-cluster probe ----
+
+async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
+    Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
+        .await
+        .expect("listing probe pods")
+        .items
+}
+
+fn node_args(h: &Harness, ns: &str, image: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        image.to_string(),
+        "--from-node".into(),
+        h.var("PULLTUI_SIM_NODE").into(),
+        "--probe-image".into(),
+        h.var("PULLTUI_PROBE_IMAGE").into(),
+        "--yes".into(),
+        "-n".into(),
+        ns.to_string(),
+    ];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+#[tokio::test]
+async fn the_node_probe_runs_on_the_node_and_its_pod_is_gone_afterwards() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-node").await;
+    let img = format!("{}/team/app:1.0", h.reg_auth());
+    let ca = h.var("PULLTUI_REG_CA").to_string();
+    let a = node_args(&h, &ns.name, &img, &["--ca-file", &ca]);
+    let hh = h.clone();
+    let started = Instant::now();
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&hh), &args(&a), None))
+        .await
+        .expect("probe");
+    let took = started.elapsed();
+    let node = &r.json["node"];
+    assert_eq!(
+        node["name"],
+        h.var("PULLTUI_SIM_NODE"),
+        "{}\n{}",
+        r.json,
+        r.stderr
+    );
+    let nsteps: Vec<&str> = node["steps"]
+        .as_array()
+        .expect("node steps")
+        .iter()
+        .map(|s| s["step"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(&nsteps[..3], ["dns", "tcp", "tls"], "{node}");
+    let tls = &node["steps"][2];
+    assert_eq!(tls["status"], "ok", "{node}");
+    assert!(
+        tls["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("verified by curl"),
+        "{node}"
+    );
+    assert_eq!(node["verdict"]["category"], "ok", "{node}");
+    // The laptop side is still there, side by side.
+    assert_eq!(category(&r.json), "auth.no-credentials");
+    assert!(
+        r.stderr.contains("hostNetwork: true"),
+        "the preview is shown: {}",
+        r.stderr
+    );
+    assert!(
+        probe_pods(&client, &ns.name).await.is_empty(),
+        "the probe pod is left over"
+    );
+    eprintln!("node probe round trip: {took:?}");
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn node_and_laptop_disagreeing_on_the_ca_is_named_node_ca() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-nodeca").await;
+    // This machine trusts the self-signed certificate; the node does not.
+    let cert = format!(
+        "{}/pki/registry-selfsigned.crt",
+        h.var("PULLTUI_HARNESS_DIR")
+    );
+    let img = format!("{}/team/app:1.0", h.reg_selfsigned());
+    let a = node_args(&h, &ns.name, &img, &["--ca-file", &cert]);
+    let hh = h.clone();
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&hh), &args(&a), None))
+        .await
+        .expect("probe");
+    assert_eq!(step(&r.json, "tls")["status"], "ok", "{}", r.json);
+    let node = &r.json["node"];
+    assert_eq!(node["verdict"]["category"], "tls.untrusted", "{node}");
+    assert!(
+        node["steps"][2]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("self-signed"),
+        "{node}"
+    );
+    let f = r.json["findings"].as_array().expect("findings");
+    assert!(
+        f.iter()
+            .any(|x| x.as_str().unwrap_or("").starts_with("node-ca:")),
+        "{f:?}"
+    );
+    assert_eq!(r.code, Some(1));
+    assert!(probe_pods(&client, &ns.name).await.is_empty());
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn the_probe_pods_own_pull_failure_is_a_finding() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-pull").await;
+    let img = format!("{}/team/app:1.0", h.reg_http());
+    let bad = format!("{}/library/tiny:latest", h.reg_selfsigned());
+    let mut a = node_args(&h, &ns.name, &img, &[]);
+    let i = a.iter().position(|x| x == "--probe-image").expect("flag") + 1;
+    a[i] = bad;
+    let hh = h.clone();
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&hh), &args(&a), None))
+        .await
+        .expect("probe");
+    let node = &r.json["node"];
+    assert_eq!(node["verdict"]["category"], "tls.untrusted", "{node}");
+    let notes = node["notes"].to_string();
+    assert!(notes.contains("could not pull its own image"), "{notes}");
+    assert!(probe_pods(&client, &ns.name).await.is_empty());
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_node_probe_deletes_its_pod() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-cancel").await;
+    // The blackhole keeps the pod busy (connect timeout) while we cancel.
+    let img = format!("{}/team/app:1.0", h.reg_blackhole());
+    let a = node_args(&h, &ns.name, &img, &["--timeout", "8"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .arg("probe")
+        .args(&a)
+        .env("KUBECONFIG", h.kubeconfig())
+        .env(
+            "PULLTUI_DATA_DIR",
+            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pulltui probe");
+    // Wait for the pod to exist.
+    let start = Instant::now();
+    loop {
+        if !probe_pods(&client, &ns.name).await.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the probe pod never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = child.id().to_string();
+    let st = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(status.code(), Some(1));
+    let start = Instant::now();
+    loop {
+        if probe_pods(&client, &ns.name).await.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the probe pod survived the cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("probe pod gone {:?} after the cancel", start.elapsed());
+    ns.delete().await;
+}
