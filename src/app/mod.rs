@@ -7,6 +7,7 @@ pub mod detail;
 pub mod home;
 pub mod keymap;
 pub mod msg;
+pub mod text;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
