@@ -47,14 +47,14 @@ async fn run_with_keys<B: Backend>(
 ) {
     let (keys_tx, keys_rx) = fmpsc::unbounded();
     let driver = async move {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::time::sleep(Duration::from_millis(4000)).await;
         for k in keys {
             let _ = keys_tx.unbounded_send(press(k));
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let _ = keys_tx.unbounded_send(press(KeyCode::Char('q')));
         // Keep the stream open: the loop must quit on `q`, not on end of input.
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
     };
     let theme = Theme::plain();
     let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme);
