@@ -44,6 +44,12 @@ pub struct Cli {
     /// Open the console on the bundled demo incident (no cluster needed).
     #[arg(long)]
     pub demo: bool,
+    /// The console changes nothing: the fix keys (a, c, i, k, A, C) are disabled.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Fixes are sent with dryRun=All: the server validates them, nothing is persisted.
+    #[arg(long, conflicts_with = "read_only")]
+    pub dry_run: bool,
 }
 
 /// Which cluster and namespaces (the console and `check`).
@@ -236,7 +242,9 @@ fn console(cli: &Cli) -> ExitCode {
     let res = match source {
         Source::Live => {
             let target = cli.cluster.target();
-            let model = live_model(&target, cli.cluster.scope(), config.keymap);
+            let mut model = live_model(&target, cli.cluster.scope(), config.keymap);
+            model.actions.read_only = cli.read_only;
+            model.actions.dry_run = cli.dry_run;
             rt.block_on(crate::runtime::run(
                 model,
                 |tx| crate::cluster::Cluster::new(target.kubeconfig.clone(), tx),
@@ -245,7 +253,9 @@ fn console(cli: &Cli) -> ExitCode {
             ))
         }
         Source::Recorded { recorded, label } => {
-            let model = replay_model(&recorded, label, cli.cluster.scope(), config.keymap);
+            let mut model = replay_model(&recorded, label, cli.cluster.scope(), config.keymap);
+            model.actions.read_only = cli.read_only;
+            model.actions.dry_run = cli.dry_run;
             let clock = crate::runtime::FrozenClock(recorded.snapshot.captured_at);
             rt.block_on(crate::runtime::run(
                 model,
@@ -296,6 +306,7 @@ pub fn replay_model(
         keymap,
         s.captured_at,
     );
+    m.actions.replay = true;
     m.replay = Some(ReplayBanner {
         file: label,
         context: s.context.clone(),

@@ -53,6 +53,12 @@ fn enter_opens_the_selected_pod_and_asks_for_its_evidence() {
                 namespace: "shop".into(),
                 name: "default".into(),
             }),
+            Effect::Fetch(FetchEffect::Attachable {
+                generation: Generation(1),
+                detail: DetailId(1),
+                pod: web_key(),
+                container: "app".into(),
+            }),
             Effect::Fetch(FetchEffect::Secret {
                 generation: Generation(1),
                 detail: DetailId(1),
@@ -347,7 +353,7 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
             ..
         }))
     ));
-    assert_eq!(fx.len(), 3, "events, ServiceAccount, regcred: {fx:?}");
+    assert_eq!(fx.len(), 4, "events, ServiceAccount, attachable, regcred: {fx:?}");
 }
 
 #[test]

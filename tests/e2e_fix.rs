@@ -11,7 +11,7 @@
 mod support;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
+use support::workload::{W, failing_pod, walk};
 use support::{Harness, TestNamespace, pod_state, pods_of, wait_pod};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -148,125 +149,6 @@ impl T {
             self.assert_no_password(&text, &p.display().to_string());
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-/// A workload (or bare pod) named `name`, label `app=name`, one container `app`.
-struct W<'a> {
-    kind: &'a str,
-    name: &'a str,
-    image: String,
-    replicas: u32,
-    annotations: Value,
-    pull_secrets: &'a [&'a str],
-    service_account: Option<&'a str>,
-}
-
-impl<'a> W<'a> {
-    fn new(kind: &'a str, name: &'a str, image: String) -> Self {
-        W {
-            kind,
-            name,
-            image,
-            replicas: 1,
-            annotations: json!({}),
-            pull_secrets: &[],
-            service_account: None,
-        }
-    }
-
-    fn template(&self) -> Value {
-        let mut spec = json!({
-            "containers": [{"name": "app", "image": self.image}],
-            "imagePullSecrets": self.pull_secrets.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
-            "terminationGracePeriodSeconds": 1,
-        });
-        if let Some(sa) = self.service_account {
-            spec["serviceAccountName"] = sa.into();
-        }
-        if self.kind == "Job" {
-            spec["restartPolicy"] = "Never".into();
-        }
-        json!({
-            "metadata": {"labels": {"app": self.name}, "annotations": self.annotations},
-            "spec": spec,
-        })
-    }
-
-    async fn create(&self, c: &kube::Client, ns: &str) {
-        let pp = PostParams::default();
-        let meta = json!({"name": self.name, "labels": {"app": self.name}});
-        let selector = json!({"matchLabels": {"app": self.name}});
-        let res = match self.kind {
-            "Deployment" => Api::<Deployment>::namespaced(c.clone(), ns)
-                .create(
-                    &pp,
-                    &serde_json::from_value(json!({"metadata": meta, "spec": {
-                        "replicas": self.replicas, "selector": selector, "template": self.template()}}))
-                    .expect("deployment"),
-                )
-                .await
-                .map(|_| ()),
-            "StatefulSet" => Api::<StatefulSet>::namespaced(c.clone(), ns)
-                .create(
-                    &pp,
-                    &serde_json::from_value(json!({"metadata": meta, "spec": {
-                        "replicas": self.replicas, "serviceName": self.name,
-                        "selector": selector, "template": self.template()}}))
-                    .expect("statefulset"),
-                )
-                .await
-                .map(|_| ()),
-            "Job" => Api::<Job>::namespaced(c.clone(), ns)
-                .create(
-                    &pp,
-                    &serde_json::from_value(json!({"metadata": meta, "spec": {
-                        "backoffLimit": 4, "template": self.template()}}))
-                    .expect("job"),
-                )
-                .await
-                .map(|_| ()),
-            _ => {
-                let mut v = self.template();
-                v["metadata"]["name"] = self.name.into();
-                Api::<Pod>::namespaced(c.clone(), ns)
-                    .create(&pp, &serde_json::from_value(v).expect("pod"))
-                    .await
-                    .map(|_| ())
-            }
-        };
-        res.unwrap_or_else(|e| panic!("creating {} {ns}/{}: {e}", self.kind, self.name));
-    }
-}
-
-fn pulling_failed(p: &Pod) -> bool {
-    matches!(
-        pod_state(p).as_deref(),
-        Some("ImagePullBackOff") | Some("ErrImagePull")
-    )
-}
-
-/// Wait until a pod of `app` fails its pull; returns its name.
-async fn failing_pod(c: &kube::Client, ns: &str, app: &str) -> String {
-    wait_pod(c, ns, app, SETTLE, "a failing pull", pulling_failed)
-        .await
-        .metadata
-        .name
-        .expect("pod name")
 }
 
 fn pod_arg(ns: &str, pod: &str) -> String {

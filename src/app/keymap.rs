@@ -32,10 +32,22 @@ pub enum Intent {
     Open,
     NextContainer,
     PrevContainer,
+    /// `a`: annotate the pod template (presets or free key/value).
+    Annotate,
+    /// `c`: a pull secret (create, copy or attach).
+    Credential,
+    /// `i`: change the failing container's image.
+    Image,
+    /// `k`: rollout restart, or delete the failing pods.
+    Kick,
+    /// The same annotation for every workload of the row's registry × cause group.
+    GroupAnnotate,
+    /// The same pull secret for every workload of the row's registry × cause group.
+    GroupCredential,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 19] = [
+    pub const ALL: [Intent; 25] = [
         Intent::Quit,
         Intent::Help,
         Intent::Back,
@@ -55,13 +67,38 @@ impl Intent {
         Intent::Open,
         Intent::NextContainer,
         Intent::PrevContainer,
+        Intent::Annotate,
+        Intent::Credential,
+        Intent::Image,
+        Intent::Kick,
+        Intent::GroupAnnotate,
+        Intent::GroupCredential,
     ];
+
+    /// The keys that change the cluster (disabled by `--read-only`).
+    pub fn mutates(self) -> bool {
+        matches!(
+            self,
+            Intent::Annotate
+                | Intent::Credential
+                | Intent::Image
+                | Intent::Kick
+                | Intent::GroupAnnotate
+                | Intent::GroupCredential
+        )
+    }
 
     /// The intents that mean something on `screen`, in help order.
     pub fn on_screen(screen: Screen) -> &'static [Intent] {
         match screen {
             Screen::Home => &[
                 Intent::Open,
+                Intent::Annotate,
+                Intent::Credential,
+                Intent::Image,
+                Intent::Kick,
+                Intent::GroupAnnotate,
+                Intent::GroupCredential,
                 Intent::Filter,
                 Intent::Group,
                 Intent::Sort,
@@ -81,6 +118,10 @@ impl Intent {
             ],
             Screen::Detail => &[
                 Intent::Back,
+                Intent::Annotate,
+                Intent::Credential,
+                Intent::Image,
+                Intent::Kick,
                 Intent::NextContainer,
                 Intent::PrevContainer,
                 Intent::Up,
@@ -131,6 +172,12 @@ impl Intent {
             Intent::Open => "open",
             Intent::NextContainer => "next_container",
             Intent::PrevContainer => "prev_container",
+            Intent::Annotate => "annotate",
+            Intent::Credential => "credential",
+            Intent::Image => "image",
+            Intent::Kick => "kick",
+            Intent::GroupAnnotate => "group_annotate",
+            Intent::GroupCredential => "group_credential",
         }
     }
 
@@ -160,6 +207,12 @@ impl Intent {
             Intent::Open => "pod detail: the evidence, events and pull secrets",
             Intent::NextContainer => "next failing container of the pod",
             Intent::PrevContainer => "previous failing container of the pod",
+            Intent::Annotate => "annotate the pod template (TLS / HTTP presets, any key)",
+            Intent::Credential => "pull secret: create, copy from a namespace, or attach",
+            Intent::Image => "change the failing container's image",
+            Intent::Kick => "kick: rollout restart, or delete the failing pods",
+            Intent::GroupAnnotate => "annotate every workload of this registry × cause",
+            Intent::GroupCredential => "one pull secret for every workload of this group",
         }
     }
 
@@ -167,6 +220,10 @@ impl Intent {
     pub fn hint(self) -> Option<&'static str> {
         Some(match self {
             Intent::Open => "detail",
+            Intent::Annotate => "annotate",
+            Intent::Credential => "secret",
+            Intent::Image => "image",
+            Intent::Kick => "kick",
             Intent::Filter => "filter",
             Intent::Group => "group",
             Intent::Sort => "sort",
@@ -343,7 +400,7 @@ impl Default for Keymap {
         use KeyCodeSpec as K;
         let c = KeySpec::code;
         let p = KeySpec::plain;
-        let defaults: [(Intent, Vec<KeySpec>); 19] = [
+        let defaults: [(Intent, Vec<KeySpec>); 25] = [
             (Intent::Quit, vec![p('q'), KeySpec::ctrl('c')]),
             (Intent::Help, vec![p('?')]),
             (Intent::Back, vec![c(K::Esc)]),
@@ -354,8 +411,8 @@ impl Default for Keymap {
             (Intent::Sort, vec![p('s')]),
             (Intent::SortReverse, vec![p('S')]),
             (Intent::Namespace, vec![p('n')]),
-            (Intent::Up, vec![c(K::Up), p('k')]),
-            (Intent::Down, vec![c(K::Down), p('j')]),
+            (Intent::Up, vec![c(K::Up)]),
+            (Intent::Down, vec![c(K::Down)]),
             (Intent::PageUp, vec![c(K::PageUp)]),
             (Intent::PageDown, vec![c(K::PageDown)]),
             (Intent::Top, vec![c(K::Home)]),
@@ -363,6 +420,12 @@ impl Default for Keymap {
             (Intent::Open, vec![c(K::Enter)]),
             (Intent::NextContainer, vec![c(K::Tab)]),
             (Intent::PrevContainer, vec![c(K::BackTab)]),
+            (Intent::Annotate, vec![p('a')]),
+            (Intent::Credential, vec![p('c')]),
+            (Intent::Image, vec![p('i')]),
+            (Intent::Kick, vec![p('k')]),
+            (Intent::GroupAnnotate, vec![p('A')]),
+            (Intent::GroupCredential, vec![p('C')]),
         ];
         Keymap {
             bindings: defaults.into_iter().collect(),

@@ -3,6 +3,7 @@
 //! are I/O the runtime performs (connect, resolve an owner, list namespaces,
 //! quit). No async, no terminal, no kube client here.
 
+pub mod action;
 pub mod detail;
 pub mod home;
 pub mod keymap;
@@ -18,9 +19,10 @@ pub use crate::domain::scope::Scope;
 use detail::{Detail, Presence};
 use home::Home;
 use keymap::{Intent, Keymap};
+use action::{Actions, Kind, Level, Subject};
 pub use msg::{
-    Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect, Generation, Msg,
-    WatchEffect,
+    ActionId, ActionMsg, Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect,
+    FixRequest, Generation, MutateEffect, Msg, WatchEffect,
 };
 
 /// The watch connection, as the status bar tells it.
@@ -144,6 +146,8 @@ pub struct Model {
     /// Id of the last detail opened; replies for others are stale.
     pub detail_seq: DetailId,
     pub overlay: Option<Overlay>,
+    /// Fixes: the open form or preview, follow-ups, toasts, modes.
+    pub actions: Actions,
     pub keymap: Keymap,
     pub size: (u16, u16),
     pub quit: bool,
@@ -179,6 +183,7 @@ impl Model {
             detail: None,
             detail_seq: DetailId(0),
             overlay: None,
+            actions: Actions::default(),
             keymap,
             size: (80, 24),
             quit: false,
@@ -333,6 +338,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             model.now = now;
+            model.actions.expire(now);
             // Ages and "event 2s ago" change with the clock.
             model.dirty = true;
             Vec::new()
@@ -438,7 +444,125 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             Some(d) if d.id == detail => d.apply(generation, *msg),
             _ => Vec::new(),
         },
+        ClusterMsg::Action { action, msg } => model.actions.apply_msg(action, *msg, model.now),
     }
+}
+
+/// The pod an action is about: the open detail's (its container), or the
+/// selected row's.
+fn subject(model: &Model) -> Option<Subject> {
+    let (row, secret_states) = match (model.screen(), &model.detail) {
+        (Screen::Detail, Some(d)) => {
+            let row = d
+                .rows
+                .iter()
+                .find(|r| r.container == d.container)
+                .or(d.rows.first())?;
+            let missing: Vec<String> = d
+                .pod_secrets_missing()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            (row.clone(), Some(missing))
+        }
+        _ => (model.home.selected_row()?.clone(), None),
+    };
+    let pod = model
+        .inventory
+        .failing
+        .get(&crate::domain::failing::PodKey::new(&row.namespace, &row.pod))?;
+    let pull_secrets: Vec<String> = pod
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.image_pull_secrets.as_ref())
+        .map(|l| l.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default();
+    // The missing secret: what the detail found missing, or the referenced
+    // name the kubelet's message names.
+    let missing = match secret_states {
+        Some(m) if !m.is_empty() => m.first().cloned(),
+        _ if row.category == crate::domain::classify::Category::CredentialsSecretMissing => {
+            pull_secrets
+                .iter()
+                .find(|n| row.message.contains(n.as_str()))
+                .or(pull_secrets.first())
+                .cloned()
+        }
+        _ => None,
+    };
+    Some(Subject::from_row(&row, missing, pull_secrets))
+}
+
+/// The same subject widened to its registry × cause group: one pod per
+/// distinct workload.
+fn group_subject(model: &Model) -> Option<Subject> {
+    let mut s = subject(model)?;
+    let category = s.category?;
+    let registry = s.registry.clone()?;
+    let mut seen: Vec<String> = Vec::new();
+    let mut pods = Vec::new();
+    for r in model.inventory.rows() {
+        if r.category != category || r.registry.as_deref() != Some(registry.as_str()) {
+            continue;
+        }
+        let w = match &r.workload {
+            Some(w) => format!("{}/{}/{}", r.namespace, w.kind, w.name),
+            None => format!("{}/pod/{}", r.namespace, r.pod),
+        };
+        if seen.contains(&w) {
+            continue;
+        }
+        seen.push(w);
+        pods.push(crate::domain::failing::PodKey::new(&r.namespace, &r.pod));
+    }
+    // The selected pod's workload first.
+    if let Some(i) = pods.iter().position(|p| *p == s.pods[0]) {
+        let first = pods.remove(i);
+        pods.insert(0, first);
+    }
+    s.group = Some(format!("{registry} × {}", category.id()));
+    s.pods = pods;
+    Some(s)
+}
+
+/// `a`/`c`/`i`/`k` (and the group forms): opens the action on the subject.
+fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
+    if let Some(why) = model.actions.disabled_reason() {
+        let now = model.now;
+        model.actions.toast(now, Level::Warning, why);
+        return Vec::new();
+    }
+    if !model.connected() {
+        let now = model.now;
+        model
+            .actions
+            .toast(now, Level::Warning, "not connected: no fix can be prepared");
+        return Vec::new();
+    }
+    let (kind, group) = match intent {
+        Intent::Annotate => (Kind::Annotate, false),
+        Intent::Credential => (Kind::Credential, false),
+        Intent::Image => (Kind::Image, false),
+        Intent::Kick => (Kind::Kick, false),
+        Intent::GroupAnnotate => (Kind::Annotate, true),
+        Intent::GroupCredential => (Kind::Credential, true),
+        _ => return Vec::new(),
+    };
+    let subject = if group {
+        group_subject(model)
+    } else {
+        subject(model)
+    };
+    let Some(subject) = subject else {
+        let now = model.now;
+        model
+            .actions
+            .toast(now, Level::Warning, "select a failing pod first");
+        return Vec::new();
+    };
+    let generation = model.generation;
+    model.actions.open(kind, subject, generation)
 }
 
 fn pick_items(model: &Model, contexts: bool) -> Vec<PickItem> {
@@ -460,6 +584,11 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if ctrl_c {
         model.quit = true;
         return vec![Effect::Quit];
+    }
+    // An open fix (form, preview) takes every key.
+    if model.actions.current.is_some() {
+        let (generation, now) = (model.generation, model.now);
+        return model.actions.key(key, generation, now);
     }
     // Text inputs take plain keys first.
     if model.home.filter_editing && model.overlay.is_none() {
@@ -505,6 +634,7 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
         key.container.clone(),
     );
     d.recorded = model.replay.is_some();
+    d.fix_keys = fix_keys(&model.keymap);
     let fx = if model.connected() {
         d.requests(model.generation)
     } else {
@@ -513,6 +643,27 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
     model.detail = Some(d);
     model.screens.push(Screen::Detail);
     fx
+}
+
+/// Which key carries out each fix id (the detail's FIXES list names them).
+fn fix_keys(km: &Keymap) -> Vec<(crate::domain::mutation::FixId, String)> {
+    use crate::domain::mutation::FixId;
+    FixId::ALL
+        .into_iter()
+        .filter_map(|f| {
+            let intent = match f {
+                FixId::AnnotateSkipVerify | FixId::AnnotateHttpEndpoint | FixId::Annotate => {
+                    Intent::Annotate
+                }
+                FixId::CreatePullSecret | FixId::CopyPullSecret | FixId::AttachPullSecret => {
+                    Intent::Credential
+                }
+                FixId::SetImage => Intent::Image,
+                FixId::Restart => Intent::Kick,
+            };
+            km.first(intent).map(|k| (f, k.to_string()))
+        })
+        .collect()
 }
 
 fn close_detail(model: &mut Model) -> Vec<Effect> {
@@ -534,6 +685,7 @@ fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
             let scope = model.scope.clone();
             return model.connect(ctx, scope);
         }
+        i if i.mutates() => return start_action(model, i),
         Intent::NextContainer | Intent::PrevContainer => {
             if let Some(d) = &mut model.detail {
                 d.cycle(intent == Intent::NextContainer);
@@ -610,7 +762,8 @@ fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Top => h.top(vp),
         Intent::Bottom => h.bottom(vp),
         Intent::Open => return open_detail(model),
-        Intent::NextContainer | Intent::PrevContainer => {}
+        i if i.mutates() => return start_action(model, i),
+        _ => {}
     }
     model.settle();
     Vec::new()

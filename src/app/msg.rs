@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use crate::domain::api_error::ApiError;
 use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
+use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
 
@@ -23,6 +24,16 @@ pub struct Generation(pub u64);
 /// One opening of the detail screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct DetailId(pub u64);
+
+/// One action (form → preview → apply → follow) started from a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ActionId(pub u64);
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a{}", self.0)
+    }
+}
 
 impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,6 +89,53 @@ pub enum ClusterMsg {
         detail: DetailId,
         msg: Box<DetailMsg>,
     },
+    /// About the action `action` (a fix started from a key).
+    Action {
+        action: ActionId,
+        msg: Box<ActionMsg>,
+    },
+}
+
+/// What became of an action's request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionMsg {
+    /// The secrets a credential form may use instead of typing one: in other
+    /// namespaces (copy) and, unreferenced, in the pod's own (attach).
+    Candidates {
+        copy: Result<Vec<Candidate>, String>,
+        attach: Result<Vec<Candidate>, String>,
+    },
+    /// The preview to confirm. `live`: computed from the server's objects
+    /// (a replay computes it offline and never sends).
+    Prepared { preview: Box<Preview>, live: bool },
+    /// Planning or preparing failed: nothing was written. `input`: the
+    /// form's values were refused (the form stays open).
+    Refused { message: String, input: bool },
+    /// The apply finished: each write and note (dry run: accepted, not persisted).
+    Applied {
+        dry_run: bool,
+        writes: Vec<String>,
+        notes: Vec<String>,
+        audit: Option<String>,
+    },
+    /// The apply failed (or half failed: the message says what was done).
+    Failed { message: String },
+    /// Following the workload: a status line.
+    Progress { line: String },
+    /// Done following (`resolved`: the new pods run).
+    Followed { resolved: bool, summary: String },
+    /// Nothing to follow, and why.
+    NotFollowed { why: String },
+}
+
+/// One fix, as the keys ask for it (the same ids and parameters as
+/// `pulltui fix`). Several pods: a group fix, one write per distinct object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixRequest {
+    pub pods: Vec<PodKey>,
+    pub container: Option<String>,
+    pub fix: FixId,
+    pub params: FixParams,
 }
 
 /// The outcome of one GET.
@@ -105,6 +163,9 @@ pub enum DetailMsg {
         name: String,
         result: Fetch<SecretInfo>,
     },
+    /// Secrets of the pod's namespace that cover its registry and that
+    /// neither the pod nor its ServiceAccount uses (never their data).
+    Attachable(Fetch<Vec<Candidate>>),
 }
 
 /// I/O requested by `update`, by family.
@@ -114,6 +175,8 @@ pub enum Effect {
     Watch(WatchEffect),
     /// One-shot reads.
     Fetch(FetchEffect),
+    /// Fixes: preview, apply, cancel.
+    Mutate(MutateEffect),
     /// The user quits: the backend stops everything.
     Quit,
 }
@@ -162,6 +225,41 @@ pub enum FetchEffect {
         namespace: String,
         name: String,
     },
+    /// The secrets of the pod's namespace that could be attached.
+    Attachable {
+        generation: Generation,
+        detail: DetailId,
+        pod: PodKey,
+        container: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MutateEffect {
+    /// Read what the fix needs and answer with a preview; nothing is written.
+    Prepare {
+        generation: Generation,
+        action: ActionId,
+        request: Box<FixRequest>,
+    },
+    /// Apply the prepared preview of `action` (with `dryRun=All` when
+    /// `dry_run`), then follow the workload.
+    Apply { action: ActionId, dry_run: bool },
+    /// Drop the prepared change (Esc on the preview) or stop following.
+    Cancel { action: ActionId },
+    /// Look for secrets that cover the pod's registry (copy / attach offers).
+    Candidates {
+        generation: Generation,
+        action: ActionId,
+        pod: PodKey,
+        container: Option<String>,
+    },
+}
+
+impl From<MutateEffect> for Effect {
+    fn from(e: MutateEffect) -> Self {
+        Effect::Mutate(e)
+    }
 }
 
 impl From<WatchEffect> for Effect {

@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 
 use super::ClusterArgs;
 use crate::audit;
-use crate::cluster::follow;
 use crate::cluster::mutate::{self, MutationError, Outcome};
-use crate::domain::mutation::{AttachChoice, FixId, FixParams, ObjectRef, plan};
+use crate::cluster::{fixer, follow};
+use crate::domain::mutation::{AttachChoice, FixId, FixParams, ObjectRef};
 use crate::domain::redact::Redacted;
 
 #[derive(Debug, Clone, Args)]
@@ -27,7 +27,7 @@ pub struct FixArgs {
     #[arg(value_name = "NAMESPACE/POD")]
     pub pod: String,
     /// annotate-skip-verify | annotate-http-endpoint | create-pull-secret |
-    /// copy-pull-secret | attach-pull-secret | set-image | restart
+    /// copy-pull-secret | attach-pull-secret | set-image | restart | annotate
     #[arg(long = "fix", value_name = "ID")]
     pub fix: String,
     /// The container to fix (default: the failing one).
@@ -42,9 +42,16 @@ pub struct FixArgs {
     /// Print one JSON result object on stdout (the preview goes to stderr).
     #[arg(long)]
     pub json: bool,
-    /// annotate-*: the hosts (comma-separated, or `all`; default: the image's host[:port]).
+    /// annotate-*: the hosts (comma-separated, or `all`; default: the image's
+    /// host[:port]); annotate: the annotation's value.
     #[arg(long, value_name = "HOSTS")]
     pub value: Option<String>,
+    /// annotate: the annotation key (a qualified name, e.g. example.com/flag).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// create-pull-secret: the server key written in `auths` (default: the image's registry).
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
     /// create-pull-secret: the secret's name (default: the missing secret's, or regcred-<registry>).
     #[arg(long, value_name = "NAME")]
     pub secret_name: Option<String>,
@@ -208,6 +215,8 @@ pub fn run(cluster: &ClusterArgs, args: FixArgs) -> ExitCode {
         from,
         secret: args.secret.clone(),
         image: args.image.clone(),
+        key: args.key.clone(),
+        server: args.server.clone(),
         now: Some(jiff::Timestamp::now()),
     };
     let rt = match super::tokio_runtime() {
@@ -256,47 +265,54 @@ async fn run_async(
         Err(e) => return r.usage(&e.to_string()),
     };
     let client = conn.client.clone();
-    let facts = match mutate::pod_facts(
+    // The same steps as the console's keys (cluster::fixer).
+    let key = crate::domain::failing::PodKey::new(&pod.namespace, &pod.name);
+    let step = match fixer::prepare_step(
         &client,
-        &pod.namespace,
-        &pod.name,
+        &key,
         args.container.as_deref(),
+        fix,
+        &params,
+        &[],
     )
     .await
     {
-        Ok(f) => f,
+        Ok(s) => s,
+        Err(e @ MutationError::Input(_)) => {
+            // Say what could be copied or attached instead of only "missing".
+            if let Ok(facts) =
+                mutate::pod_facts(&client, &pod.namespace, &pod.name, args.container.as_deref())
+                    .await
+            {
+                let ctx = &facts.context;
+                r.set(
+                    "target",
+                    serde_json::to_value(&ctx.target).unwrap_or(Value::Null),
+                );
+                let hint = match fix {
+                    FixId::CopyPullSecret if params.from.is_none() => {
+                        candidates_hint(&client, ctx, true).await
+                    }
+                    FixId::AttachPullSecret if params.secret.is_none() => {
+                        candidates_hint(&client, ctx, false).await
+                    }
+                    _ => None,
+                };
+                if let Some(h) = hint {
+                    r.say(&h);
+                }
+            }
+            return r.fail(USAGE, &e);
+        }
         Err(e) => return r.fail(code_of(&e), &e),
     };
-    let ctx = &facts.context;
+    drop(params);
+    let ctx = &step.facts.context;
     r.set(
         "target",
         serde_json::to_value(&ctx.target).unwrap_or(Value::Null),
     );
-    let mutation = match plan(ctx, fix, &params) {
-        Ok(m) => m,
-        Err(e) => {
-            let e = MutationError::Input(e);
-            // Say what could be copied or attached instead of only "missing".
-            let hint = match fix {
-                FixId::CopyPullSecret if params.from.is_none() => {
-                    candidates_hint(&client, ctx, true).await
-                }
-                FixId::AttachPullSecret if params.secret.is_none() => {
-                    candidates_hint(&client, ctx, false).await
-                }
-                _ => None,
-            };
-            if let Some(h) = hint {
-                r.say(&h);
-            }
-            return r.fail(USAGE, &e);
-        }
-    };
-    drop(params);
-    let prepared = match mutate::prepare(&client, mutation).await {
-        Ok(p) => p,
-        Err(e) => return r.fail(code_of(&e), &e),
-    };
+    let prepared = &step.prepared;
     r.set(
         "preview",
         serde_json::to_value(&prepared.preview).unwrap_or(Value::Null),
@@ -327,25 +343,26 @@ async fn run_async(
             return r.finish(USAGE);
         }
     }
-    // The pods that exist before the change: new ones are the fix's.
-    let target_obj_before = mutate::get_object(&client, &ctx.target).await.ok();
-    let selector = follow::selector_for(&ctx.target, target_obj_before.as_ref());
-    let existing =
-        follow::existing_pods(&client, &ctx.target, selector.as_deref(), &ctx.name).await;
-    let result = mutate::apply(&client, &prepared, args.dry_run).await;
     let origin = audit::Origin {
         context: conn.context.clone(),
         server: conn.server.clone(),
         user: audit::kubeconfig_user(cluster.kubeconfig.as_deref(), conn.context.as_deref()),
     };
-    match audit::record(&origin, &prepared.mutation, args.dry_run, &result) {
-        Ok(p) => r.set("audit", json!(p.display().to_string())),
-        Err(e) => eprintln!("pulltui fix: could not write the audit log: {e}"),
-    }
-    let outcome: Outcome = match result {
-        Ok(o) => o,
-        Err(e) => return r.fail(code_of(&e), &e),
+    let (result, existing) = fixer::apply_step(&client, &origin, &step, args.dry_run).await;
+    let applied = match result {
+        Ok(a) => a,
+        Err(e) => {
+            if let Some(p) = audit::log_path() {
+                r.set("audit", json!(p.display().to_string()));
+            }
+            return r.fail(code_of(&e), &e);
+        }
     };
+    match &applied.audit {
+        Some(p) => r.set("audit", json!(p.display().to_string())),
+        None => eprintln!("pulltui fix: could not write the audit log"),
+    }
+    let outcome: &Outcome = &applied.outcome;
     r.set(
         "writes",
         serde_json::to_value(&outcome.writes).unwrap_or(Value::Null),
@@ -369,26 +386,18 @@ async fn run_async(
     if args.dry_run || args.no_follow {
         return r.finish(APPLIED);
     }
-    let target_obj = mutate::get_object(&client, &ctx.target).await.ok();
-    let was = ctx.category;
-    match follow::spec_for(
-        &prepared.mutation,
-        &outcome,
-        &ctx.name,
-        &ctx.target,
-        target_obj.as_ref(),
+    r.say(&format!("following {}…", ctx.target));
+    match fixer::follow_step(
+        &client,
+        &step,
+        outcome,
         existing,
-        was,
-    ) {
-        Ok(spec) => {
-            r.say(&format!("following {}…", spec.target));
-            let end = follow::follow(
-                &client,
-                &spec,
-                Duration::from_secs(args.follow_timeout),
-                None,
-            )
-            .await;
+        None,
+        Duration::from_secs(args.follow_timeout),
+    )
+    .await
+    {
+        Ok(end) => {
             r.say(&end.summary);
             r.set("follow", serde_json::to_value(&end).unwrap_or(Value::Null));
         }

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod detail;
 pub mod error;
+pub mod fixer;
 pub mod follow;
 pub mod mutate;
 pub mod probe_pod;
@@ -31,7 +32,8 @@ use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::msg::{
-    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, WatchEffect,
+    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, MutateEffect, Msg,
+    WatchEffect,
 };
 use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::domain::failing::{OwnerLookup, PodKey};
@@ -240,7 +242,7 @@ pub async fn list_namespaces(client: &Client) -> Result<Vec<String>, ApiError> {
 /// The live watchers of one generation (context + scope). Dropping it stops them.
 pub struct Session {
     generation: Generation,
-    client: Arc<OnceCell<Client>>,
+    conn: Arc<OnceCell<Connection>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -261,6 +263,8 @@ pub struct Cluster {
     detail: Option<DetailTasks>,
     /// Bounds concurrent owner lookups.
     lookups: Arc<Semaphore>,
+    /// The fixes started from the keys (they outlive a reconnect).
+    fixer: fixer::Fixer,
 }
 
 impl Cluster {
@@ -271,6 +275,7 @@ impl Cluster {
             session: None,
             detail: None,
             lookups: Arc::new(Semaphore::new(8)),
+            fixer: fixer::Fixer::default(),
         }
     }
 
@@ -284,23 +289,58 @@ impl Cluster {
         };
         let cell = Arc::new(OnceCell::new());
         let tx = self.tx.clone();
-        let client_cell = cell.clone();
+        let conn_cell = cell.clone();
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, client_cell, tx).await;
+            run_session(generation, target, scope, conn_cell, tx).await;
         });
         self.session = Some(Session {
             generation,
-            client: cell,
+            conn: cell,
             tasks: vec![main],
         });
     }
 
-    fn client(&self, generation: Generation) -> Option<Client> {
+    fn connection(&self, generation: Generation) -> Option<Connection> {
         let s = self
             .session
             .as_ref()
             .filter(|s| s.generation == generation)?;
-        s.client.get().cloned()
+        s.conn.get().cloned()
+    }
+
+    fn client(&self, generation: Generation) -> Option<Client> {
+        self.connection(generation).map(|c| c.client)
+    }
+
+    fn mutate(&mut self, effect: MutateEffect) {
+        match effect {
+            MutateEffect::Prepare {
+                generation,
+                action,
+                request,
+            } => {
+                let Some(conn) = self.connection(generation) else {
+                    return;
+                };
+                let kubeconfig = self.kubeconfig.clone();
+                self.fixer
+                    .prepare(generation, action, conn, kubeconfig, *request, self.tx.clone());
+            }
+            MutateEffect::Apply { action, dry_run } => self.fixer.apply(action, dry_run),
+            MutateEffect::Cancel { action } => self.fixer.cancel(action),
+            MutateEffect::Candidates {
+                generation,
+                action,
+                pod,
+                container,
+            } => {
+                let Some(client) = self.client(generation) else {
+                    return;
+                };
+                self.fixer
+                    .candidates(generation, action, client, pod, container, self.tx.clone());
+            }
+        }
     }
 
     pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
@@ -379,6 +419,51 @@ impl Cluster {
         self.detail_tasks(detail).push(t);
     }
 
+    /// "Attach what is there": the namespace's unused covering secrets.
+    pub fn get_attachable(
+        &mut self,
+        generation: Generation,
+        detail: DetailId,
+        pod: PodKey,
+        container: String,
+    ) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let t = tokio::spawn(async move {
+            let res = match mutate::pod_facts(&client, &pod.namespace, &pod.name, Some(&container))
+                .await
+            {
+                Ok(f) => match mutate::attachable_secrets(&client, &f.context).await {
+                    Ok(list) => crate::app::msg::Fetch::Found(list),
+                    Err(e) => match e.api_error() {
+                        Some(a) if a.is_forbidden() => crate::app::msg::Fetch::Forbidden,
+                        Some(a) => crate::app::msg::Fetch::Failed(a.clone()),
+                        None => crate::app::msg::Fetch::Failed(ApiError::new(
+                            ApiErrorKind::Other,
+                            e.to_string(),
+                        )),
+                    },
+                },
+                Err(e) => crate::app::msg::Fetch::Failed(ApiError::new(
+                    ApiErrorKind::Other,
+                    e.to_string(),
+                )),
+            };
+            let _ = tx
+                .send(Msg::Cluster(
+                    generation,
+                    ClusterMsg::Detail {
+                        detail,
+                        msg: Box::new(crate::app::msg::DetailMsg::Attachable(res)),
+                    },
+                ))
+                .await;
+        });
+        self.detail_tasks(detail).push(t);
+    }
+
     pub fn stop_detail(&mut self) {
         self.detail = None;
     }
@@ -387,6 +472,7 @@ impl Cluster {
     pub fn stop(&mut self) {
         self.detail = None;
         self.session = None;
+        self.fixer.stop();
     }
 
     pub fn list_namespaces(&self, generation: Generation) {
@@ -407,7 +493,7 @@ async fn run_session(
     generation: Generation,
     target: Target,
     scope: Scope,
-    cell: Arc<OnceCell<Client>>,
+    cell: Arc<OnceCell<Connection>>,
     tx: mpsc::Sender<Msg>,
 ) {
     let send = |m: ClusterMsg| {
@@ -422,7 +508,7 @@ async fn run_session(
             return;
         }
     };
-    let _ = cell.set(conn.client.clone());
+    let _ = cell.set(conn.clone());
     tracing::info!(context = ?conn.context, server = %conn.server, %scope, "connected");
     if !send(ClusterMsg::Connected {
         context: conn.context.clone(),
@@ -569,6 +655,13 @@ impl Backend for Cluster {
                 namespace,
                 name,
             }) => self.get_secret(generation, detail, namespace, name),
+            Effect::Fetch(FetchEffect::Attachable {
+                generation,
+                detail,
+                pod,
+                container,
+            }) => self.get_attachable(generation, detail, pod, container),
+            Effect::Mutate(m) => self.mutate(m),
             Effect::Quit => self.stop(),
         }
     }

@@ -528,6 +528,16 @@ pub fn selector_of(obj: &Value) -> Option<String> {
 
 /// Reads what the preview needs and computes it. Nothing is written.
 pub async fn prepare(client: &Client, mutation: Mutation) -> Result<Prepared, MutationError> {
+    prepare_after(client, mutation, &[]).await
+}
+
+/// [`prepare`] for a step of a group fix: the secrets in `created` are
+/// made by an earlier step of the same apply, so they need not exist yet.
+pub async fn prepare_after(
+    client: &Client,
+    mutation: Mutation,
+    created: &[crate::domain::mutation::ObjectRef],
+) -> Result<Prepared, MutationError> {
     let mut cur = Current::default();
     let mut rv = None;
     let mut field_before = Value::Null;
@@ -611,7 +621,10 @@ pub async fn prepare(client: &Client, mutation: Mutation) -> Result<Prepared, Mu
                 AttachTo::ServiceAccount { namespace, .. } => namespace,
             };
             let api: Api<Secret> = Api::namespaced(client.clone(), ns);
-            if let Ok(None) = api.get_metadata_opt(secret).await {
+            let made_earlier = created
+                .iter()
+                .any(|c| c.namespace == *ns && c.name == *secret);
+            if !made_earlier && let Ok(None) = api.get_metadata_opt(secret).await {
                 return Err(MutationError::Invalid(format!(
                     "secret {ns}/{secret} does not exist: create it (--fix create-pull-secret \
                      --secret-name {secret}) or copy it (--fix copy-pull-secret)"

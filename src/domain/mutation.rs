@@ -47,10 +47,12 @@ pub enum FixId {
     AttachPullSecret,
     SetImage,
     Restart,
+    /// A free annotation of the pod template: `--key K --value V` (set, not merged).
+    Annotate,
 }
 
 impl FixId {
-    pub const ALL: [FixId; 7] = [
+    pub const ALL: [FixId; 8] = [
         FixId::AnnotateSkipVerify,
         FixId::AnnotateHttpEndpoint,
         FixId::CreatePullSecret,
@@ -58,6 +60,7 @@ impl FixId {
         FixId::AttachPullSecret,
         FixId::SetImage,
         FixId::Restart,
+        FixId::Annotate,
     ];
 
     pub fn id(self) -> &'static str {
@@ -69,6 +72,7 @@ impl FixId {
             FixId::AttachPullSecret => "attach-pull-secret",
             FixId::SetImage => "set-image",
             FixId::Restart => "restart",
+            FixId::Annotate => "annotate",
         }
     }
 
@@ -403,7 +407,7 @@ pub struct PodContext {
 }
 
 /// Everything a fix may be given (flags of `pulltui fix`, fields of the forms).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FixParams {
     pub value: Option<String>,
     pub secret_name: Option<String>,
@@ -414,6 +418,11 @@ pub struct FixParams {
     pub from: Option<ObjectRef>,
     pub secret: Option<String>,
     pub image: Option<String>,
+    /// annotate: the annotation key.
+    pub key: Option<String>,
+    /// create-pull-secret: the registry server written in `auths` (default:
+    /// the image's registry as `kubectl create secret docker-registry` writes it).
+    pub server: Option<String>,
     /// The clock, for `restartedAt`.
     pub now: Option<Timestamp>,
 }
@@ -472,6 +481,20 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
                 merge: true,
             }))
         }
+        FixId::Annotate => {
+            let key = p
+                .key
+                .clone()
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .ok_or(InputError::Missing("--key KEY"))?;
+            let value = p.value.clone().ok_or(InputError::Missing("--value VALUE"))?;
+            validate_annotation(&key, &value)?;
+            // The presets' keys take comma lists: merge, never replace.
+            let merge = key == ANN_SKIP_VERIFY || key == ANN_HTTP_ENDPOINT;
+            let value = if merge { normalise_hosts(&value)? } else { value };
+            Ok(template_mutation(TemplateChange::Annotate { key, value, merge }))
+        }
         FixId::CreatePullSecret => {
             let name = match (&p.secret_name, &pod.missing_secret) {
                 (Some(n), _) => n.clone(),
@@ -496,7 +519,17 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
             Ok(Mutation::CreatePullSecret {
                 namespace: pod.namespace.clone(),
                 name,
-                server: docker_server(&preset_value(&pod.image)?),
+                server: match p.server.as_deref().map(str::trim) {
+                    Some(s) if !s.is_empty() => {
+                        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                            return Err(InputError::NotApplicable(format!(
+                                "invalid registry server {s:?}: no spaces or control characters"
+                            )));
+                        }
+                        s.to_string()
+                    }
+                    _ => docker_server(&preset_value(&pod.image)?),
+                },
                 username,
                 password,
                 email: p.email.clone().filter(|e| !e.is_empty()),

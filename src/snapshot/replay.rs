@@ -13,13 +13,16 @@ use tokio::sync::mpsc;
 
 use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
-    Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, Generation, Msg, WatchEffect,
+    ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest,
+    Generation, Msg, MutateEffect, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
-use crate::domain::failing::{OwnerLookup, PodKey};
+use crate::domain::failing::{OwnerLookup, PodKey, failing_containers};
+use crate::domain::mutation::{Current, PodContext, Preview, plan};
+use crate::domain::owners::{Resolution, WriteTarget, resolve_owner, resolve_pod};
 use crate::domain::inventory::Inventory;
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
@@ -109,6 +112,138 @@ impl Recorded {
             }
         }
         out
+    }
+
+    /// The write target of a recorded pod, resolved through the recorded owners.
+    fn target_of(&self, pod: &k8s_openapi::api::core::v1::Pod) -> Result<WriteTarget, String> {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let refs = pod.metadata.owner_references.clone().unwrap_or_default();
+        match resolve_pod(&ns, &name, &refs).map_err(|e| e.to_string())? {
+            Resolution::Target(t) => Ok(t),
+            Resolution::Fetch(lookup) => {
+                let owner = self.snapshot.owners.iter().find(|o| {
+                    o.types.as_ref().is_some_and(|t| t.kind == lookup.kind)
+                        && o.name_any() == lookup.name
+                        && o.namespace().as_deref() == Some(lookup.namespace.as_str())
+                });
+                let refs = owner.and_then(|o| o.metadata.owner_references.as_deref());
+                resolve_owner(&lookup, refs).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// What `plan` needs, from the recording.
+    fn pod_context(&self, key: &PodKey, container: Option<&str>) -> Result<PodContext, String> {
+        let pod = self
+            .snapshot
+            .pods
+            .iter()
+            .find(|p| {
+                p.metadata.namespace.as_deref() == Some(key.namespace.as_str())
+                    && p.metadata.name.as_deref() == Some(key.name.as_str())
+            })
+            .ok_or_else(|| format!("pod {key} is not in the recording"))?;
+        let failing = failing_containers(pod);
+        let fc = container
+            .and_then(|c| failing.iter().find(|f| f.name == c))
+            .or(failing.first())
+            .ok_or_else(|| format!("pod {key} has no failing container in the recording"))?;
+        let spec = pod.spec.as_ref();
+        let pull_secrets: Vec<String> = spec
+            .and_then(|s| s.image_pull_secrets.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|s| s.name.clone())
+            .collect();
+        let missing_secret = pull_secrets
+            .iter()
+            .find(|n| matches!(self.secret(&key.namespace, n), Fetch::Missing))
+            .cloned();
+        Ok(PodContext {
+            namespace: key.namespace.clone(),
+            name: key.name.clone(),
+            container: fc.name.to_string(),
+            init: fc.init,
+            image: fc.image.to_string(),
+            pull_secrets,
+            service_account: spec
+                .and_then(|s| s.service_account_name.clone())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "default".into()),
+            target: self.target_of(pod)?,
+            category: None,
+            missing_secret,
+            failing_pods: vec![key.name.clone()],
+            paused: false,
+        })
+    }
+
+    /// The preview of a fix against the recording; never sent.
+    pub fn preview(&self, req: &FixRequest) -> ActionMsg {
+        let mut previews = Vec::new();
+        let mut targets = Vec::new();
+        for (i, key) in req.pods.iter().enumerate() {
+            let container = if i == 0 { req.container.as_deref() } else { None };
+            let planned = self
+                .pod_context(key, container)
+                .and_then(|ctx| {
+                    if targets.contains(&ctx.target) {
+                        return Ok(None);
+                    }
+                    targets.push(ctx.target.clone());
+                    plan(&ctx, req.fix, &req.params)
+                        .map(Some)
+                        .map_err(|e| e.to_string())
+                });
+            match planned {
+                Ok(Some(m)) => previews.push(m.preview(&Current::default())),
+                Ok(None) => {}
+                Err(e) if req.pods.len() == 1 => {
+                    return ActionMsg::Refused {
+                        message: e,
+                        input: true,
+                    };
+                }
+                Err(e) => tracing::debug!(pod = %key, error = %e, "replay preview skipped"),
+            }
+        }
+        let mut p = match previews.len() {
+            0 => {
+                return ActionMsg::Refused {
+                    message: "nothing in the recording to change".into(),
+                    input: false,
+                };
+            }
+            1 => previews.remove(0),
+            n => {
+                let mut all = Preview {
+                    title: format!("{n} changes"),
+                    objects: Vec::new(),
+                    diff: Vec::new(),
+                    kubectl: Vec::new(),
+                    notes: Vec::new(),
+                };
+                for (i, p) in previews.into_iter().enumerate() {
+                    all.objects.extend(p.objects);
+                    all.diff.push(format!("# ({}) {}", i + 1, p.title));
+                    all.diff.extend(p.diff);
+                    all.kubectl.extend(p.kubectl);
+                    all.notes.extend(p.notes);
+                }
+                all
+            }
+        };
+        p.notes.insert(
+            0,
+            "REPLAY: previewed against the recording; the objects' current state was not read \
+             and nothing will be sent"
+                .into(),
+        );
+        ActionMsg::Prepared {
+            preview: Box::new(p),
+            live: false,
+        }
     }
 
     pub fn owner(&self, key: &OwnerKey) -> OwnerLookup {
@@ -213,7 +348,36 @@ impl Recorded {
                     .map(|m| detail_msg(*generation, *detail, m))
                     .collect()
             }
-            Effect::Watch(WatchEffect::StopDetail) | Effect::Quit => Vec::new(),
+            // Not recorded: the detail shows no offer.
+            Effect::Watch(WatchEffect::StopDetail)
+            | Effect::Quit
+            | Effect::Fetch(FetchEffect::Attachable { .. }) => Vec::new(),
+            // A recording never changes anything: the preview is computed
+            // offline, an apply is refused, the offers are the recorded ones.
+            Effect::Mutate(MutateEffect::Prepare {
+                generation,
+                action,
+                request,
+            }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Action {
+                    action: *action,
+                    msg: Box::new(self.preview(request)),
+                },
+            )],
+            Effect::Mutate(MutateEffect::Candidates {
+                generation, action, ..
+            }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Action {
+                    action: *action,
+                    msg: Box::new(ActionMsg::Candidates {
+                        copy: Ok(Vec::new()),
+                        attach: Ok(Vec::new()),
+                    }),
+                },
+            )],
+            Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. }) => Vec::new(),
             Effect::Fetch(FetchEffect::Owner { generation, owner }) => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Owner(owner.clone(), self.owner(owner)),

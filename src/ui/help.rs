@@ -31,10 +31,29 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let desc_w = width.saturating_sub(key_w + 3);
     for &intent in intents {
         let keys = model.keymap.label(intent);
+        let desc = intent.describe_on(screen);
+        let desc = if intent.mutates() && model.actions.read_only {
+            format!("disabled (--read-only): {desc}")
+        } else if intent.mutates() && model.actions.replay {
+            format!("{desc} (replay: preview only, nothing is sent)")
+        } else {
+            desc.to_string()
+        };
         out.push(Line::from(vec![
             Span::styled(format!(" {:<key_w$} ", truncate(&keys, key_w)), theme.key()),
-            Span::raw(truncate(intent.describe_on(screen), desc_w)),
+            Span::raw(truncate(&desc, desc_w)),
         ]));
+    }
+    if model.actions.read_only {
+        out.push(Line::from(Span::styled(
+            " read-only mode: started with --read-only, pulltui changes nothing in the cluster",
+            theme.warning(),
+        )));
+    } else if model.actions.dry_run {
+        out.push(Line::from(Span::styled(
+            " dry-run mode: fixes are sent with dryRun=All; the server validates, nothing is persisted",
+            theme.warning(),
+        )));
     }
     if screen == Screen::Home {
         out.push(Line::from(""));

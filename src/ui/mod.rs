@@ -1,6 +1,7 @@
 //! Rendering: `render(&Model, &Theme, &mut Frame)` draws the screen stack
 //! and overlays from the model; no side effects, no state of its own.
 
+pub mod action;
 pub mod detail;
 pub mod help;
 pub mod home;
@@ -28,6 +29,8 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
         Some(Overlay::Picker(p)) => palette::render(p, theme, frame, area),
         None => {}
     }
+    action::render_toasts(model, theme, frame, area);
+    action::render(model, theme, frame, area);
 }
 
 /// `s` cut to `width` columns, with `…` when it was longer.

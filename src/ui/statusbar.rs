@@ -88,6 +88,22 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         Span::raw(if compact { "  " } else { "   " }),
         Span::raw(counts),
     ];
+    if model.actions.read_only {
+        spans.push(Span::styled("  READ-ONLY", theme.warning()));
+    } else if model.actions.dry_run {
+        spans.push(Span::styled("  DRY-RUN", theme.warning()));
+    }
+    // The newest follow-up of a fix.
+    if let Some(f) = model.actions.following.last() {
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        let room = width.saturating_sub(used + 4);
+        if room > 12 {
+            spans.push(Span::styled(
+                format!("  ⟳ {}", super::truncate(&f.line, room)),
+                theme.warning(),
+            ));
+        }
+    }
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
     if used + help.width() + 2 <= width {
         spans.push(Span::raw(" ".repeat(width - used - help.width() - 1)));

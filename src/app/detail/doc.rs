@@ -277,10 +277,51 @@ impl<'a> Doc<'a> {
         }
         // SECRETS: evidence too, before what to do.
         self.secrets(ev, image.as_ref().ok());
+        if let Fetch::Found(list) = &self.d.attachable
+            && !list.is_empty()
+        {
+            let names: Vec<String> = list
+                .iter()
+                .map(|c| match &c.username {
+                    Some(u) => format!("{} (user {u})", c.name),
+                    None => c.name.clone(),
+                })
+                .collect();
+            let key = self
+                .d
+                .fix_keys
+                .iter()
+                .find(|(f, _)| *f == crate::domain::mutation::FixId::AttachPullSecret)
+                .map(|(_, k)| format!(" — press {k} to attach it"))
+                .unwrap_or_default();
+            self.more_hanging(
+                vec![
+                    seg("✓ ", Tag::Good),
+                    seg(
+                        format!(
+                            "{} in this namespace covers the registry but is used neither by the pod nor by its ServiceAccount{key}",
+                            names.join(", ")
+                        ),
+                        Tag::Plain,
+                    ),
+                ],
+                2,
+            );
+        }
         if known {
             let mut first = true;
             for fix in &ev.class.fixes {
-                let bullet = vec![seg("• ", Tag::Dim), seg(fix.title(), Tag::Plain)];
+                let key = crate::domain::mutation::FixId::for_fix(*fix)
+                    .and_then(|id| self.d.fix_keys.iter().find(|(f, _)| *f == id))
+                    .map(|(_, k)| k.clone());
+                let bullet = match key {
+                    Some(k) => vec![
+                        seg("• ", Tag::Dim),
+                        seg(format!("[{k}] "), Tag::Title),
+                        seg(fix.title(), Tag::Plain),
+                    ],
+                    None => vec![seg("• ", Tag::Dim), seg(fix.title(), Tag::Plain)],
+                };
                 if first {
                     let lead = vec![seg(" FIXES    ", Tag::Label)];
                     self.out.extend(wrap(

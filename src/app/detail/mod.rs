@@ -26,6 +26,7 @@ mod doc;
 use crate::domain::facts::WatchEvent;
 use crate::domain::failing::{CauseSource, FailureRow, PodKey, failing_containers};
 use crate::domain::image::ImageRef;
+use crate::domain::mutation::{Candidate, FixId};
 use crate::domain::secrets::{SecretInfo, SecretSource, SecretState, check_info};
 
 /// At most this many events are kept for one pod (newest win).
@@ -71,6 +72,11 @@ pub struct Detail {
     pub scroll: usize,
     /// Shown from a snapshot: nothing is live.
     pub recorded: bool,
+    /// Secrets of the pod's namespace that cover the registry but that
+    /// neither the pod nor its ServiceAccount uses ("attach what is there").
+    pub attachable: Fetch<Vec<Candidate>>,
+    /// The keys that carry out each fix (from the keymap), for the FIXES list.
+    pub fix_keys: Vec<(FixId, String)>,
 }
 
 /// The pull error of the focused container and what decided its category.
@@ -130,6 +136,8 @@ impl Detail {
             secrets: BTreeMap::new(),
             scroll: 0,
             recorded: false,
+            attachable: Fetch::Pending,
+            fix_keys: Vec::new(),
         }
     }
 
@@ -161,6 +169,7 @@ impl Detail {
         self.events_state = EventsState::Loading;
         self.sa = Fetch::Pending;
         self.secrets.clear();
+        self.attachable = Fetch::Pending;
     }
 
     /// The reads the screen needs: the events watch, the ServiceAccount,
@@ -180,6 +189,13 @@ impl Detail {
                 detail: self.id,
                 namespace: ns.clone(),
                 name: self.service_account.clone(),
+            }
+            .into(),
+            FetchEffect::Attachable {
+                generation,
+                detail: self.id,
+                pod: self.key.clone(),
+                container: self.container.clone(),
             }
             .into(),
         ];
@@ -207,6 +223,10 @@ impl Detail {
             }
             DetailMsg::EventsFailed(e) => {
                 self.events_state = EventsState::Failed(e.to_string());
+                Vec::new()
+            }
+            DetailMsg::Attachable(f) => {
+                self.attachable = f;
                 Vec::new()
             }
             DetailMsg::ServiceAccount(res) => {
@@ -374,6 +394,23 @@ impl Detail {
             });
         }
         out
+    }
+
+    /// The pod's own pull secrets that were read and do not exist.
+    pub fn pod_secrets_missing(&self) -> Vec<&str> {
+        self.pod_secret_names_ref()
+            .filter(|n| matches!(self.secrets.get(*n), Some(Fetch::Missing)))
+            .collect()
+    }
+
+    fn pod_secret_names_ref(&self) -> impl Iterator<Item = &str> {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.image_pull_secrets.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|s| s.name.as_str())
     }
 
     /// Lines of the body at `width` columns, at `now`.

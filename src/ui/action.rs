@@ -1,0 +1,418 @@
+//! The fix overlay (form, preview to confirm, waiting) and the toasts.
+//! A password field is drawn masked (ratatui-textarea's mask character when
+//! focused, bullets otherwise); its text is never put in a cell.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::{Theme, centered, truncate};
+use crate::app::Model;
+use crate::app::action::{
+    Action, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
+};
+use crate::domain::mutation::FixId;
+
+const LABEL_W: usize = 12;
+
+pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(a) = &model.actions.current else {
+        return;
+    };
+    match &a.stage {
+        Stage::Form(form) => render_form(model, a, form, theme, frame, area),
+        Stage::Confirm {
+            preview,
+            live,
+            scroll,
+        } => {
+            let w = area.width.saturating_sub(4).max(20);
+            let inner_w = w.saturating_sub(2) as usize;
+            let mut lines: Vec<Line> = Vec::new();
+            lines.push(Line::from(Span::styled(preview.title.clone(), theme.title())));
+            if !preview.objects.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled("changes ", theme.dim()),
+                    Span::raw(preview.objects.join(", ")),
+                ]));
+            }
+            lines.push(Line::from(""));
+            for d in &preview.diff {
+                let style = if d.starts_with('+') {
+                    theme.ok()
+                } else if d.starts_with('-') {
+                    theme.error()
+                } else if d.starts_with('#') {
+                    theme.title()
+                } else {
+                    theme.dim()
+                };
+                lines.push(Line::from(Span::styled(d.clone(), style)));
+            }
+            if !preview.notes.is_empty() {
+                lines.push(Line::from(""));
+                for n in &preview.notes {
+                    lines.push(Line::from(vec![
+                        Span::styled("note ", theme.warning()),
+                        Span::raw(n.clone()),
+                    ]));
+                }
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "equivalent kubectl (runnable as printed):",
+                theme.dim(),
+            )));
+            for k in &preview.kubectl {
+                lines.push(Line::from(format!("  {k}")));
+            }
+            let wrapped = wrap_lines(lines, inner_w);
+            let body_h = area.height.saturating_sub(4).max(3) as usize;
+            let max_scroll = wrapped.len().saturating_sub(body_h);
+            let top = (*scroll).min(max_scroll);
+            let shown: Vec<Line> = wrapped.into_iter().skip(top).take(body_h).collect();
+            let h = (shown.len() as u16 + 3).min(area.height);
+            let r = centered(area, w, h);
+            frame.render_widget(Clear, r);
+            let mode = if !*live {
+                " REPLAY: y closes, nothing is sent "
+            } else if model.actions.dry_run {
+                " DRY RUN: y sends with dryRun=All "
+            } else {
+                ""
+            };
+            let title = format!(" {} — {} ", a.kind.title(), a.subject.label());
+            let more = if max_scroll > top { " ↓ more" } else { "" };
+            let footer = Line::from(vec![
+                Span::styled(" y ", theme.key()),
+                Span::raw(if *live { "apply  " } else { "close  " }),
+                Span::styled(" Esc ", theme.key()),
+                Span::raw("cancel  "),
+                Span::styled(" ↑/↓ ", theme.key()),
+                Span::raw("scroll"),
+                Span::styled(more, theme.dim()),
+                Span::styled(mode, theme.warning()),
+            ]);
+            let block = Block::bordered()
+                .title(truncate(&title, inner_w))
+                .title_bottom(footer);
+            frame.render_widget(Paragraph::new(shown).block(block), r);
+        }
+        Stage::Preparing | Stage::Applying => {
+            let text = if a.stage == Stage::Preparing {
+                "reading the objects for the preview… (Esc cancels)"
+            } else if model.actions.dry_run {
+                "sending with dryRun=All…"
+            } else {
+                "applying…"
+            };
+            let w = (text.width() as u16 + 4).min(area.width);
+            let r = centered(area, w, 3);
+            frame.render_widget(Clear, r);
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::raw(text)))
+                    .block(Block::bordered().title(format!(" {} ", a.kind.title()))),
+                r,
+            );
+        }
+    }
+}
+
+/// Word-wraps styled lines to `width` columns (continuations indented).
+fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    for line in lines {
+        let total: usize = line.spans.iter().map(|s| s.content.width()).sum();
+        if total <= width {
+            out.push(line);
+            continue;
+        }
+        // Flatten to (char, style) and cut by columns.
+        let mut cur: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        let mut first = true;
+        for span in line.spans {
+            let style = span.style;
+            let mut buf = String::new();
+            for ch in span.content.chars() {
+                let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+                if used + cw > width {
+                    if !buf.is_empty() {
+                        cur.push(Span::styled(std::mem::take(&mut buf), style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut cur)));
+                    first = false;
+                    cur.push(Span::raw("    "));
+                    used = 4;
+                }
+                buf.push(ch);
+                used += cw;
+            }
+            if !buf.is_empty() {
+                cur.push(Span::styled(buf, style));
+            }
+        }
+        let _ = first;
+        if !cur.is_empty() {
+            out.push(Line::from(cur));
+        }
+    }
+    out
+}
+
+fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let w = area.width.saturating_sub(4).clamp(20, 96);
+    let inner_w = w.saturating_sub(2) as usize;
+    let rows = a.rows(form);
+    let focus_row = rows.get(form.focus.min(rows.len().saturating_sub(1))).copied();
+    // Lines of text; field rows are drawn over with their inputs after.
+    let mut lines: Vec<Line> = Vec::new();
+    let mut inputs: Vec<(usize, usize)> = Vec::new(); // (line index, field index)
+    let context = match (a.subject.category, &a.subject.registry) {
+        (Some(c), Some(r)) => format!("{} · {r} · {}", a.subject.image, c.id()),
+        _ => a.subject.image.clone(),
+    };
+    lines.push(Line::from(Span::styled(
+        truncate(&context, inner_w),
+        theme.dim(),
+    )));
+    lines.push(Line::from(""));
+    let label = |s: &str, focused: bool| {
+        Span::styled(
+            format!("{:<LABEL_W$}", truncate(s, LABEL_W - 1)),
+            if focused { theme.key() } else { theme.dim() },
+        )
+    };
+    let choice = |text: String, focused: bool| -> Vec<Span<'static>> {
+        if focused {
+            vec![
+                Span::styled("◂ ", theme.key()),
+                Span::styled(text, theme.title()),
+                Span::styled(" ▸", theme.key()),
+            ]
+        } else {
+            vec![Span::raw(format!("  {text}"))]
+        }
+    };
+    let shown_rows: Vec<Row> = match a.kind {
+        Kind::Annotate => {
+            let mut v = vec![Row::Preset];
+            v.extend((0..form.fields.len()).map(Row::Field));
+            v
+        }
+        _ => {
+            let mut v = rows.clone();
+            // Locked fields are shown even though they take no focus.
+            for (i, f) in form.fields.iter().enumerate() {
+                if f.locked && !v.contains(&Row::Field(i)) {
+                    v.insert(0, Row::Field(i));
+                }
+            }
+            v
+        }
+    };
+    for row in shown_rows {
+        let focused = focus_row == Some(row);
+        match row {
+            Row::Preset => {
+                let text = match form.preset {
+                    2 => PRESET_CUSTOM.to_string(),
+                    i => match form.preset_fixes[i] {
+                        FixId::AnnotateHttpEndpoint => {
+                            "http-endpoint (pull over plain HTTP)".to_string()
+                        }
+                        _ => "insecure-skip-verify (skip TLS verification)".to_string(),
+                    },
+                };
+                let mut spans = vec![label("preset", focused)];
+                spans.extend(choice(text, focused));
+                if form.preset == 0 {
+                    spans.push(Span::styled("  fits the cause", theme.dim()));
+                }
+                lines.push(Line::from(spans));
+            }
+            Row::Source => {
+                let mut spans = vec![label("use", focused)];
+                spans.extend(choice(
+                    truncate(&form.current_source().label(), inner_w.saturating_sub(LABEL_W + 6)),
+                    focused,
+                ));
+                lines.push(Line::from(spans));
+                let more = match &form.offers {
+                    Offers::Loading => "looking for secrets that cover this registry…".to_string(),
+                    Offers::Failed(e) => format!("cannot look for secrets to reuse: {e}"),
+                    Offers::Loaded if form.sources.len() > 1 => format!(
+                        "{} existing secrets cover this registry: ←/→ to use one (data never shown)",
+                        form.sources.len() - 1
+                    ),
+                    Offers::Loaded => "no readable secret covers this registry".to_string(),
+                };
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(LABEL_W)),
+                    Span::styled(truncate(&more, inner_w.saturating_sub(LABEL_W)), theme.dim()),
+                ]));
+            }
+            Row::Attach => {
+                let mut spans = vec![label("attach to", focused)];
+                spans.extend(choice(attach_label(form.attach).to_string(), focused));
+                lines.push(Line::from(spans));
+            }
+            Row::Field(i) => {
+                let f = &form.fields[i];
+                inputs.push((lines.len(), i));
+                let shown = if f.secret {
+                    "•".repeat(f.value().chars().count())
+                } else {
+                    f.value()
+                };
+                let style = if f.locked {
+                    theme.dim()
+                } else {
+                    Style::default()
+                };
+                lines.push(Line::from(vec![
+                    label(f.label, focused),
+                    Span::styled(
+                        truncate(&shown, inner_w.saturating_sub(LABEL_W)),
+                        style,
+                    ),
+                ]));
+            }
+        }
+    }
+    lines.push(Line::from(""));
+    let hint = match a.kind {
+        Kind::Annotate => {
+            "merged into an existing comma list; every other annotation and field stays"
+        }
+        Kind::Credential => {
+            "kubernetes.io/dockerconfigjson in the pod's namespace; an existing secret is never overwritten"
+        }
+        Kind::Image => "the container's image in the pod template (a Job is recreated)",
+        Kind::Kick => "",
+    };
+    if !hint.is_empty() {
+        lines.push(Line::from(Span::styled(truncate(hint, inner_w), theme.dim())));
+    }
+    if let Some(e) = &form.error {
+        for l in textwrap_simple(&format!("✕ {e}"), inner_w) {
+            lines.push(Line::from(Span::styled(l, theme.error())));
+        }
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = centered(area, w, h);
+    frame.render_widget(Clear, r);
+    let title = format!(" {} — {} ", a.kind.title(), a.subject.label());
+    let ro = if model.actions.dry_run {
+        " DRY RUN "
+    } else {
+        ""
+    };
+    let footer = Line::from(vec![
+        Span::styled(" Enter ", theme.key()),
+        Span::raw("preview  "),
+        Span::styled(" Tab ", theme.key()),
+        Span::raw("next  "),
+        Span::styled(" ←/→ ", theme.key()),
+        Span::raw("choose  "),
+        Span::styled(" Esc ", theme.key()),
+        Span::raw("cancel"),
+        Span::styled(ro, theme.warning()),
+    ]);
+    let block = Block::bordered()
+        .title(truncate(&title, inner_w))
+        .title_bottom(footer);
+    let inner = block.inner(r);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+    // The focused input is the real text area (cursor, editing); the
+    // password's is masked by the widget itself.
+    if let Some(Row::Field(fi)) = focus_row
+        && let Some((li, _)) = inputs.iter().find(|(_, i)| *i == fi)
+    {
+        let y = inner.y + *li as u16;
+        if y < inner.y + inner.height {
+            let x = inner.x + LABEL_W as u16;
+            let wdt = inner.width.saturating_sub(LABEL_W as u16);
+            let rect = Rect::new(x, y, wdt, 1);
+            frame.render_widget(Clear, rect);
+            frame.render_widget(&form.fields[fi].input, rect);
+        }
+    }
+}
+
+/// Plain word wrap for a message.
+fn textwrap_simple(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if cur.width() + word.width() + 1 > width && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+        while cur.width() > width {
+            let cut: String = cur.chars().take(width).collect();
+            let rest: String = cur.chars().skip(width).collect();
+            out.push(cut);
+            cur = rest;
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The toasts, newest at the bottom, above the footer line.
+pub fn render_toasts(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let toasts = &model.actions.toasts;
+    if toasts.is_empty() || area.height < 6 {
+        return;
+    }
+    let w = (area.width as usize * 3 / 4).clamp(20, 100).min(area.width as usize);
+    let inner = w.saturating_sub(2);
+    let mut blocks: Vec<Vec<Line>> = Vec::new();
+    for t in toasts {
+        let (mark, style) = match t.level {
+            Level::Ok => ("✓ ", theme.ok()),
+            Level::Info => ("• ", Style::default()),
+            Level::Warning => ("! ", theme.warning()),
+            Level::Error => ("✕ ", theme.error()),
+        };
+        let text = format!("{mark}{}", t.text);
+        let mut ls: Vec<Line> = textwrap_simple(&text, inner)
+            .into_iter()
+            .take(3)
+            .map(|l| Line::from(Span::styled(l, style)))
+            .collect();
+        if ls.is_empty() {
+            ls.push(Line::from(""));
+        }
+        blocks.push(ls);
+    }
+    let total: usize = blocks.iter().map(Vec::len).sum();
+    let max_h = area.height.saturating_sub(3) as usize;
+    let mut lines: Vec<Line> = blocks.into_iter().flatten().collect();
+    if total > max_h.saturating_sub(2) {
+        let drop = total - max_h.saturating_sub(2);
+        lines.drain(..drop.min(lines.len()));
+    }
+    let h = lines.len() as u16 + 2;
+    let x = area.x + area.width.saturating_sub(w as u16 + 1);
+    let y = area.y + area.height.saturating_sub(h + 1);
+    let r = Rect::new(x, y, w as u16, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().border_style(theme.dim())),
+        r,
+    );
+}
