@@ -326,8 +326,15 @@ pub struct Following {
     pub line: String,
 }
 
-/// How long a toast stays.
+/// How long a toast stays (a warning or an error: three times as long).
 pub const TOAST_SECS: i64 = 10;
+
+fn ttl(level: Level) -> i64 {
+    match level {
+        Level::Warning | Level::Error => TOAST_SECS * 3,
+        Level::Ok | Level::Info => TOAST_SECS,
+    }
+}
 /// At most this many toasts at once (the oldest go).
 pub const MAX_TOASTS: usize = 4;
 
@@ -364,7 +371,7 @@ impl Actions {
     pub fn expire(&mut self, now: Timestamp) -> bool {
         let before = self.toasts.len();
         self.toasts
-            .retain(|t| now.duration_since(t.at).as_secs() < TOAST_SECS);
+            .retain(|t| now.duration_since(t.at).as_secs() < ttl(t.level));
         before != self.toasts.len()
     }
 
@@ -375,7 +382,13 @@ impl Actions {
     }
 
     /// Opens the form (or, for a kick, asks for the preview at once).
-    pub fn open(&mut self, kind: Kind, subject: Subject, generation: Generation) -> Vec<Effect> {
+    pub fn open(
+        &mut self,
+        kind: Kind,
+        subject: Subject,
+        generation: Generation,
+        now: Timestamp,
+    ) -> Vec<Effect> {
         self.seq.0 += 1;
         let id = self.seq;
         let mut action = Action {
@@ -396,7 +409,7 @@ impl Actions {
                     params: FixParams::default(),
                 };
                 action.fix = Some(FixId::Restart);
-                fx.push(prepare(generation, id, request));
+                fx.push(prepare(generation, id, request, now));
             }
             _ => {
                 let form = new_form(&action.subject, kind);
@@ -429,7 +442,7 @@ impl Actions {
         };
         let id = action.id;
         match &mut action.stage {
-            Stage::Form(_) => self.form_key(key, generation),
+            Stage::Form(_) => self.form_key(key, generation, now),
             Stage::Confirm { scroll, .. } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
                     if self.replay {
@@ -490,7 +503,7 @@ impl Actions {
         }
     }
 
-    fn form_key(&mut self, key: KeyEvent, generation: Generation) -> Vec<Effect> {
+    fn form_key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
         };
@@ -507,7 +520,7 @@ impl Actions {
                 self.current = None;
                 return Vec::new();
             }
-            KeyCode::Enter => return self.submit(generation),
+            KeyCode::Enter => return self.submit(generation, now),
             KeyCode::Tab | KeyCode::Down => {
                 form.focus = (form.focus + 1) % n;
                 return Vec::new();
@@ -584,7 +597,7 @@ impl Actions {
     }
 
     /// Checks the form; when it is valid, asks for the preview.
-    fn submit(&mut self, generation: Generation) -> Vec<Effect> {
+    fn submit(&mut self, generation: Generation, now: Timestamp) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
         };
@@ -603,7 +616,7 @@ impl Actions {
                 if let Stage::Form(f) = stage {
                     action.form = Some(f);
                 }
-                vec![prepare(generation, id, request)]
+                vec![prepare(generation, id, request, now)]
             }
         }
     }
@@ -720,7 +733,9 @@ impl Actions {
     }
 }
 
-fn prepare(generation: Generation, action: ActionId, request: FixRequest) -> Effect {
+/// The request goes out stamped with the app's clock (`restartedAt`).
+fn prepare(generation: Generation, action: ActionId, mut request: FixRequest, now: Timestamp) -> Effect {
+    request.params.now = Some(now);
     MutateEffect::Prepare {
         generation,
         action,
@@ -936,7 +951,7 @@ mod tests {
             None,
             vec![],
         );
-        a.open(Kind::Annotate, s, Generation(1));
+        a.open(Kind::Annotate, s, Generation(1), Timestamp::UNIX_EPOCH);
         let f = form(&a);
         assert_eq!(f.preset_fixes[0], FixId::AnnotateHttpEndpoint);
         assert_eq!(
@@ -956,7 +971,7 @@ mod tests {
     fn a_bad_custom_key_is_refused_inline_and_nothing_is_sent() {
         let mut a = Actions::default();
         let s = Subject::from_row(&row(Category::TlsUntrusted, "r.io/app:1"), None, vec![]);
-        a.open(Kind::Annotate, s, Generation(1));
+        a.open(Kind::Annotate, s, Generation(1), Timestamp::UNIX_EPOCH);
         // preset row: → → custom
         a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
         a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
@@ -975,7 +990,7 @@ mod tests {
     fn the_password_is_masked_in_debug_and_sent_redacted() {
         let mut a = Actions::default();
         let s = Subject::from_row(&row(Category::AuthNoCredentials, "r.io/app:1"), None, vec![]);
-        let fx = a.open(Kind::Credential, s, Generation(1));
+        let fx = a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
         assert!(matches!(
             fx.as_slice(),
             [Effect::Mutate(MutateEffect::Candidates { .. })]
@@ -1008,7 +1023,7 @@ mod tests {
             Some("does-not-exist".into()),
             vec!["does-not-exist".into()],
         );
-        a.open(Kind::Credential, s, Generation(1));
+        a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
         let f = form(&a);
         assert_eq!(f.value("secret name"), "does-not-exist");
         assert_eq!(f.attach, AttachChoice::None);
@@ -1018,7 +1033,7 @@ mod tests {
     fn an_unchanged_or_invalid_image_is_refused_inline() {
         let mut a = Actions::default();
         let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-        a.open(Kind::Image, s, Generation(1));
+        a.open(Kind::Image, s, Generation(1), Timestamp::UNIX_EPOCH);
         let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
         assert!(fx.is_empty());
         assert!(form(&a).error.as_deref().unwrap_or("").contains("the image it has"));
@@ -1035,7 +1050,7 @@ mod tests {
             ..Default::default()
         };
         let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-        let fx = a.open(Kind::Kick, s.clone(), Generation(1));
+        let fx = a.open(Kind::Kick, s.clone(), Generation(1), Timestamp::UNIX_EPOCH);
         assert!(matches!(
             fx.as_slice(),
             [Effect::Mutate(MutateEffect::Prepare { .. })]
@@ -1064,7 +1079,7 @@ mod tests {
                 dry_run: true
             })]
         );
-        a.open(Kind::Kick, s, Generation(1));
+        a.open(Kind::Kick, s, Generation(1), Timestamp::UNIX_EPOCH);
         let id2 = a.seq;
         a.apply_msg(
             id2,
@@ -1083,7 +1098,7 @@ mod tests {
     fn an_input_refusal_brings_the_form_back_with_the_servers_words() {
         let mut a = Actions::default();
         let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-        a.open(Kind::Image, s, Generation(1));
+        a.open(Kind::Image, s, Generation(1), Timestamp::UNIX_EPOCH);
         typed(&mut a, "2");
         let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
         assert_eq!(fx.len(), 1);
@@ -1109,7 +1124,11 @@ mod tests {
         }
         assert_eq!(a.toasts.len(), MAX_TOASTS);
         assert_eq!(a.toasts[0].text, "t2");
+        a.toast(t0, Level::Error, "e");
         let later = t0 + jiff::SignedDuration::from_secs(TOAST_SECS + 1);
+        assert!(a.expire(later));
+        assert_eq!(a.toasts.len(), 1, "errors stay longer");
+        let later = t0 + jiff::SignedDuration::from_secs(3 * TOAST_SECS + 1);
         assert!(a.expire(later));
         assert!(a.toasts.is_empty());
     }

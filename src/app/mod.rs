@@ -561,8 +561,8 @@ fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
             .toast(now, Level::Warning, "select a failing pod first");
         return Vec::new();
     };
-    let generation = model.generation;
-    model.actions.open(kind, subject, generation)
+    let (generation, now) = (model.generation, model.now);
+    model.actions.open(kind, subject, generation, now)
 }
 
 fn pick_items(model: &Model, contexts: bool) -> Vec<PickItem> {
