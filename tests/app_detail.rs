@@ -353,7 +353,11 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
             ..
         }))
     ));
-    assert_eq!(fx.len(), 4, "events, ServiceAccount, attachable, regcred: {fx:?}");
+    assert_eq!(
+        fx.len(),
+        4,
+        "events, ServiceAccount, attachable, regcred: {fx:?}"
+    );
 }
 
 #[test]

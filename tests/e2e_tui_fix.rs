@@ -80,7 +80,8 @@ impl T {
     /// Waits for the row of `workload` with `category`.
     fn wait_row(&self, workload: &str, category: &str) -> String {
         self.wait(&format!("the row {workload} {category}"), FOLLOW, |s| {
-            s.lines().any(|l| l.contains(workload) && l.contains(category))
+            s.lines()
+                .any(|l| l.contains(workload) && l.contains(category))
         })
     }
 
@@ -206,7 +207,10 @@ async fn a_skip_verify_fixes_the_self_signed_registry_from_the_keys() {
         &format!("\"other.example,{host}\""),
         "patch deployment/web --type strategic",
     ]);
-    let s = t.wait_fixed("Deployment/web", "Deployment/web: 2/2 new pods Running after");
+    let s = t.wait_fixed(
+        "Deployment/web",
+        "Deployment/web: 2/2 new pods Running after",
+    );
     assert!(s.contains("applied: patched") || s.contains("✓"), "{s}");
 
     let d = deployment(&t.c, &ns, "web").await;
@@ -233,7 +237,11 @@ async fn an_http_endpoint_fixes_a_statefulset_and_deletes_its_stuck_pod() {
         return;
     };
     let ns = t.ns();
-    let mut w = W::new("StatefulSet", "db", format!("{}/team/app:1.0", t.h.reg_http()));
+    let mut w = W::new(
+        "StatefulSet",
+        "db",
+        format!("{}/team/app:1.0", t.h.reg_http()),
+    );
     w.annotations = json!({"keep": "me"});
     w.create(&t.c, &ns).await;
     failing_pod(&t.c, &ns, "db").await;
@@ -248,7 +256,10 @@ async fn an_http_endpoint_fixes_a_statefulset_and_deletes_its_stuck_pod() {
     });
     t.keys(&["Enter"]);
     t.confirm(&[&format!("\"{host}\""), "db-0"]);
-    t.wait_fixed("StatefulSet/db", "StatefulSet/db: 1/1 new pod Running after");
+    t.wait_fixed(
+        "StatefulSet/db",
+        "StatefulSet/db: 1/1 new pod Running after",
+    );
     let sts = json_of(
         Api::<StatefulSet>::namespaced(t.c.clone(), &ns)
             .get("db")
@@ -270,7 +281,11 @@ async fn a_new_pull_secret_typed_in_the_form_fixes_the_auth_registry() {
     };
     let ns = t.ns();
     ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
-    let mut w = W::new("Deployment", "web", format!("{}/team/app:1.0", t.h.reg_auth()));
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
     w.pull_secrets = &["keep-secret"];
     w.create(&t.c, &ns).await;
     failing_pod(&t.c, &ns, "web").await;
@@ -290,7 +305,10 @@ async fn a_new_pull_secret_typed_in_the_form_fixes_the_auth_registry() {
     t.keys(&["Enter"]);
     let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
     t.confirm(&[&name, "\"$PASSWORD\""]);
-    t.wait_fixed("Deployment/web", "Deployment/web: 1/1 new pod Running after");
+    t.wait_fixed(
+        "Deployment/web",
+        "Deployment/web: 1/1 new pod Running after",
+    );
     let d = deployment(&t.c, &ns, "web").await;
     assert_eq!(
         d["spec"]["template"]["spec"]["imagePullSecrets"],
@@ -319,7 +337,11 @@ async fn a_pull_secret_on_the_service_account_then_k_fixes_the_auth_registry() {
         .create(&PostParams::default(), &sa)
         .await
         .expect("creating sa");
-    let mut w = W::new("Deployment", "web", format!("{}/team/app:1.0", t.h.reg_auth()));
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
     w.service_account = Some("puller");
     w.create(&t.c, &ns).await;
     failing_pod(&t.c, &ns, "web").await;
@@ -356,7 +378,10 @@ async fn a_pull_secret_on_the_service_account_then_k_fixes_the_auth_registry() {
     // Kick: a rollout restart makes new pods, which get the secret.
     t.keys(&["k"]);
     t.confirm(&["restartedAt"]);
-    t.wait_fixed("Deployment/web", "Deployment/web: 1/1 new pod Running after");
+    t.wait_fixed(
+        "Deployment/web",
+        "Deployment/web: 1/1 new pod Running after",
+    );
     t.finish().await;
 }
 
@@ -366,7 +391,11 @@ async fn creating_the_missing_secret_from_the_form_fixes_the_pod_in_place() {
         return;
     };
     let ns = t.ns();
-    let mut w = W::new("Deployment", "web", format!("{}/team/app:1.0", t.h.reg_auth()));
+    let mut w = W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", t.h.reg_auth()),
+    );
     w.pull_secrets = &["does-not-exist"];
     w.create(&t.c, &ns).await;
     failing_pod(&t.c, &ns, "web").await;
@@ -398,7 +427,11 @@ async fn set_image_from_the_form_recreates_a_job_with_a_missing_tag() {
     };
     let ns = t.ns();
     ensure_secret(&t.c, &ns, "regcred", t.h.reg_auth(), &t.h).await;
-    let mut w = W::new("Job", "batch", format!("{}/team/app:missing", t.h.reg_auth()));
+    let mut w = W::new(
+        "Job",
+        "batch",
+        format!("{}/team/app:missing", t.h.reg_auth()),
+    );
     w.pull_secrets = &["regcred"];
     w.create(&t.c, &ns).await;
     failing_pod(&t.c, &ns, "batch").await;
@@ -449,7 +482,9 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
     t.keys(&["a"]);
     t.wait("the read-only refusal", SCREEN, |s| s.contains("read-only"));
     t.keys(&["?"]);
-    t.wait("help saying why", SCREEN, |s| s.contains("disabled (--read-only)"));
+    t.wait("help saying why", SCREEN, |s| {
+        s.contains("disabled (--read-only)")
+    });
     t.keys(&["Escape"]);
     t.quit();
 
@@ -501,5 +536,50 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
             .all(|p| pod_state(p).as_deref() != Some("Running")),
         "still failing"
     );
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_fix_gives_every_workload_of_the_group_one_pull_secret() {
+    let Some(t) = setup("tui-fix-group").await else {
+        return;
+    };
+    let ns = t.ns();
+    let image = format!("{}/team/app:1.0", t.h.reg_auth());
+    W::new("Deployment", "api", image.clone())
+        .create(&t.c, &ns)
+        .await;
+    W::new("Deployment", "web", image).create(&t.c, &ns).await;
+    failing_pod(&t.c, &ns, "api").await;
+    failing_pod(&t.c, &ns, "web").await;
+
+    t.launch("admin", "");
+    t.wait_row("Deployment/api", "auth.");
+    t.wait_row("Deployment/web", "auth.");
+    t.keys(&["C"]);
+    t.wait("the group credential form", SCREEN, |s| {
+        s.contains("2 workloads of") && s.contains("username")
+    });
+    t.type_text(t.h.reg_auth_user());
+    t.keys(&["Tab"]);
+    t.type_text(t.h.reg_auth_pass());
+    t.keys(&["Enter"]);
+    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    t.confirm(&["2 changes", "deployment/api", "deployment/web"]);
+    t.wait("both follow-ups", FOLLOW, |s| {
+        s.contains("Deployment/api: 1/1 new pod Running after")
+            && s.contains("Deployment/web: 1/1 new pod Running after")
+            && !s.lines().any(|l| l.contains("ImagePull"))
+    });
+    for d in ["api", "web"] {
+        let v = deployment(&t.c, &ns, d).await;
+        assert_eq!(
+            v["spec"]["template"]["spec"]["imagePullSecrets"],
+            json!([{"name": name}]),
+            "{d}"
+        );
+    }
+    let audit = t.audit_lines();
+    assert_eq!(audit.len(), 2, "one line per object: {audit:?}");
     t.finish().await;
 }

@@ -63,7 +63,11 @@ pub struct Subject {
 }
 
 impl Subject {
-    pub fn from_row(row: &FailureRow, missing_secret: Option<String>, pull_secrets: Vec<String>) -> Self {
+    pub fn from_row(
+        row: &FailureRow,
+        missing_secret: Option<String>,
+        pull_secrets: Vec<String>,
+    ) -> Self {
         Subject {
             pods: vec![PodKey::new(&row.namespace, &row.pod)],
             container: row.container.clone(),
@@ -734,7 +738,12 @@ impl Actions {
 }
 
 /// The request goes out stamped with the app's clock (`restartedAt`).
-fn prepare(generation: Generation, action: ActionId, mut request: FixRequest, now: Timestamp) -> Effect {
+fn prepare(
+    generation: Generation,
+    action: ActionId,
+    mut request: FixRequest,
+    now: Timestamp,
+) -> Effect {
     request.params.now = Some(now);
     MutateEffect::Prepare {
         generation,
@@ -746,7 +755,11 @@ fn prepare(generation: Generation, action: ActionId, mut request: FixRequest, no
 
 fn cycle(i: usize, n: usize, forward: bool) -> usize {
     let n = n.max(1);
-    if forward { (i + 1) % n } else { (i + n - 1) % n }
+    if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }
 }
 
 fn preset_key(fix: FixId) -> &'static str {
@@ -989,7 +1002,11 @@ mod tests {
     #[test]
     fn the_password_is_masked_in_debug_and_sent_redacted() {
         let mut a = Actions::default();
-        let s = Subject::from_row(&row(Category::AuthNoCredentials, "r.io/app:1"), None, vec![]);
+        let s = Subject::from_row(
+            &row(Category::AuthNoCredentials, "r.io/app:1"),
+            None,
+            vec![],
+        );
         let fx = a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
         assert!(matches!(
             fx.as_slice(),
@@ -1036,11 +1053,23 @@ mod tests {
         a.open(Kind::Image, s, Generation(1), Timestamp::UNIX_EPOCH);
         let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
         assert!(fx.is_empty());
-        assert!(form(&a).error.as_deref().unwrap_or("").contains("the image it has"));
+        assert!(
+            form(&a)
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("the image it has")
+        );
         typed(&mut a, "::");
         let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
         assert!(fx.is_empty());
-        assert!(form(&a).error.as_deref().unwrap_or("").contains("invalid image"));
+        assert!(
+            form(&a)
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("invalid image")
+        );
     }
 
     #[test]
@@ -1090,7 +1119,10 @@ mod tests {
             Timestamp::UNIX_EPOCH,
         );
         let fx = a.key(k(KeyCode::Esc), Generation(1), Timestamp::UNIX_EPOCH);
-        assert_eq!(fx, vec![Effect::Mutate(MutateEffect::Cancel { action: id2 })]);
+        assert_eq!(
+            fx,
+            vec![Effect::Mutate(MutateEffect::Cancel { action: id2 })]
+        );
         assert!(a.current.is_none());
     }
 

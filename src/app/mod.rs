@@ -16,13 +16,13 @@ use jiff::Timestamp;
 use crate::domain::facts::WatchEvent;
 use crate::domain::inventory::Inventory;
 pub use crate::domain::scope::Scope;
+use action::{Actions, Kind, Level, Subject};
 use detail::{Detail, Presence};
 use home::Home;
 use keymap::{Intent, Keymap};
-use action::{Actions, Kind, Level, Subject};
 pub use msg::{
     ActionId, ActionMsg, Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect,
-    FixRequest, Generation, MutateEffect, Msg, WatchEffect,
+    FixRequest, Generation, Msg, MutateEffect, WatchEffect,
 };
 
 /// The watch connection, as the status bar tells it.
@@ -470,7 +470,10 @@ fn subject(model: &Model) -> Option<Subject> {
     let pod = model
         .inventory
         .failing
-        .get(&crate::domain::failing::PodKey::new(&row.namespace, &row.pod))?;
+        .get(&crate::domain::failing::PodKey::new(
+            &row.namespace,
+            &row.pod,
+        ))?;
     let pull_secrets: Vec<String> = pod
         .pod
         .spec
@@ -729,11 +732,9 @@ fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
     match intent {
         Intent::Quit => return quit(model),
         Intent::Help => model.overlay = Some(Overlay::Help),
-        Intent::Back => {
-            if !h.filter.is_empty() {
-                h.filter.clear();
-                h.view_stale = true;
-            }
+        Intent::Back if !h.filter.is_empty() => {
+            h.filter.clear();
+            h.view_stale = true;
         }
         Intent::Palette => return open_picker(model, false),
         Intent::Namespace => return open_picker(model, true),

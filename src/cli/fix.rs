@@ -280,9 +280,13 @@ async fn run_async(
         Ok(s) => s,
         Err(e @ MutationError::Input(_)) => {
             // Say what could be copied or attached instead of only "missing".
-            if let Ok(facts) =
-                mutate::pod_facts(&client, &pod.namespace, &pod.name, args.container.as_deref())
-                    .await
+            if let Ok(facts) = mutate::pod_facts(
+                &client,
+                &pod.namespace,
+                &pod.name,
+                args.container.as_deref(),
+            )
+            .await
             {
                 let ctx = &facts.context;
                 r.set(

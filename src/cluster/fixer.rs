@@ -25,9 +25,7 @@ use crate::app::msg::{ActionId, ActionMsg, ClusterMsg, FixRequest, Generation, M
 use crate::audit;
 use crate::domain::failing::PodKey;
 use crate::domain::image::ImageRef;
-use crate::domain::mutation::{
-    AttachChoice, FixId, FixParams, Mutation, ObjectRef, Preview, plan,
-};
+use crate::domain::mutation::{AttachChoice, FixId, FixParams, Mutation, ObjectRef, Preview, plan};
 
 /// How long the console follows a fix.
 pub const FOLLOW_TIMEOUT: Duration = Duration::from_secs(180);
@@ -83,7 +81,9 @@ pub async fn prepare_request(
         // The secret is created once per namespace, then attached.
         let (fix, params) = match (req.fix, req.params.secret_name.as_ref()) {
             (FixId::CreatePullSecret, Some(name))
-                if created.iter().any(|c| c.namespace == pod.namespace && c.name == *name) =>
+                if created
+                    .iter()
+                    .any(|c| c.namespace == pod.namespace && c.name == *name) =>
             {
                 (
                     FixId::AttachPullSecret,
@@ -171,8 +171,7 @@ pub async fn apply_step(
     let ctx = &step.facts.context;
     let target_before = mutate::get_object(client, &ctx.target).await.ok();
     let selector = follow::selector_for(&ctx.target, target_before.as_ref());
-    let existing =
-        follow::existing_pods(client, &ctx.target, selector.as_deref(), &ctx.name).await;
+    let existing = follow::existing_pods(client, &ctx.target, selector.as_deref(), &ctx.name).await;
     let result = mutate::apply(client, &step.prepared, dry_run).await;
     let audit = match audit::record(origin, &step.prepared.mutation, dry_run, &result) {
         Ok(p) => Some(p),
@@ -208,11 +207,7 @@ pub async fn follow_step(
 }
 
 /// The copy and attach offers for the credential form.
-pub async fn candidates(
-    client: &Client,
-    pod: &PodKey,
-    container: Option<&str>,
-) -> ActionMsg {
+pub async fn candidates(client: &Client, pod: &PodKey, container: Option<&str>) -> ActionMsg {
     let facts = match mutate::pod_facts(client, &pod.namespace, &pod.name, container).await {
         Ok(f) => f,
         Err(e) => {
@@ -461,18 +456,25 @@ async fn run_action(
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(p) = prx.recv().await {
-                send(&tx, generation, action, ActionMsg::Progress { line: p.line }).await;
+                send(
+                    &tx,
+                    generation,
+                    action,
+                    ActionMsg::Progress { line: p.line },
+                )
+                .await;
             }
         })
     };
-    let follows = done.into_iter().map(|(i, outcome, existing)| {
-        let client = client.clone();
-        let ptx = ptx.clone();
-        let step = &steps[i];
-        async move {
-            follow_step(&client, step, &outcome, existing, Some(ptx), FOLLOW_TIMEOUT).await
-        }
-    });
+    let follows =
+        done.into_iter().map(|(i, outcome, existing)| {
+            let client = client.clone();
+            let ptx = ptx.clone();
+            let step = &steps[i];
+            async move {
+                follow_step(&client, step, &outcome, existing, Some(ptx), FOLLOW_TIMEOUT).await
+            }
+        });
     let ends = futures::future::join_all(follows).await;
     drop(ptx);
     let _ = forward.await;

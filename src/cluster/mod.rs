@@ -32,8 +32,7 @@ use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::msg::{
-    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, MutateEffect, Msg,
-    WatchEffect,
+    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, MutateEffect, WatchEffect,
 };
 use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::domain::failing::{OwnerLookup, PodKey};
@@ -323,8 +322,14 @@ impl Cluster {
                     return;
                 };
                 let kubeconfig = self.kubeconfig.clone();
-                self.fixer
-                    .prepare(generation, action, conn, kubeconfig, *request, self.tx.clone());
+                self.fixer.prepare(
+                    generation,
+                    action,
+                    conn,
+                    kubeconfig,
+                    *request,
+                    self.tx.clone(),
+                );
             }
             MutateEffect::Apply { action, dry_run } => self.fixer.apply(action, dry_run),
             MutateEffect::Cancel { action } => self.fixer.cancel(action),

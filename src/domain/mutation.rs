@@ -488,12 +488,23 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
                 .map(|k| k.trim().to_string())
                 .filter(|k| !k.is_empty())
                 .ok_or(InputError::Missing("--key KEY"))?;
-            let value = p.value.clone().ok_or(InputError::Missing("--value VALUE"))?;
+            let value = p
+                .value
+                .clone()
+                .ok_or(InputError::Missing("--value VALUE"))?;
             validate_annotation(&key, &value)?;
             // The presets' keys take comma lists: merge, never replace.
             let merge = key == ANN_SKIP_VERIFY || key == ANN_HTTP_ENDPOINT;
-            let value = if merge { normalise_hosts(&value)? } else { value };
-            Ok(template_mutation(TemplateChange::Annotate { key, value, merge }))
+            let value = if merge {
+                normalise_hosts(&value)?
+            } else {
+                value
+            };
+            Ok(template_mutation(TemplateChange::Annotate {
+                key,
+                value,
+                merge,
+            }))
         }
         FixId::CreatePullSecret => {
             let name = match (&p.secret_name, &pod.missing_secret) {

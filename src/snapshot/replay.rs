@@ -13,17 +13,17 @@ use tokio::sync::mpsc;
 
 use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
-    ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest,
-    Generation, Msg, MutateEffect, WatchEffect,
+    ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest, Generation,
+    Msg, MutateEffect, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
 use crate::domain::failing::{OwnerLookup, PodKey, failing_containers};
+use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{Current, PodContext, Preview, plan};
 use crate::domain::owners::{Resolution, WriteTarget, resolve_owner, resolve_pod};
-use crate::domain::inventory::Inventory;
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
@@ -184,18 +184,20 @@ impl Recorded {
         let mut previews = Vec::new();
         let mut targets = Vec::new();
         for (i, key) in req.pods.iter().enumerate() {
-            let container = if i == 0 { req.container.as_deref() } else { None };
-            let planned = self
-                .pod_context(key, container)
-                .and_then(|ctx| {
-                    if targets.contains(&ctx.target) {
-                        return Ok(None);
-                    }
-                    targets.push(ctx.target.clone());
-                    plan(&ctx, req.fix, &req.params)
-                        .map(Some)
-                        .map_err(|e| e.to_string())
-                });
+            let container = if i == 0 {
+                req.container.as_deref()
+            } else {
+                None
+            };
+            let planned = self.pod_context(key, container).and_then(|ctx| {
+                if targets.contains(&ctx.target) {
+                    return Ok(None);
+                }
+                targets.push(ctx.target.clone());
+                plan(&ctx, req.fix, &req.params)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            });
             match planned {
                 Ok(Some(m)) => previews.push(m.preview(&Current::default())),
                 Ok(None) => {}

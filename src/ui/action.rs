@@ -14,6 +14,7 @@ use crate::app::Model;
 use crate::app::action::{
     Action, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
 };
+use crate::domain::classify::Category;
 use crate::domain::mutation::FixId;
 
 const LABEL_W: usize = 12;
@@ -32,7 +33,10 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             let w = area.width.saturating_sub(4).max(20);
             let inner_w = w.saturating_sub(2) as usize;
             let mut lines: Vec<Line> = Vec::new();
-            lines.push(Line::from(Span::styled(preview.title.clone(), theme.title())));
+            lines.push(Line::from(Span::styled(
+                preview.title.clone(),
+                theme.title(),
+            )));
             if !preview.objects.is_empty() {
                 lines.push(Line::from(vec![
                     Span::styled("changes ", theme.dim()),
@@ -66,10 +70,15 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 "equivalent kubectl (runnable as printed):",
                 theme.dim(),
             )));
+            let mut wrapped = wrap_lines(lines, inner_w);
+            // Commands wrap with no indent: selected across lines, they
+            // are the command as printed.
             for k in &preview.kubectl {
-                lines.push(Line::from(format!("  {k}")));
+                wrapped.push(Line::from(""));
+                for chunk in cut_columns(k, inner_w) {
+                    wrapped.push(Line::from(chunk));
+                }
             }
-            let wrapped = wrap_lines(lines, inner_w);
             let body_h = area.height.saturating_sub(4).max(3) as usize;
             let max_scroll = wrapped.len().saturating_sub(body_h);
             let top = (*scroll).min(max_scroll);
@@ -164,11 +173,20 @@ fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn render_form(
+    model: &Model,
+    a: &Action,
+    form: &Form,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let w = area.width.saturating_sub(4).clamp(20, 96);
     let inner_w = w.saturating_sub(2) as usize;
     let rows = a.rows(form);
-    let focus_row = rows.get(form.focus.min(rows.len().saturating_sub(1))).copied();
+    let focus_row = rows
+        .get(form.focus.min(rows.len().saturating_sub(1)))
+        .copied();
     // Lines of text; field rows are drawn over with their inputs after.
     let mut lines: Vec<Line> = Vec::new();
     let mut inputs: Vec<(usize, usize)> = Vec::new(); // (line index, field index)
@@ -230,7 +248,17 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
                 };
                 let mut spans = vec![label("preset", focused)];
                 spans.extend(choice(text, focused));
-                if form.preset == 0 {
+                let fits = matches!(
+                    (a.subject.category, form.preset_fixes.get(form.preset)),
+                    (
+                        Some(Category::TlsUntrusted | Category::TlsHostname | Category::TlsExpired),
+                        Some(FixId::AnnotateSkipVerify)
+                    ) | (
+                        Some(Category::ProtocolHttpRegistry),
+                        Some(FixId::AnnotateHttpEndpoint)
+                    )
+                );
+                if fits {
                     spans.push(Span::styled("  fits the cause", theme.dim()));
                 }
                 lines.push(Line::from(spans));
@@ -238,7 +266,10 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
             Row::Source => {
                 let mut spans = vec![label("use", focused)];
                 spans.extend(choice(
-                    truncate(&form.current_source().label(), inner_w.saturating_sub(LABEL_W + 6)),
+                    truncate(
+                        &form.current_source().label(),
+                        inner_w.saturating_sub(LABEL_W + 6),
+                    ),
                     focused,
                 ));
                 lines.push(Line::from(spans));
@@ -253,7 +284,10 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
                 };
                 lines.push(Line::from(vec![
                     Span::raw(" ".repeat(LABEL_W)),
-                    Span::styled(truncate(&more, inner_w.saturating_sub(LABEL_W)), theme.dim()),
+                    Span::styled(
+                        truncate(&more, inner_w.saturating_sub(LABEL_W)),
+                        theme.dim(),
+                    ),
                 ]));
             }
             Row::Attach => {
@@ -276,10 +310,7 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
                 };
                 lines.push(Line::from(vec![
                     label(f.label, focused),
-                    Span::styled(
-                        truncate(&shown, inner_w.saturating_sub(LABEL_W)),
-                        style,
-                    ),
+                    Span::styled(truncate(&shown, inner_w.saturating_sub(LABEL_W)), style),
                 ]));
             }
         }
@@ -296,7 +327,10 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
         Kind::Kick => "",
     };
     if !hint.is_empty() {
-        lines.push(Line::from(Span::styled(truncate(hint, inner_w), theme.dim())));
+        lines.push(Line::from(Span::styled(
+            truncate(hint, inner_w),
+            theme.dim(),
+        )));
     }
     if let Some(e) = &form.error {
         for l in textwrap_simple(&format!("✕ {e}"), inner_w) {
@@ -344,6 +378,25 @@ fn render_form(model: &Model, a: &Action, form: &Form, theme: &Theme, frame: &mu
     }
 }
 
+/// `s` in pieces of at most `width` columns.
+fn cut_columns(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + cw > width {
+            out.push(String::new());
+            used = 0;
+        }
+        if let Some(last) = out.last_mut() {
+            last.push(ch);
+        }
+        used += cw;
+    }
+    out
+}
+
 /// Plain word wrap for a message.
 fn textwrap_simple(s: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
@@ -376,7 +429,9 @@ pub fn render_toasts(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect
     if toasts.is_empty() || area.height < 6 {
         return;
     }
-    let w = (area.width as usize * 3 / 4).clamp(20, 100).min(area.width as usize);
+    let w = (area.width as usize * 3 / 4)
+        .clamp(20, 100)
+        .min(area.width as usize);
     let inner = w.saturating_sub(2);
     let mut blocks: Vec<Vec<Line>> = Vec::new();
     for t in toasts {

@@ -467,8 +467,15 @@ fn render_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Intent::Palette,
             Intent::Help,
             Intent::Quit,
+            Intent::Annotate,
+            Intent::Credential,
+            Intent::Image,
+            Intent::Kick,
             Intent::Resync,
         ] {
+            if intent.mutates() && model.actions.read_only {
+                continue;
+            }
             let (Some(k), Some(hint)) = (model.keymap.first(intent), intent.hint()) else {
                 continue;
             };

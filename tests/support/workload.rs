@@ -132,4 +132,3 @@ pub async fn failing_pod(c: &kube::Client, ns: &str, app: &str) -> String {
         .name
         .expect("pod name")
 }
-

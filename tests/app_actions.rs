@@ -1,0 +1,245 @@
+//! The fix keys against a recording (the bundled demo), driven through the
+//! real `update` and the replay backend's answers: the forms open
+//! prefilled, the preview is computed offline and says so, `y` sends
+//! nothing, `--read-only` disables the keys, and group fixes list every
+//! workload of the registry × cause group.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pulltui::app::action::{Kind, Stage};
+use pulltui::app::keymap::Keymap;
+use pulltui::app::{Effect, Model, MutateEffect, Scope, update};
+use pulltui::app::{Msg, msg::ActionMsg};
+use pulltui::snapshot::{DEMO, Recorded, parse};
+
+fn demo() -> (Model, Recorded) {
+    let recorded = Recorded::new(parse(DEMO).expect("demo parses"));
+    let mut m = pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
+    m.size = (160, 45);
+    let fx = m.start();
+    run(&mut m, &recorded, fx);
+    (m, recorded)
+}
+
+/// Answers effects from the recording until none are left.
+fn run(m: &mut Model, r: &Recorded, mut fx: Vec<Effect>) -> Vec<Effect> {
+    let mut sent = Vec::new();
+    while let Some(e) = fx.pop() {
+        sent.push(e.clone());
+        for msg in r.answer(&e) {
+            fx.extend(update(m, msg));
+        }
+    }
+    m.settle();
+    sent
+}
+
+fn key(m: &mut Model, r: &Recorded, code: KeyCode) -> Vec<Effect> {
+    let fx = update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    run(m, r, fx)
+}
+
+/// Selects the first row whose category id starts with `prefix`.
+fn select(m: &mut Model, r: &Recorded, prefix: &str) {
+    for _ in 0..200 {
+        if m.home
+            .selected_row()
+            .is_some_and(|row| row.category.id().starts_with(prefix))
+        {
+            return;
+        }
+        key(m, r, KeyCode::Down);
+    }
+    panic!("no {prefix} row in the demo");
+}
+
+#[test]
+fn in_the_demo_a_fix_is_previewed_offline_and_y_sends_nothing() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "tls.");
+    key(&mut m, &r, KeyCode::Char('a'));
+    let a = m.actions.current.as_ref().expect("the annotate form");
+    assert_eq!(a.kind, Kind::Annotate);
+    let Stage::Form(f) = &a.stage else {
+        panic!("a form: {:?}", a.stage)
+    };
+    assert_eq!(
+        f.field("key").map(|f| f.value()).as_deref(),
+        Some("eks.tke.cloud.tencent.com/registry-insecure-skip-verify")
+    );
+    let registry = m.home.selected_row().and_then(|r| r.registry.clone());
+    assert_eq!(f.field("value").map(|f| f.value()), registry);
+    key(&mut m, &r, KeyCode::Enter);
+    let a = m.actions.current.as_ref().expect("the preview");
+    let Stage::Confirm { preview, live, .. } = &a.stage else {
+        panic!("a preview: {:?}", a.stage)
+    };
+    assert!(!live, "a recording's preview is not live");
+    assert!(
+        preview.notes.iter().any(|n| n.contains("REPLAY")),
+        "{preview:?}"
+    );
+    assert!(
+        preview.kubectl.iter().any(|k| k.contains("patch")),
+        "{preview:?}"
+    );
+    let sent = key(&mut m, &r, KeyCode::Char('y'));
+    assert!(
+        !sent
+            .iter()
+            .any(|e| matches!(e, Effect::Mutate(MutateEffect::Apply { .. }))),
+        "nothing is applied in a replay: {sent:?}"
+    );
+    assert!(m.actions.current.is_none());
+    assert!(
+        m.actions
+            .toasts
+            .iter()
+            .any(|t| t.text.contains("nothing is sent")),
+        "{:?}",
+        m.actions.toasts
+    );
+}
+
+#[test]
+fn read_only_disables_every_fix_key_and_says_why() {
+    let (mut m, r) = demo();
+    m.actions.read_only = true;
+    for k in ['a', 'c', 'i', 'k', 'A', 'C'] {
+        let sent = key(&mut m, &r, KeyCode::Char(k));
+        assert!(sent.is_empty(), "{k}: {sent:?}");
+        assert!(m.actions.current.is_none(), "{k} opened a form");
+    }
+    assert!(
+        m.actions
+            .toasts
+            .iter()
+            .any(|t| t.text.contains("--read-only")),
+        "{:?}",
+        m.actions.toasts
+    );
+}
+
+#[test]
+fn a_group_fix_previews_one_change_per_workload_of_the_group() {
+    let (mut m, r) = demo();
+    // The demo's one group with two workloads.
+    select(&mut m, &r, "network.timeout");
+    key(&mut m, &r, KeyCode::Char('A'));
+    let a = m.actions.current.as_ref().expect("the group form");
+    assert_eq!(a.subject.pods.len(), 2, "{:?}", a.subject.pods);
+    assert!(
+        a.subject
+            .group
+            .as_deref()
+            .is_some_and(|g| g.contains("network.timeout")),
+        "{:?}",
+        a.subject.group
+    );
+    key(&mut m, &r, KeyCode::Enter);
+    let a = m.actions.current.as_ref().expect("the preview");
+    let Stage::Confirm { preview, .. } = &a.stage else {
+        panic!("a preview: {:?}", a.stage)
+    };
+    assert!(preview.title.starts_with("2 changes"), "{preview:?}");
+    assert_eq!(
+        preview
+            .kubectl
+            .iter()
+            .filter(|k| k.contains(" patch "))
+            .count(),
+        2,
+        "{preview:?}"
+    );
+}
+
+#[test]
+fn the_credential_form_never_shows_or_debugs_the_password() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "auth.no-credentials");
+    key(&mut m, &r, KeyCode::Char('c'));
+    for c in "ops".chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    key(&mut m, &r, KeyCode::Tab);
+    for c in "pw-123-secret".chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    let theme = pulltui::ui::Theme::new(true);
+    let backend = ratatui::backend::TestBackend::new(160, 45);
+    let mut term = ratatui::Terminal::new(backend).expect("terminal");
+    term.draw(|f| pulltui::ui::render(&m, &theme, f))
+        .expect("draw");
+    let cells: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        !cells.contains("pw-123-secret"),
+        "the password is on screen"
+    );
+    assert!(cells.contains("•••••"), "the password is masked");
+    key(&mut m, &r, KeyCode::Enter);
+    assert!(
+        matches!(
+            m.actions.current.as_ref().map(|a| &a.stage),
+            Some(Stage::Confirm { .. })
+        ),
+        "{:?}",
+        m.actions.current
+    );
+    let dump = format!("{m:?}");
+    assert!(
+        !dump.contains("pw-123-secret"),
+        "the password is in Debug output"
+    );
+    term.draw(|f| pulltui::ui::render(&m, &theme, f))
+        .expect("draw");
+    let cells: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(!cells.contains("pw-123-secret"));
+    assert!(
+        cells.contains("$PASSWORD"),
+        "the kubectl line names \"$PASSWORD\""
+    );
+}
+
+#[test]
+fn late_answers_for_a_closed_action_are_dropped() {
+    let (mut m, r) = demo();
+    key(&mut m, &r, KeyCode::Char('i'));
+    let id = m.actions.current.as_ref().expect("form").id;
+    key(&mut m, &r, KeyCode::Esc);
+    assert!(m.actions.current.is_none());
+    let g = m.generation;
+    update(
+        &mut m,
+        Msg::Cluster(
+            g,
+            pulltui::app::ClusterMsg::Action {
+                action: id,
+                msg: Box::new(ActionMsg::Prepared {
+                    preview: Box::new(pulltui::domain::mutation::Preview {
+                        title: "late".into(),
+                        objects: vec![],
+                        diff: vec![],
+                        kubectl: vec![],
+                        notes: vec![],
+                    }),
+                    live: true,
+                }),
+            },
+        ),
+    );
+    assert!(
+        m.actions.current.is_none(),
+        "a late preview reopened nothing"
+    );
+}
