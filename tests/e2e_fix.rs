@@ -1076,3 +1076,75 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
     assert_eq!(v["follow"]["was"], "tls.untrusted");
     t.ns.delete().await;
 }
+
+/// A CronJob as the 1.20 harness serves it (batch/v1beta1), whose Job (made
+/// here as the CronJob controller would, owned by it) fails its pull: the
+/// fix changes the CronJob's `jobTemplate`, found through the owner
+/// reference's apiVersion, and says that only its next Job uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cronjob_is_fixed_in_its_job_template_through_batch_v1beta1() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let Some(t) = setup("fix-cron").await else {
+        return;
+    };
+    let ns = t.ns().to_string();
+    let image = format!("{}/team/app:1.0", t.h.reg_selfsigned());
+    let gvk = GroupVersionKind::gvk("batch", "v1beta1", "CronJob");
+    let ar = ApiResource::from_gvk_with_plural(&gvk, "cronjobs");
+    let crons: Api<DynamicObject> = Api::namespaced_with(t.c.clone(), &ns, &ar);
+    let w = W::new("Job", "nightly", image.clone());
+    let cron: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "batch/v1beta1", "kind": "CronJob",
+        "metadata": {"name": "nightly", "annotations": {"keep": "me"}},
+        // Never due: the only Job is the one made below.
+        "spec": {"schedule": "0 0 1 1 *", "suspend": true,
+                 "jobTemplate": {"spec": {"backoffLimit": 4, "template": w.template()}}}
+    }))
+    .expect("cronjob");
+    let cron = crons
+        .create(&PostParams::default(), &cron)
+        .await
+        .expect("creating the batch/v1beta1 CronJob");
+    let uid = cron.metadata.uid.clone().expect("uid");
+    let job: Job = serde_json::from_value(json!({
+        "metadata": {"name": "nightly-1", "labels": {"app": "nightly"},
+            "ownerReferences": [{"apiVersion": "batch/v1beta1", "kind": "CronJob",
+                "name": "nightly", "uid": uid, "controller": true}]},
+        "spec": {"backoffLimit": 4, "template": w.template()}
+    }))
+    .expect("job");
+    Api::<Job>::namespaced(t.c.clone(), &ns)
+        .create(&PostParams::default(), &job)
+        .await
+        .expect("creating the Job");
+    let pod = failing_pod(&t.c, &ns, "nightly").await;
+
+    let run = t.fix(&[
+        &pod_arg(&ns, &pod),
+        "--fix",
+        "annotate-skip-verify",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let v = run.json();
+    assert_eq!(v["target"]["kind"], "CronJob", "{v}");
+    assert_eq!(v["target"]["apiVersion"], "batch/v1beta1", "{v}");
+    assert!(
+        run.stderr.contains("kubectl -n ") && run.stderr.contains("patch cronjob/nightly"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("next Job"), "{run:?}");
+    let after = crons.get("nightly").await.expect("reading the CronJob");
+    let after = serde_json::to_value(after).expect("json");
+    assert_eq!(
+        after["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"],
+        json!({ANN_SKIP_VERIFY: t.h.reg_selfsigned()})
+    );
+    assert_eq!(after["metadata"]["annotations"]["keep"], "me");
+    assert_eq!(
+        after["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+        json!(image)
+    );
+    t.ns.delete().await;
+}
