@@ -117,6 +117,21 @@ pub fn line(
     serde_json::to_string(&rec).unwrap_or_default()
 }
 
+/// Appends one JSON object as a line (records other than mutations: the
+/// probe pod's create and delete); returns the file written.
+pub fn append(record: &Value) -> std::io::Result<PathBuf> {
+    let path = log_path().ok_or_else(|| std::io::Error::other("no data directory"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    writeln!(f, "{record}")?;
+    Ok(path)
+}
+
 /// Appends the record; returns the file written.
 pub fn record(
     origin: &Origin,

@@ -50,6 +50,10 @@ pub struct Cli {
     /// Fixes are sent with dryRun=All: the server validates them, nothing is persisted.
     #[arg(long, conflicts_with = "read_only")]
     pub dry_run: bool,
+    /// The in-cluster probe's image (`P`; needs sh and curl; default: the
+    /// config file's probe_image, else curlimages/curl).
+    #[arg(long, value_name = "IMAGE")]
+    pub probe_image: Option<String>,
 }
 
 /// Which cluster and namespaces (the console and `check`).
@@ -220,6 +224,12 @@ fn console(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(img) = &cli.probe_image
+        && let Err(e) = crate::domain::image::ImageRef::parse(img)
+    {
+        eprintln!("pulltui: --probe-image {img:?}: {e}");
+        return ExitCode::from(2);
+    }
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         eprintln!("pulltui: the console needs a terminal; for scripts use `pulltui check`");
         return ExitCode::from(2);
@@ -247,7 +257,10 @@ fn console(cli: &Cli) -> ExitCode {
             model.actions.dry_run = cli.dry_run;
             rt.block_on(crate::runtime::run(
                 model,
-                |tx| crate::cluster::Cluster::new(target.kubeconfig.clone(), tx),
+                |tx| {
+                    crate::cluster::Cluster::new(target.kubeconfig.clone(), tx)
+                        .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
+                },
                 &crate::runtime::SystemClock,
                 &theme,
             ))

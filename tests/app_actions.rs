@@ -243,3 +243,38 @@ fn late_answers_for_a_closed_action_are_dropped() {
         "a late preview reopened nothing"
     );
 }
+
+#[test]
+fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
+    use pulltui::app::{ProbeEffect, Screen};
+    let (mut m, r) = demo();
+    m.actions.read_only = true;
+    let sent = key(&mut m, &r, KeyCode::Char('p'));
+    assert!(
+        sent.iter()
+            .any(|e| matches!(e, Effect::Probe(ProbeEffect::Laptop { .. }))),
+        "{sent:?}"
+    );
+    assert_eq!(m.screen(), Screen::Probe);
+    let pane = m.probe.as_ref().expect("pane");
+    // A recording cannot probe: it says so instead of pretending.
+    assert!(
+        pane.view.node_notes.iter().any(|n| n.contains("replay")),
+        "{:?}",
+        pane.view
+    );
+    let sent = key(&mut m, &r, KeyCode::Char('P'));
+    assert!(sent.is_empty(), "read-only: no node probe request: {sent:?}");
+    assert!(matches!(
+        &m.probe.as_ref().expect("pane").node_stage,
+        pulltui::app::probe::NodeStage::Refused(w) if w.contains("read-only")
+    ));
+    let id = m.probe.as_ref().expect("pane").id;
+    let sent = key(&mut m, &r, KeyCode::Esc);
+    assert!(
+        sent.contains(&Effect::Probe(ProbeEffect::Cancel { probe: id })),
+        "{sent:?}"
+    );
+    assert_eq!(m.screen(), Screen::Home);
+    assert!(m.probe.is_none());
+}

@@ -44,10 +44,14 @@ pub enum Intent {
     GroupAnnotate,
     /// The same pull secret for every workload of the row's registry × cause group.
     GroupCredential,
+    /// `p`: probe the registry from this machine.
+    Probe,
+    /// `P`: probe it from the pod's node too (a short-lived pod).
+    ProbeNode,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 25] = [
+    pub const ALL: [Intent; 27] = [
         Intent::Quit,
         Intent::Help,
         Intent::Back,
@@ -73,6 +77,8 @@ impl Intent {
         Intent::Kick,
         Intent::GroupAnnotate,
         Intent::GroupCredential,
+        Intent::Probe,
+        Intent::ProbeNode,
     ];
 
     /// The keys that change the cluster (disabled by `--read-only`).
@@ -93,6 +99,8 @@ impl Intent {
         match screen {
             Screen::Home => &[
                 Intent::Open,
+                Intent::Probe,
+                Intent::ProbeNode,
                 Intent::Annotate,
                 Intent::Credential,
                 Intent::Image,
@@ -116,8 +124,18 @@ impl Intent {
                 Intent::Help,
                 Intent::Quit,
             ],
+            Screen::Probe => &[
+                Intent::Back,
+                Intent::ProbeNode,
+                Intent::Up,
+                Intent::Down,
+                Intent::Help,
+                Intent::Quit,
+            ],
             Screen::Detail => &[
                 Intent::Back,
+                Intent::Probe,
+                Intent::ProbeNode,
                 Intent::Annotate,
                 Intent::Credential,
                 Intent::Image,
@@ -141,6 +159,12 @@ impl Intent {
     pub fn describe_on(self, screen: Screen) -> &'static str {
         match (screen, self) {
             (Screen::Detail, Intent::Back) => "back to the failing pods",
+            (Screen::Probe, Intent::Back) => "close the probe (stops it; the probe pod is deleted)",
+            (Screen::Probe, Intent::ProbeNode) => {
+                "probe from the pod's node too (creates a short-lived pod: preview, y)"
+            }
+            (Screen::Probe, Intent::Up) => "scroll up",
+            (Screen::Probe, Intent::Down) => "scroll down",
             (Screen::Detail, Intent::Resync) => "resync: read this pod's events and secrets again",
             (Screen::Detail, Intent::Up) => "scroll up",
             (Screen::Detail, Intent::Down) => "scroll down",
@@ -178,6 +202,8 @@ impl Intent {
             Intent::Kick => "kick",
             Intent::GroupAnnotate => "group_annotate",
             Intent::GroupCredential => "group_credential",
+            Intent::Probe => "probe",
+            Intent::ProbeNode => "probe_node",
         }
     }
 
@@ -213,6 +239,8 @@ impl Intent {
             Intent::Kick => "kick: rollout restart, or delete the failing pods",
             Intent::GroupAnnotate => "annotate every workload of this registry × cause",
             Intent::GroupCredential => "one pull secret for every workload of this group",
+            Intent::Probe => "probe the registry from this machine, step by step",
+            Intent::ProbeNode => "probe from the pod's node too (a short-lived pod)",
         }
     }
 
@@ -224,6 +252,7 @@ impl Intent {
             Intent::Credential => "secret",
             Intent::Image => "image",
             Intent::Kick => "kick",
+            Intent::Probe => "probe",
             Intent::Filter => "filter",
             Intent::Group => "group",
             Intent::Sort => "sort",
@@ -400,7 +429,7 @@ impl Default for Keymap {
         use KeyCodeSpec as K;
         let c = KeySpec::code;
         let p = KeySpec::plain;
-        let defaults: [(Intent, Vec<KeySpec>); 25] = [
+        let defaults: [(Intent, Vec<KeySpec>); 27] = [
             (Intent::Quit, vec![p('q'), KeySpec::ctrl('c')]),
             (Intent::Help, vec![p('?')]),
             (Intent::Back, vec![c(K::Esc)]),
@@ -426,6 +455,8 @@ impl Default for Keymap {
             (Intent::Kick, vec![p('k')]),
             (Intent::GroupAnnotate, vec![p('A')]),
             (Intent::GroupCredential, vec![p('C')]),
+            (Intent::Probe, vec![p('p')]),
+            (Intent::ProbeNode, vec![p('P')]),
         ];
         Keymap {
             bindings: defaults.into_iter().collect(),

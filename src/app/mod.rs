@@ -8,6 +8,7 @@ pub mod detail;
 pub mod home;
 pub mod keymap;
 pub mod msg;
+pub mod probe;
 pub mod text;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -22,7 +23,7 @@ use home::Home;
 use keymap::{Intent, Keymap};
 pub use msg::{
     ActionId, ActionMsg, Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect,
-    FixRequest, Generation, Msg, MutateEffect, WatchEffect,
+    FixRequest, Generation, Msg, MutateEffect, ProbeEffect, ProbeId, ProbeMsg, WatchEffect,
 };
 
 /// The watch connection, as the status bar tells it.
@@ -41,6 +42,8 @@ pub enum Screen {
     Home,
     /// The selected pod's evidence (`Model::detail`).
     Detail,
+    /// The registry probe of a pod (`Model::probe`).
+    Probe,
 }
 
 /// A choice in the palette or namespace picker.
@@ -148,6 +151,9 @@ pub struct Model {
     pub overlay: Option<Overlay>,
     /// Fixes: the open form or preview, follow-ups, toasts, modes.
     pub actions: Actions,
+    /// The open probe pane (when `Screen::Probe` is on the stack).
+    pub probe: Option<probe::ProbePane>,
+    pub probe_seq: ProbeId,
     pub keymap: Keymap,
     pub size: (u16, u16),
     pub quit: bool,
@@ -184,6 +190,8 @@ impl Model {
             detail_seq: DetailId(0),
             overlay: None,
             actions: Actions::default(),
+            probe: None,
+            probe_seq: ProbeId(0),
             keymap,
             size: (80, 24),
             quit: false,
@@ -445,6 +453,14 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             _ => Vec::new(),
         },
         ClusterMsg::Action { action, msg } => model.actions.apply_msg(action, *msg, model.now),
+        ClusterMsg::Probe { probe, msg } => {
+            if let Some(p) = &mut model.probe
+                && p.id == probe
+            {
+                p.apply(*msg);
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -600,6 +616,9 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if let Some(Overlay::Picker(_)) = &model.overlay {
         return picker_key(model, key);
     }
+    if model.screen() == Screen::Probe && model.overlay.is_none() {
+        return probe_key(model, key);
+    }
     let Some(intent) = model.keymap.resolve(&key) else {
         return Vec::new();
     };
@@ -616,7 +635,94 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match model.screen() {
         Screen::Home => home_intent(model, intent),
         Screen::Detail => detail_intent(model, intent),
+        Screen::Probe => Vec::new(),
     }
+}
+
+/// `p` / `P`: opens the probe pane on the subject pod (and asks for the
+/// node probe's preview with `P`).
+fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
+    let row = match (model.screen(), &model.detail) {
+        (Screen::Detail, Some(d)) => d
+            .rows
+            .iter()
+            .find(|r| r.container == d.container)
+            .or(d.rows.first())
+            .cloned(),
+        _ => model.home.selected_row().cloned(),
+    };
+    let Some(row) = row else {
+        let now = model.now;
+        model
+            .actions
+            .toast(now, Level::Warning, "select a failing pod first");
+        return Vec::new();
+    };
+    if !model.connected() {
+        let now = model.now;
+        model
+            .actions
+            .toast(now, Level::Warning, "not connected: nothing to probe with");
+        return Vec::new();
+    }
+    let node = model
+        .inventory
+        .failing
+        .get(&crate::domain::failing::PodKey::new(
+            &row.namespace,
+            &row.pod,
+        ))
+        .and_then(|f| f.pod.spec.as_ref().and_then(|s| s.node_name.clone()));
+    model.probe_seq.0 += 1;
+    let Some(mut pane) = probe::ProbePane::new(model.probe_seq, &row, node) else {
+        let now = model.now;
+        model.actions.toast(
+            now,
+            Level::Warning,
+            format!(
+                "{} is not a valid image reference: nothing to probe",
+                row.image
+            ),
+        );
+        return Vec::new();
+    };
+    let generation = model.generation;
+    let mut fx = vec![pane.start(generation)];
+    if node_too {
+        let ro = model.actions.read_only;
+        fx.extend(pane.ask_node(generation, ro));
+    }
+    model.probe = Some(pane);
+    model.screens.push(Screen::Probe);
+    fx
+}
+
+fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let intent = model.keymap.resolve(&key);
+    let confirming = matches!(
+        model.probe.as_ref().map(|p| &p.node_stage),
+        Some(probe::NodeStage::Confirm { .. })
+    );
+    if !confirming {
+        match intent {
+            Some(Intent::Quit) => return quit(model),
+            Some(Intent::Help) => {
+                model.overlay = Some(Overlay::Help);
+                return Vec::new();
+            }
+            _ => {}
+        }
+    }
+    let (generation, ro) = (model.generation, model.actions.read_only);
+    let Some(p) = &mut model.probe else {
+        return Vec::new();
+    };
+    let (fx, close) = p.key(key, generation, ro);
+    if close {
+        model.probe = None;
+        model.screens.retain(|s| *s != Screen::Probe);
+    }
+    fx
 }
 
 /// Opens the detail of the selected row's pod, focused on its container.
@@ -689,6 +795,8 @@ fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
             return model.connect(ctx, scope);
         }
         i if i.mutates() => return start_action(model, i),
+        Intent::Probe => return open_probe(model, false),
+        Intent::ProbeNode => return open_probe(model, true),
         Intent::NextContainer | Intent::PrevContainer => {
             if let Some(d) = &mut model.detail {
                 d.cycle(intent == Intent::NextContainer);
@@ -764,6 +872,8 @@ fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Bottom => h.bottom(vp),
         Intent::Open => return open_detail(model),
         i if i.mutates() => return start_action(model, i),
+        Intent::Probe => return open_probe(model, false),
+        Intent::ProbeNode => return open_probe(model, true),
         _ => {}
     }
     model.settle();

@@ -14,6 +14,7 @@ use crate::domain::api_error::ApiError;
 use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
+use crate::domain::probe::{ProbeReport, StepResult};
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
 
@@ -34,6 +35,10 @@ impl fmt::Display for ActionId {
         write!(f, "a{}", self.0)
     }
 }
+
+/// One opening of the probe pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ProbeId(pub u64);
 
 impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,6 +99,34 @@ pub enum ClusterMsg {
         action: ActionId,
         msg: Box<ActionMsg>,
     },
+    /// For the probe pane opened as `probe`; stale ones are dropped.
+    Probe {
+        probe: ProbeId,
+        msg: Box<ProbeMsg>,
+    },
+}
+
+/// What the probes report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeMsg {
+    LaptopStep(StepResult),
+    LaptopDone(Box<ProbeReport>),
+    /// The probe could not be planned (the pod is gone, ...).
+    LaptopFailed(String),
+    /// The probe pod to create, as YAML-ish text, for the confirmation.
+    NodePreview(String),
+    /// The node probe cannot run: why.
+    NodeRefused(String),
+    NodeCreated {
+        name: String,
+        host_network: bool,
+    },
+    NodeNote(String),
+    NodeStep(StepResult),
+    NodeDeleted {
+        name: String,
+    },
+    NodeDone(Result<Box<ProbeReport>, String>),
 }
 
 /// What became of an action's request.
@@ -177,6 +210,8 @@ pub enum Effect {
     Fetch(FetchEffect),
     /// Fixes: preview, apply, cancel.
     Mutate(MutateEffect),
+    /// Registry probes: from this machine, and from the pod's node.
+    Probe(ProbeEffect),
     /// The user quits: the backend stops everything.
     Quit,
 }
@@ -256,6 +291,39 @@ pub enum MutateEffect {
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeEffect {
+    /// Probe the registry of the pod's container from this machine, with
+    /// the pod's pull secrets and its node's platform.
+    Laptop {
+        generation: Generation,
+        probe: ProbeId,
+        pod: PodKey,
+        container: String,
+    },
+    /// Build the probe pod for `node` (in `namespace`, probing `image`'s
+    /// registry) and answer with its preview.
+    NodePreview {
+        generation: Generation,
+        probe: ProbeId,
+        namespace: String,
+        node: String,
+        image: String,
+    },
+    /// Create the previewed probe pod (the user said `y`).
+    NodeStart { probe: ProbeId },
+    /// Drop the previewed pod (never created).
+    NodeCancel { probe: ProbeId },
+    /// The pane closed: stop both probes; the probe pod is deleted.
+    Cancel { probe: ProbeId },
+}
+
+impl From<ProbeEffect> for Effect {
+    fn from(e: ProbeEffect) -> Self {
+        Effect::Probe(e)
+    }
+}
+
 impl From<MutateEffect> for Effect {
     fn from(e: MutateEffect) -> Self {
         Effect::Mutate(e)
@@ -278,6 +346,12 @@ impl From<FetchEffect> for Effect {
 /// with; `dispatch` itself never blocks.
 pub trait Backend {
     fn dispatch(&mut self, effect: Effect);
+
+    /// What must finish before the process exits (deleting a probe pod);
+    /// the runtime awaits it, bounded, after the loop ends.
+    fn finish(&mut self) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
 
     fn dispatch_all(&mut self, effects: Vec<Effect>) {
         for e in effects {

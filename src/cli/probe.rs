@@ -87,16 +87,7 @@ pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(ip, 53))
 }
 
-fn this_platform() -> Platform {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    };
-    Platform::new("linux", arch)
-}
+use crate::probe::this_platform;
 
 pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeArgs) -> ExitCode {
     let image = match ImageRef::parse(&args.image) {

@@ -15,6 +15,7 @@ pub mod fixer;
 pub mod follow;
 pub mod mutate;
 pub mod probe_pod;
+pub mod prober;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +33,8 @@ use tokio::sync::{OnceCell, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::msg::{
-    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, MutateEffect, WatchEffect,
+    Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, MutateEffect, ProbeEffect,
+    WatchEffect,
 };
 use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::domain::failing::{OwnerLookup, PodKey};
@@ -264,6 +266,8 @@ pub struct Cluster {
     lookups: Arc<Semaphore>,
     /// The fixes started from the keys (they outlive a reconnect).
     fixer: fixer::Fixer,
+    /// The probe pane's probes.
+    prober: prober::Prober,
 }
 
 impl Cluster {
@@ -275,6 +279,45 @@ impl Cluster {
             detail: None,
             lookups: Arc::new(Semaphore::new(8)),
             fixer: fixer::Fixer::default(),
+            prober: prober::Prober::default(),
+        }
+    }
+
+    /// The in-cluster probe's image (`--probe-image`, the config file).
+    pub fn with_probe_image(mut self, image: Option<String>) -> Self {
+        self.prober.probe_image = image;
+        self
+    }
+
+    fn probe(&mut self, effect: ProbeEffect) {
+        let tx = self.tx.clone();
+        match effect {
+            ProbeEffect::Laptop {
+                generation,
+                probe,
+                pod,
+                container,
+            } => {
+                if let Some(client) = self.client(generation) {
+                    self.prober
+                        .laptop(generation, probe, client, pod, container, tx);
+                }
+            }
+            ProbeEffect::NodePreview {
+                generation,
+                probe,
+                namespace,
+                node,
+                image,
+            } => {
+                if let Some(client) = self.client(generation) {
+                    self.prober
+                        .node_preview(generation, probe, client, namespace, node, image, tx);
+                }
+            }
+            ProbeEffect::NodeStart { probe } => self.prober.node_start(probe, tx),
+            ProbeEffect::NodeCancel { probe } => self.prober.node_cancel(probe),
+            ProbeEffect::Cancel { probe } => self.prober.cancel(probe),
         }
     }
 
@@ -514,6 +557,20 @@ async fn run_session(
         }
     };
     let _ = cell.set(conn.clone());
+    // Probe pods left by an earlier run that could not delete them.
+    {
+        let client = conn.client.clone();
+        let ns = conn.default_namespace.clone();
+        tokio::spawn(async move {
+            match probe_pod::sweep(&client, &ns, jiff::Timestamp::now()).await {
+                Ok(gone) if !gone.is_empty() => {
+                    tracing::info!(pods = ?gone, "removed expired probe pods")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "sweeping probe pods"),
+            }
+        });
+    }
     tracing::info!(context = ?conn.context, server = %conn.server, %scope, "connected");
     if !send(ClusterMsg::Connected {
         context: conn.context.clone(),
@@ -667,7 +724,12 @@ impl Backend for Cluster {
                 container,
             }) => self.get_attachable(generation, detail, pod, container),
             Effect::Mutate(m) => self.mutate(m),
+            Effect::Probe(p) => self.probe(p),
             Effect::Quit => self.stop(),
         }
+    }
+
+    fn finish(&mut self) -> futures::future::BoxFuture<'static, ()> {
+        self.prober.finish()
     }
 }

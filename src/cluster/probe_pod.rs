@@ -330,18 +330,8 @@ fn yaml(v: &serde_json::Value, indent: usize) -> String {
     out
 }
 
-/// Appends one JSON line to the audit log (`<data dir>/audit.jsonl`).
-/// Issue 9 brings the shared audit module; until then this is the writer.
+/// Appends one JSON line to the audit log (`crate::audit`, `<data dir>/audit.jsonl`).
 pub fn audit(action: &str, pod: &Pod, outcome: &str, now: Timestamp) {
-    let Some(dirs) = directories::ProjectDirs::from("", "", "pulltui") else {
-        return;
-    };
-    let dir = std::env::var_os("PULLTUI_DATA_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| dirs.data_dir().to_path_buf());
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
     let line = serde_json::json!({
         "time": now.to_string(),
         "action": action,
@@ -351,13 +341,8 @@ pub fn audit(action: &str, pod: &Pod, outcome: &str, now: Timestamp) {
         "node": pod.spec.as_ref().and_then(|s| s.node_name.clone()),
         "outcome": outcome,
     });
-    use std::io::Write as _;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("audit.jsonl"))
-    {
-        let _ = writeln!(f, "{line}");
+    if let Err(e) = crate::audit::append(&line) {
+        tracing::warn!(error = %e, "could not write the audit log");
     }
 }
 

@@ -77,6 +77,18 @@ impl Options {
     }
 }
 
+/// This machine's platform, as a node would name it (`linux/amd64`).
+pub fn this_platform() -> crate::domain::probe::Platform {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    crate::domain::probe::Platform::new("linux", arch)
+}
+
 /// What a spawned probe reports.
 #[derive(Debug, Clone)]
 pub enum ProbeEvent {

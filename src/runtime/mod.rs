@@ -165,6 +165,8 @@ where
     )
     .await;
     signals.abort();
+    // Deleting a probe pod must finish before the runtime ends (bounded).
+    let _ = tokio::time::timeout(Duration::from_secs(5), backend.finish()).await;
     drop(backend);
     res
 }

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
     ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest, Generation,
-    Msg, MutateEffect, WatchEffect,
+    Msg, MutateEffect, ProbeEffect, ProbeMsg, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
@@ -380,6 +380,31 @@ impl Recorded {
                 },
             )],
             Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. }) => Vec::new(),
+            // Probing needs the network and the cluster: a recording cannot.
+            Effect::Probe(ProbeEffect::Laptop {
+                generation, probe, ..
+            }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Probe {
+                    probe: *probe,
+                    msg: Box::new(ProbeMsg::LaptopFailed(
+                        "replay: probes need the live registry and cluster; run pulltui probe IMAGE"
+                            .into(),
+                    )),
+                },
+            )],
+            Effect::Probe(ProbeEffect::NodePreview {
+                generation, probe, ..
+            }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Probe {
+                    probe: *probe,
+                    msg: Box::new(ProbeMsg::NodeRefused(
+                        "replay: nothing is created from a recording".into(),
+                    )),
+                },
+            )],
+            Effect::Probe(_) => Vec::new(),
             Effect::Fetch(FetchEffect::Owner { generation, owner }) => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Owner(owner.clone(), self.owner(owner)),

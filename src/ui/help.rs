@@ -19,6 +19,7 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let title = match screen {
         Screen::Home => "Failing pods — keys",
         Screen::Detail => "Pod detail — keys",
+        Screen::Probe => "Registry probe — keys",
     };
     out.push(Line::from(Span::styled(title, theme.title())));
     let intents = Intent::on_screen(screen);

@@ -23,6 +23,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
     match model.screen() {
         Screen::Home => home::render(model, theme, frame, area),
         Screen::Detail => detail::render(model, theme, frame, area),
+        Screen::Probe => probe::render_screen(model, theme, frame, area),
     }
     match &model.overlay {
         Some(Overlay::Help) => help::render(model, theme, frame, area),

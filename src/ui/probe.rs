@@ -129,6 +129,97 @@ pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// The probe screen: status bar, the pane, the node's state, the footer;
+/// the probe pod's preview over it while it waits for `y`.
+pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    use crate::app::probe::NodeStage;
+    let Some(p) = &model.probe else {
+        return;
+    };
+    let [status, body, state, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ]));
+    super::statusbar::render_status(model, theme, frame, status);
+    render(&p.view, theme, frame, body);
+    let node_line = match &p.node_stage {
+        NodeStage::Idle => match &p.node {
+            Some(n) => format!(
+                " P: probe from node {n} too (creates a short-lived pod in {})",
+                p.pod.namespace
+            ),
+            None => " the pod is not scheduled on a node: no node probe".to_string(),
+        },
+        NodeStage::Preparing => " building the probe pod…".to_string(),
+        NodeStage::Confirm { .. } => " y: create the probe pod   Esc: do not".to_string(),
+        NodeStage::Running => {
+            " probing from the node… (Esc stops it and deletes the pod)".to_string()
+        }
+        NodeStage::Done => " node probe done; its pod is deleted".to_string(),
+        NodeStage::Refused(why) => format!(" node probe: {why}"),
+    };
+    let style = match &p.node_stage {
+        NodeStage::Refused(_) => theme.warning(),
+        _ => theme.dim(),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            super::truncate(&node_line, state.width as usize),
+            style,
+        )),
+        state,
+    );
+    let keys = format!(
+        " {} close   {} node probe   {} help   {} quit   pod {} ({})",
+        model.keymap.label(crate::app::keymap::Intent::Back),
+        model.keymap.label(crate::app::keymap::Intent::ProbeNode),
+        model.keymap.label(crate::app::keymap::Intent::Help),
+        model.keymap.label(crate::app::keymap::Intent::Quit),
+        p.pod,
+        p.container
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            super::truncate(&keys, footer.width as usize),
+            theme.dim(),
+        )),
+        footer,
+    );
+    if let NodeStage::Confirm { preview, scroll } = &p.node_stage {
+        let w = area.width.saturating_sub(6).clamp(20, 110);
+        let lines: Vec<Line> = preview
+            .lines()
+            .skip(*scroll)
+            .map(|l| {
+                let style = if l.starts_with('#') {
+                    theme.title()
+                } else {
+                    Style::default()
+                };
+                Line::styled(l.to_string(), style)
+            })
+            .collect();
+        let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+        let r = super::centered(area, w, h);
+        frame.render_widget(ratatui::widgets::Clear, r);
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::bordered()
+                    .title(Span::styled(" create this probe pod? ", theme.title()))
+                    .title_bottom(Line::from(vec![
+                        Span::styled(" y ", theme.key()),
+                        Span::raw("create  "),
+                        Span::styled(" Esc ", theme.key()),
+                        Span::raw("do not  "),
+                    ])),
+            ),
+            r,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
