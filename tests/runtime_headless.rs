@@ -35,33 +35,57 @@ fn screen_text(t: &Terminal<TestBackend>) -> String {
     out
 }
 
-/// Runs the loop until the script's keys are sent (with pauses so frames
-/// are drawn), then `q`.
+/// Waits until the loop has taken every message from its channel and none
+/// came for a while: the backend's answers are all in the model.
+async fn idle(tx: &mpsc::Sender<Msg>) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut quiet = 0;
+    while quiet < 10 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if tx.capacity() == tx.max_capacity() {
+            quiet += 1;
+        } else {
+            quiet = 0;
+        }
+    }
+}
+
+/// Runs the loop, sending the script's keys (each once the loop is idle),
+/// then `q`; draws the final state once more, so the screen shows the model
+/// however the frames were timed on a loaded machine.
 async fn run_with_keys<B: Backend>(
     model: &mut Model,
     backend: &mut B,
     terminal: &mut Terminal<TestBackend>,
-    rx: mpsc::Receiver<Msg>,
+    (tx, rx): (mpsc::Sender<Msg>, mpsc::Receiver<Msg>),
     clock: &FrozenClock,
     keys: Vec<KeyCode>,
 ) {
     let (keys_tx, keys_rx) = fmpsc::unbounded();
+    let idle_tx = tx.clone();
+    drop(tx);
     let driver = async move {
-        tokio::time::sleep(Duration::from_millis(4000)).await;
+        idle(&idle_tx).await;
         for k in keys {
             let _ = keys_tx.unbounded_send(press(k));
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            idle(&idle_tx).await;
         }
         let _ = keys_tx.unbounded_send(press(KeyCode::Char('q')));
         // Keep the stream open: the loop must quit on `q`, not on end of input.
-        tokio::time::sleep(Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
     };
     let theme = Theme::plain();
-    let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme);
-    tokio::select! {
-        r = run => r.expect("the loop ends cleanly"),
-        _ = driver => panic!("the loop did not quit on q"),
+    {
+        let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme);
+        tokio::select! {
+            r = run => r.expect("the loop ends cleanly"),
+            _ = driver => panic!("the loop did not quit on q"),
+        }
     }
+    model.settle();
+    terminal
+        .draw(|f| pulltui::ui::render(model, &theme, f))
+        .expect("final draw");
 }
 
 #[tokio::test]
@@ -71,10 +95,18 @@ async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_sc
     let mut model =
         pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
     let (tx, rx) = mpsc::channel(pulltui::runtime::CHANNEL);
-    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx);
+    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx.clone());
     let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
     let clock = FrozenClock(recorded.snapshot.captured_at);
-    run_with_keys(&mut model, &mut backend, &mut terminal, rx, &clock, vec![]).await;
+    run_with_keys(
+        &mut model,
+        &mut backend,
+        &mut terminal,
+        (tx, rx),
+        &clock,
+        vec![],
+    )
+    .await;
     let screen = screen_text(&terminal);
     assert!(screen.contains("REPLAY demo"), "banner:\n{screen}");
     assert!(
@@ -98,14 +130,22 @@ async fn keys_drive_the_demo_through_detail_help_filter_and_back() {
     let mut model =
         pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
     let (tx, rx) = mpsc::channel(pulltui::runtime::CHANNEL);
-    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx);
+    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx.clone());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let clock = FrozenClock(recorded.snapshot.captured_at);
     use KeyCode::*;
     let mut keys = vec![Char('/')];
     keys.extend("ledger-0".chars().map(Char));
     keys.extend([Enter, Enter]);
-    run_with_keys(&mut model, &mut backend, &mut terminal, rx, &clock, keys).await;
+    run_with_keys(
+        &mut model,
+        &mut backend,
+        &mut terminal,
+        (tx, rx),
+        &clock,
+        keys,
+    )
+    .await;
     assert_eq!(
         model.screen(),
         Screen::Detail,
@@ -178,7 +218,7 @@ async fn the_loop_dispatches_effects_to_any_backend_and_draws_its_answers() {
     let (tx, rx) = mpsc::channel(pulltui::runtime::CHANNEL);
     let asked = Arc::new(Mutex::new(Vec::new()));
     let mut backend = Scripted {
-        tx,
+        tx: tx.clone(),
         asked: asked.clone(),
     };
     let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().expect("time");
@@ -189,7 +229,7 @@ async fn the_loop_dispatches_effects_to_any_backend_and_draws_its_answers() {
         &mut model,
         &mut backend,
         &mut terminal,
-        rx,
+        (tx, rx),
         &clock,
         vec![KeyCode::Char('n'), KeyCode::Esc],
     )
