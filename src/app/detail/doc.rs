@@ -273,6 +273,13 @@ impl<'a> Doc<'a> {
                      a probe settles it.",
                     Tag::Unsure,
                 )]);
+            } else if let Some(doubt) = ev.class.doubt() {
+                // Say when unsure: which other cause it could be, and how to know.
+                let text = match &self.d.probe_key {
+                    Some(k) => format!("{doubt} (press {k})"),
+                    None => doubt,
+                };
+                self.more(vec![seg(text, Tag::Unsure)]);
             }
         }
         // SECRETS: evidence too, before what to do.

@@ -77,6 +77,8 @@ pub struct Detail {
     pub attachable: Fetch<Vec<Candidate>>,
     /// The keys that carry out each fix (from the keymap), for the FIXES list.
     pub fix_keys: Vec<(FixId, String)>,
+    /// The key of the probe, which settles weak evidence.
+    pub probe_key: Option<String>,
 }
 
 /// The pull error of the focused container and what decided its category.
@@ -138,6 +140,7 @@ impl Detail {
             recorded: false,
             attachable: Fetch::Pending,
             fix_keys: Vec::new(),
+            probe_key: None,
         }
     }
 
