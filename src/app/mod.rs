@@ -420,6 +420,24 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             model.inventory.apply_event(ev);
             Vec::new()
         }
+        ClusterMsg::EventsForbidden(e) => {
+            let sentence = format!(
+                "not allowed to read events ({}): causes come from the pods' status only",
+                e.message
+            );
+            let text = match model.notice.take() {
+                Some(n) if n.text.contains("not allowed to read events") => n.text,
+                // Both sentences: what is shown, and why causes may be missing.
+                Some(n) => format!("{sentence}; {}", n.text),
+                None => sentence,
+            };
+            model.notice = Some(Notice {
+                text,
+                warning: true,
+            });
+            model.home.view_stale = true;
+            Vec::new()
+        }
         ClusterMsg::WatchError { what, error } => {
             model.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()

@@ -82,6 +82,8 @@ pub enum ClusterMsg {
     ConnectFailed(ApiError),
     Pods(WatchEvent<PodFact>),
     Events(WatchEvent<EventFact>),
+    /// Reading events is forbidden (403): causes come from the pods' status.
+    EventsForbidden(ApiError),
     /// A watch failed; it retries with back-off.
     WatchError {
         what: &'static str,

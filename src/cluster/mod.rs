@@ -665,6 +665,7 @@ async fn watch_events(
     let api: Api<Event> = scoped(&client, &scope);
     let cfg = watcher::Config::default().fields(fields).page_size(500);
     let mut stream = watcher(api, cfg).default_backoff().boxed();
+    let mut told = false;
     while let Some(item) = stream.next().await {
         let msg = match item {
             Ok(ev) => match map_event(ev, |e| EventFact::from_event(&e)) {
@@ -673,9 +674,15 @@ async fn watch_events(
             },
             Err(e) => {
                 // Events only refine causes; a failing events watch must not
-                // mark the whole console as reconnecting.
-                tracing::warn!(error = %watch_error(&e), "events watch");
-                continue;
+                // mark the whole console as reconnecting. A 403 is said once.
+                let error = watch_error(&e);
+                tracing::warn!(%error, "events watch");
+                if error.is_forbidden() && !told {
+                    told = true;
+                    ClusterMsg::EventsForbidden(error)
+                } else {
+                    continue;
+                }
             }
         };
         if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
