@@ -91,6 +91,7 @@ impl ClusterArgs {
         Target {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
+            non_interactive: false,
         }
     }
 }
@@ -171,7 +172,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn tokio_runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(4)
         .enable_all()
         .build()
 }
@@ -278,6 +279,9 @@ fn console(cli: &Cli) -> ExitCode {
             ))
         }
     };
+    // A worker stuck in a hung exec credential plugin (kube runs it
+    // synchronously) must not keep the process alive after `q`.
+    rt.shutdown_background();
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -13,7 +13,8 @@ impl From<&kube::Error> for ApiError {
                 message: s.message.clone(),
             },
             other => {
-                let text = super::chain(other);
+                let text =
+                    exec_failure(&super::chain(other)).unwrap_or_else(|| super::chain(other));
                 let lower = text.to_ascii_lowercase();
                 let kind = if lower.contains("timed out")
                     || lower.contains("timeout")
@@ -37,6 +38,31 @@ impl From<&kube::Error> for ApiError {
     }
 }
 
+/// kube's report of a failed exec credential plugin, as a sentence: the
+/// command, its exit status and what it printed on stderr (kube quotes the
+/// whole `Output` and the `KUBERNETES_EXEC_INFO` it passed).
+pub fn exec_failure(text: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r#"auth exec command '.*?"([^"]+)"' failed with status (.+?): Output \{.*?stderr: "((?:[^"\\]|\\.)*)""#,
+    )
+    .ok()?;
+    let c = re.captures(text)?;
+    let stderr = c[3]
+        .replace("\\n", " ")
+        .replace("\\\"", "\"")
+        .trim()
+        .to_string();
+    let said = if stderr.is_empty() {
+        "printed nothing on stderr".to_string()
+    } else {
+        format!("said: {stderr}")
+    };
+    Some(format!(
+        "exec credential plugin {} failed ({}) and {said}",
+        &c[1], &c[2]
+    ))
+}
+
 impl From<kube::Error> for ApiError {
     fn from(e: kube::Error) -> Self {
         ApiError::from(&e)
@@ -46,6 +72,19 @@ impl From<kube::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_exec_plugin_is_one_sentence_with_its_own_words() {
+        let kube_text = r#"client: auth error: auth exec command 'KUBERNETES_EXEC_INFO="{\"kind\":\"ExecCredential\"}" "/tmp/exec/fail.sh"' failed with status exit status: 1: Output { status: ExitStatus(unix_wait_status(256)), stdout: "", stderr: "error: token expired; run corp-login\n" }"#;
+        assert_eq!(
+            exec_failure(kube_text).as_deref(),
+            Some(
+                "exec credential plugin /tmp/exec/fail.sh failed (exit status: 1) \
+                 and said: error: token expired; run corp-login"
+            )
+        );
+        assert_eq!(exec_failure("connection refused"), None);
+    }
 
     #[test]
     fn api_status_is_kept_with_reason() {

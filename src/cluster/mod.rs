@@ -47,6 +47,19 @@ use error::{ApiError, ApiErrorKind};
 pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// The console owns the terminal: exec credential plugins must not read
+    /// the keyboard (`interactiveMode: Never`: their stdin is closed, so a
+    /// prompt fails with its message instead of stealing keys).
+    pub non_interactive: bool,
+}
+
+/// Exec plugins of the console never get the terminal.
+fn no_prompts(kc: &mut Kubeconfig) {
+    for a in &mut kc.auth_infos {
+        if let Some(exec) = a.auth_info.as_mut().and_then(|i| i.exec.as_mut()) {
+            exec.interactive_mode = Some(kube::config::ExecInteractiveMode::Never);
+        }
+    }
 }
 
 /// A connected client and what it connected to.
@@ -64,6 +77,10 @@ pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
 /// selector cannot OR two reasons: a second, equally narrow watch).
 pub const SECRET_EVENT_FIELDS: &str =
     "involvedObject.kind=Pod,reason=FailedToRetrieveImagePullSecret";
+
+/// How long the session's first request may take (it also runs an exec
+/// credential plugin).
+const FIRST_ANSWER: Duration = Duration::from_secs(20);
 
 /// The annotation `kubectl apply` leaves on objects: a whole copy of the
 /// spec, useless here.
@@ -96,7 +113,10 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
     };
     let (mut config, context) = match &target.kubeconfig {
         Some(_) => {
-            let kc = read_kubeconfig(target.kubeconfig.as_ref())?;
+            let mut kc = read_kubeconfig(target.kubeconfig.as_ref())?;
+            if target.non_interactive {
+                no_prompts(&mut kc);
+            }
             let ctx = target.context.clone().or(kc.current_context.clone());
             let cfg = Config::from_custom_kubeconfig(kc, &opts)
                 .await
@@ -104,9 +124,12 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
             (cfg, ctx)
         }
         None => match Kubeconfig::read() {
-            Ok(kc) => {
+            Ok(mut kc) => {
+                if target.non_interactive {
+                    no_prompts(&mut kc);
+                }
                 let ctx = target.context.clone().or(kc.current_context.clone());
-                let cfg = Config::from_kubeconfig(&opts)
+                let cfg = Config::from_custom_kubeconfig(kc, &opts)
                     .await
                     .map_err(|e| config_error(chain(&e)))?;
                 (cfg, ctx)
@@ -128,8 +151,13 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
     config.connect_timeout = Some(Duration::from_secs(8));
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config)
-        .map_err(|e| ApiError::new(ApiErrorKind::Config, format!("client: {}", chain(&e))))?;
+    let client = Client::try_from(config).map_err(|e| {
+        let text = chain(&e);
+        ApiError::new(
+            ApiErrorKind::Config,
+            error::exec_failure(&text).unwrap_or_else(|| format!("client: {text}")),
+        )
+    })?;
     Ok(Connection {
         client,
         context,
@@ -328,6 +356,7 @@ impl Cluster {
         let target = Target {
             kubeconfig: self.kubeconfig.clone(),
             context,
+            non_interactive: true,
         };
         let cell = Arc::new(OnceCell::new());
         let tx = self.tx.clone();
@@ -548,11 +577,38 @@ async fn run_session(
         let tx = tx.clone();
         async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
     };
-    let conn = match connect(&target).await {
-        Ok(c) => c,
-        Err(e) => {
+    // Building the client runs an exec credential plugin, synchronously: on
+    // a task of its own, bounded, so a plugin that hangs is said, not waited on.
+    let building = {
+        let target = target.clone();
+        tokio::spawn(async move { connect(&target).await })
+    };
+    let conn = match tokio::time::timeout(FIRST_ANSWER, building).await {
+        Ok(Ok(Ok(c))) => c,
+        Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "connect failed");
             send(ClusterMsg::ConnectFailed(e)).await;
+            return;
+        }
+        Ok(Err(join)) => {
+            send(ClusterMsg::ConnectFailed(ApiError::new(
+                ApiErrorKind::Other,
+                format!("connecting failed: {join}"),
+            )))
+            .await;
+            return;
+        }
+        Err(_) => {
+            send(ClusterMsg::ConnectFailed(ApiError::new(
+                ApiErrorKind::Timeout,
+                format!(
+                    "no client after {} s — the kubeconfig's exec credential plugin is probably \
+                     waiting for a login or hung; log in from a shell (as kubectl would ask), then \
+                     press r to retry",
+                    FIRST_ANSWER.as_secs()
+                ),
+            )))
+            .await;
             return;
         }
     };
@@ -582,8 +638,40 @@ async fn run_session(
     {
         return;
     }
+    // The first request also runs the credential plugin: bounded, and said.
+    // Its own task: a plugin that hangs blocks the thread it runs on (kube
+    // runs it synchronously), and the timeout must still fire here.
+    let probe = {
+        let (client, scope) = (conn.client.clone(), scope.clone());
+        tokio::spawn(async move { check_scope(&client, &scope).await })
+    };
+    let first = match tokio::time::timeout(FIRST_ANSWER, probe).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(join)) => {
+            send(ClusterMsg::ConnectFailed(ApiError::new(
+                ApiErrorKind::Other,
+                format!("the first request failed: {join}"),
+            )))
+            .await;
+            return;
+        }
+        Err(_) => {
+            send(ClusterMsg::ConnectFailed(ApiError::new(
+                ApiErrorKind::Timeout,
+                format!(
+                    "no answer from {} within {} s — a kubeconfig exec credential plugin may be \
+                     waiting for a login or hung (its messages: stderr.log beside pulltui.log); \
+                     press r to retry",
+                    conn.server,
+                    FIRST_ANSWER.as_secs()
+                ),
+            )))
+            .await;
+            return;
+        }
+    };
     if scope == Scope::All {
-        match check_scope(&conn.client, &scope).await {
+        match first {
             Ok(ScopeCheck::Allowed) => {}
             Ok(ScopeCheck::Forbidden(message)) => {
                 send(ClusterMsg::ScopeForbidden {

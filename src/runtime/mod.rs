@@ -82,18 +82,86 @@ impl Screen for CrosstermBackend<Stdout> {
 
 impl Screen for TestBackend {}
 
+/// While the console owns the terminal, file descriptor 2 points at a file
+/// (`<state dir>/pulltui/stderr.log`): whatever a child process (an exec
+/// credential plugin) or a library writes there cannot garble the screen.
+/// The real stderr comes back before anything else is printed.
+struct StderrCapture {
+    saved: libc::c_int,
+}
+
+/// The saved stderr while captured (the panic hook restores it too).
+static SAVED_STDERR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// Where captured stderr goes.
+pub fn stderr_log() -> Option<std::path::PathBuf> {
+    crate::logging::log_dir().map(|d| d.join("stderr.log"))
+}
+
+impl StderrCapture {
+    fn start() -> Option<StderrCapture> {
+        use std::os::fd::AsRawFd;
+        let path = stderr_log()?;
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).ok()?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()?;
+        // SAFETY: dup/dup2 on fd 2 and a file we own; no memory is shared.
+        let saved = unsafe { libc::dup(2) };
+        if saved < 0 {
+            return None;
+        }
+        // SAFETY: as above; `file` stays open until dup2 has returned.
+        if unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
+            // SAFETY: `saved` is our own duplicate.
+            unsafe { libc::close(saved) };
+            return None;
+        }
+        SAVED_STDERR.store(saved, std::sync::atomic::Ordering::SeqCst);
+        Some(StderrCapture { saved })
+    }
+}
+
+/// Points fd 2 back at the terminal's stderr (idempotent).
+fn restore_stderr() {
+    let saved = SAVED_STDERR.swap(-1, std::sync::atomic::Ordering::SeqCst);
+    if saved >= 0 {
+        // SAFETY: `saved` is the duplicate made by `StderrCapture::start`.
+        unsafe {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+    }
+}
+
+impl Drop for StderrCapture {
+    fn drop(&mut self) {
+        let _ = self.saved;
+        restore_stderr();
+    }
+}
+
 /// Restores the terminal when dropped (and from the panic hook).
-struct TerminalGuard;
+struct TerminalGuard {
+    _stderr: Option<StderrCapture>,
+}
 
 impl TerminalGuard {
     fn enter() -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
+            restore_stderr();
             prev(info);
         }));
         enable_raw_mode()?;
-        let guard = TerminalGuard;
+        let guard = TerminalGuard {
+            _stderr: StderrCapture::start(),
+        };
         let mut out = io::stdout();
         execute!(out, EnterAlternateScreen, cursor::Hide)?;
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -104,6 +172,7 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        restore_stderr();
     }
 }
 
