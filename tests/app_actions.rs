@@ -264,7 +264,10 @@ fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
         pane.view
     );
     let sent = key(&mut m, &r, KeyCode::Char('P'));
-    assert!(sent.is_empty(), "read-only: no node probe request: {sent:?}");
+    assert!(
+        sent.is_empty(),
+        "read-only: no node probe request: {sent:?}"
+    );
     assert!(matches!(
         &m.probe.as_ref().expect("pane").node_stage,
         pulltui::app::probe::NodeStage::Refused(w) if w.contains("read-only")
