@@ -361,3 +361,32 @@ fn node_problems_that_read_like_registry_problems() {
         Category::NodeRuntime
     );
 }
+
+#[test]
+fn short_names_local_filesystem_errors_and_the_content_store() {
+    let cases = [
+        (
+            r#"Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name team/app:1 returns ambiguous list"#,
+            Category::ImageInvalidName,
+        ),
+        (
+            r#"Error: short-name "app:1" did not resolve to an alias and no unqualified-search registries are defined in "/etc/containers/registries.conf""#,
+            Category::ImageInvalidName,
+        ),
+        (
+            r#"failed to pull and unpack image "docker.io/a/b:1": failed to extract layer sha256:00: lchown /usr/bin/x: operation not permitted: unknown"#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"failed to pull and unpack image "docker.io/a/b:1": failed reading status of resume write: stat /var/lib/containerd/io.containerd.content.v1.content/ingest/00/data: no such file or directory: not found"#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"failed to pull and unpack image "docker.io/a/b:1": failed to resolve reference "docker.io/a/b:1": docker.io/a/b:1: not found"#,
+            Category::ImageNotFound,
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(classify(msg, None).category, want, "{msg}");
+    }
+}

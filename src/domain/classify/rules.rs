@@ -53,6 +53,20 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(0, Category::ImageInvalidName, r"(?-i)InvalidImageName", &[]),
+    // containers/image short-name resolution (CRI-O, Podman): an unqualified
+    // name that the registries.conf search list cannot settle.
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"short[- ]name (?:mode is enforcing|resolution enforced)[^\n\x22]*",
+        &[],
+    ),
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"did not resolve to an alias and no (?:unqualified-search|containers-registries)[^\n\x22]*",
+        &[],
+    ),
     rule(
         0,
         Category::ImageInvalidName,
@@ -279,6 +293,28 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(6, Category::NodeRuntime, r"error processing tar file", &[]),
+    // Go's *os.PathError from the node's own filesystem while a layer is
+    // written ("lchown PATH: operation not permitted"): the registry is done.
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"\b(?:l?chown|lsetxattr|setxattr|mknod|chmod|symlink|unlinkat) /[^\s:]*: (?:operation not permitted|invalid argument|permission denied|not a directory|directory not empty)",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"extract image: [^\n\x22]*", &[]),
+    // The content store's local files (containerd ingest, docker tmp).
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"failed reading status of resume write",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"\b(?:stat|lstat|open) /[^\s:]+: no such file or directory",
+        &[],
+    ),
     rule(
         6,
         Category::NodeRuntime,
