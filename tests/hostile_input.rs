@@ -409,3 +409,30 @@ fn classifying_inert_messages_agrees_with_the_raw_text_over_the_corpus() {
     assert!(n > 300, "{n} messages");
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// What ratatui 0.30 does on its own with raw hostile text (`Buffer::
+/// set_stringn` and `Paragraph` skip graphemes holding a `Cc` control and
+/// zero-width ones, which bidi controls are): nothing reaches a cell, but
+/// silently — the reader cannot tell the message was hostile, and the text
+/// between ESC and its terminator shows as if it were the message. Pinned
+/// so that a ratatui that stops filtering is noticed; pulltui does not rely
+/// on it (the placeholders above come from `domain::inert`).
+#[test]
+fn ratatui_alone_drops_controls_and_bidi_silently() {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::text::Line;
+    use ratatui::widgets::{Paragraph, Widget};
+    let area = Rect::new(0, 0, 120, 2);
+    let mut buf = Buffer::empty(area);
+    Paragraph::new(vec![Line::raw(HOSTILE.replace('\n', " "))]).render(area, &mut buf);
+    buf.set_stringn(0, 1, HOSTILE, 120, ratatui::style::Style::new());
+    let mut text = String::new();
+    for y in 0..2 {
+        for x in 0..120 {
+            text.push_str(buf[(x, y)].symbol());
+        }
+    }
+    assert!(!text.chars().any(is_hostile), "{text:?}");
+    assert!(!text.contains('␛') && text.contains("]0;PWNED"), "{text:?}");
+}
