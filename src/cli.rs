@@ -201,7 +201,11 @@ fn load_source(cli: &Cli) -> Result<Source, String> {
         });
     }
     if let Some(path) = &cli.replay {
-        let snap = crate::snapshot::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // A parse error can quote the file: inert.
+        let snap = crate::snapshot::load(path).map_err(|e| {
+            let e = crate::domain::inert::inert(&e.to_string()).into_owned();
+            format!("{}: {e}", path.display())
+        })?;
         return Ok(Source::Recorded {
             recorded: Arc::new(crate::snapshot::Recorded::new(snap)),
             label: file_label(path),
@@ -210,10 +214,13 @@ fn load_source(cli: &Cli) -> Result<Source, String> {
     Ok(Source::Live)
 }
 
+/// The REPLAY banner's file name (a received file's name can hold anything).
 fn file_label(path: &Path) -> String {
-    path.file_name()
+    let name = path
+        .file_name()
         .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+        .unwrap_or_else(|| path.display().to_string());
+    crate::domain::inert::inert_cut(&name, crate::domain::inert::MAX_FIELD).into_owned()
 }
 
 fn console(cli: &Cli) -> ExitCode {

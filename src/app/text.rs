@@ -1,5 +1,5 @@
 //! Tagged text for document-like screens: segments with a style tag,
-//! wrapped to a width, control characters removed, cut with an ellipsis.
+//! wrapped to a width, control characters made inert, cut with an ellipsis.
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -46,12 +46,12 @@ pub fn line_text(line: &DocLine) -> String {
     line.iter().map(|s| s.text.as_str()).collect()
 }
 
-/// Terminal-safe text: control characters (escape sequences, newlines from
-/// the cluster) become spaces.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+/// Terminal-safe text: control, C1 and bidi characters (escape sequences,
+/// newlines from the cluster) become visible placeholders
+/// (`domain::inert`). Facts are inert already; this is the last guard for
+/// whatever else a document shows (secret hosts and usernames, API errors).
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::domain::inert::inert(s)
 }
 
 /// Lays `segs` out in lines of `width` columns: the first line starts with
@@ -204,8 +204,13 @@ mod tests {
     }
 
     #[test]
-    fn wrap_removes_control_characters() {
-        let l = wrap(vec![], vec![seg("a\u{1b}[2Jb\nc", Tag::Plain)], 0, 40);
-        assert_eq!(text(&l), vec!["a [2Jb c"]);
+    fn wrap_shows_control_characters_inert() {
+        let l = wrap(
+            vec![],
+            vec![seg("a\u{1b}[2Jb\nc\u{202e}", Tag::Plain)],
+            0,
+            40,
+        );
+        assert_eq!(text(&l), vec!["a␛[2Jb␊c\\u{202e}"]);
     }
 }

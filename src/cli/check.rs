@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{ClusterArgs, tokio_runtime};
 use crate::domain::clock::age;
 use crate::domain::failing::{FailureRow, Workload};
+use crate::domain::inert::{MAX_FIELD, inert_cut};
 use crate::domain::report::Report;
 
 /// `check --json`: `{"pods": [...]}`.
@@ -60,6 +61,8 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
         Some(path) => match crate::snapshot::load(path) {
             Ok(s) => crate::snapshot::Recorded::new(s).report(),
             Err(e) => {
+                // A parse error can quote the file: inert.
+                let e = crate::domain::inert::inert(&e.to_string()).into_owned();
                 eprintln!("pulltui check: {}: {e}", path.display());
                 return ExitCode::from(2);
             }
@@ -75,6 +78,8 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
             match rt.block_on(crate::cluster::check::run(&args.target(), args.scope())) {
                 Ok(r) => r,
                 Err(e) => {
+                    // The API server's words.
+                    let e = crate::domain::inert::inert(&e.to_string()).into_owned();
                     eprintln!("pulltui check: {e}");
                     return ExitCode::from(2);
                 }
@@ -82,6 +87,7 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
         }
     };
     if let Some(m) = &report.fallback {
+        let m = crate::domain::inert::inert(m);
         eprintln!(
             "pulltui check: not allowed to list pods in all namespaces ({m}); checked {} only",
             report.scope
@@ -92,7 +98,8 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
-        serde_json::to_writer(&mut out, &CheckJson::new(&report.rows))
+        // Original values; DEL, C1 and bidi controls as `\u` escapes.
+        crate::domain::inert::json_to_writer(&mut out, &CheckJson::new(&report.rows))
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
@@ -111,18 +118,21 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     }
 }
 
-/// The table, with ages at `now`.
+/// The table, with ages at `now`. Every value is made inert and cut to
+/// `MAX_FIELD` characters: a snapshot file can hold anything.
 pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io::Result<()> {
     use unicode_width::UnicodeWidthStr;
-    let ctx = report.context.as_deref().unwrap_or("(current)");
+    let field = |s: &str| inert_cut(s, MAX_FIELD).into_owned();
+    let ctx = field(report.context.as_deref().unwrap_or("(current)"));
+    let scope = field(&report.scope.to_string());
     if let Some(t) = report.captured_at {
         writeln!(out, "snapshot of context {ctx}, captured {t}")?;
     }
     if report.rows.is_empty() {
         return writeln!(
             out,
-            "no pod is failing to pull its image ({} pods in {}, context {ctx})",
-            report.pods_seen, report.scope
+            "no pod is failing to pull its image ({} pods in {scope}, context {ctx})",
+            report.pods_seen
         );
     }
     let header = [
@@ -140,12 +150,12 @@ pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io:
         .iter()
         .map(|r| {
             [
-                r.namespace.clone(),
-                r.pod.clone(),
-                r.workload_label(),
-                r.container.clone(),
-                r.registry_label().to_string(),
-                r.reason.clone(),
+                field(&r.namespace),
+                field(&r.pod),
+                field(&r.workload_label()),
+                field(&r.container),
+                field(r.registry_label()),
+                field(&r.reason),
                 r.category.id().to_string(),
                 age(now, r.since),
             ]
@@ -179,9 +189,67 @@ pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io:
         .collect();
     writeln!(
         out,
-        "\n{} failing pods of {} in {} (context {ctx})",
+        "\n{} failing pods of {} in {scope} (context {ctx})",
         pods.len(),
-        report.pods_seen,
-        report.scope
+        report.pods_seen
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::classify::Category;
+    use crate::domain::failing::CauseSource;
+    use crate::domain::inert::is_hostile;
+    use crate::domain::scope::Scope;
+
+    #[test]
+    fn the_table_shows_hostile_values_inert_and_bounded() {
+        let evil = "\x1b]0;PWNED\x07\u{9b}2J\u{202e}x\ny";
+        let row = FailureRow {
+            namespace: format!("ns{evil}"),
+            pod: format!("pod{evil}"),
+            workload: Some(Workload::new("Deployment", format!("web{evil}"))),
+            container: format!("c{evil}"),
+            init: false,
+            image: "img".into(),
+            registry: Some(format!("r{evil}")),
+            reason: format!("ErrImagePull{evil}"),
+            category: Category::Unknown,
+            cause: String::new(),
+            message: String::new(),
+            cause_source: CauseSource::Status,
+            since: None,
+            count: 0,
+        };
+        let long = FailureRow {
+            pod: "p".repeat(10_000),
+            ..row.clone()
+        };
+        let report = Report {
+            context: Some(format!("ctx{evil}")),
+            server: None,
+            scope: Scope::Namespace(format!("ns{evil}")),
+            fallback: None,
+            pods_seen: 2,
+            rows: vec![row, long],
+            captured_at: Some(Timestamp::UNIX_EPOCH),
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &report, Timestamp::UNIX_EPOCH).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            !text.chars().any(|c| is_hostile(c) && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("pod␛]0;PWNED␇\\u{9b}2J\\u{202e}x␊y"),
+            "{text}"
+        );
+        assert!(text.contains("ctx␛]0;PWNED␇"), "{text}");
+        assert!(
+            text.lines().all(|l| l.chars().count() < 8 * MAX_FIELD),
+            "bounded"
+        );
+    }
 }

@@ -10,7 +10,9 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use crate::domain::classify::{Classification, ExplainJson, classify};
+use crate::domain::failing::MAX_MESSAGE;
 use crate::domain::image::ImageRef;
+use crate::domain::inert::{self, inert, inert_message};
 
 pub fn run(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {
     let stdout = io::stdout();
@@ -73,7 +75,9 @@ fn emit(
     let c = classify(message, reason);
     if json {
         let j = ExplainJson::from(&c);
-        serde_json::to_writer(&mut *out, &j).map_err(io::Error::other)?;
+        // The original text, with C0 escaped by serde and DEL, C1 and bidi
+        // controls as `\u` escapes: valid JSON, same values, no raw control.
+        inert::json_to_writer(&mut *out, &j).map_err(io::Error::other)?;
         writeln!(out)
     } else {
         write_human(out, message, &c, colour)
@@ -106,6 +110,10 @@ impl Paint {
     }
 }
 
+/// The human answer. Everything taken from the message (the message, its
+/// cause, the summary quoting it, the registry) is made inert, so the only
+/// escape sequences written are pulltui's own colours; the classifier saw
+/// the raw text (a `kubectl describe` paste needs its newlines).
 fn write_human(
     out: &mut impl Write,
     message: &str,
@@ -113,13 +121,24 @@ fn write_human(
     colour: bool,
 ) -> io::Result<()> {
     let p = Paint { on: colour };
-    writeln!(out, "{}  {}", p.category(c.category.id()), c.summary)?;
+    let half = MAX_MESSAGE / 2;
+    writeln!(
+        out,
+        "{}  {}",
+        p.category(c.category.id()),
+        inert_message(&c.summary, MAX_MESSAGE)
+    )?;
     if let Some(reg) = &c.registry {
         let kind = match ImageRef::parse(&format!("{reg}/x")) {
             Ok(r) if r.is_docker_hub() => " (Docker Hub)",
             _ => "",
         };
-        writeln!(out, "  {} {reg}{kind}", p.dim("registry:"))?;
+        writeln!(
+            out,
+            "  {} {}{kind}",
+            p.dim("registry:"),
+            inert::inert_cut(reg, inert::MAX_FIELD)
+        )?;
     }
     if let (Some(ip), Some(scope)) = (c.ip, c.ip_scope) {
         writeln!(out, "  {} {ip} ({scope})", p.dim("dialled: "))?;
@@ -127,27 +146,34 @@ fn write_human(
     match &c.cause_span {
         Some(span) => {
             // The message with the cause highlighted in place.
-            let before = &message[..span.start];
-            let after = &message[span.end..];
+            // Each piece inert on its own: the span indexes the raw text.
+            let before = message.get(..span.start).unwrap_or_default();
+            let after = message.get(span.end..).unwrap_or_default();
+            let cause = inert_message(&c.cause, MAX_MESSAGE);
             writeln!(
                 out,
                 "  {} {}{}{}",
                 p.dim("message: "),
-                before,
-                p.cause(&c.cause),
-                after
+                inert_message(before, half),
+                p.cause(&cause),
+                inert_message(after, half)
             )?;
             if !colour {
-                writeln!(out, "  {} {}", p.dim("cause:   "), c.cause)?;
+                writeln!(out, "  {} {cause}", p.dim("cause:   "))?;
             }
         }
         None => {
-            writeln!(out, "  {} {message}", p.dim("message: "))?;
+            writeln!(
+                out,
+                "  {} {}",
+                p.dim("message: "),
+                inert_message(message, MAX_MESSAGE)
+            )?;
         }
     }
     writeln!(out, "  {} {}", p.dim("why:     "), c.category.explanation())?;
     if let Some(doubt) = c.doubt() {
-        writeln!(out, "  {} {doubt}", p.dim("sure?:   "))?;
+        writeln!(out, "  {} {}", p.dim("sure?:   "), inert(&doubt))?;
     }
     writeln!(out, "  {}", p.bold("what to do:"))?;
     for f in &c.fixes {
@@ -202,6 +228,52 @@ mod tests {
             cats,
             ["auth.no-credentials", "unknown", "node.pull-throttle"]
         );
+    }
+
+    /// pulltui's own colour codes, the only escape sequences it may write.
+    const OWN: [&str; 5] = [
+        "\x1b[1;33m",
+        "\x1b[1;4;31m",
+        "\x1b[2m",
+        "\x1b[1m",
+        "\x1b[0m",
+    ];
+
+    #[test]
+    fn a_hostile_message_is_shown_inert_on_a_terminal() {
+        let msg = "Failed to pull image \"r.example/app:1\": \x1b]0;PWNED\x07\x1b[31mred \u{9b}2J \
+                   \u{202e}gnp.exe\u{202c} dial tcp 10.0.0.1:443: i/o timeout\x1b]2;t\x1b\\";
+        for colour in [true, false] {
+            let mut out = Vec::new();
+            emit(&mut out, msg, None, false, colour).expect("emit");
+            let mut text = String::from_utf8(out).expect("utf-8");
+            assert!(
+                text.contains("␛]0;PWNED␇␛[31mred \\u{9b}2J \\u{202e}gnp.exe"),
+                "{text}"
+            );
+            assert!(text.contains("i/o timeout"), "{text}");
+            for own in OWN {
+                text = text.replace(own, "");
+            }
+            assert!(
+                !text.chars().any(|c| inert::is_hostile(c) && c != '\n'),
+                "colour {colour}: {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_message_and_writes_no_raw_control() {
+        let msg =
+            "\x7f\x1b]0;t\x07 \u{9b}2J \u{202e} x509: certificate signed by unknown authority";
+        let mut out = Vec::new();
+        emit(&mut out, msg, None, true, false).expect("emit");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(!text.trim_end().chars().any(inert::is_hostile), "{text:?}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(v["category"], "tls.untrusted");
+        // The cause is quoted from the message as it was.
+        assert_eq!(v["cause"], "x509: certificate signed by unknown authority");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Pod};
 
 use super::failing::{
-    OwnerLookup, PodKey, Workload, bounded, container_of_field_path, event_has_cause, event_timing,
-    is_failing,
+    MAX_MESSAGE, OwnerLookup, PodKey, Workload, container_of_field_path, event_has_cause,
+    event_timing, is_failing,
 };
+use super::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use super::kubelet;
 
 /// A watcher event, mirroring kube-runtime's, with the object already
@@ -35,12 +36,14 @@ pub enum PodFact {
 }
 
 impl PodFact {
-    /// Reduces a pod to what the app keeps.
-    pub fn from_pod(pod: Pod) -> PodFact {
+    /// Reduces a pod to what the app keeps, its text made inert (see
+    /// [`inert_pod`]) so that nothing downstream shows a control character.
+    pub fn from_pod(mut pod: Pod) -> PodFact {
         if is_failing(&pod) {
+            inert_pod(&mut pod);
             PodFact::Failing(Arc::new(pod))
         } else {
-            PodFact::Healthy(PodKey::of(&pod))
+            PodFact::Healthy(inert_key(PodKey::of(&pod)))
         }
     }
 
@@ -65,6 +68,123 @@ pub struct EventFact {
     pub count: u32,
     /// A `FailedToRetrieveImagePullSecret` warning (pod-level), not a `Failed` one.
     pub secret_missing: bool,
+}
+
+fn inert_key(mut k: PodKey) -> PodKey {
+    make_inert_cut(&mut k.namespace, MAX_FIELD);
+    make_inert_cut(&mut k.name, MAX_FIELD);
+    k
+}
+
+fn inert_opt(s: &mut Option<String>, max: usize) {
+    if let Some(s) = s {
+        make_inert_cut(s, max);
+    }
+}
+
+fn inert_msg(s: &mut Option<String>) {
+    if let Some(m) = s
+        && let std::borrow::Cow::Owned(t) = inert_message(m, MAX_MESSAGE)
+    {
+        *m = t;
+    }
+}
+
+fn inert_map(m: &mut Option<std::collections::BTreeMap<String, String>>, max: usize) {
+    let Some(map) = m else { return };
+    let clean = map
+        .iter()
+        .all(|(k, v)| !needs_inert(k, max) && !needs_inert(v, max));
+    if !clean {
+        *map = std::mem::take(map)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    inert_cut(&k, max).into_owned(),
+                    inert_cut(&v, max).into_owned(),
+                )
+            })
+            .collect();
+    }
+}
+
+fn needs_inert(s: &str, max: usize) -> bool {
+    matches!(inert_cut(s, max), std::borrow::Cow::Owned(_))
+}
+
+/// Makes a failing pod's text inert where the console shows it or matches
+/// on it: names, namespace, labels and annotations, owner references,
+/// containers' names and images, pull-secret and ServiceAccount names, the
+/// node, and every status reason and message (messages bounded to
+/// `MAX_MESSAGE` bytes, keeping head and tail; the rest to `MAX_FIELD`
+/// characters). On a live cluster names are already validated by the API
+/// server, so this changes only images, messages and annotation values that
+/// carry controls; a snapshot file can hold anything.
+pub fn inert_pod(pod: &mut Pod) {
+    let m = &mut pod.metadata;
+    inert_opt(&mut m.name, MAX_FIELD);
+    inert_opt(&mut m.namespace, MAX_FIELD);
+    inert_opt(&mut m.generate_name, MAX_FIELD);
+    inert_map(&mut m.labels, MAX_FIELD);
+    // Annotation values can be long (last-applied-configuration): inert, not cut.
+    inert_map(&mut m.annotations, usize::MAX);
+    for r in m.owner_references.iter_mut().flatten() {
+        make_inert_cut(&mut r.kind, MAX_FIELD);
+        make_inert_cut(&mut r.name, MAX_FIELD);
+        make_inert_cut(&mut r.api_version, MAX_FIELD);
+    }
+    if let Some(spec) = &mut pod.spec {
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
+            make_inert_cut(&mut c.name, MAX_FIELD);
+            inert_opt(&mut c.image, MAX_FIELD);
+        }
+        for c in spec.ephemeral_containers.iter_mut().flatten() {
+            make_inert_cut(&mut c.name, MAX_FIELD);
+            inert_opt(&mut c.image, MAX_FIELD);
+        }
+        for r in spec.image_pull_secrets.iter_mut().flatten() {
+            make_inert_cut(&mut r.name, MAX_FIELD);
+        }
+        inert_opt(&mut spec.service_account_name, MAX_FIELD);
+        inert_opt(&mut spec.service_account, MAX_FIELD);
+        inert_opt(&mut spec.node_name, MAX_FIELD);
+    }
+    if let Some(st) = &mut pod.status {
+        inert_opt(&mut st.reason, MAX_FIELD);
+        inert_msg(&mut st.message);
+        for c in st.conditions.iter_mut().flatten() {
+            inert_opt(&mut c.reason, MAX_FIELD);
+            inert_msg(&mut c.message);
+        }
+        for cs in st
+            .container_statuses
+            .iter_mut()
+            .chain(st.init_container_statuses.iter_mut())
+            .chain(st.ephemeral_container_statuses.iter_mut())
+            .flatten()
+        {
+            make_inert_cut(&mut cs.name, MAX_FIELD);
+            make_inert_cut(&mut cs.image, MAX_FIELD);
+            make_inert_cut(&mut cs.image_id, MAX_FIELD);
+            for state in [cs.state.as_mut(), cs.last_state.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(w) = &mut state.waiting {
+                    inert_opt(&mut w.reason, MAX_FIELD);
+                    inert_msg(&mut w.message);
+                }
+                if let Some(t) = &mut state.terminated {
+                    inert_opt(&mut t.reason, MAX_FIELD);
+                    inert_msg(&mut t.message);
+                }
+            }
+        }
+    }
 }
 
 /// Key of an intermediate owner (ReplicaSet or Job).
@@ -101,7 +221,10 @@ pub fn owner_lookup_from_refs(
         .find(|r| r.controller == Some(true))
         .or_else(|| refs.first())
     {
-        Some(r) => OwnerLookup::Owner(Workload::new(&r.kind, &r.name)),
+        Some(r) => OwnerLookup::Owner(Workload::new(
+            inert_cut(&r.kind, MAX_FIELD),
+            inert_cut(&r.name, MAX_FIELD),
+        )),
         None => OwnerLookup::NoOwner,
     }
 }
@@ -114,26 +237,31 @@ impl EventFact {
         if obj.kind.as_deref() != Some("Pod") {
             return None;
         }
-        let message = ev.message.as_deref()?;
-        if !event_has_cause(message) {
+        // Inert and bounded before it is classified: the spans the
+        // classifier finds then index the text that is kept and shown.
+        let message = inert_message(ev.message.as_deref()?, MAX_MESSAGE);
+        if !event_has_cause(&message) {
             return None;
         }
         let (first_seen, last_seen, count) = event_timing(ev);
         Some(EventFact {
-            pod: PodKey::new(
+            pod: inert_key(PodKey::new(
                 obj.namespace
                     .clone()
                     .or_else(|| ev.metadata.namespace.clone())
                     .unwrap_or_default(),
                 obj.name.clone().unwrap_or_default(),
-            ),
-            pod_uid: obj.uid.clone(),
+            )),
+            pod_uid: obj
+                .uid
+                .as_deref()
+                .map(|u| inert_cut(u, MAX_FIELD).into_owned()),
             container: obj
                 .field_path
                 .as_deref()
                 .and_then(container_of_field_path)
-                .map(str::to_string),
-            message: bounded(message),
+                .map(|c| inert_cut(c, MAX_FIELD).into_owned()),
+            message: message.into_owned(),
             first_seen,
             last_seen,
             count,
@@ -181,21 +309,22 @@ impl EventRow {
             (None, Some(h)) => h,
             (None, None) => String::new(),
         };
+        let field = |s: Option<&str>| inert_cut(s.unwrap_or(""), MAX_FIELD).into_owned();
         EventRow {
-            name: ev.metadata.name.clone().unwrap_or_default(),
-            type_: ev.type_.clone().unwrap_or_default(),
-            reason: ev.reason.clone().unwrap_or_default(),
+            name: field(ev.metadata.name.as_deref()),
+            type_: field(ev.type_.as_deref()),
+            reason: field(ev.reason.as_deref()),
             count,
             first_seen,
             last_seen,
-            source,
-            message: bounded(ev.message.as_deref().unwrap_or("")),
+            source: field(Some(&source)),
+            message: inert_message(ev.message.as_deref().unwrap_or(""), MAX_MESSAGE).into_owned(),
             container: ev
                 .involved_object
                 .field_path
                 .as_deref()
                 .and_then(container_of_field_path)
-                .map(str::to_string),
+                .map(|c| inert_cut(c, MAX_FIELD).into_owned()),
         }
     }
 

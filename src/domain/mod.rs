@@ -9,6 +9,7 @@ pub mod facts;
 pub mod failing;
 pub mod fixes;
 pub mod image;
+pub mod inert;
 pub mod inventory;
 pub mod ipscope;
 pub mod kubelet;

@@ -18,7 +18,7 @@ use crate::cluster::check::list_all;
 use crate::cluster::error::ApiError;
 use crate::cluster::{ScopeCheck, Target, check_scope, connect, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
-use crate::domain::failing::PodKey;
+use crate::domain::failing::{PodKey, is_failing};
 use crate::domain::inventory::Inventory;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::read_secret;
@@ -146,13 +146,14 @@ pub async fn capture(
         for mut p in page.items {
             seen += 1;
             strip(&mut p);
-            match PodFact::from_pod(p) {
-                PodFact::Failing(pod) => {
-                    let mut pod = std::sync::Arc::unwrap_or_clone(pod);
-                    redact_pod(&mut pod);
-                    failing.push(pod);
-                }
-                PodFact::Healthy(k) => healthy.push(format!("{}/{}", k.namespace, k.name)),
+            // The file keeps the pod as the server sent it (redacted), not
+            // the inert fact the console shows: replay makes it inert again.
+            if is_failing(&p) {
+                redact_pod(&mut p);
+                failing.push(p);
+            } else {
+                let k = PodKey::of(&p);
+                healthy.push(format!("{}/{}", k.namespace, k.name));
             }
         }
         if seen % 5000 < 500 {

@@ -5,6 +5,7 @@
 //! file. Nothing is ever sent to a cluster. `report` gives `check --replay`
 //! the same rows through the same inventory.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,7 +21,8 @@ use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
-use crate::domain::failing::{OwnerLookup, PodKey, failing_containers};
+use crate::domain::failing::{MAX_MESSAGE, OwnerLookup, PodKey, failing_containers};
+use crate::domain::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{Current, PodContext, Preview, plan};
 use crate::domain::owners::{Resolution, WriteTarget, resolve_owner, resolve_pod};
@@ -34,8 +36,32 @@ pub struct Recorded {
     owners: HashMap<OwnerKey, OwnerLookup>,
 }
 
+/// The file's own words (context, server, namespaces, the fallback
+/// notice) made inert: a snapshot can hold anything, and these reach the
+/// status bar and `check`'s header. Pods and events are made inert as facts.
+fn inert_header(s: &mut Snapshot) {
+    let one = |v: &mut String| make_inert_cut(v, MAX_FIELD);
+    for v in [&mut s.context, &mut s.server, &mut s.default_namespace]
+        .into_iter()
+        .flatten()
+    {
+        one(v);
+    }
+    if let Some(f) = &mut s.fallback
+        && let Cow::Owned(t) = inert_message(f, MAX_MESSAGE)
+    {
+        *f = t;
+    }
+    one(&mut s.pulltui_version);
+    s.namespaces.iter_mut().for_each(one);
+    if let Scope::Namespace(ns) = &mut s.scope {
+        one(ns);
+    }
+}
+
 impl Recorded {
-    pub fn new(snapshot: Snapshot) -> Self {
+    pub fn new(mut snapshot: Snapshot) -> Self {
+        inert_header(&mut snapshot);
         let owners = snapshot
             .owners
             .iter()
@@ -313,10 +339,15 @@ impl Recorded {
             .iter()
             .filter(|e| {
                 let o = &e.involved_object;
+                // `pod` is inert (see `PodFact::from_pod`): compare alike.
+                let same =
+                    |s: Option<&str>, k: &str| s.is_some_and(|s| inert_cut(s, MAX_FIELD) == k);
                 o.kind.as_deref() == Some("Pod")
-                    && o.name.as_deref() == Some(pod.name.as_str())
-                    && o.namespace.as_deref().or(e.metadata.namespace.as_deref())
-                        == Some(pod.namespace.as_str())
+                    && same(o.name.as_deref(), &pod.name)
+                    && same(
+                        o.namespace.as_deref().or(e.metadata.namespace.as_deref()),
+                        &pod.namespace,
+                    )
                     && (uid.is_none() || o.uid.is_none() || o.uid.as_deref() == uid)
             })
             .map(EventRow::from_event)
@@ -477,12 +508,14 @@ fn detail_msg(generation: Generation, detail: crate::app::msg::DetailId, m: Deta
     )
 }
 
+/// A recorded last cause, as inert as a live event's (the file can hold anything).
 fn last_error_fact(l: &LastError) -> EventFact {
+    let field = |s: &str| inert_cut(s, MAX_FIELD).into_owned();
     EventFact {
-        pod: PodKey::new(&l.namespace, &l.pod),
-        pod_uid: l.pod_uid.clone(),
-        container: l.container.clone(),
-        message: l.message.clone(),
+        pod: PodKey::new(field(&l.namespace), field(&l.pod)),
+        pod_uid: l.pod_uid.as_deref().map(field),
+        container: l.container.as_deref().map(field),
+        message: inert_message(&l.message, MAX_MESSAGE).into_owned(),
         first_seen: l.first_seen,
         last_seen: l.last_seen,
         count: l.count,

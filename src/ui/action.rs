@@ -15,6 +15,7 @@ use crate::app::action::{
     Action, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
 };
 use crate::domain::classify::Category;
+use crate::domain::inert::inert;
 use crate::domain::mutation::FixId;
 
 const LABEL_W: usize = 12;
@@ -40,7 +41,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             if !preview.objects.is_empty() {
                 lines.push(Line::from(vec![
                     Span::styled("changes ", theme.dim()),
-                    Span::raw(preview.objects.join(", ")),
+                    Span::raw(inert(&preview.objects.join(", ")).into_owned()),
                 ]));
             }
             lines.push(Line::from(""));
@@ -54,14 +55,14 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     theme.dim()
                 };
-                lines.push(Line::from(Span::styled(d.clone(), style)));
+                lines.push(Line::from(Span::styled(inert(d).into_owned(), style)));
             }
             if !preview.notes.is_empty() {
                 lines.push(Line::from(""));
                 for n in &preview.notes {
                     lines.push(Line::from(vec![
                         Span::styled("note ", theme.warning()),
-                        Span::raw(n.clone()),
+                        Span::raw(inert(n).into_owned()),
                     ]));
                 }
             }
@@ -75,7 +76,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             // are the command as printed.
             for k in &preview.kubectl {
                 wrapped.push(Line::from(""));
-                for chunk in cut_columns(k, inner_w) {
+                for chunk in cut_columns(&inert(k), inner_w) {
                     wrapped.push(Line::from(chunk));
                 }
             }
@@ -397,8 +398,10 @@ fn cut_columns(s: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// Plain word wrap for a message.
+/// Plain word wrap for a message (made inert first: API errors and
+/// registry answers reach the toasts).
 fn textwrap_simple(s: &str, width: usize) -> Vec<String> {
+    let s = &*inert(s);
     let width = width.max(10);
     let mut out = Vec::new();
     let mut cur = String::new();

@@ -15,6 +15,7 @@ use ratatui::layout::{Constraint, Rect};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{Model, Overlay, Screen};
+use crate::domain::inert::inert;
 pub use theme::Theme;
 
 /// Draws the whole UI. The model must be settled (`Model::settle`).
@@ -36,6 +37,9 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
 
 /// `s` cut to `width` columns, with `…` when it was longer.
 pub fn truncate(s: &str, width: usize) -> String {
+    // The last guard before the terminal: cells, notices and the selected
+    // row's line all pass here (facts are inert already, `domain::inert`).
+    let s = &*inert(s);
     if s.width() <= width {
         return s.to_string();
     }
@@ -58,6 +62,7 @@ pub fn truncate(s: &str, width: usize) -> String {
 
 /// `s` cut to `width` columns in the middle: `worker-7b8…-n6m4x`.
 pub fn truncate_middle(s: &str, width: usize) -> String {
+    let s = &*inert(s);
     if s.width() <= width || width < 5 {
         return truncate(s, width);
     }

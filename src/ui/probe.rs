@@ -32,7 +32,7 @@ fn step_lines(theme: &Theme, steps: &[StepResult]) -> Vec<Line<'static>> {
                 Span::styled(format!("{:<9}", s.step.id()), theme.title()),
                 Span::styled(format!("{:<8}", s.status.id()), status_style(theme, s)),
                 Span::styled(format!("{ms:>8}  "), theme.dim()),
-                Span::raw(s.detail.clone()),
+                Span::raw(crate::domain::inert::inert(&s.detail).into_owned()),
             ])
         })
         .collect()
@@ -48,7 +48,10 @@ fn side(
 ) -> Paragraph<'static> {
     let mut lines = step_lines(theme, steps);
     for n in notes {
-        lines.push(Line::styled(format!("note: {n}"), theme.warning()));
+        lines.push(Line::styled(
+            format!("note: {}", crate::domain::inert::inert(n)),
+            theme.warning(),
+        ));
     }
     if running {
         lines.push(Line::styled("… running", theme.dim()));
@@ -63,7 +66,7 @@ fn side(
         lines.push(Line::from(vec![
             Span::styled("verdict ", theme.title()),
             Span::styled(id, style),
-            Span::raw(format!("  {summary}")),
+            Span::raw(format!("  {}", crate::domain::inert::inert(&summary))),
         ]));
     }
     Paragraph::new(lines).wrap(Wrap { trim: false }).block(
@@ -116,7 +119,12 @@ pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
     if !findings.is_empty() {
         let lines: Vec<Line> = findings
             .into_iter()
-            .map(|f| Line::styled(f, theme.warning()))
+            .map(|f| {
+                Line::styled(
+                    crate::domain::inert::inert(&f).into_owned(),
+                    theme.warning(),
+                )
+            })
             .collect();
         frame.render_widget(
             Paragraph::new(lines).wrap(Wrap { trim: false }).block(
@@ -198,7 +206,7 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
                 } else {
                     Style::default()
                 };
-                Line::styled(l.to_string(), style)
+                Line::styled(crate::domain::inert::inert(l).into_owned(), style)
             })
             .collect();
         let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
