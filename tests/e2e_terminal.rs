@@ -216,3 +216,22 @@ fn exec_plugins_that_fail_hang_or_prompt_get_a_sentence_not_a_garbled_screen() {
         assert_restored(t, n);
     }
 }
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("panic", 100, 30);
+    t.type_line(&format!(
+        "PULLTUI_TEST_PANIC=1 {} --demo; echo PULLTUI-EXIT=$?",
+        bin()
+    ));
+    let s = t.wait("the shell after the panic", SCREEN, |s| {
+        exit_line(s).is_some()
+    });
+    assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=101"), "{s}");
+    // The panic message reaches the real stderr, after the terminal is back.
+    assert!(s.contains("PULLTUI_TEST_PANIC is set"), "{s}");
+    assert_restored(&t, "after a panic");
+}

@@ -102,6 +102,8 @@ impl Report {
 
     /// Human text: stdout normally, stderr in --json mode (stdout is the object).
     fn say(&self, s: &str) {
+        // Server text (API errors, object values) is shown inert.
+        let s = crate::domain::inert::inert(s);
         if self.json {
             eprintln!("{s}");
         } else {
@@ -116,7 +118,10 @@ impl Report {
             json!({"kind": e.kind(), "status": status, "message": e.to_string()}),
         );
         self.set("applied", json!(false));
-        eprintln!("pulltui fix: {e}");
+        eprintln!(
+            "pulltui fix: {}",
+            crate::domain::inert::inert(&e.to_string())
+        );
         self.finish(code)
     }
 

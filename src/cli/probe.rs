@@ -216,7 +216,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let laptop = crate::probe::run(&plan, &opts, |s| {
             if !json {
                 let mut o = stdout.lock();
-                let _ = writeln!(o, "  {}", s.line());
+                let _ = writeln!(o, "  {}", crate::domain::inert::inert(&s.line()));
                 let _ = o.flush();
             }
         })
@@ -224,7 +224,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let verdict = laptop.verdict();
         if !json {
             let mut o = stdout.lock();
-            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), verdict.summary);
+            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), crate::domain::inert::inert(&verdict.summary));
         }
 
         let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
@@ -292,7 +292,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                         }
                     ),
                     PodEvent::Note(n) => writeln!(o, "  note: {n}"),
-                    PodEvent::Step(s) => writeln!(o, "  {}", s.line()),
+                    PodEvent::Step(s) => writeln!(o, "  {}", crate::domain::inert::inert(&s.line())),
                     PodEvent::Deleted { name } => writeln!(o, "  pod {name} deleted"),
                 };
                 let _ = o.flush();

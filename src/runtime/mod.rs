@@ -223,6 +223,11 @@ where
     let signals = forward_signals(tx.clone())?;
     let mut backend = make_backend(tx);
     let (_guard, mut terminal) = TerminalGuard::enter().context("setting up the terminal")?;
+    // For the terminal-safety test only: a panic with the console on screen.
+    if std::env::var_os("PULLTUI_TEST_PANIC").is_some() {
+        let _ = terminal.draw(|f| ui::render(&model, theme, f));
+        panic!("PULLTUI_TEST_PANIC is set: panicking with the terminal in raw mode");
+    }
     let res = run_loop(
         &mut model,
         &mut backend,
