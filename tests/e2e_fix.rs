@@ -15,14 +15,13 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
-use support::workload::{W, failing_pod, walk};
+use support::workload::{W, failing_pod};
 use support::{Harness, TestNamespace, pod_state, pods_of, wait_pod};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -81,12 +80,7 @@ impl T {
     }
 
     fn audit_lines(&self) -> Vec<Value> {
-        let p = self.data_dir().join("audit.jsonl");
-        std::fs::read_to_string(&p)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
-            .collect()
+        support::secrets::audit_lines(&self.data_dir())
     }
 
     /// `pulltui --context CTX fix ARGS`, stdin fed from `stdin`.
@@ -127,27 +121,12 @@ impl T {
 
     /// The password, its base64, and base64 of user:password are nowhere in `text`.
     fn assert_no_password(&self, text: &str, what: &str) {
-        let user = self.h.reg_auth_user();
-        let pass = self.h.reg_auth_pass();
-        let b64 = base64::engine::general_purpose::STANDARD;
-        for needle in [
-            pass.to_string(),
-            b64.encode(pass),
-            b64.encode(format!("{user}:{pass}")),
-        ] {
-            assert!(
-                !text.contains(&needle),
-                "{what} contains the test password or its base64"
-            );
-        }
+        support::secrets::assert_no_password(&self.h, text, what);
     }
 
     /// The audit log and the log files hold no password either.
     fn assert_files_clean(&self) {
-        for p in walk(self.dir.path()) {
-            let text = std::fs::read_to_string(&p).unwrap_or_default();
-            self.assert_no_password(&text, &p.display().to_string());
-        }
+        support::secrets::assert_files_clean(&self.h, self.dir.path());
     }
 }
 

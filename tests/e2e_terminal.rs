@@ -189,7 +189,7 @@ fn exec_plugins_that_fail_hang_or_prompt_get_a_sentence_not_a_garbled_screen() {
                     && s.contains("corp-login")
             }),
             "hang" => t.wait("the hang noticed", Duration::from_secs(45), |s| {
-                s.contains("no client after 20 s") && s.contains("not connected")
+                s.contains("after 20 s: no client") && s.contains("not connected")
             }),
             _ => t.wait("the prompt answered by a closed stdin", SCREEN, |s| {
                 s.contains("system:anonymous") || s.contains("not connected")

@@ -11,14 +11,13 @@ mod support_tmux;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use base64::Engine as _;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
-use support::workload::{W, failing_pod, walk};
+use support::workload::{W, failing_pod};
 use support::{Harness, TestNamespace, pod_state, pods_of};
 use support_tmux::{Tmux, tmux_available};
 
@@ -125,35 +124,15 @@ impl T {
     }
 
     fn audit_lines(&self) -> Vec<Value> {
-        let p = self.dir.path().join("data").join("audit.jsonl");
-        std::fs::read_to_string(&p)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
-            .collect()
+        support::secrets::audit_lines(&self.dir.path().join("data"))
     }
 
     fn assert_no_password(&self, text: &str, what: &str) {
-        let user = self.h.reg_auth_user();
-        let pass = self.h.reg_auth_pass();
-        let b64 = base64::engine::general_purpose::STANDARD;
-        for needle in [
-            pass.to_string(),
-            b64.encode(pass),
-            b64.encode(format!("{user}:{pass}")),
-        ] {
-            assert!(
-                !text.contains(&needle),
-                "{what} contains the test password or its base64:\n{text}"
-            );
-        }
+        support::secrets::assert_no_password(&self.h, text, what);
     }
 
     fn assert_files_clean(&self) {
-        for p in walk(self.dir.path()) {
-            let text = std::fs::read_to_string(&p).unwrap_or_default();
-            self.assert_no_password(&text, &p.display().to_string());
-        }
+        support::secrets::assert_files_clean(&self.h, self.dir.path());
     }
 
     async fn finish(self) {

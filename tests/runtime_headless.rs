@@ -88,15 +88,22 @@ async fn run_with_keys<B: Backend>(
         .expect("final draw");
 }
 
-#[tokio::test]
-async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_screen() {
+/// The bundled demo in the real loop at `size`, driven by `keys`.
+async fn run_demo(
+    size: (u16, u16),
+    keys: Vec<KeyCode>,
+) -> (
+    Model,
+    Terminal<TestBackend>,
+    Arc<pulltui::snapshot::Recorded>,
+) {
     let snap = pulltui::snapshot::parse(pulltui::snapshot::DEMO).expect("the demo parses");
     let recorded = Arc::new(pulltui::snapshot::Recorded::new(snap));
     let mut model =
         pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
     let (tx, rx) = mpsc::channel(pulltui::runtime::CHANNEL);
     let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx.clone());
-    let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
     let clock = FrozenClock(recorded.snapshot.captured_at);
     run_with_keys(
         &mut model,
@@ -104,9 +111,15 @@ async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_sc
         &mut terminal,
         (tx, rx),
         &clock,
-        vec![],
+        keys,
     )
     .await;
+    (model, terminal, recorded)
+}
+
+#[tokio::test]
+async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_screen() {
+    let (model, terminal, recorded) = run_demo((160, 45), vec![]).await;
     let screen = screen_text(&terminal);
     assert!(screen.contains("REPLAY demo"), "banner:\n{screen}");
     assert!(
@@ -125,27 +138,11 @@ async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_sc
 
 #[tokio::test]
 async fn keys_drive_the_demo_through_detail_help_filter_and_back() {
-    let snap = pulltui::snapshot::parse(pulltui::snapshot::DEMO).expect("the demo parses");
-    let recorded = Arc::new(pulltui::snapshot::Recorded::new(snap));
-    let mut model =
-        pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
-    let (tx, rx) = mpsc::channel(pulltui::runtime::CHANNEL);
-    let mut backend = pulltui::snapshot::Replay::new(recorded.clone(), tx.clone());
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    let clock = FrozenClock(recorded.snapshot.captured_at);
     use KeyCode::*;
     let mut keys = vec![Char('/')];
     keys.extend("ledger-0".chars().map(Char));
     keys.extend([Enter, Enter]);
-    run_with_keys(
-        &mut model,
-        &mut backend,
-        &mut terminal,
-        (tx, rx),
-        &clock,
-        keys,
-    )
-    .await;
+    let (model, terminal, _) = run_demo((120, 40), keys).await;
     assert_eq!(
         model.screen(),
         Screen::Detail,

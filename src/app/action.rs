@@ -88,7 +88,10 @@ impl Subject {
     pub fn label(&self) -> String {
         match &self.group {
             Some(g) => format!("{} workloads of {g}", self.pods.len()),
-            None => format!("{} ({})", self.workload, self.pods[0]),
+            None => match self.pods.first() {
+                Some(p) => format!("{} ({p})", self.workload),
+                None => self.workload.clone(),
+            },
         }
     }
 }
@@ -417,12 +420,15 @@ impl Actions {
             }
             _ => {
                 let form = new_form(&action.subject, kind);
-                if kind == Kind::Credential && action.subject.group.is_none() {
+                if kind == Kind::Credential
+                    && action.subject.group.is_none()
+                    && let Some(pod) = action.subject.pods.first()
+                {
                     fx.push(
                         MutateEffect::Candidates {
                             generation,
                             action: id,
-                            pod: action.subject.pods[0].clone(),
+                            pod: pod.clone(),
                             container: Some(action.subject.container.clone()),
                         }
                         .into(),

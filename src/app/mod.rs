@@ -537,24 +537,31 @@ fn group_subject(model: &Model) -> Option<Subject> {
     let mut s = subject(model)?;
     let category = s.category?;
     let registry = s.registry.clone()?;
+    let workload_of = |r: &crate::domain::failing::FailureRow| match &r.workload {
+        Some(w) => format!("{}/{}/{}", r.namespace, w.kind, w.name),
+        None => format!("{}/pod/{}", r.namespace, r.pod),
+    };
+    let selected = s.pods.first().cloned();
     let mut seen: Vec<String> = Vec::new();
     let mut pods = Vec::new();
     for r in model.inventory.rows() {
         if r.category != category || r.registry.as_deref() != Some(registry.as_str()) {
             continue;
         }
-        let w = match &r.workload {
-            Some(w) => format!("{}/{}/{}", r.namespace, w.kind, w.name),
-            None => format!("{}/pod/{}", r.namespace, r.pod),
-        };
-        if seen.contains(&w) {
-            continue;
+        let key = crate::domain::failing::PodKey::new(&r.namespace, &r.pod);
+        let w = workload_of(r);
+        match seen.iter().position(|x| *x == w) {
+            // The selected pod stands for its own workload.
+            Some(i) if Some(&key) == selected.as_ref() => pods[i] = key,
+            Some(_) => {}
+            None => {
+                seen.push(w);
+                pods.push(key);
+            }
         }
-        seen.push(w);
-        pods.push(crate::domain::failing::PodKey::new(&r.namespace, &r.pod));
     }
     // The selected pod's workload first.
-    if let Some(i) = pods.iter().position(|p| *p == s.pods[0]) {
+    if let Some(i) = pods.iter().position(|p| Some(p) == selected.as_ref()) {
         let first = pods.remove(i);
         pods.insert(0, first);
     }

@@ -128,30 +128,10 @@ pub async fn prepare_request(
 
 /// The one preview of several steps.
 pub fn combined_preview(steps: &[Step], skipped: &[String]) -> Preview {
-    if let [one] = steps
-        && skipped.is_empty()
-    {
-        return one.prepared.preview.clone();
-    }
-    let mut p = Preview {
-        title: format!("{} changes, applied in this order:", steps.len()),
-        objects: Vec::new(),
-        diff: Vec::new(),
-        kubectl: Vec::new(),
-        notes: Vec::new(),
-    };
-    for (i, s) in steps.iter().enumerate() {
-        let sp = &s.prepared.preview;
-        p.objects.extend(sp.objects.iter().cloned());
-        p.diff.push(format!("# ({}) {}", i + 1, sp.title));
-        p.diff.extend(sp.diff.iter().cloned());
-        p.kubectl.extend(sp.kubectl.iter().cloned());
-        p.notes.extend(sp.notes.iter().cloned());
-    }
-    for s in skipped {
-        p.notes.push(format!("skipped {s}"));
-    }
-    p
+    Preview::combine(
+        steps.iter().map(|s| s.prepared.preview.clone()).collect(),
+        skipped,
+    )
 }
 
 /// What was written, for the log and the app.

@@ -82,6 +82,23 @@ pub const SECRET_EVENT_FIELDS: &str =
 /// credential plugin).
 const FIRST_ANSWER: Duration = Duration::from_secs(20);
 
+/// Runs `fut` on a task of its own and waits at most `FIRST_ANSWER`: kube
+/// runs exec credential plugins synchronously, so one that hangs blocks the
+/// thread it runs on, and only a timeout on another task can notice.
+async fn bounded<T: Send + 'static>(
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+    timed_out: &str,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(FIRST_ANSWER, tokio::spawn(fut)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(join)) => Err(ApiError::new(ApiErrorKind::Other, join.to_string())),
+        Err(_) => Err(ApiError::new(
+            ApiErrorKind::Timeout,
+            format!("after {} s: {timed_out}", FIRST_ANSWER.as_secs()),
+        )),
+    }
+}
+
 /// The annotation `kubectl apply` leaves on objects: a whole copy of the
 /// spec, useless here.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -577,38 +594,19 @@ async fn run_session(
         let tx = tx.clone();
         async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
     };
-    // Building the client runs an exec credential plugin, synchronously: on
-    // a task of its own, bounded, so a plugin that hangs is said, not waited on.
-    let building = {
-        let target = target.clone();
-        tokio::spawn(async move { connect(&target).await })
-    };
-    let conn = match tokio::time::timeout(FIRST_ANSWER, building).await {
-        Ok(Ok(Ok(c))) => c,
-        Ok(Ok(Err(e))) => {
+    // Building the client runs an exec credential plugin, synchronously:
+    // bounded, so a plugin that hangs is said, not waited on.
+    let built = bounded(
+        async move { connect(&target).await },
+        "no client — the kubeconfig's exec credential plugin is probably waiting for a \
+         login or hung; log in from a shell (as kubectl would ask), then press r to retry",
+    )
+    .await;
+    let conn = match built {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) | Err(e) => {
             tracing::warn!(error = %e, "connect failed");
             send(ClusterMsg::ConnectFailed(e)).await;
-            return;
-        }
-        Ok(Err(join)) => {
-            send(ClusterMsg::ConnectFailed(ApiError::new(
-                ApiErrorKind::Other,
-                format!("connecting failed: {join}"),
-            )))
-            .await;
-            return;
-        }
-        Err(_) => {
-            send(ClusterMsg::ConnectFailed(ApiError::new(
-                ApiErrorKind::Timeout,
-                format!(
-                    "no client after {} s — the kubeconfig's exec credential plugin is probably \
-                     waiting for a login or hung; log in from a shell (as kubectl would ask), then \
-                     press r to retry",
-                    FIRST_ANSWER.as_secs()
-                ),
-            )))
-            .await;
             return;
         }
     };
@@ -639,34 +637,22 @@ async fn run_session(
         return;
     }
     // The first request also runs the credential plugin: bounded, and said.
-    // Its own task: a plugin that hangs blocks the thread it runs on (kube
-    // runs it synchronously), and the timeout must still fire here.
-    let probe = {
+    let first = {
         let (client, scope) = (conn.client.clone(), scope.clone());
-        tokio::spawn(async move { check_scope(&client, &scope).await })
+        bounded(
+            async move { check_scope(&client, &scope).await },
+            &format!(
+                "no answer from {} — a kubeconfig exec credential plugin may be waiting for \
+                 a login or hung (its messages: stderr.log beside pulltui.log); press r to retry",
+                conn.server
+            ),
+        )
+        .await
     };
-    let first = match tokio::time::timeout(FIRST_ANSWER, probe).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(join)) => {
-            send(ClusterMsg::ConnectFailed(ApiError::new(
-                ApiErrorKind::Other,
-                format!("the first request failed: {join}"),
-            )))
-            .await;
-            return;
-        }
-        Err(_) => {
-            send(ClusterMsg::ConnectFailed(ApiError::new(
-                ApiErrorKind::Timeout,
-                format!(
-                    "no answer from {} within {} s — a kubeconfig exec credential plugin may be \
-                     waiting for a login or hung (its messages: stderr.log beside pulltui.log); \
-                     press r to retry",
-                    conn.server,
-                    FIRST_ANSWER.as_secs()
-                ),
-            )))
-            .await;
+    let first = match first {
+        Ok(r) => r,
+        Err(e) => {
+            send(ClusterMsg::ConnectFailed(e)).await;
             return;
         }
     };

@@ -1105,6 +1105,34 @@ pub struct Preview {
     pub notes: Vec<String>,
 }
 
+impl Preview {
+    /// One preview of several changes, applied in order (a group fix);
+    /// `skipped`: what could not be prepared, and why. One change and
+    /// nothing skipped: that change's own preview.
+    pub fn combine(mut previews: Vec<Preview>, skipped: &[String]) -> Preview {
+        if previews.len() == 1 && skipped.is_empty() {
+            return previews.remove(0);
+        }
+        let mut all = Preview {
+            title: format!("{} changes, applied in this order:", previews.len()),
+            objects: Vec::new(),
+            diff: Vec::new(),
+            kubectl: Vec::new(),
+            notes: Vec::new(),
+        };
+        for (i, p) in previews.into_iter().enumerate() {
+            all.objects.extend(p.objects);
+            all.diff.push(format!("# ({}) {}", i + 1, p.title));
+            all.diff.extend(p.diff);
+            all.kubectl.extend(p.kubectl);
+            all.notes.extend(p.notes);
+        }
+        all.notes
+            .extend(skipped.iter().map(|s| format!("skipped {s}")));
+        all
+    }
+}
+
 impl fmt::Display for Preview {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.title)?;

@@ -236,32 +236,13 @@ impl Recorded {
                 Err(e) => tracing::debug!(pod = %key, error = %e, "replay preview skipped"),
             }
         }
-        let mut p = match previews.len() {
-            0 => {
-                return ActionMsg::Refused {
-                    message: "nothing in the recording to change".into(),
-                    input: false,
-                };
-            }
-            1 => previews.remove(0),
-            n => {
-                let mut all = Preview {
-                    title: format!("{n} changes"),
-                    objects: Vec::new(),
-                    diff: Vec::new(),
-                    kubectl: Vec::new(),
-                    notes: Vec::new(),
-                };
-                for (i, p) in previews.into_iter().enumerate() {
-                    all.objects.extend(p.objects);
-                    all.diff.push(format!("# ({}) {}", i + 1, p.title));
-                    all.diff.extend(p.diff);
-                    all.kubectl.extend(p.kubectl);
-                    all.notes.extend(p.notes);
-                }
-                all
-            }
-        };
+        if previews.is_empty() {
+            return ActionMsg::Refused {
+                message: "nothing in the recording to change".into(),
+                input: false,
+            };
+        }
+        let mut p = Preview::combine(previews, &[]);
         p.notes.insert(
             0,
             "REPLAY: previewed against the recording; the objects' current state was not read \
@@ -405,8 +386,8 @@ impl Recorded {
                 ClusterMsg::Action {
                     action: *action,
                     msg: Box::new(ActionMsg::Candidates {
-                        copy: Ok(Vec::new()),
-                        attach: Ok(Vec::new()),
+                        copy: Err("not in the recording".into()),
+                        attach: Err("not in the recording".into()),
                     }),
                 },
             )],

@@ -144,7 +144,6 @@ fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
         // Flatten to (char, style) and cut by columns.
         let mut cur: Vec<Span<'static>> = Vec::new();
         let mut used = 0;
-        let mut first = true;
         for span in line.spans {
             let style = span.style;
             let mut buf = String::new();
@@ -155,7 +154,6 @@ fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
                         cur.push(Span::styled(std::mem::take(&mut buf), style));
                     }
                     out.push(Line::from(std::mem::take(&mut cur)));
-                    first = false;
                     cur.push(Span::raw("    "));
                     used = 4;
                 }
@@ -166,7 +164,6 @@ fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
                 cur.push(Span::styled(buf, style));
             }
         }
-        let _ = first;
         if !cur.is_empty() {
             out.push(Line::from(cur));
         }

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod scenarios;
+pub mod secrets;
 pub mod workload;
 
 use std::collections::HashMap;
