@@ -1,6 +1,8 @@
-//! Rows and rendering at scale: an initial list of 10,000 pods (1,000 of
-//! them failing) through the inventory into rows; re-sorting/filtering
-//! 1,000 rows; drawing the home screen with 1,000 rows.
+//! Rows and rendering at scale (issue 12): for 1k, 10k and 50k pods with 1%
+//! failing — the initial list through the inventory into rows, the whole
+//! app path from watcher messages to a settled model, one pod update in a
+//! storm (apply + settle: incremental), and one home-screen frame with every
+//! pod in the store. Plus re-sorting/filtering and drawing 1,000 rows.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
@@ -34,11 +36,16 @@ const MESSAGES: [(&str, &str); 4] = [
 ];
 
 fn pod(i: usize) -> Pod {
-    let failing = i.is_multiple_of(10);
+    pod_every(i, 10)
+}
+
+/// Pod `i`; one pod in `every` fails.
+fn pod_every(i: usize, every: usize) -> Pod {
+    let failing = i.is_multiple_of(every);
     let n = i % 7;
     let image = format!("reg{n}.example/app:1");
     let state = if failing {
-        let (reason, msg) = MESSAGES[(i / 10) % MESSAGES.len()];
+        let (reason, msg) = MESSAGES[(i / every) % MESSAGES.len()];
         json!({"waiting": {"reason": reason, "message": msg.replace("{n}", &n.to_string())}})
     } else {
         json!({"running": {"startedAt": "2024-05-01T10:00:00Z"}})
@@ -90,6 +97,62 @@ fn model(pods: &[Pod], size: (u16, u16)) -> Model {
     m
 }
 
+fn scale(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scale");
+    g.sample_size(10);
+    for n in [1_000usize, 10_000, 50_000] {
+        let pods: Vec<Pod> = (0..n).map(|i| pod_every(i, 100)).collect();
+        g.bench_function(format!("initial_list_{n}_pods_1pct_failing"), |b| {
+            b.iter(|| std::hint::black_box(initial_list(&pods).rows().count()))
+        });
+        g.bench_function(format!("watch_to_settled_model_{n}_pods"), |b| {
+            b.iter(|| std::hint::black_box(model(&pods, (160, 45)).home.rows.len()))
+        });
+        let mut m = model(&pods, (160, 45));
+        assert_eq!(m.home.rows.len(), n / 100);
+        let g0 = m.generation;
+        // A storm step: one failing pod's status changes (ErrImagePull <->
+        // ImagePullBackOff), the model settles, a frame is drawn.
+        let flip: Vec<PodFact> = (0..2)
+            .map(|k| {
+                let mut p = pod_every(0, 100);
+                if k == 1
+                    && let Some(cs) = p
+                        .status
+                        .as_mut()
+                        .and_then(|s| s.container_statuses.as_mut())
+                    && let Some(w) = cs[0].state.as_mut().and_then(|s| s.waiting.as_mut())
+                {
+                    w.reason = Some("ImagePullBackOff".into());
+                    w.message = Some("Back-off pulling image \"reg0.example/app:1\"".into());
+                }
+                PodFact::from_pod(p)
+            })
+            .collect();
+        let mut term = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
+        let theme = Theme::coloured();
+        let mut k = 0;
+        g.bench_function(format!("storm_update_settle_draw_{n}_pods"), |b| {
+            b.iter(|| {
+                k += 1;
+                let fact = flip[k % 2].clone();
+                update(
+                    &mut m,
+                    Msg::Cluster(g0, ClusterMsg::Pods(WatchEvent::Apply(fact))),
+                );
+                m.settle();
+                term.draw(|f| ui::render(&m, &theme, f)).expect("draw");
+            })
+        });
+        g.bench_function(format!("render_home_{n}_pods_160x45"), |b| {
+            b.iter(|| {
+                term.draw(|f| ui::render(&m, &theme, f)).expect("draw");
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let pods: Vec<Pod> = (0..10_000).map(pod).collect();
     let mut g = c.benchmark_group("rows");
@@ -123,5 +186,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, scale);
 criterion_main!(benches);

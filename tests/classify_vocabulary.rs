@@ -390,3 +390,40 @@ fn short_names_local_filesystem_errors_and_the_content_store() {
         assert_eq!(classify(msg, None).category, want, "{msg}");
     }
 }
+
+/// The families the third unseen slice (corpus_fresh3) revealed, written
+/// from their vocabulary, not from its strings: Windows nodes' Winsock
+/// texts, thin-pool space, Quay's expired tags, docker's manifest-list
+/// platform miss, and path errors on the runtime's storage root.
+#[test]
+fn windows_winsock_thin_pools_expired_tags_and_runtime_storage() {
+    let cases = [
+        (
+            r#"Failed to pull image "reg.corp.example/app:2": rpc error: code = Unknown desc = failed to pull and unpack image "reg.corp.example/app:2": failed to resolve reference "reg.corp.example/app:2": failed to do request: Head "https://reg.corp.example/v2/app/manifests/2": dial tcp 10.1.2.3:443: connectex: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond."#,
+            Category::NetworkTimeout,
+        ),
+        (
+            r#"Error response from daemon: Get "https://reg.corp.example/v2/": dial tcp 10.9.9.9:443: connectex: A socket operation was attempted to an unreachable network."#,
+            Category::NetworkUnreachable,
+        ),
+        (
+            r#"Error response from daemon: devmapper: Thin Pool has 412 free metadata blocks which is less than minimum required 500 free metadata blocks. Create more free space in thin pool or use dm.min_free_space option to change behavior"#,
+            Category::NodeDisk,
+        ),
+        (
+            r#"rpc error: code = Unknown desc = Error response from daemon: Tag v2.0.0-rc1 was deleted or has expired. To pull, revive via time machine"#,
+            Category::ImageNotFound,
+        ),
+        (
+            r#"Error response from daemon: no supported platform found in manifest list"#,
+            Category::ImagePlatform,
+        ),
+        (
+            r#"rpc error: code = Unknown desc = Error response from daemon: open /var/lib/docker/image/overlay2/layerdb/sha256/ab/diff: structure needs cleaning"#,
+            Category::NodeRuntime,
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
+    }
+}

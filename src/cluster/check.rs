@@ -15,11 +15,16 @@ use crate::domain::inventory::Inventory;
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
 
-pub async fn list_all<K>(api: &Api<K>, fields: Option<&str>) -> Result<Vec<K>, kube::Error>
+/// Lists in pages of 500 and hands each page to `page` as it arrives, so
+/// memory holds one page, not the cluster.
+pub async fn list_pages<K>(
+    api: &Api<K>,
+    fields: Option<&str>,
+    mut page: impl FnMut(Vec<K>),
+) -> Result<(), kube::Error>
 where
     K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let mut lp = ListParams::default().limit(500);
@@ -29,13 +34,22 @@ where
         if let Some(t) = &token {
             lp = lp.continue_token(t);
         }
-        let page: ObjectList<K> = api.list(&lp).await?;
-        out.extend(page.items);
-        match page.metadata.continue_ {
+        let list: ObjectList<K> = api.list(&lp).await?;
+        page(list.items);
+        match list.metadata.continue_ {
             Some(t) if !t.is_empty() => token = Some(t),
-            _ => return Ok(out),
+            _ => return Ok(()),
         }
     }
+}
+
+pub async fn list_all<K>(api: &Api<K>, fields: Option<&str>) -> Result<Vec<K>, kube::Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut out = Vec::new();
+    list_pages(api, fields, |items| out.extend(items)).await?;
+    Ok(out)
 }
 
 /// Lists, classifies and resolves owners.
@@ -59,17 +73,21 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
             }
         }
     }
+    // Streamed: each page is reduced to facts (a healthy pod is its key)
+    // before the next is asked for, as the console's watcher does.
     let pods: Api<Pod> = scoped(&conn.client, &scope);
-    let pods = list_all(&pods, None)
-        .await
-        .map_err(|e| format!("listing pods in {scope}: {}", ApiError::from(&e)))?;
-    let pods_seen = pods.len();
+    let mut pods_seen = 0;
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
-    for mut p in pods {
-        strip(&mut p);
-        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p)));
-    }
+    list_pages(&pods, None, |page| {
+        for mut p in page {
+            pods_seen += 1;
+            strip(&mut p);
+            inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p)));
+        }
+    })
+    .await
+    .map_err(|e| format!("listing pods in {scope}: {}", ApiError::from(&e)))?;
     let owners = inv.apply_pod(WatchEvent::InitDone);
     if !inv.failing.is_empty() {
         // Causes of ImagePullBackOff are in events; a missing permission
@@ -77,15 +95,16 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
         let events: Api<Event> = scoped(&conn.client, &scope);
         let failing: HashSet<_> = inv.failing.keys().cloned().collect();
         for fields in [super::EVENT_FIELDS, super::SECRET_EVENT_FIELDS] {
-            match list_all(&events, Some(fields)).await {
-                Ok(evs) => {
-                    for e in evs.iter().filter_map(EventFact::from_event) {
-                        if failing.contains(&e.pod) {
-                            inv.apply_event(WatchEvent::Apply(e));
-                        }
+            let listed = list_pages(&events, Some(fields), |page| {
+                for e in page.iter().filter_map(EventFact::from_event) {
+                    if failing.contains(&e.pod) {
+                        inv.apply_event(WatchEvent::Apply(e));
                     }
                 }
-                Err(e) => tracing::warn!(error = %ApiError::from(&e), "listing events"),
+            })
+            .await;
+            if let Err(e) = listed {
+                tracing::warn!(error = %ApiError::from(&e), "listing events");
             }
         }
         let lookups = owners.into_iter().map(|o| {

@@ -19,7 +19,9 @@ const ALPHA_NUMERIC: &str = r"[a-z0-9]+";
 const SEPARATOR: &str = r"(?:[._]|__|[-]+)";
 const DOMAIN_COMPONENT: &str = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const IPV6_ADDRESS: &str = r"\[(?:[a-fA-F0-9:]+)\]";
-const TAG: &str = r"[\w][\w.-]{0,127}";
+// Go's `\w` is ASCII: spelled out, which also keeps the compiled bounded
+// repetition small (Unicode `\w{0,127}` costs ~8 MB of NFA per regex).
+const TAG: &str = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
 const DIGEST: &str = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][[:xdigit:]]{32,}";
 
 fn path_component() -> String {

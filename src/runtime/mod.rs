@@ -272,6 +272,9 @@ where
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_draw: Option<Instant> = None;
+    let mut trace = FrameTrace::from_env();
+    // A key press is answered by the next frame at once, not at the cap.
+    let mut urgent = false;
 
     loop {
         let wait = match (model.dirty, last_draw) {
@@ -282,7 +285,13 @@ where
         let mut effects = Vec::new();
         tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) => effects = update(model, Msg::Key(k)),
+                Some(Ok(TermEvent::Key(k))) => {
+                    if let Some(t) = &mut trace {
+                        t.keys += 1;
+                    }
+                    urgent = true;
+                    effects = update(model, Msg::Key(k))
+                }
                 Some(Ok(TermEvent::Resize(w, h))) => effects = update(model, Msg::Resize(w, h)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
@@ -304,15 +313,84 @@ where
         if model.quit {
             break;
         }
-        let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        let due = urgent || last_draw.is_none_or(|t| t.elapsed() >= FRAME);
         if model.dirty && due {
+            urgent = false;
+            let start = Instant::now();
             model.settle();
             draw(terminal, model, theme)?;
             model.dirty = false;
             last_draw = Some(Instant::now());
+            if let Some(t) = &mut trace {
+                t.frame(model, start.elapsed());
+            }
         }
     }
     Ok(())
+}
+
+/// A development instrument for the benchmarks (`scripts/bench`): with
+/// `PULLTUI_FRAME_TRACE=FILE`, one JSON line per drawn frame — wall-clock
+/// time, how long settling and drawing took, the store's counts, key presses
+/// so far, and which failing pods appeared or went since the previous
+/// frame (pod keys only: names are not secret). Off, it costs nothing.
+struct FrameTrace {
+    out: io::BufWriter<std::fs::File>,
+    shown: std::collections::HashSet<crate::domain::failing::PodKey>,
+    keys: u64,
+}
+
+impl FrameTrace {
+    fn from_env() -> Option<FrameTrace> {
+        let path = std::env::var_os("PULLTUI_FRAME_TRACE")?;
+        match std::fs::File::create(&path) {
+            Ok(f) => Some(FrameTrace {
+                out: io::BufWriter::new(f),
+                shown: Default::default(),
+                keys: 0,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "PULLTUI_FRAME_TRACE: cannot create the file");
+                None
+            }
+        }
+    }
+
+    fn frame(&mut self, model: &Model, took: Duration) {
+        let inv = &model.inventory;
+        let added: Vec<String> = inv
+            .failing
+            .keys()
+            .filter(|k| !self.shown.contains(*k))
+            .map(|k| format!("{}/{}", k.namespace, k.name))
+            .collect();
+        let removed: Vec<String> = self
+            .shown
+            .iter()
+            .filter(|k| !inv.failing.contains_key(*k))
+            .map(|k| format!("{}/{}", k.namespace, k.name))
+            .collect();
+        if !added.is_empty() || !removed.is_empty() {
+            self.shown = inv.failing.keys().cloned().collect();
+        }
+        let t_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let line = serde_json::json!({
+            "t_ms": t_ms,
+            "frame_us": took.as_micros() as u64,
+            "pods": inv.pod_count(),
+            "failing": inv.failing.len(),
+            "rows": model.home.rows.len(),
+            "synced": inv.synced,
+            "owners_pending": inv.owners_pending(),
+            "keys": self.keys,
+            "added": added,
+            "removed": removed,
+        });
+        let _ = writeln!(self.out, "{line}").and_then(|_| self.out.flush());
+    }
 }
 
 fn draw<S>(terminal: &mut Terminal<S>, model: &Model, theme: &Theme) -> anyhow::Result<()>

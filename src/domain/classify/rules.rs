@@ -254,6 +254,14 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(4, Category::ImagePlatform, r"no match for platform", &[]),
+    // docker's manifest-list resolution (distribution's
+    // `errors.New("no supported platform found in manifest list")`).
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"no supported platform found in (?:manifest list|image index)",
+        &[],
+    ),
     rule(
         4,
         Category::ImagePlatform,
@@ -280,6 +288,20 @@ const RULES: &[RuleDef] = &[
     ),
     rule(5, Category::NodeDisk, r"no space left on device", &[]),
     rule(5, Category::NodeDisk, r"disk quota exceeded", &[]),
+    // devicemapper / LVM thin pools (docker's storage driver): the pool is
+    // the node's disk for layers.
+    rule(
+        5,
+        Category::NodeDisk,
+        r"thin pool has \d+ free (?:data|metadata) blocks[^\n]*",
+        &[],
+    ),
+    rule(
+        5,
+        Category::NodeDisk,
+        r"thin pool (?:is )?(?:out of|has insufficient) (?:data |metadata )?space",
+        &[],
+    ),
     rule(
         5,
         Category::NodeDisk,
@@ -299,6 +321,14 @@ const RULES: &[RuleDef] = &[
         6,
         Category::NodeRuntime,
         r"\b(?:l?chown|lsetxattr|setxattr|mknod|chmod|symlink|unlinkat) /[^\s:]*: (?:operation not permitted|invalid argument|permission denied|not a directory|directory not empty)",
+        &[],
+    ),
+    // Any *os.PathError on the runtime's own storage (docker, containerd,
+    // CRI-O roots): the node's side of the pull broke.
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"\b[a-z]+ /var/lib/(?:docker|containerd|containers|rancher/k3s/agent/containerd)/[^\s:]*: (?:operation not permitted|invalid argument|permission denied|not a directory|directory not empty|input/output error|structure needs cleaning|read-only file system|too many levels of symbolic links|no such file or directory|file exists)",
         &[],
     ),
     rule(6, Category::NodeRuntime, r"extract image: [^\n\x22]*", &[]),
@@ -508,6 +538,13 @@ const RULES: &[RuleDef] = &[
         r"manifest unknown(?:: [^\n]*)?",
         &[],
     ),
+    // Quay: a tag removed by its expiration (or deleted) is gone.
+    rule(
+        7,
+        Category::ImageNotFound,
+        r"tag \S+ was deleted or has expired",
+        &[],
+    ),
     rule(
         7,
         Category::ImageNotFound,
@@ -572,6 +609,20 @@ const RULES: &[RuleDef] = &[
     rule(8, Category::NetworkTimeout, r"i/o timeout", &[]),
     rule(8, Category::NetworkTimeout, r"connection timed out", &[]),
     rule(8, Category::NetworkTimeout, r"operation timed out", &[]),
+    // Windows nodes: Go's net errors carry Winsock's own text
+    // (WSAETIMEDOUT 10060, WSAENETUNREACH 10051, WSAEHOSTUNREACH 10065).
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"connected party did not properly respond after a period of time",
+        &[],
+    ),
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"a socket operation was attempted to an unreachable (?:network|host)",
+        &[],
+    ),
     rule(
         8,
         Category::NetworkTimeout,
