@@ -115,21 +115,37 @@ fn resizing_down_to_20x5_and_back_redraws() {
 
 /// A kubeconfig for the harness whose users are exec plugins.
 fn exec_kubeconfig(h: &support::Harness, dir: &std::path::Path) -> std::path::PathBuf {
+    exec_kubeconfig_with(
+        h,
+        dir,
+        &[
+            (
+                "fail",
+                "echo 'error: token expired; run corp-login' >&2\nexit 1\n",
+            ),
+            (
+                "hang",
+                "echo 'waiting for the browser login' >&2\nsleep 600\n",
+            ),
+            (
+                "prompt",
+                "printf 'Password for corp SSO: ' >&2\nread pw\necho \"{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1beta1\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{\\\"token\\\":\\\"$pw\\\"}}\"\n",
+            ),
+        ],
+        "default",
+    )
+}
+
+/// A kubeconfig for the harness with one context per `(name, script body)`:
+/// user `name` runs `DIR/name.sh` as its exec credential plugin; the
+/// contexts' namespace is `namespace`.
+fn exec_kubeconfig_with(
+    h: &support::Harness,
+    dir: &std::path::Path,
+    scripts: &[(&str, &str)],
+    namespace: &str,
+) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let scripts = [
-        (
-            "fail",
-            "echo 'error: token expired; run corp-login' >&2\nexit 1\n",
-        ),
-        (
-            "hang",
-            "echo 'waiting for the browser login' >&2\nsleep 600\n",
-        ),
-        (
-            "prompt",
-            "printf 'Password for corp SSO: ' >&2\nread pw\necho \"{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1beta1\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{\\\"token\\\":\\\"$pw\\\"}}\"\n",
-        ),
-    ];
     let mut kc = kube::config::Kubeconfig::read_from(h.kubeconfig()).expect("kubeconfig");
     let cluster = kc
         .clusters
@@ -150,7 +166,7 @@ fn exec_kubeconfig(h: &support::Harness, dir: &std::path::Path) -> std::path::Pa
         .expect("user");
         kc.auth_infos.push(user);
         let ctx: kube::config::NamedContext = serde_json::from_value(serde_json::json!({
-            "name": name, "context": {"cluster": cluster, "user": name, "namespace": "default"}
+            "name": name, "context": {"cluster": cluster, "user": name, "namespace": namespace}
         }))
         .expect("context");
         kc.contexts.push(ctx);
@@ -234,4 +250,232 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     // The panic message reaches the real stderr, after the terminal is back.
     assert!(s.contains("PULLTUI_TEST_PANIC is set"), "{s}");
     assert_restored(&t, "after a panic");
+}
+
+/// A token of `sa` from the TokenRequest API, bound to the Secret `bound`:
+/// deleting that Secret invalidates the token (the API server checks the
+/// bound object on every request).
+async fn bound_token(c: &kube::Client, ns: &str, sa: &str, bound: &str) -> String {
+    use k8s_openapi::api::authentication::v1::TokenRequest;
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    use kube::api::{Api, PostParams};
+    let secret: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": bound}, "type": "Opaque"
+    }))
+    .expect("secret");
+    let secret = Api::<Secret>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("creating the bound secret");
+    let req: TokenRequest = serde_json::from_value(serde_json::json!({
+        "spec": {"audiences": [], "expirationSeconds": 600,
+                 "boundObjectRef": {"kind": "Secret", "apiVersion": "v1", "name": bound,
+                                    "uid": secret.metadata.uid}}
+    }))
+    .expect("token request");
+    Api::<ServiceAccount>::namespaced(c.clone(), ns)
+        .create_token_request(sa, &PostParams::default(), &req)
+        .await
+        .expect("TokenRequest")
+        .status
+        .expect("token status")
+        .token
+}
+
+/// The status code a pod list in `ns` gets with `token` (0: no answer).
+async fn status_with_token(h: &support::Harness, ns: &str, token: &str) -> u16 {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, ListParams};
+    let kc = kube::config::Kubeconfig::read_from(h.kubeconfig()).expect("kubeconfig");
+    let opts = kube::config::KubeConfigOptions {
+        context: Some("admin".into()),
+        ..Default::default()
+    };
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &opts)
+        .await
+        .expect("config");
+    cfg.auth_info = kube::config::AuthInfo {
+        token: Some(token.to_string().into()),
+        ..Default::default()
+    };
+    let client = kube::Client::try_from(cfg).expect("client");
+    match Api::<Pod>::namespaced(client, ns)
+        .list(&ListParams::default().limit(1))
+        .await
+    {
+        Ok(_) => 200,
+        Err(kube::Error::Api(s)) => s.code,
+        Err(_) => 0,
+    }
+}
+
+/// kube-rs re-runs an exec plugin when its ExecCredential's
+/// `expirationTimestamp` is less than 60 s away. The plugin here hands out
+/// token 1, expiring 60 s after a switch time a few seconds into the run —
+/// so to the client it is expired from the switch on — and token 2 (an hour)
+/// after it. Token 1 then really stops working: it is a TokenRequest token
+/// bound to a Secret that the test deletes. Opening the detail afterwards
+/// makes new requests on the same session (no `r`, no reconnect): the
+/// plugin runs again, the events arrive, the table and status bar never
+/// showed an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_exec_token_is_refreshed_mid_run_without_losing_the_screen() {
+    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+    use k8s_openapi::api::rbac::v1::RoleBinding;
+    use kube::api::{Api, DeleteParams, PostParams};
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "exec-refresh").await;
+    support::workload::W::new(
+        "Deployment",
+        "web",
+        format!("{}/team/app:1.0", h.reg_selfsigned()),
+    )
+    .create(&c, &ns.name)
+    .await;
+    let pod = support::workload::failing_pod(&c, &ns.name, "web").await;
+
+    // A ServiceAccount that administers the namespace, and its two tokens.
+    let sa: ServiceAccount =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "console"}})).expect("sa");
+    Api::<ServiceAccount>::namespaced(c.clone(), &ns.name)
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("creating the ServiceAccount");
+    let rb: RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "console-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "console", "namespace": ns.name}]
+    }))
+    .expect("rolebinding");
+    Api::<RoleBinding>::namespaced(c.clone(), &ns.name)
+        .create(&PostParams::default(), &rb)
+        .await
+        .expect("creating the RoleBinding");
+    let token1 = bound_token(&c, &ns.name, "console", "token-1").await;
+    let token2 = bound_token(&c, &ns.name, "console", "token-2").await;
+    assert_eq!(status_with_token(&h, &ns.name, &token1).await, 200);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().display().to_string();
+    std::fs::write(dir.path().join("token1"), &token1).expect("token1");
+    std::fs::write(dir.path().join("token2"), &token2).expect("token2");
+    let plugin = format!(
+        r#"d={d}
+now=$(date +%s)
+switch=$(cat $d/switch)
+if [ "$now" -lt "$switch" ]; then tok=$(cat $d/token1); exp=$((switch + 60)); which=1
+else tok=$(cat $d/token2); exp=$((now + 3600)); which=2; fi
+echo "$now token$which" >> $d/invocations
+printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{{"token":"%s","expirationTimestamp":"%s"}}}}\n' "$tok" "$(date -u -d @$exp +%Y-%m-%dT%H:%M:%SZ)"
+"#
+    );
+    let kc = exec_kubeconfig_with(&h, dir.path(), &[("refresh", &plugin)], &ns.name);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let switch = now + 12;
+    std::fs::write(dir.path().join("switch"), switch.to_string()).expect("switch");
+    let invocations = || {
+        std::fs::read_to_string(dir.path().join("invocations"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+
+    let t = Tmux::start("exec-refresh", 140, 30);
+    t.type_line(&format!(
+        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context refresh -n {}; echo PULLTUI-EXIT=$?",
+        kc.display(),
+        dir.path().join("state").display(),
+        dir.path().join("data").display(),
+        bin(),
+        ns.name
+    ));
+    t.wait("the failing pod, live, with token 1", SCREEN, |s| {
+        s.contains("Deployment/web") && s.contains("tls.untrusted") && s.contains("live")
+    });
+    // kube-rs runs the plugin a few times while it builds the client (the
+    // TLS identity, the auth layer), all before the switch: token 1.
+    let first = invocations();
+    assert!(
+        !first.is_empty() && first.iter().all(|l| l.ends_with("token1")),
+        "{first:?}"
+    );
+
+    // Past the switch: token 1 is expired to the client; revoke it for real.
+    while SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        <= switch
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Api::<Secret>::namespaced(c.clone(), &ns.name)
+        .delete("token-1", &DeleteParams::default())
+        .await
+        .expect("deleting token 1's Secret");
+    // The API server caches a token's success for up to 10 s.
+    let start = Instant::now();
+    loop {
+        let code = status_with_token(&h, &ns.name, &token1).await;
+        if code == 401 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "token 1 still accepted ({code}) after its Secret was deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let s = t.capture();
+    assert!(
+        s.contains("Deployment/web") && !s.contains("reconnecting"),
+        "the table stays: {s}"
+    );
+
+    // New requests on the same session: the detail's events watch, its
+    // ServiceAccount and secret reads.
+    t.send(&["Enter"]);
+    let s = t.wait("the detail with its events", SCREEN, |s| {
+        s.contains(&pod) && s.contains("· live") && s.contains("Warning Failed")
+    });
+    for bad in [
+        "Unauthorized",
+        "401",
+        "reconnecting",
+        "not connected",
+        "cannot watch",
+    ] {
+        assert!(!s.contains(bad), "{bad:?} on the detail:\n{s}");
+    }
+    // Exactly one more run: the client refreshed its token in place (a
+    // rebuilt client would have run the plugin several times).
+    let all = invocations();
+    assert_eq!(
+        all.iter().filter(|l| l.ends_with("token2")).count(),
+        1,
+        "the plugin ran again once after the expiry: {all:?}"
+    );
+    assert_eq!(all.len(), first.len() + 1, "{all:?}");
+    t.send(&["Escape"]);
+    // The table itself (the detail names the workload and "live" too): an
+    // Escape followed at once by q would read as Alt-q.
+    let s = t.wait("the table, still live", SCREEN, |s| {
+        s.contains("NAMESPACE") && s.contains("Deployment/web") && s.contains("● live")
+    });
+    assert!(!s.contains("reconnecting"), "{s}");
+    t.send(&["q"]);
+    let s = t.wait("the shell", SCREEN, |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=0"), "{s}");
+    ns.delete().await;
 }

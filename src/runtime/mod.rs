@@ -224,7 +224,7 @@ where
     let mut backend = make_backend(tx);
     let (_guard, mut terminal) = TerminalGuard::enter().context("setting up the terminal")?;
     // For the terminal-safety test only: a panic with the console on screen.
-    if std::env::var_os("PULLTUI_TEST_PANIC").is_some() {
+    if std::env::var_os("PULLTUI_TEST_PANIC").is_some() && !test_panic_on_key() {
         let _ = terminal.draw(|f| ui::render(&model, theme, f));
         panic!("PULLTUI_TEST_PANIC is set: panicking with the terminal in raw mode");
     }
@@ -243,6 +243,13 @@ where
     let _ = tokio::time::timeout(Duration::from_secs(5), backend.finish()).await;
     drop(backend);
     res
+}
+
+/// For the secrets test only (`PULLTUI_TEST_PANIC=key`): F12 panics mid-run,
+/// the model's `Debug` in the message — what a panic that formats the state
+/// would print, after a password was typed.
+fn test_panic_on_key() -> bool {
+    std::env::var("PULLTUI_TEST_PANIC").as_deref() == Ok("key")
 }
 
 /// The loop itself, headless-capable: returns when the model quits or the
@@ -275,6 +282,7 @@ where
     let mut trace = FrameTrace::from_env();
     // A key press is answered by the next frame at once, not at the cap.
     let mut urgent = false;
+    let panic_on_key = test_panic_on_key();
 
     loop {
         let wait = match (model.dirty, last_draw) {
@@ -286,11 +294,14 @@ where
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) => {
+                    if panic_on_key && k.code == crossterm::event::KeyCode::F(12) {
+                        panic!("PULLTUI_TEST_PANIC=key: F12 pressed; the model: {model:?}");
+                    }
                     if let Some(t) = &mut trace {
                         t.keys += 1;
                     }
                     urgent = true;
-                    effects = update(model, Msg::Key(k))
+                    effects = update(model, Msg::Key(k));
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => effects = update(model, Msg::Resize(w, h)),
                 Some(Ok(_)) => {}
