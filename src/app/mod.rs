@@ -307,6 +307,14 @@ impl Model {
         self.screens.last().copied().unwrap_or(Screen::Home)
     }
 
+    /// The table shows what was true when the watch last spoke, not now:
+    /// the server is silent or the fresh list after it is not in yet.
+    pub fn is_stale(&self) -> bool {
+        self.replay.is_none()
+            && self.inventory.synced
+            && matches!(self.conn, ConnState::Reconnecting(_) | ConnState::Syncing)
+    }
+
     /// Failing pods (not rows: a pod may have several failing containers).
     pub fn failing_pods(&self) -> usize {
         self.inventory
@@ -441,6 +449,25 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         ClusterMsg::WatchError { what, error } => {
             model.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()
+        }
+        ClusterMsg::ServerSilent { error, for_secs } => {
+            model.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
+            Vec::new()
+        }
+        ClusterMsg::Resync { reason } => {
+            tracing::info!(%reason, "resyncing");
+            // The table stays until the fresh list replaces it; the open
+            // detail reads its events, ServiceAccount and secrets again.
+            model.conn = ConnState::Syncing;
+            model.home.view_stale = true;
+            match &mut model.detail {
+                Some(d) => {
+                    model.detail_seq.0 += 1;
+                    d.restart(model.detail_seq);
+                    d.requests(generation)
+                }
+                None => Vec::new(),
+            }
         }
         ClusterMsg::Owner(key, lookup) => {
             model.inventory.apply_owner(key, lookup);

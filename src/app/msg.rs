@@ -84,6 +84,17 @@ pub enum ClusterMsg {
     Events(WatchEvent<EventFact>),
     /// Reading events is forbidden (403): causes come from the pods' status.
     EventsForbidden(ApiError),
+    /// The API server has not answered the heartbeat for `for_secs`
+    /// (refused, reset, or no answer in time): the table is stale.
+    ServerSilent {
+        error: ApiError,
+        for_secs: u64,
+    },
+    /// The watchers start over from a fresh list (the server is back, or
+    /// its storage went back in time); `reason` says which.
+    Resync {
+        reason: String,
+    },
     /// A watch failed; it retries with back-off.
     WatchError {
         what: &'static str,

@@ -91,7 +91,9 @@ pub async fn watch_pod_events(
     tx: mpsc::Sender<Msg>,
 ) {
     let api: Api<Event> = Api::namespaced(client, &pod.namespace);
-    let cfg = watcher::Config::default().fields(&event_fields(&pod, uid.as_deref()));
+    let cfg = watcher::Config::default()
+        .fields(&event_fields(&pod, uid.as_deref()))
+        .timeout(super::WATCH_TIMEOUT_SECS);
     let mut stream = watcher(api, cfg).default_backoff().boxed();
     while let Some(item) = stream.next().await {
         let msg = match item {

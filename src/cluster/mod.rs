@@ -13,6 +13,7 @@ pub mod detail;
 pub mod error;
 pub mod fixer;
 pub mod follow;
+pub mod liveness;
 pub mod mutate;
 pub mod probe_pod;
 pub mod prober;
@@ -70,6 +71,14 @@ pub struct Connection {
     pub server: String,
     pub default_namespace: String,
 }
+
+/// Every watch asks the server to end it after this long (the watcher
+/// resumes at once): shorter than `READ_TIMEOUT`, so a quiet watch is never
+/// mistaken for a dead connection.
+pub const WATCH_TIMEOUT_SECS: u32 = 55;
+
+/// No byte for this long on a connection is a dead connection.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(70);
 
 /// Field selector of the events watcher: the kubelet's `Failed` events about pods.
 pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
@@ -164,8 +173,11 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
             Err(e) => return Err(config_error(format!("cannot read: {}", chain(&e)))),
         },
     };
-    // Fail fast on unreachable clusters; watches keep their long read timeout.
+    // Fail fast on unreachable clusters (the TLS handshake included), and
+    // on a server that stops answering mid-response: watches end on the
+    // server's side before the read timeout (`WATCH_TIMEOUT_SECS`).
     config.connect_timeout = Some(Duration::from_secs(8));
+    config.read_timeout = Some(READ_TIMEOUT);
     let server = config.cluster_url.to_string();
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| {
@@ -673,22 +685,87 @@ async fn run_session(
             }
         }
     }
-    let pods = watch_pods(generation, conn.client.clone(), scope.clone(), tx.clone());
-    let events = watch_events(
+    // The watchers, started over from a fresh list whenever the server
+    // comes back from silence or asks for a resourceVersion it has not
+    // reached (`liveness`); the table stays (marked stale) meanwhile.
+    let activity = Arc::new(liveness::Activity::default());
+    let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
+    let beat = liveness::heartbeat(
         generation,
         conn.client.clone(),
-        scope.clone(),
-        EVENT_FIELDS,
+        conn.server.clone(),
+        activity.clone(),
         tx.clone(),
+        restart_tx.clone(),
     );
-    let secret_events = watch_events(
-        generation,
-        conn.client.clone(),
-        scope,
-        SECRET_EVENT_FIELDS,
-        tx.clone(),
-    );
-    tokio::join!(pods, events, secret_events);
+    tokio::pin!(beat);
+    let mut last_restart: Option<std::time::Instant> = None;
+    loop {
+        let w = Watch {
+            generation,
+            client: conn.client.clone(),
+            scope: scope.clone(),
+            tx: tx.clone(),
+            activity: activity.clone(),
+            restart: restart_tx.clone(),
+        };
+        let watchers = async {
+            tokio::join!(
+                watch_pods(&w),
+                watch_events(&w, EVENT_FIELDS),
+                watch_events(&w, SECRET_EVENT_FIELDS),
+            )
+        };
+        let why = tokio::select! {
+            _ = &mut beat => return,
+            _ = watchers => return,
+            why = restart_rx.recv() => why,
+        };
+        let Some(why) = why else { return };
+        // A storage restored twice in a row must not become a tight loop.
+        if let Some(t) = last_restart
+            && t.elapsed() < Duration::from_secs(2)
+        {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        last_restart = Some(std::time::Instant::now());
+        tracing::info!(?why, "restarting the watchers from a fresh list");
+        while restart_rx.try_recv().is_ok() {}
+        let reason = match why {
+            liveness::Restart::ServerBack { down_for } => format!(
+                "the API server answers again after {} s without answers",
+                down_for.as_secs()
+            ),
+            liveness::Restart::VersionAhead { what } => format!(
+                "the {what} watch asked for a resourceVersion the server has not reached \
+                 (its storage was restored or recreated)"
+            ),
+        };
+        if !send(ClusterMsg::Resync { reason }).await {
+            return;
+        }
+    }
+}
+
+/// What every watcher of a session needs.
+struct Watch {
+    generation: Generation,
+    client: Client,
+    scope: Scope,
+    tx: mpsc::Sender<Msg>,
+    activity: Arc<liveness::Activity>,
+    restart: mpsc::Sender<liveness::Restart>,
+}
+
+impl Watch {
+    /// A watch error that needs a fresh list, not a retry.
+    fn check(&self, what: &'static str, e: &watcher::Error) {
+        if liveness::version_ahead(e) {
+            let _ = self
+                .restart
+                .try_send(liveness::Restart::VersionAhead { what });
+        }
+    }
 }
 
 pub(crate) fn map_event<K, T>(
@@ -704,17 +781,23 @@ pub(crate) fn map_event<K, T>(
     })
 }
 
-async fn watch_pods(generation: Generation, client: Client, scope: Scope, tx: mpsc::Sender<Msg>) {
-    let api: Api<Pod> = scoped(&client, &scope);
-    let cfg = watcher::Config::default().page_size(500);
+async fn watch_pods(w: &Watch) {
+    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    let cfg = watcher::Config::default()
+        .page_size(500)
+        .timeout(WATCH_TIMEOUT_SECS);
     let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
     while let Some(item) = stream.next().await {
         let msg = match item {
-            Ok(ev) => match map_event(ev, |p| Some(PodFact::from_pod(p))) {
-                Some(e) => ClusterMsg::Pods(e),
-                None => continue,
-            },
+            Ok(ev) => {
+                w.activity.touch();
+                match map_event(ev, |p| Some(PodFact::from_pod(p))) {
+                    Some(e) => ClusterMsg::Pods(e),
+                    None => continue,
+                }
+            }
             Err(e) => {
+                w.check("pods", &e);
                 let error = watch_error(&e);
                 tracing::warn!(%error, "pods watch");
                 ClusterMsg::WatchError {
@@ -723,30 +806,31 @@ async fn watch_pods(generation: Generation, client: Client, scope: Scope, tx: mp
                 }
             }
         };
-        if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
+        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
             return;
         }
     }
 }
 
-async fn watch_events(
-    generation: Generation,
-    client: Client,
-    scope: Scope,
-    fields: &'static str,
-    tx: mpsc::Sender<Msg>,
-) {
-    let api: Api<Event> = scoped(&client, &scope);
-    let cfg = watcher::Config::default().fields(fields).page_size(500);
+async fn watch_events(w: &Watch, fields: &'static str) {
+    let api: Api<Event> = scoped(&w.client, &w.scope);
+    let cfg = watcher::Config::default()
+        .fields(fields)
+        .page_size(500)
+        .timeout(WATCH_TIMEOUT_SECS);
     let mut stream = watcher(api, cfg).default_backoff().boxed();
     let mut told = false;
     while let Some(item) = stream.next().await {
         let msg = match item {
-            Ok(ev) => match map_event(ev, |e| EventFact::from_event(&e)) {
-                Some(e) => ClusterMsg::Events(e),
-                None => continue,
-            },
+            Ok(ev) => {
+                w.activity.touch();
+                match map_event(ev, |e| EventFact::from_event(&e)) {
+                    Some(e) => ClusterMsg::Events(e),
+                    None => continue,
+                }
+            }
             Err(e) => {
+                w.check("events", &e);
                 // Events only refine causes; a failing events watch must not
                 // mark the whole console as reconnecting. A 403 is said once.
                 let error = watch_error(&e);
@@ -759,7 +843,7 @@ async fn watch_events(
                 }
             }
         };
-        if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
+        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
             return;
         }
     }

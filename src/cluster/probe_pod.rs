@@ -480,7 +480,9 @@ async fn follow(
     notes: &mut Vec<String>,
     on_event: &mut impl FnMut(PodEvent),
 ) {
-    let cfg = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    let cfg = watcher::Config::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(super::WATCH_TIMEOUT_SECS);
     let mut pods = watcher::watcher(api.clone(), cfg).boxed();
     let mut logs: Option<futures::stream::BoxStream<'static, String>> = None;
     let mut log_tried = false;

@@ -267,6 +267,48 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             ]
         })
         .collect();
+    // Not live: the rows are dimmed and the header says since when.
+    let stale = model.is_stale();
+    let mut header = header;
+    if stale {
+        let used: usize = header.iter().map(|s| s.content.width()).sum();
+        let since = model
+            .last_event
+            .map(|t| format!(" STALE · as of {} ago ", age(model.now, Some(t))))
+            .unwrap_or_else(|| " STALE ".to_string());
+        let since_w = since.width();
+        if used + since_w < width {
+            header.push(Span::raw(" ".repeat(width - used - since_w)));
+            header.push(Span::styled(since, theme.error()));
+        } else {
+            // The marker takes the right end; the column names under it go.
+            let room = width.saturating_sub(since_w);
+            let mut kept: Vec<Span> = Vec::with_capacity(header.len() + 1);
+            let mut w = 0;
+            for sp in header {
+                let sw = sp.content.width();
+                if w + sw <= room {
+                    w += sw;
+                    kept.push(sp);
+                } else {
+                    let cut: String = sp
+                        .content
+                        .chars()
+                        .scan(w, |acc, c| {
+                            *acc += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                            (*acc <= room).then_some(c)
+                        })
+                        .collect();
+                    w += cut.width();
+                    kept.push(Span::styled(cut, sp.style));
+                    break;
+                }
+            }
+            kept.push(Span::raw(" ".repeat(room.saturating_sub(w))));
+            kept.push(Span::styled(since, theme.error()));
+            header = kept;
+        }
+    }
     lines.push(Line::from(header));
     for (n, it) in visible.iter().enumerate() {
         let idx = offset + n;
@@ -303,6 +345,9 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     spans.push(Span::styled(text, style));
                 }
                 let mut line = Line::from(spans);
+                if stale {
+                    line = line.patch_style(theme.dim());
+                }
                 if selected {
                     line = line.patch_style(theme.selected());
                 }
@@ -392,6 +437,28 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 model.home.filter,
                 model.home.rows.len()
             )],
+        ),
+        _ if model.is_stale() => (
+            theme.dim(),
+            vec![
+                format!(
+                    "No pod was failing to pull its image {} ({} pods in {}).",
+                    model
+                        .last_event
+                        .map(|t| format!(
+                            "{} ago, when the watch last spoke",
+                            age(model.now, Some(t))
+                        ))
+                        .unwrap_or_else(|| "when the watch last spoke".to_string()),
+                    super::statusbar::group_digits(model.inventory.pod_count()),
+                    model.scope
+                ),
+                String::new(),
+                match &model.conn {
+                    ConnState::Reconnecting(e) => format!("Reconnecting: {e}"),
+                    _ => "Reading everything again…".to_string(),
+                },
+            ],
         ),
         _ => (
             theme.ok(),

@@ -23,6 +23,15 @@ pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
 }
 
+/// " (last event 42s ago)": how old what the screen shows is.
+fn last_event(model: &Model, compact: bool) -> String {
+    match model.last_event {
+        Some(t) if compact => format!(" ({} ago)", age(model.now, Some(t))),
+        Some(t) => format!(" (last event {} ago)", age(model.now, Some(t))),
+        None => String::new(),
+    }
+}
+
 /// The status bar's spans; `compact` for narrow terminals.
 fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
     let ctx = model
@@ -32,6 +41,11 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         .unwrap_or("(current)");
     let (dot, state, style) = match &model.conn {
         ConnState::Connecting => ("◌", "connecting".to_string(), theme.warning()),
+        ConnState::Syncing if model.is_stale() => (
+            "◌",
+            format!("resyncing{}", last_event(model, compact)),
+            theme.warning(),
+        ),
         ConnState::Syncing => ("◌", "syncing".to_string(), theme.warning()),
         ConnState::Live => {
             let since = model
@@ -47,7 +61,11 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
                 .unwrap_or_default();
             ("●", format!("live{since}"), theme.ok())
         }
-        ConnState::Reconnecting(_) => ("↻", "reconnecting".to_string(), theme.error()),
+        ConnState::Reconnecting(_) => (
+            "↻",
+            format!("reconnecting{}", last_event(model, compact)),
+            theme.error(),
+        ),
         ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
     };
     // A recording is never shown as live.
