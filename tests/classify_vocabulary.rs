@@ -427,3 +427,53 @@ fn windows_winsock_thin_pools_expired_tags_and_runtime_storage() {
         assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
     }
 }
+
+/// The families fresh4's first run missed (92.7%), each in wordings other
+/// than the corpus's: the API's NotFound for a pull secret (plain and inside
+/// klog's escaped quotes), Windows build mismatches, containers/image's
+/// manifest and artifact refusals, EADDRNOTAVAIL, and registries that drop
+/// the space in "authentication required".
+#[test]
+fn secret_not_found_windows_builds_containers_image_refusals_and_eaddrnotavail() {
+    let cases = [
+        (
+            r#"Error syncing pod 5f3a-11e9 ("api-6d4b9_prod(5f3a-11e9)"), skipping: secrets "ghcr-pull" not found"#,
+            Category::CredentialsSecretMissing,
+        ),
+        (
+            r#"E0301 10:00:00.000000    1234 kuberuntime_manager.go:815] "Failed to get pull secrets" err="secrets \"ecr-creds\" not found" pod="shop/web-0""#,
+            Category::CredentialsSecretMissing,
+        ),
+        (
+            r#"Error response from daemon: a Windows version 10.0.26100-based image is incompatible with a 10.0.17763 host"#,
+            Category::ImagePlatform,
+        ),
+        (
+            r#"failed to create containerd container: hcs::CreateComputeSystem app: The container operating system does not match the host operating system."#,
+            Category::ImagePlatform,
+        ),
+        (
+            r#"rpc error: code = Unknown desc = Digest of source image's manifest would not match destination reference "quay.io/org/app@sha256:0123""#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"Error: initializing source docker://reg.example/app:1: Unexpectedly received a manifest list instead of a manifest for a single image"#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"rpc error: code = Unknown desc = unsupported image-specific operation on artifact with type "application/vnd.cncf.helm.config.v1+json""#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"Failed to pull image "ghcr.io/org/app:1": failed to do request: Head "https://ghcr.io/v2/org/app/manifests/1": dial tcp [2606:50c0:8000::154]:443: connect: cannot assign requested address"#,
+            Category::NetworkUnreachable,
+        ),
+        (
+            r#"Error response from daemon: Get https://registry.example.cn/v2/: authenticationrequired"#,
+            Category::AuthNoCredentials,
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
+    }
+}

@@ -97,6 +97,15 @@ const RULES: &[RuleDef] = &[
         r"(?-i)FailedToRetrieveImagePullSecret",
         &[],
     ),
+    // The API's NotFound for a secret (`secrets "regcred" not found`, its
+    // quotes escaped inside klog's err="..."): the pod names a pull secret
+    // the namespace does not have.
+    rule(
+        0,
+        Category::CredentialsSecretMissing,
+        r"\bsecrets? \\?\x22[^\x22\\\s]+\\?\x22 not found",
+        &[],
+    ),
     rule(0, Category::ImageInvalidName, r"\bhostname required\b", &[]),
     rule(1, Category::NodePullThrottle, r"pull QPS exceeded", &[]),
     rule(
@@ -286,6 +295,22 @@ const RULES: &[RuleDef] = &[
         r"image operating system .{0,40} cannot be used",
         &[],
     ),
+    // Windows nodes: an image built for another Windows build
+    // (hcsshim's "The container operating system does not match the host
+    // operating system", dockerd's "a Windows version X-based image is
+    // incompatible with a Y host").
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"image is incompatible with (?:a |the )?[^\n\x22]{0,40}host",
+        &[],
+    ),
+    rule(
+        4,
+        Category::ImagePlatform,
+        r"container operating system does not match the host operating system",
+        &[],
+    ),
     rule(5, Category::NodeDisk, r"no space left on device", &[]),
     rule(5, Category::NodeDisk, r"disk quota exceeded", &[]),
     // devicemapper / LVM thin pools (docker's storage driver): the pool is
@@ -411,6 +436,28 @@ const RULES: &[RuleDef] = &[
         r"does not match Docker-Content-Digest[^\n]*",
         &[],
     ),
+    // containers/image (CRI-O, Podman, Skopeo): what the runtime fetched is
+    // not what it can store — a digest that would not match the reference,
+    // a manifest list where one manifest was expected, an OCI artifact that
+    // is not an image.
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"would not match (?:the )?destination reference[^\n\x22]*",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"received a manifest list instead of a manifest[^\n\x22]*",
+        &[],
+    ),
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"unsupported image-specific operation on artifact[^\n]*",
+        &[],
+    ),
     rule(
         6,
         Category::NodeRuntime,
@@ -458,7 +505,7 @@ const RULES: &[RuleDef] = &[
     rule(
         7,
         Category::AuthNoCredentials,
-        r"authentication required",
+        r"authentication ?required",
         &[],
     ),
     rule(
@@ -685,6 +732,14 @@ const RULES: &[RuleDef] = &[
     ),
     rule(8, Category::NetworkUnreachable, r"no route to host", &[]),
     rule(8, Category::NetworkUnreachable, r"host is unreachable", &[]),
+    // EADDRNOTAVAIL: no local address can reach the registry's (an IPv6
+    // address on a node without IPv6 routes).
+    rule(
+        8,
+        Category::NetworkUnreachable,
+        r"cannot assign requested address",
+        &[],
+    ),
     rule(
         8,
         Category::NetworkUnreachable,
