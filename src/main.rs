@@ -4,7 +4,34 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// glibc's malloc keeps a heap (arena) per thread: the watchers decode pages
+/// of 500 pods on one tokio worker and free them on another, and the freed
+/// pages stayed resident in each arena. With 50,000 pods the console's peak
+/// RSS was 174 MB; with one arena, and big buffers always mapped and given
+/// back (a fixed mmap threshold instead of glibc's rising one), 92 MB
+/// (`check`: 69 -> 56 MB). mimalloc was tried and was worse (215 MB).
+/// Set before any thread exists; `MALLOC_*` variables are still honoured
+/// where they are given.
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let set = |param: libc::c_int, env: &str, value: libc::c_int| {
+            if std::env::var_os(env).is_none() {
+                // SAFETY: mallopt only changes allocator parameters; it is
+                // called before the runtime starts any thread.
+                unsafe {
+                    libc::mallopt(param, value);
+                }
+            }
+        };
+        set(libc::M_ARENA_MAX, "MALLOC_ARENA_MAX", 1);
+        set(libc::M_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", 128 * 1024);
+        set(libc::M_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", 128 * 1024);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_malloc();
     let cli = pulltui::cli::Cli::parse();
     pulltui::cli::run(cli)
 }

@@ -451,3 +451,52 @@ fn navigation_scrolls_to_keep_the_selection_visible() {
     send(&mut m, [code(KeyCode::Up)]);
     assert_eq!(m.home.cursor, vp - 1);
 }
+
+/// The failing pods listed first show before the full list is in; once it
+/// is, a late early list changes nothing (the pod may have recovered).
+#[test]
+fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
+    let mut m = Model::new(
+        Some("prod-eu".into()),
+        vec!["prod-eu".into()],
+        Scope::All,
+        Keymap::default(),
+        now(),
+    );
+    let _ = m.start();
+    let connected = cluster(
+        &m,
+        ClusterMsg::Connected {
+            context: Some("prod-eu".into()),
+            server: "https://prod-eu.example:6443".into(),
+            default_namespace: "default".into(),
+            scope: Scope::All,
+        },
+    );
+    let init = pods(&m, WatchEvent::Init);
+    let early = cluster(
+        &m,
+        ClusterMsg::FailingFirst(vec![failing(web()), failing(typo())]),
+    );
+    send(&mut m, [connected, init, early]);
+    assert!(!m.inventory.synced);
+    assert_eq!(m.failing_pods(), 2, "rows before the full list");
+    assert_eq!(m.home.rows.len(), 2);
+    // The full list: web has recovered meanwhile.
+    let full = [
+        pods(
+            &m,
+            WatchEvent::InitApply(healthy("shop", "web-7d9c8b6f5-qr5fv")),
+        ),
+        pods(&m, WatchEvent::InitApply(failing(typo()))),
+        pods(&m, WatchEvent::InitApply(healthy("shop", "cart-1"))),
+        pods(&m, WatchEvent::InitDone),
+    ];
+    send(&mut m, full);
+    assert!(m.inventory.synced);
+    assert_eq!(m.failing_pods(), 1, "the full list decides");
+    assert_eq!(m.inventory.pod_count(), 3);
+    let late = cluster(&m, ClusterMsg::FailingFirst(vec![failing(web())]));
+    send(&mut m, [late]);
+    assert_eq!(m.failing_pods(), 1, "a late early list is ignored");
+}

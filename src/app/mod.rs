@@ -423,6 +423,21 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 .map(|owner| FetchEffect::Owner { generation, owner }.into())
                 .collect()
         }
+        ClusterMsg::FailingFirst(facts) => {
+            // Once the full list is in, it is the truth: a late early list
+            // must not bring back a pod that has recovered since.
+            if model.inventory.synced {
+                return Vec::new();
+            }
+            let mut wanted = Vec::new();
+            for f in facts {
+                wanted.extend(model.inventory.apply_pod(WatchEvent::Apply(f)));
+            }
+            wanted
+                .into_iter()
+                .map(|owner| FetchEffect::Owner { generation, owner }.into())
+                .collect()
+        }
         ClusterMsg::Events(ev) => {
             model.last_event = Some(model.now);
             model.inventory.apply_event(ev);

@@ -95,6 +95,9 @@ pub enum ClusterMsg {
     Resync {
         reason: String,
     },
+    /// The failing pods, listed ahead of the full list (`status.phase=Pending`):
+    /// rows to show until the pods watcher's first list is in.
+    FailingFirst(Vec<PodFact>),
     /// A watch failed; it retries with back-off.
     WatchError {
         what: &'static str,

@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use futures::StreamExt;
+
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams};
 use kube::core::ObjectList;
@@ -14,6 +16,9 @@ use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::inventory::Inventory;
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
+
+/// Owner lookups in flight at once.
+const OWNER_LOOKUPS: usize = 8;
 
 /// Lists in pages of 500 and hands each page to `page` as it arrives, so
 /// memory holds one page, not the cluster.
@@ -114,7 +119,10 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
                 (o, l)
             }
         });
-        for (o, l) in futures::future::join_all(lookups).await {
+        // Eight at a time, as the console: unbounded, 500 failing pods were
+        // 500 TLS connections at once (most of `check`'s peak memory).
+        let mut answers = futures::stream::iter(lookups).buffer_unordered(OWNER_LOOKUPS);
+        while let Some((o, l)) = answers.next().await {
             inv.apply_owner(o, l);
         }
     }

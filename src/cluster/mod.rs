@@ -700,6 +700,7 @@ async fn run_session(
     );
     tokio::pin!(beat);
     let mut last_restart: Option<std::time::Instant> = None;
+    let mut first = true;
     loop {
         let w = Watch {
             generation,
@@ -709,8 +710,11 @@ async fn run_session(
             activity: activity.clone(),
             restart: restart_tx.clone(),
         };
+        let early = first;
+        first = false;
         let watchers = async {
             tokio::join!(
+                failing_first(&w, early),
                 watch_pods(&w),
                 watch_events(&w, EVENT_FIELDS),
                 watch_events(&w, SECRET_EVENT_FIELDS),
@@ -779,6 +783,40 @@ pub(crate) fn map_event<K, T>(
         watcher::Event::Apply(k) => WatchEvent::Apply(f(k)?),
         watcher::Event::Delete(k) => WatchEvent::Delete(f(k)?),
     })
+}
+
+/// The failing pods before all the others: a pod that cannot pull its
+/// image is `Pending` (the kubelet starts no container without its image),
+/// so one list by `status.phase=Pending`, served from the API server's
+/// watch cache, has the table's rows while the full list of a big cluster
+/// (every healthy pod, for the counts) is still arriving. The app uses it
+/// only until that full list is in (`ClusterMsg::FailingFirst`); a running
+/// pod whose replaced image fails arrives with the full list.
+async fn failing_first(w: &Watch, enabled: bool) {
+    if !enabled {
+        return;
+    }
+    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    let lp = ListParams::default()
+        .fields("status.phase=Pending")
+        .match_any();
+    let mut facts = Vec::new();
+    match api.list(&lp).await {
+        Ok(list) => {
+            for mut p in list.items {
+                strip(&mut p);
+                let fact = PodFact::from_pod(p);
+                if matches!(fact, PodFact::Failing(_)) {
+                    facts.push(fact);
+                }
+            }
+            tracing::debug!(failing = facts.len(), "failing pods listed first");
+            let _ =
+                w.tx.send(Msg::Cluster(w.generation, ClusterMsg::FailingFirst(facts)))
+                    .await;
+        }
+        Err(e) => tracing::debug!(error = %ApiError::from(&e), "listing pending pods first"),
+    }
 }
 
 async fn watch_pods(w: &Watch) {

@@ -92,17 +92,29 @@ impl Inventory {
             WatchEvent::InitDone => {
                 let (all, failing) = self.relist.take().unwrap_or_default();
                 self.all = all;
+                let mut before = std::mem::take(&mut self.failing);
                 self.failing = failing
                     .into_iter()
                     .map(|(k, pod)| {
-                        (
-                            k,
-                            FailingPod {
+                        // A pod the list brings back unchanged (same uid and
+                        // resourceVersion: listed first, or before a resync)
+                        // keeps its rows instead of being classified again.
+                        let kept = before.remove(&k).filter(|old| {
+                            !old.stale
+                                && old.pod.metadata.uid == pod.metadata.uid
+                                && old.pod.metadata.resource_version.is_some()
+                                && old.pod.metadata.resource_version
+                                    == pod.metadata.resource_version
+                        });
+                        let fp = match kept {
+                            Some(old) => old,
+                            None => FailingPod {
                                 pod,
                                 rows: Vec::new(),
                                 stale: true,
                             },
-                        )
+                        };
+                        (k, fp)
                     })
                     .collect();
                 let all = &self.all;

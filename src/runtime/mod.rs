@@ -30,8 +30,10 @@ use tokio::sync::mpsc;
 use crate::app::{Backend, Model, Msg, update};
 use crate::ui::{self, Theme};
 
-/// Frame cap.
-const FRAME: Duration = Duration::from_millis(33);
+/// Frame cap for what the cluster changes: changes arriving meanwhile are
+/// drawn together (an event storm is ten frames a second, not thirty).
+/// Keys and resizes are drawn at once.
+const FRAME: Duration = Duration::from_millis(100);
 /// At most this many queued messages are applied before a frame may be drawn.
 const DRAIN_MAX: usize = 4096;
 /// Capacity of the backend → app channel.
@@ -303,7 +305,10 @@ where
                     urgent = true;
                     effects = update(model, Msg::Key(k));
                 }
-                Some(Ok(TermEvent::Resize(w, h))) => effects = update(model, Msg::Resize(w, h)),
+                Some(Ok(TermEvent::Resize(w, h))) => {
+                    urgent = true;
+                    effects = update(model, Msg::Resize(w, h));
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
