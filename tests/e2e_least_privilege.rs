@@ -245,6 +245,9 @@ async fn a_user_who_may_not_read_secrets_or_patch_is_refused_readably_and_nothin
         s.contains("username") && s.contains("not allowed to list secrets")
     });
     tm.send(&["Escape"]);
+    // An Escape followed at once by a key reads as an Alt chord: wait for
+    // the form to close first.
+    tm.wait("the form closed", SCREEN, |s| !s.contains("username"));
     // `a`: preview (reads are allowed), then a readable forbidden.
     tm.send(&["a"]);
     tm.wait("the form", SCREEN, |s| s.contains("insecure-skip-verify"));
