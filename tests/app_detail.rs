@@ -10,7 +10,7 @@ use pulltui::app::detail::{CauseFrom, EventsState, Presence, line_text};
 #[allow(unused_imports)]
 use pulltui::app::msg::{DetailId, FetchEffect, Generation, WatchEffect};
 use pulltui::app::msg::{DetailMsg, Fetch};
-use pulltui::app::{ClusterMsg, Effect, Model, Msg, Scope, Screen};
+use pulltui::app::{ClusterMsg, Effect, Model, Msg, Screen};
 use pulltui::domain::classify::Category;
 use pulltui::domain::facts::WatchEvent;
 use pulltui::domain::failing::PodKey;
@@ -335,16 +335,8 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
             ..
         })]
     ));
-    let connected = cluster(
-        &m,
-        ClusterMsg::Connected {
-            context: Some("prod-eu".into()),
-            server: "https://prod-eu.example:6443".into(),
-            default_namespace: "default".into(),
-            scope: Scope::All,
-        },
-    );
-    let fx = send(&mut m, [connected]);
+    let up = connected(&m);
+    let fx = send(&mut m, [up]);
     assert!(matches!(
         fx.first(),
         Some(Effect::Watch(WatchEffect::PodEvents {

@@ -456,29 +456,14 @@ fn navigation_scrolls_to_keep_the_selection_visible() {
 /// is, a late early list changes nothing (the pod may have recovered).
 #[test]
 fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
-    let mut m = Model::new(
-        Some("prod-eu".into()),
-        vec!["prod-eu".into()],
-        Scope::All,
-        Keymap::default(),
-        now(),
-    );
-    let _ = m.start();
-    let connected = cluster(
-        &m,
-        ClusterMsg::Connected {
-            context: Some("prod-eu".into()),
-            server: "https://prod-eu.example:6443".into(),
-            default_namespace: "default".into(),
-            scope: Scope::All,
-        },
-    );
+    let mut m = started();
+    let up = connected(&m);
     let init = pods(&m, WatchEvent::Init);
     let early = cluster(
         &m,
         ClusterMsg::FailingFirst(vec![failing(web()), failing(typo())]),
     );
-    send(&mut m, [connected, init, early]);
+    send(&mut m, [up, init, early]);
     assert!(!m.inventory.synced);
     assert_eq!(m.failing_pods(), 2, "rows before the full list");
     assert_eq!(m.home.rows.len(), 2);
@@ -499,4 +484,38 @@ fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
     let late = cluster(&m, ClusterMsg::FailingFirst(vec![failing(web())]));
     send(&mut m, [late]);
     assert_eq!(m.failing_pods(), 1, "a late early list is ignored");
+}
+
+/// A relist (the full list after the failing-first one, or a resync) keeps
+/// the rows of pods it brings back unchanged — same uid and resourceVersion
+/// — and classifies again those that changed.
+#[test]
+fn a_relist_keeps_the_rows_of_unchanged_pods_and_redoes_changed_ones() {
+    use pulltui::domain::failing::PodKey;
+    use pulltui::domain::inventory::Inventory;
+    let at = |rv: &str| {
+        let mut p = web();
+        p.metadata.uid = Some("uid-web".into());
+        p.metadata.resource_version = Some(rv.into());
+        failing(p)
+    };
+    let key = PodKey::new(
+        "shop".to_string(),
+        web().metadata.name.clone().unwrap_or_default(),
+    );
+    let mut inv = Inventory::default();
+    let relist = |inv: &mut Inventory, f| {
+        inv.apply_pod(WatchEvent::Init);
+        inv.apply_pod(WatchEvent::InitApply(f));
+        inv.apply_pod(WatchEvent::InitDone);
+    };
+    relist(&mut inv, at("7"));
+    inv.refresh();
+    let rows = inv.failing[&key].rows.clone();
+    assert!(!rows.is_empty() && !inv.failing[&key].stale);
+    relist(&mut inv, at("7"));
+    assert!(!inv.failing[&key].stale, "unchanged: rows kept");
+    assert_eq!(inv.failing[&key].rows, rows);
+    relist(&mut inv, at("8"));
+    assert!(inv.failing[&key].stale, "changed: classified again");
 }

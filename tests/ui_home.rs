@@ -184,12 +184,7 @@ fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
     assert!(dimmed > 100, "stale rows are dim ({dimmed} cells)");
 
     // Back: the watchers start over; the old rows stay until the list is in.
-    let resync = cluster(
-        &m,
-        ClusterMsg::Resync {
-            reason: "the API server answers again after 12 s without answers".into(),
-        },
-    );
+    let resync = cluster(&m, ClusterMsg::Resync);
     let init = pods(&m, WatchEvent::Init);
     send(&mut m, [resync, init]);
     assert_eq!(m.conn, ConnState::Syncing);

@@ -469,8 +469,7 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             model.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
             Vec::new()
         }
-        ClusterMsg::Resync { reason } => {
-            tracing::info!(%reason, "resyncing");
+        ClusterMsg::Resync => {
             // The table stays until the fresh list replaces it; the open
             // detail reads its events, ServiceAccount and secrets again.
             model.conn = ConnState::Syncing;

@@ -91,10 +91,8 @@ pub enum ClusterMsg {
         for_secs: u64,
     },
     /// The watchers start over from a fresh list (the server is back, or
-    /// its storage went back in time); `reason` says which.
-    Resync {
-        reason: String,
-    },
+    /// its storage went back in time; the session logs which).
+    Resync,
     /// The failing pods, listed ahead of the full list (`status.phase=Pending`):
     /// rows to show until the pods watcher's first list is in.
     FailingFirst(Vec<PodFact>),

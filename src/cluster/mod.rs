@@ -733,19 +733,19 @@ async fn run_session(
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         last_restart = Some(std::time::Instant::now());
-        tracing::info!(?why, "restarting the watchers from a fresh list");
         while restart_rx.try_recv().is_ok() {}
-        let reason = match why {
-            liveness::Restart::ServerBack { down_for } => format!(
-                "the API server answers again after {} s without answers",
-                down_for.as_secs()
+        match why {
+            liveness::Restart::ServerBack { down_for } => tracing::info!(
+                ?down_for,
+                "the API server answers again: restarting the watchers from a fresh list"
             ),
-            liveness::Restart::VersionAhead { what } => format!(
-                "the {what} watch asked for a resourceVersion the server has not reached \
-                 (its storage was restored or recreated)"
+            liveness::Restart::VersionAhead { what } => tracing::info!(
+                what,
+                "a watch asked for a resourceVersion the server has not reached (storage \
+                 restored or recreated): restarting the watchers from a fresh list"
             ),
-        };
-        if !send(ClusterMsg::Resync { reason }).await {
+        }
+        if !send(ClusterMsg::Resync).await {
             return;
         }
     }

@@ -162,8 +162,21 @@ pub fn send(model: &mut Model, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effec
     effects
 }
 
-/// A connected, synced model showing `facts`, at `size`.
-pub fn model_with(facts: Vec<PodFact>, size: (u16, u16)) -> Model {
+/// The session of `model`'s generation has connected to prod-eu, all namespaces.
+pub fn connected(model: &Model) -> Msg {
+    cluster(
+        model,
+        ClusterMsg::Connected {
+            context: Some("prod-eu".into()),
+            server: "https://prod-eu.example:6443".into(),
+            default_namespace: "default".into(),
+            scope: Scope::All,
+        },
+    )
+}
+
+/// A model started against prod-eu (all namespaces), nothing received yet.
+pub fn started() -> Model {
     let mut m = Model::new(
         Some("prod-eu".into()),
         vec!["prod-eu".into(), "staging".into()],
@@ -172,17 +185,15 @@ pub fn model_with(facts: Vec<PodFact>, size: (u16, u16)) -> Model {
         now(),
     );
     let _ = m.start();
+    m
+}
+
+/// A connected, synced model showing `facts`, at `size`.
+pub fn model_with(facts: Vec<PodFact>, size: (u16, u16)) -> Model {
+    let mut m = started();
     let mut msgs = vec![
         Msg::Resize(size.0, size.1),
-        cluster(
-            &m,
-            ClusterMsg::Connected {
-                context: Some("prod-eu".into()),
-                server: "https://prod-eu.example:6443".into(),
-                default_namespace: "default".into(),
-                scope: Scope::All,
-            },
-        ),
+        connected(&m),
         pods(&m, WatchEvent::Init),
     ];
     for f in facts {

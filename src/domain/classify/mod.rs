@@ -262,10 +262,18 @@ mod memo {
                 let first = classify(m, Some("Failed"));
                 let again = classify(m, Some("Failed"));
                 assert_eq!(first, again);
-                // The reason is part of the key.
-                let other = classify(m, Some("InvalidImageName"));
-                assert_eq!(other, classify(m, Some("InvalidImageName")));
+                assert_eq!(first, super::super::classify_single(m, Some("Failed")));
             }
+        }
+
+        #[test]
+        fn the_reason_is_part_of_the_key() {
+            // A message with no cause: the reason alone decides.
+            let m = "Back-off pulling image \"reg.example/app:1\" (memo test)";
+            let failed = classify(m, Some("Failed"));
+            let never = classify(m, Some("ErrImageNeverPull"));
+            assert_ne!(failed.category, never.category);
+            assert_eq!(classify(m, Some("Failed")).category, failed.category);
         }
     }
 }
