@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::domain::classify::Category;
 use crate::domain::failing::{FailureRow, RowKey, stable_order};
@@ -99,7 +100,7 @@ pub struct Home {
     pub sort: SortColumn,
     pub reverse: bool,
     /// All rows (unfiltered), in pod-key order.
-    pub rows: Vec<FailureRow>,
+    pub rows: Vec<Arc<FailureRow>>,
     /// What the table shows.
     pub items: Vec<Item>,
     /// Rows that pass the filter.
@@ -115,7 +116,7 @@ pub struct Home {
 
 impl Home {
     /// Replaces the rows (from the inventory) and rebuilds the summary.
-    pub fn set_rows(&mut self, rows: Vec<FailureRow>) {
+    pub fn set_rows(&mut self, rows: Vec<Arc<FailureRow>>) {
         let mut counts: BTreeMap<(String, Category), usize> = BTreeMap::new();
         for r in &rows {
             *counts
@@ -288,7 +289,7 @@ impl Home {
 
     pub fn selected_row(&self) -> Option<&FailureRow> {
         match self.items.get(self.cursor)? {
-            Item::Row(i) => self.rows.get(*i),
+            Item::Row(i) => self.rows.get(*i).map(|r| &**r),
             Item::Group { .. } => None,
         }
     }

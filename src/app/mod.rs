@@ -245,10 +245,13 @@ impl Model {
     pub fn settle(&mut self) {
         if self.inventory.changed {
             self.inventory.changed = false;
-            self.inventory.refresh();
-            let rows = self.inventory.rows().cloned().collect();
-            self.home.set_rows(rows);
-            self.dirty = true;
+            // Pod updates and events that change no row (most of a storm)
+            // cost no new view.
+            if self.inventory.refresh() {
+                let rows = self.inventory.rows().cloned().collect();
+                self.home.set_rows(rows);
+                self.dirty = true;
+            }
         }
         if self.home.view_stale {
             let vp = self.viewport();
@@ -538,7 +541,10 @@ fn subject(model: &Model) -> Option<Subject> {
                 .into_iter()
                 .map(str::to_string)
                 .collect();
-            (row.clone(), Some(missing))
+            (
+                crate::domain::failing::FailureRow::clone(row),
+                Some(missing),
+            )
         }
         _ => (model.home.selected_row()?.clone(), None),
     };
@@ -714,7 +720,7 @@ fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
             .iter()
             .find(|r| r.container == d.container)
             .or(d.rows.first())
-            .cloned(),
+            .map(|r| crate::domain::failing::FailureRow::clone(r)),
         _ => model.home.selected_row().cloned(),
     };
     let Some(row) = row else {

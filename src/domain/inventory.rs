@@ -15,7 +15,8 @@ use super::failing::{CauseEvent, FailureRow, OwnerLookup, PodKey, failure_rows, 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailingPod {
     pub pod: Arc<Pod>,
-    pub rows: Vec<FailureRow>,
+    /// Shared with the screens: a frame copies pointers, not rows.
+    pub rows: Vec<Arc<FailureRow>>,
     /// Rows need recomputing (pod, event or owner changed).
     pub stale: bool,
 }
@@ -59,8 +60,10 @@ pub struct Inventory {
     pending: HashSet<OwnerKey>,
     /// The pods watcher has completed a list.
     pub synced: bool,
-    /// Something changed that changes the rows.
+    /// Something changed that may change the rows.
     pub changed: bool,
+    /// A failing pod left (or the set was replaced) since the last `refresh`.
+    removed: bool,
 }
 
 impl Inventory {
@@ -119,6 +122,7 @@ impl Inventory {
                     .collect();
                 let all = &self.all;
                 self.events.retain(|k, _| all.contains(k));
+                self.removed = true;
                 self.synced = true;
                 self.changed = true;
                 self.unresolved_owners()
@@ -129,20 +133,31 @@ impl Inventory {
                 match fact {
                     PodFact::Failing(pod) => {
                         let wanted = self.owner_wanted(&pod);
-                        self.failing.insert(
-                            key,
-                            FailingPod {
-                                pod,
-                                rows: Vec::new(),
-                                stale: true,
-                            },
-                        );
+                        // The old rows stay until `refresh` replaces them, so
+                        // an update that changes no row redraws nothing.
+                        match self.failing.get_mut(&key) {
+                            Some(fp) => {
+                                fp.pod = pod;
+                                fp.stale = true;
+                            }
+                            None => {
+                                self.failing.insert(
+                                    key,
+                                    FailingPod {
+                                        pod,
+                                        rows: Vec::new(),
+                                        stale: true,
+                                    },
+                                );
+                            }
+                        }
                         self.changed = true;
                         wanted.into_iter().collect()
                     }
                     PodFact::Healthy(_) => {
                         if self.failing.remove(&key).is_some() {
                             self.changed = true;
+                            self.removed = true;
                         }
                         Vec::new()
                     }
@@ -154,6 +169,7 @@ impl Inventory {
                 self.events.remove(&key);
                 if self.failing.remove(&key).is_some() {
                     self.changed = true;
+                    self.removed = true;
                 }
                 Vec::new()
             }
@@ -188,19 +204,34 @@ impl Inventory {
         } else {
             fact.container.clone().unwrap_or_default()
         };
-        let newer = match per_pod.get(&slot) {
-            None => true,
-            Some(old) if old.uid != fact.pod_uid => true,
-            Some(old) => fact.last_seen >= old.event.last_seen,
-        };
-        if !newer {
-            return;
-        }
-        let first_seen = match per_pod.get(&slot) {
-            Some(old) if old.uid == fact.pod_uid => match (old.event.first_seen, fact.first_seen) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+        // The kept answer must not depend on the order events arrive in (a
+        // watch and a list order them differently): the latest wins, ties
+        // broken by count and then message, and "first seen" is the earliest
+        // of every event of the slot, kept or not.
+        let first_seen = match per_pod.get_mut(&slot) {
+            Some(old) if old.uid == fact.pod_uid => {
+                let first_seen = match (old.event.first_seen, fact.first_seen) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let newer = (fact.last_seen, fact.count, fact.message.as_str())
+                    >= (
+                        old.event.last_seen,
+                        old.event.count,
+                        old.event.message.as_str(),
+                    );
+                if !newer {
+                    if first_seen != old.event.first_seen {
+                        old.event.first_seen = first_seen;
+                        if let Some(fp) = self.failing.get_mut(&fact.pod) {
+                            fp.stale = true;
+                            self.changed = true;
+                        }
+                    }
+                    return;
+                }
+                first_seen
+            }
             _ => fact.first_seen,
         };
         per_pod.insert(
@@ -247,7 +278,8 @@ impl Inventory {
         pods.iter().filter_map(|p| self.owner_wanted(p)).collect()
     }
 
-    /// Recomputes stale rows. Returns whether any row changed.
+    /// Recomputes stale rows. Returns whether any row changed, appeared or
+    /// went since the last call.
     pub fn refresh(&mut self) -> bool {
         let owners = &self.owners;
         let lookup = |ns: &str, kind: &str, name: &str| -> OwnerLookup {
@@ -260,7 +292,7 @@ impl Inventory {
                 .cloned()
                 .unwrap_or(OwnerLookup::Unknown)
         };
-        let mut any = false;
+        let mut any = std::mem::take(&mut self.removed);
         for (key, fp) in self.failing.iter_mut().filter(|(_, f)| f.stale) {
             let uid = fp.pod.metadata.uid.clone();
             let per_pod = self.events.get(key);
@@ -277,8 +309,13 @@ impl Inventory {
                 .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
                 .map(|s| &s.event);
             let rows = failure_rows(&fp.pod, &lookup, &event, secret_event);
-            if rows != fp.rows {
-                fp.rows = rows;
+            let same = rows.len() == fp.rows.len()
+                && rows
+                    .iter()
+                    .zip(&fp.rows)
+                    .all(|(new, old)| new == old.as_ref());
+            if !same {
+                fp.rows = rows.into_iter().map(Arc::new).collect();
                 any = true;
             }
             fp.stale = false;
@@ -321,13 +358,13 @@ impl Inventory {
     /// All rows, refreshed, in the console's stable order (`check`).
     pub fn sorted_rows(&mut self) -> Vec<FailureRow> {
         self.refresh();
-        let mut rows: Vec<FailureRow> = self.rows().cloned().collect();
+        let mut rows: Vec<FailureRow> = self.rows().map(|r| FailureRow::clone(r)).collect();
         rows.sort_by(stable_order);
         rows
     }
 
     /// All rows, in pod-key order.
-    pub fn rows(&self) -> impl Iterator<Item = &FailureRow> {
+    pub fn rows(&self) -> impl Iterator<Item = &Arc<FailureRow>> {
         self.failing.values().flat_map(|f| f.rows.iter())
     }
 

@@ -244,7 +244,7 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows: Vec<&FailureRow> = visible
         .iter()
         .filter_map(|it| match it {
-            Item::Row(i) => h.rows.get(*i),
+            Item::Row(i) => h.rows.get(*i).map(|r| &**r),
             Item::Group { .. } => None,
         })
         .collect();

@@ -66,7 +66,7 @@ impl<'a> Doc<'a> {
 
     fn title(&mut self) {
         let d = self.d;
-        let row = d.focused().or(d.rows.first());
+        let row = d.focused().or(d.rows.first().map(|r| &**r));
         let node = d
             .pod
             .spec

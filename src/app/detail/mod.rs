@@ -57,7 +57,7 @@ pub struct Detail {
     /// The pod as last seen failing.
     pub pod: Arc<Pod>,
     /// Its failing containers (init first), as the home screen has them.
-    pub rows: Vec<FailureRow>,
+    pub rows: Vec<Arc<FailureRow>>,
     /// The focused container.
     pub container: String,
     pub presence: Presence,
@@ -114,7 +114,7 @@ impl Detail {
         id: DetailId,
         key: PodKey,
         pod: Arc<Pod>,
-        rows: Vec<FailureRow>,
+        rows: Vec<Arc<FailureRow>>,
         container: String,
     ) -> Self {
         let service_account = pod
@@ -295,7 +295,10 @@ impl Detail {
 
     /// The focused container's row, if it is still failing.
     pub fn focused(&self) -> Option<&FailureRow> {
-        self.rows.iter().find(|r| r.container == self.container)
+        self.rows
+            .iter()
+            .find(|r| r.container == self.container)
+            .map(|r| &**r)
     }
 
     /// Moves the focus to the next (or previous) failing container.
