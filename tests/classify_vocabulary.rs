@@ -477,3 +477,45 @@ fn secret_not_found_windows_builds_containers_image_refusals_and_eaddrnotavail()
         assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
     }
 }
+
+/// containerd's local content store losing a blob (not a registry miss: a
+/// remote 404 says "content at URL not found"), and registries or their
+/// object stores answering a well-formed request with a 4xx that is not
+/// about access, existence or rate.
+#[test]
+fn local_content_store_misses_and_registry_4xx_refusals() {
+    let cases = [
+        (
+            r#"failed to create containerd container: error unpacking image: failed to resolve rootfs: content digest sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0: not found"#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"rpc error: code = NotFound desc = failed to get image info: content digest sha256:abc123: not found"#,
+            Category::NodeRuntime,
+        ),
+        (
+            r#"Error response from daemon: error parsing HTTP 405 response body: invalid character 'M' looking for beginning of value: "Method Not Allowed""#,
+            Category::RegistryServerError,
+        ),
+        (
+            r#"error pulling image configuration: download failed after attempts=3: error parsing HTTP 400 response body: unexpected end of JSON input: """#,
+            Category::RegistryServerError,
+        ),
+        // Access and existence keep their own categories.
+        (
+            r#"Error response from daemon: error parsing HTTP 404 response body: invalid character '<' looking for beginning of value: "<html><body>Not Found</body></html>""#,
+            Category::ImageNotFound,
+        ),
+        (
+            r#"Error response from daemon: error parsing HTTP 403 response body: invalid character 'F' looking for beginning of value: "Forbidden""#,
+            Category::AuthDenied,
+        ),
+        (
+            r#"failed to pull and unpack image "reg.example/app:1": failed to copy: httpReadSeeker: failed open: content at https://reg.example/v2/app/blobs/sha256:0a1b not found: not found"#,
+            Category::ImageNotFound,
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
+    }
+}

@@ -411,6 +411,16 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(6, Category::NodeRuntime, r"layer does not exist", &[]),
+    // containerd's own content store ("content digest D: not found", from
+    // its metadata store) and unpacking a stored image into a rootfs: the
+    // node lost what it had, no registry was asked.
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"content digest sha256:[0-9a-f]+: not found",
+        &[],
+    ),
+    rule(6, Category::NodeRuntime, r"failed to resolve rootfs", &[]),
     rule(
         6,
         Category::NodeRuntime,
@@ -782,6 +792,16 @@ const RULES: &[RuleDef] = &[
         Category::RegistryServerError,
         r"(?:http status|status code|status|api error \(|returned error)[: ]*5\d\d\b",
         &[],
+    ),
+    // A registry (or the object store behind it) refusing the runtime's own
+    // well-formed request with a 4xx that is not about access, existence or
+    // rate (400, 405, 409, 411-418, 422, ...): Docker prints its non-JSON
+    // body as "error parsing HTTP 400 response body".
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"error parsing HTTP 4(?:0[05-9]|1\d|2[0-8]|[3-9]\d) response body",
+        &[Category::NetworkProxy],
     ),
     rule(
         9,
