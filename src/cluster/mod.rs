@@ -20,6 +20,7 @@ pub mod prober;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -709,6 +710,7 @@ async fn run_session(
             tx: tx.clone(),
             activity: activity.clone(),
             restart: restart_tx.clone(),
+            events_listed: Arc::new(AtomicU8::new(0)),
         };
         let early = first;
         first = false;
@@ -716,8 +718,8 @@ async fn run_session(
             tokio::join!(
                 failing_first(&w, early),
                 watch_pods(&w),
-                watch_events(&w, EVENT_FIELDS),
-                watch_events(&w, SECRET_EVENT_FIELDS),
+                watch_events(&w, EVENT_FIELDS, 0b01),
+                watch_events(&w, SECRET_EVENT_FIELDS, 0b10),
             )
         };
         let why = tokio::select! {
@@ -759,6 +761,8 @@ struct Watch {
     tx: mpsc::Sender<Msg>,
     activity: Arc<liveness::Activity>,
     restart: mpsc::Sender<liveness::Restart>,
+    /// One bit per events watcher that has completed its list.
+    events_listed: Arc<AtomicU8>,
 }
 
 impl Watch {
@@ -850,7 +854,9 @@ async fn watch_pods(w: &Watch) {
     }
 }
 
-async fn watch_events(w: &Watch, fields: &'static str) {
+/// Watches one kind of event (`bit` names it among the events watchers):
+/// the app hears `InitDone` once every events watcher has listed.
+async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
     let api: Api<Event> = scoped(&w.client, &w.scope);
     let cfg = watcher::Config::default()
         .fields(fields)
@@ -863,6 +869,13 @@ async fn watch_events(w: &Watch, fields: &'static str) {
             Ok(ev) => {
                 w.activity.touch();
                 match map_event(ev, |e| EventFact::from_event(&e)) {
+                    Some(WatchEvent::InitDone) => {
+                        let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;
+                        if all != 0b11 {
+                            continue;
+                        }
+                        ClusterMsg::Events(WatchEvent::InitDone)
+                    }
                     Some(e) => ClusterMsg::Events(e),
                     None => continue,
                 }

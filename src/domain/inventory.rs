@@ -60,6 +60,9 @@ pub struct Inventory {
     pending: HashSet<OwnerKey>,
     /// The pods watcher has completed a list.
     pub synced: bool,
+    /// The events watcher has completed its first list (causes from events
+    /// are in; before that a pod in back-off may show only its status).
+    pub events_synced: bool,
     /// Something changed that may change the rows.
     pub changed: bool,
     /// A failing pod left (or the set was replaced) since the last `refresh`.
@@ -181,8 +184,12 @@ impl Inventory {
     pub fn apply_event(&mut self, ev: WatchEvent<EventFact>) {
         let fact = match ev {
             WatchEvent::Apply(f) | WatchEvent::InitApply(f) => f,
+            WatchEvent::InitDone => {
+                self.events_synced = true;
+                return;
+            }
             // Expired events keep their last word: it is still the latest cause.
-            WatchEvent::Delete(_) | WatchEvent::Init | WatchEvent::InitDone => return,
+            WatchEvent::Delete(_) | WatchEvent::Init => return,
         };
         if !self.events.contains_key(&fact.pod) && self.events.len() >= MAX_EVENT_PODS {
             // Drop a pod that is not failing to make room.

@@ -137,6 +137,7 @@ impl Recorded {
                 out.push(ClusterMsg::Events(WatchEvent::Apply(last_error_fact(l))));
             }
         }
+        out.push(ClusterMsg::Events(WatchEvent::InitDone));
         out
     }
 
