@@ -519,3 +519,40 @@ fn local_content_store_misses_and_registry_4xx_refusals() {
         assert_eq!(classify(msg, Some("Failed")).category, want, "{msg}");
     }
 }
+
+/// Long lines wrapped as they were copied from a terminal or a tracker
+/// (a space and a line break inside a phrase), raw and as the console keeps
+/// them (inert: the break reads as a second space).
+#[test]
+fn phrases_wrapped_across_lines_are_still_read() {
+    let cases = [
+        (
+            "failed to do request: Head \"https://10.0.0.5:5000/v2/app/manifests/1\": http: server gave HTTP \nresponse to HTTPS client",
+            Category::ProtocolHttpRegistry,
+        ),
+        (
+            "dial tcp: lookup registry.internal.example on 10.96.0.10:53: no such\n  host",
+            Category::NetworkDns,
+        ),
+        (
+            "x509: certificate signed by\r\nunknown authority",
+            Category::TlsUntrusted,
+        ),
+        (
+            "Get \"https://reg.example/v2/\": dial tcp 10.1.2.3:443: connect: connection \n refused",
+            Category::NetworkRefused,
+        ),
+    ];
+    for (msg, want) in cases {
+        assert_eq!(classify(msg, Some("Failed")).category, want, "{msg:?}");
+        let kept = pulltui::domain::inert::inert_message(msg, 4096);
+        assert_eq!(classify(&kept, Some("Failed")).category, want, "{kept:?}");
+    }
+    // Two separate lines do not make one phrase across a blank line.
+    let two = "Warning  Failed  kubelet  Error: connection\n\nrefused was not said here";
+    assert_ne!(
+        classify(two, Some("Failed")).category,
+        Category::NetworkRefused,
+        "{two:?}"
+    );
+}

@@ -873,13 +873,53 @@ impl Engine {
     }
 }
 
+/// Where a rule has a space, the text may have any run of spaces and tabs
+/// with at most one line break in it: terminals and issue trackers wrap long
+/// lines as they are copied (`server gave HTTP \nresponse to HTTPS client`),
+/// and an inert message reads such a break as a second space. Spaces inside
+/// a character class, and escaped ones, stay literal; `" ?"` stays optional.
+fn wrap_tolerant(pattern: &str) -> String {
+    const GAP: &str = r"(?:[ \t]+(?:\r?\n[ \t]*)?|\r?\n[ \t]*)";
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` or `^]` right after the opening bracket is literal.
+                if chars.peek() == Some(&'^') {
+                    out.extend(chars.next());
+                }
+                if chars.peek() == Some(&']') {
+                    out.extend(chars.next());
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            ' ' if !in_class => out.push_str(GAP),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 pub(super) static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     let mut patterns: Vec<String> = Vec::new();
     let mut rules = Vec::new();
     for def in RULES {
         // ASCII word boundaries keep the rules on the fast DFA engines
         // (a Unicode `\b` forces the slow NFA simulation).
-        let pat = def.pattern.replace(r"\b", r"(?-u:\b)");
+        let pat = wrap_tolerant(&def.pattern.replace(r"\b", r"(?-u:\b)"));
         patterns.push(format!("(?i){pat}"));
         rules.push(Rule {
             category: def.category,
@@ -888,7 +928,7 @@ pub(super) static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
             alternatives: def.alternatives,
         });
     }
-    patterns.push(format!("(?i){AMBIGUOUS_PULL_ACCESS}"));
+    patterns.push(format!("(?i){}", wrap_tolerant(AMBIGUOUS_PULL_ACCESS)));
     rules.push(Rule {
         category: Category::AuthDenied,
         tier: 7,
