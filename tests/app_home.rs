@@ -579,3 +579,29 @@ fn the_kept_cause_and_its_first_seen_do_not_depend_on_event_order() {
         "the latest event still decides"
     );
 }
+
+/// A snapshot keeps every event of a failing pod (for its detail) but builds
+/// rows only from the reasons the live console watches.
+#[test]
+fn rows_come_from_the_events_the_console_watches() {
+    use k8s_openapi::api::core::v1::{Event, ObjectReference};
+    use pulltui::domain::facts::EventFact;
+    let ev = |reason: &str| {
+        Event {
+        involved_object: ObjectReference {
+            kind: Some("Pod".into()),
+            namespace: Some("shop".into()),
+            name: Some("web-1".into()),
+            field_path: Some("spec.containers{app}".into()),
+            ..Default::default()
+        },
+        reason: Some(reason.into()),
+        message: Some("Failed to apply default image tag \"Shop/Web\": couldn't parse image reference \"Shop/Web\": invalid reference format: repository name must be lowercase".into()),
+        ..Default::default()
+    }
+    };
+    assert!(EventFact::from_event(&ev("InspectFailed")).is_some());
+    assert!(EventFact::from_row_event(&ev("InspectFailed")).is_none());
+    assert!(EventFact::from_row_event(&ev("Failed")).is_some());
+    assert!(EventFact::from_row_event(&ev("FailedToRetrieveImagePullSecret")).is_some());
+}

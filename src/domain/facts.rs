@@ -230,6 +230,19 @@ pub fn owner_lookup_from_refs(
 }
 
 impl EventFact {
+    /// `from_event` for the events the console's rows are built from: the
+    /// live session watches only `Failed` and `FailedToRetrieveImagePullSecret`
+    /// (`cluster::EVENT_FIELDS`, `SECRET_EVENT_FIELDS`), so a snapshot, which
+    /// keeps every event of a failing pod for its detail, must build its rows
+    /// from the same two (kubelet's `InspectFailed` comes a second earlier
+    /// and would move "since").
+    pub fn from_row_event(ev: &Event) -> Option<EventFact> {
+        match ev.reason.as_deref() {
+            Some(kubelet::FAILED | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET) => Self::from_event(ev),
+            _ => None,
+        }
+    }
+
     /// Reduces a core/v1 Event about a pod; `None` when it is not about a
     /// pod or carries no cause (`Error: ErrImagePull`).
     pub fn from_event(ev: &Event) -> Option<EventFact> {

@@ -332,7 +332,7 @@ pub async fn capture(
         inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
     }
     inv.apply_pod(WatchEvent::InitDone);
-    for e in events.iter().filter_map(EventFact::from_event) {
+    for e in events.iter().filter_map(EventFact::from_row_event) {
         inv.apply_event(WatchEvent::Apply(e));
     }
     let last_errors = inv

@@ -126,7 +126,7 @@ impl Recorded {
         }
         out.push(ClusterMsg::Pods(WatchEvent::InitDone));
         for e in &s.events {
-            if let Some(f) = EventFact::from_event(e)
+            if let Some(f) = EventFact::from_row_event(e)
                 && Self::in_scope(&scope, &f.pod.namespace)
             {
                 out.push(ClusterMsg::Events(WatchEvent::Apply(f)));
