@@ -21,7 +21,7 @@ use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
-use support::workload::{W, failing_pod};
+use support::workload::{W, as_written, failing_pod};
 use support::{Harness, TestNamespace, pod_state, pods_of, wait_pod};
 
 const SETTLE: Duration = Duration::from_secs(60);
@@ -686,10 +686,7 @@ async fn dry_run_changes_nothing_on_the_server() {
     );
 
     let after = deployment(&t.c, &ns, "web").await;
-    assert_eq!(
-        after["metadata"]["resourceVersion"],
-        before["metadata"]["resourceVersion"]
-    );
+    assert_eq!(as_written(&after), as_written(&before), "nothing changed");
     assert_eq!(template_of(&after), template_of(&before));
     let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
     let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
@@ -744,10 +741,7 @@ async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
     assert!(run.stderr.contains("forbidden (403)"), "{run:?}");
     assert!(run.stderr.contains("patching Deployment"), "{run:?}");
     let after = deployment(&t.c, &ns, "web").await;
-    assert_eq!(
-        after["metadata"]["resourceVersion"],
-        before["metadata"]["resourceVersion"]
-    );
+    assert_eq!(as_written(&after), as_written(&before), "nothing changed");
 
     let pass = t.h.reg_auth_pass().to_string();
     let run = t.fix_as(

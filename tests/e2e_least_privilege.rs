@@ -263,7 +263,8 @@ async fn a_user_who_may_not_read_secrets_or_patch_is_refused_readably_and_nothin
     )
     .expect("json");
     assert_eq!(
-        before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"],
+        support::workload::as_written(&before),
+        support::workload::as_written(&after),
         "nothing changed"
     );
     tm.send(&["q"]);

@@ -501,8 +501,9 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
         "nothing changed on the server"
     );
     assert_eq!(
-        before["metadata"]["resourceVersion"],
-        after["metadata"]["resourceVersion"]
+        support::workload::as_written(&before),
+        support::workload::as_written(&after),
+        "nothing changed on the server"
     );
     let audit = t.audit_lines();
     assert!(

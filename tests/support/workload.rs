@@ -132,3 +132,21 @@ pub async fn failing_pod(c: &kube::Client, ns: &str, app: &str) -> String {
         .name
         .expect("pod name")
 }
+
+/// What a user's write would change: the object without its status and
+/// without the server's bookkeeping of who wrote last (`resourceVersion`,
+/// `managedFields`), which the workload's own controller moves on its own
+/// schedule (a Deployment's status settles seconds after its pods fail).
+/// Equal before and after means pulltui changed nothing; `generation` stays
+/// in, so a spec change is always seen.
+pub fn as_written(object: &Value) -> Value {
+    let mut v = object.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("resourceVersion");
+        m.remove("managedFields");
+    }
+    v
+}
