@@ -465,6 +465,7 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
         s.contains("disabled (--read-only)")
     });
     t.keys(&["Escape"]);
+    t.wait("help closed", SCREEN, |s| !s.contains("this help"));
     t.quit();
 
     // --dry-run: the server accepts, nothing is persisted.

@@ -44,10 +44,25 @@ impl Tmux {
             .expect("running tmux (install it: apt-get install -y tmux)")
     }
 
+    /// Sends tmux key names. An Escape is followed by a pause before the
+    /// next key: a terminal reads ESC and a key that arrives with it as one
+    /// Alt-chord (ESC then `q` is Alt-q, not "close, then quit").
     pub fn send(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status.success(), "tmux send-keys {keys:?}");
+        let literal = keys.first() == Some(&"-l");
+        let mut batch: Vec<&str> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            batch.push(k);
+            let escape = !literal && *k == "Escape";
+            if escape || i + 1 == keys.len() {
+                let mut args = vec!["send-keys", "-t", "e2e"];
+                args.extend_from_slice(&batch);
+                assert!(self.cmd(&args).status.success(), "tmux send-keys {keys:?}");
+                batch.clear();
+                if escape {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
     }
 
     /// Types `text` literally (no key names).
