@@ -520,64 +520,67 @@ fn a_relist_keeps_the_rows_of_unchanged_pods_and_redoes_changed_ones() {
     assert!(inv.failing[&key].stale, "changed: classified again");
 }
 
-/// The row a pod gets must not depend on the order its events arrive in: a
-/// watch and a list (live console vs. snapshot) order them differently.
-/// kubelet writes two warnings for one unparsable image, a second apart.
-#[test]
-fn the_kept_cause_and_its_first_seen_do_not_depend_on_event_order() {
-    use pulltui::domain::inventory::Inventory;
-    let inspect = pulltui::domain::facts::EventFact {
-        message: "Failed to apply default image tag \"Shop/Web\": couldn't parse image reference \"Shop/Web\": invalid reference format: repository name must be lowercase".into(),
-        first_seen: Some(ts("2024-05-01T10:07:07Z")),
-        last_seen: Some(ts("2024-05-01T10:09:30Z")),
-        count: 12,
-        ..web_event()
-    };
-    let failed = pulltui::domain::facts::EventFact {
-        message: "Error: InvalidImageName".into(),
-        first_seen: Some(ts("2024-05-01T10:07:08Z")),
-        last_seen: Some(ts("2024-05-01T10:09:30Z")),
-        count: 12,
-        ..web_event()
-    };
-    let run = |order: [&pulltui::domain::facts::EventFact; 2]| {
-        let mut inv = Inventory::default();
-        inv.apply_pod(WatchEvent::Init);
-        let mut p = web();
-        p.metadata.uid = web_event().pod_uid;
-        inv.apply_pod(WatchEvent::InitApply(failing(p)));
-        inv.apply_pod(WatchEvent::InitDone);
-        for e in order {
-            inv.apply_event(WatchEvent::Apply(e.clone()));
-        }
-        inv.sorted_rows()
-    };
-    let a = run([&inspect, &failed]);
-    let b = run([&failed, &inspect]);
-    assert_eq!(a.len(), 1);
-    assert_eq!(a, b);
-    assert_eq!(a[0].since, Some(ts("2024-05-01T10:07:07Z")));
-    // An older event arriving late still moves "first seen" back.
-    let late = pulltui::domain::facts::EventFact {
-        first_seen: Some(ts("2024-05-01T10:01:00Z")),
-        last_seen: Some(ts("2024-05-01T10:02:00Z")),
-        ..web_event()
-    };
-    let mut inv = Inventory::default();
+/// An inventory that has listed `web` (with the uid its events name) and
+/// then applied `events` in the order given.
+fn web_after(
+    events: &[&pulltui::domain::facts::EventFact],
+) -> pulltui::domain::inventory::Inventory {
+    let mut inv = pulltui::domain::inventory::Inventory::default();
     inv.apply_pod(WatchEvent::Init);
     let mut p = web();
     p.metadata.uid = web_event().pod_uid;
     inv.apply_pod(WatchEvent::InitApply(failing(p)));
     inv.apply_pod(WatchEvent::InitDone);
-    inv.apply_event(WatchEvent::Apply(web_event()));
-    let first = inv.sorted_rows();
-    inv.apply_event(WatchEvent::Apply(late));
-    let second = inv.sorted_rows();
-    assert_eq!(second[0].since, Some(ts("2024-05-01T10:01:00Z")));
-    assert_eq!(
-        second[0].cause, first[0].cause,
-        "the latest event still decides"
+    for e in events {
+        inv.apply_event(WatchEvent::Apply((*e).clone()));
+    }
+    inv
+}
+
+/// `web`'s event with this message and timing.
+fn web_event_at(message: &str, first: &str, last: &str) -> pulltui::domain::facts::EventFact {
+    pulltui::domain::facts::EventFact {
+        message: message.into(),
+        first_seen: Some(ts(first)),
+        last_seen: Some(ts(last)),
+        count: 12,
+        ..web_event()
+    }
+}
+
+/// The row a pod gets must not depend on the order its events arrive in: a
+/// watch and a list (live console vs. snapshot) order them differently.
+/// kubelet writes two warnings for one unparsable image, a second apart.
+#[test]
+fn the_kept_cause_and_its_first_seen_do_not_depend_on_event_order() {
+    let inspect = web_event_at(
+        "Failed to apply default image tag \"Shop/Web\": couldn't parse image reference \"Shop/Web\": invalid reference format: repository name must be lowercase",
+        "2024-05-01T10:07:07Z",
+        "2024-05-01T10:09:30Z",
     );
+    let failed = web_event_at(
+        "Error: InvalidImageName",
+        "2024-05-01T10:07:08Z",
+        "2024-05-01T10:09:30Z",
+    );
+    let a = web_after(&[&inspect, &failed]).sorted_rows();
+    let b = web_after(&[&failed, &inspect]).sorted_rows();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b);
+    assert_eq!(a[0].since, Some(ts("2024-05-01T10:07:07Z")));
+    // An older event arriving late still moves "first seen" back, and the
+    // latest event still decides the cause.
+    let latest = web_event();
+    let late = web_event_at(
+        &latest.message,
+        "2024-05-01T10:01:00Z",
+        "2024-05-01T10:02:00Z",
+    );
+    let first = web_after(&[&latest]).sorted_rows();
+    let second = web_after(&[&latest, &late]).sorted_rows();
+    assert_eq!(second[0].since, Some(ts("2024-05-01T10:01:00Z")));
+    assert_eq!(second[0].cause, first[0].cause);
+    assert_eq!(second[0].count, latest.count);
 }
 
 /// A snapshot keeps every event of a failing pod (for its detail) but builds
