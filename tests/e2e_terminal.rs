@@ -252,6 +252,52 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     assert_restored(&t, "after a panic");
 }
 
+/// A ServiceAccount `console` that administers `ns` (the tokens' user).
+async fn console_account(c: &kube::Client, ns: &str) {
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use k8s_openapi::api::rbac::v1::RoleBinding;
+    use kube::api::{Api, PostParams};
+    let sa: ServiceAccount =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "console"}})).expect("sa");
+    Api::<ServiceAccount>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("creating the ServiceAccount");
+    let rb: RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "console-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "console", "namespace": ns}]
+    }))
+    .expect("rolebinding");
+    Api::<RoleBinding>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &rb)
+        .await
+        .expect("creating the RoleBinding");
+}
+
+/// Deletes the Secret `bound` of `ns` and waits until the API server
+/// refuses `token` (it caches a token's success for up to 10 s).
+async fn revoke(h: &support::Harness, c: &kube::Client, ns: &str, bound: &str, token: &str) {
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::{Api, DeleteParams};
+    Api::<Secret>::namespaced(c.clone(), ns)
+        .delete(bound, &DeleteParams::default())
+        .await
+        .expect("deleting the token's Secret");
+    let start = std::time::Instant::now();
+    loop {
+        let code = status_with_token(h, ns, token).await;
+        if code == 401 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the token is still accepted ({code}) after its Secret was deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// A token of `sa` from the TokenRequest API, bound to the Secret `bound`:
 /// deleting that Secret invalidates the token (the API server checks the
 /// bound object on every request).
@@ -320,10 +366,7 @@ async fn status_with_token(h: &support::Harness, ns: &str, token: &str) -> u16 {
 /// showed an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_exec_token_is_refreshed_mid_run_without_losing_the_screen() {
-    use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
-    use k8s_openapi::api::rbac::v1::RoleBinding;
-    use kube::api::{Api, DeleteParams, PostParams};
-    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     let Some(h) = support::harness() else { return };
     if !tmux_available() {
@@ -341,23 +384,7 @@ async fn an_expired_exec_token_is_refreshed_mid_run_without_losing_the_screen() 
     .await;
     let pod = support::workload::failing_pod(&c, &ns.name, "web").await;
 
-    // A ServiceAccount that administers the namespace, and its two tokens.
-    let sa: ServiceAccount =
-        serde_json::from_value(serde_json::json!({"metadata": {"name": "console"}})).expect("sa");
-    Api::<ServiceAccount>::namespaced(c.clone(), &ns.name)
-        .create(&PostParams::default(), &sa)
-        .await
-        .expect("creating the ServiceAccount");
-    let rb: RoleBinding = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "console-admin"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
-        "subjects": [{"kind": "ServiceAccount", "name": "console", "namespace": ns.name}]
-    }))
-    .expect("rolebinding");
-    Api::<RoleBinding>::namespaced(c.clone(), &ns.name)
-        .create(&PostParams::default(), &rb)
-        .await
-        .expect("creating the RoleBinding");
+    console_account(&c, &ns.name).await;
     let token1 = bound_token(&c, &ns.name, "console", "token-1").await;
     let token2 = bound_token(&c, &ns.name, "console", "token-2").await;
     assert_eq!(status_with_token(&h, &ns.name, &token1).await, 200);
@@ -420,23 +447,7 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCreden
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Api::<Secret>::namespaced(c.clone(), &ns.name)
-        .delete("token-1", &DeleteParams::default())
-        .await
-        .expect("deleting token 1's Secret");
-    // The API server caches a token's success for up to 10 s.
-    let start = Instant::now();
-    loop {
-        let code = status_with_token(&h, &ns.name, &token1).await;
-        if code == 401 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "token 1 still accepted ({code}) after its Secret was deleted"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    revoke(&h, &c, &ns.name, "token-1", &token1).await;
     let s = t.capture();
     assert!(
         s.contains("Deployment/web") && !s.contains("reconnecting"),
@@ -477,5 +488,125 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCreden
     t.send(&["q"]);
     let s = t.wait("the shell", SCREEN, |s| exit_line(s).is_some());
     assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=0"), "{s}");
+    ns.delete().await;
+}
+
+/// A token revoked before the expiry its plugin gave — here one with no
+/// expiry at all, which kube-rs would use forever — is renewed on the
+/// server's 401, as kubectl does: the client is built again from the
+/// kubeconfig, which re-runs the plugin. While the plugin still hands out
+/// the revoked token the console says so in one sentence and keeps the
+/// table (stale); once a "login" gives it a good token, the console is
+/// live again by itself (no `r`) and sees what changed meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_before_its_expiry_is_renewed_when_the_server_refuses_it() {
+    let Some(h) = support::harness() else { return };
+    if !tmux_available() {
+        return;
+    }
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "exec-revoked").await;
+    let image = format!("{}/team/app:1.0", h.reg_selfsigned());
+    support::workload::W::new("Deployment", "web", image.clone())
+        .create(&c, &ns.name)
+        .await;
+    support::workload::failing_pod(&c, &ns.name, "web").await;
+    console_account(&c, &ns.name).await;
+    let token1 = bound_token(&c, &ns.name, "console", "token-1").await;
+    let token2 = bound_token(&c, &ns.name, "console", "token-2").await;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().display().to_string();
+    let login = |token: &str, which: &str| {
+        std::fs::write(dir.path().join("current"), token).expect("token");
+        std::fs::write(dir.path().join("which"), which).expect("which");
+    };
+    login(&token1, "token1");
+    // No expirationTimestamp: the client has no reason to run it again.
+    let plugin = format!(
+        r#"d={d}
+echo "$(date +%s) $(cat $d/which)" >> $d/invocations
+printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{{"token":"%s"}}}}\n' "$(cat $d/current)"
+"#
+    );
+    let kc = exec_kubeconfig_with(&h, dir.path(), &[("revoked", &plugin)], &ns.name);
+    let runs_with = |which: &str| {
+        std::fs::read_to_string(dir.path().join("invocations"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.ends_with(which))
+            .count()
+    };
+
+    let t = Tmux::start("exec-revoked", 150, 30);
+    t.type_line(&format!(
+        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context revoked -n {}; echo PULLTUI-EXIT=$?",
+        kc.display(),
+        dir.path().join("state").display(),
+        dir.path().join("data").display(),
+        bin(),
+        ns.name
+    ));
+    t.wait("the failing pod, live, with token 1", SCREEN, |s| {
+        s.contains("Deployment/web") && s.contains("tls.untrusted") && s.contains("● live")
+    });
+    let before = runs_with("token1");
+    assert!(before > 0 && runs_with("token2") == 0);
+
+    // Revoked long before any expiry: the plugin still hands out token 1.
+    revoke(&h, &c, &ns.name, "token-1", &token1).await;
+    let s = t.wait("the sentence about refused credentials", SCREEN, |s| {
+        s.contains("refuses the credentials (401)") && s.contains("log in again")
+    });
+    assert!(s.contains("Deployment/web"), "the table stays: {s}");
+    assert!(!s.contains("● live"), "not shown as live: {s}");
+    assert!(
+        runs_with("token1") > before,
+        "the plugin was run again on the 401"
+    );
+
+    // The user logs in: the plugin now hands out token 2. Meanwhile a
+    // second workload starts failing.
+    login(&token2, "token2");
+    support::workload::W::new("Deployment", "api", image)
+        .create(&c, &ns.name)
+        .await;
+    let s = t.wait(
+        "live again by itself, with the new workload",
+        Duration::from_secs(60),
+        // A watch opened before the revocation may still stream (the
+        // server authenticates a request once): live alone is not enough,
+        // the sentence goes only when the renewed credentials are accepted.
+        |s| {
+            s.contains("Deployment/api")
+                && s.contains("Deployment/web")
+                && s.contains("● live")
+                && !s.contains("refuses the credentials")
+        },
+    );
+    assert!(runs_with("token2") > 0, "the plugin gave token 2: {s}");
+
+    // New requests on the renewed client: the detail's events and secrets.
+    t.send(&["Enter"]);
+    let s = t.wait("the detail with its events", SCREEN, |s| {
+        s.contains("· live") && s.contains("Warning Failed")
+    });
+    for bad in ["Unauthorized", "401", "reconnecting", "cannot watch"] {
+        assert!(!s.contains(bad), "{bad:?} on the detail:\n{s}");
+    }
+    t.send(&["Escape"]);
+    t.wait("the table", SCREEN, |s| {
+        s.contains("NAMESPACE") && s.contains("● live")
+    });
+    t.send(&["q"]);
+    let s = t.wait("the shell", SCREEN, |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=0"), "{s}");
+    let log =
+        std::fs::read_to_string(dir.path().join("state/pulltui/pulltui.log")).unwrap_or_default();
+    assert!(
+        log.contains("credentials renewed from the kubeconfig after a 401"),
+        "the log says why the watchers restarted"
+    );
     ns.delete().await;
 }

@@ -208,3 +208,59 @@ fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
     assert!(s.contains("● live"), "{s}");
     assert_eq!(m.failing_pods(), 1, "the fresh list replaced the table");
 }
+
+/// Credentials the server refuses even after they were read again: one
+/// sentence over the table, which stays (stale, not live); when renewed
+/// credentials are accepted the sentence goes and any other notice stays.
+#[test]
+fn refused_credentials_are_one_sentence_that_goes_when_they_are_renewed() {
+    use pulltui::app::{ConnState, Notice};
+    use pulltui::domain::api_error::{ApiError, ApiErrorKind};
+    let mut m = incident((160, 16));
+    m.notice = Some(Notice {
+        text: "not allowed to read events (forbidden): causes come from the pods' status only"
+            .to_string(),
+        warning: true,
+    });
+    let refused = |m: &Model| {
+        cluster(
+            m,
+            ClusterMsg::CredentialsRefused(ApiError::new(
+                ApiErrorKind::Status(401),
+                "the kubeconfig's credentials, read again, are refused too; log in again",
+            )),
+        )
+    };
+    // Said twice (every 30 s): still one sentence.
+    let (a, b) = (refused(&m), refused(&m));
+    send(&mut m, [a, b]);
+    let text = m
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        text.matches("refuses the credentials (401)").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("log in again"), "{text}");
+    assert!(text.contains("not allowed to read events"), "{text}");
+    assert!(matches!(m.conn, ConnState::Reconnecting(_)));
+    let s = screen(&m);
+    assert!(s.contains("refuses the credentials (401)"), "{s}");
+    assert!(!s.contains("● live"), "{s}");
+    assert!(s.contains("web-"), "rows kept: {s}");
+
+    let renewed = cluster(&m, ClusterMsg::CredentialsRenewed);
+    let resync = cluster(&m, ClusterMsg::Resync);
+    send(&mut m, [renewed, resync]);
+    let text = m
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(!text.contains("refuses the credentials"), "{text}");
+    assert!(text.starts_with("not allowed to read events"), "{text}");
+    assert_eq!(m.conn, ConnState::Syncing);
+}

@@ -36,6 +36,10 @@ pub enum ConnState {
     Failed(String),
 }
 
+/// How the notice of refused credentials begins (it is removed when new
+/// credentials are accepted).
+const CREDENTIALS_REFUSED: &str = "the API server refuses the credentials (401)";
+
 /// Screens stack on top of home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -470,6 +474,38 @@ fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         }
         ClusterMsg::ServerSilent { error, for_secs } => {
             model.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
+            Vec::new()
+        }
+        ClusterMsg::CredentialsRefused(e) => {
+            // One sentence: "; " separates the notice's sentences.
+            let sentence = format!("{CREDENTIALS_REFUSED}: {}", e.message.replace("; ", ", "));
+            let text = match model.notice.take() {
+                Some(n) if n.text.starts_with(CREDENTIALS_REFUSED) => match n.text.split_once("; ")
+                {
+                    Some((_, rest)) => format!("{sentence}; {rest}"),
+                    None => sentence,
+                },
+                Some(n) => format!("{sentence}; {}", n.text),
+                None => sentence,
+            };
+            model.notice = Some(Notice {
+                text,
+                warning: true,
+            });
+            model.conn = ConnState::Reconnecting(e.to_string());
+            Vec::new()
+        }
+        ClusterMsg::CredentialsRenewed => {
+            let refused = model
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with(CREDENTIALS_REFUSED));
+            if refused && let Some(n) = model.notice.take() {
+                model.notice = n.text.split_once("; ").map(|(_, rest)| Notice {
+                    text: rest.to_string(),
+                    warning: n.warning,
+                });
+            }
             Vec::new()
         }
         ClusterMsg::Resync => {

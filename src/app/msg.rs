@@ -93,6 +93,13 @@ pub enum ClusterMsg {
     /// The watchers start over from a fresh list (the server is back, or
     /// its storage went back in time; the session logs which).
     Resync,
+    /// The server refuses the credentials (401) and renewing them from the
+    /// kubeconfig did not help (the sentence says what to do); the session
+    /// tries again every 30 s.
+    CredentialsRefused(ApiError),
+    /// New credentials from the kubeconfig are accepted after a 401 (a
+    /// `Resync` follows).
+    CredentialsRenewed,
     /// The failing pods, listed ahead of the full list (`status.phase=Pending`):
     /// rows to show until the pods watcher's first list is in.
     FailingFirst(Vec<PodFact>),

@@ -297,16 +297,22 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 };
                 let _ = o.flush();
             });
-            // Ctrl-C: dropping the future deletes the pod (its guard), and
-            // we wait a moment for that delete to go out.
+            // Ctrl-C: the future is dropped, and the pod (whose name is
+            // known before its create is sent) deleted before we exit.
             let res = tokio::select! {
                 r = fut => Some(r),
                 _ = tokio::signal::ctrl_c() => None,
             };
             match res {
                 None => {
-                    eprintln!("pulltui probe: cancelled; deleting the probe pod");
-                    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                    let name = probe_pod::pod_name(node, now);
+                    eprintln!("pulltui probe: cancelled; deleting the probe pod {namespace}/{name}");
+                    if let Err(e) = probe_pod::delete_now(&conn.client, &namespace, &name).await {
+                        eprintln!(
+                            "pulltui probe: could not delete pod {namespace}/{name}: {e}; \
+                             kubectl -n {namespace} delete pod {name} --grace-period=0"
+                        );
+                    }
                     return ExitCode::from(1);
                 }
                 Some(Err(e)) => {

@@ -46,6 +46,11 @@ pub enum Restart {
     /// A watch asked for a resourceVersion the server has not reached:
     /// its storage was restored or recreated (resourceVersions went back).
     VersionAhead { what: &'static str },
+    /// The server refused the session's credentials (401): a token revoked
+    /// or rotated before the expiry its plugin gave, or one with no expiry.
+    /// The session builds its client again from the kubeconfig (re-running
+    /// an exec plugin, re-reading a refreshed file), as kubectl does on 401.
+    Unauthorized { what: &'static str },
 }
 
 /// When a watch last delivered something: a server streaming a big list
@@ -98,10 +103,23 @@ pub fn version_ahead(e: &watcher::Error) -> bool {
     })
 }
 
+/// The server refused the credentials (401) on a list or watch.
+pub fn unauthorized(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::WatchError(s) => s.code == 401,
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 401,
+        _ => false,
+    }
+}
+
 /// One heartbeat's verdict.
 #[derive(Debug, Clone, PartialEq)]
 enum Beat {
     Answered,
+    /// An answer: 401, the credentials are refused.
+    Unauthorized,
     /// No answer (refused, reset, TLS failure, or nothing in time).
     Silent(ApiError),
 }
@@ -109,7 +127,8 @@ enum Beat {
 async fn beat(client: &Client, server: &str, activity: &Activity) -> Beat {
     match tokio::time::timeout(ANSWER_WITHIN, client.apiserver_version()).await {
         Ok(Ok(_)) => Beat::Answered,
-        // Any HTTP answer (401 of an expired token, 403, 500) is an answer.
+        Ok(Err(kube::Error::Api(s))) if s.code == 401 => Beat::Unauthorized,
+        // Any other HTTP answer (403, 500) is an answer.
         Ok(Err(kube::Error::Api(_))) => Beat::Answered,
         Ok(Err(e)) => Beat::Silent(ApiError::from(&e)),
         Err(_) if activity.quiet_for() < ANSWER_WITHIN => Beat::Answered,
@@ -128,7 +147,7 @@ async fn beat(client: &Client, server: &str, activity: &Activity) -> Beat {
 /// asks the session to restart its watchers when it answers again.
 pub async fn heartbeat(
     generation: Generation,
-    client: Client,
+    conn: super::SharedConn,
     server: String,
     activity: Arc<Activity>,
     tx: mpsc::Sender<Msg>,
@@ -145,8 +164,18 @@ pub async fn heartbeat(
         tokio::time::sleep(wait).await;
         wait = every;
         let asked = Instant::now();
-        match beat(&client, &server, &activity).await {
-            Beat::Answered => {
+        // The session's current client: renewed credentials are used at once.
+        let Some(client) = conn.client() else {
+            continue;
+        };
+        let verdict = beat(&client, &server, &activity).await;
+        if verdict == Beat::Unauthorized {
+            // The session decides whether and when to renew (at most every
+            // `RENEW_EVERY`); a full channel means it already knows.
+            let _ = restart.try_send(Restart::Unauthorized { what: "heartbeat" });
+        }
+        match verdict {
+            Beat::Answered | Beat::Unauthorized => {
                 misses = 0;
                 if let Some(since) = silent_since.take() {
                     let down_for = since.elapsed();
@@ -228,6 +257,25 @@ mod tests {
         assert!(!version_ahead(&watcher::Error::WatchStartFailed(
             kube::Error::Api(status(403, "pods is forbidden", None))
         )));
+    }
+
+    #[test]
+    fn a_refused_list_or_watch_is_unauthorized_and_nothing_else_is() {
+        let unauthorized = status(401, "Unauthorized", None);
+        assert!(super::unauthorized(&watcher::Error::InitialListFailed(
+            kube::Error::Api(unauthorized.clone())
+        )));
+        assert!(super::unauthorized(&watcher::Error::WatchError(
+            unauthorized
+        )));
+        for (code, message) in [
+            (403, "pods is forbidden"),
+            (410, "too old resource version"),
+        ] {
+            assert!(!super::unauthorized(&watcher::Error::WatchStartFailed(
+                kube::Error::Api(status(code, message, None))
+            )));
+        }
     }
 
     #[test]

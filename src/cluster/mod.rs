@@ -31,7 +31,7 @@ use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config, ResourceExt};
-use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::msg::{
@@ -298,10 +298,37 @@ pub async fn list_namespaces(client: &Client) -> Result<Vec<String>, ApiError> {
     Ok(list.items.into_iter().map(|n| n.name_any()).collect())
 }
 
+/// A session's connection, once there is one. It is replaced when the
+/// server refuses the credentials and the kubeconfig gives new ones, so
+/// whatever asks for it afterwards (the detail, fixes, probes, the
+/// heartbeat) uses the renewed client.
+#[derive(Clone, Default)]
+pub struct SharedConn(Arc<std::sync::RwLock<Option<Connection>>>);
+
+impl SharedConn {
+    pub(crate) fn get(&self) -> Option<Connection> {
+        match self.0.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn client(&self) -> Option<Client> {
+        self.get().map(|c| c.client)
+    }
+
+    fn set(&self, conn: Connection) {
+        match self.0.write() {
+            Ok(mut g) => *g = Some(conn),
+            Err(poisoned) => *poisoned.into_inner() = Some(conn),
+        }
+    }
+}
+
 /// The live watchers of one generation (context + scope). Dropping it stops them.
 pub struct Session {
     generation: Generation,
-    conn: Arc<OnceCell<Connection>>,
+    conn: SharedConn,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -388,7 +415,7 @@ impl Cluster {
             context,
             non_interactive: true,
         };
-        let cell = Arc::new(OnceCell::new());
+        let cell = SharedConn::default();
         let tx = self.tx.clone();
         let conn_cell = cell.clone();
         let main = tokio::spawn(async move {
@@ -406,7 +433,7 @@ impl Cluster {
             .session
             .as_ref()
             .filter(|s| s.generation == generation)?;
-        s.conn.get().cloned()
+        s.conn.get()
     }
 
     fn client(&self, generation: Generation) -> Option<Client> {
@@ -600,7 +627,7 @@ async fn run_session(
     generation: Generation,
     target: Target,
     scope: Scope,
-    cell: Arc<OnceCell<Connection>>,
+    cell: SharedConn,
     tx: mpsc::Sender<Msg>,
 ) {
     let send = |m: ClusterMsg| {
@@ -610,7 +637,10 @@ async fn run_session(
     // Building the client runs an exec credential plugin, synchronously:
     // bounded, so a plugin that hangs is said, not waited on.
     let built = bounded(
-        async move { connect(&target).await },
+        {
+            let target = target.clone();
+            async move { connect(&target).await }
+        },
         "no client — the kubeconfig's exec credential plugin is probably waiting for a \
          login or hung; log in from a shell (as kubectl would ask), then press r to retry",
     )
@@ -623,7 +653,8 @@ async fn run_session(
             return;
         }
     };
-    let _ = cell.set(conn.clone());
+    cell.set(conn.clone());
+    let mut conn = conn;
     // Probe pods left by an earlier run that could not delete them.
     {
         let client = conn.client.clone();
@@ -693,7 +724,7 @@ async fn run_session(
     let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
     let beat = liveness::heartbeat(
         generation,
-        conn.client.clone(),
+        cell.clone(),
         conn.server.clone(),
         activity.clone(),
         tx.clone(),
@@ -701,6 +732,7 @@ async fn run_session(
     );
     tokio::pin!(beat);
     let mut last_restart: Option<std::time::Instant> = None;
+    let mut renewal = Renewal::default();
     let mut first = true;
     loop {
         let w = Watch {
@@ -722,12 +754,34 @@ async fn run_session(
                 watch_events(&w, SECRET_EVENT_FIELDS, 0b10),
             )
         };
-        let why = tokio::select! {
-            _ = &mut beat => return,
-            _ = watchers => return,
-            why = restart_rx.recv() => why,
+        tokio::pin!(watchers);
+        let why = loop {
+            let why = tokio::select! {
+                _ = &mut beat => return,
+                _ = &mut watchers => return,
+                why = restart_rx.recv() => why,
+            };
+            let Some(why) = why else { return };
+            let liveness::Restart::Unauthorized { what } = why else {
+                break why;
+            };
+            match renewal.renew(&target, what).await {
+                Renewed::Now(fresh) => {
+                    cell.set(fresh.clone());
+                    conn = fresh;
+                    if !send(ClusterMsg::CredentialsRenewed).await {
+                        return;
+                    }
+                    break why;
+                }
+                Renewed::NotYet => {}
+                Renewed::Refused(error) => {
+                    if !send(ClusterMsg::CredentialsRefused(error)).await {
+                        return;
+                    }
+                }
+            }
         };
-        let Some(why) = why else { return };
         // A storage restored twice in a row must not become a tight loop.
         if let Some(t) = last_restart
             && t.elapsed() < Duration::from_secs(2)
@@ -746,9 +800,91 @@ async fn run_session(
                 "a watch asked for a resourceVersion the server has not reached (storage \
                  restored or recreated): restarting the watchers from a fresh list"
             ),
+            liveness::Restart::Unauthorized { what } => tracing::info!(
+                what,
+                "credentials renewed from the kubeconfig after a 401: restarting the \
+                 watchers with them"
+            ),
         }
         if !send(ClusterMsg::Resync).await {
             return;
+        }
+    }
+}
+
+/// Credentials refused with 401 are renewed at most this often (the
+/// heartbeat and every watcher report each 401).
+const RENEW_EVERY: Duration = Duration::from_secs(30);
+
+/// What renewing the credentials gave.
+enum Renewed {
+    /// A client built again from the kubeconfig, and the server accepts it.
+    Now(Connection),
+    /// Renewed less than `RENEW_EVERY` ago.
+    NotYet,
+    /// Renewing failed or the server refuses the new credentials too.
+    Refused(ApiError),
+}
+
+/// Renews a session's credentials after a 401, as kubectl does: the client
+/// is built again from the kubeconfig, which re-runs an exec plugin (whose
+/// token may have been revoked or rotated before the expiry it gave, or
+/// came with none) and re-reads tokens and OIDC refresh tokens a login in
+/// another shell may have written.
+#[derive(Default)]
+struct Renewal {
+    last: Option<std::time::Instant>,
+}
+
+impl Renewal {
+    async fn renew(&mut self, target: &Target, what: &'static str) -> Renewed {
+        if self.last.is_some_and(|t| t.elapsed() < RENEW_EVERY) {
+            return Renewed::NotYet;
+        }
+        self.last = Some(std::time::Instant::now());
+        tracing::info!(
+            what,
+            "the API server refused the credentials (401): building the client again from \
+             the kubeconfig"
+        );
+        let refused = |message: String| ApiError::new(ApiErrorKind::Status(401), message);
+        let built = {
+            let target = target.clone();
+            bounded(
+                async move { connect(&target).await },
+                "no new credentials — the kubeconfig's exec credential plugin is probably \
+                 waiting for a login or hung",
+            )
+            .await
+        };
+        let fresh = match built {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) | Err(e) => {
+                tracing::warn!(error = %e, "renewing the credentials");
+                return Renewed::Refused(refused(format!(
+                    "renewing them from the kubeconfig failed ({e}) — log in again as kubectl \
+                     would ask; pulltui tries again every {} s, r at once",
+                    RENEW_EVERY.as_secs()
+                )));
+            }
+        };
+        let client = fresh.client.clone();
+        let answer = bounded(
+            async move { client.apiserver_version().await },
+            "no answer with the renewed credentials",
+        )
+        .await;
+        match answer {
+            Ok(Err(kube::Error::Api(s))) if s.code == 401 => {
+                tracing::warn!("the renewed credentials are refused too (401)");
+                Renewed::Refused(refused(format!(
+                    "the kubeconfig's credentials, read again, are refused too — log in again \
+                     as kubectl would ask; pulltui tries again every {} s, r at once",
+                    RENEW_EVERY.as_secs()
+                )))
+            }
+            // Accepted, or no answer: the heartbeat tells a silent server.
+            _ => Renewed::Now(fresh),
         }
     }
 }
@@ -772,6 +908,10 @@ impl Watch {
             let _ = self
                 .restart
                 .try_send(liveness::Restart::VersionAhead { what });
+        } else if liveness::unauthorized(e) {
+            let _ = self
+                .restart
+                .try_send(liveness::Restart::Unauthorized { what });
         }
     }
 }

@@ -362,11 +362,32 @@ impl Drop for DeleteGuard {
         let name = std::mem::take(&mut self.name);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                if let Err(e) = api.delete(&name, &force()).await {
-                    tracing::warn!(pod = name, error = %e, "deleting the probe pod after a cancel");
+                match api.delete(&name, &force()).await {
+                    Ok(_) => {}
+                    // Never created (the create was refused, or not sent).
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => {
+                        tracing::warn!(pod = name, error = %e, "deleting the probe pod after a cancel")
+                    }
                 }
             });
         }
+    }
+}
+
+/// Deletes the probe pod `name` now and waits for the answer (bounded):
+/// for a cancel, whose drop guard only spawns its delete. A pod that is
+/// not there is fine.
+pub async fn delete_now(client: &Client, namespace: &str, name: &str) -> Result<(), ApiError> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    match tokio::time::timeout(Duration::from_secs(5), api.delete(name, &force())).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(()),
+        Ok(Err(e)) => Err(ApiError::from(&e)),
+        Err(_) => Err(ApiError::new(
+            crate::cluster::error::ApiErrorKind::Timeout,
+            format!("no answer to deleting pod {namespace}/{name} within 5 s"),
+        )),
     }
 }
 
@@ -401,6 +422,13 @@ pub async fn run(
     let name = pod_name(&req.node, now);
     let mut notes = vec![];
     let mut req = req.clone();
+    // Armed before the create is sent: a cancel while it is in flight (the
+    // pod may exist before its answer is read) still deletes the pod.
+    let mut guard = DeleteGuard {
+        api: api.clone(),
+        name: name.clone(),
+        armed: true,
+    };
     let created = match api
         .create(&PostParams::default(), &build_pod(&req, &name, now))
         .await
@@ -419,7 +447,12 @@ pub async fn run(
                 req.host_network = false;
                 api.create(&PostParams::default(), &build_pod(&req, &name, now))
                     .await
-                    .map_err(|e| ApiError::from(&e))?
+                    .map_err(|e| {
+                        if matches!(e, kube::Error::Api(_)) {
+                            guard.armed = false;
+                        }
+                        ApiError::from(&e)
+                    })?
             } else {
                 audit(
                     "create-probe-pod",
@@ -427,16 +460,16 @@ pub async fn run(
                     &format!("refused: {err}"),
                     now,
                 );
+                // Refused by the server: nothing was created. (A timeout
+                // keeps the guard: the pod may exist.)
+                if matches!(e, kube::Error::Api(_)) {
+                    guard.armed = false;
+                }
                 return Err(err);
             }
         }
     };
     audit("create-probe-pod", &created, "created", now);
-    let mut guard = DeleteGuard {
-        api: api.clone(),
-        name: name.clone(),
-        armed: true,
-    };
     on_event(PodEvent::Created {
         name: name.clone(),
         host_network: req.host_network,
