@@ -252,6 +252,26 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     assert_restored(&t, "after a panic");
 }
 
+/// The console in tmux (`width`×30) on context `context` of `kc` (an exec
+/// plugin user), namespace `ns`, its state and data under `dir`.
+fn console_with_plugin(
+    kc: &std::path::Path,
+    dir: &std::path::Path,
+    context: &str,
+    ns: &str,
+    width: u16,
+) -> Tmux {
+    let t = Tmux::start(&format!("exec-{context}"), width, 30);
+    t.type_line(&format!(
+        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context {context} -n {ns}; echo PULLTUI-EXIT=$?",
+        kc.display(),
+        dir.join("state").display(),
+        dir.join("data").display(),
+        bin(),
+    ));
+    t
+}
+
 /// A ServiceAccount `console` that administers `ns` (the tokens' user).
 async fn console_account(c: &kube::Client, ns: &str) {
     use k8s_openapi::api::core::v1::ServiceAccount;
@@ -418,15 +438,7 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCreden
             .collect::<Vec<_>>()
     };
 
-    let t = Tmux::start("exec-refresh", 140, 30);
-    t.type_line(&format!(
-        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context refresh -n {}; echo PULLTUI-EXIT=$?",
-        kc.display(),
-        dir.path().join("state").display(),
-        dir.path().join("data").display(),
-        bin(),
-        ns.name
-    ));
+    let t = console_with_plugin(&kc, dir.path(), "refresh", &ns.name, 140);
     t.wait("the failing pod, live, with token 1", SCREEN, |s| {
         s.contains("Deployment/web") && s.contains("tls.untrusted") && s.contains("live")
     });
@@ -539,15 +551,7 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCreden
             .count()
     };
 
-    let t = Tmux::start("exec-revoked", 150, 30);
-    t.type_line(&format!(
-        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context revoked -n {}; echo PULLTUI-EXIT=$?",
-        kc.display(),
-        dir.path().join("state").display(),
-        dir.path().join("data").display(),
-        bin(),
-        ns.name
-    ));
+    let t = console_with_plugin(&kc, dir.path(), "revoked", &ns.name, 150);
     t.wait("the failing pod, live, with token 1", SCREEN, |s| {
         s.contains("Deployment/web") && s.contains("tls.untrusted") && s.contains("● live")
     });

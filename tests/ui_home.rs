@@ -209,6 +209,13 @@ fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
     assert_eq!(m.failing_pods(), 1, "the fresh list replaced the table");
 }
 
+fn notice_text(m: &Model) -> String {
+    m.notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
 /// Credentials the server refuses even after they were read again: one
 /// sentence over the table, which stays (stale, not live); when renewed
 /// credentials are accepted the sentence goes and any other notice stays.
@@ -234,11 +241,7 @@ fn refused_credentials_are_one_sentence_that_goes_when_they_are_renewed() {
     // Said twice (every 30 s): still one sentence.
     let (a, b) = (refused(&m), refused(&m));
     send(&mut m, [a, b]);
-    let text = m
-        .notice
-        .as_ref()
-        .map(|n| n.text.clone())
-        .unwrap_or_default();
+    let text = notice_text(&m);
     assert_eq!(
         text.matches("refuses the credentials (401)").count(),
         1,
@@ -255,11 +258,7 @@ fn refused_credentials_are_one_sentence_that_goes_when_they_are_renewed() {
     let renewed = cluster(&m, ClusterMsg::CredentialsRenewed);
     let resync = cluster(&m, ClusterMsg::Resync);
     send(&mut m, [renewed, resync]);
-    let text = m
-        .notice
-        .as_ref()
-        .map(|n| n.text.clone())
-        .unwrap_or_default();
+    let text = notice_text(&m);
     assert!(!text.contains("refuses the credentials"), "{text}");
     assert!(text.starts_with("not allowed to read events"), "{text}");
     assert_eq!(m.conn, ConnState::Syncing);
