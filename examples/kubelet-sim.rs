@@ -7,8 +7,12 @@
 //! pod status and core/v1 Events exactly as kubelet + containerd would word
 //! them: ErrImagePull → ImagePullBackOff with back-off, or Running.
 //!
-//! Usage: kubelet-sim --kubeconfig F --context admin --registry-ca CA.pem
-//!        [--node sim-node] [--dns 127.0.0.1:PORT]
+//! It speaks the version of the API server it joins (kubelet's wording of
+//! that version; see `kubelet_sim::kubelet`) and acts as containerd, or as
+//! CRI-O with `--runtime cri-o`.
+//!
+//! Usage: kubelet-sim --kubeconfig F --context node [--scheduler-context S]
+//!        --registry-ca CA.pem [--node sim-node] [--dns 127.0.0.1:PORT]
 
 mod kubelet_sim;
 
@@ -21,6 +25,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use kubelet_sim::kubelet::{Flavor, Runtime};
 use kubelet_sim::{events::Recorder, node, pods, registry::Registry};
 
 #[derive(Parser, Debug)]
@@ -32,9 +37,34 @@ struct Args {
     /// Kubeconfig to use.
     #[arg(long)]
     kubeconfig: PathBuf,
-    /// Context in the kubeconfig (needs admin rights).
+    /// Context in the kubeconfig: the node's identity (system:node:NAME in
+    /// system:nodes), or any user allowed what a kubelet does.
     #[arg(long, default_value = "admin")]
     context: String,
+    /// Context that binds pods to this node (the scheduler's identity);
+    /// defaults to --context.
+    #[arg(long)]
+    scheduler_context: Option<String>,
+    /// Bind only pods whose `kubernetes.io/hostname` node selector names
+    /// this node (a second node); by default pods that name no node too.
+    #[arg(long)]
+    selected_only: bool,
+    /// Container runtime: containerd or cri-o.
+    #[arg(long, default_value = "containerd")]
+    runtime: String,
+    /// Registry (host[:port]) whose images the runtime's signature policy
+    /// requires signed (CRI-O policy.json); repeatable.
+    #[arg(long)]
+    require_signatures: Vec<String>,
+    /// HANDLER=IMAGE: the sandbox (pause) image of a RuntimeClass handler,
+    /// pulled when a pod of that class starts; repeatable. The default
+    /// handler's sandbox image is pinned (never pulled).
+    #[arg(long)]
+    sandbox_image: Vec<String>,
+    /// Seconds without progress after which a layer download is cancelled
+    /// (containerd's image_pull_progress_timeout, 5m by default there).
+    #[arg(long, default_value_t = 300.0)]
+    pull_progress_timeout: f64,
     /// PEM CA bundle the simulated node trusts for registries.
     #[arg(long)]
     registry_ca: PathBuf,
@@ -75,26 +105,63 @@ async fn main() -> anyhow::Result<()> {
     if let Some(dns) = args.dns {
         anyhow::ensure!(dns.ip().is_loopback(), "--dns must be a loopback address");
     }
-    let kubeconfig = Kubeconfig::read_from(&args.kubeconfig)
-        .with_context(|| format!("reading {}", args.kubeconfig.display()))?;
-    let options = KubeConfigOptions {
-        context: Some(args.context.clone()),
-        ..KubeConfigOptions::default()
+    let client = client_for(&args.kubeconfig, &args.context).await?;
+    let scheduler = match &args.scheduler_context {
+        Some(c) => client_for(&args.kubeconfig, c).await?,
+        None => client.clone(),
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+    let version = client
+        .apiserver_version()
         .await
-        .context("loading kubeconfig")?;
-    let client = kube::Client::try_from(config).context("building client")?;
+        .context("reading the API server's version")?;
+    let minor: u32 = version
+        .minor
+        .trim_end_matches('+')
+        .parse()
+        .with_context(|| format!("API server minor version {:?}", version.minor))?;
+    let runtime = match args.runtime.as_str() {
+        "containerd" => Runtime::Containerd,
+        "cri-o" => Runtime::CriO,
+        other => anyhow::bail!("--runtime {other}: containerd or cri-o"),
+    };
+    let mut sandbox_images = std::collections::HashMap::new();
+    for s in &args.sandbox_image {
+        let (h, i) = s
+            .split_once('=')
+            .with_context(|| format!("--sandbox-image {s}: HANDLER=IMAGE"))?;
+        sandbox_images.insert(h.to_string(), i.to_string());
+    }
+    let flavor = Flavor {
+        minor,
+        git_version: version.git_version.clone(),
+        runtime,
+        require_signatures: args.require_signatures.clone(),
+        sandbox_images,
+        progress_timeout: Duration::from_secs_f64(args.pull_progress_timeout),
+    };
+    tracing::info!(
+        "kubelet {} with {} (API server {})",
+        flavor.git_version,
+        flavor.runtime_version(),
+        version.git_version
+    );
     let ca = std::fs::read(&args.registry_ca)
         .with_context(|| format!("reading {}", args.registry_ca.display()))?;
     let registry = Registry::new(&ca, args.dns, Duration::from_secs_f64(args.timeout))?;
 
-    node::register(&client, &args.node).await?;
+    node::register(&client, &args.node, &flavor).await?;
     tracing::info!("node {} registered and Ready", args.node);
-    tokio::spawn(node::heartbeat_loop(client.clone(), args.node.clone()));
+    tokio::spawn(node::heartbeat_loop(
+        client.clone(),
+        args.node.clone(),
+        flavor.clone(),
+    ));
 
     let ctx = Arc::new(pods::Ctx {
         client: client.clone(),
+        scheduler,
+        bind_unselected: !args.selected_only,
+        flavor,
         node: args.node.clone(),
         registry,
         events: Recorder::new(client, args.node.clone()),
@@ -106,4 +173,17 @@ async fn main() -> anyhow::Result<()> {
         r = pods::run(ctx) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
+}
+
+async fn client_for(path: &std::path::Path, context: &str) -> anyhow::Result<kube::Client> {
+    let kubeconfig =
+        Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+    let options = KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..KubeConfigOptions::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .with_context(|| format!("loading kubeconfig context {context}"))?;
+    kube::Client::try_from(config).context("building client")
 }

@@ -15,6 +15,15 @@
         `openssl dgst`, the signing certificate in `x5c`) whose `access` claim
         grants each user only the repositories of its grants (the JSON file F:
         users, passwords, grants, TLS and signing key paths).
+        Sidecar injector on https://127.0.0.1:W/inject (--webhook-port W
+        --webhook-cert C --webhook-key K --inject-image I): a mutating
+        admission webhook, as Istio's, that adds a container `istio-proxy`
+        (image I) and the annotation `sidecar.istio.io/status` to the pods
+        sent to it (the harness sends those labelled pulltui.dev/inject=true).
+        Stalling registry on https://127.0.0.1:S (--stall-port S --stall-cert C
+        --stall-key K): any repository/tag resolves to a real tiny image, its
+        config blob is served, and its layer blob sends its headers and a few
+        bytes, then nothing more (a pull that makes no progress).
   push --registry URL --repo R --tag T [--user U --password P] [--cafile F | --insecure]
        [--arch A] [--index-only ARCH,...]
         push a tiny real image (config blob, gzip layer blob, schema2 manifest)
@@ -145,7 +154,135 @@ def cmd_serve(args):
     if args.token_port:
         threading.Thread(target=serve_token, args=(args.token_port, args.token_config),
                          daemon=True).start()
+    if args.webhook_port:
+        threading.Thread(target=serve_webhook,
+                         args=(args.webhook_port, args.webhook_cert, args.webhook_key,
+                               args.inject_image), daemon=True).start()
+    if args.stall_port:
+        threading.Thread(target=serve_stall,
+                         args=(args.stall_port, args.stall_cert, args.stall_key),
+                         daemon=True).start()
     serve_blackhole(args.blackhole_port)
+
+
+def tls_server(port, handler, cert, key):
+    srv = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    srv.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    return srv
+
+
+# --------------------------------------------------------------- webhook ----
+
+INJECT_ANNOTATION = "sidecar.istio.io/status"
+
+
+def inject_patch(pod, image):
+    """JSONPatch ops that add the sidecar and its status annotation."""
+    ops = [{"op": "add", "path": "/spec/containers/-",
+            "value": {"name": "istio-proxy", "image": image,
+                      "imagePullPolicy": "IfNotPresent",
+                      "args": ["proxy", "sidecar"]}}]
+    status = json.dumps({"containers": ["istio-proxy"], "revision": "default"})
+    if pod.get("metadata", {}).get("annotations"):
+        key = INJECT_ANNOTATION.replace("~", "~0").replace("/", "~1")
+        ops.append({"op": "add", "path": "/metadata/annotations/" + key, "value": status})
+    else:
+        ops.append({"op": "add", "path": "/metadata/annotations",
+                    "value": {INJECT_ANNOTATION: status}})
+    return ops
+
+
+def serve_webhook(port, cert, key, image):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            review = json.loads(self.rfile.read(n) or b"{}")
+            req = review.get("request", {})
+            pod = req.get("object") or {}
+            names = [c.get("name") for c in pod.get("spec", {}).get("containers", [])]
+            resp = {"uid": req.get("uid", ""), "allowed": True}
+            if "istio-proxy" not in names:
+                patch = json.dumps(inject_patch(pod, image)).encode()
+                resp["patchType"] = "JSONPatch"
+                resp["patch"] = base64.b64encode(patch).decode()
+            body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                               "response": resp}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    tls_server(port, Handler, cert, key).serve_forever()
+
+
+# ----------------------------------------------------------------- stall ----
+
+def serve_stall(port, cert, key):
+    config, layer, manifest = make_image("stall/app", "1.0")
+    digests = {sha(config): config, sha(layer): layer}
+    mdigest = sha(manifest)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def answer(self, code, body=b"", ctype="application/json", extra=None, send=True):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if send:
+                self.wfile.write(body)
+
+        def route(self, send):
+            path = urllib.parse.urlparse(self.path).path
+            if path in ("/v2", "/v2/"):
+                return self.answer(200, b"{}", send=send)
+            if "/manifests/" in path:
+                return self.answer(200, manifest,
+                                   "application/vnd.docker.distribution.manifest.v2+json",
+                                   {"Docker-Content-Digest": mdigest}, send)
+            if "/blobs/" in path:
+                d = path.rsplit("/", 1)[-1]
+                blob = digests.get(d)
+                if blob is None:
+                    return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}', send=send)
+                if blob is config or not send:
+                    return self.answer(200, blob, "application/octet-stream", send=send)
+                # The layer: headers and a few bytes, then no progress.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(blob)))
+                self.end_headers()
+                self.wfile.write(blob[:8])
+                self.wfile.flush()
+                for _ in range(600):
+                    time.sleep(1)
+                return None
+            return self.answer(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', send=send)
+
+        def do_GET(self):
+            try:
+                self.route(True)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def do_HEAD(self):
+            self.route(False)
+
+    tls_server(port, Handler, cert, key).serve_forever()
 
 
 # ----------------------------------------------------------------- token ----
@@ -372,6 +509,13 @@ def main():
     p.add_argument("--dns53")
     p.add_argument("--token-port", type=int)
     p.add_argument("--token-config")
+    p.add_argument("--webhook-port", type=int)
+    p.add_argument("--webhook-cert")
+    p.add_argument("--webhook-key")
+    p.add_argument("--inject-image")
+    p.add_argument("--stall-port", type=int)
+    p.add_argument("--stall-cert")
+    p.add_argument("--stall-key")
     p = sub.add_parser("push")
     p.add_argument("--registry", required=True)
     p.add_argument("--repo", required=True)

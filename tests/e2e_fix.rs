@@ -1050,24 +1050,31 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
     t.ns.delete().await;
 }
 
-/// A CronJob as the 1.20 harness serves it (batch/v1beta1), whose Job (made
-/// here as the CronJob controller would, owned by it) fails its pull: the
-/// fix changes the CronJob's `jobTemplate`, found through the owner
-/// reference's apiVersion, and says that only its next Job uses it.
+/// A CronJob as the harness serves it (batch/v1beta1 on 1.20, batch/v1
+/// from 1.21; v1beta1 is gone from 1.25), whose Job (made here as the
+/// CronJob controller would, owned by it) fails its pull: the fix changes
+/// the CronJob's `jobTemplate`, found through the owner reference's
+/// apiVersion, and says that only its next Job uses it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cronjob_is_fixed_in_its_job_template_through_batch_v1beta1() {
+async fn a_cronjob_is_fixed_in_its_job_template_through_its_served_version() {
     use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
     let Some(t) = setup("fix-cron").await else {
         return;
     };
+    let version = if t.h.k8s_minor() < 21 {
+        "v1beta1"
+    } else {
+        "v1"
+    };
+    let api_version = format!("batch/{version}");
     let ns = t.ns().to_string();
     let image = format!("{}/team/app:1.0", t.h.reg_selfsigned());
-    let gvk = GroupVersionKind::gvk("batch", "v1beta1", "CronJob");
+    let gvk = GroupVersionKind::gvk("batch", version, "CronJob");
     let ar = ApiResource::from_gvk_with_plural(&gvk, "cronjobs");
     let crons: Api<DynamicObject> = Api::namespaced_with(t.c.clone(), &ns, &ar);
     let w = W::new("Job", "nightly", image.clone());
     let cron: DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "batch/v1beta1", "kind": "CronJob",
+        "apiVersion": api_version, "kind": "CronJob",
         "metadata": {"name": "nightly", "annotations": {"keep": "me"}},
         // Never due: the only Job is the one made below.
         "spec": {"schedule": "0 0 1 1 *", "suspend": true,
@@ -1077,11 +1084,11 @@ async fn a_cronjob_is_fixed_in_its_job_template_through_batch_v1beta1() {
     let cron = crons
         .create(&PostParams::default(), &cron)
         .await
-        .expect("creating the batch/v1beta1 CronJob");
+        .expect("creating the CronJob");
     let uid = cron.metadata.uid.clone().expect("uid");
     let job: Job = serde_json::from_value(json!({
         "metadata": {"name": "nightly-1", "labels": {"app": "nightly"},
-            "ownerReferences": [{"apiVersion": "batch/v1beta1", "kind": "CronJob",
+            "ownerReferences": [{"apiVersion": api_version, "kind": "CronJob",
                 "name": "nightly", "uid": uid, "controller": true}]},
         "spec": {"backoffLimit": 4, "template": w.template()}
     }))
@@ -1102,7 +1109,7 @@ async fn a_cronjob_is_fixed_in_its_job_template_through_batch_v1beta1() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let v = run.json();
     assert_eq!(v["target"]["kind"], "CronJob", "{v}");
-    assert_eq!(v["target"]["apiVersion"], "batch/v1beta1", "{v}");
+    assert_eq!(v["target"]["apiVersion"], api_version.as_str(), "{v}");
     assert!(
         run.stderr.contains("kubectl -n ") && run.stderr.contains("patch cronjob/nightly"),
         "{run:?}"

@@ -70,16 +70,36 @@ async fn run_scenario(name: &str) {
             evidence,
         } => {
             assert_eq!(reason, "ImagePullBackOff");
-            assert_eq!(
-                waiting_message(&pod).as_deref(),
-                Some(format!("Back-off pulling image \"{image}\"").as_str())
-            );
-            let prefix = format!("Failed to pull image \"{image}\": rpc error: code = ");
+            let bare = format!("Back-off pulling image \"{image}\"");
+            let waiting = waiting_message(&pod).unwrap_or_default();
+            if h.k8s_minor() >= 32 {
+                // kubelet 1.32+: the last pull's error rides in the message.
+                assert!(
+                    waiting.starts_with(&format!("{bare}: ErrImagePull: ")),
+                    "waiting message: {waiting}"
+                );
+                assert!(
+                    waiting.contains(evidence),
+                    "expected {evidence:?} in {waiting}"
+                );
+                assert_eq!(explain_category(&waiting), category, "explain {waiting:?}");
+            } else {
+                assert_eq!(waiting, bare);
+            }
+            let prefix = format!("Failed to pull image \"{image}\": ");
             let failed = wait_event(&c, &ns.name, &pod_name, "Failed", EVENT_WAIT, |m| {
                 m.starts_with(&prefix)
             })
             .await;
             let msg = failed.message.clone().unwrap_or_default();
+            // From 1.30 kubelet's CRI client drops `rpc error: code = Unknown
+            // desc = `; other codes (NotFound, Canceled) keep it.
+            let rest = &msg[prefix.len()..];
+            if h.k8s_minor() < 30 {
+                assert!(rest.starts_with("rpc error: code = "), "{msg}");
+            } else {
+                assert!(!rest.starts_with("rpc error: code = Unknown"), "{msg}");
+            }
             assert_eq!(failed.type_.as_deref(), Some("Warning"));
             assert!(msg.contains(evidence), "expected {evidence:?} in {msg}");
             assert!(

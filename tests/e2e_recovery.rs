@@ -66,6 +66,9 @@ struct OwnCluster {
     dir: tempfile::TempDir,
     harness_dir: PathBuf,
     apiserver_bin: PathBuf,
+    etcd_bin: PathBuf,
+    /// The harness's Kubernetes minor version: its API server's flags.
+    k8s_minor: u32,
     etcd_port: u16,
     peer_port: u16,
     api_port: u16,
@@ -92,6 +95,12 @@ impl OwnCluster {
             dir: tempfile::tempdir().expect("tempdir"),
             harness_dir,
             apiserver_bin,
+            etcd_bin: h
+                .vars
+                .get("PULLTUI_ETCD_BIN")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("etcd")),
+            k8s_minor: h.k8s_minor(),
             etcd_port: free_port(),
             peer_port: free_port(),
             api_port: free_port(),
@@ -114,7 +123,7 @@ impl OwnCluster {
         let data = self.dir.path().join(format!("etcd-{}", self.etcd_gen));
         let client = format!("http://127.0.0.1:{}", self.etcd_port);
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let child = Command::new("etcd")
+        let child = Command::new(&self.etcd_bin)
             .args(["--name", "own", "--data-dir"])
             .arg(&data)
             .args(["--listen-client-urls", &client])
@@ -163,6 +172,12 @@ impl OwnCluster {
     fn start_api(&mut self) {
         let d = &self.harness_dir;
         let pki = |f: &str| d.join("pki").join(f);
+        // `--insecure-port` is gone since 1.24; 1.20 needs it off explicitly.
+        let version_flags: &[&str] = if self.k8s_minor < 24 {
+            &["--insecure-port", "0"]
+        } else {
+            &[]
+        };
         let child = Command::new(&self.apiserver_bin)
             .args([
                 "--etcd-servers",
@@ -174,12 +189,8 @@ impl OwnCluster {
                 "--advertise-address",
                 "127.0.0.1",
             ])
-            .args([
-                "--secure-port",
-                &self.api_port.to_string(),
-                "--insecure-port",
-                "0",
-            ])
+            .args(["--secure-port", &self.api_port.to_string()])
+            .args(version_flags)
             .arg("--tls-cert-file")
             .arg(pki("apiserver.crt"))
             .arg("--tls-private-key-file")

@@ -1,8 +1,13 @@
-//! core/v1 Events written the way kubelet's event recorder and correlator do:
-//! the same (object, type, reason, message) seen again updates the existing
-//! Event's `count` and `lastTimestamp` instead of creating a new object.
+//! core/v1 Events written the way kubelet's event recorder and correlator do
+//! (client-go `tools/record/events_cache.go`): the same (object, type,
+//! reason, message) seen again updates the existing Event's `count` and
+//! `lastTimestamp` instead of creating a new object; and once an object has
+//! had `MAX_SIMILAR` different messages for one (type, reason) within ten
+//! minutes, the aggregator folds them into one Event whose message is
+//! `(combined from similar events): <latest message>`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::{Event, Pod};
@@ -24,10 +29,34 @@ struct Seen {
     count: i32,
 }
 
+/// client-go's `defaultAggregateMaxEvents` and `defaultAggregateIntervalInSeconds`.
+const MAX_SIMILAR: usize = 10;
+const AGGREGATE_INTERVAL: Duration = Duration::from_secs(600);
+pub const COMBINED_PREFIX: &str = "(combined from similar events): ";
+
+#[derive(Hash, PartialEq, Eq, Clone)]
+struct AggregateKey {
+    namespace: String,
+    uid: String,
+    type_: String,
+    reason: String,
+}
+
+struct Similar {
+    messages: HashSet<String>,
+    last: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    seen: HashMap<Key, Seen>,
+    similar: HashMap<AggregateKey, Similar>,
+}
+
 pub struct Recorder {
     client: kube::Client,
     node: String,
-    seen: Mutex<HashMap<Key, Seen>>,
+    state: Mutex<State>,
 }
 
 impl Recorder {
@@ -35,20 +64,23 @@ impl Recorder {
         Self {
             client,
             node,
-            seen: Mutex::new(HashMap::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
     /// Forget everything about a pod that is gone.
     pub async fn forget(&self, uid: &str) {
-        self.seen.lock().await.retain(|k, _| k.uid != uid);
+        let mut state = self.state.lock().await;
+        state.seen.retain(|k, _| k.uid != uid);
+        state.similar.retain(|k, _| k.uid != uid);
     }
 
-    /// Record an event about `pod` (and its container when `container` is set).
+    /// Record an event about `pod`, about the part of it at `field_path`
+    /// (`spec.containers{web}`, `spec.initContainers{init}`) when set.
     pub async fn record(
         &self,
         pod: &Pod,
-        container: Option<&str>,
+        field_path: Option<&str>,
         type_: &str,
         reason: &str,
         message: &str,
@@ -56,24 +88,63 @@ impl Recorder {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let field_path = container
-            .map(|c| format!("spec.containers{{{c}}}"))
-            .unwrap_or_default();
+        let field_path = field_path.unwrap_or_default().to_string();
+        let mut state = self.state.lock().await;
+        // The aggregator (EventAggregate): different messages of one
+        // (object, type, reason) are counted; from the tenth on, they are one
+        // combined Event keyed without the message.
+        let agg = AggregateKey {
+            namespace: namespace.clone(),
+            uid: uid.clone(),
+            type_: type_.into(),
+            reason: reason.into(),
+        };
+        let similar = state.similar.entry(agg).or_insert_with(|| Similar {
+            messages: HashSet::new(),
+            last: Instant::now(),
+        });
+        if similar.last.elapsed() > AGGREGATE_INTERVAL {
+            similar.messages.clear();
+        }
+        similar.last = Instant::now();
+        similar.messages.insert(message.to_string());
+        let combined = similar.messages.len() >= MAX_SIMILAR;
+        if combined {
+            // "do not grow our local key set any larger than max"
+            let any = similar.messages.iter().next().cloned();
+            if let Some(m) = any {
+                similar.messages.remove(&m);
+            }
+        }
+        let message = if combined {
+            format!("{COMBINED_PREFIX}{message}")
+        } else {
+            message.to_string()
+        };
         let key = Key {
             namespace: namespace.clone(),
             uid: uid.clone(),
-            field_path: field_path.clone(),
+            field_path: if combined {
+                String::new()
+            } else {
+                field_path.clone()
+            },
             type_: type_.into(),
             reason: reason.into(),
-            message: message.into(),
+            message: if combined {
+                COMBINED_PREFIX.to_string()
+            } else {
+                message.clone()
+            },
         };
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let now = jiff::Timestamp::now();
         let now_s = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let mut seen = self.seen.lock().await;
+        let seen = &mut state.seen;
         if let Some(s) = seen.get_mut(&key) {
             let count = s.count + 1;
-            let patch = serde_json::json!({"count": count, "lastTimestamp": now_s});
+            let patch =
+                serde_json::json!({"count": count, "lastTimestamp": now_s, "message": message});
             match api
                 .patch(&s.name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await

@@ -7,9 +7,11 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 
+use super::kubelet::Flavor;
+
 pub const NODE_IP: &str = "127.0.0.1";
 
-fn status(node: &str, now: &str) -> serde_json::Value {
+fn status(node: &str, now: &str, flavor: &Flavor) -> serde_json::Value {
     let cond = |t: &str, s: &str, reason: &str, msg: &str| {
         serde_json::json!({"type": t, "status": s, "reason": reason, "message": msg,
             "lastHeartbeatTime": now, "lastTransitionTime": now})
@@ -28,8 +30,8 @@ fn status(node: &str, now: &str) -> serde_json::Value {
         "nodeInfo": {
             "machineID": "pulltui-sim", "systemUUID": "pulltui-sim", "bootID": "pulltui-sim",
             "kernelVersion": "6.1.0", "osImage": "pulltui kubelet simulator",
-            "containerRuntimeVersion": "containerd://1.6.20", "kubeletVersion": "v1.20.2",
-            "kubeProxyVersion": "v1.20.2", "operatingSystem": "linux", "architecture": "amd64"
+            "containerRuntimeVersion": flavor.runtime_version(), "kubeletVersion": flavor.git_version,
+            "kubeProxyVersion": flavor.git_version, "operatingSystem": "linux", "architecture": "amd64"
         }
     })
 }
@@ -41,7 +43,7 @@ fn now() -> String {
 }
 
 /// Create (or adopt) the node and mark it Ready.
-pub async fn register(client: &kube::Client, node: &str) -> anyhow::Result<()> {
+pub async fn register(client: &kube::Client, node: &str, flavor: &Flavor) -> anyhow::Result<()> {
     let api: Api<Node> = Api::all(client.clone());
     if api.get_opt(node).await.context("reading node")?.is_none() {
         let obj: Node = serde_json::from_value(serde_json::json!({
@@ -56,22 +58,22 @@ pub async fn register(client: &kube::Client, node: &str) -> anyhow::Result<()> {
             Err(e) => return Err(e).context("creating node"),
         }
     }
-    heartbeat(client, node).await
+    heartbeat(client, node, flavor).await
 }
 
-pub async fn heartbeat(client: &kube::Client, node: &str) -> anyhow::Result<()> {
+pub async fn heartbeat(client: &kube::Client, node: &str, flavor: &Flavor) -> anyhow::Result<()> {
     let api: Api<Node> = Api::all(client.clone());
-    let patch = serde_json::json!({"status": status(node, &now())});
+    let patch = serde_json::json!({"status": status(node, &now(), flavor)});
     api.patch_status(node, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .context("updating node status")?;
     Ok(())
 }
 
-pub async fn heartbeat_loop(client: kube::Client, node: String) {
+pub async fn heartbeat_loop(client: kube::Client, node: String, flavor: Flavor) {
     loop {
         tokio::time::sleep(Duration::from_secs(10)).await;
-        if let Err(e) = heartbeat(&client, &node).await {
+        if let Err(e) = heartbeat(&client, &node, &flavor).await {
             tracing::warn!("node heartbeat: {e:#}");
         }
     }

@@ -21,8 +21,9 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 
+use super::dns::{DnsError, dns_query_a};
 use super::reference::ImageRef;
 
 /// Media types containerd sends when resolving a manifest.
@@ -44,22 +45,24 @@ pub struct Credential {
     pub password: String,
 }
 
-/// The outcome of a failed resolve: the gRPC code kubelet will print and the
-/// containerd message (`failed to pull and unpack image ...`).
+/// The outcome of a failed pull: the gRPC code kubelet will print and the
+/// containerd message (`failed to pull and unpack image ...`), with what a
+/// runtime of another family needs to word it its own way.
 #[derive(Debug, Clone)]
 pub struct PullError {
     pub grpc_code: &'static str,
     pub message: String,
+    /// The registry could not be reached at all (DNS, dial, TLS): Go's error.
+    pub transport: Option<String>,
+    /// The registry answered this HTTP status for the manifest.
+    pub status: Option<String>,
 }
 
-impl PullError {
-    /// What kubelet shows: `rpc error: code = Unknown desc = ...`.
-    pub fn rpc(&self) -> String {
-        format!(
-            "rpc error: code = {} desc = {}",
-            self.grpc_code, self.message
-        )
-    }
+/// A pulled image: manifest digest and the bytes its config and layers hold.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub digest: String,
+    pub size: u64,
 }
 
 pub struct Registry {
@@ -101,15 +104,17 @@ impl Registry {
     /// Resolve `image` like containerd: anonymous HEAD, then on a 401
     /// challenge retry with `cred` (Basic, or a Bearer token from the realm).
     /// Returns the manifest digest.
-    pub async fn resolve(
+    async fn resolve(
         &self,
         image: &ImageRef,
         policy: HostPolicy,
         cred: Option<&Credential>,
-    ) -> Result<String, PullError> {
+    ) -> Result<Resolved, PullError> {
         let name = image.normalized();
         let wrap = |code: &'static str, inner: String| PullError {
             grpc_code: code,
+            transport: transport_cause(&inner),
+            status: None,
             message: format!(
                 "failed to pull and unpack image \"{name}\": failed to resolve reference \"{name}\": {inner}"
             ),
@@ -136,6 +141,7 @@ impl Registry {
             }
         };
         let mut resp = head(None).await.map_err(|e| wrap("Unknown", e))?;
+        let mut last_auth = None;
         if resp.status == 401 {
             let challenge = resp.www_authenticate.clone().unwrap_or_default();
             if let Some(cred) = cred
@@ -143,7 +149,8 @@ impl Registry {
             {
                 let token = base64::engine::general_purpose::STANDARD
                     .encode(format!("{}:{}", cred.username, cred.password));
-                resp = head(Some(format!("Basic {token}")))
+                last_auth = Some(format!("Basic {token}"));
+                resp = head(last_auth.clone())
                     .await
                     .map_err(|e| wrap("Unknown", e))?;
             }
@@ -152,23 +159,195 @@ impl Registry {
                     .fetch_token(&challenge, &image.path, cred, policy)
                     .await
                     .map_err(|e| wrap("Unknown", format!("failed to authorize: {e}")))?;
-                resp = head(Some(format!("Bearer {token}")))
+                last_auth = Some(format!("Bearer {token}"));
+                resp = head(last_auth.clone())
                     .await
                     .map_err(|e| wrap("Unknown", e))?;
             }
         }
         match resp.status {
-            200..=299 => Ok(resp.digest.unwrap_or_default()),
-            404 => Err(wrap("NotFound", format!("{name}: not found"))),
-            _ => Err(wrap(
-                "Unknown",
-                format!(
-                    "pulling from host {host} failed with status code [manifests {}]: {}",
-                    image.manifest_reference(),
-                    resp.status_text
-                ),
-            )),
+            200..=299 => Ok(Resolved {
+                digest: resp.digest.unwrap_or_default(),
+                auth: last_auth,
+            }),
+            404 => Err(PullError {
+                status: Some(resp.status_text.clone()),
+                ..wrap("NotFound", format!("{name}: not found"))
+            }),
+            _ => Err(PullError {
+                status: Some(resp.status_text.clone()),
+                ..wrap(
+                    "Unknown",
+                    format!(
+                        "pulling from host {host} failed with status code [manifests {}]: {}",
+                        image.manifest_reference(),
+                        resp.status_text
+                    ),
+                )
+            }),
         }
+    }
+
+    /// A whole pull as containerd does it: resolve, then fetch the manifest
+    /// (an index is narrowed to linux/amd64), the config and every layer.
+    /// A blob whose bytes stop coming for `progress_timeout` cancels the pull
+    /// (containerd's `image_pull_progress_timeout`).
+    pub async fn pull(
+        &self,
+        image: &ImageRef,
+        policy: HostPolicy,
+        cred: Option<&Credential>,
+        progress_timeout: Duration,
+    ) -> Result<Pulled, PullError> {
+        let resolved = self.resolve(image, policy, cred).await?;
+        let name = image.normalized();
+        let fail = |code: &'static str, inner: String| PullError {
+            grpc_code: code,
+            transport: transport_cause(&inner),
+            status: None,
+            message: format!("failed to pull and unpack image \"{name}\": {inner}"),
+        };
+        let scheme = if policy.plain_http { "http" } else { "https" };
+        let host = image.api_host().to_string();
+        let url = |kind: &str, reference: &str| Url {
+            scheme: scheme.into(),
+            host: host.clone(),
+            path: format!("/v2/{}/{kind}/{reference}", image.path),
+        };
+        let mut headers = vec![("Accept", MANIFEST_ACCEPT.to_string())];
+        if let Some(a) = &resolved.auth {
+            headers.push(("Authorization", a.clone()));
+        }
+        let get_json = |reference: String| {
+            let headers = headers.clone();
+            let u = url("manifests", &reference);
+            async move {
+                let resp = self.request("GET", &u, &headers, policy).await?;
+                if resp.status != 200 {
+                    return Err(format!(
+                        "failed to copy: httpReadSeeker: failed open: unexpected status code {u}: {}",
+                        resp.status_text
+                    ));
+                }
+                serde_json::from_slice::<serde_json::Value>(&resp.body)
+                    .map_err(|e| format!("failed to unmarshal manifest: {e}"))
+            }
+        };
+        let mut manifest = get_json(resolved.digest.clone())
+            .await
+            .map_err(|e| fail("Unknown", e))?;
+        if manifest.get("manifests").is_some() {
+            let chosen = manifest["manifests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| {
+                    m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64"
+                })
+                .and_then(|m| m["digest"].as_str())
+                .map(str::to_string);
+            let Some(d) = chosen else {
+                return Err(fail(
+                    "NotFound",
+                    "no match for platform in manifest: not found".into(),
+                ));
+            };
+            manifest = get_json(d).await.map_err(|e| fail("Unknown", e))?;
+        }
+        let mut blobs = vec![];
+        if let Some(c) = manifest.get("config") {
+            blobs.push(c.clone());
+        }
+        blobs.extend(manifest["layers"].as_array().cloned().unwrap_or_default());
+        let mut size = 0u64;
+        for b in blobs {
+            let Some(digest) = b["digest"].as_str() else {
+                continue;
+            };
+            let u = url("blobs", digest);
+            size += self
+                .fetch_blob(&u, &headers, policy, progress_timeout)
+                .await
+                .map_err(|e| match e {
+                    BlobError::Stalled => PullError {
+                        grpc_code: "Canceled",
+                        transport: None,
+                        status: None,
+                        message: format!(
+                            "failed to pull and unpack image \"{name}\": context canceled"
+                        ),
+                    },
+                    BlobError::Other(e) => fail("Unknown", e),
+                })?;
+        }
+        Ok(Pulled {
+            digest: resolved.digest,
+            size,
+        })
+    }
+
+    /// GET one blob, following a redirect to another host without the
+    /// registry's `Authorization` (as containerd does); every chunk must
+    /// come within `progress`.
+    async fn fetch_blob(
+        &self,
+        url: &Url,
+        headers: &[(&str, String)],
+        policy: HostPolicy,
+        progress: Duration,
+    ) -> Result<u64, BlobError> {
+        let mut target = url.clone();
+        let mut hdrs: Vec<(&str, String)> = headers.to_vec();
+        for _ in 0..3 {
+            let resp = self
+                .send("GET", &target, &hdrs, policy)
+                .await
+                .map_err(BlobError::Other)?;
+            let status = resp.status();
+            if status.is_redirection()
+                && let Some(loc) = resp.headers().get("location").and_then(|v| v.to_str().ok())
+            {
+                let next = if loc.starts_with('/') {
+                    Url {
+                        path: loc.to_string(),
+                        ..target.clone()
+                    }
+                } else {
+                    Url::parse(loc)
+                        .ok_or_else(|| BlobError::Other(format!("bad redirect {loc:?}")))?
+                };
+                if next.host != target.host {
+                    hdrs.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                }
+                target = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(BlobError::Other(format!(
+                    "failed to copy: httpReadSeeker: failed open: unexpected status code {target}: {}",
+                    status
+                )));
+            }
+            let mut body = resp.into_body();
+            let mut n = 0u64;
+            loop {
+                match tokio::time::timeout(progress, body.frame()).await {
+                    Err(_) => return Err(BlobError::Stalled),
+                    Ok(None) => return Ok(n),
+                    Ok(Some(Err(e))) => {
+                        return Err(BlobError::Other(format!(
+                            "failed to copy: httpReadSeeker: failed open: {e}"
+                        )));
+                    }
+                    Ok(Some(Ok(f))) => {
+                        if let Some(d) = f.data_ref() {
+                            n += d.len() as u64;
+                        }
+                    }
+                }
+            }
+        }
+        Err(BlobError::Other("stopped after 3 redirects".into()))
     }
 
     async fn fetch_token(
@@ -219,8 +398,8 @@ impl Registry {
             .ok_or_else(|| format!("{what}: no token in response"))
     }
 
-    /// One HTTP/1.1 request on a fresh connection. Errors are Go's
-    /// `failed to do request: Head "URL": <cause>`.
+    /// One HTTP/1.1 request on a fresh connection, its body read whole.
+    /// Errors are Go's `failed to do request: Head "URL": <cause>`.
     async fn request(
         &self,
         method: &str,
@@ -228,11 +407,52 @@ impl Registry {
         headers: &[(&str, String)],
         policy: HostPolicy,
     ) -> Result<Response, String> {
-        let go_method = match method {
-            "HEAD" => "Head",
-            "GET" => "Get",
-            other => other,
+        let go_method = go_method(method);
+        let full = url.to_string();
+        let fail = |cause: String| format!("failed to do request: {go_method} \"{full}\": {cause}");
+        let resp = self.send(method, url, headers, policy).await?;
+        let status = resp.status();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
         };
+        let www_authenticate = header("www-authenticate");
+        let digest = header("docker-content-digest");
+        let body = if method == "HEAD" {
+            Bytes::new()
+        } else {
+            match tokio::time::timeout(self.timeout, resp.into_body().collect()).await {
+                Ok(Ok(b)) => b.to_bytes(),
+                Ok(Err(e)) => return Err(fail(e.to_string())),
+                Err(_) => return Err(fail("context deadline exceeded".into())),
+            }
+        };
+        Ok(Response {
+            status: status.as_u16(),
+            status_text: format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )
+            .trim_end()
+            .to_string(),
+            www_authenticate,
+            digest,
+            body,
+        })
+    }
+
+    /// Send one request; the response's headers are in, its body not read.
+    async fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(&str, String)],
+        policy: HostPolicy,
+    ) -> Result<http::Response<hyper::body::Incoming>, String> {
+        let go_method = go_method(method);
         let full = url.to_string();
         let fail = |cause: String| format!("failed to do request: {go_method} \"{full}\": {cause}");
         let (hostname, port) = split_host_port(&url.host, url.scheme == "https");
@@ -295,37 +515,7 @@ impl Registry {
             }
             Ok(Ok(r)) => r,
         };
-        let status = resp.status();
-        let header = |n: &str| {
-            resp.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let www_authenticate = header("www-authenticate");
-        let digest = header("docker-content-digest");
-        let body = if method == "HEAD" {
-            Bytes::new()
-        } else {
-            match tokio::time::timeout(self.timeout, resp.into_body().collect()).await {
-                Ok(Ok(b)) => b.to_bytes(),
-                Ok(Err(e)) => return Err(fail(e.to_string())),
-                Err(_) => return Err(fail("context deadline exceeded".into())),
-            }
-        };
-        Ok(Response {
-            status: status.as_u16(),
-            status_text: format!(
-                "{} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            )
-            .trim_end()
-            .to_string(),
-            www_authenticate,
-            digest,
-            body,
-        })
+        Ok(resp)
     }
 
     /// Go's `net.Dial("tcp", host:port)` as text errors, loopback only.
@@ -370,6 +560,33 @@ impl Registry {
             Ok(Ok(ip)) => Ok(IpAddr::V4(ip)),
         }
     }
+}
+
+struct Resolved {
+    digest: String,
+    /// The Authorization that the registry accepted, for the fetches after.
+    auth: Option<String>,
+}
+
+enum BlobError {
+    Stalled,
+    Other(String),
+}
+
+fn go_method(method: &str) -> &str {
+    match method {
+        "HEAD" => "Head",
+        "GET" => "Get",
+        other => other,
+    }
+}
+
+/// The Go error under `failed to do request: Head "URL": <cause>`: set when
+/// the registry was never reached (dial, DNS, TLS), not for an HTTP answer.
+fn transport_cause(inner: &str) -> Option<String> {
+    let rest = inner.strip_prefix("failed to do request: ")?;
+    let (_, cause) = rest.split_once("\": ")?;
+    Some(cause.to_string())
 }
 
 #[derive(Debug)]
@@ -505,81 +722,6 @@ fn parse_challenge(h: &str) -> Vec<(String, String)> {
         s = next.trim_start_matches(',').trim();
     }
     out
-}
-
-// ---------------------------------------------------------------- DNS -----
-
-enum DnsError {
-    NxDomain,
-    Other(String),
-}
-
-async fn dns_query_a(server: SocketAddr, name: &str) -> Result<Ipv4Addr, DnsError> {
-    let sock = UdpSocket::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| DnsError::Other(e.to_string()))?;
-    let id: u16 = (std::process::id() as u16) ^ 0x5a5a;
-    let mut q = Vec::with_capacity(64);
-    q.extend_from_slice(&id.to_be_bytes());
-    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name.trim_end_matches('.').split('.') {
-        let l = label.as_bytes();
-        if l.is_empty() || l.len() > 63 {
-            return Err(DnsError::NxDomain);
-        }
-        q.push(l.len() as u8);
-        q.extend_from_slice(l);
-    }
-    q.extend_from_slice(&[0, 0, 1, 0, 1]);
-    sock.send_to(&q, server)
-        .await
-        .map_err(|e| DnsError::Other(e.to_string()))?;
-    let mut buf = [0u8; 1500];
-    let (n, _) = sock
-        .recv_from(&mut buf)
-        .await
-        .map_err(|e| DnsError::Other(e.to_string()))?;
-    let r = &buf[..n];
-    if r.len() < 12 || r[0..2] != id.to_be_bytes() {
-        return Err(DnsError::Other("bad response".into()));
-    }
-    match r[3] & 0x0f {
-        0 => {}
-        3 => return Err(DnsError::NxDomain),
-        c => return Err(DnsError::Other(format!("rcode {c}"))),
-    }
-    let ancount = u16::from_be_bytes([r[6], r[7]]);
-    // Skip the question.
-    let mut off = 12;
-    while off < r.len() && r[off] != 0 {
-        off += 1 + r[off] as usize;
-    }
-    off += 5;
-    for _ in 0..ancount {
-        if off + 12 > r.len() {
-            break;
-        }
-        // Name: a pointer (2 bytes) or labels.
-        if r[off] & 0xc0 == 0xc0 {
-            off += 2;
-        } else {
-            while off < r.len() && r[off] != 0 {
-                off += 1 + r[off] as usize;
-            }
-            off += 1;
-        }
-        if off + 10 > r.len() {
-            break;
-        }
-        let typ = u16::from_be_bytes([r[off], r[off + 1]]);
-        let len = u16::from_be_bytes([r[off + 8], r[off + 9]]) as usize;
-        off += 10;
-        if typ == 1 && len == 4 && off + 4 <= r.len() {
-            return Ok(Ipv4Addr::new(r[off], r[off + 1], r[off + 2], r[off + 3]));
-        }
-        off += len;
-    }
-    Err(DnsError::NxDomain)
 }
 
 // ---------------------------------------------------------- plumbing ------

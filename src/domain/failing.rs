@@ -19,12 +19,13 @@ use super::image::ImageRef;
 use super::kubelet;
 
 /// Waiting reasons that mean "the image cannot be had".
-pub const PULL_REASONS: [&str; 6] = [
+pub const PULL_REASONS: [&str; 7] = [
     kubelet::ERR_IMAGE_PULL,
     kubelet::IMAGE_PULL_BACK_OFF,
     "InvalidImageName",
     "ErrImageNeverPull",
     "RegistryUnavailable",
+    "SignatureValidationFailed",
     "ImageInspectError",
 ];
 

@@ -32,7 +32,14 @@ pub const ANN_RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 /// The field manager of every write.
 pub const FIELD_MANAGER: &str = "pulltui";
 /// Labels the Job controller generates (dropped when a Job is recreated).
-pub const JOB_GENERATED_LABELS: [&str; 2] = ["controller-uid", "job-name"];
+pub const JOB_GENERATED_LABELS: [&str; 4] = [
+    "controller-uid",
+    "job-name",
+    // Kubernetes 1.27+ adds these beside the legacy ones; a Job created
+    // with the old uid in them is refused.
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+];
 /// Docker Hub's key in a docker config, as `kubectl create secret docker-registry` writes it.
 pub const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
 
@@ -998,8 +1005,8 @@ fn ensure_object<'a>(v: &'a mut Value, key: &str) -> &'a mut Value {
 
 /// The Job to create again from `job` (as JSON) with `change`, like
 /// `kubectl replace --force` after removing what the API server generated:
-/// the selector, the `controller-uid`/`job-name` labels, status, and
-/// server-set metadata.
+/// the selector, the generated `controller-uid`/`job-name` labels (legacy
+/// and `batch.kubernetes.io/`), status, and server-set metadata.
 pub fn recreated_job(job: &Value, change: &TemplateChange) -> Result<Value, String> {
     let meta = job.get("metadata").ok_or("the Job has no metadata")?;
     let mut labels = meta.get("labels").cloned().unwrap_or(json!({}));
@@ -1497,11 +1504,14 @@ fn preview_template(
             ));
             let mut jq = String::from(
                 "del(.spec.selector, .spec.manualSelector, .status, .metadata.uid, \
-                 .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.managedFields, \
-                 .metadata.labels[\"controller-uid\"], .metadata.labels[\"job-name\"], \
-                 .spec.template.metadata.labels[\"controller-uid\"], \
-                 .spec.template.metadata.labels[\"job-name\"])",
+                 .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.managedFields",
             );
+            for l in JOB_GENERATED_LABELS {
+                jq.push_str(&format!(
+                    ", .metadata.labels[\"{l}\"], .spec.template.metadata.labels[\"{l}\"]"
+                ));
+            }
+            jq.push(')');
             match change {
                 TemplateChange::SetImage {
                     container,
@@ -2002,8 +2012,9 @@ mod tests {
             "apiVersion": "batch/v1", "kind": "Job",
             "metadata": {"name": "j", "namespace": "n", "uid": "u1", "resourceVersion": "5",
                          "labels": {"app": "j", "controller-uid": "u1", "job-name": "j"}},
-            "spec": {"selector": {"matchLabels": {"controller-uid": "u1"}}, "backoffLimit": 2,
-                     "template": {"metadata": {"labels": {"app": "j", "controller-uid": "u1", "job-name": "j"}},
+            "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}}, "backoffLimit": 2,
+                     "template": {"metadata": {"labels": {"app": "j", "controller-uid": "u1", "job-name": "j",
+                                  "batch.kubernetes.io/controller-uid": "u1", "batch.kubernetes.io/job-name": "j"}},
                                   "spec": {"containers": [{"name": "app", "image": "old"}]}}},
             "status": {"failed": 1}
         });

@@ -139,6 +139,26 @@ impl Harness {
         self.client("viewer").await
     }
 
+    /// The harness's Kubernetes minor version (`PULLTUI_K8S_VERSION`, e.g.
+    /// 1.35 -> 35; a harness from before it had one is 1.20).
+    pub fn k8s_minor(&self) -> u32 {
+        self.vars
+            .get("PULLTUI_K8S_VERSION")
+            .and_then(|v| v.split('.').nth(1))
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(20)
+    }
+
+    /// Whether a test that needs Kubernetes `1.minor` can run here; prints
+    /// why not (the feature does not exist on this harness's version).
+    pub fn at_least(&self, minor: u32, what: &str) -> bool {
+        let have = self.k8s_minor();
+        if have < minor {
+            eprintln!("NOT ON 1.{have}: {what} needs Kubernetes 1.{minor} or later");
+        }
+        have >= minor
+    }
+
     /// Fail loudly when the kubelet simulator is not driving the node.
     pub async fn require_simulator(&self, client: &kube::Client) {
         let node = self
@@ -177,9 +197,10 @@ impl Harness {
         api.create(&PostParams::default(), &ns)
             .await
             .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
-        // Pods are admitted only once the default ServiceAccount has its token
-        // (Kubernetes 1.20 ServiceAccount admission); controllers retry, bare
-        // pods created by tests must wait.
+        // Pods are admitted only once the default ServiceAccount exists (and,
+        // before 1.24, has its token Secret: ServiceAccount admission);
+        // controllers retry, bare pods created by tests must wait.
+        let needs_token_secret = self.k8s_minor() < 24;
         let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &name);
         let start = Instant::now();
         loop {
@@ -187,7 +208,12 @@ impl Harness {
                 .get_opt("default")
                 .await
                 .expect("reading ServiceAccount");
-            if sa.and_then(|s| s.secrets).is_some_and(|s| !s.is_empty()) {
+            let ready = match sa {
+                Some(s) if needs_token_secret => s.secrets.is_some_and(|s| !s.is_empty()),
+                Some(_) => true,
+                None => false,
+            };
+            if ready {
                 break;
             }
             assert!(
