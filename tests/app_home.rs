@@ -603,8 +603,14 @@ fn rows_come_from_the_events_the_console_watches() {
         ..Default::default()
     }
     };
-    assert!(EventFact::from_event(&ev("InspectFailed")).is_some());
-    assert!(EventFact::from_row_event(&ev("InspectFailed")).is_none());
-    assert!(EventFact::from_row_event(&ev("Failed")).is_some());
-    assert!(EventFact::from_row_event(&ev("FailedToRetrieveImagePullSecret")).is_some());
+    assert!(EventFact::from_event(&ev("InspectFailed"), jiff::Timestamp::now()).is_some());
+    assert!(EventFact::from_row_event(&ev("InspectFailed"), jiff::Timestamp::now()).is_none());
+    assert!(EventFact::from_row_event(&ev("Failed"), jiff::Timestamp::now()).is_some());
+    assert!(
+        EventFact::from_row_event(
+            &ev("FailedToRetrieveImagePullSecret"),
+            jiff::Timestamp::now()
+        )
+        .is_some()
+    );
 }

@@ -228,8 +228,9 @@ fn a_megabyte_message_in_a_pod_and_an_event_is_bounded_inert_and_classified() {
     let PodFact::Failing(pod) = PodFact::from_pod(pod_with_message(&m)) else {
         panic!("the pod fails");
     };
-    let ev = EventFact::from_event(&event_with_message(&m)).expect("an event with a cause");
-    let row = EventRow::from_event(&event_with_message(&m));
+    let ev = EventFact::from_event(&event_with_message(&m), jiff::Timestamp::now())
+        .expect("an event with a cause");
+    let row = EventRow::from_event(&event_with_message(&m), jiff::Timestamp::now());
     for text in [&ev.message, &row.message] {
         assert!(text.len() <= MAX_MESSAGE + 16, "{}", text.len());
         assert!(!text.chars().any(is_hostile));

@@ -101,7 +101,8 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
         let failing: HashSet<_> = inv.failing.keys().cloned().collect();
         for fields in [super::EVENT_FIELDS, super::SECRET_EVENT_FIELDS] {
             let listed = list_pages(&events, Some(fields), |page| {
-                for e in page.iter().filter_map(EventFact::from_event) {
+                let now = jiff::Timestamp::now();
+                for e in page.iter().filter_map(|e| EventFact::from_event(e, now)) {
                     if failing.contains(&e.pod) {
                         inv.apply_event(WatchEvent::Apply(e));
                     }

@@ -97,7 +97,9 @@ pub async fn watch_pod_events(
     let mut stream = watcher(api, cfg).default_backoff().boxed();
     while let Some(item) = stream.next().await {
         let msg = match item {
-            Ok(ev) => match map_event(ev, |e| Some(EventRow::from_event(&e))) {
+            Ok(ev) => match map_event(ev, |e| {
+                Some(EventRow::from_event(&e, jiff::Timestamp::now()))
+            }) {
                 Some(e) => DetailMsg::Events(e),
                 None => continue,
             },

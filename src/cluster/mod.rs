@@ -17,6 +17,7 @@ pub mod liveness;
 pub mod mutate;
 pub mod probe_pod;
 pub mod prober;
+pub mod recovery;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1008,7 +1009,7 @@ async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
         let msg = match item {
             Ok(ev) => {
                 w.activity.touch();
-                match map_event(ev, |e| EventFact::from_event(&e)) {
+                match map_event(ev, |e| EventFact::from_event(&e, jiff::Timestamp::now())) {
                     Some(WatchEvent::InitDone) => {
                         let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;
                         if all != 0b11 {

@@ -247,7 +247,8 @@ fn latest(events: &[Event], reason: &str, container: Option<&str>) -> Option<Cau
                 || crate::domain::failing::event_has_cause(e.message.as_deref().unwrap_or(""))
         })
         .map(|e| {
-            let (first, last, count) = crate::domain::failing::event_timing(e);
+            let (first, last, count) =
+                crate::domain::failing::event_timing(e, jiff::Timestamp::now());
             CauseEvent {
                 message: e.message.clone().unwrap_or_default(),
                 first_seen: first,
@@ -1054,6 +1055,26 @@ async fn recreate_job(
     let new_job = recreated_job(job, change).map_err(MutationError::Invalid)?;
     let api = dyn_api(client, target);
     let before = rv_of(job);
+    // Nothing is deleted unless the Job to be created would be accepted: a
+    // server-side dry run of its create (under a generated name, as the old
+    // Job still holds its own) runs the same validation and admission.
+    let mut probe = new_job.clone();
+    if let Some(meta) = probe.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("name");
+        meta.insert(
+            "generateName".into(),
+            Value::String(format!("{}-", target.name)),
+        );
+    }
+    let probe: DynamicObject =
+        serde_json::from_value(probe).map_err(|e| MutationError::Invalid(e.to_string()))?;
+    if let Err(e) = api.create(&pp(true), &probe).await {
+        return Err(MutationError::api(
+            "validating (dry run, nothing deleted) the re-created",
+            object_name(target),
+            e,
+        ));
+    }
     let dp = DeleteParams {
         dry_run,
         propagation_policy: Some(kube::api::PropagationPolicy::Background),
@@ -1116,12 +1137,24 @@ async fn recreate_job(
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => {
+                // The spec may hold literal env values: it goes to a file of
+                // the user's own, never into the message or the audit log.
+                let dir = crate::audit::data_dir().map(|d| d.join("recovery"));
+                let kept = dir
+                    .ok_or_else(|| std::io::Error::other("no data directory"))
+                    .and_then(|d| super::recovery::keep_job(&d, target, &new_job));
+                let failed = match kept {
+                    Ok(path) => format!(
+                        "creating it again; its spec is kept in {} (mode 0600): \
+                         `kubectl create -f {}` creates it",
+                        path.display(),
+                        path.display()
+                    ),
+                    Err(why) => format!("creating it again; its spec could not be kept: {why}"),
+                };
                 return Err(MutationError::Partial {
                     done: vec![format!("deleted {}", object_name(target))],
-                    failed: format!(
-                        "creating it again; its spec was: {}",
-                        serde_json::to_string(&new_job).unwrap_or_default()
-                    ),
+                    failed,
                     error: Box::new(MutationError::api("creating", object_name(target), e)),
                 });
             }

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 
 use super::failing::{
     MAX_MESSAGE, OwnerLookup, PodKey, Workload, container_of_field_path, event_has_cause,
-    event_timing, is_failing,
+    event_pod, event_timing, is_failing,
 };
 use super::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use super::kubelet;
@@ -236,35 +236,31 @@ impl EventFact {
     /// keeps every event of a failing pod for its detail, must build its rows
     /// from the same two (kubelet's `InspectFailed` comes a second earlier
     /// and would move "since").
-    pub fn from_row_event(ev: &Event) -> Option<EventFact> {
+    pub fn from_row_event(ev: &Event, now: Timestamp) -> Option<EventFact> {
         match ev.reason.as_deref() {
-            Some(kubelet::FAILED | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET) => Self::from_event(ev),
+            Some(kubelet::FAILED | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET) => {
+                Self::from_event(ev, now)
+            }
             _ => None,
         }
     }
 
     /// Reduces a core/v1 Event about a pod; `None` when it is not about a
-    /// pod or carries no cause (`Error: ErrImagePull`).
-    pub fn from_event(ev: &Event) -> Option<EventFact> {
+    /// pod, names a pod of another namespace than its own (`event_pod`), or
+    /// carries no cause (`Error: ErrImagePull`). Times later than `now`
+    /// (beyond drift) are read as `now`.
+    pub fn from_event(ev: &Event, now: Timestamp) -> Option<EventFact> {
         let obj = &ev.involved_object;
-        if obj.kind.as_deref() != Some("Pod") {
-            return None;
-        }
+        let pod = event_pod(ev)?;
         // Inert and bounded before it is classified: the spans the
         // classifier finds then index the text that is kept and shown.
         let message = inert_message(ev.message.as_deref()?, MAX_MESSAGE);
         if !event_has_cause(&message) {
             return None;
         }
-        let (first_seen, last_seen, count) = event_timing(ev);
+        let (first_seen, last_seen, count) = event_timing(ev, now);
         Some(EventFact {
-            pod: inert_key(PodKey::new(
-                obj.namespace
-                    .clone()
-                    .or_else(|| ev.metadata.namespace.clone())
-                    .unwrap_or_default(),
-                obj.name.clone().unwrap_or_default(),
-            )),
+            pod: inert_key(pod),
             pod_uid: obj
                 .uid
                 .as_deref()
@@ -302,8 +298,8 @@ pub struct EventRow {
 }
 
 impl EventRow {
-    pub fn from_event(ev: &Event) -> EventRow {
-        let (first_seen, last_seen, count) = event_timing(ev);
+    pub fn from_event(ev: &Event, now: Timestamp) -> EventRow {
+        let (first_seen, last_seen, count) = event_timing(ev, now);
         let component = ev
             .source
             .as_ref()

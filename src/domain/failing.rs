@@ -432,15 +432,22 @@ pub fn failure_rows<'e>(
 /// events.k8s.io `eventTime` + `series`).
 pub fn event_timing(
     ev: &k8s_openapi::api::core::v1::Event,
+    now: Timestamp,
 ) -> (Option<Timestamp>, Option<Timestamp>, u32) {
-    let event_time = ev.event_time.as_ref().map(|t| t.0);
-    let first_seen = ev.first_timestamp.as_ref().map(|t| t.0).or(event_time);
+    let written = ev.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let clamp = |t: Timestamp| clamp_to_clock(t, written, now);
+    let event_time = ev.event_time.as_ref().map(|t| clamp(t.0));
+    let first_seen = ev
+        .first_timestamp
+        .as_ref()
+        .map(|t| clamp(t.0))
+        .or(event_time);
     let last_seen = ev
         .series
         .as_ref()
         .and_then(|s| s.last_observed_time.as_ref())
-        .map(|t| t.0)
-        .or(ev.last_timestamp.as_ref().map(|t| t.0))
+        .map(|t| clamp(t.0))
+        .or(ev.last_timestamp.as_ref().map(|t| clamp(t.0)))
         .or(event_time)
         .or(first_seen);
     let count = ev
@@ -455,6 +462,55 @@ pub fn event_timing(
         last_seen,
         u32::try_from(count).unwrap_or(u32::MAX),
     )
+}
+
+/// How far an event's clock may run ahead of ours (node clocks drift).
+pub const CLOCK_SKEW_ALLOWED: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
+
+/// An event's times are whatever its writer typed. One later than `now`
+/// (beyond drift) is not believed: it is read as the time the API server
+/// stamped on the Event object when it was created (`written`, the
+/// server's clock), or as `now` without one. So a `lastTimestamp` in 2099
+/// is not "the latest" for ever: kubelet's next real event is later.
+pub fn clamp_to_clock(t: Timestamp, written: Option<Timestamp>, now: Timestamp) -> Timestamp {
+    let limit = match now.checked_add(CLOCK_SKEW_ALLOWED) {
+        Ok(l) => l,
+        Err(_) => return t,
+    };
+    if t <= limit {
+        return t;
+    }
+    written.filter(|w| *w <= limit).unwrap_or(now)
+}
+
+/// The pod an Event speaks about, or `None` when it may not speak about
+/// one: as `kubectl describe` finds a pod's events, an Event counts only in
+/// its own namespace (`metadata.namespace`). One created in another
+/// namespace that names a pod here (the API server allows it for events
+/// with `eventTime` set) is dropped.
+pub fn event_pod(ev: &k8s_openapi::api::core::v1::Event) -> Option<PodKey> {
+    let obj = &ev.involved_object;
+    if obj.kind.as_deref() != Some("Pod") {
+        return None;
+    }
+    let own = ev.metadata.namespace.as_deref().filter(|n| !n.is_empty());
+    let named = obj.namespace.as_deref().filter(|n| !n.is_empty());
+    let namespace = match (own, named) {
+        (Some(o), Some(n)) if o != n => return None,
+        (Some(o), _) => o,
+        // A namespaced Event always has its namespace; an object built by
+        // hand (tests, old snapshots) may only name the pod's.
+        (None, Some(n)) => n,
+        (None, None) => return None,
+    };
+    Some(PodKey::new(namespace, obj.name.clone().unwrap_or_default()))
+}
+
+/// Whether an event of `pod` (by key) is about this very pod: when the
+/// pod's uid is known, the event must name it (an earlier pod of the same
+/// name — a StatefulSet's, a re-created bare pod — has another).
+pub fn uid_matches(event_uid: Option<&str>, pod_uid: Option<&str>) -> bool {
+    pod_uid.is_none() || event_uid == pod_uid
 }
 
 /// Whether an event message carries a cause worth keeping (kubelet also
@@ -674,5 +730,67 @@ mod tests {
             Some("init")
         );
         assert_eq!(container_of_field_path(""), None);
+    }
+
+    fn event(v: serde_json::Value) -> k8s_openapi::api::core::v1::Event {
+        serde_json::from_value(v).expect("event")
+    }
+
+    #[test]
+    fn an_event_names_only_pods_of_its_own_namespace() {
+        let about = |own: Option<&str>, named: Option<&str>| {
+            let mut v = json!({"metadata": {"name": "e"},
+                "involvedObject": {"kind": "Pod", "name": "web-1"}});
+            if let Some(o) = own {
+                v["metadata"]["namespace"] = json!(o);
+            }
+            if let Some(n) = named {
+                v["involvedObject"]["namespace"] = json!(n);
+            }
+            event_pod(&event(v))
+        };
+        assert_eq!(
+            about(Some("shop"), Some("shop")),
+            Some(PodKey::new("shop", "web-1"))
+        );
+        assert_eq!(
+            about(Some("shop"), None),
+            Some(PodKey::new("shop", "web-1"))
+        );
+        assert_eq!(about(Some("tenant-a"), Some("shop")), None);
+        assert_eq!(
+            about(None, Some("shop")),
+            Some(PodKey::new("shop", "web-1"))
+        );
+        let node = event(json!({"metadata": {"namespace": "default"},
+            "involvedObject": {"kind": "Node", "name": "n"}}));
+        assert_eq!(event_pod(&node), None);
+    }
+
+    #[test]
+    fn a_pods_uid_when_known_must_be_the_events() {
+        assert!(uid_matches(Some("u1"), Some("u1")));
+        assert!(!uid_matches(None, Some("u1")));
+        assert!(!uid_matches(Some("u0"), Some("u1")));
+        assert!(uid_matches(None, None));
+        assert!(uid_matches(Some("u0"), None));
+    }
+
+    #[test]
+    fn times_from_the_future_are_read_on_the_servers_clock() {
+        let now: Timestamp = "2026-12-06T10:00:00Z".parse().expect("ts");
+        let written: Timestamp = "2026-12-06T09:58:00Z".parse().expect("ts");
+        let far: Timestamp = "2099-01-01T00:00:00Z".parse().expect("ts");
+        let drift: Timestamp = "2026-12-06T10:04:00Z".parse().expect("ts");
+        assert_eq!(clamp_to_clock(far, Some(written), now), written);
+        assert_eq!(clamp_to_clock(far, None, now), now);
+        assert_eq!(clamp_to_clock(drift, Some(written), now), drift);
+        let ev = event(
+            json!({"metadata": {"namespace": "shop", "creationTimestamp": "2026-12-06T09:58:00Z"},
+            "involvedObject": {"kind": "Pod", "name": "p"},
+            "firstTimestamp": "2026-12-06T09:58:00Z", "lastTimestamp": "2099-01-01T00:00:00Z", "count": 3}),
+        );
+        let (first, last, count) = event_timing(&ev, now);
+        assert_eq!((first, last, count), (Some(written), Some(written), 3));
     }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_key};
-use super::failing::{CauseEvent, FailureRow, OwnerLookup, PodKey, failure_rows, stable_order};
+use super::failing::{
+    CauseEvent, FailureRow, OwnerLookup, PodKey, failure_rows, stable_order, uid_matches,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailingPod {
@@ -308,12 +310,12 @@ impl Inventory {
                 per_pod
                     .get(container)
                     .or_else(|| per_pod.get(""))
-                    .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
+                    .filter(|s| uid_matches(s.uid.as_deref(), uid.as_deref()))
                     .map(|s| &s.event)
             };
             let secret_event = per_pod
                 .and_then(|p| p.get(SECRET_SLOT))
-                .filter(|s| s.uid.is_none() || uid.is_none() || s.uid == uid)
+                .filter(|s| uid_matches(s.uid.as_deref(), uid.as_deref()))
                 .map(|s| &s.event);
             let rows = failure_rows(&fp.pod, &lookup, &event, secret_event);
             let same = rows.len() == fp.rows.len()

@@ -4,7 +4,7 @@
 //! metadata (`domain::secrets::read_secret`) the moment they arrive.
 //! Progress goes to the `progress` callback (stderr in the CLI).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret, ServiceAccount};
@@ -18,7 +18,7 @@ use crate::cluster::check::list_all;
 use crate::cluster::error::ApiError;
 use crate::cluster::{ScopeCheck, Target, check_scope, connect, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
-use crate::domain::failing::{PodKey, is_failing};
+use crate::domain::failing::{PodKey, event_pod, is_failing, uid_matches};
 use crate::domain::inventory::Inventory;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::read_secret;
@@ -165,7 +165,10 @@ pub async fn capture(
         }
     }
     progress(&format!("{seen} pods, {} failing", failing.len()));
-    let failing_keys: HashSet<PodKey> = failing.iter().map(PodKey::of).collect();
+    let failing_keys: HashMap<PodKey, Option<String>> = failing
+        .iter()
+        .map(|p| (PodKey::of(p), p.metadata.uid.clone()))
+        .collect();
 
     // Every event about a failing pod.
     let mut events: Vec<Event> = Vec::new();
@@ -175,15 +178,14 @@ pub async fn capture(
         match list_all(&api, Some("involvedObject.kind=Pod")).await {
             Ok(all) => {
                 for mut e in all {
-                    let o = &e.involved_object;
-                    let key = PodKey::new(
-                        o.namespace
-                            .clone()
-                            .or_else(|| e.metadata.namespace.clone())
-                            .unwrap_or_default(),
-                        o.name.clone().unwrap_or_default(),
-                    );
-                    if failing_keys.contains(&key) {
+                    // The pod's own events only: in its namespace, naming
+                    // its uid (`event_pod`, `uid_matches`).
+                    let own = event_pod(&e).is_some_and(|key| {
+                        failing_keys.get(&key).is_some_and(|uid| {
+                            uid_matches(e.involved_object.uid.as_deref(), uid.as_deref())
+                        })
+                    });
+                    if own {
                         e.metadata.managed_fields = None;
                         events.push(e);
                     }
@@ -332,7 +334,10 @@ pub async fn capture(
         inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
     }
     inv.apply_pod(WatchEvent::InitDone);
-    for e in events.iter().filter_map(EventFact::from_row_event) {
+    for e in events
+        .iter()
+        .filter_map(|e| EventFact::from_row_event(e, captured_at))
+    {
         inv.apply_event(WatchEvent::Apply(e));
     }
     let last_errors = inv

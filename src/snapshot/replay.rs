@@ -21,7 +21,9 @@ use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
-use crate::domain::failing::{MAX_MESSAGE, OwnerLookup, PodKey, failing_containers};
+use crate::domain::failing::{
+    MAX_MESSAGE, OwnerLookup, PodKey, event_pod, failing_containers, uid_matches,
+};
 use crate::domain::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{Current, PodContext, Preview, plan};
@@ -126,7 +128,7 @@ impl Recorded {
         }
         out.push(ClusterMsg::Pods(WatchEvent::InitDone));
         for e in &s.events {
-            if let Some(f) = EventFact::from_row_event(e)
+            if let Some(f) = EventFact::from_row_event(e, s.captured_at)
                 && Self::in_scope(&scope, &f.pod.namespace)
             {
                 out.push(ClusterMsg::Events(WatchEvent::Apply(f)));
@@ -326,13 +328,10 @@ impl Recorded {
                     |s: Option<&str>, k: &str| s.is_some_and(|s| inert_cut(s, MAX_FIELD) == k);
                 o.kind.as_deref() == Some("Pod")
                     && same(o.name.as_deref(), &pod.name)
-                    && same(
-                        o.namespace.as_deref().or(e.metadata.namespace.as_deref()),
-                        &pod.namespace,
-                    )
-                    && (uid.is_none() || o.uid.is_none() || o.uid.as_deref() == uid)
+                    && event_pod(e).is_some_and(|k| same(Some(&k.namespace), &pod.namespace))
+                    && uid_matches(o.uid.as_deref(), uid)
             })
-            .map(EventRow::from_event)
+            .map(|e| EventRow::from_event(e, self.snapshot.captured_at))
             .collect()
     }
 

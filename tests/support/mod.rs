@@ -10,6 +10,7 @@
 
 pub mod scenarios;
 pub mod secrets;
+pub mod tenant;
 pub mod workload;
 
 use std::collections::HashMap;
