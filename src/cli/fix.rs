@@ -392,6 +392,9 @@ async fn run_async(
         };
         r.say(&format!("{prefix}{}{rv}", w.describe()));
     }
+    for n in &outcome.notes {
+        r.say(&format!("note: {n}"));
+    }
     if args.dry_run || args.no_follow {
         return r.finish(APPLIED);
     }

@@ -47,7 +47,10 @@ pub async fn prepare_step(
 ) -> Result<Step, MutationError> {
     let facts = mutate::pod_facts(client, &pod.namespace, &pod.name, container).await?;
     let mutation = plan(&facts.context, fix, params)?;
-    let prepared = mutate::prepare_after(client, mutation, created).await?;
+    let mut prepared = mutate::prepare_after(client, mutation, created).await?;
+    if let Some(why) = &facts.owner_doubt {
+        prepared.preview.notes.insert(0, why.clone());
+    }
     Ok(Step { facts, prepared })
 }
 

@@ -44,9 +44,9 @@ use crate::domain::image::ImageRef;
 use crate::domain::mutation::{
     AttachTo, Candidate, Current, FIELD_MANAGER, InputError, Mutation, PodContext, Preview,
     TemplateChange, annotation_after, attachable, covering, docker_config_json, recreated_job,
-    template_patch,
+    refuse_template_change, template_patch,
 };
-use crate::domain::owners::{self, Lookup, OwnerError, Resolution, WriteTarget};
+use crate::domain::owners::{self, OwnerError, Resolution, WriteTarget};
 use crate::domain::secrets::{
     DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, SecretInfo, read_secret,
 };
@@ -175,36 +175,91 @@ fn rv_of(v: &Value) -> Option<String> {
 }
 
 /// The write target of `pod`, following ReplicaSet / Job owners with GETs.
-pub async fn resolve_target(client: &Client, pod: &Pod) -> Result<WriteTarget, MutationError> {
+/// Each owner is believed only when it is the object its reference names
+/// and selects the pod (`owners::owner_doubt`); otherwise the pod is
+/// treated as bare, and the second value says why.
+pub async fn resolve_target(
+    client: &Client,
+    pod: &Pod,
+) -> Result<(WriteTarget, Option<String>), MutationError> {
     let ns = pod.namespace().unwrap_or_default();
+    let name = pod.name_any();
     let refs = pod.metadata.owner_references.clone().unwrap_or_default();
-    match owners::resolve_pod(&ns, &pod.name_any(), &refs)? {
-        Resolution::Target(t) => Ok(t),
+    let labels = pod.metadata.labels.clone().unwrap_or_default();
+    let bare = |why: String| {
+        Ok((
+            WriteTarget::pod(&ns, &name),
+            Some(format!(
+                "{why}: pulltui treats pod {ns}/{name} as a bare pod and writes only to it"
+            )),
+        ))
+    };
+    let Some(reference) = owners::controller(&refs).cloned() else {
+        return Ok((WriteTarget::pod(&ns, &name), None));
+    };
+    match owners::resolve_pod(&ns, &name, &refs)? {
+        Resolution::Target(t) if t.is_pod() => Ok((t, None)),
+        Resolution::Target(t) => {
+            let Some(obj) = get_opt_json(client, &t).await? else {
+                return bare(format!("{t}, named as its controller, does not exist"));
+            };
+            match owners::owner_doubt(&reference, &obj, true, &labels) {
+                Some(why) => bare(why),
+                None => Ok((t, None)),
+            }
+        }
         Resolution::Fetch(lookup) => {
-            let refs = owner_refs_of(client, &lookup).await?;
-            Ok(owners::resolve_owner(&lookup, refs.as_deref())?)
+            let middle = WriteTarget {
+                kind: lookup.kind.clone(),
+                api_version: lookup.api_version.clone(),
+                namespace: lookup.namespace.clone(),
+                name: lookup.name.clone(),
+                template: owners::TemplatePath::Template,
+            };
+            let Some(obj) = get_opt_json(client, &middle).await? else {
+                return bare(format!("{middle}, named as its controller, does not exist"));
+            };
+            if let Some(why) = owners::owner_doubt(&reference, &obj, true, &labels) {
+                return bare(why);
+            }
+            let middle_refs: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference> =
+                obj.pointer("/metadata/ownerReferences")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+            let target = owners::resolve_owner(&lookup, Some(&middle_refs))?;
+            if target == middle {
+                return Ok((target, None));
+            }
+            let Some(up) = owners::controller(&middle_refs).cloned() else {
+                return Ok((middle, None));
+            };
+            let Some(top) = get_opt_json(client, &target).await? else {
+                // The owner's owner is gone: the intermediate is the workload.
+                return Ok((middle, None));
+            };
+            // A CronJob has no selector: its uid decides.
+            let selects = target.kind != "CronJob";
+            match owners::owner_doubt(&up, &top, selects, &labels) {
+                Some(why) => bare(why),
+                None => Ok((target, None)),
+            }
         }
     }
 }
 
-async fn owner_refs_of(
-    client: &Client,
-    l: &Lookup,
-) -> Result<
-    Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>>,
-    MutationError,
-> {
-    let t = WriteTarget {
-        kind: l.kind.clone(),
-        api_version: l.api_version.clone(),
-        namespace: l.namespace.clone(),
-        name: l.name.clone(),
-        template: owners::TemplatePath::Template,
-    };
-    match dyn_api(client, &t).get_metadata_opt(&l.name).await {
-        Ok(Some(m)) => Ok(Some(m.metadata.owner_references.unwrap_or_default())),
+async fn get_opt_json(client: &Client, t: &WriteTarget) -> Result<Option<Value>, MutationError> {
+    match dyn_api(client, t).get_opt(&t.name).await {
+        Ok(Some(obj)) => {
+            let mut v =
+                serde_json::to_value(obj).map_err(|e| MutationError::Invalid(e.to_string()))?;
+            if let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut) {
+                m.remove("managedFields");
+            }
+            Ok(Some(v))
+        }
         Ok(None) => Ok(None),
-        Err(e) => Err(MutationError::api("reading", object_name(&t), e)),
+        Err(e) => Err(MutationError::api("reading", object_name(t), e)),
     }
 }
 
@@ -288,6 +343,9 @@ pub struct PodFacts {
     pub pod: Pod,
     /// The pod's failing containers and their categories.
     pub failing: Vec<(String, Category)>,
+    /// Why the pod's named controller is not believed (it is treated as a
+    /// bare pod), for the preview.
+    pub owner_doubt: Option<String>,
 }
 
 /// Reads the pod, its write target, its failure and what else a fix needs.
@@ -302,7 +360,7 @@ pub async fn pod_facts(
         .get(name)
         .await
         .map_err(|e| MutationError::api("reading", format!("Pod {namespace}/{name}"), e))?;
-    let target = resolve_target(client, &pod).await?;
+    let (target, owner_doubt) = resolve_target(client, &pod).await?;
     let failing = classify_pod(client, &pod).await;
     let spec = pod.spec.clone().unwrap_or_default();
     let all: Vec<(bool, &k8s_openapi::api::core::v1::Container)> = spec
@@ -380,6 +438,7 @@ pub async fn pod_facts(
         context,
         pod,
         failing,
+        owner_doubt,
     })
 }
 
@@ -430,6 +489,9 @@ pub struct Prepared {
     pub field_before: Value,
     /// StatefulSet OrderedReady: stuck pods deleted along with the change.
     pub stuck_pods: Vec<String>,
+    /// The uid of each pod the preview names for deletion: a pod of that
+    /// name that is another pod by the time of `y` is not deleted.
+    pub pod_uids: std::collections::HashMap<String, String>,
 }
 
 /// The value of the field a template change touches.
@@ -489,7 +551,7 @@ fn field_name(target: &WriteTarget, change: &TemplateChange) -> String {
 
 /// The pods of a StatefulSet with podManagementPolicy OrderedReady that
 /// are not Ready: they would never be replaced after a template change.
-async fn stuck_pods(client: &Client, target: &WriteTarget, sts: &Value) -> Vec<String> {
+async fn stuck_pods(client: &Client, target: &WriteTarget, sts: &Value) -> Vec<(String, String)> {
     if target.kind != "StatefulSet" {
         return Vec::new();
     }
@@ -507,11 +569,11 @@ async fn stuck_pods(client: &Client, target: &WriteTarget, sts: &Value) -> Vec<S
     let Ok(list) = pods.list(&ListParams::default().labels(&selector)).await else {
         return Vec::new();
     };
-    let mut out: Vec<String> = list
+    let mut out: Vec<(String, String)> = list
         .items
         .iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none() && !failing_containers(p).is_empty())
-        .map(|p| p.name_any())
+        .filter_map(|p| Some((p.name_any(), p.metadata.uid.clone()?)))
         .collect();
     out.sort();
     out
@@ -542,6 +604,7 @@ pub async fn prepare_after(
     let mut cur = Current::default();
     let mut rv = None;
     let mut field_before = Value::Null;
+    let mut pod_uids = std::collections::HashMap::new();
     // The template the mutation (or its attach step) changes.
     let template_target: Option<(WriteTarget, TemplateChange)> = match &mutation {
         Mutation::CreatePullSecret {
@@ -566,9 +629,14 @@ pub async fn prepare_after(
     };
     if let Some((target, change)) = &template_target {
         let obj = get_json(client, target).await?;
+        if let Some(why) = refuse_template_change(target, target.template.get(&obj), change) {
+            return Err(MutationError::Invalid(why));
+        }
         rv = rv_of(&obj);
         field_before = field_value(target.template.get(&obj), change);
-        cur.stuck_pods = stuck_pods(client, target, &obj).await;
+        let stuck = stuck_pods(client, target, &obj).await;
+        cur.stuck_pods = stuck.iter().map(|(n, _)| n.clone()).collect();
+        pod_uids.extend(stuck);
         cur.target = Some(obj);
     }
     let sa = match &mutation {
@@ -634,6 +702,19 @@ pub async fn prepare_after(
         }
         _ => {}
     }
+    if let Mutation::DeletePods {
+        namespace, pods, ..
+    } = &mutation
+    {
+        let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        for p in pods {
+            if let Ok(Some(pod)) = api.get_opt(p).await
+                && let Some(uid) = pod.metadata.uid
+            {
+                pod_uids.insert(p.clone(), uid);
+            }
+        }
+    }
     let preview = mutation.preview(&cur);
     Ok(Prepared {
         stuck_pods: cur.stuck_pods.clone(),
@@ -641,6 +722,7 @@ pub async fn prepare_after(
         preview,
         resource_version: rv,
         field_before,
+        pod_uids,
     })
 }
 
@@ -797,7 +879,7 @@ async fn run(
         Mutation::DeletePods {
             namespace, pods, ..
         } => {
-            delete_pods(client, namespace, pods, dry_run, out).await?;
+            delete_pods(client, namespace, pods, &prepared.pod_uids, dry_run, out).await?;
         }
         m => {
             let Some((target, change)) = m.template_change() else {
@@ -934,6 +1016,9 @@ async fn change_template(
         attempt += 1;
         let obj = get_json(client, target).await?;
         let template = target.template.get(&obj);
+        if let Some(why) = refuse_template_change(target, template, change) {
+            return Err(MutationError::Invalid(why));
+        }
         let now = field_value(template, change);
         if now != prepared.field_before {
             return Err(MutationError::Changed {
@@ -994,6 +1079,7 @@ async fn change_template(
             client,
             &target.namespace,
             &prepared.stuck_pods,
+            &prepared.pod_uids,
             dry_run,
             out,
         )
@@ -1010,23 +1096,43 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Deletes the previewed pods, each with the uid it had in the preview as a
+/// precondition: a pod of that name that is another pod by now (re-created
+/// by its StatefulSet, or by a tenant) is left alone, and said so.
 async fn delete_pods(
     client: &Client,
     ns: &str,
     pods: &[String],
+    uids: &std::collections::HashMap<String, String>,
     dry_run: bool,
     out: &mut Outcome,
 ) -> Result<(), MutationError> {
     let api: Api<Pod> = Api::namespaced(client.clone(), ns);
-    let dp = DeleteParams {
-        dry_run,
-        ..DeleteParams::default()
-    };
     for p in pods {
+        let Some(uid) = uids.get(p) else {
+            // Gone before the preview read it: nothing to delete.
+            out.notes.push(format!("pod {ns}/{p} was already gone"));
+            continue;
+        };
+        let dp = DeleteParams {
+            dry_run,
+            preconditions: Some(Preconditions {
+                uid: Some(uid.clone()),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
         match api.delete(p, &dp).await {
             Ok(_) => {}
             // Gone already: the controller is on it.
             Err(kube::Error::Api(s)) if s.code == 404 => continue,
+            // Another pod of that name by now: not the one previewed.
+            Err(kube::Error::Api(s)) if s.code == 409 => {
+                out.notes.push(format!(
+                    "pod {ns}/{p} is not the pod the preview showed (it was replaced): not deleted"
+                ));
+                continue;
+            }
             Err(e) => return Err(MutationError::api("deleting", format!("Pod {ns}/{p}"), e)),
         }
         out.writes.push(Write {

@@ -946,6 +946,47 @@ pub fn template_patch(
     path.wrap(inner)
 }
 
+/// A set-image on a container the owner's template does not list is
+/// refused, as `kubectl set image` refuses it: a strategic merge patch would
+/// *add* that container to the template. Such a container is typically
+/// injected into the pods by a mutating webhook (a sidecar injector); its
+/// image is the injector's to change. `None` when the change may go ahead.
+pub fn refuse_template_change(
+    target: &WriteTarget,
+    template: Option<&Value>,
+    change: &TemplateChange,
+) -> Option<String> {
+    let TemplateChange::SetImage {
+        container, init, ..
+    } = change
+    else {
+        return None;
+    };
+    if target.template == TemplatePath::Pod {
+        // A bare pod: its own container list is the one written to.
+        return None;
+    }
+    let list = if *init {
+        "initContainers"
+    } else {
+        "containers"
+    };
+    let listed = template
+        .and_then(|t| t.pointer(&format!("/spec/{list}")))
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter()
+                .any(|c| c.get("name").and_then(Value::as_str) == Some(container))
+        });
+    (!listed).then(|| {
+        format!(
+            "container {container:?} is not in {target}'s pod template: its pods got it \
+             elsewhere, typically from a mutating webhook (a sidecar injector); change its \
+             image in the injector's configuration. pulltui does not add containers to a template"
+        )
+    })
+}
+
 /// Applies a template change to a pod-shaped JSON value (for a recreated Job).
 pub fn apply_to_template(template: &mut Value, change: &TemplateChange) -> Result<(), String> {
     match change {

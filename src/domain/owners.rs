@@ -250,6 +250,78 @@ pub fn resolve_owner(
     }
 }
 
+/// Whether a Kubernetes label selector (`matchLabels`, `matchExpressions`
+/// with In / NotIn / Exists / DoesNotExist, as JSON) selects `labels`. A
+/// missing or unreadable selector selects nothing: an owner is followed
+/// only when it claims the pod as a controller would.
+pub fn selector_matches(
+    selector: Option<&serde_json::Value>,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let Some(sel) = selector.and_then(|s| s.as_object()) else {
+        return false;
+    };
+    if let Some(m) = sel.get("matchLabels") {
+        let Some(m) = m.as_object() else { return false };
+        for (k, v) in m {
+            if labels.get(k).map(String::as_str) != v.as_str() {
+                return false;
+            }
+        }
+    }
+    if let Some(exprs) = sel.get("matchExpressions") {
+        let Some(exprs) = exprs.as_array() else {
+            return false;
+        };
+        for e in exprs {
+            let key = e.get("key").and_then(|k| k.as_str()).unwrap_or_default();
+            let values: Vec<&str> = e
+                .get("values")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            let have = labels.get(key).map(String::as_str);
+            let ok = match e.get("operator").and_then(|o| o.as_str()) {
+                Some("In") => have.is_some_and(|h| values.contains(&h)),
+                Some("NotIn") => have.is_none_or(|h| !values.contains(&h)),
+                Some("Exists") => have.is_some(),
+                Some("DoesNotExist") => have.is_none(),
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    sel.contains_key("matchLabels") || sel.contains_key("matchExpressions")
+}
+
+/// Why an owner reference is not believed, or `None` when it is: the
+/// object it names must be the one it names (the reference's uid is the
+/// object's) and, for an owner with a selector, select the pod's labels —
+/// what a controller checks before it claims a pod. A pod anyone may
+/// create can name any object as its controller.
+pub fn owner_doubt(
+    reference: &OwnerReference,
+    owner: &serde_json::Value,
+    selects: bool,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    let who = format!("{}/{}", reference.kind, reference.name);
+    let uid = owner.pointer("/metadata/uid").and_then(|u| u.as_str());
+    if uid != Some(reference.uid.as_str()) {
+        return Some(format!(
+            "{who} is not the object the pod's owner reference names (uid {} there, {} here)",
+            reference.uid,
+            uid.unwrap_or("none")
+        ));
+    }
+    if selects && !selector_matches(owner.pointer("/spec/selector"), labels) {
+        return Some(format!("{who}'s selector does not select the pod's labels"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +445,54 @@ mod tests {
         assert_eq!(
             TemplatePath::Template.field("spec.imagePullSecrets"),
             "spec.template.spec.imagePullSecrets"
+        );
+    }
+
+    #[test]
+    fn selectors_match_as_the_api_server_reads_them() {
+        let labels: std::collections::BTreeMap<String, String> = [
+            ("app".to_string(), "web".to_string()),
+            ("tier".to_string(), "fe".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let m = |v: serde_json::Value| selector_matches(Some(&v), &labels);
+        assert!(m(json!({"matchLabels": {"app": "web"}})));
+        assert!(!m(json!({"matchLabels": {"app": "api"}})));
+        assert!(m(
+            json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["fe", "be"]}]})
+        ));
+        assert!(!m(
+            json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["fe"]}]})
+        ));
+        assert!(m(
+            json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]})
+        ));
+        assert!(!m(
+            json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]})
+        ));
+        assert!(!m(json!({})), "an empty selector claims nothing here");
+        assert!(!selector_matches(None, &labels));
+    }
+
+    #[test]
+    fn an_owner_is_believed_only_with_its_uid_and_a_selector_that_selects_the_pod() {
+        let labels: std::collections::BTreeMap<String, String> =
+            [("app".to_string(), "web".to_string())]
+                .into_iter()
+                .collect();
+        let mut r = oref("Deployment", "apps/v1", "web", true);
+        r.uid = "u1".into();
+        let owner = json!({"metadata": {"uid": "u1"}, "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+        assert_eq!(owner_doubt(&r, &owner, true, &labels), None);
+        let other = json!({"metadata": {"uid": "u2"}, "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+        assert!(owner_doubt(&r, &other, true, &labels).is_some_and(|w| w.contains("uid")));
+        let elsewhere = json!({"metadata": {"uid": "u1"}, "spec": {"selector": {"matchLabels": {"app": "db"}}}});
+        assert!(owner_doubt(&r, &elsewhere, true, &labels).is_some_and(|w| w.contains("selector")));
+        // A CronJob has no selector: its uid decides.
+        assert_eq!(
+            owner_doubt(&r, &json!({"metadata": {"uid": "u1"}}), false, &labels),
+            None
         );
     }
 }
