@@ -54,6 +54,15 @@ pub struct Cli {
     /// config file's probe_image, else curlimages/curl).
     #[arg(long, value_name = "IMAGE")]
     pub probe_image: Option<String>,
+    /// The namespace node probe pods run in (default: the config file's
+    /// probe_namespace, else pulltui-probe, created when missing). Never the
+    /// failing pod's own: the probe pod has the node's network.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub probe_namespace: Option<String>,
+    /// A pull secret for the probe image, in the probe namespace (a mirror
+    /// that needs credentials).
+    #[arg(long, value_name = "SECRET")]
+    pub probe_pull_secret: Option<String>,
 }
 
 /// Which cluster and namespaces (the console and `check`).
@@ -268,6 +277,21 @@ fn console(cli: &Cli) -> ExitCode {
                 |tx| {
                     crate::cluster::Cluster::new(target.kubeconfig.clone(), tx)
                         .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
+                        .with_probe_namespace(
+                            cli.probe_namespace
+                                .clone()
+                                .or(config.probe_namespace.clone()),
+                            cli.probe_pull_secret
+                                .clone()
+                                .or(config.probe_pull_secret.clone()),
+                        )
+                        .with_mode(if cli.read_only {
+                            crate::cluster::WriteMode::ReadOnly
+                        } else if cli.dry_run {
+                            crate::cluster::WriteMode::DryRun
+                        } else {
+                            crate::cluster::WriteMode::Write
+                        })
                 },
                 &crate::runtime::SystemClock,
                 &theme,

@@ -2,6 +2,8 @@
 //!
 //! ```toml
 //! probe_image = "registry.example.com/tools/curl:8"   # the in-cluster probe's image
+//! probe_namespace = "pulltui-probe"                    # where probe pods run (default)
+//! probe_pull_secret = "mirror-cred"                     # its pull secret there
 //! [keys]
 //! quit = ["q", "ctrl-c"]
 //! filter = "/"
@@ -22,6 +24,10 @@ pub struct Config {
     pub keymap: Keymap,
     /// Image of the in-cluster probe pod (`probe_image`); needs `sh` and `curl`.
     pub probe_image: Option<String>,
+    /// The namespace probe pods run in (`probe_namespace`).
+    pub probe_namespace: Option<String>,
+    /// A pull secret for the probe image, in that namespace (`probe_pull_secret`).
+    pub probe_pull_secret: Option<String>,
     /// The file it came from, when there was one.
     pub path: Option<PathBuf>,
 }
@@ -38,6 +44,10 @@ pub struct ConfigError {
 struct File {
     #[serde(default)]
     probe_image: Option<String>,
+    #[serde(default)]
+    probe_namespace: Option<String>,
+    #[serde(default)]
+    probe_pull_secret: Option<String>,
     #[serde(default)]
     keys: BTreeMap<String, toml::Spanned<Keys>>,
 }
@@ -82,9 +92,12 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
     };
     let keymap = parse(&text).map_err(err)?;
     let probe_image = parse_probe_image(&text).map_err(err)?;
+    let (probe_namespace, probe_pull_secret) = parse_probe_names(&text).map_err(err)?;
     Ok(Config {
         keymap,
         probe_image,
+        probe_namespace,
+        probe_pull_secret,
         path: Some(path),
     })
 }
@@ -122,6 +135,21 @@ pub fn parse(text: &str) -> Result<Keymap, String> {
         keymap.bind(intent, keys);
     }
     Ok(keymap)
+}
+
+/// The `probe_namespace` and `probe_pull_secret` keys, validated as the API
+/// server validates those names.
+pub fn parse_probe_names(text: &str) -> Result<(Option<String>, Option<String>), String> {
+    let file: File = toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
+    if let Some(ns) = &file.probe_namespace {
+        crate::domain::mutation::validate_dns1123_label(ns)
+            .map_err(|e| format!("probe_namespace {ns:?}: {e}"))?;
+    }
+    if let Some(s) = &file.probe_pull_secret {
+        crate::domain::mutation::validate_dns1123_subdomain(s)
+            .map_err(|e| format!("probe_pull_secret {s:?}: {e}"))?;
+    }
+    Ok((file.probe_namespace, file.probe_pull_secret))
 }
 
 /// The `probe_image` key (validated as an image reference).

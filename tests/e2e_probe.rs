@@ -526,7 +526,7 @@ fn node_args(h: &Harness, ns: &str, image: &str, extra: &[&str]) -> Vec<String> 
         "--probe-image".into(),
         h.var("PULLTUI_PROBE_IMAGE").into(),
         "--yes".into(),
-        "-n".into(),
+        "--probe-namespace".into(),
         ns.to_string(),
     ];
     a.extend(extra.iter().map(|s| s.to_string()));

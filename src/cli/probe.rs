@@ -61,6 +61,13 @@ pub struct ProbeArgs {
     /// config file's probe_image, else curlimages/curl).
     #[arg(long, value_name = "IMAGE")]
     pub probe_image: Option<String>,
+    /// The namespace the probe pod runs in (default: the config file's
+    /// probe_namespace, else pulltui-probe, created when missing).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub probe_namespace: Option<String>,
+    /// A pull secret for the probe image, in the probe namespace.
+    #[arg(long, value_name = "SECRET")]
+    pub probe_pull_secret: Option<String>,
     /// Create the probe pod without asking (the preview is still printed).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -230,10 +237,11 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
         let mut node_failed = false;
         if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
-            let namespace = cluster
-                .namespace
+            let namespace = args
+                .probe_namespace
                 .clone()
-                .unwrap_or_else(|| conn.default_namespace.clone());
+                .or(file_config.probe_namespace.clone())
+                .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
             let probe_image = args
                 .probe_image
                 .clone()
@@ -244,6 +252,10 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
             }
             let req = ProbePodRequest {
                 namespace: namespace.clone(),
+                pull_secret: args
+                    .probe_pull_secret
+                    .clone()
+                    .or(file_config.probe_pull_secret.clone()),
                 node: node.clone(),
                 probe_image,
                 target: image.clone(),

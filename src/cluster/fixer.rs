@@ -225,6 +225,8 @@ fn short(e: &MutationError) -> String {
 #[derive(Default)]
 pub struct Fixer {
     tasks: HashMap<ActionId, Running>,
+    /// `--read-only` / `--dry-run`, enforced at `apply`.
+    pub mode: super::WriteMode,
 }
 
 struct Running {
@@ -269,8 +271,16 @@ impl Fixer {
         );
     }
 
-    /// The user said `y`.
+    /// The user said `y`. Under `--read-only` nothing is applied (the
+    /// prepared change is dropped); under `--dry-run` it is sent as a dry run
+    /// whatever the request says.
     pub fn apply(&mut self, action: ActionId, dry_run: bool) {
+        if self.mode == super::WriteMode::ReadOnly {
+            tracing::warn!(?action, "read-only: an apply was asked for and refused");
+            self.cancel(action);
+            return;
+        }
+        let dry_run = dry_run || self.mode == super::WriteMode::DryRun;
         if let Some(r) = self.tasks.get_mut(&action)
             && let Some(c) = r.confirm.take()
         {

@@ -341,9 +341,23 @@ impl Drop for Session {
     }
 }
 
+/// What the backend may write, whatever it is asked (`--read-only`,
+/// `--dry-run`): the app disables the keys, and this enforces it where the
+/// writes happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    #[default]
+    Write,
+    /// Every write is sent with `dryRun=All`; no probe pod is created.
+    DryRun,
+    /// Nothing is written: no fix, no probe pod, no sweep of old probe pods.
+    ReadOnly,
+}
+
 /// Runs the app's cluster effects; owns the current session.
 pub struct Cluster {
     kubeconfig: Option<PathBuf>,
+    mode: WriteMode,
     tx: mpsc::Sender<Msg>,
     session: Option<Session>,
     /// The open detail's watch and reads.
@@ -360,6 +374,7 @@ impl Cluster {
     pub fn new(kubeconfig: Option<PathBuf>, tx: mpsc::Sender<Msg>) -> Self {
         Cluster {
             kubeconfig,
+            mode: WriteMode::Write,
             tx,
             session: None,
             detail: None,
@@ -367,6 +382,21 @@ impl Cluster {
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
         }
+    }
+
+    /// Where node probe pods run, and a pull secret for their image.
+    pub fn with_probe_namespace(mut self, ns: Option<String>, secret: Option<String>) -> Self {
+        self.prober.probe_namespace = ns;
+        self.prober.probe_pull_secret = secret;
+        self
+    }
+
+    /// `--read-only` / `--dry-run`, enforced here.
+    pub fn with_mode(mut self, mode: WriteMode) -> Self {
+        self.mode = mode;
+        self.fixer.mode = mode;
+        self.prober.mode = mode;
+        self
     }
 
     /// The in-cluster probe's image (`--probe-image`, the config file).
@@ -419,8 +449,9 @@ impl Cluster {
         let cell = SharedConn::default();
         let tx = self.tx.clone();
         let conn_cell = cell.clone();
+        let mode = self.mode;
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, conn_cell, tx).await;
+            run_session(generation, target, scope, conn_cell, tx, mode).await;
         });
         self.session = Some(Session {
             generation,
@@ -630,6 +661,7 @@ async fn run_session(
     scope: Scope,
     cell: SharedConn,
     tx: mpsc::Sender<Msg>,
+    mode: WriteMode,
 ) {
     let send = |m: ClusterMsg| {
         let tx = tx.clone();
@@ -656,10 +688,11 @@ async fn run_session(
     };
     cell.set(conn.clone());
     let mut conn = conn;
-    // Probe pods left by an earlier run that could not delete them.
-    {
+    // Probe pods left by an earlier run that could not delete them: only
+    // pulltui's own probe namespace, and never when nothing may be written.
+    if mode == WriteMode::Write {
         let client = conn.client.clone();
-        let ns = conn.default_namespace.clone();
+        let ns = probe_pod::PROBE_NAMESPACE.to_string();
         tokio::spawn(async move {
             match probe_pod::sweep(&client, &ns, jiff::Timestamp::now()).await {
                 Ok(gone) if !gone.is_empty() => {

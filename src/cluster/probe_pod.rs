@@ -25,7 +25,7 @@ use futures::{AsyncBufReadExt as _, StreamExt as _};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, Preconditions};
 use kube::runtime::watcher;
 
 use crate::cluster::error::ApiError;
@@ -39,8 +39,14 @@ pub const COMPONENT_KEY: &str = "app.kubernetes.io/component";
 pub const COMPONENT: &str = "registry-probe";
 /// RFC 3339 time after which a probe pod is a leftover.
 pub const EXPIRES_KEY: &str = "pulltui.dev/expires-at";
-/// The default probe image: curl (verifying TLS client) on a busybox shell.
-pub const DEFAULT_PROBE_IMAGE: &str = "docker.io/curlimages/curl:8.11.1";
+/// The default probe image: curl (verifying TLS client) on a busybox shell,
+/// pinned by the digest of its multi-platform index (a tag can be moved;
+/// `--probe-image` or the config's `probe_image` names a mirror).
+pub const DEFAULT_PROBE_IMAGE: &str = "docker.io/curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
+/// Where probe pods run unless the user names another namespace
+/// (`--probe-namespace`, the config's `probe_namespace`): a namespace of
+/// pulltui's own, created and labelled when missing, never a tenant's.
+pub const PROBE_NAMESPACE: &str = "pulltui-probe";
 const CONTAINER: &str = "probe";
 
 /// What to create.
@@ -54,6 +60,8 @@ pub struct ProbePodRequest {
     /// Seconds per step.
     pub step_timeout_s: u64,
     pub host_network: bool,
+    /// A pull secret (in the probe namespace) for the probe image itself.
+    pub pull_secret: Option<String>,
 }
 
 impl ProbePodRequest {
@@ -201,6 +209,8 @@ pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
     let mut spec = serde_json::json!({
         "nodeName": req.node,
         "restartPolicy": "Never",
+        // What Pod Security "restricted" asks of every pod.
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "activeDeadlineSeconds": req.deadline_s(),
         "terminationGracePeriodSeconds": 0,
         "automountServiceAccountToken": false,
@@ -219,6 +229,9 @@ pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
                                 "capabilities": {"drop": ["ALL"]}},
         }],
     });
+    if let Some(secret) = &req.pull_secret {
+        spec["imagePullSecrets"] = serde_json::json!([{"name": secret}]);
+    }
     if req.host_network {
         spec["hostNetwork"] = true.into();
         spec["dnsPolicy"] = "Default".into();
@@ -410,6 +423,43 @@ fn policy_forbids_host(e: &ApiError) -> bool {
             || m.contains("violates"))
 }
 
+/// Creates the probe namespace when it is missing, labelled as pulltui's.
+async fn ensure_namespace(client: &Client, namespace: &str) -> Result<(), ApiError> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: Api<Namespace> = Api::all(client.clone());
+    match api.get_metadata_opt(namespace).await {
+        Ok(Some(_)) => return Ok(()),
+        Ok(None) => {}
+        // Not readable: the create below says whether the pod may go there.
+        Err(kube::Error::Api(s)) if s.code == 403 => return Ok(()),
+        Err(e) => return Err(ApiError::from(&e)),
+    }
+    let ns: Namespace = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": namespace, "labels": {MANAGED_BY_KEY: MANAGED_BY}}
+    }))
+    .map_err(|e| {
+        ApiError::new(
+            crate::domain::api_error::ApiErrorKind::Other,
+            format!("namespace object: {e}"),
+        )
+    })?;
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+        Err(e) => {
+            let err = ApiError::from(&e);
+            Err(ApiError::new(
+                err.kind.clone(),
+                format!(
+                    "the probe namespace {namespace} does not exist and cannot be created ({}): \
+                     create it, or name another with --probe-namespace",
+                    err.message
+                ),
+            ))
+        }
+    }
+}
+
 /// Creates the probe pod, follows it, reads its result and deletes it.
 /// Dropping the future deletes the pod too (a spawned delete).
 pub async fn run(
@@ -429,6 +479,37 @@ pub async fn run(
         name: name.clone(),
         armed: true,
     };
+    ensure_namespace(client, &req.namespace).await?;
+    // Pod Security first, with a dry-run create: a policy that forbids the
+    // host network is learnt before anything exists, and the pod network
+    // is tried (and validated) instead.
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    if req.host_network
+        && let Err(e) = api.create(&dry, &build_pod(&req, &name, now)).await
+    {
+        let err = ApiError::from(&e);
+        if !policy_forbids_host(&err) {
+            guard.armed = false;
+            return Err(err);
+        }
+        audit(
+            "create-probe-pod",
+            &build_pod(&req, &name, now),
+            &format!("refused in a dry run: {err}"),
+            now,
+        );
+        let note = format!(
+            "policy forbids the host network in namespace {} ({}): probing from the pod \
+             network instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
+            req.namespace, err.message
+        );
+        on_event(PodEvent::Note(note.clone()));
+        notes.push(note);
+        req.host_network = false;
+    }
     let created = match api
         .create(&PostParams::default(), &build_pod(&req, &name, now))
         .await
@@ -636,40 +717,42 @@ pub async fn sweep(
     let lp = ListParams::default().labels(&format!(
         "{MANAGED_BY_KEY}={MANAGED_BY},{COMPONENT_KEY}={COMPONENT}"
     ));
-    let all: Api<Pod> = Api::all(client.clone());
-    let list = match all.list(&lp).await {
-        Ok(l) => l,
-        Err(e) if ApiError::from(&e).is_forbidden() => {
-            Api::<Pod>::namespaced(client.clone(), namespace)
-                .list(&lp)
-                .await
-                .map_err(|e| ApiError::from(&e))?
-        }
-        Err(e) => return Err(ApiError::from(&e)),
-    };
+    // Only pulltui's own probe namespace: labels anyone may set do not make
+    // a pod elsewhere pulltui's to delete.
+    let list = Api::<Pod>::namespaced(client.clone(), namespace)
+        .list(&lp)
+        .await
+        .map_err(|e| ApiError::from(&e))?;
     let mut gone = vec![];
     for p in list.items {
+        // An expiry that is missing or unreadable is not an expiry.
         let expired = p
             .metadata
             .annotations
             .as_ref()
             .and_then(|a| a.get(EXPIRES_KEY))
             .and_then(|t| t.parse::<Timestamp>().ok())
-            .is_none_or(|t| t <= now);
+            .is_some_and(|t| t <= now);
         if !expired {
             continue;
         }
-        let ns = p.metadata.namespace.clone().unwrap_or_default();
         let name = p.metadata.name.clone().unwrap_or_default();
-        match Api::<Pod>::namespaced(client.clone(), &ns)
-            .delete(&name, &force())
+        let dp = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: p.metadata.uid.clone(),
+                resource_version: None,
+            }),
+            ..force()
+        };
+        match Api::<Pod>::namespaced(client.clone(), namespace)
+            .delete(&name, &dp)
             .await
         {
             Ok(_) => {
                 audit("sweep-probe-pod", &p, "deleted (expired)", now);
-                gone.push(format!("{ns}/{name}"));
+                gone.push(format!("{namespace}/{name}"));
             }
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
             Err(e) => return Err(ApiError::from(&e)),
         }
     }
@@ -756,6 +839,7 @@ mod tests {
 
     fn req() -> ProbePodRequest {
         ProbePodRequest {
+            pull_secret: None,
             namespace: "default".into(),
             node: "Sim_Node.1".into(),
             probe_image: DEFAULT_PROBE_IMAGE.into(),

@@ -124,6 +124,12 @@ pub struct Prober {
     /// Probe pods whose delete may still be in flight (for `finish`).
     started: Vec<(Api<Pod>, PodName)>,
     pub probe_image: Option<String>,
+    /// `--probe-namespace` / config; default `probe_pod::PROBE_NAMESPACE`.
+    pub probe_namespace: Option<String>,
+    /// A pull secret for the probe image, in the probe namespace.
+    pub probe_pull_secret: Option<String>,
+    /// `--read-only` / `--dry-run`: no probe pod is created.
+    pub mode: super::WriteMode,
 }
 
 impl Drop for Prober {
@@ -186,8 +192,15 @@ impl Prober {
         let msg = match ImageRef::parse(&image) {
             Err(e) => ProbeMsg::NodeRefused(format!("invalid image {image:?}: {e}")),
             Ok(target) => {
+                // Never the tenant's namespace (the failing pod's): the
+                // probe pod has the node's network and certificates.
+                let _ = namespace;
                 let req = ProbePodRequest {
-                    namespace,
+                    namespace: self
+                        .probe_namespace
+                        .clone()
+                        .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string()),
+                    pull_secret: self.probe_pull_secret.clone(),
                     node: node.clone(),
                     probe_image: self
                         .probe_image
@@ -222,6 +235,17 @@ impl Prober {
         let Some((generation, client, req)) = self.pending.remove(&probe) else {
             return;
         };
+        if self.mode != super::WriteMode::Write {
+            // Enforced here, whatever the keys did: the pod is not created.
+            let why = match self.mode {
+                super::WriteMode::ReadOnly => "read-only: the probe pod was not created",
+                _ => "dry run: the probe pod was not created (a node probe needs a real pod)",
+            };
+            tokio::spawn(async move {
+                send(&tx, generation, probe, ProbeMsg::NodeRefused(why.into())).await;
+            });
+            return;
+        }
         let now = Timestamp::now();
         let name = Arc::new(Mutex::new(Some(probe_pod::pod_name(&req.node, now))));
         let api: Api<Pod> = Api::namespaced(client.clone(), &req.namespace);

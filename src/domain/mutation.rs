@@ -820,6 +820,19 @@ pub fn validate_dns1123_subdomain(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// apimachinery's `IsDNS1123Label` (namespace names).
+pub fn validate_dns1123_label(s: &str) -> Result<(), String> {
+    if is_dns1123_label(s) {
+        Ok(())
+    } else {
+        Err(
+            "a lowercase RFC 1123 label must consist of at most 63 lower case alphanumeric \
+             characters or '-', and must start and end with an alphanumeric character"
+                .into(),
+        )
+    }
+}
+
 fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     let an = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
