@@ -140,7 +140,7 @@ pub enum Command {
     Fix(Box<fix::FixArgs>),
     /// Probe an image's registry step by step (DNS, TCP, TLS, HTTP, /v2/, auth, manifest),
     /// from this machine and optionally from a node; exit 0 when it can be pulled, 1 when not.
-    Probe(probe::ProbeArgs),
+    Probe(Box<probe::ProbeArgs>),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -152,7 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => explain::run(message, reason.as_deref(), json),
         Some(Command::Probe(args)) => {
             let _log = crate::logging::init();
-            probe::run(&cli.cluster, cli.config.as_deref(), args)
+            probe::run(&cli.cluster, cli.config.as_deref(), *args)
         }
         Some(Command::Fix(args)) => {
             let _log = crate::logging::init();
