@@ -436,3 +436,41 @@ fn ratatui_alone_drops_controls_and_bidi_silently() {
     assert!(!text.chars().any(is_hostile), "{text:?}");
     assert!(!text.contains('␛') && text.contains("]0;PWNED"), "{text:?}");
 }
+
+/// Invisible and format characters (issue 20, point 9): a zero-width space
+/// splitting a keyword, a BOM, a soft hyphen, tag characters spelling
+/// hidden ASCII. `explain` shows each as a visible escape, never raw; its
+/// JSON escapes them and keeps the text.
+const INVISIBLE: &str = "x509: certificate signed by unknown\u{200b} authority \
+    \u{feff}\u{ad}\u{2060}\u{180e}\u{2028}\u{e0041}\u{e0042}";
+
+fn has_invisible(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(
+            c,
+            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}'
+                | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}'
+        )
+    })
+}
+
+#[test]
+fn explain_shows_invisible_characters_as_escapes() {
+    let (code, out, err) = pulltui(&["explain"], format!("{INVISIBLE}\n").as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!has_invisible(&out), "{out:?}");
+    assert!(out.contains("unknown\\u{200b} authority"), "{out}");
+    assert!(
+        out.contains("\\u{feff}\\u{ad}\\u{2060}\\u{180e}\\u{2028}\\u{e0041}\\u{e0042}"),
+        "{out}"
+    );
+
+    let (code, out, err) = pulltui(&["explain", "--json"], format!("{INVISIBLE}\n").as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!has_invisible(&out), "{out:?}");
+    assert!(
+        out.contains("\\u200b") && out.contains("\\udb40\\udc41"),
+        "{out}"
+    );
+    let _: serde_json::Value = serde_json::from_str(out.trim()).expect("valid JSON");
+}
