@@ -304,7 +304,8 @@ pub fn credentials_from_secret(
             }
         };
         out.push(Credential {
-            source: format!("secret {name} ({k})"),
+            // The key as shown everywhere: without a password written into it.
+            source: format!("secret {name} ({})", super::secrets::strip_userinfo(k)),
             username: user,
             password: pass,
         });
@@ -1398,6 +1399,27 @@ pub fn tls_failure_from_curl(message: &str) -> TlsFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The credential of a key with userinfo is found (kubelet matches its
+    /// host), and its source, shown in the probe's output, has no userinfo.
+    #[test]
+    fn credentials_from_a_key_with_userinfo_name_the_host_only() {
+        let cfg = r#"{"auths":{"https://robot:k3y-s3cret@reg.example:5000":{"username":"robot","password":"pw"}}}"#;
+        let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "pull", "namespace": "team"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cfg)},
+        }))
+        .expect("secret");
+        let image = ImageRef::parse("reg.example:5000/team/app:1").expect("image");
+        let creds = credentials_from_secret(&secret, &image).expect("credentials");
+        assert_eq!(creds.len(), 1, "{creds:?}");
+        assert_eq!(
+            creds[0].source,
+            "secret team/pull (https://reg.example:5000)"
+        );
+        assert_eq!(creds[0].username, "robot");
+    }
 
     fn image(s: &str) -> ImageRef {
         ImageRef::parse(s).expect("test image")
