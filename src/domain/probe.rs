@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::classify::Category;
 use super::image::ImageRef;
 use super::ipscope::IpScope;
+pub use super::realm::realm_refusal;
 use super::redact::Redacted;
 
 /// The steps, in the order they run. Ids are public API (`probe --json`).
@@ -222,22 +223,6 @@ impl ProbePlan {
     pub fn pull_scope(&self) -> String {
         format!("repository:{}:pull", self.image.repository)
     }
-}
-
-/// Whether a token realm's addresses may receive our credentials: a realm
-/// on a private, CGNAT, loopback or link-local address that is not the
-/// registry's own is refused (it would point credentials into the local
-/// network, e.g. a metadata service). `Some(reason)` means refused.
-pub fn realm_refusal(realm: &str, realm_ips: &[IpAddr], registry_ip: IpAddr) -> Option<String> {
-    realm_ips.iter().find_map(|ip| {
-        let scope = IpScope::of(*ip);
-        (scope != IpScope::Public && *ip != registry_ip).then(|| {
-            format!(
-                "refused: the token realm {realm} is on {ip} ({scope}), which is not the \
-                 registry ({registry_ip}); no request sent"
-            )
-        })
-    })
 }
 
 /// The credentials of a pull secret that cover `image`, by kubelet's
@@ -1063,10 +1048,7 @@ pub fn compare_with_cluster(report: &ProbeReport, cluster: &ClusterError) -> Vec
         let scope = IpScope::of(ip);
         if !resolved.is_empty() && !resolved.contains(&ip) {
             let laptop = addrs_with_scope(&resolved);
-            let meaning = match (
-                scope,
-                resolved.iter().any(|a| IpScope::of(*a) != IpScope::Public),
-            ) {
+            let meaning = match (scope, resolved.iter().any(|a| IpScope::of(*a).is_local())) {
                 (IpScope::Public, true) => {
                     ": the cluster's network lacks the private DNS zone or the private link \
                      (its resolver answers with the public address)"
@@ -1184,7 +1166,7 @@ pub fn compare_sides(laptop: &ProbeReport, node: &ProbeReport) -> Option<(Disagr
             ),
         );
     }
-    let private = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip) != IpScope::Public);
+    let private = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip).is_local());
     let public = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip) == IpScope::Public);
     if !here.is_empty() && !there.is_empty() && private(&here) && public(&there) && !private(&there)
     {
@@ -1437,18 +1419,6 @@ mod tests {
         let mut r = ProbeReport::new(side, &image("reg.example.com/team/app:1.0"));
         r.steps = steps;
         r
-    }
-
-    #[test]
-    fn a_realm_in_the_local_network_that_is_not_the_registry_is_refused() {
-        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
-        let reg = ip("43.1.2.3");
-        assert!(realm_refusal("https://x/token", &[ip("169.254.169.254")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("10.0.0.5")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("127.0.0.1")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("52.1.1.1")], reg).is_none());
-        let local = ip("10.0.0.5");
-        assert!(realm_refusal("https://x/token", &[local], local).is_none());
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! that aborts the task when dropped or cancelled.
 //!
 //! Safety: credentials never go over plain HTTP unless the plan says the user
-//! confirmed it, never to another host (redirects are not followed, so no
-//! `Authorization` leaves for blob storage), and a token realm on a private,
-//! loopback or link-local address that is not the registry itself is refused.
+//! confirmed it, never to a host other than the registry and the token realm
+//! it names (redirects are not followed, so no `Authorization` leaves for
+//! blob storage), and the realm's addresses pass `domain::realm`'s rule
+//! first (no special-purpose, loopback or link-local address other than the
+//! registry's own; a private one only by name, from a private registry).
 
 pub mod dns;
 pub mod net;
