@@ -27,9 +27,15 @@ pub struct ProbeArgs {
     /// The image whose registry to probe (as in the pod spec).
     pub image: String,
     /// A pull secret to authenticate with, NAMESPACE/NAME (repeatable; the
-    /// entries covering the registry are tried in order).
+    /// first entry covering the registry is tried, the others with
+    /// --try-all-credentials).
     #[arg(long, value_name = "NS/NAME")]
     pub secret: Vec<String>,
+    /// Try every covering credential in order until one is accepted
+    /// (default: the first only, since each rejected one is a failed login
+    /// on the registry's account).
+    #[arg(long)]
+    pub try_all_credentials: bool,
     /// Also probe from this node, with a short-lived pod (a cluster write).
     #[arg(long, value_name = "NODE")]
     pub from_node: Option<String>,
@@ -209,6 +215,8 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         plan.nameserver = nameserver;
         plan.step_timeout_ms = (args.timeout * 1000.0) as u64;
         plan.allow_plain_http_credentials = args.allow_plain_http_credentials;
+        plan.try_all_credentials = args.try_all_credentials;
+        let untried = plan.credentials_to_try().1.len();
 
         let json = args.json;
         let stdout = io::stdout();
@@ -232,6 +240,13 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         if !json {
             let mut o = stdout.lock();
             let _ = writeln!(o, "verdict: {}  {}", verdict.id(), inert(&verdict.summary));
+            if untried > 0 && !verdict.is_ok() {
+                let _ = writeln!(
+                    o,
+                    "note: {untried} other covering credential(s) not tried; \
+                     --try-all-credentials tries them in turn"
+                );
+            }
         }
 
         let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;

@@ -169,6 +169,9 @@ pub struct ProbePlan {
     pub step_timeout_ms: u64,
     /// The user confirmed that credentials may go over plain HTTP.
     pub allow_plain_http_credentials: bool,
+    /// The user asked for every covering credential to be tried, not only
+    /// the first (`probe --try-all-credentials`).
+    pub try_all_credentials: bool,
 }
 
 impl ProbePlan {
@@ -180,7 +183,35 @@ impl ProbePlan {
             platform,
             step_timeout_ms: 5000,
             allow_plain_http_credentials: false,
+            try_all_credentials: false,
         }
+    }
+
+    /// The credentials this probe sends, and those it leaves: the first
+    /// covering one only, unless the user asked for all. A stale secret
+    /// tried on every probe is a failed login each time, and directory-
+    /// backed robot accounts lock after a few (crane and docker try one).
+    pub fn credentials_to_try(&self) -> (&[Credential], &[Credential]) {
+        if self.try_all_credentials {
+            (&self.credentials, &[])
+        } else {
+            self.credentials.split_at(self.credentials.len().min(1))
+        }
+    }
+
+    /// `; not tried: secret team/b (reg.example) (one credential per
+    /// probe)` when some were left, else empty: where they come from, never
+    /// what they hold.
+    pub fn untried_note(&self) -> String {
+        let (_, left) = self.credentials_to_try();
+        if left.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = left.iter().map(|c| c.source.as_str()).collect();
+        format!(
+            "; not tried: {} (one credential per probe)",
+            names.join(", ")
+        )
     }
 
     /// Host without port (brackets removed for IPv6).

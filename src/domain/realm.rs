@@ -26,7 +26,15 @@ use super::ipscope::IpScope;
 ///   machine into a private network;
 /// - another loopback or link-local address (this machine's services, a
 ///   cloud metadata service): never.
+///
+/// No address at all (a resolver may answer so) is refused too: nothing
+/// was checked, so nothing may be dialled.
 pub fn realm_refusal(realm: &str, realm_ips: &[IpAddr], registry_ip: IpAddr) -> Option<String> {
+    if realm_ips.is_empty() {
+        return Some(format!(
+            "refused: the token realm {realm} resolved to no address; no request sent"
+        ));
+    }
     let registry_ip = registry_ip.to_canonical();
     let registry_private = matches!(IpScope::of(registry_ip), IpScope::Private | IpScope::Cgnat);
     let named = !realm_host_is_literal(realm);
@@ -219,6 +227,17 @@ mod tests {
         assert_eq!(
             realm_refusal(gitlab, &[ip("52.1.1.1")], ip("10.0.0.5")),
             None
+        );
+    }
+
+    /// S2: a resolver may answer Ok with no address; nothing was checked,
+    /// so nothing may be dialled (the probe used to index the first one).
+    #[test]
+    fn a_realm_with_no_address_is_refused() {
+        let why = realm_refusal("https://token.example/t", &[], ip("10.0.0.5"));
+        assert!(
+            why.as_deref().is_some_and(|w| w.contains("no address")),
+            "{why:?}"
         );
     }
 

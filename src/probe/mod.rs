@@ -496,7 +496,8 @@ async fn authenticate(
     verifier: Arc<dyn ServerCertVerifier>,
     t: Duration,
 ) -> (StepResult, Option<String>) {
-    let creds = &plan.credentials;
+    let (creds, _) = plan.credentials_to_try();
+    let untried = plan.untried_note();
     let bearer = challenges.iter().find(|c| c.scheme == "bearer");
     let basic_ch = challenges.iter().find(|c| c.scheme == "basic");
     if bearer.is_none() && basic_ch.is_none() {
@@ -551,7 +552,7 @@ async fn authenticate(
                         Step::Auth,
                         0,
                         format!(
-                            "credentials valid (Basic): user {} from {}",
+                            "credentials valid (Basic): user {} from {}{untried}",
                             c.username, c.source
                         ),
                     ),
@@ -570,7 +571,10 @@ async fn authenticate(
             Step::Auth,
             0,
             Category::AuthNoCredentials,
-            format!("credentials invalid (rejected): {}", rejected.join("; ")),
+            format!(
+                "credentials invalid (rejected): {}{untried}",
+                rejected.join("; ")
+            ),
         ),
         None,
     )
@@ -624,10 +628,24 @@ async fn bearer_flow(
             Err(e) => return fail(Category::NetworkDns, format!("realm host {rhost}: {e}")),
         },
     };
+    if ips.is_empty() {
+        return fail(
+            Category::NetworkDns,
+            format!("realm host {rhost}: the resolver answered with no address"),
+        );
+    }
     if let Some(why) = realm_refusal(realm, &ips, registry_ip) {
         return fail(Category::Unknown, why);
     }
-    let creds = &plan.credentials;
+    // Checked above: every address passed, and there is at least one.
+    let Some(&realm_ip) = ips.first() else {
+        return fail(
+            Category::NetworkDns,
+            format!("realm host {rhost}: no address"),
+        );
+    };
+    let (creds, _) = plan.credentials_to_try();
+    let untried = plan.untried_note();
     if (!https || plain) && !creds.is_empty() && !plan.allow_plain_http_credentials {
         return (StepResult::skipped(Step::Auth, PLAIN_REFUSAL), None);
     }
@@ -651,7 +669,7 @@ async fn bearer_flow(
         .authority()
         .map(|a| a.to_string())
         .unwrap_or(rhost.clone());
-    let addr = SocketAddr::new(ips[0], rport);
+    let addr = SocketAddr::new(realm_ip, rport);
     let mut tries: Vec<Option<&Credential>> = creds.iter().map(Some).collect();
     if tries.is_empty() {
         tries.push(None);
@@ -706,7 +724,7 @@ async fn bearer_flow(
                         .to_string()
                 };
                 let d = if c.is_some() {
-                    format!("credentials valid (Bearer via {realm}): {who}; {how}")
+                    format!("credentials valid (Bearer via {realm}): {who}; {how}{untried}")
                 } else {
                     format!("anonymous token from {realm}; {how}")
                 };
@@ -738,7 +756,8 @@ async fn bearer_flow(
         return fail(
             Category::AuthDenied,
             format!(
-                "credentials valid but without pull scope: the token for {} grants no {scope}",
+                "credentials valid but without pull scope: the token for {} grants no \
+                 {scope}{untried}",
                 no_scope.join(", ")
             ),
         );
@@ -746,7 +765,7 @@ async fn bearer_flow(
     fail(
         Category::AuthNoCredentials,
         format!(
-            "credentials invalid (rejected by {realm}): {}",
+            "credentials invalid (rejected by {realm}): {}{untried}",
             rejected.join("; ")
         ),
     )
