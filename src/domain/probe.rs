@@ -573,12 +573,44 @@ impl TcpOutcome {
     }
 }
 
+impl TcpOutcome {
+    /// How telling an outcome is when every address failed: an answer from
+    /// the host (refused, reset) says more than silence (a timeout), and
+    /// silence more than a local error (no route, no IPv6 egress).
+    pub fn weight(&self) -> u8 {
+        match self {
+            TcpOutcome::Connected => 5,
+            TcpOutcome::Refused => 4,
+            TcpOutcome::Reset => 3,
+            TcpOutcome::Timeout => 2,
+            TcpOutcome::Unreachable => 1,
+            TcpOutcome::Other => 0,
+        }
+    }
+}
+
+/// One address the TCP step dialled (addresses are raced, RFC 8305).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TcpAttempt {
+    pub addr: SocketAddr,
+    /// `timeout` also when it had not answered by the time another address
+    /// connected (then `ms` is how long it was given).
+    pub outcome: TcpOutcome,
+    /// When it ended (or was given up), ms after the step started.
+    pub ms: u64,
+    pub detail: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TcpFacts {
     pub outcome: TcpOutcome,
+    /// The address that connected, or the one whose failure is `outcome`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<SocketAddr>,
     pub proxy: ProxyUse,
+    /// Every address dialled, in the order they were started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<TcpAttempt>,
 }
 
 /// Why a TLS handshake failed, in the taxonomy's words.

@@ -201,7 +201,13 @@ pub async fn run(
     // ---- tcp
     let proxy = proxy_use(&opts.proxy, &host, port, true);
     let started = Instant::now();
-    let (outcome, addr, stream, mut detail) = net::connect(&addrs, port, t).await;
+    let net::Dialled {
+        outcome,
+        addr,
+        stream,
+        mut detail,
+        attempts,
+    } = net::connect(&addrs, port, t).await;
     match &proxy {
         ProxyUse::None => {}
         ProxyUse::Applies { var, url } => detail.push_str(&format!(
@@ -227,6 +233,7 @@ pub async fn run(
             outcome: outcome.clone(),
             addr,
             proxy,
+            attempts,
         }),
     };
     r.push(tcp);
