@@ -231,6 +231,56 @@ async fn valid_credentials_from_a_pull_secret_can_pull() {
     ns.delete().await;
 }
 
+/// Issue 20, point 14 (L9): two covering secrets with stale passwords.
+/// By default the first is tried and the other named as not tried; with
+/// --try-all-credentials both are tried. Names only, never the passwords.
+#[tokio::test]
+async fn one_covering_secret_is_tried_unless_all_are_asked_for() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    let ns = h.namespace(&client, "probe-one-cred").await;
+    for name in ["old", "older"] {
+        let pass = format!("stale-{name}-pw");
+        pull_secret(&h, &ns.name, name, h.reg_auth(), h.reg_auth_user(), &pass).await;
+    }
+    let img = format!("{}/team/app:1.0", h.reg_auth());
+    let (old, older) = (format!("{}/old", ns.name), format!("{}/older", ns.name));
+    let mut a = vec![
+        img,
+        "--secret".into(),
+        old.clone(),
+        "--secret".into(),
+        older.clone(),
+    ];
+    a.extend(ca(&h));
+    let (h2, a2) = (h.clone(), a.clone());
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&h2), &args(&a2), None))
+        .await
+        .expect("probe");
+    let d = detail(&r.json, "auth");
+    assert_eq!(category(&r.json), "auth.no-credentials", "{}", r.json);
+    assert!(d.contains(&format!("from secret {old} (")), "{d}");
+    assert!(d.contains(&format!("not tried: secret {older} (")), "{d}");
+    assert_eq!(d.matches(": 401").count(), 1, "{d}");
+
+    a.push("--try-all-credentials".into());
+    let r = tokio::task::spawn_blocking(move || pulltui_probe(Some(&h), &args(&a), None))
+        .await
+        .expect("probe");
+    let d = detail(&r.json, "auth");
+    assert!(
+        d.contains(&format!("from secret {old} ("))
+            && d.contains(&format!("from secret {older} (")),
+        "{d}"
+    );
+    assert_eq!(d.matches(": 401").count(), 2, "{d}");
+    assert!(
+        !d.contains("not tried") && !r.json.to_string().contains("stale-"),
+        "{d}"
+    );
+    ns.delete().await;
+}
+
 #[test]
 fn a_wrong_password_is_invalid_credentials() {
     let Some(h) = support::harness() else { return };

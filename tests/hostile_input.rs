@@ -437,3 +437,131 @@ fn ratatui_alone_drops_controls_and_bidi_silently() {
     assert!(!text.chars().any(is_hostile), "{text:?}");
     assert!(!text.contains('␛') && text.contains("]0;PWNED"), "{text:?}");
 }
+
+/// Invisible and format characters (issue 20, point 9): a zero-width space
+/// splitting a keyword, a BOM, a soft hyphen, tag characters spelling
+/// hidden ASCII. `explain` shows each as a visible escape, never raw; its
+/// JSON escapes them and keeps the text.
+const INVISIBLE: &str = "x509: certificate signed by unknown\u{200b} authority \
+    \u{feff}\u{ad}\u{2060}\u{180e}\u{2028}\u{e0041}\u{e0042}";
+
+fn has_invisible(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(
+            c,
+            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2028}' | '\u{2029}'
+                | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}'
+        )
+    })
+}
+
+#[test]
+fn explain_shows_invisible_characters_as_escapes() {
+    let (code, out, err) = pulltui(&["explain"], format!("{INVISIBLE}\n").as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!has_invisible(&out), "{out:?}");
+    assert!(out.contains("unknown\\u{200b} authority"), "{out}");
+    assert!(
+        out.contains("\\u{feff}\\u{ad}\\u{2060}\\u{180e}\\u{2028}\\u{e0041}\\u{e0042}"),
+        "{out}"
+    );
+
+    let (code, out, err) = pulltui(&["explain", "--json"], format!("{INVISIBLE}\n").as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!has_invisible(&out), "{out:?}");
+    assert!(
+        out.contains("\\u200b") && out.contains("\\udb40\\udc41"),
+        "{out}"
+    );
+    let _: serde_json::Value = serde_json::from_str(out.trim()).expect("valid JSON");
+}
+
+/// A fake plain-HTTP registry on loopback: `/v2/` open, every manifest
+/// unknown, and a tag list holding `tags` (text the registry chose).
+fn fake_registry_with_tags(tags: &[&str]) -> String {
+    use std::io::Read as _;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let body = serde_json::json!({ "name": "team/app", "tags": tags }).to_string();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        if buf.len() >= 3 && !buf.starts_with(b"GET") && !buf.starts_with(b"HEA") {
+                            // A TLS ClientHello: answer in HTTP, as a plain server does.
+                            let _ = s.write_all(
+                                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                            );
+                            return;
+                        }
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    buf.drain(..end + 4);
+                    let line = head.lines().next().unwrap_or("");
+                    let resp = if line.starts_with("GET /v2/ ") {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string()
+                    } else if line.contains("/tags/list") {
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    } else {
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+                    };
+                    if s.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `probe` prints what a registry sent (here, its tag list) inert, and its
+/// JSON escapes C1, bidi and invisible characters as `check --json` does,
+/// keeping the values (issue 20, point 9).
+#[test]
+fn probe_shows_registry_text_inert_and_its_json_escapes_it() {
+    let tags = [
+        "1.0\u{9b}2J",
+        "\u{202e}gnp.exe",
+        "la\u{200b}test",
+        "\x1b]0;PWNED\x07",
+        "x\u{e0041}",
+    ];
+    let addr = fake_registry_with_tags(&tags);
+    let image = format!("{addr}/team/app:9.9");
+    let (code, out, err) = pulltui(&["probe", &image, "--timeout", "3"], b"");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.chars().any(|c| is_hostile(c) && c != '\n'), "{out:?}");
+    assert!(
+        out.contains("1.0\\u{9b}2J") && out.contains("la\\u{200b}test"),
+        "{out}"
+    );
+
+    let (code, out, err) = pulltui(&["probe", &image, "--timeout", "3", "--json"], b"");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(!out.trim_end().chars().any(is_hostile), "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("valid JSON");
+    let manifest = v["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["step"] == "manifest"))
+        .expect("a manifest step");
+    let detail = manifest["detail"].as_str().expect("detail");
+    assert!(detail.starts_with("tag unknown"), "{detail}");
+    for t in tags {
+        assert!(detail.contains(t), "the value is kept: {detail:?}");
+    }
+}

@@ -98,7 +98,7 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
-        // Original values; DEL, C1 and bidi controls as `\u` escapes.
+        // Original values; DEL, C1, bidi and format characters as `\u` escapes.
         crate::domain::inert::json_to_writer(&mut out, &CheckJson::new(&report.rows))
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))

@@ -75,8 +75,8 @@ fn emit(
     let c = classify(message, reason);
     if json {
         let j = ExplainJson::from(&c);
-        // The original text, with C0 escaped by serde and DEL, C1 and bidi
-        // controls as `\u` escapes: valid JSON, same values, no raw control.
+        // The original text, with C0 escaped by serde and the rest of inert's
+        // characters as `\u` escapes: valid JSON, same values, no raw control.
         inert::json_to_writer(&mut *out, &j).map_err(io::Error::other)?;
         writeln!(out)
     } else {

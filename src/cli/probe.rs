@@ -15,6 +15,7 @@ use kube::api::Api;
 use crate::cli::ClusterArgs;
 use crate::cluster::probe_pod::{self, PodEvent, ProbePodRequest};
 use crate::domain::image::ImageRef;
+use crate::domain::inert::inert;
 use crate::domain::probe::{
     Credential, NodeJson, Platform, ProbeJson, ProbePlan, ProbeReport, compare_sides,
     credentials_from_secret,
@@ -26,9 +27,15 @@ pub struct ProbeArgs {
     /// The image whose registry to probe (as in the pod spec).
     pub image: String,
     /// A pull secret to authenticate with, NAMESPACE/NAME (repeatable; the
-    /// entries covering the registry are tried in order).
+    /// first entry covering the registry is tried, the others with
+    /// --try-all-credentials).
     #[arg(long, value_name = "NS/NAME")]
     pub secret: Vec<String>,
+    /// Try every covering credential in order until one is accepted
+    /// (default: the first only, since each rejected one is a failed login
+    /// on the registry's account).
+    #[arg(long)]
+    pub try_all_credentials: bool,
     /// Also probe from this node, with a short-lived pod (a cluster write).
     #[arg(long, value_name = "NODE")]
     pub from_node: Option<String>,
@@ -76,8 +83,14 @@ pub struct ProbeArgs {
     pub read_only: bool,
 }
 
+/// A message on stderr. Messages quote the API server, secrets' names and
+/// keys: inert, like every line this command prints.
+fn say(msg: impl std::fmt::Display) {
+    eprintln!("pulltui probe: {}", inert(&msg.to_string()));
+}
+
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("pulltui probe: {msg}");
+    say(msg);
     ExitCode::from(2)
 }
 
@@ -173,12 +186,12 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 let api: Api<Secret> = Api::namespaced(conn.client.clone(), ns);
                 match api.get(name).await {
                     Ok(secret) => match credentials_from_secret(&secret, &image) {
-                        Ok(c) if c.is_empty() => eprintln!(
-                            "pulltui probe: secret {s} has no entry for {} (kubelet would not use it)",
+                        Ok(c) if c.is_empty() => say(format!(
+                            "secret {s} has no entry for {} (kubelet would not use it)",
                             image.registry
-                        ),
+                        )),
                         Ok(c) => creds.extend(c),
-                        Err(e) => eprintln!("pulltui probe: {e}"),
+                        Err(e) => say(e),
                     },
                     Err(e) => {
                         let e = crate::cluster::error::ApiError::from(&e);
@@ -209,6 +222,8 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         plan.nameserver = nameserver;
         plan.step_timeout_ms = (args.timeout * 1000.0) as u64;
         plan.allow_plain_http_credentials = args.allow_plain_http_credentials;
+        plan.try_all_credentials = args.try_all_credentials;
+        let untried = plan.credentials_to_try().1.len();
 
         let json = args.json;
         let stdout = io::stdout();
@@ -223,7 +238,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let laptop = crate::probe::run(&plan, &opts, |s| {
             if !json {
                 let mut o = stdout.lock();
-                let _ = writeln!(o, "  {}", crate::domain::inert::inert(&s.line()));
+                let _ = writeln!(o, "  {}", inert(&s.line()));
                 let _ = o.flush();
             }
         })
@@ -231,7 +246,14 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let verdict = laptop.verdict();
         if !json {
             let mut o = stdout.lock();
-            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), crate::domain::inert::inert(&verdict.summary));
+            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), inert(&verdict.summary));
+            if untried > 0 && !verdict.is_ok() {
+                let _ = writeln!(
+                    o,
+                    "note: {untried} other covering credential(s) not tried; \
+                     --try-all-credentials tries them in turn"
+                );
+            }
         }
 
         let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
@@ -265,10 +287,10 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
             let now = jiff::Timestamp::now();
             match probe_pod::sweep(&conn.client, &namespace, now).await {
                 Ok(gone) if !gone.is_empty() => {
-                    eprintln!("pulltui probe: removed expired probe pods: {}", gone.join(", "))
+                    say(format!("removed expired probe pods: {}", gone.join(", ")))
                 }
                 Ok(_) => {}
-                Err(e) => eprintln!("pulltui probe: sweeping old probe pods: {e}"),
+                Err(e) => say(format!("sweeping old probe pods: {e}")),
             }
             let pod = probe_pod::build_pod(&req, &probe_pod::pod_name(node, now), now);
             eprint!("{}", probe_pod::preview(&pod));
@@ -293,20 +315,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                     return;
                 }
                 let mut o = stdout.lock();
-                let _ = match ev {
-                    PodEvent::Created { name, host_network } => writeln!(
-                        o,
-                        "  pod {name} created ({})",
-                        if host_network {
-                            "host network, the node's DNS and CA roots"
-                        } else {
-                            "pod network"
-                        }
-                    ),
-                    PodEvent::Note(n) => writeln!(o, "  note: {n}"),
-                    PodEvent::Step(s) => writeln!(o, "  {}", crate::domain::inert::inert(&s.line())),
-                    PodEvent::Deleted { name } => writeln!(o, "  pod {name} deleted"),
-                };
+                let _ = writeln!(o, "  {}", pod_event_line(&ev));
                 let _ = o.flush();
             });
             // Ctrl-C: the future is dropped, and the pod (whose name is
@@ -318,26 +327,27 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
             match res {
                 None => {
                     let name = probe_pod::pod_name(node, now);
-                    eprintln!("pulltui probe: cancelled; deleting the probe pod {namespace}/{name}");
+                    eprintln!(
+                        "pulltui probe: cancelled; deleting the probe pod {namespace}/{name}"
+                    );
                     if let Err(e) = probe_pod::delete_now(&conn.client, &namespace, &name).await {
-                        eprintln!(
-                            "pulltui probe: could not delete pod {namespace}/{name}: {e}; \
+                        say(format!(
+                            "could not delete pod {namespace}/{name}: {e}; \
                              kubectl -n {namespace} delete pod {name} --grace-period=0"
-                        );
+                        ));
                     }
                     return ExitCode::from(1);
                 }
                 Some(Err(e)) => {
-                    eprintln!("pulltui probe: in-cluster probe: {e}");
+                    say(format!("in-cluster probe: {e}"));
                     node_failed = true;
                 }
                 Some(Ok(np)) => {
                     let v = np.report.verdict();
                     if !json {
                         let mut o = stdout.lock();
-                        let _ = writeln!(o, "node verdict: {}  {}", v.id(), v.summary);
-                        if let Some((d, why)) = compare_sides(&laptop, &np.report) {
-                            let _ = writeln!(o, "laptop and node disagree ({}): {why}", d.id());
+                        for line in node_verdict_lines(&laptop, &np.report) {
+                            let _ = writeln!(o, "{line}");
                         }
                     }
                     node_failed = !v.is_ok();
@@ -366,7 +376,9 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 findings,
             };
             let mut o = stdout.lock();
-            if serde_json::to_writer(&mut o, &obj).is_err() || writeln!(o).is_err() {
+            // As `check --json`: the values kept, C1, bidi and invisible
+            // characters as `\u` escapes.
+            if crate::domain::inert::json_to_writer(&mut o, &obj).is_err() || writeln!(o).is_err() {
                 return ExitCode::from(2);
             }
         }
@@ -378,9 +390,100 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
     })
 }
 
+/// The line for an event of the node's probe pod. Notes carry the API
+/// server's, a webhook's or the kubelet's words: inert, as every line.
+fn pod_event_line(ev: &PodEvent) -> String {
+    let line = match ev {
+        PodEvent::Created { name, host_network } => format!(
+            "pod {name} created ({})",
+            if *host_network {
+                "host network, the node's DNS and CA roots"
+            } else {
+                "pod network"
+            }
+        ),
+        PodEvent::Note(n) => format!("note: {n}"),
+        PodEvent::Step(s) => s.line(),
+        PodEvent::Deleted { name } => format!("pod {name} deleted"),
+    };
+    inert(&line).into_owned()
+}
+
+/// After the node's steps: its verdict, and why the two sides disagree
+/// (both quote the node's steps, curl's rendering of a certificate among
+/// them): inert.
+fn node_verdict_lines(laptop: &ProbeReport, node: &ProbeReport) -> Vec<String> {
+    let v = node.verdict();
+    let mut out = vec![format!("node verdict: {}  {}", v.id(), inert(&v.summary))];
+    if let Some((d, why)) = compare_sides(laptop, node) {
+        out.push(format!(
+            "laptop and node disagree ({}): {}",
+            d.id(),
+            inert(&why)
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::classify::Category;
+    use crate::domain::inert::is_hostile;
+    use crate::domain::probe::{Side, Status, Step, StepResult};
+
+    /// What a webhook, the kubelet or curl's rendering of a certificate
+    /// can put in the node's text.
+    const HOSTILE: &str = "\x1b]0;PWNED\x07 \u{9b}2J \u{202e}txt \u{200b}\u{e0041}\nnext";
+
+    fn report(side: Side, tls: StepResult) -> ProbeReport {
+        let image = ImageRef::parse("reg.example/team/app:1").expect("image");
+        let mut r = ProbeReport::new(side, &image);
+        r.steps.push(StepResult::ok(
+            Step::Dns,
+            1,
+            "reg.example: 10.0.0.5 (private)",
+        ));
+        r.steps.push(StepResult::ok(Step::Tcp, 1, "connected"));
+        r.steps.push(tls);
+        r
+    }
+
+    #[test]
+    fn node_side_lines_are_inert() {
+        let node = report(
+            Side::Node(format!("n{HOSTILE}")),
+            StepResult::fail(
+                Step::Tls,
+                1,
+                Category::TlsUntrusted,
+                format!("certificate signed by unknown authority; served: subject CN={HOSTILE}"),
+            ),
+        );
+        let laptop = report(Side::Laptop, StepResult::ok(Step::Tls, 1, "verified"));
+        let mut lines = node_verdict_lines(&laptop, &node);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[1].starts_with("laptop and node disagree (node-ca)"),
+            "{lines:?}"
+        );
+        lines.push(pod_event_line(&PodEvent::Note(format!(
+            "the API server said: admission webhook denied: {HOSTILE}"
+        ))));
+        lines.push(pod_event_line(&PodEvent::Created {
+            name: format!("p{HOSTILE}"),
+            host_network: true,
+        }));
+        lines.push(pod_event_line(&PodEvent::Deleted {
+            name: format!("p{HOSTILE}"),
+        }));
+        for l in &lines {
+            assert!(!l.chars().any(is_hostile), "{l:?}");
+            assert!(l.contains("␛]0;PWNED␇") && l.contains("\\u{200b}"), "{l:?}");
+        }
+        assert_eq!(node.verdict().category, Some(Category::TlsUntrusted));
+        assert_eq!(laptop.step(Step::Tls).map(|s| s.status), Some(Status::Ok));
+    }
 
     #[test]
     fn nameserver_takes_ip_or_ip_and_port() {

@@ -5,9 +5,12 @@
 //! name in a snapshot can carry anything: `ESC ] 0 ; title BEL` (sets the
 //! window title), `ESC ] 8 ;; url ST` (a hidden hyperlink), `ESC [ 2 J` (clears
 //! the screen), colour codes, C1 controls (`U+009B` is a one-character CSI
-//! for terminals that honour C1), or the bidi controls of "Trojan Source"
-//! that make text read differently from what it is. [`inert`] replaces every
-//! such character by a visible placeholder:
+//! for terminals that honour C1), the bidi controls of "Trojan Source"
+//! that make text read differently from what it is, or invisible format
+//! characters that hide text or split a word so it reads the same and
+//! compares differently (`unknown\u{200b} authority`, tag characters that
+//! spell hidden ASCII). [`inert`] replaces every such character by a visible
+//! placeholder:
 //!
 //! | input | shown as |
 //! |---|---|
@@ -16,10 +19,11 @@
 //! | DEL U+007F | `␡` |
 //! | C1 controls U+0080–U+009F | `\u{9b}` |
 //! | bidi controls U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 | `\u{202e}` |
+//! | invisible and format characters: soft hyphen U+00AD, U+180E, zero-width U+200B–U+200D, line and paragraph separators U+2028–U+2029, U+2060–U+206F (word joiner, invisible operators, deprecated format controls), BOM / zero-width no-break space U+FEFF, U+FFF9–U+FFFB, tag characters U+E0000–U+E007F | `\u{200b}` |
 //!
 //! That is what rustc does in its diagnostics (Control Pictures for C0 and
 //! DEL) and what Rust's and Go's string escapes print for the rest (there
-//! are no pictures for C1 or bidi controls). An escape *sequence* is not
+//! are no pictures for C1, bidi or format characters). An escape *sequence* is not
 //! parsed: its ESC (or C1 introducer) and its BEL / ST terminator become
 //! visible, and what lies between is plain printable text — so a hostile
 //! message reads `␛]0;pwned␇` where a terminal would have retitled itself.
@@ -51,29 +55,35 @@ use std::io;
 /// Longest name, image reference or label value shown, in characters.
 pub const MAX_FIELD: usize = 512;
 
-/// Whether the terminal could act on `c` (or reorder text around it).
+/// Whether the terminal could act on `c`, reorder text around it, or show
+/// nothing for it (the module's table): the one rule for every text path.
 pub fn is_hostile(c: char) -> bool {
     matches!(
         c,
         '\u{0}'..='\u{1f}'
             | '\u{7f}'..='\u{9f}'
+            | '\u{ad}'
             | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}'
     )
 }
 
 /// Whether a character of `s` needs replacing. Looks at bytes first: every
 /// hostile character is either a byte below 0x20, DEL, or starts with 0xC2
-/// (C1), 0xD8 (U+061C) or 0xE2 (U+200E..U+2069).
+/// (C1, U+00AD), 0xD8 (U+061C), 0xE1 (U+180E), 0xE2 (U+200B..U+206F), 0xEF
+/// (U+FEFF, U+FFF9..U+FFFB) or 0xF3 (tag characters).
 fn needs_work(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if (b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xd8 || b == 0xe2)
+        if (b < 0x20 || matches!(b, 0x7f | 0xc2 | 0xd8 | 0xe1 | 0xe2 | 0xef | 0xf3))
             && let Some(c) = s[i..].chars().next()
             && is_hostile(c)
         {
@@ -84,8 +94,8 @@ fn needs_work(s: &str) -> Option<usize> {
     None
 }
 
-/// `s` with every control, DEL, C1 and bidi control replaced by a visible
-/// placeholder (see the module's table); borrowed when nothing changes.
+/// `s` with every control, DEL, C1, bidi control and invisible format
+/// character replaced by a visible placeholder (see the module's table); borrowed when nothing changes.
 pub fn inert(s: &str) -> Cow<'_, str> {
     inert_with(s, false)
 }
@@ -168,8 +178,8 @@ pub fn make_inert_cut(s: &mut String, max: usize) {
     }
 }
 
-/// A `serde_json` formatter (compact) that writes DEL, C1 and bidi
-/// controls as `\uXXXX` escapes. serde_json already escapes C0; together no
+/// A `serde_json` formatter (compact) that writes DEL, C1, bidi controls
+/// and invisible format characters as `\uXXXX` escapes. serde_json already escapes C0; together no
 /// raw control reaches the output, and the decoded value is the original.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonFormatter;
@@ -184,8 +194,11 @@ impl serde_json::ser::Formatter for JsonFormatter {
         for (i, c) in fragment.char_indices() {
             if is_hostile(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
-                // Every hostile character is in the BMP: one \u escape.
-                write!(writer, "\\u{:04x}", c as u32)?;
+                // A tag character (outside the BMP) is a surrogate pair.
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{:04x}", u)?;
+                }
                 start = i + c.len_utf8();
             }
         }
@@ -268,9 +281,37 @@ mod tests {
     }
 
     #[test]
+    fn invisible_and_format_characters_are_escaped() {
+        // A zero-width space inside a keyword, a soft hyphen, joiners, the
+        // word joiner and invisible operators, a BOM, the Mongolian vowel
+        // separator, line/paragraph separators and tag characters (which
+        // spell hidden ASCII): none shows on a terminal, all hide or spoof.
+        let s = "unknown\u{200b} authority \u{ad}\u{200c}\u{200d}\u{2060}\u{2064}\u{feff}\u{180e}\
+                 \u{2028}\u{2029}\u{e0001}\u{e0041}\u{e007f}";
+        assert_eq!(
+            inert(s),
+            "unknown\\u{200b} authority \\u{ad}\\u{200c}\\u{200d}\\u{2060}\\u{2064}\\u{feff}\\u{180e}\
+             \\u{2028}\\u{2029}\\u{e0001}\\u{e0041}\\u{e007f}"
+        );
+        for c in ['\u{2061}', '\u{2062}', '\u{2063}', '\u{e0020}', '\u{e0060}'] {
+            assert!(!inert(&c.to_string()).contains(c), "{c:?}");
+            assert!(is_hostile(c), "{c:?}");
+        }
+        // In a message too, and in JSON (escaped, the value kept: a tag
+        // character is outside the BMP, a surrogate pair).
+        assert_eq!(inert_message("a\u{200b}b", 100), "a\\u{200b}b");
+        let j = json_to_string(&"x\u{200b}\u{e0041}\u{feff}").expect("serialises");
+        assert_eq!(j, "\"x\\u200b\\udb40\\udc41\\ufeff\"");
+        let back: String = serde_json::from_str(&j).expect("valid JSON");
+        assert_eq!(back, "x\u{200b}\u{e0041}\u{feff}");
+    }
+
+    #[test]
     fn neighbours_of_the_hostile_ranges_are_kept() {
-        // Same lead bytes as the hostile ones (0xC2, 0xD8, 0xE2), printable.
-        let s = "\u{a0}\u{a9}\u{61b}\u{61d}\u{200d}\u{2010}\u{2029}\u{2070}€";
+        // Same lead bytes as the hostile ones (0xC2, 0xD8, 0xE1, 0xE2,
+        // 0xEF, 0xF3), printable.
+        let s = "\u{a0}\u{a9}\u{ac}\u{ae}\u{61b}\u{61d}\u{180d}\u{1810}\u{200a}\u{2010}\u{2027}\
+                 \u{202f}\u{205f}\u{2070}€\u{fefe}\u{ff01}\u{fffd}\u{e0080}\u{e0100}\u{f0000}";
         assert!(matches!(inert(s), Cow::Borrowed(_)));
     }
 
@@ -321,6 +362,21 @@ mod tests {
             prop::sample::select(vec![
                 '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}',
                 '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            ]),
+            prop::sample::select(vec![
+                '\u{ad}',
+                '\u{180e}',
+                '\u{200b}',
+                '\u{200c}',
+                '\u{200d}',
+                '\u{2028}',
+                '\u{2029}',
+                '\u{2060}',
+                '\u{2064}',
+                '\u{feff}',
+                '\u{e0001}',
+                '\u{e0041}',
+                '\u{e007f}',
             ]),
         ]
     }

@@ -16,6 +16,7 @@ pub mod kubelet;
 pub mod mutation;
 pub mod owners;
 pub mod probe;
+pub mod realm;
 pub mod redact;
 pub mod report;
 pub mod scope;

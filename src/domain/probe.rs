@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::classify::Category;
 use super::image::ImageRef;
 use super::ipscope::IpScope;
+pub use super::realm::realm_refusal;
 use super::redact::Redacted;
 
 /// The steps, in the order they run. Ids are public API (`probe --json`).
@@ -168,6 +169,9 @@ pub struct ProbePlan {
     pub step_timeout_ms: u64,
     /// The user confirmed that credentials may go over plain HTTP.
     pub allow_plain_http_credentials: bool,
+    /// The user asked for every covering credential to be tried, not only
+    /// the first (`probe --try-all-credentials`).
+    pub try_all_credentials: bool,
 }
 
 impl ProbePlan {
@@ -179,7 +183,35 @@ impl ProbePlan {
             platform,
             step_timeout_ms: 5000,
             allow_plain_http_credentials: false,
+            try_all_credentials: false,
         }
+    }
+
+    /// The credentials this probe sends, and those it leaves: the first
+    /// covering one only, unless the user asked for all. A stale secret
+    /// tried on every probe is a failed login each time, and directory-
+    /// backed robot accounts lock after a few (crane and docker try one).
+    pub fn credentials_to_try(&self) -> (&[Credential], &[Credential]) {
+        if self.try_all_credentials {
+            (&self.credentials, &[])
+        } else {
+            self.credentials.split_at(self.credentials.len().min(1))
+        }
+    }
+
+    /// `; not tried: secret team/b (reg.example) (one credential per
+    /// probe)` when some were left, else empty: where they come from, never
+    /// what they hold.
+    pub fn untried_note(&self) -> String {
+        let (_, left) = self.credentials_to_try();
+        if left.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> = left.iter().map(|c| c.source.as_str()).collect();
+        format!(
+            "; not tried: {} (one credential per probe)",
+            names.join(", ")
+        )
     }
 
     /// Host without port (brackets removed for IPv6).
@@ -222,22 +254,6 @@ impl ProbePlan {
     pub fn pull_scope(&self) -> String {
         format!("repository:{}:pull", self.image.repository)
     }
-}
-
-/// Whether a token realm's addresses may receive our credentials: a realm
-/// on a private, CGNAT, loopback or link-local address that is not the
-/// registry's own is refused (it would point credentials into the local
-/// network, e.g. a metadata service). `Some(reason)` means refused.
-pub fn realm_refusal(realm: &str, realm_ips: &[IpAddr], registry_ip: IpAddr) -> Option<String> {
-    realm_ips.iter().find_map(|ip| {
-        let scope = IpScope::of(*ip);
-        (scope != IpScope::Public && *ip != registry_ip).then(|| {
-            format!(
-                "refused: the token realm {realm} is on {ip} ({scope}), which is not the \
-                 registry ({registry_ip}); no request sent"
-            )
-        })
-    })
 }
 
 /// The credentials of a pull secret that cover `image`, by kubelet's
@@ -304,7 +320,8 @@ pub fn credentials_from_secret(
             }
         };
         out.push(Credential {
-            source: format!("secret {name} ({k})"),
+            // The key as shown everywhere: without a password written into it.
+            source: format!("secret {name} ({})", super::secrets::strip_userinfo(k)),
             username: user,
             password: pass,
         });
@@ -556,12 +573,44 @@ impl TcpOutcome {
     }
 }
 
+impl TcpOutcome {
+    /// How telling an outcome is when every address failed: an answer from
+    /// the host (refused, reset) says more than silence (a timeout), and
+    /// silence more than a local error (no route, no IPv6 egress).
+    pub fn weight(&self) -> u8 {
+        match self {
+            TcpOutcome::Connected => 5,
+            TcpOutcome::Refused => 4,
+            TcpOutcome::Reset => 3,
+            TcpOutcome::Timeout => 2,
+            TcpOutcome::Unreachable => 1,
+            TcpOutcome::Other => 0,
+        }
+    }
+}
+
+/// One address the TCP step dialled (addresses are raced, RFC 8305).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TcpAttempt {
+    pub addr: SocketAddr,
+    /// `timeout` also when it had not answered by the time another address
+    /// connected (then `ms` is how long it was given).
+    pub outcome: TcpOutcome,
+    /// When it ended (or was given up), ms after the step started.
+    pub ms: u64,
+    pub detail: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TcpFacts {
     pub outcome: TcpOutcome,
+    /// The address that connected, or the one whose failure is `outcome`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<SocketAddr>,
     pub proxy: ProxyUse,
+    /// Every address dialled, in the order they were started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<TcpAttempt>,
 }
 
 /// Why a TLS handshake failed, in the taxonomy's words.
@@ -1062,10 +1111,7 @@ pub fn compare_with_cluster(report: &ProbeReport, cluster: &ClusterError) -> Vec
         let scope = IpScope::of(ip);
         if !resolved.is_empty() && !resolved.contains(&ip) {
             let laptop = addrs_with_scope(&resolved);
-            let meaning = match (
-                scope,
-                resolved.iter().any(|a| IpScope::of(*a) != IpScope::Public),
-            ) {
+            let meaning = match (scope, resolved.iter().any(|a| IpScope::of(*a).is_local())) {
                 (IpScope::Public, true) => {
                     ": the cluster's network lacks the private DNS zone or the private link \
                      (its resolver answers with the public address)"
@@ -1183,7 +1229,7 @@ pub fn compare_sides(laptop: &ProbeReport, node: &ProbeReport) -> Option<(Disagr
             ),
         );
     }
-    let private = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip) != IpScope::Public);
+    let private = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip).is_local());
     let public = |a: &[IpAddr]| a.iter().any(|ip| IpScope::of(*ip) == IpScope::Public);
     if !here.is_empty() && !there.is_empty() && private(&here) && public(&there) && !private(&there)
     {
@@ -1399,6 +1445,27 @@ pub fn tls_failure_from_curl(message: &str) -> TlsFailure {
 mod tests {
     use super::*;
 
+    /// The credential of a key with userinfo is found (kubelet matches its
+    /// host), and its source, shown in the probe's output, has no userinfo.
+    #[test]
+    fn credentials_from_a_key_with_userinfo_name_the_host_only() {
+        let cfg = r#"{"auths":{"https://robot:k3y-s3cret@reg.example:5000":{"username":"robot","password":"pw"}}}"#;
+        let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "pull", "namespace": "team"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cfg)},
+        }))
+        .expect("secret");
+        let image = ImageRef::parse("reg.example:5000/team/app:1").expect("image");
+        let creds = credentials_from_secret(&secret, &image).expect("credentials");
+        assert_eq!(creds.len(), 1, "{creds:?}");
+        assert_eq!(
+            creds[0].source,
+            "secret team/pull (https://reg.example:5000)"
+        );
+        assert_eq!(creds[0].username, "robot");
+    }
+
     fn image(s: &str) -> ImageRef {
         ImageRef::parse(s).expect("test image")
     }
@@ -1415,18 +1482,6 @@ mod tests {
         let mut r = ProbeReport::new(side, &image("reg.example.com/team/app:1.0"));
         r.steps = steps;
         r
-    }
-
-    #[test]
-    fn a_realm_in_the_local_network_that_is_not_the_registry_is_refused() {
-        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
-        let reg = ip("43.1.2.3");
-        assert!(realm_refusal("https://x/token", &[ip("169.254.169.254")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("10.0.0.5")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("127.0.0.1")], reg).is_some());
-        assert!(realm_refusal("https://x/token", &[ip("52.1.1.1")], reg).is_none());
-        let local = ip("10.0.0.5");
-        assert!(realm_refusal("https://x/token", &[local], local).is_none());
     }
 
     #[test]

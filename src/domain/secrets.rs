@@ -6,7 +6,8 @@
 //! must be equal, a key's path must prefix the image's repository, and Docker
 //! Hub's `index.docker.io` / `docker.io` keys cover Docker Hub images.
 //!
-//! Credentials never leave this module: only host keys and usernames do.
+//! Credentials never leave this module: only host keys (less any userinfo)
+//! and usernames do.
 
 use std::fmt;
 
@@ -139,11 +140,35 @@ pub enum SecretInfo {
 /// One `auths` key of a secret, without its credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthKey {
-    /// The key as written.
+    /// The key as written, less any userinfo ([`strip_userinfo`]; also
+    /// when read from a snapshot written before that rule).
+    #[serde(deserialize_with = "without_userinfo")]
     pub key: String,
     /// The key as kubelet matches it.
+    #[serde(deserialize_with = "without_userinfo")]
     pub normalized: String,
     pub username: Option<String>,
+}
+
+fn without_userinfo<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(strip_userinfo(&s).into_owned())
+}
+
+/// `key` without the userinfo of its authority: `https://user:pw@reg/v1/`
+/// is `https://reg/v1/`, `user:pw@reg` is `reg`. kubelet's keyring reads a
+/// key with Go's `url.Parse` and keeps its `Host`, which has no userinfo;
+/// here the key is also what is shown and stored, so a password written
+/// into it goes no further. The authority ends at the first `/`, `?` or
+/// `#`; its userinfo ends at its last `@`, as in `url.Parse`.
+pub fn strip_userinfo(key: &str) -> std::borrow::Cow<'_, str> {
+    let start = key.find("://").map_or(0, |i| i + 3);
+    let rest = &key[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => std::borrow::Cow::Owned(format!("{}{}", &key[..start], &rest[at + 1..])),
+        None => std::borrow::Cow::Borrowed(key),
+    }
 }
 
 /// Reads a fetched secret into its shareable summary.
@@ -251,16 +276,17 @@ fn parse_entries(
                 drop(text);
                 user.filter(|u| !u.is_empty())
             });
-        out.push((key.clone(), username));
+        out.push((strip_userinfo(key).into_owned(), username));
     }
     out.sort();
     Ok(out)
 }
 
-/// A key as kubelet's keyring stores it: no scheme, `/v1/` and `/v2/` mean
-/// the host, a trailing path kept without trailing slash.
+/// A key as kubelet's keyring stores it: no scheme, no userinfo, `/v1/`
+/// and `/v2/` mean the host, a trailing path kept without trailing slash.
 pub fn normalize_key(key: &str) -> String {
-    let k = key.trim();
+    let k = strip_userinfo(key.trim());
+    let k = k.as_ref();
     let k = k
         .strip_prefix("https://")
         .or_else(|| k.strip_prefix("http://"))
@@ -467,6 +493,58 @@ mod tests {
         let dbg = format!("{state:?}{}", serde_json::to_string(&state).expect("json"));
         assert!(!dbg.contains("s3cret"));
         assert!(!dbg.contains(&auth("alice", "s3cret")));
+    }
+
+    /// A key written `https://user:password@host` (issue 20, point 10):
+    /// kubelet's `url.Parse` keeps the host and drops the userinfo; so do
+    /// the entry's key and its matching, so the password is neither shown
+    /// nor stored (snapshots keep `SecretInfo`).
+    #[test]
+    fn userinfo_in_a_key_is_dropped_and_the_host_still_matches() {
+        let payload = format!(
+            r#"{{"auths":{{"https://robot:k3y-s3cret@reg.example:5000/v1/":{{"auth":"{}"}},"bob:t0ken-s3cret@other.example/team":{{"username":"bob","password":"p"}}}}}}"#,
+            auth("robot", "x")
+        );
+        let s = secret(DOCKER_CONFIG_JSON_TYPE, DOCKER_CONFIG_JSON_KEY, &payload);
+        let info = read_secret(&s);
+        let SecretInfo::Parsed { entries } = &info else {
+            panic!("parsed: {info:?}");
+        };
+        let keys: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.normalized.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("https://reg.example:5000/v1/", "reg.example:5000"),
+                ("other.example/team", "other.example/team"),
+            ]
+        );
+        assert!(matches!(
+            check_info(&info, &image("reg.example:5000/team/app:1")),
+            SecretState::Parsed { covers: true, .. }
+        ));
+        assert!(key_matches(
+            &normalize_key("u:p@other.example/team"),
+            &image("other.example/team/app:1")
+        ));
+        let state = check_info(&info, &image("other.example/team/app:1"));
+        let shown = format!(
+            "{info:?}{state:?}{}{}",
+            serde_json::to_string(&info).expect("json"),
+            serde_json::to_string(&state).expect("json")
+        );
+        assert!(!shown.contains("s3cret") && !shown.contains('@'), "{shown}");
+        // A summary saved before this rule reads without the userinfo too.
+        let old: AuthKey = serde_json::from_str(
+            r#"{"key":"https://u:k3y-s3cret@reg.example/","normalized":"u:k3y-s3cret@reg.example","username":"u"}"#,
+        )
+        .expect("an AuthKey");
+        assert_eq!(
+            (old.key.as_str(), old.normalized.as_str()),
+            ("https://reg.example/", "reg.example")
+        );
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! that aborts the task when dropped or cancelled.
 //!
 //! Safety: credentials never go over plain HTTP unless the plan says the user
-//! confirmed it, never to another host (redirects are not followed, so no
-//! `Authorization` leaves for blob storage), and a token realm on a private,
-//! loopback or link-local address that is not the registry itself is refused.
+//! confirmed it, never to a host other than the registry and the token realm
+//! it names (redirects are not followed, so no `Authorization` leaves for
+//! blob storage), and the realm's addresses pass `domain::realm`'s rule
+//! first (no special-purpose, loopback or link-local address other than the
+//! registry's own; a private one only by name, from a private registry).
 
 pub mod dns;
 pub mod net;
@@ -199,7 +201,13 @@ pub async fn run(
     // ---- tcp
     let proxy = proxy_use(&opts.proxy, &host, port, true);
     let started = Instant::now();
-    let (outcome, addr, stream, mut detail) = net::connect(&addrs, port, t).await;
+    let net::Dialled {
+        outcome,
+        addr,
+        stream,
+        mut detail,
+        attempts,
+    } = net::connect(&addrs, port, t).await;
     match &proxy {
         ProxyUse::None => {}
         ProxyUse::Applies { var, url } => detail.push_str(&format!(
@@ -225,6 +233,7 @@ pub async fn run(
             outcome: outcome.clone(),
             addr,
             proxy,
+            attempts,
         }),
     };
     r.push(tcp);
@@ -494,7 +503,8 @@ async fn authenticate(
     verifier: Arc<dyn ServerCertVerifier>,
     t: Duration,
 ) -> (StepResult, Option<String>) {
-    let creds = &plan.credentials;
+    let (creds, _) = plan.credentials_to_try();
+    let untried = plan.untried_note();
     let bearer = challenges.iter().find(|c| c.scheme == "bearer");
     let basic_ch = challenges.iter().find(|c| c.scheme == "basic");
     if bearer.is_none() && basic_ch.is_none() {
@@ -549,7 +559,7 @@ async fn authenticate(
                         Step::Auth,
                         0,
                         format!(
-                            "credentials valid (Basic): user {} from {}",
+                            "credentials valid (Basic): user {} from {}{untried}",
                             c.username, c.source
                         ),
                     ),
@@ -568,7 +578,10 @@ async fn authenticate(
             Step::Auth,
             0,
             Category::AuthNoCredentials,
-            format!("credentials invalid (rejected): {}", rejected.join("; ")),
+            format!(
+                "credentials invalid (rejected): {}{untried}",
+                rejected.join("; ")
+            ),
         ),
         None,
     )
@@ -622,10 +635,24 @@ async fn bearer_flow(
             Err(e) => return fail(Category::NetworkDns, format!("realm host {rhost}: {e}")),
         },
     };
+    if ips.is_empty() {
+        return fail(
+            Category::NetworkDns,
+            format!("realm host {rhost}: the resolver answered with no address"),
+        );
+    }
     if let Some(why) = realm_refusal(realm, &ips, registry_ip) {
         return fail(Category::Unknown, why);
     }
-    let creds = &plan.credentials;
+    // Checked above: every address passed, and there is at least one.
+    let Some(&realm_ip) = ips.first() else {
+        return fail(
+            Category::NetworkDns,
+            format!("realm host {rhost}: no address"),
+        );
+    };
+    let (creds, _) = plan.credentials_to_try();
+    let untried = plan.untried_note();
     if (!https || plain) && !creds.is_empty() && !plan.allow_plain_http_credentials {
         return (StepResult::skipped(Step::Auth, PLAIN_REFUSAL), None);
     }
@@ -649,7 +676,7 @@ async fn bearer_flow(
         .authority()
         .map(|a| a.to_string())
         .unwrap_or(rhost.clone());
-    let addr = SocketAddr::new(ips[0], rport);
+    let addr = SocketAddr::new(realm_ip, rport);
     let mut tries: Vec<Option<&Credential>> = creds.iter().map(Some).collect();
     if tries.is_empty() {
         tries.push(None);
@@ -704,7 +731,7 @@ async fn bearer_flow(
                         .to_string()
                 };
                 let d = if c.is_some() {
-                    format!("credentials valid (Bearer via {realm}): {who}; {how}")
+                    format!("credentials valid (Bearer via {realm}): {who}; {how}{untried}")
                 } else {
                     format!("anonymous token from {realm}; {how}")
                 };
@@ -736,7 +763,8 @@ async fn bearer_flow(
         return fail(
             Category::AuthDenied,
             format!(
-                "credentials valid but without pull scope: the token for {} grants no {scope}",
+                "credentials valid but without pull scope: the token for {} grants no \
+                 {scope}{untried}",
                 no_scope.join(", ")
             ),
         );
@@ -744,7 +772,7 @@ async fn bearer_flow(
     fail(
         Category::AuthNoCredentials,
         format!(
-            "credentials invalid (rejected by {realm}): {}",
+            "credentials invalid (rejected by {realm}): {}{untried}",
             rejected.join("; ")
         ),
     )

@@ -20,67 +20,193 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
-use crate::domain::probe::{CertInfo, TcpOutcome, TlsFailure};
+use crate::domain::probe::{CertInfo, TcpAttempt, TcpOutcome, TlsFailure};
 
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Connects to the first address that answers, within `timeout` overall.
-pub async fn connect(
-    addrs: &[IpAddr],
-    port: u16,
-    timeout: Duration,
-) -> (TcpOutcome, Option<SocketAddr>, Option<TcpStream>, String) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut last = (
-        TcpOutcome::Other,
-        None,
-        "no address to connect to".to_string(),
-    );
-    for ip in addrs {
-        let addr = SocketAddr::new(*ip, port);
-        match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
-            Err(_) => {
-                last = (
-                    TcpOutcome::Timeout,
-                    Some(addr),
-                    format!(
-                        "connect to {addr} timed out after {} ms",
-                        timeout.as_millis()
-                    ),
-                );
-                break;
-            }
-            Ok(Ok(s)) => {
-                let _ = s.set_nodelay(true);
-                return (
-                    TcpOutcome::Connected,
-                    Some(addr),
-                    Some(s),
-                    format!("connected to {addr}"),
-                );
-            }
-            Ok(Err(e)) => {
-                let outcome = match e.kind() {
-                    io::ErrorKind::ConnectionRefused => TcpOutcome::Refused,
-                    io::ErrorKind::TimedOut => TcpOutcome::Timeout,
-                    io::ErrorKind::ConnectionReset => TcpOutcome::Reset,
-                    io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => {
-                        TcpOutcome::Unreachable
+/// RFC 8305's Connection Attempt Delay: how long an attempt has alone
+/// before the next address is dialled too.
+pub const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// What the TCP step found.
+pub struct Dialled {
+    pub outcome: TcpOutcome,
+    /// The address that connected, or the one whose failure is `outcome`.
+    pub addr: Option<SocketAddr>,
+    pub stream: Option<TcpStream>,
+    pub detail: String,
+    /// Every address dialled, in the order they were started.
+    pub attempts: Vec<TcpAttempt>,
+}
+
+/// Connects as Happy Eyeballs does (RFC 8305): the addresses in the
+/// resolver's order with the families interleaved, a new attempt every
+/// [`ATTEMPT_DELAY`] or as soon as the previous one fails, the first to
+/// connect wins and the others are dropped; all within `timeout`. An
+/// address that drops packets no longer takes the whole budget from the
+/// next one (a broken IPv6 path, one dead A record).
+pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Dialled {
+    use futures::StreamExt as _;
+    use futures::stream::FuturesUnordered;
+    use tokio::time::Instant;
+
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let order = interleave(addrs);
+    let ms = |at: Instant| at.duration_since(started).as_millis() as u64;
+    let mut attempts: Vec<TcpAttempt> = Vec::with_capacity(order.len());
+    let mut ended = vec![false; order.len()];
+    let mut racing = FuturesUnordered::new();
+    let mut next = 0;
+    let mut next_at = started;
+    loop {
+        let now = Instant::now();
+        if next < order.len() && (racing.is_empty() || now >= next_at) && now < deadline {
+            let (i, addr) = (next, SocketAddr::new(order[next], port));
+            racing.push(async move { (i, TcpStream::connect(addr).await) });
+            attempts.push(TcpAttempt {
+                addr,
+                outcome: TcpOutcome::Timeout,
+                ms: 0,
+                detail: String::new(),
+            });
+            next += 1;
+            next_at = now + ATTEMPT_DELAY;
+            continue;
+        }
+        if racing.is_empty() {
+            break;
+        }
+        let wake = if next < order.len() {
+            next_at.min(deadline)
+        } else {
+            deadline
+        };
+        tokio::select! {
+            Some((i, res)) = racing.next() => {
+                let at = Instant::now();
+                ended[i] = true;
+                match res {
+                    Ok(stream) => {
+                        let _ = stream.set_nodelay(true);
+                        let addr = attempts[i].addr;
+                        attempts[i].outcome = TcpOutcome::Connected;
+                        attempts[i].ms = ms(at);
+                        attempts[i].detail = format!("connected to {addr}");
+                        // The others, still silent: given up.
+                        for (j, a) in attempts.iter_mut().enumerate() {
+                            if !ended[j] {
+                                a.ms = ms(at);
+                                a.detail = format!("{}: no answer in {} ms", a.addr, a.ms);
+                            }
+                        }
+                        let others: Vec<&str> = attempts
+                            .iter()
+                            .filter(|a| a.outcome != TcpOutcome::Connected)
+                            .map(|a| a.detail.as_str())
+                            .collect();
+                        let mut detail = format!("connected to {addr}");
+                        if !others.is_empty() {
+                            detail.push_str(&format!(
+                                " (addresses raced {} ms apart; {})",
+                                ATTEMPT_DELAY.as_millis(),
+                                others.join("; ")
+                            ));
+                        }
+                        return Dialled {
+                            outcome: TcpOutcome::Connected,
+                            addr: Some(addr),
+                            stream: Some(stream),
+                            detail,
+                            attempts,
+                        };
                     }
-                    _ => TcpOutcome::Other,
-                };
-                let what = match outcome {
-                    TcpOutcome::Refused => {
-                        "connection refused (nothing listens on the port)".to_string()
+                    Err(e) => {
+                        let a = &mut attempts[i];
+                        a.outcome = outcome_of(&e);
+                        a.ms = ms(at);
+                        a.detail = match a.outcome {
+                            TcpOutcome::Refused => format!(
+                                "{}: connection refused (nothing listens on the port)",
+                                a.addr
+                            ),
+                            _ => format!("{}: {e}", a.addr),
+                        };
+                        // A failure starts the next attempt at once (RFC 8305, 5).
+                        next_at = at;
                     }
-                    _ => e.to_string(),
-                };
-                last = (outcome, Some(addr), format!("{addr}: {what}"));
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if Instant::now() >= deadline {
+                    break;
+                }
             }
         }
     }
-    (last.0, last.1, None, last.2)
+    // Every address failed, or the budget ended with some still silent.
+    for (j, a) in attempts.iter_mut().enumerate() {
+        if !ended[j] {
+            a.ms = timeout.as_millis() as u64;
+            a.detail = format!("connect to {} timed out after {} ms", a.addr, a.ms);
+        }
+    }
+    let worst = attempts
+        .iter()
+        .rev()
+        .max_by_key(|a| a.outcome.weight())
+        .map(|a| (a.outcome.clone(), a.addr));
+    let (outcome, addr) = match worst {
+        Some((o, a)) => (o, Some(a)),
+        None => (TcpOutcome::Other, None),
+    };
+    let detail = if attempts.is_empty() {
+        "no address to connect to".to_string()
+    } else {
+        attempts
+            .iter()
+            .map(|a| a.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Dialled {
+        outcome,
+        addr,
+        stream: None,
+        detail,
+        attempts,
+    }
+}
+
+fn outcome_of(e: &io::Error) -> TcpOutcome {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => TcpOutcome::Refused,
+        io::ErrorKind::TimedOut => TcpOutcome::Timeout,
+        io::ErrorKind::ConnectionReset => TcpOutcome::Reset,
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => {
+            TcpOutcome::Unreachable
+        }
+        _ => TcpOutcome::Other,
+    }
+}
+
+/// The addresses with their families interleaved, the first address's
+/// family first, each family in the resolver's order (RFC 8305, 4).
+fn interleave(addrs: &[IpAddr]) -> Vec<IpAddr> {
+    let Some(first) = addrs.first() else {
+        return vec![];
+    };
+    let (mut same, mut other): (Vec<IpAddr>, Vec<IpAddr>) =
+        addrs.iter().partition(|a| a.is_ipv6() == first.is_ipv6());
+    same.reverse();
+    other.reverse();
+    let mut out = Vec::with_capacity(addrs.len());
+    while !same.is_empty() || !other.is_empty() {
+        out.extend(same.pop());
+        out.extend(other.pop());
+    }
+    out
 }
 
 /// A verifier that delegates to the platform's and keeps what was served.
@@ -477,5 +603,142 @@ impl Http {
             headers,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listener on `ip` whose accept queue is full (never accepted): the
+    /// kernel drops further SYNs, so a connect to it hangs, as to a host
+    /// that drops packets (the harness's blackhole, scripts/harness_aux.py).
+    /// Its connections are kept with it.
+    async fn blackhole(ip: IpAddr) -> (tokio::net::TcpListener, Vec<TcpStream>, u16) {
+        let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+        sock.bind(SocketAddr::new(ip, 0)).expect("bind");
+        let l = sock.listen(0).expect("listen");
+        let addr = l.local_addr().expect("addr");
+        let mut fillers = vec![];
+        for _ in 0..8 {
+            match tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => fillers.push(s),
+                _ => break,
+            }
+        }
+        (l, fillers, addr.port())
+    }
+
+    #[test]
+    fn families_are_interleaved_the_first_family_first() {
+        let v = |s: &[&str]| {
+            s.iter()
+                .map(|a| a.parse().expect("ip"))
+                .collect::<Vec<IpAddr>>()
+        };
+        assert_eq!(
+            interleave(&v(&[
+                "2001:db8::1",
+                "2001:db8::2",
+                "192.0.2.1",
+                "192.0.2.2"
+            ])),
+            v(&["2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2"])
+        );
+        assert_eq!(
+            interleave(&v(&["192.0.2.1", "192.0.2.2", "2001:db8::1"])),
+            v(&["192.0.2.1", "2001:db8::1", "192.0.2.2"])
+        );
+        assert!(interleave(&[]).is_empty());
+    }
+
+    /// Every address failing: each attempt is in the report, the silent
+    /// one until the budget ends, and the step's outcome is the most
+    /// telling one (the refusal).
+    #[tokio::test]
+    async fn when_every_address_fails_each_is_reported() {
+        let silent: IpAddr = "127.0.0.2".parse().expect("ip");
+        let closed: IpAddr = "127.0.0.1".parse().expect("ip");
+        let mut found = None;
+        for _ in 0..20 {
+            let (l, fillers, port) = blackhole(silent).await;
+            if answering(port).is_some() {
+                // Bound then dropped: nothing listens there now.
+                found = Some((l, fillers, port));
+                break;
+            }
+        }
+        let Some((_hole, _fillers, port)) = found else {
+            panic!("no port free on both 127.0.0.2 and 127.0.0.1");
+        };
+        let d = connect(&[silent, closed], port, Duration::from_millis(1000)).await;
+        assert_eq!(d.outcome, TcpOutcome::Refused, "{}", d.detail);
+        assert!(d.stream.is_none());
+        let outcomes: Vec<&TcpOutcome> = d.attempts.iter().map(|a| &a.outcome).collect();
+        assert_eq!(outcomes, [&TcpOutcome::Timeout, &TcpOutcome::Refused]);
+        assert!(
+            d.detail.contains(&format!(
+                "connect to 127.0.0.2:{port} timed out after 1000 ms"
+            )) && d
+                .detail
+                .contains(&format!("127.0.0.1:{port}: connection refused")),
+            "{}",
+            d.detail
+        );
+    }
+
+    /// A listener on 127.0.0.1 at `port`, accepting (and keeping) connections.
+    fn answering(port: u16) -> Option<std::net::TcpListener> {
+        std::net::TcpListener::bind(("127.0.0.1", port)).ok()
+    }
+
+    /// Issue 20, point 13 (L2): the first address drops packets, the
+    /// second answers. The first one's silence no longer takes the whole
+    /// budget: the second is dialled 250 ms later and wins, and the
+    /// report says which answered and which did not.
+    #[tokio::test]
+    async fn a_silent_first_address_does_not_hide_the_second() {
+        let silent: IpAddr = "127.0.0.2".parse().expect("ip");
+        let answers: IpAddr = "127.0.0.1".parse().expect("ip");
+        let mut both = None;
+        for _ in 0..20 {
+            let (l, fillers, port) = blackhole(silent).await;
+            if let Some(ok) = answering(port) {
+                both = Some((l, fillers, ok, port));
+                break;
+            }
+        }
+        let Some((_hole, _fillers, _ok, port)) = both else {
+            panic!("no port free on both 127.0.0.2 and 127.0.0.1");
+        };
+        // The blackhole holds: a lone connect to it hangs.
+        assert!(
+            tokio::time::timeout(
+                Duration::from_millis(300),
+                TcpStream::connect(SocketAddr::new(silent, port))
+            )
+            .await
+            .is_err(),
+            "the blackhole answered"
+        );
+        let started = std::time::Instant::now();
+        let d = connect(&[silent, answers], port, Duration::from_secs(3)).await;
+        let took = started.elapsed();
+        let detail = &d.detail;
+        assert_eq!(d.outcome, TcpOutcome::Connected, "{detail}");
+        assert!(d.stream.is_some());
+        assert_eq!(d.addr, Some(SocketAddr::new(answers, port)), "{detail}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "took {took:?}: {detail}"
+        );
+        assert!(
+            took >= Duration::from_millis(200),
+            "not staggered: {took:?}"
+        );
+        assert!(
+            detail.contains(&format!("127.0.0.2:{port}: no answer")),
+            "{detail}"
+        );
     }
 }

@@ -244,6 +244,10 @@ impl<'a> Doc<'a> {
                         IpScope::Cgnat => " — a carrier-grade NAT address (100.64/10)",
                         IpScope::Loopback => " — the node's own loopback",
                         IpScope::LinkLocal => " — a link-local address",
+                        IpScope::Special => {
+                            " — a special-purpose address (unspecified, multicast, reserved, \
+                             benchmarking or documentation range), not an internet host"
+                        }
                     };
                     self.more(vec![
                         seg("dialled ", Tag::Dim),

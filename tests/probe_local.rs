@@ -1,0 +1,292 @@
+//! The laptop probe against fake registries on loopback (no harness): what
+//! a registry may make this machine do (issue 20). A token realm on a
+//! special-purpose address is refused before anything is sent (M4); one
+//! credential is tried per probe unless the user asks for all (L9).
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pulltui::domain::image::ImageRef;
+use pulltui::domain::probe::{Credential, ProbePlan, Status, Step};
+use pulltui::domain::redact::Redacted;
+
+/// One request a fake server received.
+#[derive(Debug, Clone)]
+struct Seen {
+    line: String,
+    authorization: Option<String>,
+}
+
+/// A fake plain-HTTP server on 127.0.0.1 (a given port, or any): `answer`
+/// maps each request to a whole response; every request is recorded. A
+/// TLS ClientHello is answered in HTTP, as a plain server does.
+struct Fake {
+    addr: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Fake {
+    fn start(port: u16, answer: impl Fn(&Seen) -> String + Send + Sync + 'static) -> Fake {
+        let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        let addr = l.local_addr().expect("addr").to_string();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let rec = seen.clone();
+        let answer = Arc::new(answer);
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(s) = conn else { continue };
+                let (rec, answer) = (rec.clone(), answer.clone());
+                std::thread::spawn(move || serve(s, &rec, &*answer));
+            }
+        });
+        Fake { addr, seen }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+fn serve(
+    mut s: std::net::TcpStream,
+    rec: &Mutex<Vec<Seen>>,
+    answer: &(dyn Fn(&Seen) -> String + Send + Sync),
+) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if buf.len() >= 3 && !buf.starts_with(b"GET") && !buf.starts_with(b"HEA") {
+                let _ = s.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                return;
+            }
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        buf.drain(..end + 4);
+        let mut lines = head.lines();
+        let line = lines.next().unwrap_or("").to_string();
+        let authorization = lines
+            .filter_map(|h| h.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.trim().to_string());
+        let req = Seen {
+            line,
+            authorization,
+        };
+        let resp = answer(&req);
+        if let Ok(mut r) = rec.lock() {
+            r.push(req);
+        }
+        if s.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn respond(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut r = format!("HTTP/1.1 {status}\r\n");
+    for (k, v) in headers {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    r
+}
+
+/// `pulltui probe IMAGE --json` and its one JSON line.
+fn probe_json(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .arg("probe")
+        .args(args)
+        .args(["--json", "--timeout", "2"])
+        .env("PULLTUI_LOG", "off")
+        .env_remove("PULLTUI_CONFIG")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(Stdio::null())
+        .output()
+        .expect("pulltui probe");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (out.status.code(), json, stderr)
+}
+
+fn step<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    j["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == name))
+        .unwrap_or_else(|| panic!("no {name} step in {j}"))
+}
+
+/// M4: a registry answering `Bearer realm="http://0.0.0.0:PORT/..."` would
+/// have this machine GET its own service on PORT (0.0.0.0 reaches the
+/// local host). The realm is refused and the service sees nothing.
+#[test]
+fn a_realm_on_the_unspecified_address_is_refused_and_nothing_is_sent() {
+    let victim = Fake::start(0, |_| respond("200 OK", &[], "{}"));
+    let port = victim.addr.rsplit_once(':').map(|(_, p)| p).expect("port");
+    let realm = format!("Bearer realm=\"http://0.0.0.0:{port}/pwned-by-realm\",service=\"x\"");
+    let registry = Fake::start(0, move |_| {
+        respond("401 Unauthorized", &[("WWW-Authenticate", &realm)], "")
+    });
+    let image = format!("{}/team/app:1", registry.addr);
+    let (code, j, err) = probe_json(&[&image]);
+    assert_eq!(code, Some(1), "{j}\n{err}");
+    let auth = step(&j, "auth");
+    assert_eq!(auth["status"], "fail", "{j}");
+    let detail = auth["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.starts_with("refused: the token realm http://0.0.0.0:")
+            && detail.contains("(special)"),
+        "{detail}"
+    );
+    assert!(
+        victim.seen().is_empty(),
+        "the realm was asked: {:?}",
+        victim.seen()
+    );
+}
+
+/// A registry asking for Basic credentials and refusing every one.
+fn refusing_basic_registry() -> Fake {
+    Fake::start(0, |_| {
+        respond(
+            "401 Unauthorized",
+            &[("WWW-Authenticate", "Basic realm=\"fake\"")],
+            "",
+        )
+    })
+}
+
+/// A registry whose token server (same address, `/token`) refuses every
+/// credential.
+fn refusing_bearer_registry() -> Fake {
+    let port = Arc::new(Mutex::new(String::new()));
+    let p = port.clone();
+    let fake = Fake::start(0, move |req| {
+        let addr = p.lock().map(|a| a.clone()).unwrap_or_default();
+        if req.line.starts_with("GET /token") {
+            respond("401 Unauthorized", &[], "")
+        } else {
+            let ch = format!("Bearer realm=\"http://{addr}/token\",service=\"fake\"");
+            respond("401 Unauthorized", &[("WWW-Authenticate", &ch)], "")
+        }
+    });
+    if let Ok(mut a) = port.lock() {
+        *a = fake.addr.clone();
+    }
+    fake
+}
+
+fn plan_with_two_stale_secrets(registry: &str) -> ProbePlan {
+    let image = ImageRef::parse(&format!("{registry}/team/app:1")).expect("image");
+    let mut plan = ProbePlan::new(image, pulltui::probe::this_platform());
+    plan.step_timeout_ms = 2000;
+    // Plain HTTP: the user confirmed it, so the credentials are sent.
+    plan.allow_plain_http_credentials = true;
+    for (name, pass) in [("team/old", "stale-1"), ("team/older", "stale-2")] {
+        plan.credentials.push(Credential {
+            source: format!("secret {name} ({registry})"),
+            username: "robot".into(),
+            password: Redacted::new(pass),
+        });
+    }
+    plan
+}
+
+async fn auth_detail(plan: &ProbePlan) -> (Status, String) {
+    let report = pulltui::probe::run(plan, &pulltui::probe::Options::default(), |_| {}).await;
+    let auth = report.step(Step::Auth).expect("an auth step");
+    (auth.status, auth.detail.clone())
+}
+
+fn logins(fake: &Fake) -> usize {
+    fake.seen()
+        .iter()
+        .filter(|s| s.authorization.is_some())
+        .count()
+}
+
+/// L9: two covering secrets with stale passwords would be two failed
+/// logins per probe (and an LDAP-backed robot account locked sooner). One
+/// is tried, named, and the other is said to be untried; its password is
+/// never sent. Basic and Bearer alike.
+#[tokio::test]
+async fn one_credential_is_tried_per_probe_and_the_others_are_named() {
+    for fake in [refusing_basic_registry(), refusing_bearer_registry()] {
+        let plan = plan_with_two_stale_secrets(&fake.addr);
+        let (status, detail) = auth_detail(&plan).await;
+        assert_eq!(status, Status::Fail, "{detail}");
+        assert_eq!(logins(&fake), 1, "{:?}", fake.seen());
+        assert!(detail.contains("secret team/old"), "{detail}");
+        assert!(detail.contains("not tried: secret team/older"), "{detail}");
+        assert!(!detail.contains("stale-"), "{detail}");
+    }
+}
+
+/// The user's opt-in (`probe --try-all-credentials`): each covering
+/// credential in turn, each rejection named.
+#[tokio::test]
+async fn every_credential_is_tried_when_the_user_asks() {
+    for fake in [refusing_basic_registry(), refusing_bearer_registry()] {
+        let mut plan = plan_with_two_stale_secrets(&fake.addr);
+        plan.try_all_credentials = true;
+        let (status, detail) = auth_detail(&plan).await;
+        assert_eq!(status, Status::Fail, "{detail}");
+        assert_eq!(logins(&fake), 2, "{:?}", fake.seen());
+        assert!(
+            detail.contains("secret team/old") && detail.contains("secret team/older"),
+            "{detail}"
+        );
+        assert!(!detail.contains("not tried"), "{detail}");
+    }
+}
+
+/// The flag on the command line: accepted, and with one credential there
+/// is nothing left untried.
+#[test]
+fn the_command_takes_try_all_credentials() {
+    let fake = refusing_basic_registry();
+    let image = format!("{}/team/app:1", fake.addr);
+    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(["probe", &image, "--timeout", "2", "--try-all-credentials"])
+        .args(["--username", "robot", "--password-stdin"])
+        .args(["--allow-plain-http-credentials"])
+        .env("PULLTUI_LOG", "off")
+        .env_remove("PULLTUI_CONFIG")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            if let Some(mut i) = c.stdin.take() {
+                i.write_all(b"stale\n")?;
+            }
+            c.wait_with_output()
+        })
+        .expect("pulltui probe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("credentials invalid (rejected): user robot from --username: 401"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not tried"), "{stdout}");
+    assert_eq!(logins(&fake), 1);
+}
