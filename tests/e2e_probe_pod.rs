@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, PostParams};
 use serde_json::json;
 use support::Harness;
 
@@ -164,14 +164,10 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
     )
     .await
     .expect("decoy");
-    // In the probe namespace: one expired, one with no expiry.
-    let nss: Api<Namespace> = Api::all(c.clone());
-    if nss.get_opt("pulltui-probe").await.expect("ns").is_none() {
-        let ns: Namespace =
-            serde_json::from_value(json!({"metadata": {"name": "pulltui-probe"}})).expect("ns");
-        let _ = nss.create(&PostParams::default(), &ns).await;
-    }
-    let own = Api::<Pod>::namespaced(c.clone(), "pulltui-probe");
+    // In a probe namespace of this test's own (other consoles of the
+    // suite sweep the default one): one expired, one with no expiry.
+    let probe_ns = h.namespace(&c, "sweep-probe").await;
+    let own = Api::<Pod>::namespaced(c.clone(), &probe_ns.name);
     let suffix = format!("{:x}", std::process::id());
     let expired = format!("old-{suffix}");
     let undated = format!("undated-{suffix}");
@@ -193,7 +189,7 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
     };
     // A read-only and a dry-run console: nothing is deleted.
     for mode in ["--read-only", "--dry-run"] {
-        let t = support_console(&h, mode);
+        let t = support_console(&h, &format!("{mode} --probe-namespace {}", probe_ns.name));
         std::thread::sleep(Duration::from_secs(4));
         drop(t);
         assert!(
@@ -202,7 +198,7 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
         );
     }
     // A console that may write: only the expired pod of its namespace goes.
-    let t = support_console(&h, "");
+    let t = support_console(&h, &format!("--probe-namespace {}", probe_ns.name));
     let start = std::time::Instant::now();
     while exists(own.clone(), expired.clone()).await {
         assert!(
@@ -220,12 +216,7 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
         exists(pods.clone(), "tenant-decoy".into()).await,
         "a pod in a tenant's namespace was deleted"
     );
-    let _ = own
-        .delete_collection(
-            &Default::default(),
-            &ListParams::default().labels("app.kubernetes.io/component=registry-probe"),
-        )
-        .await;
+    probe_ns.delete().await;
     tenant.delete().await;
 }
 

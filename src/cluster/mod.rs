@@ -450,8 +450,13 @@ impl Cluster {
         let tx = self.tx.clone();
         let conn_cell = cell.clone();
         let mode = self.mode;
+        let probe_ns = self
+            .prober
+            .probe_namespace
+            .clone()
+            .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, conn_cell, tx, mode).await;
+            run_session(generation, target, scope, conn_cell, tx, (mode, probe_ns)).await;
         });
         self.session = Some(Session {
             generation,
@@ -661,7 +666,7 @@ async fn run_session(
     scope: Scope,
     cell: SharedConn,
     tx: mpsc::Sender<Msg>,
-    mode: WriteMode,
+    (mode, probe_ns): (WriteMode, String),
 ) {
     let send = |m: ClusterMsg| {
         let tx = tx.clone();
@@ -692,7 +697,7 @@ async fn run_session(
     // pulltui's own probe namespace, and never when nothing may be written.
     if mode == WriteMode::Write {
         let client = conn.client.clone();
-        let ns = probe_pod::PROBE_NAMESPACE.to_string();
+        let ns = probe_ns;
         tokio::spawn(async move {
             match probe_pod::sweep(&client, &ns, jiff::Timestamp::now()).await {
                 Ok(gone) if !gone.is_empty() => {
