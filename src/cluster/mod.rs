@@ -771,7 +771,14 @@ async fn run_session(
     );
     tokio::pin!(beat);
     let mut last_restart: Option<std::time::Instant> = None;
-    let mut renewal = Renewal::default();
+    // Renewal stays on the context and server chosen at start: a kubeconfig
+    // whose `current-context` changed meanwhile (`kubectl config
+    // use-context`) must not move the session to another cluster or user.
+    let mut renewal = Renewal {
+        server: conn.server.clone(),
+        ..Renewal::default()
+    };
+    let target = pinned(&target, &conn);
     let mut first = true;
     loop {
         let w = Watch {
@@ -870,9 +877,25 @@ enum Renewed {
 /// token may have been revoked or rotated before the expiry it gave, or
 /// came with none) and re-reads tokens and OIDC refresh tokens a login in
 /// another shell may have written.
+/// The target a session renews its credentials with: the context it
+/// started on, by name (not whatever `current-context` says later).
+fn pinned(target: &Target, conn: &Connection) -> Target {
+    let in_cluster = target.context.is_none() && conn.context.as_deref() == Some("in-cluster");
+    Target {
+        context: if in_cluster {
+            None
+        } else {
+            conn.context.clone().or(target.context.clone())
+        },
+        ..target.clone()
+    }
+}
+
 #[derive(Default)]
 struct Renewal {
     last: Option<std::time::Instant>,
+    /// The server the session started on.
+    server: String,
 }
 
 impl Renewal {
@@ -897,6 +920,17 @@ impl Renewal {
             .await
         };
         let fresh = match built {
+            Ok(Ok(c)) if !self.server.is_empty() && c.server != self.server => {
+                tracing::warn!(now = %c.server, was = %self.server, "the context names another server");
+                return Renewed::Refused(refused(format!(
+                    "the kubeconfig's context {} now names another server ({}, was {}): \
+                     pulltui stays on the one it started with; press r to connect again \
+                     as the kubeconfig says now",
+                    c.context.as_deref().unwrap_or("?"),
+                    c.server,
+                    self.server
+                )));
+            }
             Ok(Ok(c)) => c,
             Ok(Err(e)) | Err(e) => {
                 tracing::warn!(error = %e, "renewing the credentials");
@@ -1126,5 +1160,61 @@ impl Backend for Cluster {
 
     fn finish(&mut self) -> futures::future::BoxFuture<'static, ()> {
         self.prober.finish()
+    }
+}
+
+#[cfg(test)]
+mod renewal_tests {
+    use super::*;
+
+    fn kubeconfig(dir: &std::path::Path, current: &str) -> PathBuf {
+        let p = dir.join("config");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {{server: 'https://127.0.0.1:9'}}\n\
+             - name: b\n  cluster: {{server: 'https://127.0.0.2:9'}}\nusers:\n- name: u\n  user: {{token: t}}\n\
+             contexts:\n- name: ops\n  context: {{cluster: a, user: u}}\n- name: other\n  context: {{cluster: b, user: u}}\n\
+             current-context: {current}\n"
+        );
+        std::fs::write(&p, text).expect("kubeconfig");
+        p
+    }
+
+    #[tokio::test]
+    async fn renewal_stays_on_the_context_and_server_it_started_with() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = kubeconfig(dir.path(), "ops");
+        let start = Target {
+            kubeconfig: Some(path.clone()),
+            context: None,
+            non_interactive: true,
+        };
+        let conn = connect(&start).await.expect("connect");
+        assert_eq!(conn.context.as_deref(), Some("ops"));
+        let target = pinned(&start, &conn);
+        assert_eq!(target.context.as_deref(), Some("ops"));
+        // Someone runs `kubectl config use-context other` meanwhile.
+        kubeconfig(dir.path(), "other");
+        let mut renewal = Renewal {
+            server: conn.server.clone(),
+            ..Renewal::default()
+        };
+        match renewal.renew(&target, "test").await {
+            Renewed::Now(c) => {
+                assert_eq!(c.context.as_deref(), Some("ops"));
+                assert_eq!(c.server, conn.server);
+            }
+            _ => panic!("the pinned context renews"),
+        }
+        // Unpinned, the same renewal would have moved to the other server:
+        // the server guard refuses it.
+        let mut renewal = Renewal {
+            server: conn.server.clone(),
+            ..Renewal::default()
+        };
+        match renewal.renew(&start, "test").await {
+            Renewed::Refused(e) => assert!(e.message.contains("another server"), "{e:?}"),
+            _ => panic!("a move to another server must be refused"),
+        }
     }
 }
