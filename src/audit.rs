@@ -48,6 +48,9 @@ struct Record<'a> {
     result: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// A group fix: every namespace its credentials are written to.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    secret_namespaces: &'a [String],
 }
 
 /// The data directory: `PULLTUI_DATA_DIR`, else the platform's data dir.
@@ -82,6 +85,7 @@ pub fn line(
     now: Timestamp,
     origin: &Origin,
     mutation: &Mutation,
+    spread: &[String],
     dry_run: bool,
     result: &Result<Outcome, MutationError>,
 ) -> String {
@@ -113,6 +117,7 @@ pub fn line(
             Err(e) => e.kind().into(),
         },
         error: result.as_ref().err().map(|e| e.to_string()),
+        secret_namespaces: spread,
     };
     serde_json::to_string(&rec).unwrap_or_default()
 }
@@ -136,6 +141,7 @@ pub fn append(record: &Value) -> std::io::Result<PathBuf> {
 pub fn record(
     origin: &Origin,
     mutation: &Mutation,
+    spread: &[String],
     dry_run: bool,
     result: &Result<Outcome, MutationError>,
 ) -> std::io::Result<PathBuf> {
@@ -143,7 +149,7 @@ pub fn record(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let text = line(Timestamp::now(), origin, mutation, dry_run, result);
+    let text = line(Timestamp::now(), origin, mutation, spread, dry_run, result);
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -197,7 +203,7 @@ mod tests {
             user: Some("admin".into()),
         };
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let l = line(now, &origin, &m, false, &Ok(outcome));
+        let l = line(now, &origin, &m, &[], false, &Ok(outcome));
         assert!(!l.contains("hunter2"), "{l}");
         let v: Value = serde_json::from_str(&l).unwrap();
         assert_eq!(v["object"]["kind"], "Secret");

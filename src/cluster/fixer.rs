@@ -34,6 +34,9 @@ pub const FOLLOW_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct Step {
     pub facts: PodFacts,
     pub prepared: Prepared,
+    /// A group fix that writes credentials to several namespaces: all of
+    /// them, for this step's audit line.
+    pub spread: Vec<String>,
 }
 
 /// Reads one pod and prepares `fix` for it (nothing is written).
@@ -51,7 +54,11 @@ pub async fn prepare_step(
     if let Some(why) = &facts.owner_doubt {
         prepared.preview.notes.insert(0, why.clone());
     }
-    Ok(Step { facts, prepared })
+    Ok(Step {
+        facts,
+        prepared,
+        spread: Vec::new(),
+    })
 }
 
 /// Prepares a request: one step, or one per distinct workload of a group.
@@ -123,6 +130,17 @@ pub async fn prepare_request(
             }
         }
     }
+    // Where the group's credentials go, for each step's audit line.
+    let objects: Vec<String> = steps
+        .iter()
+        .flat_map(|s| s.prepared.preview.objects.clone())
+        .collect();
+    let spread = crate::domain::mutation::secret_namespaces(&objects);
+    if spread.len() > 1 {
+        for s in &mut steps {
+            s.spread = spread.clone();
+        }
+    }
     match (steps.is_empty(), first_error) {
         (true, Some(e)) => Err(e),
         _ => Ok((steps, skipped)),
@@ -156,7 +174,13 @@ pub async fn apply_step(
     let selector = follow::selector_for(&ctx.target, target_before.as_ref());
     let existing = follow::existing_pods(client, &ctx.target, selector.as_deref(), &ctx.name).await;
     let result = mutate::apply(client, &step.prepared, dry_run).await;
-    let audit = match audit::record(origin, &step.prepared.mutation, dry_run, &result) {
+    let audit = match audit::record(
+        origin,
+        &step.prepared.mutation,
+        &step.spread,
+        dry_run,
+        &result,
+    ) {
         Ok(p) => Some(p),
         Err(e) => {
             tracing::warn!(error = %e, "could not write the audit log");

@@ -1114,6 +1114,20 @@ pub struct Candidate {
     pub username: Option<String>,
 }
 
+/// The namespaces a preview's objects create a pull secret in (created or
+/// copied), sorted: where the credentials end up.
+pub fn secret_namespaces(objects: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = objects
+        .iter()
+        .filter(|o| o.contains("(new"))
+        .filter_map(|o| o.strip_prefix("Secret "))
+        .filter_map(|rest| rest.split_once('/').map(|(ns, _)| ns.to_string()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The secrets (namespace, name, summary) that cover `image`, by
 /// kubelet's matching, with the username of the covering entry.
 pub fn covering(secrets: &[(String, String, SecretInfo)], image: &ImageRef) -> Vec<Candidate> {
@@ -1190,6 +1204,18 @@ impl Preview {
         }
         all.notes
             .extend(skipped.iter().map(|s| format!("skipped {s}")));
+        let spread = secret_namespaces(&all.objects);
+        if spread.len() > 1 {
+            all.notes.insert(
+                0,
+                format!(
+                    "the same credentials are written to {} namespaces: {} — whoever may read \
+                     secrets in any of them can read them",
+                    spread.len(),
+                    spread.join(", ")
+                ),
+            );
+        }
         all
     }
 }
@@ -2184,5 +2210,34 @@ mod tests {
         assert_eq!(sh("plain-1.2"), "plain-1.2");
         assert_eq!(sh("a b"), "'a b'");
         assert_eq!(sh("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn a_group_preview_names_every_namespace_that_receives_the_credentials() {
+        let step = |ns: &str| Preview {
+            title: format!("create pull secret {ns}/regcred-x"),
+            objects: vec![
+                format!("Secret {ns}/regcred-x (new)"),
+                format!("Deployment {ns}/web"),
+            ],
+            diff: vec![],
+            kubectl: vec![],
+            notes: vec![],
+        };
+        let all = Preview::combine(vec![step("shop"), step("tenant-a")], &[]);
+        assert!(
+            all.notes[0].contains("2 namespaces: shop, tenant-a"),
+            "{:?}",
+            all.notes
+        );
+        assert_eq!(
+            secret_namespaces(&[
+                "Secret b/x (new, copied from a/x)".into(),
+                "Secret a/y".into()
+            ]),
+            vec!["b".to_string()]
+        );
+        let one = Preview::combine(vec![step("shop"), step("shop")], &[]);
+        assert!(!one.notes.iter().any(|n| n.contains("namespaces:")));
     }
 }
