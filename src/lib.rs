@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod domain;
+pub mod files;
 pub mod logging;
 pub mod probe;
 pub mod runtime;

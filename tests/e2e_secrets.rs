@@ -626,6 +626,16 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     assert!(audit.iter().all(|a| a["result"] == "ok"), "{audit:?}");
     let files = cred.files_clean(dirs.root.path());
     assert!(files >= 3, "audit, log and snapshot: {files}");
+    // Private to the user whatever the umask (issue 20): the audit log, the
+    // log and the snapshot.
+    for f in [dirs.data().join("audit.jsonl"), dirs.log(), snap.clone()] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{} is {:o}", f.display(), mode & 0o777);
+    }
     assert!(
         std::fs::read_to_string(dirs.log()).is_ok_and(|l| !l.is_empty()),
         "the CLI logged"

@@ -103,15 +103,8 @@ pub fn stderr_log() -> Option<std::path::PathBuf> {
 impl StderrCapture {
     fn start() -> Option<StderrCapture> {
         use std::os::fd::AsRawFd;
-        let path = stderr_log()?;
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d).ok()?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .ok()?;
+        // Private (0600): a plugin's output can hold device codes or tokens.
+        let file = crate::files::append(&stderr_log()?).ok()?;
         // SAFETY: dup/dup2 on fd 2 and a file we own; no memory is shared.
         let saved = unsafe { libc::dup(2) };
         if saved < 0 {
