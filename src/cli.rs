@@ -135,6 +135,11 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // Before any password is read or any secret fetched, for every command.
+    // A sandbox that forbids it gets a warning, not a refusal.
+    if let Err(e) = crate::process::protect_memory() {
+        eprintln!("pulltui: warning: cannot turn core dumps off: {e}");
+    }
     match cli.command {
         Some(Command::Explain {
             message,

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod files;
 pub mod logging;
 pub mod probe;
+pub mod process;
 pub mod runtime;
 pub mod snapshot;
 pub mod ui;

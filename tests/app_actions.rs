@@ -211,6 +211,52 @@ fn the_credential_form_never_shows_or_debugs_the_password() {
     );
 }
 
+/// The password field as the form holds it.
+fn password(m: &Model) -> &pulltui::app::action::Field {
+    let a = m.actions.current.as_ref().expect("the credential form");
+    let Stage::Form(f) = &a.stage else {
+        panic!("a form: {:?}", a.stage)
+    };
+    f.field("password").expect("a password field")
+}
+
+#[test]
+fn the_password_field_keeps_no_undo_history_no_cut_text_and_no_reallocated_copy() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "auth.no-credentials");
+    key(&mut m, &r, KeyCode::Char('c'));
+    for c in "ops".chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    key(&mut m, &r, KeyCode::Tab);
+    let buffer = password(&m).input.lines()[0].as_ptr();
+    let typed = "pw-0123456789-abcdefghij-0123456789-long";
+    for c in typed.chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    assert_eq!(password(&m).value(), typed);
+    assert_eq!(
+        password(&m).input.lines()[0].as_ptr(),
+        buffer,
+        "typing moved the text to a new buffer, leaving a copy in the old one"
+    );
+    // Text-area chords that would keep the text elsewhere: a cut (Ctrl-K
+    // from the start keeps the line in the yank buffer), undo and redo.
+    key(&mut m, &r, KeyCode::Home);
+    for c in ['k', 'u', 'r', 'w', 'y'] {
+        let fx = update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        );
+        run(&mut m, &r, fx);
+    }
+    let f = password(&m);
+    assert_eq!(f.value(), typed, "chords do not edit a password");
+    assert_eq!(f.input.yank_text(), "", "the cut buffer holds the password");
+    let mut copy = f.input.clone();
+    assert!(!copy.undo(), "the undo history holds the password");
+}
+
 #[test]
 fn late_answers_for_a_closed_action_are_dropped() {
     let (mut m, r) = demo();
