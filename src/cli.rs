@@ -336,6 +336,12 @@ pub fn replay_model(
         s.captured_at,
     );
     m.actions.replay = true;
+    if let Some(w) = s.completeness_warning() {
+        m.notice = Some(crate::app::Notice {
+            text: w,
+            warning: true,
+        });
+    }
     m.replay = Some(ReplayBanner {
         file: label,
         context: s.context.clone(),

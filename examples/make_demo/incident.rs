@@ -742,6 +742,7 @@ pub fn incident() -> Snapshot {
     Snapshot {
         kind: KIND.into(),
         version: VERSION,
+        contents: None,
         captured_at: at(0),
         pulltui_version: "demo".into(),
         context: Some("tke-prod-ap-guangzhou".into()),
@@ -759,5 +760,8 @@ pub fn incident() -> Snapshot {
         pull_secrets: b.secrets,
         unread: b.unread,
         last_errors: Vec::new(),
+        probes: Vec::new(),
+        end: None,
     }
+    .sealed()
 }

@@ -437,6 +437,7 @@ pub async fn capture(
     Ok(Snapshot {
         kind: KIND.into(),
         version: VERSION,
+        contents: None,
         captured_at,
         pulltui_version: env!("CARGO_PKG_VERSION").into(),
         context: conn.context,
@@ -454,7 +455,10 @@ pub async fn capture(
         pull_secrets,
         unread: unread_list,
         last_errors,
-    })
+        probes: Vec::new(),
+        end: None,
+    }
+    .sealed())
 }
 
 #[cfg(test)]
