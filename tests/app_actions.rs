@@ -257,6 +257,72 @@ fn the_password_field_keeps_no_undo_history_no_cut_text_and_no_reallocated_copy(
     assert!(!copy.undo(), "the undo history holds the password");
 }
 
+fn paste(m: &mut Model, r: &Recorded, text: &str) -> Vec<Effect> {
+    let fx = update(m, Msg::Paste(pulltui::domain::redact::Redacted::new(text)));
+    run(m, r, fx)
+}
+
+#[test]
+fn a_paste_never_acts_as_keys() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "network.timeout");
+    let sent = paste(&mut m, &r, "ky");
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(m.actions.current.is_none(), "a pasted k opened the kick");
+    assert!(
+        m.actions
+            .toasts
+            .iter()
+            .any(|t| t.text == pulltui::app::paste::IGNORED),
+        "{:?}",
+        m.actions.toasts
+    );
+    // With the kick's preview waiting for y, a pasted y does not confirm it;
+    // a typed one does (in a replay: previewed only).
+    key(&mut m, &r, KeyCode::Char('k'));
+    let confirm = |m: &Model| {
+        matches!(
+            m.actions.current.as_ref().map(|a| &a.stage),
+            Some(Stage::Confirm { .. })
+        )
+    };
+    assert!(confirm(&m), "{:?}", m.actions.current);
+    let sent = paste(&mut m, &r, "y\ny");
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(confirm(&m), "a pasted y answered the preview");
+    key(&mut m, &r, KeyCode::Char('y'));
+    assert!(m.actions.current.is_none(), "the typed y did");
+}
+
+#[test]
+fn a_paste_fills_the_focused_text_input_as_one_clean_line() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "auth.no-credentials");
+    key(&mut m, &r, KeyCode::Char('c'));
+    paste(&mut m, &r, "ops-team\r\n");
+    let value = |m: &Model, label: &str| {
+        let a = m.actions.current.as_ref().expect("the form");
+        let Stage::Form(f) = &a.stage else {
+            panic!("a form: {:?}", a.stage)
+        };
+        f.field(label).map(|f| f.value()).unwrap_or_default()
+    };
+    assert_eq!(value(&m, "username"), "ops-team");
+    key(&mut m, &r, KeyCode::Tab);
+    paste(&mut m, &r, "pw\u{1b}[31m-pasted\n");
+    assert_eq!(value(&m, "password"), "pw[31m-pasted", "controls dropped");
+    assert!(
+        !format!("{m:?}").contains("-pasted"),
+        "the password in Debug"
+    );
+    key(&mut m, &r, KeyCode::Esc);
+    // The home filter while it is being typed.
+    key(&mut m, &r, KeyCode::Char('/'));
+    paste(&mut m, &r, "ledger\n");
+    assert_eq!(m.home.filter, "ledger");
+    assert!(m.actions.toasts.is_empty(), "{:?}", m.actions.toasts);
+}
+
 #[test]
 fn late_answers_for_a_closed_action_are_dropped() {
     let (mut m, r) = demo();

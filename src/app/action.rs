@@ -582,6 +582,29 @@ impl Actions {
         }
     }
 
+    /// Pasted text (one clean line) into the focused field of an open form;
+    /// false when no editable field has the focus (a preview, a choice).
+    pub fn paste(&mut self, line: &str) -> bool {
+        let Some(action) = &mut self.current else {
+            return false;
+        };
+        let Stage::Form(form) = &mut action.stage else {
+            return false;
+        };
+        let rows = rows_of(action.kind, action.subject.group.is_some(), form);
+        let Some(Row::Field(i)) = rows.get(form.focus).copied() else {
+            return false;
+        };
+        match form.fields.get_mut(i) {
+            Some(f) if !f.locked => {
+                f.input.insert_str(line);
+                form.error = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn form_key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();

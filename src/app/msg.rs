@@ -15,6 +15,7 @@ use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
 use crate::domain::probe::{ProbeReport, StepResult};
+use crate::domain::redact::Redacted;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
 
@@ -56,6 +57,9 @@ impl fmt::Display for DetailId {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text, never keys.
+    /// Held as `Redacted`: it may be a password (`Debug` prints `***`).
+    Paste(Redacted),
     Resize(u16, u16),
     Tick(Timestamp),
     /// From the cluster session of this generation; stale ones are dropped.

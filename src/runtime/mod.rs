@@ -14,7 +14,9 @@ use std::io::{self, Stdout, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, EventStream,
+};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -158,7 +160,13 @@ impl TerminalGuard {
             _stderr: StderrCapture::start(),
         };
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        // Bracketed paste: a paste arrives as one text event, never as keys.
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         Ok((guard, terminal))
     }
@@ -177,6 +185,7 @@ fn restore() {
     let _ = execute!(
         out,
         EndSynchronizedUpdate,
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -297,6 +306,10 @@ where
                     }
                     urgent = true;
                     effects = update(model, Msg::Key(k));
+                }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    urgent = true;
+                    effects = update(model, Msg::Paste(text.into()));
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     urgent = true;
