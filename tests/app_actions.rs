@@ -357,6 +357,66 @@ fn late_answers_for_a_closed_action_are_dropped() {
 }
 
 #[test]
+fn in_the_demo_p_and_shift_p_show_the_probes_recorded_with_it_at_once() {
+    use pulltui::app::probe::NodeStage;
+    let (mut m, r) = demo();
+    for _ in 0..200 {
+        if m.home
+            .selected_row()
+            .is_some_and(|row| row.pod.starts_with("web-"))
+        {
+            break;
+        }
+        key(&mut m, &r, KeyCode::Down);
+    }
+    key(&mut m, &r, KeyCode::Char('p'));
+    let pane = m.probe.as_ref().expect("pane");
+    let done = pane
+        .view
+        .laptop_done
+        .as_ref()
+        .expect("this machine's recorded probe");
+    assert!(done.verdict().is_ok(), "{:?}", done.verdict());
+    assert!(!pane.view.laptop_running());
+    assert!(
+        pane.view
+            .laptop_notes
+            .iter()
+            .any(|n| n.contains("recorded where the snapshot was taken")),
+        "{:?}",
+        pane.view.laptop_notes
+    );
+    // The cluster dialled the public address; this machine resolves a private one.
+    assert!(
+        pane.view
+            .findings()
+            .iter()
+            .any(|f| f.contains("43.137.1.5")),
+        "{:?}",
+        pane.view.findings()
+    );
+    let sent = key(&mut m, &r, KeyCode::Char('P'));
+    assert!(
+        !sent.iter().any(|e| matches!(
+            e,
+            Effect::Probe(pulltui::app::ProbeEffect::NodeStart { .. })
+        )),
+        "{sent:?}"
+    );
+    let pane = m.probe.as_ref().expect("pane");
+    assert_eq!(pane.node_stage, NodeStage::Recorded);
+    assert!(pane.view.node_done.is_some());
+    assert!(
+        pane.view
+            .findings()
+            .iter()
+            .any(|f| f.starts_with("private-link")),
+        "{:?}",
+        pane.view.findings()
+    );
+}
+
+#[test]
 fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
     use pulltui::app::{ProbeEffect, Screen};
     let (mut m, r) = demo();
@@ -369,12 +429,17 @@ fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
     );
     assert_eq!(m.screen(), Screen::Probe);
     let pane = m.probe.as_ref().expect("pane");
-    // A recording cannot probe: it says so instead of pretending.
+    // A recording cannot probe: without a recorded probe of this pod it
+    // says so at once, instead of running forever.
     assert!(
-        pane.view.node_notes.iter().any(|n| n.contains("replay")),
+        pane.view
+            .laptop_notes
+            .iter()
+            .any(|n| n.contains("no probe of this pod was recorded")),
         "{:?}",
         pane.view
     );
+    assert!(!pane.view.laptop_running(), "{:?}", pane.view);
     let sent = key(&mut m, &r, KeyCode::Char('P'));
     assert!(
         sent.is_empty(),

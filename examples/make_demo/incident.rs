@@ -14,6 +14,9 @@ use pulltui::snapshot::format::{
 };
 use serde_json::{Value, json};
 
+#[path = "probes.rs"]
+mod probes;
+
 const CAPTURED: &str = "2026-11-30T09:42:00Z";
 const TKE_NODE: &str = "eklet-subnet-5kq2x7mf-0";
 
@@ -739,6 +742,7 @@ pub fn incident() -> Snapshot {
     .map(|s| s.to_string())
     .collect();
     namespaces.sort();
+    let probes = probes::recorded(&b.pods);
     Snapshot {
         kind: KIND.into(),
         version: VERSION,
@@ -760,7 +764,7 @@ pub fn incident() -> Snapshot {
         pull_secrets: b.secrets,
         unread: b.unread,
         last_errors: Vec::new(),
-        probes: Vec::new(),
+        probes,
         end: None,
     }
     .sealed()

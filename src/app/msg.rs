@@ -138,6 +138,8 @@ pub enum ProbeMsg {
     LaptopDone(Box<ProbeReport>),
     /// The probe could not be planned (the pod is gone, ...).
     LaptopFailed(String),
+    /// A sentence about this machine's probe (a replay: recorded when).
+    LaptopNote(String),
     /// The probe pod to create, as YAML-ish text, for the confirmation.
     NodePreview(String),
     /// The node probe cannot run: why.
@@ -152,6 +154,12 @@ pub enum ProbeMsg {
         name: String,
     },
     NodeDone(Result<Box<ProbeReport>, String>),
+    /// A replay: the node probe recorded with the snapshot (nothing is
+    /// created).
+    NodeRecorded {
+        node: String,
+        report: Box<ProbeReport>,
+    },
 }
 
 /// What became of an action's request.
@@ -327,10 +335,11 @@ pub enum ProbeEffect {
         container: String,
     },
     /// Build the probe pod for `node` (in `namespace`, probing `image`'s
-    /// registry) and answer with its preview.
+    /// registry, for `pod`) and answer with its preview.
     NodePreview {
         generation: Generation,
         probe: ProbeId,
+        pod: PodKey,
         namespace: String,
         node: String,
         image: String,

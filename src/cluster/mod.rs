@@ -394,6 +394,7 @@ impl Cluster {
                 namespace,
                 node,
                 image,
+                ..
             } => {
                 if let Some(client) = self.client(generation) {
                     self.prober
