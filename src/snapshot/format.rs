@@ -1,7 +1,8 @@
 //! The snapshot file: a versioned YAML document of what an incident looked
-//! like — the failing pods (without managedFields; env values, command and
-//! args redacted), all their events, the owner chain (ReplicaSet → Deployment,
-//! Job → CronJob, StatefulSet, DaemonSet), ServiceAccounts, pull-secret
+//! like — the failing pods (without managedFields; commands, args, env and
+//! header values, volume options and annotation values redacted, see
+//! `capture::redact_pod`), all their events, the owner chain (ReplicaSet →
+//! Deployment, Job → CronJob, StatefulSet, DaemonSet), ServiceAccounts, pull-secret
 //! *metadata* (type, `auths` hosts, usernames — never passwords, `auth`
 //! strings or tokens), the last cause seen per container, and the names of
 //! the healthy pods (for counts). Documented in README.md ("Snapshots").
