@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod detail;
+pub mod field;
 pub mod home;
 pub mod keymap;
 pub mod msg;
