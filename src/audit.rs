@@ -125,16 +125,7 @@ pub fn line(
 /// Appends one JSON object as a line (records other than mutations: the
 /// probe pod's create and delete); returns the file written.
 pub fn append(record: &Value) -> std::io::Result<PathBuf> {
-    let path = log_path().ok_or_else(|| std::io::Error::other("no data directory"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)?;
-    writeln!(f, "{record}")?;
-    Ok(path)
+    append_line(&record.to_string())
 }
 
 /// Appends the record; returns the file written.
@@ -145,15 +136,20 @@ pub fn record(
     dry_run: bool,
     result: &Result<Outcome, MutationError>,
 ) -> std::io::Result<PathBuf> {
+    append_line(&line(
+        Timestamp::now(),
+        origin,
+        mutation,
+        spread,
+        dry_run,
+        result,
+    ))
+}
+
+/// Appends one line to the audit log, private (0600, `crate::files`).
+fn append_line(text: &str) -> std::io::Result<PathBuf> {
     let path = log_path().ok_or_else(|| std::io::Error::other("no data directory"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let text = line(Timestamp::now(), origin, mutation, spread, dry_run, result);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)?;
+    let mut f = crate::files::append(&path)?;
     writeln!(f, "{text}")?;
     Ok(path)
 }

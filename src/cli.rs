@@ -144,6 +144,11 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // Before any password is read or any secret fetched, for every command.
+    // A sandbox that forbids it gets a warning, not a refusal.
+    if let Err(e) = crate::process::protect_memory() {
+        eprintln!("pulltui: warning: cannot turn core dumps off: {e}");
+    }
     match cli.command {
         Some(Command::Explain {
             message,
@@ -355,6 +360,12 @@ pub fn replay_model(
         s.captured_at,
     );
     m.actions.replay = true;
+    if let Some(w) = s.completeness_warning() {
+        m.notice = Some(crate::app::Notice {
+            text: w,
+            warning: true,
+        });
+    }
     m.replay = Some(ReplayBanner {
         file: label,
         context: s.context.clone(),

@@ -17,12 +17,10 @@ pub fn log_dir() -> Option<PathBuf> {
 }
 
 /// Starts file logging; keep the guard alive until exit. Logging problems
-/// never stop the program.
+/// never stop the program. The file is private (0600, `crate::files`).
 pub fn init() -> Option<WorkerGuard> {
-    let dir = log_dir()?;
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "pulltui.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let file = crate::files::append(&log_dir()?.join("pulltui.log")).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = EnvFilter::try_from_env("PULLTUI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -211,6 +211,118 @@ fn the_credential_form_never_shows_or_debugs_the_password() {
     );
 }
 
+/// The password field as the form holds it.
+fn password(m: &Model) -> &pulltui::app::action::Field {
+    let a = m.actions.current.as_ref().expect("the credential form");
+    let Stage::Form(f) = &a.stage else {
+        panic!("a form: {:?}", a.stage)
+    };
+    f.field("password").expect("a password field")
+}
+
+#[test]
+fn the_password_field_keeps_no_undo_history_no_cut_text_and_no_reallocated_copy() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "auth.no-credentials");
+    key(&mut m, &r, KeyCode::Char('c'));
+    for c in "ops".chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    key(&mut m, &r, KeyCode::Tab);
+    let buffer = password(&m).input.lines()[0].as_ptr();
+    let typed = "pw-0123456789-abcdefghij-0123456789-long";
+    for c in typed.chars() {
+        key(&mut m, &r, KeyCode::Char(c));
+    }
+    assert_eq!(password(&m).value(), typed);
+    assert_eq!(
+        password(&m).input.lines()[0].as_ptr(),
+        buffer,
+        "typing moved the text to a new buffer, leaving a copy in the old one"
+    );
+    // Text-area chords that would keep the text elsewhere: a cut (Ctrl-K
+    // from the start keeps the line in the yank buffer), undo and redo.
+    key(&mut m, &r, KeyCode::Home);
+    for c in ['k', 'u', 'r', 'w', 'y'] {
+        let fx = update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        );
+        run(&mut m, &r, fx);
+    }
+    let f = password(&m);
+    assert_eq!(f.value(), typed, "chords do not edit a password");
+    assert_eq!(f.input.yank_text(), "", "the cut buffer holds the password");
+    let mut copy = f.input.clone();
+    assert!(!copy.undo(), "the undo history holds the password");
+}
+
+fn paste(m: &mut Model, r: &Recorded, text: &str) -> Vec<Effect> {
+    let fx = update(m, Msg::Paste(pulltui::domain::redact::Redacted::new(text)));
+    run(m, r, fx)
+}
+
+#[test]
+fn a_paste_never_acts_as_keys() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "network.timeout");
+    let sent = paste(&mut m, &r, "ky");
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(m.actions.current.is_none(), "a pasted k opened the kick");
+    assert!(
+        m.actions
+            .toasts
+            .iter()
+            .any(|t| t.text == pulltui::app::paste::IGNORED),
+        "{:?}",
+        m.actions.toasts
+    );
+    // With the kick's preview waiting for y, a pasted y does not confirm it;
+    // a typed one does (in a replay: previewed only).
+    key(&mut m, &r, KeyCode::Char('k'));
+    let confirm = |m: &Model| {
+        matches!(
+            m.actions.current.as_ref().map(|a| &a.stage),
+            Some(Stage::Confirm { .. })
+        )
+    };
+    assert!(confirm(&m), "{:?}", m.actions.current);
+    let sent = paste(&mut m, &r, "y\ny");
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(confirm(&m), "a pasted y answered the preview");
+    key(&mut m, &r, KeyCode::Char('y'));
+    assert!(m.actions.current.is_none(), "the typed y did");
+}
+
+#[test]
+fn a_paste_fills_the_focused_text_input_as_one_clean_line() {
+    let (mut m, r) = demo();
+    select(&mut m, &r, "auth.no-credentials");
+    key(&mut m, &r, KeyCode::Char('c'));
+    paste(&mut m, &r, "ops-team\r\n");
+    let value = |m: &Model, label: &str| {
+        let a = m.actions.current.as_ref().expect("the form");
+        let Stage::Form(f) = &a.stage else {
+            panic!("a form: {:?}", a.stage)
+        };
+        f.field(label).map(|f| f.value()).unwrap_or_default()
+    };
+    assert_eq!(value(&m, "username"), "ops-team");
+    key(&mut m, &r, KeyCode::Tab);
+    paste(&mut m, &r, "pw\u{1b}[31m-pasted\n");
+    assert_eq!(value(&m, "password"), "pw[31m-pasted", "controls dropped");
+    assert!(
+        !format!("{m:?}").contains("-pasted"),
+        "the password in Debug"
+    );
+    key(&mut m, &r, KeyCode::Esc);
+    // The home filter while it is being typed.
+    key(&mut m, &r, KeyCode::Char('/'));
+    paste(&mut m, &r, "ledger\n");
+    assert_eq!(m.home.filter, "ledger");
+    assert!(m.actions.toasts.is_empty(), "{:?}", m.actions.toasts);
+}
+
 #[test]
 fn late_answers_for_a_closed_action_are_dropped() {
     let (mut m, r) = demo();
@@ -245,6 +357,66 @@ fn late_answers_for_a_closed_action_are_dropped() {
 }
 
 #[test]
+fn in_the_demo_p_and_shift_p_show_the_probes_recorded_with_it_at_once() {
+    use pulltui::app::probe::NodeStage;
+    let (mut m, r) = demo();
+    for _ in 0..200 {
+        if m.home
+            .selected_row()
+            .is_some_and(|row| row.pod.starts_with("web-"))
+        {
+            break;
+        }
+        key(&mut m, &r, KeyCode::Down);
+    }
+    key(&mut m, &r, KeyCode::Char('p'));
+    let pane = m.probe.as_ref().expect("pane");
+    let done = pane
+        .view
+        .laptop_done
+        .as_ref()
+        .expect("this machine's recorded probe");
+    assert!(done.verdict().is_ok(), "{:?}", done.verdict());
+    assert!(!pane.view.laptop_running());
+    assert!(
+        pane.view
+            .laptop_notes
+            .iter()
+            .any(|n| n.contains("recorded where the snapshot was taken")),
+        "{:?}",
+        pane.view.laptop_notes
+    );
+    // The cluster dialled the public address; this machine resolves a private one.
+    assert!(
+        pane.view
+            .findings()
+            .iter()
+            .any(|f| f.contains("43.137.1.5")),
+        "{:?}",
+        pane.view.findings()
+    );
+    let sent = key(&mut m, &r, KeyCode::Char('P'));
+    assert!(
+        !sent.iter().any(|e| matches!(
+            e,
+            Effect::Probe(pulltui::app::ProbeEffect::NodeStart { .. })
+        )),
+        "{sent:?}"
+    );
+    let pane = m.probe.as_ref().expect("pane");
+    assert_eq!(pane.node_stage, NodeStage::Recorded);
+    assert!(pane.view.node_done.is_some());
+    assert!(
+        pane.view
+            .findings()
+            .iter()
+            .any(|f| f.starts_with("private-link")),
+        "{:?}",
+        pane.view.findings()
+    );
+}
+
+#[test]
 fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
     use pulltui::app::{ProbeEffect, Screen};
     let (mut m, r) = demo();
@@ -257,12 +429,17 @@ fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
     );
     assert_eq!(m.screen(), Screen::Probe);
     let pane = m.probe.as_ref().expect("pane");
-    // A recording cannot probe: it says so instead of pretending.
+    // A recording cannot probe: without a recorded probe of this pod it
+    // says so at once, instead of running forever.
     assert!(
-        pane.view.node_notes.iter().any(|n| n.contains("replay")),
+        pane.view
+            .laptop_notes
+            .iter()
+            .any(|n| n.contains("no probe of this pod was recorded")),
         "{:?}",
         pane.view
     );
+    assert!(!pane.view.laptop_running(), "{:?}", pane.view);
     let sent = key(&mut m, &r, KeyCode::Char('P'));
     assert!(
         sent.is_empty(),

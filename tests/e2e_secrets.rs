@@ -415,16 +415,24 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     ensure_secret(&c, &ns.name, "regcred", &auth, &h).await;
     ensure_secret(&c, &src.name, "shared", &auth, &h).await;
     // The password also sits where people put it: an env value of the pod
-    // template and kubectl's last-applied annotation (a snapshot keeps
-    // neither).
+    // template, kubectl's last-applied annotation, probes' and hooks'
+    // commands and headers, an annotation of the template (a snapshot keeps
+    // none of them).
     let mut tagged = W::new("Deployment", "tagged", format!("{auth}/team/app:missing"));
     tagged.pull_secrets = &["regcred"];
     tagged.create(&c, &ns.name).await;
     let env_patch = json!({
         "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration":
             json!({"env": [{"name": "REGISTRY_PASSWORD", "value": cred.pass}]}).to_string()}},
-        "spec": {"template": {"spec": {"containers": [{"name": "app",
-            "env": [{"name": "REGISTRY_PASSWORD", "value": cred.pass}]}]}}}
+        "spec": {"template": {
+            "metadata": {"annotations": {"example.com/db-url": format!("postgres://app:{}@db", cred.pass)}},
+            "spec": {"containers": [{"name": "app",
+                "env": [{"name": "REGISTRY_PASSWORD", "value": cred.pass}],
+                "livenessProbe": {"exec": {"command": ["redis-cli", "-a", cred.pass, "ping"]}},
+                "readinessProbe": {"httpGet": {"path": "/h", "port": 8080, "httpHeaders": [
+                    {"name": "Authorization", "value": format!("Bearer {}", cred.pass)}]}},
+                "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c",
+                    format!("curl -u admin:{} http://x/drain", cred.pass)]}}}}]}}}
     });
     Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(c.clone(), &ns.name)
         .patch(
@@ -626,6 +634,16 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     assert!(audit.iter().all(|a| a["result"] == "ok"), "{audit:?}");
     let files = cred.files_clean(dirs.root.path());
     assert!(files >= 3, "audit, log and snapshot: {files}");
+    // Private to the user whatever the umask (issue 20): the audit log, the
+    // log and the snapshot.
+    for f in [dirs.data().join("audit.jsonl"), dirs.log(), snap.clone()] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{} is {:o}", f.display(), mode & 0o777);
+    }
     assert!(
         std::fs::read_to_string(dirs.log()).is_ok_and(|l| !l.is_empty()),
         "the CLI logged"

@@ -2,7 +2,8 @@
 //! SIGINT leave the terminal as it was (no alternate screen, cursor shown,
 //! cooked mode); resizing down to 20×5 and back redraws; and kubeconfig
 //! exec credential plugins that fail, hang or prompt get a clear sentence
-//! on screen — their own output never lands on it.
+//! on screen — their own output never lands on it. A paste is text, never
+//! keys (bracketed paste), and the mode is off again after every exit.
 
 mod support;
 mod support_tmux;
@@ -250,6 +251,61 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     // The panic message reaches the real stderr, after the terminal is back.
     assert!(s.contains("PULLTUI_TEST_PANIC is set"), "{s}");
     assert_restored(&t, "after a panic");
+}
+
+/// Pastes `text` as tmux does for a paste (`paste-buffer -p`: wrapped in
+/// the bracketed-paste marks when the program asked for them).
+fn paste(t: &Tmux, text: &str) {
+    assert!(t.cmd(&["set-buffer", "--", text]).status.success());
+    assert!(t.cmd(&["paste-buffer", "-p", "-t", "e2e"]).status.success());
+}
+
+/// After pulltui, `cat -v` shows what the terminal sends for a paste: the
+/// marks `^[[200~` would mean bracketed paste was left on.
+fn assert_paste_mode_off(t: &Tmux, what: &str) {
+    paste(t, "after-exit");
+    let s = t.wait(&format!("{what}: the paste echoed"), SCREEN, |s| {
+        s.contains("after-exit")
+    });
+    assert!(
+        !s.contains("[200~"),
+        "{what}: bracketed paste left on:\n{s}"
+    );
+}
+
+#[test]
+fn a_paste_is_text_never_keys_and_the_mode_ends_with_pulltui() {
+    if !tmux_available() {
+        return;
+    }
+    let t = Tmux::start("paste", 120, 35);
+    t.type_line(&format!(
+        "sh -c '{} --demo; echo PULLTUI-EXIT=$?; exec cat -v'",
+        bin()
+    ));
+    t.wait("the demo", SCREEN, |s| s.contains("REPLAY"));
+    // Typed, k opens the kick's preview and y answers it (in a replay:
+    // previewed only). Pasted, neither happens.
+    paste(&t, "ky");
+    let acted = |s: &str| s.contains("kick —") || s.contains("nothing is sent");
+    let s = t.wait("the paste's answer", SCREEN, |s| {
+        s.contains("paste ignored") || acted(s)
+    });
+    assert!(!acted(&s), "the paste acted as keys:\n{s}");
+    t.send(&["q"]);
+    let s = t.wait("the exit", SCREEN, |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=0"), "{s}");
+    assert_paste_mode_off(&t, "after q");
+
+    // A panic restores it too.
+    let t = Tmux::start("paste-panic", 120, 35);
+    t.type_line(&format!(
+        "sh -c 'PULLTUI_TEST_PANIC=1 {} --demo; echo PULLTUI-EXIT=$?; exec cat -v'",
+        bin()
+    ));
+    let s = t.wait("the panic", SCREEN, |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=101"), "{s}");
+    assert_paste_mode_off(&t, "after a panic");
 }
 
 /// The console in tmux (`width`×30) on context `context` of `kc` (an exec

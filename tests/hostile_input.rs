@@ -337,6 +337,39 @@ fn explain_answers_a_megabyte_line_and_its_neighbours() {
 }
 
 #[test]
+fn explain_holds_a_line_over_its_bound_by_head_and_tail_and_says_so() {
+    // Over `explain`'s 2 MiB line bound: answered from its first and last
+    // MiB (the cause is at the end), the neighbours untouched.
+    let long = format!(
+        "Failed to pull image \"registry.example.com/app:1\": {} dial tcp 10.1.2.3:443: i/o timeout",
+        "x".repeat(3 << 20)
+    );
+    let input = format!("no basic auth credentials\n{long}\npull QPS exceeded\n");
+    let (code, out, err) = pulltui(&["explain", "--json"], input.as_bytes());
+    assert_eq!(code, Some(0), "{err}");
+    let cats: Vec<String> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("one object per line");
+            v["category"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            "auth.no-credentials",
+            "network.timeout",
+            "node.pull-throttle"
+        ]
+    );
+    assert!(
+        err.contains(&format!("line 2 has {} bytes", long.len()))
+            && err.contains("only its first and last"),
+        "{err}"
+    );
+}
+
+#[test]
 fn explain_and_check_json_keep_the_text_and_write_no_raw_control() {
     let (code, out, err) = pulltui(&["explain", "--json"], HOSTILE.as_bytes());
     assert_eq!(code, Some(0), "{err}");

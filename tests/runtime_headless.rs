@@ -158,6 +158,32 @@ async fn keys_drive_the_demo_through_detail_help_filter_and_back() {
     );
 }
 
+#[tokio::test]
+async fn the_demos_probe_pane_answers_at_once_recorded_or_not() {
+    use KeyCode::*;
+    // shop/web: this machine's probe and its node's, as recorded.
+    let mut keys = vec![Char('/')];
+    keys.extend("web-".chars().map(Char));
+    keys.extend([Enter, Char('p'), Char('P')]);
+    let (model, terminal, _) = run_demo((160, 45), keys).await;
+    assert_eq!(model.screen(), Screen::Probe);
+    let screen = screen_text(&terminal);
+    assert!(!screen.contains("… running"), "{screen}");
+    assert!(screen.contains("verdict ok"), "{screen}");
+    assert!(screen.contains("verdict network.timeout"), "{screen}");
+    assert!(screen.contains("private-link"), "{screen}");
+    assert!(screen.contains("recorded with the snapshot"), "{screen}");
+    // The first row has none: a sentence, not a pane running forever.
+    let (model, terminal, _) = run_demo((160, 45), vec![Char('p')]).await;
+    assert_eq!(model.screen(), Screen::Probe);
+    let screen = screen_text(&terminal);
+    assert!(!screen.contains("… running"), "{screen}");
+    assert!(
+        screen.contains("no probe of this pod was recorded"),
+        "{screen}"
+    );
+}
+
 /// A backend that answers from a script and records what it was asked.
 struct Scripted {
     tx: mpsc::Sender<Msg>,

@@ -93,6 +93,117 @@ proptest! {
     }
 }
 
+/// The demo cut at `at` (a char boundary at or before it).
+fn cut(at: usize) -> &'static str {
+    let demo = pulltui::snapshot::DEMO;
+    let mut end = at.min(demo.len());
+    while !demo.is_char_boundary(end) {
+        end -= 1;
+    }
+    &demo[..end]
+}
+
+/// Where an event halfway through the demo's list starts.
+fn half_the_events() -> usize {
+    let demo = pulltui::snapshot::DEMO;
+    let events = demo.find("\nevents:\n").expect("events");
+    let owners = demo.find("\nowners:\n").expect("owners");
+    let mid = events + (owners - events) / 2;
+    mid + demo[mid..].find("\n- apiVersion: v1\n").expect("an event") + 1
+}
+
+/// The demo as a pulltui that did not state contents wrote it.
+fn without_contents() -> String {
+    let demo = pulltui::snapshot::DEMO;
+    let start = demo
+        .find("\ncontents:\n")
+        .expect("the demo states its contents")
+        + 1;
+    let end = start + demo[start..].find("\ncapturedAt:").expect("capturedAt") + 1;
+    let text = format!("{}{}", &demo[..start], &demo[end..]);
+    text.replacen("\nend: PulltuiSnapshot\n", "\n", 1)
+}
+
+#[test]
+fn a_file_cut_between_its_events_is_refused_as_truncated() {
+    // At the start of an event halfway through the list: valid YAML, a
+    // whole document, half its events.
+    let Err(e) = parse(cut(half_the_events())) else {
+        panic!("a file with half its events loads as a whole snapshot")
+    };
+    assert!(matches!(e, LoadError::Truncated(_)), "{e:?}");
+    assert!(e.to_string().contains("incomplete"), "{e}");
+}
+
+#[test]
+fn a_file_cut_anywhere_is_refused() {
+    let demo = pulltui::snapshot::DEMO;
+    let lines: Vec<usize> = demo.match_indices('\n').map(|(i, _)| i + 1).collect();
+    let n = 60;
+    for k in 1..n {
+        // At a line boundary (a whole YAML document up to there) and in
+        // the middle of a line (a scalar cut short).
+        let line = lines[lines.len() * k / n];
+        for at in [line, line + 7, demo.len() * k / n] {
+            if at >= demo.len() - 1 {
+                continue;
+            }
+            assert!(
+                parse(cut(at)).is_err(),
+                "cut at byte {at} of {} loads as a whole snapshot",
+                demo.len()
+            );
+        }
+    }
+    // Only the last line's newline may go.
+    assert!(parse(cut(demo.len() - 1)).is_ok());
+}
+
+#[test]
+fn a_file_without_stated_contents_loads_with_a_warning() {
+    let old = without_contents();
+    let s = parse(&old).expect("an older file loads");
+    let warning = s.completeness_warning().expect("a warning");
+    assert!(warning.contains("cannot be told"), "{warning}");
+    assert!(
+        parse(pulltui::snapshot::DEMO)
+            .expect("demo")
+            .completeness_warning()
+            .is_none()
+    );
+    // The console says so over the table.
+    let recorded = pulltui::snapshot::Recorded::new(s);
+    let m = pulltui::cli::replay_model(
+        &recorded,
+        "old.yaml".into(),
+        pulltui::domain::scope::Scope::All,
+        pulltui::app::keymap::Keymap::default(),
+    );
+    assert_eq!(m.notice.map(|n| n.text), Some(warning));
+    // `check` says so on stderr, and answers as before.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("old.yaml");
+    std::fs::write(&f, &old).expect("write");
+    let (code, err) = pulltui(&["check", "--replay", f.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("does not state its contents"), "{err}");
+}
+
+#[test]
+fn the_completeness_check_survives_a_conversion_to_json() {
+    let s = parse(pulltui::snapshot::DEMO).expect("demo");
+    let json = serde_json::to_string(&s).expect("json");
+    assert_eq!(parse(&json).expect("the JSON form loads"), s);
+    let mut fewer: serde_json::Value = serde_json::from_str(&json).expect("json");
+    if let Some(events) = fewer["events"].as_array_mut() {
+        events.truncate(3);
+    }
+    let Err(e) = parse(&fewer.to_string()) else {
+        panic!("a JSON file with 3 events loads as a whole snapshot")
+    };
+    assert!(matches!(e, LoadError::Truncated(_)), "{e:?}");
+}
+
 fn pulltui(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
         .args(args)
@@ -117,10 +228,13 @@ fn bad_files_exit_2_with_the_problem_named() {
     )
     .expect("write");
     let missing = dir.path().join("missing.yaml");
+    let truncated = dir.path().join("truncated.yaml");
+    std::fs::write(&truncated, cut(half_the_events())).expect("write");
     for (file, needle) in [
         (&bad, "line"),
         (&future, "newer pulltui"),
         (&missing, "cannot read"),
+        (&truncated, "incomplete"),
     ] {
         let f = file.to_str().expect("utf-8");
         for args in [vec!["--replay", f], vec!["check", "--replay", f, "--json"]] {
@@ -130,6 +244,41 @@ fn bad_files_exit_2_with_the_problem_named() {
             assert!(!err.contains("panicked"), "{err}");
         }
     }
+}
+
+#[test]
+fn a_stream_over_the_size_bound_is_refused_without_reading_it_all() {
+    use std::io::Write as _;
+    // /dev/stdin (a pipe) has no length to check first: the bound is
+    // counted while reading. 32 MiB more than the bound are offered.
+    let offered = pulltui::snapshot::format::MAX_BYTES + (32 << 20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(["check", "--replay", "/dev/stdin"])
+        .env_remove("PULLTUI_CONFIG")
+        .env("PULLTUI_LOG", "off")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running pulltui");
+    let mut input = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'#'; 1 << 20];
+        let mut sent = 0u64;
+        while sent < offered {
+            if input.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+        }
+        sent
+    });
+    let out = child.wait_with_output().expect("pulltui ends");
+    let sent = writer.join().expect("writer");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("larger than"), "{err}");
+    assert!(sent < offered, "pulltui read all {sent} bytes offered");
 }
 
 #[test]

@@ -14,6 +14,9 @@ use pulltui::snapshot::format::{
 };
 use serde_json::{Value, json};
 
+#[path = "probes.rs"]
+mod probes;
+
 const CAPTURED: &str = "2026-11-30T09:42:00Z";
 const TKE_NODE: &str = "eklet-subnet-5kq2x7mf-0";
 
@@ -739,9 +742,11 @@ pub fn incident() -> Snapshot {
     .map(|s| s.to_string())
     .collect();
     namespaces.sort();
+    let probes = probes::recorded(&b.pods);
     Snapshot {
         kind: KIND.into(),
         version: VERSION,
+        contents: None,
         captured_at: at(0),
         pulltui_version: "demo".into(),
         context: Some("tke-prod-ap-guangzhou".into()),
@@ -759,5 +764,8 @@ pub fn incident() -> Snapshot {
         pull_secrets: b.secrets,
         unread: b.unread,
         last_errors: Vec::new(),
+        probes,
+        end: None,
     }
+    .sealed()
 }

@@ -6,12 +6,10 @@
 //! out as `MutateEffect`s with the same fix ids and parameters as
 //! `pulltui fix`, and the answers come back as `ActionMsg`s.
 
-use std::fmt;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
-use ratatui_textarea::TextArea;
 
+pub use super::field::{Field, SECRET_CAPACITY};
 use super::msg::{ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect};
 use crate::domain::classify::Category;
 use crate::domain::failing::{FailureRow, PodKey};
@@ -93,69 +91,6 @@ impl Subject {
                 None => self.workload.clone(),
             },
         }
-    }
-}
-
-/// One text input of a form. `Debug` never prints a secret field's text.
-#[derive(Clone)]
-pub struct Field {
-    pub label: &'static str,
-    pub input: TextArea<'static>,
-    pub secret: bool,
-    /// Greyed and not editable (a preset's key).
-    pub locked: bool,
-}
-
-impl Field {
-    fn new(label: &'static str, value: &str) -> Self {
-        let mut input = TextArea::new(vec![value.to_string()]);
-        input.move_cursor(ratatui_textarea::CursorMove::End);
-        Field {
-            label,
-            input,
-            secret: false,
-            locked: false,
-        }
-    }
-
-    fn secret(label: &'static str) -> Self {
-        let mut f = Field::new(label, "");
-        f.secret = true;
-        f.input.set_mask_char('•');
-        f
-    }
-
-    /// The text (one line).
-    pub fn value(&self) -> String {
-        self.input.lines().join("")
-    }
-
-    fn set(&mut self, value: &str) {
-        self.input = TextArea::new(vec![value.to_string()]);
-        self.input.move_cursor(ratatui_textarea::CursorMove::End);
-        if self.secret {
-            self.input.set_mask_char('•');
-        }
-    }
-}
-
-impl fmt::Debug for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = if self.secret {
-            "***".to_string()
-        } else {
-            self.value()
-        };
-        write!(f, "Field({}: {v:?})", self.label)
-    }
-}
-
-impl PartialEq for Field {
-    fn eq(&self, o: &Self) -> bool {
-        self.label == o.label
-            && self.secret == o.secret
-            && self.locked == o.locked
-            && self.input.lines() == o.input.lines()
     }
 }
 
@@ -513,6 +448,29 @@ impl Actions {
         }
     }
 
+    /// Pasted text (one clean line) into the focused field of an open form;
+    /// false when no editable field has the focus (a preview, a choice).
+    pub fn paste(&mut self, line: &str) -> bool {
+        let Some(action) = &mut self.current else {
+            return false;
+        };
+        let Stage::Form(form) = &mut action.stage else {
+            return false;
+        };
+        let rows = rows_of(action.kind, action.subject.group.is_some(), form);
+        let Some(Row::Field(i)) = rows.get(form.focus).copied() else {
+            return false;
+        };
+        match form.fields.get_mut(i) {
+            Some(f) if !f.locked => {
+                f.input.insert_str(line);
+                form.error = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn form_key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
@@ -597,7 +555,11 @@ impl Actions {
                         | KeyCode::End
                 ) && !(ctrl_or_alt && matches!(key.code, KeyCode::Char('m' | 'j')));
                 if editing && let Some(f) = form.fields.get_mut(i) {
-                    f.input.input(key);
+                    if f.secret {
+                        f.secret_key(key);
+                    } else {
+                        f.input.input(key);
+                    }
                     form.error = None;
                 }
             }

@@ -5,9 +5,11 @@
 
 pub mod action;
 pub mod detail;
+pub mod field;
 pub mod home;
 pub mod keymap;
 pub mod msg;
+pub mod paste;
 pub mod probe;
 pub mod text;
 
@@ -352,6 +354,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.settle();
             model.dirty = true;
             on_key(model, key)
+        }
+        Msg::Paste(text) => {
+            model.settle();
+            model.dirty = true;
+            paste::on_paste(model, text.expose())
         }
         Msg::Resize(w, h) => {
             model.size = (w, h);

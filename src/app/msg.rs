@@ -15,6 +15,7 @@ use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
 use crate::domain::probe::{ProbeReport, StepResult};
+use crate::domain::redact::Redacted;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
 
@@ -56,6 +57,9 @@ impl fmt::Display for DetailId {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): text, never keys.
+    /// Held as `Redacted`: it may be a password (`Debug` prints `***`).
+    Paste(Redacted),
     Resize(u16, u16),
     Tick(Timestamp),
     /// From the cluster session of this generation; stale ones are dropped.
@@ -134,6 +138,8 @@ pub enum ProbeMsg {
     LaptopDone(Box<ProbeReport>),
     /// The probe could not be planned (the pod is gone, ...).
     LaptopFailed(String),
+    /// A sentence about this machine's probe (a replay: recorded when).
+    LaptopNote(String),
     /// The probe pod to create, as YAML-ish text, for the confirmation.
     NodePreview(String),
     /// The node probe cannot run: why.
@@ -148,6 +154,12 @@ pub enum ProbeMsg {
         name: String,
     },
     NodeDone(Result<Box<ProbeReport>, String>),
+    /// A replay: the node probe recorded with the snapshot (nothing is
+    /// created).
+    NodeRecorded {
+        node: String,
+        report: Box<ProbeReport>,
+    },
 }
 
 /// What became of an action's request.
@@ -323,10 +335,11 @@ pub enum ProbeEffect {
         container: String,
     },
     /// Build the probe pod for `node` (in `namespace`, probing `image`'s
-    /// registry) and answer with its preview.
+    /// registry, for `pod`) and answer with its preview.
     NodePreview {
         generation: Generation,
         probe: ProbeId,
+        pod: PodKey,
         namespace: String,
         node: String,
         image: String,

@@ -26,6 +26,8 @@ pub enum NodeStage {
     },
     Running,
     Done,
+    /// A replay shows the node probe recorded with the snapshot.
+    Recorded,
     /// Not possible (read-only, not scheduled, refused): why.
     Refused(String),
 }
@@ -104,6 +106,7 @@ impl ProbePane {
             ProbeEffect::NodePreview {
                 generation,
                 probe: self.id,
+                pod: self.pod.clone(),
                 namespace: self.pod.namespace.clone(),
                 node,
                 image: self.image.clone(),
@@ -174,8 +177,9 @@ impl ProbePane {
             ProbeMsg::LaptopFailed(e) => {
                 self.laptop_running = false;
                 self.view
-                    .node_note(format!("this machine's probe could not start: {e}"));
+                    .laptop_failed(format!("this machine's probe could not start: {e}"));
             }
+            ProbeMsg::LaptopNote(n) => self.view.laptop_note(n),
             ProbeMsg::NodePreview(p) => {
                 if self.node_stage == NodeStage::Preparing {
                     self.node_stage = NodeStage::Confirm {
@@ -203,6 +207,18 @@ impl ProbePane {
             }
             ProbeMsg::NodeDone(Err(e)) | ProbeMsg::NodeRefused(e) => {
                 self.node_stage = NodeStage::Refused(e);
+            }
+            ProbeMsg::NodeRecorded { node, report } => {
+                if self.node_stage == NodeStage::Preparing {
+                    self.node_stage = NodeStage::Recorded;
+                    self.view.node_started(&node);
+                    self.view.node_note(
+                        "recorded with the snapshot, not run now (nothing is created from a \
+                         recording)"
+                            .into(),
+                    );
+                    self.view.node_finished(*report);
+                }
             }
         }
     }

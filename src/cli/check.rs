@@ -59,7 +59,12 @@ impl<'a> CheckJson<'a> {
 pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     let report = match replay {
         Some(path) => match crate::snapshot::load(path) {
-            Ok(s) => crate::snapshot::Recorded::new(s).report(),
+            Ok(s) => {
+                if let Some(w) = s.completeness_warning() {
+                    eprintln!("pulltui check: warning: {}: {w}", path.display());
+                }
+                crate::snapshot::Recorded::new(s).report()
+            }
             Err(e) => {
                 // A parse error can quote the file: inert.
                 let e = crate::domain::inert::inert(&e.to_string()).into_owned();

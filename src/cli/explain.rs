@@ -4,7 +4,10 @@
 //!
 //! Stdin is read as bytes: a line that is not valid UTF-8 (a log with a
 //! stray Latin-1 byte) is decoded lossily and answered like any other, so one
-//! bad byte never ends the run or shifts the answers.
+//! bad byte never ends the run or shifts the answers. A line is held in
+//! bounded memory: one longer than `MAX_LINE` is answered from its first and
+//! last `MAX_LINE / 2` bytes (the innermost cause is at the end), and stderr
+//! says so.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -22,7 +25,15 @@ pub fn run(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCod
         Some(m) => emit(&mut out, &m, reason, json, colour),
         None => {
             let stdin = io::stdin();
-            each_line(stdin.lock(), |i, line| {
+            each_line(stdin.lock(), |i, line, cut| {
+                if let Some(total) = cut {
+                    eprintln!(
+                        "pulltui explain: line {} has {total} bytes; only its first and last {} \
+                         bytes were read",
+                        i + 1,
+                        MAX_LINE / 2
+                    );
+                }
                 if !json && i > 0 {
                     writeln!(out)?;
                 }
@@ -41,26 +52,74 @@ pub fn run(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCod
     }
 }
 
+/// The most of one input line held in memory.
+pub const MAX_LINE: usize = 2 << 20;
+
 /// Calls `f` with each line of `input` (without its `\n` or `\r\n`), decoded
-/// lossily, and its index.
+/// lossily, its index, and — for a line longer than `MAX_LINE`, of which
+/// only the first and last `MAX_LINE / 2` bytes are kept, joined by ` … ` —
+/// its length in bytes.
 fn each_line(
     mut input: impl BufRead,
-    mut f: impl FnMut(usize, &str) -> io::Result<()>,
+    mut f: impl FnMut(usize, &str, Option<u64>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut buf = Vec::new();
+    let half = MAX_LINE / 2;
+    let mut head: Vec<u8> = Vec::new();
+    let mut tail: Vec<u8> = Vec::new();
     let mut i = 0;
     loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
-        }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
+        head.clear();
+        tail.clear();
+        let mut total: u64 = 0;
+        let mut any = false;
+        loop {
+            let buf = match input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            any = true;
+            let (chunk, used, ended) = match buf.iter().position(|b| *b == b'\n') {
+                Some(n) => (&buf[..n], n + 1, true),
+                None => (buf, buf.len(), false),
+            };
+            total += chunk.len() as u64;
+            let to_head = chunk.len().min(half - head.len());
+            head.extend_from_slice(&chunk[..to_head]);
+            tail.extend_from_slice(&chunk[to_head..]);
+            if tail.len() > 2 * half {
+                tail.drain(..tail.len() - half);
+            }
+            input.consume(used);
+            if ended {
+                break;
             }
         }
-        f(i, &String::from_utf8_lossy(&buf))?;
+        if !any {
+            return Ok(());
+        }
+        let last = if tail.is_empty() {
+            &mut head
+        } else {
+            &mut tail
+        };
+        let cr = last.last() == Some(&b'\r');
+        if cr {
+            last.pop();
+        }
+        if tail.len() > half {
+            tail.drain(..tail.len() - half);
+        }
+        let kept = (head.len() + tail.len()) as u64 + u64::from(cr);
+        let cut = (total > kept).then_some(total);
+        if cut.is_some() {
+            head.extend_from_slice(" … ".as_bytes());
+        }
+        head.extend_from_slice(&tail);
+        f(i, &String::from_utf8_lossy(&head), cut)?;
         i += 1;
     }
 }
@@ -193,7 +252,7 @@ mod tests {
 
     fn lines_of(bytes: &[u8]) -> Vec<String> {
         let mut v = Vec::new();
-        each_line(bytes, |_, l| {
+        each_line(bytes, |_, l, _| {
             v.push(l.to_string());
             Ok(())
         })
@@ -212,10 +271,42 @@ mod tests {
     }
 
     #[test]
+    fn a_line_over_the_bound_keeps_its_head_and_tail_and_the_next_line_is_whole() {
+        let long = format!(
+            "Failed to pull image \"r.example/app:1\": {} dial tcp 10.0.0.1:443: i/o timeout",
+            "x".repeat(5 << 20)
+        );
+        let input = format!("{long}\r\nnext line\n");
+        let mut seen = Vec::new();
+        each_line(input.as_bytes(), |_, l, cut| {
+            seen.push((l.to_string(), cut));
+            Ok(())
+        })
+        .expect("reading from a slice");
+        assert_eq!(seen.len(), 2);
+        let (first, cut) = &seen[0];
+        assert!(first.len() <= (2 << 20) + 8, "{} bytes held", first.len());
+        assert!(
+            first.starts_with("Failed to pull image"),
+            "the head is kept"
+        );
+        assert!(
+            first.ends_with("dial tcp 10.0.0.1:443: i/o timeout"),
+            "the tail is kept"
+        );
+        assert_eq!(
+            *cut,
+            Some(long.len() as u64 + 1),
+            "the length is told (with its \\r)"
+        );
+        assert_eq!(seen[1], ("next line".to_string(), None));
+    }
+
+    #[test]
     fn every_line_gets_one_json_answer_in_order() {
         let input: &[u8] = b"no basic auth credentials\n\xfe\xff\npull QPS exceeded\n";
         let mut out = Vec::new();
-        each_line(input, |_, l| emit(&mut out, l, None, true, false)).expect("emit");
+        each_line(input, |_, l, _| emit(&mut out, l, None, true, false)).expect("emit");
         let text = String::from_utf8(out).expect("json is utf-8");
         let cats: Vec<String> = text
             .lines()

@@ -155,7 +155,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
             return usage(format!("reading the password from stdin: {e}"));
         }
         let pass = Redacted::new(line.trim_end_matches(['\r', '\n']).to_string());
-        line.clear();
+        zeroize::Zeroize::zeroize(&mut line);
         creds.push(Credential {
             source: "--username".into(),
             username: args.username.clone().unwrap_or_default(),

@@ -62,15 +62,25 @@ pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
 fn tempfile_in(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
     for i in 0..100u32 {
         let p = dir.join(format!(".pulltui-snapshot-{}-{i}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
+        // Private (0600): the file is renamed over the output as it is.
+        match crate::files::create_new(&p) {
             Ok(f) => return Ok((p, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
     Err(std::io::Error::other("no temporary file name available"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_snapshot_is_written_private_whatever_the_umask() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, _file) = super::tempfile_in(dir.path()).expect("temporary file");
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path:?} is {mode:o}");
+    }
 }

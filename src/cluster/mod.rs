@@ -425,6 +425,7 @@ impl Cluster {
                 namespace,
                 node,
                 image,
+                ..
             } => {
                 if let Some(client) = self.client(generation) {
                     self.prober

@@ -1274,6 +1274,11 @@ pub struct ProbeView {
     pub image: String,
     pub laptop: Vec<StepResult>,
     pub laptop_done: Option<ProbeReport>,
+    /// Sentences about this machine's probe (why it could not run, where a
+    /// replayed one comes from).
+    pub laptop_notes: Vec<String>,
+    /// This machine's probe will not report: it is not shown as running.
+    pub laptop_stopped: bool,
     pub node: Option<String>,
     pub node_steps: Vec<StepResult>,
     pub node_notes: Vec<String>,
@@ -1298,6 +1303,21 @@ impl ProbeView {
     pub fn laptop_finished(&mut self, r: ProbeReport) {
         self.laptop = r.steps.clone();
         self.laptop_done = Some(r);
+    }
+
+    pub fn laptop_note(&mut self, n: String) {
+        self.laptop_notes.push(n);
+    }
+
+    /// This machine's probe could not run: why, and it is over.
+    pub fn laptop_failed(&mut self, why: String) {
+        self.laptop_notes.push(why);
+        self.laptop_stopped = true;
+    }
+
+    /// Results may still come from this machine's probe.
+    pub fn laptop_running(&self) -> bool {
+        self.laptop_done.is_none() && !self.laptop_stopped
     }
 
     pub fn node_started(&mut self, node: &str) {

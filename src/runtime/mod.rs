@@ -14,7 +14,9 @@ use std::io::{self, Stdout, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, EventStream,
+};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -103,15 +105,8 @@ pub fn stderr_log() -> Option<std::path::PathBuf> {
 impl StderrCapture {
     fn start() -> Option<StderrCapture> {
         use std::os::fd::AsRawFd;
-        let path = stderr_log()?;
-        if let Some(d) = path.parent() {
-            std::fs::create_dir_all(d).ok()?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .ok()?;
+        // Private (0600): a plugin's output can hold device codes or tokens.
+        let file = crate::files::append(&stderr_log()?).ok()?;
         // SAFETY: dup/dup2 on fd 2 and a file we own; no memory is shared.
         let saved = unsafe { libc::dup(2) };
         if saved < 0 {
@@ -165,7 +160,13 @@ impl TerminalGuard {
             _stderr: StderrCapture::start(),
         };
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        // Bracketed paste: a paste arrives as one text event, never as keys.
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         Ok((guard, terminal))
     }
@@ -184,6 +185,7 @@ fn restore() {
     let _ = execute!(
         out,
         EndSynchronizedUpdate,
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -304,6 +306,10 @@ where
                     }
                     urgent = true;
                     effects = update(model, Msg::Key(k));
+                }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    urgent = true;
+                    effects = update(model, Msg::Paste(text.into()));
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     urgent = true;

@@ -4,12 +4,13 @@
 //! metadata (`domain::secrets::read_secret`) the moment they arrive.
 //! Progress goes to the `progress` callback (stderr in the CLI).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret, ServiceAccount};
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use serde_json::{Value, json};
 
 use super::format::{
     KIND, LastError, PullSecret, ReadKind, ReadOutcome, Snapshot, Unread, VERSION,
@@ -20,43 +21,104 @@ use crate::cluster::{ScopeCheck, Target, check_scope, connect, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::failing::{PodKey, event_pod, is_failing, uid_matches};
 use crate::domain::inventory::Inventory;
+use crate::domain::mutation::{ANN_HTTP_ENDPOINT, ANN_RESTARTED_AT, ANN_SKIP_VERIFY};
 use crate::domain::scope::Scope;
 use crate::domain::secrets::read_secret;
 
 /// What stands in for a redacted value.
 pub const REDACTED: &str = "(redacted by pulltui)";
 
-/// Env values, commands and args may hold credentials: never captured.
+/// Annotations whose values pulltui reads (the one-key fixes' previews):
+/// kept as they are. Every other annotation keeps its name (a webhook's
+/// status marker says what injected a container) with its value redacted.
+pub const KEPT_ANNOTATIONS: [&str; 3] = [ANN_SKIP_VERIFY, ANN_HTTP_ENDPOINT, ANN_RESTARTED_AT];
+
+/// Removed whole: it repeats the object as applied, env values included.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Redacts, at any depth of a pod or an owner object (so templates, init,
+/// ephemeral and sidecar containers alike), whatever may hold a credential:
+/// every `command` and `args` (containers', and the probes' and lifecycle
+/// hooks' `exec.command`), `env[].value`, `httpHeaders[].value` (probes and
+/// hooks), `flexVolume.options` and `csi.volumeAttributes` values, and the
+/// values of annotations other than `KEPT_ANNOTATIONS`.
+fn redact_value(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                match (k.as_str(), &mut *child) {
+                    ("command" | "args", Value::Array(_)) => *child = json!([REDACTED]),
+                    ("env" | "httpHeaders", Value::Array(list)) => {
+                        for item in list {
+                            if let Some(val) = item.get_mut("value") {
+                                *val = Value::String(REDACTED.into());
+                            }
+                        }
+                    }
+                    ("flexVolume" | "csi", Value::Object(vol)) => {
+                        for (vk, vv) in vol.iter_mut() {
+                            match (vk.as_str(), vv) {
+                                ("options" | "volumeAttributes", Value::Object(opts)) => {
+                                    opts.values_mut()
+                                        .for_each(|o| *o = Value::String(REDACTED.into()));
+                                }
+                                (_, other) => redact_value(other),
+                            }
+                        }
+                    }
+                    ("annotations", Value::Object(anns)) => {
+                        anns.remove(LAST_APPLIED);
+                        for (name, value) in anns.iter_mut() {
+                            if !KEPT_ANNOTATIONS.contains(&name.as_str()) {
+                                *value = Value::String(REDACTED.into());
+                            }
+                        }
+                    }
+                    (_, other) => redact_value(other),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+/// Annotation values other than `KEPT_ANNOTATIONS` redacted, last-applied removed.
+fn redact_annotations(anns: &mut Option<BTreeMap<String, String>>) {
+    if let Some(a) = anns.as_mut() {
+        a.remove(LAST_APPLIED);
+        for (name, value) in a.iter_mut() {
+            if !KEPT_ANNOTATIONS.contains(&name.as_str()) {
+                *value = REDACTED.into();
+            }
+        }
+    }
+}
+
+/// A pod as the snapshot keeps it (see `redact_value`).
 pub fn redact_pod(pod: &mut Pod) {
-    let Some(spec) = pod.spec.as_mut() else {
-        return;
-    };
-    let containers = spec
-        .containers
-        .iter_mut()
-        .chain(spec.init_containers.iter_mut().flatten());
-    for c in containers {
-        for e in c.env.iter_mut().flatten() {
-            if e.value.is_some() {
-                e.value = Some(REDACTED.into());
-            }
-        }
-        if let Some(cmd) = c.command.as_mut() {
-            *cmd = vec![REDACTED.into()];
-        }
-        if let Some(args) = c.args.as_mut() {
-            *args = vec![REDACTED.into()];
+    let redacted = serde_json::to_value(&*pod).map(|mut v| {
+        redact_value(&mut v);
+        v
+    });
+    match redacted.and_then(serde_json::from_value::<Pod>) {
+        Ok(p) => *pod = p,
+        // Cannot happen (strings are replaced by strings); if it did, keep
+        // nothing that could hold a credential rather than the pod as sent.
+        Err(e) => {
+            tracing::warn!(error = %e, "redacting a pod; its spec is left out");
+            pod.spec = None;
+            pod.metadata.annotations = None;
         }
     }
-    for e in spec.ephemeral_containers.iter_mut().flatten() {
-        for v in e.env.iter_mut().flatten() {
-            if v.value.is_some() {
-                v.value = Some(REDACTED.into());
-            }
-        }
-        e.command = e.command.as_ref().map(|_| vec![REDACTED.into()]);
-        e.args = e.args.as_ref().map(|_| vec![REDACTED.into()]);
-    }
+}
+
+/// An owner object (its metadata and its pod template) as the snapshot
+/// keeps it (see `redact_value`).
+pub fn redact_owner(o: &mut DynamicObject) {
+    o.metadata.managed_fields = None;
+    redact_annotations(&mut o.metadata.annotations);
+    redact_value(&mut o.data);
 }
 
 /// The API resource of a workload kind an owner reference names.
@@ -224,10 +286,6 @@ pub async fn capture(
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
         match api.get_opt(&name).await {
             Ok(Some(mut o)) => {
-                o.metadata.managed_fields = None;
-                if let Some(a) = o.metadata.annotations.as_mut() {
-                    a.remove("kubectl.kubernetes.io/last-applied-configuration");
-                }
                 for r in o.owner_references() {
                     queue.push((
                         ns.clone(),
@@ -236,7 +294,7 @@ pub async fn capture(
                         r.name.clone(),
                     ));
                 }
-                redact_template(&mut o);
+                redact_owner(&mut o);
                 owners.push(o);
             }
             Ok(None) => {}
@@ -384,6 +442,7 @@ pub async fn capture(
     Ok(Snapshot {
         kind: KIND.into(),
         version: VERSION,
+        contents: None,
         captured_at,
         pulltui_version: env!("CARGO_PKG_VERSION").into(),
         context: conn.context,
@@ -401,35 +460,152 @@ pub async fn capture(
         pull_secrets,
         unread: unread_list,
         last_errors,
-    })
+        probes: Vec::new(),
+        end: None,
+    }
+    .sealed())
 }
 
-/// Pod templates of owners hold the same env/command/args as pods.
-fn redact_template(o: &mut DynamicObject) {
-    fn walk(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, child) in m.iter_mut() {
-                    match k.as_str() {
-                        "command" | "args" if child.is_array() => {
-                            *child = serde_json::json!([REDACTED]);
-                        }
-                        "env" if child.is_array() => {
-                            if let Some(list) = child.as_array_mut() {
-                                for e in list {
-                                    if let Some(val) = e.get_mut("value") {
-                                        *val = serde_json::Value::String(REDACTED.into());
-                                    }
-                                }
-                            }
-                        }
-                        _ => walk(child),
-                    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every place of a pod spec that can carry a credential, each with its
+    /// own marker, plus what must survive.
+    fn pod_spec(tag: &str) -> Value {
+        let t = |what: &str| format!("S3cret{tag}{what}");
+        json!({
+            "containers": [{
+                "name": "app",
+                "image": "reg.example:5000/team/app:1.0",
+                "command": ["sh", "-c", t("Cmd")],
+                "args": [t("Arg")],
+                "env": [{"name": "DB_PASSWORD", "value": t("Env")}],
+                "livenessProbe": {"exec": {"command": ["redis-cli", "-a", t("Live"), "ping"]}},
+                "readinessProbe": {"httpGet": {"path": "/h", "port": 8080, "httpHeaders": [
+                    {"name": "Authorization", "value": format!("Bearer {}", t("Hdr"))}
+                ]}},
+                "startupProbe": {"exec": {"command": ["check", t("Start")]}},
+                "lifecycle": {
+                    "postStart": {"exec": {"command": ["sh", "-c", t("Post")]}},
+                    "preStop": {"httpGet": {"path": "/drain", "port": 8080, "httpHeaders": [
+                        {"name": "X-Token", "value": t("StopHdr")}
+                    ]}}
+                }
+            }],
+            "initContainers": [{
+                "name": "proxy",
+                "image": "reg.example:5000/proxy:1",
+                "restartPolicy": "Always",
+                "env": [{"name": "TOKEN", "value": t("InitEnv")}],
+                "readinessProbe": {"exec": {"command": ["curl", "-u", t("InitProbe")]}},
+                "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", t("InitStop")]}}}
+            }],
+            "volumes": [
+                {"name": "flex", "flexVolume": {"driver": "example/cifs", "options": {
+                    "username": "svc", "password": t("Flex")
+                }}},
+                {"name": "csi", "csi": {"driver": "secrets.example", "volumeAttributes": {
+                    "token": t("Csi")
+                }}}
+            ]
+        })
+    }
+
+    fn annotations(tag: &str) -> Value {
+        json!({
+            "example.com/db-url": format!("postgres://app:S3cret{tag}Ann@db"),
+            "sidecar.istio.io/status": format!("{{\"token\":\"S3cret{tag}Status\"}}"),
+            LAST_APPLIED: format!("{{\"env\":\"S3cret{tag}Last\"}}"),
+            ANN_SKIP_VERIFY: "reg.example:5000",
+            ANN_RESTARTED_AT: "2026-11-30T09:00:00Z",
+        })
+    }
+
+    #[test]
+    fn no_credential_of_a_pod_or_its_owner_reaches_the_snapshot_file() {
+        let mut pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "web-1", "namespace": "shop", "annotations": annotations("Pod")},
+            "spec": pod_spec("Pod")
+        }))
+        .expect("a pod");
+        let mut spec = pod_spec("Eph");
+        spec["ephemeralContainers"] = json!([{
+            "name": "debug", "image": "busybox",
+            "command": ["sh", "-c", "S3cretEphCmd"],
+            "env": [{"name": "K", "value": "S3cretEphEnv"}]
+        }]);
+        let mut eph: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "web-2", "namespace": "shop"},
+            "spec": spec
+        }))
+        .expect("a pod");
+        let mut deploy: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "annotations": annotations("Deploy")},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}, "annotations": annotations("Tpl")},
+                    "spec": pod_spec("Tpl")
                 }
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            _ => {}
+        }))
+        .expect("a deployment");
+        let mut cron: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "nightly", "namespace": "shop"},
+            "spec": {"schedule": "0 1 * * *", "jobTemplate": {"spec": {"template": {
+                "metadata": {"annotations": annotations("Job")},
+                "spec": pod_spec("Job")
+            }}}}
+        }))
+        .expect("a cronjob");
+        redact_pod(&mut pod);
+        redact_pod(&mut eph);
+        redact_owner(&mut deploy);
+        redact_owner(&mut cron);
+
+        let mut snap = crate::snapshot::parse(crate::snapshot::DEMO).expect("the demo");
+        snap.pods = vec![pod, eph];
+        snap.owners = vec![deploy, cron];
+        let file = crate::snapshot::to_yaml(&snap).expect("yaml");
+        let leaks: Vec<&str> = file
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.starts_with("S3cret"))
+            .collect();
+        assert!(leaks.is_empty(), "in the snapshot file: {leaks:?}");
+
+        // What pulltui needs stays: names, images, ports, the fixes' annotations.
+        for kept in [
+            "DB_PASSWORD",
+            "Authorization",
+            "X-Token",
+            "example/cifs",
+            "reg.example:5000/team/app:1.0",
+            "sidecar.istio.io/status",
+            "example.com/db-url",
+            "2026-11-30T09:00:00Z",
+        ] {
+            assert!(file.contains(kept), "{kept} is gone");
         }
+        let back = crate::snapshot::parse(&file).expect("the file loads");
+        let tpl = back.owners[0]
+            .data
+            .pointer("/spec/template/metadata/annotations");
+        assert_eq!(
+            tpl.and_then(|a| a.get(ANN_SKIP_VERIFY)),
+            Some(&json!("reg.example:5000")),
+            "{tpl:?}"
+        );
+        let anns = back.pods[0].metadata.annotations.as_ref();
+        assert_eq!(
+            anns.and_then(|a| a.get("example.com/db-url"))
+                .map(String::as_str),
+            Some(REDACTED)
+        );
+        assert!(anns.is_some_and(|a| !a.contains_key(LAST_APPLIED)));
     }
-    walk(&mut o.data);
 }

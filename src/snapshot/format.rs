@@ -1,13 +1,24 @@
 //! The snapshot file: a versioned YAML document of what an incident looked
-//! like — the failing pods (without managedFields; env values, command and
-//! args redacted), all their events, the owner chain (ReplicaSet → Deployment,
-//! Job → CronJob, StatefulSet, DaemonSet), ServiceAccounts, pull-secret
+//! like — the failing pods (without managedFields; commands, args, env and
+//! header values, volume options and annotation values redacted, see
+//! `capture::redact_pod`), all their events, the owner chain (ReplicaSet →
+//! Deployment, Job → CronJob, StatefulSet, DaemonSet), ServiceAccounts, pull-secret
 //! *metadata* (type, `auths` hosts, usernames — never passwords, `auth`
 //! strings or tokens), the last cause seen per container, and the names of
 //! the healthy pods (for counts). Documented in README.md ("Snapshots").
 //!
 //! Loading never panics: YAML errors carry line and column, a file of
 //! another kind or of a newer format version is refused by name.
+//!
+//! Completeness: a file states near its top how many items each of its
+//! lists holds (`contents:`) and ends with `end: PulltuiSnapshot`. A file
+//! that states its contents but lacks the end line, or whose lists hold
+//! other counts, was cut (a copy interrupted, a paste cut short) and is
+//! refused. Being data rather than bytes, the check survives a conversion
+//! to JSON or a re-indent; a file without `contents:` (written before it
+//! existed) loads with a warning, since its completeness cannot be checked.
+//! Standard input, a FIFO or a device is read through the same size bound
+//! as a file (`MAX_BYTES`).
 
 use std::fmt;
 
@@ -33,6 +44,9 @@ pub struct Snapshot {
     pub kind: String,
     /// Format version (`VERSION`).
     pub version: u32,
+    /// How many items each list holds (`seal`); absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<Contents>,
     pub captured_at: Timestamp,
     pub pulltui_version: String,
     pub context: Option<String>,
@@ -73,6 +87,161 @@ pub struct Snapshot {
     /// The latest cause seen per pod and container.
     #[serde(default)]
     pub last_errors: Vec<LastError>,
+    /// Probe results recorded with the incident (the demo carries some;
+    /// `pulltui snapshot` records none): replay answers `p` and `P` from them.
+    #[serde(default)]
+    pub probes: Vec<RecordedProbe>,
+    /// `PulltuiSnapshot`: the last line of a whole file (`seal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+}
+
+/// The number of items of each list of a snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contents {
+    #[serde(default)]
+    pub namespaces: u64,
+    #[serde(default)]
+    pub healthy_pods: u64,
+    #[serde(default)]
+    pub pods: u64,
+    #[serde(default)]
+    pub events: u64,
+    #[serde(default)]
+    pub owners: u64,
+    #[serde(default)]
+    pub service_accounts: u64,
+    #[serde(default)]
+    pub pull_secrets: u64,
+    #[serde(default)]
+    pub unread: u64,
+    #[serde(default)]
+    pub last_errors: u64,
+    #[serde(default)]
+    pub probes: u64,
+}
+
+impl Contents {
+    /// `(what, count)` in file order.
+    fn items(&self) -> [(&'static str, u64); 10] {
+        [
+            ("namespaces", self.namespaces),
+            ("healthy pods", self.healthy_pods),
+            ("pods", self.pods),
+            ("events", self.events),
+            ("owner objects", self.owners),
+            ("ServiceAccounts", self.service_accounts),
+            ("pull secrets", self.pull_secrets),
+            ("unread objects", self.unread),
+            ("last errors", self.last_errors),
+            ("recorded probes", self.probes),
+        ]
+    }
+}
+
+/// A registry probe's result recorded with the snapshot: from this machine
+/// (`node` absent) or from a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedProbe {
+    pub namespace: String,
+    pub pod: String,
+    /// The container whose image was probed (`None`: the first failing one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The node it ran from; absent for this machine's probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<Timestamp>,
+    #[serde(default)]
+    pub steps: Vec<RecordedStep>,
+}
+
+/// One step of a recorded probe, as `probe --json` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedStep {
+    /// `dns`, `tcp`, `tls`, `http`, `v2`, `auth` or `manifest`.
+    pub step: String,
+    /// `ok`, `fail` or `skipped`.
+    pub status: String,
+    #[serde(default)]
+    pub ms: u64,
+    #[serde(default)]
+    pub detail: String,
+    /// A failure's category id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The DNS step's answer, for the comparisons (private link, split DNS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addrs: Vec<std::net::IpAddr>,
+}
+
+impl Snapshot {
+    /// What the lists hold now.
+    pub fn count(&self) -> Contents {
+        let n = |l: usize| l as u64;
+        Contents {
+            namespaces: n(self.namespaces.len()),
+            healthy_pods: n(self.healthy_pods.len()),
+            pods: n(self.pods.len()),
+            events: n(self.events.len()),
+            owners: n(self.owners.len()),
+            service_accounts: n(self.service_accounts.len()),
+            pull_secrets: n(self.pull_secrets.len()),
+            unread: n(self.unread.len()),
+            last_errors: n(self.last_errors.len()),
+            probes: n(self.probes.len()),
+        }
+    }
+
+    /// States the contents and the end marker, as written to a file.
+    pub fn seal(&mut self) {
+        self.contents = Some(self.count());
+        self.end = Some(KIND.into());
+    }
+
+    /// `seal`, by value.
+    pub fn sealed(mut self) -> Self {
+        self.seal();
+        self
+    }
+
+    fn is_sealed(&self) -> bool {
+        self.contents == Some(self.count()) && self.end.as_deref() == Some(KIND)
+    }
+
+    /// A file that states its contents must end and hold them.
+    fn check_complete(&self) -> Result<(), LoadError> {
+        let Some(said) = &self.contents else {
+            return Ok(());
+        };
+        if self.end.as_deref() != Some(KIND) {
+            return Err(LoadError::Truncated(format!(
+                "it does not end with `end: {KIND}`"
+            )));
+        }
+        for ((what, said), (_, read)) in said.items().into_iter().zip(self.count().items()) {
+            if said != read {
+                return Err(LoadError::Truncated(format!(
+                    "it says it holds {said} {what}; {read} were read"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A sentence when the file's completeness could not be checked (it
+    /// was written before snapshots stated their contents).
+    pub fn completeness_warning(&self) -> Option<String> {
+        self.contents.is_none().then(|| {
+            "this snapshot does not state its contents (written by an older pulltui): if the \
+             file was cut short, what is missing cannot be told; take a new snapshot to be sure"
+                .to_string()
+        })
+    }
 }
 
 /// A pull secret's metadata: never its data.
@@ -148,6 +317,8 @@ pub enum LoadError {
     NotASnapshot(String),
     /// Written by a newer pulltui.
     FutureVersion(u32),
+    /// The file states its contents and does not hold them all: why.
+    Truncated(String),
 }
 
 impl fmt::Display for LoadError {
@@ -157,7 +328,8 @@ impl fmt::Display for LoadError {
             LoadError::TooLarge(n) => {
                 write!(
                     f,
-                    "the file is {n} bytes; snapshots larger than {MAX_BYTES} are refused"
+                    "the file is larger than {MAX_BYTES} bytes (at least {n}); larger \
+                     snapshots are refused"
                 )
             }
             LoadError::Syntax {
@@ -167,6 +339,11 @@ impl fmt::Display for LoadError {
             } => write!(f, "line {l}, column {c}: {message}"),
             LoadError::Syntax { message, .. } => write!(f, "{message}"),
             LoadError::NotASnapshot(why) => write!(f, "not a pulltui snapshot: {why}"),
+            LoadError::Truncated(why) => write!(
+                f,
+                "the file is incomplete (cut short?): {why}; it is refused rather than shown \
+                 as the whole incident"
+            ),
             LoadError::FutureVersion(v) => write!(
                 f,
                 "written in snapshot format version {v} by a newer pulltui; this pulltui {} reads up to version {VERSION} — upgrade pulltui",
@@ -226,16 +403,35 @@ pub fn parse(text: &str) -> Result<Snapshot, LoadError> {
     if version == 0 {
         return Err(LoadError::NotASnapshot("version 0 does not exist".into()));
     }
-    serde_saphyr::from_str(text).map_err(|e| syntax(&e))
+    let snapshot: Snapshot = serde_saphyr::from_str(text).map_err(|e| syntax(&e))?;
+    snapshot.check_complete()?;
+    Ok(snapshot)
 }
 
-/// Reads and parses a snapshot file.
+/// Reads at most `max` bytes; more is `TooLarge` (a FIFO, `/dev/stdin` or
+/// a device has no length to check first).
+pub fn read_bounded(input: impl std::io::Read, max: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    input
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::Io(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(LoadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses a snapshot file (a regular file, or a stream: at most
+/// `MAX_BYTES` either way).
 pub fn load(path: &std::path::Path) -> Result<Snapshot, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| LoadError::Io(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| LoadError::Io(e.to_string()))?;
     if meta.len() > MAX_BYTES {
         return Err(LoadError::TooLarge(meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(e.to_string()))?;
+    let bytes = read_bounded(file, MAX_BYTES)?;
     let text = String::from_utf8(bytes).map_err(|e| LoadError::Syntax {
         line: None,
         column: None,
@@ -244,12 +440,19 @@ pub fn load(path: &std::path::Path) -> Result<Snapshot, LoadError> {
     parse(&text)
 }
 
-/// The document, with a comment header saying what it is.
+/// The document, with a comment header saying what it is; always sealed
+/// (its contents stated, `end:` last).
 pub fn to_yaml(s: &Snapshot) -> Result<String, String> {
-    let body = serde_saphyr::to_string(s).map_err(|e| e.to_string())?;
+    let body = if s.is_sealed() {
+        serde_saphyr::to_string(s)
+    } else {
+        serde_saphyr::to_string(&s.clone().sealed())
+    }
+    .map_err(|e| e.to_string())?;
     Ok(format!(
         "# pulltui snapshot (format {VERSION}): failing pods, their events, owners,\n\
-         # ServiceAccounts and pull-secret metadata. No secret data.\n\
+         # ServiceAccounts and pull-secret metadata. No secret data. It states its\n\
+         # contents and ends with `end: PulltuiSnapshot`: a copy cut short is refused.\n\
          # Open it with: pulltui --replay FILE   or   pulltui check --replay FILE\n{body}"
     ))
 }

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod format;
+pub mod probes;
 pub mod replay;
 
 pub use format::{LoadError, Snapshot, load, parse, to_yaml};

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
     ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest, Generation,
-    Msg, MutateEffect, ProbeEffect, ProbeMsg, WatchEffect,
+    Msg, MutateEffect, ProbeEffect, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::facts::{
@@ -392,28 +392,37 @@ impl Recorded {
                 },
             )],
             Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. }) => Vec::new(),
-            // Probing needs the network and the cluster: a recording cannot.
+            // A recording cannot probe: the results recorded with it, or why
+            // there are none, at once.
             Effect::Probe(ProbeEffect::Laptop {
-                generation, probe, ..
-            }) => vec![Msg::Cluster(
-                *generation,
-                ClusterMsg::Probe {
-                    probe: *probe,
-                    msg: Box::new(ProbeMsg::LaptopFailed(
-                        "replay: probes need the live registry and cluster; run pulltui probe IMAGE"
-                            .into(),
-                    )),
-                },
-            )],
+                generation,
+                probe,
+                pod,
+                container,
+            }) => self
+                .laptop_probe(pod, container)
+                .into_iter()
+                .map(|m| {
+                    Msg::Cluster(
+                        *generation,
+                        ClusterMsg::Probe {
+                            probe: *probe,
+                            msg: Box::new(m),
+                        },
+                    )
+                })
+                .collect(),
             Effect::Probe(ProbeEffect::NodePreview {
-                generation, probe, ..
+                generation,
+                probe,
+                pod,
+                image,
+                ..
             }) => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Probe {
                     probe: *probe,
-                    msg: Box::new(ProbeMsg::NodeRefused(
-                        "replay: nothing is created from a recording".into(),
-                    )),
+                    msg: Box::new(self.node_probe(pod, image)),
                 },
             )],
             Effect::Probe(_) => Vec::new(),

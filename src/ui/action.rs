@@ -297,7 +297,7 @@ fn render_form(
                 let f = &form.fields[i];
                 inputs.push((lines.len(), i));
                 let shown = if f.secret {
-                    "•".repeat(f.value().chars().count())
+                    "•".repeat(f.chars())
                 } else {
                     f.value()
                 };

@@ -87,12 +87,12 @@ pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
         theme,
         format!(" this machine → {} ", view.image),
         &view.laptop,
-        &[],
+        &view.laptop_notes,
         view.laptop_done.as_ref().map(|r| {
             let v = r.verdict();
             (v.id().to_string(), v.summary)
         }),
-        view.laptop_done.is_none(),
+        view.laptop_running(),
     );
     match &view.node {
         Some(node) => {
@@ -166,6 +166,9 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
             " probing from the node… (Esc stops it and deletes the pod)".to_string()
         }
         NodeStage::Done => " node probe done; its pod is deleted".to_string(),
+        NodeStage::Recorded => {
+            " node probe as recorded with the snapshot; nothing was created".to_string()
+        }
         NodeStage::Refused(why) => format!(" node probe: {why}"),
     };
     let style = match &p.node_stage {
