@@ -130,6 +130,18 @@ fn a_missing_pull_secret_explains_a_credentials_failure() {
         count: 2,
         secret_missing: true,
     };
+    // Without the pod's uid the event may be an earlier pod's (a pod
+    // re-created under this name): it decides nothing.
+    let ev = cluster(
+        &m,
+        ClusterMsg::Events(WatchEvent::Apply(secret_event.clone())),
+    );
+    send(&mut m, [ev]);
+    assert_eq!(m.home.rows[0].category, Category::AuthNoCredentials);
+    let secret_event = pulltui::domain::facts::EventFact {
+        pod_uid: Some("uid-worker-n6m4x".into()),
+        ..secret_event
+    };
     let ev = cluster(&m, ClusterMsg::Events(WatchEvent::Apply(secret_event)));
     send(&mut m, [ev]);
     assert_eq!(m.home.rows[0].category, Category::CredentialsSecretMissing);
