@@ -248,6 +248,12 @@ pub fn failing_containers(pod: &Pod) -> Vec<FailingContainer<'_>> {
             .find(|c| c.name == name)
             .and_then(|c| c.image.as_deref())
     };
+    let ephemeral_image = |name: &str| -> Option<&str> {
+        spec.and_then(|s| s.ephemeral_containers.as_deref())?
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.image.as_deref())
+    };
     let mut out = Vec::new();
     let lists = [
         (true, status.init_container_statuses.as_deref()),
@@ -258,6 +264,18 @@ pub fn failing_containers(pod: &Pod) -> Vec<FailingContainer<'_>> {
             if let Some(fc) = failing(cs, init, spec_image(init, &cs.name)) {
                 out.push(fc);
             }
+        }
+    }
+    // An ephemeral container (`kubectl debug`) that cannot pull is a pull
+    // failure too; no template holds it, so no template fix applies
+    // (`mutation::refuse_template_change`).
+    for cs in status
+        .ephemeral_container_statuses
+        .as_deref()
+        .unwrap_or_default()
+    {
+        if let Some(fc) = failing(cs, false, ephemeral_image(&cs.name)) {
+            out.push(fc);
         }
     }
     out
@@ -792,5 +810,24 @@ mod tests {
         );
         let (first, last, count) = event_timing(&ev, now);
         assert_eq!((first, last, count), (Some(written), Some(written), 3));
+    }
+
+    #[test]
+    fn an_ephemeral_container_that_cannot_pull_is_failing() {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": "n", "uid": "u"},
+            "spec": {"containers": [{"name": "app", "image": "ok:1"}],
+                     "ephemeralContainers": [{"name": "debugger", "image": "r.example/tools:gone"}]},
+            "status": {"containerStatuses": [{"name": "app", "image": "ok:1", "imageID": "", "ready": true,
+                          "restartCount": 0, "state": {"running": {}}}],
+                       "ephemeralContainerStatuses": [{"name": "debugger", "image": "r.example/tools:gone",
+                          "imageID": "", "ready": false, "restartCount": 0,
+                          "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}]}
+        }))
+        .expect("pod");
+        let f = failing_containers(&pod);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].name, "debugger");
+        assert_eq!(f[0].image, "r.example/tools:gone");
     }
 }
