@@ -63,6 +63,15 @@ fn the_corpora_together_cover_every_category() {
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str::<Entry>(l).expect("corpus line is JSON")),
     );
+    // The categories of issue 21 (policy.signature, network.stalled,
+    // auth.upstream): real messages, each with its source, collected while
+    // the rules were written — examples, not an unseen measure.
+    entries.extend(
+        include_str!("fixtures/corpus_issue21.jsonl")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<Entry>(l).expect("corpus line is JSON")),
+    );
     for cat in Category::ALL {
         assert!(
             entries.iter().any(|e| e.category == cat.id()),
@@ -80,5 +89,19 @@ fn training_fixture_is_the_shared_corpus() {
     // Only checkable where the shared corpus sits next to the checkout.
     if let Ok(text) = std::fs::read_to_string(&shared) {
         assert_eq!(text, include_str!("fixtures/corpus_train.jsonl"));
+    }
+}
+
+/// Each example of the categories added for issue 21 is read as labelled.
+#[test]
+fn the_issue_21_examples_are_read_as_labelled() {
+    for l in include_str!("fixtures/corpus_issue21.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        let e: Entry = serde_json::from_str(l).expect("corpus line is JSON");
+        let reason = (!e.reason.is_empty()).then_some(e.reason.as_str());
+        let got = pulltui::domain::classify::classify(&e.message, reason);
+        assert_eq!(got.category.id(), e.category, "{}: {}", e.id, e.message);
     }
 }

@@ -45,6 +45,10 @@ pub enum Fix {
     RaiseKubeletPullQps,
     SpreadRollout,
     PrePull,
+    // Added with policy.signature, network.stalled, auth.upstream (issue 21).
+    SignImage,
+    PullProgress,
+    UpstreamCredentials,
 }
 
 impl Fix {
@@ -85,6 +89,9 @@ impl Fix {
             Fix::RaiseKubeletPullQps => "raise-kubelet-pull-qps",
             Fix::SpreadRollout => "spread-rollout",
             Fix::PrePull => "pre-pull",
+            Fix::SignImage => "sign-image",
+            Fix::PullProgress => "pull-progress",
+            Fix::UpstreamCredentials => "upstream-credentials",
         }
     }
 
@@ -180,6 +187,19 @@ impl Fix {
                 "Spread the rollout (maxSurge, fewer replicas per node) so fewer pulls start at once"
             }
             Fix::PrePull => "Pre-pull the images on the nodes (DaemonSet or node image)",
+            Fix::SignImage => {
+                "Sign the image (or use a signed digest), or fix the node's signature policy \
+                 for this registry or repository"
+            }
+            Fix::PullProgress => {
+                "Check where the layers come from and how fast (probe the blob host from the \
+                 node); raise containerd's image_pull_progress_timeout for large layers"
+            }
+            Fix::UpstreamCredentials => {
+                "Fix the cache's upstream credentials (ECR pull-through cache: its Secrets \
+                 Manager secret ecr-pullthroughcache/…; Harbor: the proxy-cache endpoint's \
+                 credentials), not the pod's pull secret"
+            }
         }
     }
 }
@@ -192,7 +212,7 @@ impl Serialize for Fix {
 
 impl Fix {
     /// Every fix, for id lookups.
-    pub const ALL: [Fix; 35] = [
+    pub const ALL: [Fix; 38] = [
         Fix::Probe,
         Fix::ProbeFromNode,
         Fix::PrivateLinkDns,
@@ -228,6 +248,9 @@ impl Fix {
         Fix::RaiseKubeletPullQps,
         Fix::SpreadRollout,
         Fix::PrePull,
+        Fix::SignImage,
+        Fix::PullProgress,
+        Fix::UpstreamCredentials,
     ];
 
     pub fn from_id(id: &str) -> Option<Fix> {
@@ -343,6 +366,14 @@ pub fn fixes_for(
             Fix::PrePull,
         ],
         Category::PolicyNeverPull => vec![Fix::PullPolicy],
+        Category::PolicySignature => vec![Fix::SignImage, Fix::SetImage],
+        Category::NetworkStalled => vec![
+            Fix::ProbeFromNode,
+            Fix::PullProgress,
+            Fix::PrePull,
+            Fix::RetryPull,
+        ],
+        Category::AuthUpstream => vec![Fix::UpstreamCredentials, Fix::Probe],
         Category::Unknown => vec![Fix::Probe, Fix::ProbeFromNode],
     };
     f.dedup();

@@ -31,11 +31,17 @@ pub enum Category {
     CredentialsSecretMissing,
     NodePullThrottle,
     PolicyNeverPull,
+    /// Signature or image-policy verification refused the image.
+    PolicySignature,
+    /// The pull started but made no progress and was cancelled.
+    NetworkStalled,
+    /// A pull-through cache or proxy could not authenticate to its upstream.
+    AuthUpstream,
     Unknown,
 }
 
 impl Category {
-    pub const ALL: [Category; 22] = [
+    pub const ALL: [Category; 25] = [
         Category::NetworkTimeout,
         Category::NetworkRefused,
         Category::NetworkDns,
@@ -57,6 +63,9 @@ impl Category {
         Category::CredentialsSecretMissing,
         Category::NodePullThrottle,
         Category::PolicyNeverPull,
+        Category::PolicySignature,
+        Category::NetworkStalled,
+        Category::AuthUpstream,
         Category::Unknown,
     ];
 
@@ -83,6 +92,9 @@ impl Category {
             Category::CredentialsSecretMissing => "credentials.secret-missing",
             Category::NodePullThrottle => "node.pull-throttle",
             Category::PolicyNeverPull => "policy.never-pull",
+            Category::PolicySignature => "policy.signature",
+            Category::NetworkStalled => "network.stalled",
+            Category::AuthUpstream => "auth.upstream",
             Category::Unknown => "unknown",
         }
     }
@@ -173,6 +185,21 @@ impl Category {
             }
             Category::PolicyNeverPull => {
                 "imagePullPolicy is Never and the image is not on the node."
+            }
+            Category::PolicySignature => {
+                "The node's signature or image policy refused the image (CRI-O's policy.json / \
+                 sigstore, a runtime verifier): it is unsigned, or signed by a key the policy \
+                 does not trust for this registry or repository."
+            }
+            Category::NetworkStalled => {
+                "The pull started but stopped making progress and the runtime cancelled it \
+                 (containerd's image_pull_progress_timeout): the layers come too slowly or not \
+                 at all — often from another host than the manifest (a CDN, object storage)."
+            }
+            Category::AuthUpstream => {
+                "A pull-through cache or registry proxy accepted the pod's credentials but could \
+                 not authenticate to its own upstream registry: the cache's upstream \
+                 credentials are wrong or expired, not the pod's pull secret."
             }
             Category::Unknown => {
                 "No known cause in this message; read the raw message and probe the registry."

@@ -346,8 +346,11 @@ fn progress(c: Category) -> u8 {
         | Category::RegistryServerError
         | Category::NodePullThrottle => 1,
         Category::AuthNoCredentials => 2,
-        Category::AuthDenied | Category::RegistryRateLimit => 3,
-        Category::ImageNotFound | Category::ImagePlatform => 4,
+        Category::AuthDenied | Category::RegistryRateLimit | Category::AuthUpstream => 3,
+        Category::ImageNotFound
+        | Category::ImagePlatform
+        | Category::PolicySignature
+        | Category::NetworkStalled => 4,
         Category::NodeDisk
         | Category::NodeRuntime
         | Category::ImageInvalidName
@@ -518,6 +521,7 @@ fn category_from_reason(reason: Option<&str>) -> Category {
     match reason.unwrap_or("") {
         "InvalidImageName" => Category::ImageInvalidName,
         "ErrImageNeverPull" => Category::PolicyNeverPull,
+        "SignatureValidationFailed" => Category::PolicySignature,
         "FailedToRetrieveImagePullSecret" => Category::CredentialsSecretMissing,
         "ImageInspectError" => Category::NodeRuntime,
         _ => Category::Unknown,

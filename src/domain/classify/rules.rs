@@ -40,6 +40,40 @@ const fn rule(
 /// Patterns are case-insensitive unless they start with `(?-i)`.
 const RULES: &[RuleDef] = &[
     rule(0, Category::PolicyNeverPull, r"ErrImageNeverPull", &[]),
+    // CRI-O / containers-image signature policy, and kubelet's words for
+    // the CRI's SignatureValidationFailed (1.30+).
+    rule(
+        0,
+        Category::PolicySignature,
+        r"(?-i)SignatureValidationFailed",
+        &[],
+    ),
+    rule(
+        0,
+        Category::PolicySignature,
+        r"the signature validation failed",
+        &[],
+    ),
+    rule(
+        0,
+        Category::PolicySignature,
+        r"Source image rejected: (?:A signature was required|Signature for identity|Running image [^\n]* is rejected by policy)",
+        &[],
+    ),
+    // containerd's image_pull_progress_timeout, as its log says it.
+    rule(
+        0,
+        Category::NetworkStalled,
+        r"because of no progress in \d",
+        &[],
+    ),
+    // An ECR pull-through cache whose upstream credentials fail.
+    rule(
+        0,
+        Category::AuthUpstream,
+        r"authentication to the upstream registry failed",
+        &[],
+    ),
     rule(
         0,
         Category::PolicyNeverPull,
@@ -707,6 +741,15 @@ const RULES: &[RuleDef] = &[
     // The kubelet or the runtime gave up on a pull that took too long (or
     // the pod went away): docker's hint "no credentials on this request" is
     // a hedge, not evidence, and is no rule at all.
+    // A pull cancelled by the runtime (a stall past containerd's progress
+    // timeout) reaches kubelet as `code = Canceled … context canceled`; the
+    // same words follow a pod deleted mid-pull. Weak either way.
+    rule(
+        7,
+        Category::NetworkStalled,
+        r"code = Canceled desc = failed to pull and unpack image [^\n]*: context canceled",
+        &[Category::NetworkTimeout, Category::Unknown],
+    ),
     rule(
         8,
         Category::NetworkTimeout,

@@ -83,6 +83,15 @@ pub(super) fn summarise(
         Category::PolicyNeverPull => {
             "imagePullPolicy is Never and the image is not on the node".to_string()
         }
+        Category::PolicySignature => {
+            format!("The node's signature policy refused the image from {reg}")
+        }
+        Category::NetworkStalled => {
+            format!("The pull from {reg} started but made no progress and was cancelled")
+        }
+        Category::AuthUpstream => format!(
+            "{reg} (a pull-through cache or proxy) could not authenticate to its upstream registry"
+        ),
         Category::Unknown
             if no_evidence && matches!(reason, Some("ImagePullBackOff" | "BackOff")) =>
         {
