@@ -600,7 +600,7 @@ async fn pod_security_admission_refuses_a_host_network_pod_under_baseline() {
     assert!(err.to_string().contains("seccompProfile"), "{err}");
 }
 
-/// `pulltui check --json -n NS` as (pod name, container) pairs.
+/// `pulltui check --json -n NS` as (pod name, container, category).
 fn check_pairs(h: &Harness, ns: &str) -> Vec<(String, String, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
         .args(["check", "--json", "-n", ns])
@@ -623,7 +623,7 @@ fn check_pairs(h: &Harness, ns: &str) -> Vec<(String, String, String)> {
             (
                 p["name"].as_str().unwrap_or("").to_string(),
                 p["container"].as_str().unwrap_or("").to_string(),
-                p["reason"].as_str().unwrap_or("").to_string(),
+                p["category"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
@@ -738,6 +738,18 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
             .filter(|(p, c)| !got.iter().any(|(gp, gc, _)| gp == p && gc == c))
             .collect();
         if missing.is_empty() {
+            // Issue 21's categories for the shapes that have one.
+            let category = |pod: &str| {
+                got.iter()
+                    .find(|(p, _, _)| p == pod)
+                    .map(|(_, _, c)| c.clone())
+                    .unwrap_or_default()
+            };
+            assert_eq!(category("stall"), "network.stalled", "{got:?}");
+            if h.k8s_minor() >= 30 {
+                assert_eq!(category("unsigned"), "policy.signature", "{got:?}");
+                assert_eq!(category("down"), "network.refused", "{got:?}");
+            }
             break;
         }
         assert!(

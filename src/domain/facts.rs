@@ -254,7 +254,7 @@ impl EventFact {
         let pod = event_pod(ev)?;
         // Inert and bounded before it is classified: the spans the
         // classifier finds then index the text that is kept and shown.
-        let message = inert_message(ev.message.as_deref()?, MAX_MESSAGE);
+        let message = inert_message(kubelet::event_message(ev.message.as_deref()?), MAX_MESSAGE);
         if !event_has_cause(&message) {
             return None;
         }
@@ -327,7 +327,11 @@ impl EventRow {
             first_seen,
             last_seen,
             source: field(Some(&source)),
-            message: inert_message(ev.message.as_deref().unwrap_or(""), MAX_MESSAGE).into_owned(),
+            message: inert_message(
+                kubelet::event_message(ev.message.as_deref().unwrap_or("")),
+                MAX_MESSAGE,
+            )
+            .into_owned(),
             container: ev
                 .involved_object
                 .field_path

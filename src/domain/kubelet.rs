@@ -12,3 +12,26 @@ pub const IMAGE_PULL_BACK_OFF: &str = "ImagePullBackOff";
 pub const ERR_IMAGE_PULL: &str = "ErrImagePull";
 /// Event type of failures.
 pub const WARNING: &str = "Warning";
+
+/// What the event correlator puts before a message once an object has had
+/// many similar events (client-go's EventAggregate); not part of the cause.
+pub const COMBINED_PREFIX: &str = "(combined from similar events): ";
+
+/// An event message without the correlator's prefix.
+pub fn event_message(message: &str) -> &str {
+    message.strip_prefix(COMBINED_PREFIX).unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_correlators_prefix_is_not_part_of_the_message() {
+        assert_eq!(
+            event_message("(combined from similar events): Failed to pull image \"x\": boom"),
+            "Failed to pull image \"x\": boom"
+        );
+        assert_eq!(event_message("Error: ErrImagePull"), "Error: ErrImagePull");
+    }
+}
