@@ -30,8 +30,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Event, Pod, Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
-    PatchParams, PostParams, Preconditions,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
 use kube::{Client, ResourceExt};
 use serde::Serialize;
@@ -43,10 +42,10 @@ use crate::domain::failing::{CauseEvent, NoOwners, failing_containers, failure_r
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{
     AttachTo, Candidate, Current, FIELD_MANAGER, InputError, Mutation, PodContext, Preview,
-    TemplateChange, annotation_after, attachable, covering, docker_config_json, recreated_job,
+    TemplateChange, annotation_after, attachable, covering, docker_config_json,
     refuse_template_change, template_patch,
 };
-use crate::domain::owners::{self, OwnerError, Resolution, WriteTarget};
+use crate::domain::owners::{self, OwnerError, WriteTarget};
 use crate::domain::secrets::{
     DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, SecretInfo, read_secret,
 };
@@ -96,7 +95,7 @@ pub enum MutationError {
 }
 
 impl MutationError {
-    fn api(action: &str, object: impl fmt::Display, e: kube::Error) -> Self {
+    pub(super) fn api(action: &str, object: impl fmt::Display, e: kube::Error) -> Self {
         MutationError::Api {
             action: action.to_string(),
             object: object.to_string(),
@@ -143,11 +142,11 @@ fn api_resource(t: &WriteTarget) -> ApiResource {
     ApiResource::from_gvk_with_plural(&gvk, &t.plural())
 }
 
-fn dyn_api(client: &Client, t: &WriteTarget) -> Api<DynamicObject> {
+pub(super) fn dyn_api(client: &Client, t: &WriteTarget) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), &t.namespace, &api_resource(t))
 }
 
-fn object_name(t: &WriteTarget) -> String {
+pub(super) fn object_name(t: &WriteTarget) -> String {
     format!("{} {}/{}", t.kind, t.namespace, t.name)
 }
 
@@ -168,99 +167,10 @@ async fn get_json(client: &Client, t: &WriteTarget) -> Result<Value, MutationErr
     Ok(v)
 }
 
-fn rv_of(v: &Value) -> Option<String> {
+pub(super) fn rv_of(v: &Value) -> Option<String> {
     v.pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .map(str::to_string)
-}
-
-/// The write target of `pod`, following ReplicaSet / Job owners with GETs.
-/// Each owner is believed only when it is the object its reference names
-/// and selects the pod (`owners::owner_doubt`); otherwise the pod is
-/// treated as bare, and the second value says why.
-pub async fn resolve_target(
-    client: &Client,
-    pod: &Pod,
-) -> Result<(WriteTarget, Option<String>), MutationError> {
-    let ns = pod.namespace().unwrap_or_default();
-    let name = pod.name_any();
-    let refs = pod.metadata.owner_references.clone().unwrap_or_default();
-    let labels = pod.metadata.labels.clone().unwrap_or_default();
-    let bare = |why: String| {
-        Ok((
-            WriteTarget::pod(&ns, &name),
-            Some(format!(
-                "{why}: pulltui treats pod {ns}/{name} as a bare pod and writes only to it"
-            )),
-        ))
-    };
-    let Some(reference) = owners::controller(&refs).cloned() else {
-        return Ok((WriteTarget::pod(&ns, &name), None));
-    };
-    match owners::resolve_pod(&ns, &name, &refs)? {
-        Resolution::Target(t) if t.is_pod() => Ok((t, None)),
-        Resolution::Target(t) => {
-            let Some(obj) = get_opt_json(client, &t).await? else {
-                return bare(format!("{t}, named as its controller, does not exist"));
-            };
-            match owners::owner_doubt(&reference, &obj, true, &labels) {
-                Some(why) => bare(why),
-                None => Ok((t, None)),
-            }
-        }
-        Resolution::Fetch(lookup) => {
-            let middle = WriteTarget {
-                kind: lookup.kind.clone(),
-                api_version: lookup.api_version.clone(),
-                namespace: lookup.namespace.clone(),
-                name: lookup.name.clone(),
-                template: owners::TemplatePath::Template,
-            };
-            let Some(obj) = get_opt_json(client, &middle).await? else {
-                return bare(format!("{middle}, named as its controller, does not exist"));
-            };
-            if let Some(why) = owners::owner_doubt(&reference, &obj, true, &labels) {
-                return bare(why);
-            }
-            let middle_refs: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference> =
-                obj.pointer("/metadata/ownerReferences")
-                    .cloned()
-                    .and_then(|v| serde_json::from_value(v).ok())
-                    .unwrap_or_default();
-            let target = owners::resolve_owner(&lookup, Some(&middle_refs))?;
-            if target == middle {
-                return Ok((target, None));
-            }
-            let Some(up) = owners::controller(&middle_refs).cloned() else {
-                return Ok((middle, None));
-            };
-            let Some(top) = get_opt_json(client, &target).await? else {
-                // The owner's owner is gone: the intermediate is the workload.
-                return Ok((middle, None));
-            };
-            // A CronJob has no selector: its uid decides.
-            let selects = target.kind != "CronJob";
-            match owners::owner_doubt(&up, &top, selects, &labels) {
-                Some(why) => bare(why),
-                None => Ok((target, None)),
-            }
-        }
-    }
-}
-
-async fn get_opt_json(client: &Client, t: &WriteTarget) -> Result<Option<Value>, MutationError> {
-    match dyn_api(client, t).get_opt(&t.name).await {
-        Ok(Some(obj)) => {
-            let mut v =
-                serde_json::to_value(obj).map_err(|e| MutationError::Invalid(e.to_string()))?;
-            if let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut) {
-                m.remove("managedFields");
-            }
-            Ok(Some(v))
-        }
-        Ok(None) => Ok(None),
-        Err(e) => Err(MutationError::api("reading", object_name(t), e)),
-    }
 }
 
 /// The latest cause-carrying `Failed` event per container, and the
@@ -360,7 +270,7 @@ pub async fn pod_facts(
         .get(name)
         .await
         .map_err(|e| MutationError::api("reading", format!("Pod {namespace}/{name}"), e))?;
-    let (target, owner_doubt) = resolve_target(client, &pod).await?;
+    let (target, owner_doubt) = super::owner_target::resolve_target(client, &pod).await?;
     let failing = classify_pod(client, &pod).await;
     let spec = pod.spec.clone().unwrap_or_default();
     let all: Vec<(bool, &k8s_openapi::api::core::v1::Container)> = spec
@@ -770,7 +680,7 @@ pub struct Outcome {
     pub applied_at: Option<Timestamp>,
 }
 
-fn pp(dry_run: bool) -> PostParams {
+pub(super) fn pp(dry_run: bool) -> PostParams {
     PostParams {
         dry_run,
         field_manager: Some(FIELD_MANAGER.into()),
@@ -879,7 +789,8 @@ async fn run(
         Mutation::DeletePods {
             namespace, pods, ..
         } => {
-            delete_pods(client, namespace, pods, &prepared.pod_uids, dry_run, out).await?;
+            super::deletes::delete_pods(client, namespace, pods, &prepared.pod_uids, dry_run, out)
+                .await?;
         }
         m => {
             let Some((target, change)) = m.template_change() else {
@@ -1030,7 +941,7 @@ async fn change_template(
         }
         let before = rv_of(&obj);
         if target.kind == "Job" {
-            return recreate_job(client, target, &obj, change, dry_run, out).await;
+            return super::deletes::recreate_job(client, target, &obj, change, dry_run, out).await;
         }
         let value = match change {
             TemplateChange::Annotate { value, merge, .. } => {
@@ -1075,7 +986,7 @@ async fn change_template(
         resource_version_after: after,
     });
     if !prepared.stuck_pods.is_empty() && target.kind == "StatefulSet" {
-        delete_pods(
+        super::deletes::delete_pods(
             client,
             &target.namespace,
             &prepared.stuck_pods,
@@ -1093,178 +1004,6 @@ fn show(v: &Value) -> String {
         Value::Null => "(unset)".into(),
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
-    }
-}
-
-/// Deletes the previewed pods, each with the uid it had in the preview as a
-/// precondition: a pod of that name that is another pod by now (re-created
-/// by its StatefulSet, or by a tenant) is left alone, and said so.
-async fn delete_pods(
-    client: &Client,
-    ns: &str,
-    pods: &[String],
-    uids: &std::collections::HashMap<String, String>,
-    dry_run: bool,
-    out: &mut Outcome,
-) -> Result<(), MutationError> {
-    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
-    for p in pods {
-        let Some(uid) = uids.get(p) else {
-            // Gone before the preview read it: nothing to delete.
-            out.notes.push(format!("pod {ns}/{p} was already gone"));
-            continue;
-        };
-        let dp = DeleteParams {
-            dry_run,
-            preconditions: Some(Preconditions {
-                uid: Some(uid.clone()),
-                resource_version: None,
-            }),
-            ..DeleteParams::default()
-        };
-        match api.delete(p, &dp).await {
-            Ok(_) => {}
-            // Gone already: the controller is on it.
-            Err(kube::Error::Api(s)) if s.code == 404 => continue,
-            // Another pod of that name by now: not the one previewed.
-            Err(kube::Error::Api(s)) if s.code == 409 => {
-                out.notes.push(format!(
-                    "pod {ns}/{p} is not the pod the preview showed (it was replaced): not deleted"
-                ));
-                continue;
-            }
-            Err(e) => return Err(MutationError::api("deleting", format!("Pod {ns}/{p}"), e)),
-        }
-        out.writes.push(Write {
-            action: "deleted".into(),
-            kind: "Pod".into(),
-            namespace: ns.into(),
-            name: p.clone(),
-            resource_version_before: None,
-            resource_version_after: None,
-        });
-    }
-    Ok(())
-}
-
-/// `kubectl replace --force` for a Job: delete it (preconditions: the uid
-/// and resourceVersion that were read), wait until it is gone, create it
-/// again from its spec with the change.
-async fn recreate_job(
-    client: &Client,
-    target: &WriteTarget,
-    job: &Value,
-    change: &TemplateChange,
-    dry_run: bool,
-    out: &mut Outcome,
-) -> Result<(), MutationError> {
-    let new_job = recreated_job(job, change).map_err(MutationError::Invalid)?;
-    let api = dyn_api(client, target);
-    let before = rv_of(job);
-    // Nothing is deleted unless the Job to be created would be accepted: a
-    // server-side dry run of its create (under a generated name, as the old
-    // Job still holds its own) runs the same validation and admission.
-    let mut probe = new_job.clone();
-    if let Some(meta) = probe.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("name");
-        meta.insert(
-            "generateName".into(),
-            Value::String(format!("{}-", target.name)),
-        );
-    }
-    let probe: DynamicObject =
-        serde_json::from_value(probe).map_err(|e| MutationError::Invalid(e.to_string()))?;
-    if let Err(e) = api.create(&pp(true), &probe).await {
-        return Err(MutationError::api(
-            "validating (dry run, nothing deleted) the re-created",
-            object_name(target),
-            e,
-        ));
-    }
-    let dp = DeleteParams {
-        dry_run,
-        propagation_policy: Some(kube::api::PropagationPolicy::Background),
-        preconditions: Some(Preconditions {
-            uid: job
-                .pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            resource_version: before.clone(),
-        }),
-        ..DeleteParams::default()
-    };
-    match api.delete(&target.name, &dp).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {
-            return Err(MutationError::Changed {
-                object: target.to_string(),
-                field: "metadata.resourceVersion".into(),
-                was: before.unwrap_or_default(),
-                now: "newer (changed while deleting)".into(),
-            });
-        }
-        Err(e) => return Err(MutationError::api("deleting", object_name(target), e)),
-    }
-    out.writes.push(Write {
-        action: "deleted".into(),
-        kind: "Job".into(),
-        namespace: target.namespace.clone(),
-        name: target.name.clone(),
-        resource_version_before: before,
-        resource_version_after: None,
-    });
-    if dry_run {
-        out.notes.push(format!(
-            "dry run: the delete of {target} was validated by the server; its re-creation was \
-             not sent (the old Job still exists)"
-        ));
-        return Ok(());
-    }
-    let obj: DynamicObject = serde_json::from_value(new_job.clone())
-        .map_err(|e| MutationError::Invalid(e.to_string()))?;
-    let start = std::time::Instant::now();
-    loop {
-        match api.create(&pp(false), &obj).await {
-            Ok(o) => {
-                out.writes.push(Write {
-                    action: "created".into(),
-                    kind: "Job".into(),
-                    namespace: target.namespace.clone(),
-                    name: target.name.clone(),
-                    resource_version_before: None,
-                    resource_version_after: o.resource_version(),
-                });
-                return Ok(());
-            }
-            // The old Job is still being removed.
-            Err(kube::Error::Api(s))
-                if s.code == 409 && start.elapsed() < Duration::from_secs(30) =>
-            {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => {
-                // The spec may hold literal env values: it goes to a file of
-                // the user's own, never into the message or the audit log.
-                let dir = crate::audit::data_dir().map(|d| d.join("recovery"));
-                let kept = dir
-                    .ok_or_else(|| std::io::Error::other("no data directory"))
-                    .and_then(|d| super::recovery::keep_job(&d, target, &new_job));
-                let failed = match kept {
-                    Ok(path) => format!(
-                        "creating it again; its spec is kept in {} (mode 0600): \
-                         `kubectl create -f {}` creates it",
-                        path.display(),
-                        path.display()
-                    ),
-                    Err(why) => format!("creating it again; its spec could not be kept: {why}"),
-                };
-                return Err(MutationError::Partial {
-                    done: vec![format!("deleted {}", object_name(target))],
-                    failed,
-                    error: Box::new(MutationError::api("creating", object_name(target), e)),
-                });
-            }
-        }
     }
 }
 

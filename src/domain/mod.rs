@@ -22,3 +22,4 @@ pub mod report;
 pub mod scope;
 pub mod secrets;
 pub mod taxonomy;
+pub mod template_change;

@@ -1,0 +1,203 @@
+//! How a template change is written: the strategic merge patch of an
+//! annotation, a pull secret or an image on a pod template; the same change
+//! applied to a Job that is re-created; and the set-image a template does
+//! not allow (a container it does not list). Pure.
+
+use serde_json::{Value, json};
+
+use super::mutation::{JOB_GENERATED_LABELS, TemplateChange, annotation_after, names_of};
+use super::owners::{TemplatePath, WriteTarget};
+
+/// The strategic merge patch of a template change on an object whose
+/// template sits at `path`. `annotation_value` is the final value (after
+/// merging with the current one). Pull secrets are appended by name (the
+/// strategic merge key of `imagePullSecrets`; `$setElementOrder` keeps
+/// the current entries first, else the server puts patched items first);
+/// containers merge by name. `current` is the template as it is now.
+pub fn template_patch(
+    path: TemplatePath,
+    change: &TemplateChange,
+    annotation_value: &str,
+    current: Option<&Value>,
+) -> Value {
+    let inner = match change {
+        TemplateChange::Annotate { key, .. } => {
+            json!({"metadata": {"annotations": {key: annotation_value}}})
+        }
+        TemplateChange::AddPullSecret { name } => {
+            let mut order = names_of(current.and_then(|t| t.pointer("/spec/imagePullSecrets")));
+            if order.is_empty() {
+                json!({"spec": {"imagePullSecrets": [{"name": name}]}})
+            } else {
+                if !order.contains(name) {
+                    order.push(name.clone());
+                }
+                let order: Vec<Value> = order.iter().map(|n| json!({"name": n})).collect();
+                json!({"spec": {
+                    "$setElementOrder/imagePullSecrets": order,
+                    "imagePullSecrets": [{"name": name}],
+                }})
+            }
+        }
+        TemplateChange::SetImage {
+            container,
+            init,
+            image,
+        } => {
+            let list = if *init {
+                "initContainers"
+            } else {
+                "containers"
+            };
+            json!({"spec": {list: [{"name": container, "image": image}]}})
+        }
+    };
+    path.wrap(inner)
+}
+
+/// A set-image on a container the owner's template does not list is
+/// refused, as `kubectl set image` refuses it: a strategic merge patch would
+/// *add* that container to the template. Such a container is typically
+/// injected into the pods by a mutating webhook (a sidecar injector); its
+/// image is the injector's to change. `None` when the change may go ahead.
+pub fn refuse_template_change(
+    target: &WriteTarget,
+    template: Option<&Value>,
+    change: &TemplateChange,
+) -> Option<String> {
+    let TemplateChange::SetImage {
+        container, init, ..
+    } = change
+    else {
+        return None;
+    };
+    if target.template == TemplatePath::Pod {
+        // A bare pod: its own container list is the one written to.
+        return None;
+    }
+    let list = if *init {
+        "initContainers"
+    } else {
+        "containers"
+    };
+    let listed = template
+        .and_then(|t| t.pointer(&format!("/spec/{list}")))
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter()
+                .any(|c| c.get("name").and_then(Value::as_str) == Some(container))
+        });
+    (!listed).then(|| {
+        format!(
+            "container {container:?} is not in {target}'s pod template: its pods got it \
+             elsewhere, typically from a mutating webhook (a sidecar injector); change its \
+             image in the injector's configuration. pulltui does not add containers to a template"
+        )
+    })
+}
+
+/// Applies a template change to a pod-shaped JSON value (for a recreated Job).
+pub fn apply_to_template(template: &mut Value, change: &TemplateChange) -> Result<(), String> {
+    match change {
+        TemplateChange::Annotate { key, value, merge } => {
+            let meta = ensure_object(template, "metadata");
+            let anns = ensure_object(meta, "annotations");
+            let current = anns.get(key).and_then(Value::as_str).map(str::to_string);
+            anns[key.as_str()] = annotation_after(current.as_deref(), value, *merge).into();
+        }
+        TemplateChange::AddPullSecret { name } => {
+            let spec = ensure_object(template, "spec");
+            let list = spec
+                .as_object_mut()
+                .ok_or("spec is not an object")?
+                .entry("imagePullSecrets")
+                .or_insert_with(|| json!([]));
+            let arr = list
+                .as_array_mut()
+                .ok_or("imagePullSecrets is not a list")?;
+            if !arr
+                .iter()
+                .any(|s| s.get("name").and_then(Value::as_str) == Some(name))
+            {
+                arr.push(json!({"name": name}));
+            }
+        }
+        TemplateChange::SetImage {
+            container,
+            init,
+            image,
+        } => {
+            let list = if *init {
+                "initContainers"
+            } else {
+                "containers"
+            };
+            let c = template
+                .pointer_mut(&format!("/spec/{list}"))
+                .and_then(Value::as_array_mut)
+                .and_then(|a| {
+                    a.iter_mut()
+                        .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
+                })
+                .ok_or_else(|| format!("no container {container:?} in the template"))?;
+            c["image"] = image.clone().into();
+        }
+    }
+    Ok(())
+}
+
+fn ensure_object<'a>(v: &'a mut Value, key: &str) -> &'a mut Value {
+    if !v.get(key).is_some_and(Value::is_object) {
+        v[key] = json!({});
+    }
+    &mut v[key]
+}
+
+/// The Job to create again from `job` (as JSON) with `change`, like
+/// `kubectl replace --force` after removing what the API server generated:
+/// the selector, the generated `controller-uid`/`job-name` labels (legacy
+/// and `batch.kubernetes.io/`), status, and server-set metadata.
+pub fn recreated_job(job: &Value, change: &TemplateChange) -> Result<Value, String> {
+    let meta = job.get("metadata").ok_or("the Job has no metadata")?;
+    let mut labels = meta.get("labels").cloned().unwrap_or(json!({}));
+    if let Some(m) = labels.as_object_mut() {
+        for l in JOB_GENERATED_LABELS {
+            m.remove(l);
+        }
+    }
+    let mut spec = job.get("spec").cloned().ok_or("the Job has no spec")?;
+    let s = spec
+        .as_object_mut()
+        .ok_or("the Job's spec is not an object")?;
+    s.remove("selector");
+    s.remove("manualSelector");
+    let template = s.get_mut("template").ok_or("the Job has no template")?;
+    if let Some(m) = template
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        for l in JOB_GENERATED_LABELS {
+            m.remove(l);
+        }
+    }
+    apply_to_template(template, change)?;
+    let mut new_meta = serde_json::Map::new();
+    new_meta.insert(
+        "name".into(),
+        meta.get("name").cloned().unwrap_or(Value::Null),
+    );
+    new_meta.insert(
+        "namespace".into(),
+        meta.get("namespace").cloned().unwrap_or(Value::Null),
+    );
+    new_meta.insert("labels".into(), labels);
+    if let Some(a) = meta.get("annotations").cloned() {
+        new_meta.insert("annotations".into(), a);
+    }
+    Ok(json!({
+        "apiVersion": job.get("apiVersion").cloned().unwrap_or_else(|| "batch/v1".into()),
+        "kind": "Job",
+        "metadata": Value::Object(new_meta),
+        "spec": spec,
+    }))
+}
