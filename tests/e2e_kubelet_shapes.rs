@@ -103,6 +103,33 @@ fn pod_json(name: &str, containers: Value) -> Value {
     json!({"metadata": {"name": name}, "spec": {"containers": containers}})
 }
 
+/// A running pod `debugged` to which `kubectl debug` adds an ephemeral
+/// container `debugger` whose image (`missing`) cannot be had.
+async fn debugged_pod(client: &kube::Client, ns: &str, good: &str, missing: &str) {
+    create_pod(
+        client,
+        ns,
+        pod_json("debugged", json!([{"name": "app", "image": good}])),
+    )
+    .await;
+    wait_named(client, ns, "debugged", "Running", |p| {
+        support::pod_state(p).as_deref() == Some("Running")
+    })
+    .await;
+    // As `kubectl debug` adds one: the ephemeralcontainers subresource.
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let patch = json!({"spec": {"ephemeralContainers": [
+        {"name": "debugger", "image": missing, "targetContainerName": "app"}]}});
+    api.patch_subresource(
+        "ephemeralcontainers",
+        "debugged",
+        &PatchParams::default(),
+        &Patch::Strategic(&patch),
+    )
+    .await
+    .expect("adding an ephemeral container");
+}
+
 #[tokio::test]
 async fn the_server_is_the_kubernetes_this_run_expects() {
     let Some(h) = support::harness() else { return };
@@ -389,28 +416,7 @@ async fn sidecars_init_and_ephemeral_containers_fail_in_their_own_lists() {
         );
     }
     if h.at_least(25, "ephemeral containers") {
-        create_pod(
-            &client,
-            &ns.name,
-            pod_json("debugged", json!([{"name": "app", "image": good}])),
-        )
-        .await;
-        wait_named(&client, &ns.name, "debugged", "Running", |p| {
-            support::pod_state(p).as_deref() == Some("Running")
-        })
-        .await;
-        // As `kubectl debug` adds one: the ephemeralcontainers subresource.
-        let api: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
-        let patch = json!({"spec": {"ephemeralContainers": [
-            {"name": "debugger", "image": gone, "targetContainerName": "app"}]}});
-        api.patch_subresource(
-            "ephemeralcontainers",
-            "debugged",
-            &PatchParams::default(),
-            &Patch::Strategic(&patch),
-        )
-        .await
-        .expect("adding an ephemeral container");
+        debugged_pod(&client, &ns.name, &good, &gone).await;
         let p = wait_named(&client, &ns.name, "debugged", "ephemeral back-off", |p| {
             backoff_with(p, "ephemeralContainerStatuses", "debugger")
         })
@@ -695,27 +701,7 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
     }
     if h.k8s_minor() >= 25 {
         // `kubectl debug`: an ephemeral container whose image cannot be had.
-        create_pod(
-            &client,
-            &ns.name,
-            pod_json("debugged", json!([{"name": "app", "image": good}])),
-        )
-        .await;
-        wait_named(&client, &ns.name, "debugged", "Running", |p| {
-            support::pod_state(p).as_deref() == Some("Running")
-        })
-        .await;
-        let api: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
-        let patch = json!({"spec": {"ephemeralContainers": [
-            {"name": "debugger", "image": gone, "targetContainerName": "app"}]}});
-        api.patch_subresource(
-            "ephemeralcontainers",
-            "debugged",
-            &PatchParams::default(),
-            &Patch::Strategic(&patch),
-        )
-        .await
-        .expect("adding an ephemeral container");
+        debugged_pod(&client, &ns.name, &good, &gone).await;
         want.push(("debugged", "debugger"));
     }
     if h.k8s_minor() >= 35 {

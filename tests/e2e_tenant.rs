@@ -4,39 +4,14 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
-use support::Harness;
 use support::tenant::{Tenant, tenant};
 use support::workload::{W, failing_pod};
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn pulltui(kubeconfig: &std::path::Path, data: &std::path::Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("XDG_DATA_HOME", data.join("data"))
-        .env("XDG_STATE_HOME", data.join("state"))
-        .env("XDG_CONFIG_HOME", data.join("config"))
-        .env("XDG_CACHE_HOME", data.join("cache"))
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("running pulltui");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::{Harness, pulltui};
 
 /// `check --json` categories of the pods of `ns` (pod name -> category).
 fn categories(

@@ -10,35 +10,9 @@ use std::process::Command;
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::Api;
 use serde_json::json;
-use support::Harness;
 use support::tenant::identity;
 use support::workload::{W, as_written, failing_pod};
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// `pulltui ARGS` with `kubeconfig`, its files under `dir`.
-fn pulltui(kubeconfig: &Path, dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("PULLTUI_DATA_DIR", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env_remove("PULLTUI_CONFIG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("running pulltui");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::{Harness, pulltui};
 
 fn audit(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("data").join("audit.jsonl")).unwrap_or_default()

@@ -423,12 +423,41 @@ fn policy_forbids_host(e: &ApiError) -> bool {
             || m.contains("violates"))
 }
 
+/// Why the default probe namespace may not be used: it exists, but
+/// pulltui did not make it (no `managed-by: pulltui` label). Whoever made
+/// it may exec into a pod there, and the probe pod has the node's network;
+/// a namespace the user names (`--probe-namespace`) is the user's choice.
+pub fn foreign_default_namespace(
+    namespace: &str,
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+) -> Option<String> {
+    let ours = labels
+        .and_then(|l| l.get(MANAGED_BY_KEY))
+        .is_some_and(|v| v == MANAGED_BY);
+    (namespace == PROBE_NAMESPACE && !ours).then(|| {
+        format!(
+            "namespace {namespace} exists but is not pulltui's (no label \
+             {MANAGED_BY_KEY}={MANAGED_BY}): the probe pod has the node's network, so it \
+             goes only where you choose: name a namespace with --probe-namespace, or label \
+             this one if it is yours"
+        )
+    })
+}
+
 /// Creates the probe namespace when it is missing, labelled as pulltui's.
 async fn ensure_namespace(client: &Client, namespace: &str) -> Result<(), ApiError> {
     use k8s_openapi::api::core::v1::Namespace;
     let api: Api<Namespace> = Api::all(client.clone());
     match api.get_metadata_opt(namespace).await {
-        Ok(Some(_)) => return Ok(()),
+        Ok(Some(ns)) => {
+            return match foreign_default_namespace(namespace, ns.metadata.labels.as_ref()) {
+                None => Ok(()),
+                Some(why) => Err(ApiError::new(
+                    crate::domain::api_error::ApiErrorKind::Other,
+                    why,
+                )),
+            };
+        }
         Ok(None) => {}
         // Not readable: the create below says whether the pod may go there.
         Err(kube::Error::Api(s)) if s.code == 403 => return Ok(()),
@@ -916,5 +945,19 @@ mod tests {
             ..e
         };
         assert!(!policy_forbids_host(&other));
+    }
+
+    #[test]
+    fn the_default_probe_namespace_is_used_only_when_pulltui_made_it() {
+        let ours: std::collections::BTreeMap<String, String> =
+            [(MANAGED_BY_KEY.to_string(), MANAGED_BY.to_string())].into();
+        assert_eq!(
+            foreign_default_namespace(PROBE_NAMESPACE, Some(&ours)),
+            None
+        );
+        assert!(foreign_default_namespace(PROBE_NAMESPACE, None).is_some());
+        assert!(foreign_default_namespace(PROBE_NAMESPACE, Some(&Default::default())).is_some());
+        // A namespace the user names is the user's choice.
+        assert_eq!(foreign_default_namespace("ops-tools", None), None);
     }
 }

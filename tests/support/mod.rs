@@ -391,3 +391,33 @@ pub fn explain_category(message: &str) -> String {
         .unwrap_or("<no category field>")
         .to_string()
 }
+
+/// What one run of the `pulltui` binary printed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `pulltui ARGS` with `kubeconfig`, every file it writes (data, state,
+/// config, cache) under `dir`, no config file, no standard input.
+pub fn pulltui(kubeconfig: &Path, dir: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulltui"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("PULLTUI_DATA_DIR", dir.join("data"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env_remove("PULLTUI_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running pulltui");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
