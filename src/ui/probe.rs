@@ -155,8 +155,8 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
     let node_line = match &p.node_stage {
         NodeStage::Idle => match &p.node {
             Some(n) => format!(
-                " P: probe from node {n} too (creates a short-lived pod in {})",
-                p.pod.namespace
+                " P: probe from node {n} too (creates a short-lived pod in pulltui's probe \
+                 namespace; the preview names it)"
             ),
             None => " the pod is not scheduled on a node: no node probe".to_string(),
         },
