@@ -135,6 +135,10 @@ pub enum Command {
         /// One JSON object per message, in input order.
         #[arg(long)]
         json: bool,
+        /// Print the catalogue instead: every category id with what it
+        /// means and its fixes, every facet and every fix id.
+        #[arg(long, conflicts_with_all = ["message", "reason"])]
+        categories: bool,
     },
     /// Apply one fix to a failing pod's workload: preview, confirm, apply, follow.
     Fix(Box<fix::FixArgs>),
@@ -151,9 +155,15 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     match cli.command {
         Some(Command::Explain {
+            categories: true,
+            json,
+            ..
+        }) => explain::catalogue(json),
+        Some(Command::Explain {
             message,
             reason,
             json,
+            ..
         }) => explain::run(message, reason.as_deref(), json),
         Some(Command::Probe(args)) => {
             let _log = crate::logging::init();

@@ -129,6 +129,7 @@ fn a_missing_pull_secret_explains_a_credentials_failure() {
         last_seen: Some(ts("2024-05-01T10:09:30Z")),
         count: 2,
         secret_missing: true,
+        sandbox: false,
     };
     // Without the pod's uid the event may be an earlier pod's (a pod
     // re-created under this name): it decides nothing.

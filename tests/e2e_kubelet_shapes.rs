@@ -48,21 +48,7 @@ async fn wait_named(
     what: &str,
     pred: impl Fn(&Pod) -> bool,
 ) -> Pod {
-    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
-    let start = std::time::Instant::now();
-    loop {
-        let p = api.get(name).await.expect("reading pod");
-        if pred(&p) {
-            return p;
-        }
-        if start.elapsed() > T {
-            panic!(
-                "{ns}/{name}: timed out waiting for {what}; status: {}",
-                serde_json::to_string_pretty(&p.status).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    support::wait_named(client, ns, name, T, what, pred).await
 }
 
 /// The waiting (reason, message) of the named container in one of the
@@ -606,8 +592,20 @@ async fn pod_security_admission_refuses_a_host_network_pod_under_baseline() {
     assert!(err.to_string().contains("seccompProfile"), "{err}");
 }
 
-/// `pulltui check --json -n NS` as (pod name, container, category).
-fn check_pairs(h: &Harness, ns: &str) -> Vec<(String, String, String)> {
+/// One row of `pulltui check --json`.
+#[derive(Debug, Clone, Default)]
+struct Checked {
+    pod: String,
+    container: String,
+    category: String,
+    facet: String,
+    volume: Option<String>,
+    injected_by: Option<String>,
+    image: String,
+}
+
+/// `pulltui check --json -n NS`, row by row.
+fn check_rows(h: &Harness, ns: &str) -> Vec<Checked> {
     let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
         .args(["check", "--json", "-n", ns])
         .env("KUBECONFIG", h.kubeconfig())
@@ -621,16 +619,19 @@ fn check_pairs(h: &Harness, ns: &str) -> Vec<(String, String, String)> {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    let s = |p: &Value, k: &str| p[k].as_str().unwrap_or("").to_string();
     v["pods"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap_or("").to_string(),
-                p["container"].as_str().unwrap_or("").to_string(),
-                p["category"].as_str().unwrap_or("").to_string(),
-            )
+        .map(|p| Checked {
+            pod: s(p, "name"),
+            container: s(p, "container"),
+            category: s(p, "category"),
+            facet: s(p, "facet"),
+            volume: p["volume"].as_str().map(str::to_string),
+            injected_by: p["injected_by"].as_str().map(str::to_string),
+            image: s(p, "image"),
         })
         .collect()
 }
@@ -718,19 +719,43 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
     }
     let start = std::time::Instant::now();
     loop {
-        let got = check_pairs(&h, &ns.name);
+        let got = check_rows(&h, &ns.name);
         let missing: Vec<_> = want
             .iter()
-            .filter(|(p, c)| !got.iter().any(|(gp, gc, _)| gp == p && gc == c))
+            .filter(|(p, c)| !got.iter().any(|g| g.pod == *p && g.container == *c))
             .collect();
         if missing.is_empty() {
-            // Issue 21's categories for the shapes that have one.
-            let category = |pod: &str| {
+            let row = |pod: &str| {
                 got.iter()
-                    .find(|(p, _, _)| p == pod)
-                    .map(|(_, _, c)| c.clone())
+                    .find(|g| g.pod == pod)
+                    .cloned()
                     .unwrap_or_default()
             };
+            // Issue 21's categories for the shapes that have one.
+            let category = |pod: &str| row(pod).category;
+            // What failed to pull, for each shape.
+            let facet = |pod: &str| row(pod).facet;
+            assert_eq!(facet("init"), "init-container", "{got:?}");
+            assert_eq!(facet("stall"), "container", "{got:?}");
+            assert_eq!(facet("injected"), "container", "{got:?}");
+            assert_eq!(
+                row("injected").injected_by.as_deref(),
+                Some("istio"),
+                "{got:?}"
+            );
+            assert_eq!(row("init").injected_by, None, "{got:?}");
+            if h.k8s_minor() >= 29 {
+                assert_eq!(facet("sidecar"), "sidecar", "{got:?}");
+            }
+            if h.k8s_minor() >= 25 {
+                assert_eq!(facet("debugged"), "ephemeral-container", "{got:?}");
+            }
+            if h.k8s_minor() >= 35 {
+                let v = row("imgvol");
+                assert_eq!(v.facet, "image-volume", "{got:?}");
+                assert_eq!(v.volume.as_deref(), Some("data"), "{got:?}");
+                assert_eq!(v.image, gone, "the volume's reference: {got:?}");
+            }
             assert_eq!(category("stall"), "network.stalled", "{got:?}");
             if h.k8s_minor() >= 30 {
                 assert_eq!(category("unsigned"), "policy.signature", "{got:?}");
@@ -747,11 +772,10 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
     ns.delete().await;
 }
 
-/// Waits for issue 21 (what failed to pull is a facet of its own): a sandbox
-/// image failure (no container status says so; only events) is not yet a
-/// row of `check --json`.
+/// A sandbox image failure (no container status says so; only a
+/// `FailedCreatePodSandBox` event) is a row of `check --json` with the
+/// sandbox facet and the sandbox image, on every version.
 #[tokio::test]
-#[ignore = "issue 21: sandbox image pull failures in check --json"]
 async fn check_json_lists_sandbox_pull_failures() {
     let Some((h, client, ns)) = setup("shape-check21").await else {
         return;
@@ -759,6 +783,7 @@ async fn check_json_lists_sandbox_pull_failures() {
     let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
     let mut pod = pod_json("sandbox", json!([{"name": "app", "image": good}]));
     pod["spec"]["runtimeClassName"] = json!(h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"));
+    pod["spec"]["imagePullSecrets"] = json!([{"name": "does-not-exist"}]);
     create_pod(&client, &ns.name, pod).await;
     support::wait_event(
         &client,
@@ -769,7 +794,15 @@ async fn check_json_lists_sandbox_pull_failures() {
         |_| true,
     )
     .await;
-    let got = check_pairs(&h, &ns.name);
-    assert!(got.iter().any(|(p, _, _)| p == "sandbox"), "{got:?}");
+    let got = check_rows(&h, &ns.name);
+    let row = got
+        .iter()
+        .find(|g| g.pod == "sandbox")
+        .unwrap_or_else(|| panic!("no sandbox row: {got:?}"));
+    assert_eq!(row.facet, "sandbox", "{got:?}");
+    assert_eq!(row.image, h.var("PULLTUI_SANDBOX_IMAGE"), "{got:?}");
+    // The pod's missing pull secret is not the sandbox's cause.
+    assert_ne!(row.category, "credentials.secret-missing", "{got:?}");
+    assert_ne!(row.category, "unknown", "{got:?}");
     ns.delete().await;
 }

@@ -246,7 +246,7 @@ fn a_megabyte_message_in_a_pod_and_an_event_is_bounded_inert_and_classified() {
         last_seen: ev.last_seen,
         count: ev.count,
     };
-    let rows = failure_rows(&pod, &NoOwners, &|_| Some(&cause), None);
+    let rows = failure_rows(&pod, &NoOwners, &|_| Some(&cause), None, None);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].category.id(), "network.timeout");
     assert!(rows[0].message.len() <= MAX_MESSAGE + 16);

@@ -265,3 +265,104 @@ fn scrolled_to_the_events() {
     send(&mut m, [code(KeyCode::End)]);
     insta::assert_snapshot!("detail_scrolled", screen(&m));
 }
+
+/// A pod whose sandbox (pause) image cannot be pulled: only its
+/// `FailedCreatePodSandBox` event says so. The detail names the facet, says
+/// pod pull secrets are irrelevant, and offers node guidance only.
+#[test]
+fn sandbox_image_offers_node_guidance_only() {
+    use pulltui::app::msg::ClusterMsg;
+    use pulltui::domain::facts::{EventFact, WatchEvent};
+    use pulltui::domain::failing::PodKey;
+    let mut p = deploy_pod(
+        "shop",
+        "cart",
+        "sb1xz",
+        "private.example/shop/cart:3",
+        "ContainerCreating",
+        "",
+    );
+    if let Some(spec) = p.spec.as_mut() {
+        spec.runtime_class_name = Some("kata".into());
+    }
+    let mut m = one(with_secrets(p, &["regcred"]), (120, 34));
+    let msg = "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox image \"pause.example/kata/pause:3.10\": failed to pull image \"pause.example/kata/pause:3.10\": failed to pull and unpack image \"pause.example/kata/pause:3.10\": failed to resolve reference \"pause.example/kata/pause:3.10\": failed to do request: Head \"https://pause.example/v2/kata/pause/manifests/3.10\": dial tcp 10.0.0.9:443: i/o timeout";
+    let fact = EventFact {
+        pod: PodKey::new("shop", "cart-7d9c8b6f5-sb1xz"),
+        pod_uid: Some("uid-cart-sb1xz".into()),
+        container: None,
+        message: msg.into(),
+        first_seen: None,
+        last_seen: None,
+        count: 4,
+        secret_missing: false,
+        sandbox: true,
+    };
+    let watched = cluster(&m, ClusterMsg::Events(WatchEvent::Apply(fact)));
+    send(&mut m, [watched]);
+    let home = screen(&m);
+    assert!(home.contains("(sandbox)"), "{home}");
+    open(&mut m, "sb1xz");
+    let events = vec![ev(
+        "c.1",
+        "Warning",
+        "FailedCreatePodSandBox",
+        4,
+        "2024-05-01T10:02:00Z",
+        "2024-05-01T10:09:40Z",
+        msg,
+    )];
+    let mut msgs = listed(&m, events);
+    msgs.push(sa(&m, &[]));
+    msgs.push(secret(&m, "regcred", hosts(&["private.example"])));
+    send(&mut m, msgs);
+    let s = screen(&m);
+    assert!(s.contains("the pod's sandbox image"), "{s}");
+    assert!(s.contains("pod pull secrets"), "{s}");
+    // No write is offered: no [key] bullet.
+    assert!(!s.contains("• ["), "{s}");
+    insta::assert_snapshot!("detail_sandbox", s);
+}
+
+/// An injected istio sidecar: the detail says where its image and its pull
+/// secret come from, and set-image is not offered.
+#[test]
+fn an_injected_sidecar_routes_the_fix_to_the_injector() {
+    let img = "mesh.example/istio/proxyv2:1.27.1";
+    let mut p = deploy_pod(
+        "shop",
+        "web",
+        "inj42",
+        img,
+        "ErrImagePull",
+        &format!(
+            "failed to pull and unpack image \"{img}\": failed to resolve reference \"{img}\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"
+        ),
+    );
+    if let Some(spec) = p.spec.as_mut() {
+        spec.containers[0].name = "istio-proxy".into();
+    }
+    if let Some(st) = p.status.as_mut()
+        && let Some(cs) = st.container_statuses.as_mut()
+    {
+        cs[0].name = "istio-proxy".into();
+    }
+    p.metadata.annotations = Some(
+        [(
+            "sidecar.istio.io/status".to_string(),
+            "{\"initContainers\":[\"istio-init\"],\"containers\":[\"istio-proxy\"]}".to_string(),
+        )]
+        .into(),
+    );
+    let mut m = one(with_secrets(p, &[]), (120, 34));
+    let home = screen(&m);
+    assert!(home.contains("istio-proxy [istio]"), "{home}");
+    open(&mut m, "inj42");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    let s = screen(&m);
+    assert!(s.contains("injected by istio"), "{s}");
+    assert!(!s.contains("Set the image"), "{s}");
+    insta::assert_snapshot!("detail_injected", s);
+}

@@ -32,6 +32,15 @@ pub struct CheckPod<'a> {
     pub category: &'a str,
     pub message: &'a str,
     pub since: Option<String>,
+    /// What failed to pull: `container`, `init-container`, `sidecar`,
+    /// `ephemeral-container`, `image-volume` or `sandbox` (issue 21).
+    pub facet: &'static str,
+    /// The image volume's name (`facet: image-volume`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<&'a str>,
+    /// The sidecar injector that put the container there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected_by: Option<&'a str>,
 }
 
 impl<'a> CheckJson<'a> {
@@ -50,6 +59,9 @@ impl<'a> CheckJson<'a> {
                     category: r.category.id(),
                     message: &r.message,
                     since: r.since.map(|t| t.to_string()),
+                    facet: r.facet.id(),
+                    volume: r.volume.as_deref(),
+                    injected_by: r.injected.as_ref().map(|i| i.by.as_str()),
                 })
                 .collect(),
         }
@@ -158,7 +170,7 @@ pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io:
                 field(&r.namespace),
                 field(&r.pod),
                 field(&r.workload_label()),
-                field(&r.container),
+                field(&r.container_label()),
                 field(r.registry_label()),
                 field(&r.reason),
                 r.category.id().to_string(),
@@ -217,6 +229,9 @@ mod tests {
             workload: Some(Workload::new("Deployment", format!("web{evil}"))),
             container: format!("c{evil}"),
             init: false,
+            facet: Default::default(),
+            volume: None,
+            injected: None,
             image: "img".into(),
             registry: Some(format!("r{evil}")),
             reason: format!("ErrImagePull{evil}"),

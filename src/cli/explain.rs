@@ -17,6 +17,70 @@ use crate::domain::failing::MAX_MESSAGE;
 use crate::domain::image::ImageRef;
 use crate::domain::inert::{self, inert, inert_message};
 
+/// `explain --categories [--json]`: the catalogue of stable ids — every
+/// category with its meaning and default fixes, every facet, every fix.
+pub fn catalogue(json: bool) -> ExitCode {
+    use crate::domain::classify::{Category, Fix, fixes_for};
+    use crate::domain::facet::Facet;
+    let categories: Vec<serde_json::Value> = Category::ALL
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id(),
+                "explanation": c.explanation(),
+                "fixes": fixes_for(*c, false, None, None),
+            })
+        })
+        .collect();
+    let facets: Vec<serde_json::Value> = [
+        Facet::Container,
+        Facet::InitContainer,
+        Facet::Sidecar,
+        Facet::EphemeralContainer,
+        Facet::ImageVolume,
+        Facet::Sandbox,
+    ]
+    .iter()
+    .map(|f| serde_json::json!({"id": f.id(), "note": f.note()}))
+    .collect();
+    let fixes: Vec<serde_json::Value> = Fix::ALL
+        .iter()
+        .map(|f| {
+            serde_json::json!({"id": f.id(), "title": f.title(), "writes": f.is_cluster_change()})
+        })
+        .collect();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let res = if json {
+        let v = serde_json::json!({"categories": categories, "facets": facets, "fixes": fixes});
+        writeln!(out, "{v}")
+    } else {
+        (|| {
+            writeln!(out, "CATEGORY                    MEANING")?;
+            for c in Category::ALL {
+                writeln!(out, "{:27} {}", c.id(), c.explanation())?;
+            }
+            writeln!(out, "\nFACET (what failed to pull)")?;
+            for f in &facets {
+                writeln!(out, "  {}", f["id"].as_str().unwrap_or_default())?;
+            }
+            writeln!(out, "\nFIX                         WHAT TO DO")?;
+            for f in Fix::ALL {
+                writeln!(out, "{:27} {}", f.id(), f.title())?;
+            }
+            Ok(())
+        })()
+    };
+    match res.and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pulltui explain: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 pub fn run(message: Option<String>, reason: Option<&str>, json: bool) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

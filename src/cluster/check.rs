@@ -99,7 +99,11 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
         // only costs the cause, not the report.
         let events: Api<Event> = scoped(&conn.client, &scope);
         let failing: HashSet<_> = inv.failing.keys().cloned().collect();
-        for fields in [super::EVENT_FIELDS, super::SECRET_EVENT_FIELDS] {
+        for fields in [
+            super::EVENT_FIELDS,
+            super::SECRET_EVENT_FIELDS,
+            super::SANDBOX_EVENT_FIELDS,
+        ] {
             let listed = list_pages(&events, Some(fields), |page| {
                 let now = jiff::Timestamp::now();
                 for e in page.iter().filter_map(|e| EventFact::from_event(e, now)) {

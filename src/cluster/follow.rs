@@ -261,7 +261,7 @@ pub async fn follow(
             .iter()
             .filter(|p| !failing_containers(p).is_empty())
         {
-            let cat = classify_pod(client, p).await.first().map(|(_, c)| *c);
+            let cat = classify_pod(client, p).await.first().map(|r| r.category);
             failing.push((p.name_any(), cat));
         }
         last_running = run;

@@ -91,6 +91,9 @@ pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
 /// selector cannot OR two reasons: a second, equally narrow watch).
 pub const SECRET_EVENT_FIELDS: &str =
     "involvedObject.kind=Pod,reason=FailedToRetrieveImagePullSecret";
+/// kubelet's warning for a pod sandbox it could not create (kept when its
+/// pause image failed to pull: `facet::sandbox_image`).
+pub const SANDBOX_EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=FailedCreatePodSandBox";
 
 /// How long the session's first request may take (it also runs an exec
 /// credential plugin).
@@ -797,8 +800,9 @@ async fn run_session(
             tokio::join!(
                 failing_first(&w, early),
                 watch_pods(&w),
-                watch_events(&w, EVENT_FIELDS, 0b01),
-                watch_events(&w, SECRET_EVENT_FIELDS, 0b10),
+                watch_events(&w, EVENT_FIELDS, 0b001),
+                watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
+                watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
             )
         };
         tokio::pin!(watchers);
@@ -981,7 +985,7 @@ async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
                 match map_event(ev, |e| EventFact::from_event(&e, jiff::Timestamp::now())) {
                     Some(WatchEvent::InitDone) => {
                         let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;
-                        if all != 0b11 {
+                        if all != 0b111 {
                             continue;
                         }
                         ClusterMsg::Events(WatchEvent::InitDone)

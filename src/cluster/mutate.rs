@@ -37,8 +37,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use crate::domain::classify::Category;
-use crate::domain::failing::{CauseEvent, NoOwners, failing_containers, failure_rows};
+use crate::domain::facet::Facet;
+use crate::domain::failing::{CauseEvent, FailureRow, NoOwners, failing_containers, failure_rows};
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{
     AttachTo, Candidate, Current, FIELD_MANAGER, InputError, Mutation, PodContext, Preview,
@@ -224,26 +224,33 @@ fn latest(events: &[Event], reason: &str, container: Option<&str>) -> Option<Cau
         .max_by_key(|c| c.last_seen)
 }
 
-/// The failing containers of `pod` with their categories (from status and events).
-pub async fn classify_pod(client: &Client, pod: &Pod) -> Vec<(String, Category)> {
-    if failing_containers(pod).is_empty() {
+/// The failing parts of `pod` (containers, image volumes, the sandbox)
+/// with their categories and facets (from status and events).
+pub async fn classify_pod(client: &Client, pod: &Pod) -> Vec<FailureRow> {
+    if !crate::domain::failing::may_be_failing(pod) {
         return Vec::new();
     }
     let events = pod_events(client, pod).await;
     let secret_event = latest(&events, "FailedToRetrieveImagePullSecret", None);
-    let per: Vec<(String, Option<CauseEvent>)> = failing_containers(pod)
+    let sandbox_event = latest(&events, crate::domain::failing::SANDBOX_REASON, None);
+    let mut per: Vec<(String, Option<CauseEvent>)> = failing_containers(pod)
         .iter()
         .map(|c| (c.name.to_string(), latest(&events, "Failed", Some(c.name))))
         .collect();
+    // About the pod itself (an image volume's pull, before any container).
+    per.push((String::new(), latest(&events, "Failed", None)));
     let lookup = |c: &str| {
         per.iter()
             .find(|(n, _)| n == c)
             .and_then(|(_, e)| e.as_ref())
     };
-    failure_rows(pod, &NoOwners, &lookup, secret_event.as_ref())
-        .into_iter()
-        .map(|r| (r.container, r.category))
-        .collect()
+    failure_rows(
+        pod,
+        &NoOwners,
+        &lookup,
+        secret_event.as_ref(),
+        sandbox_event.as_ref(),
+    )
 }
 
 /// What `plan` needs about a pod, read from the cluster.
@@ -251,8 +258,8 @@ pub async fn classify_pod(client: &Client, pod: &Pod) -> Vec<(String, Category)>
 pub struct PodFacts {
     pub context: PodContext,
     pub pod: Pod,
-    /// The pod's failing containers and their categories.
-    pub failing: Vec<(String, Category)>,
+    /// The pod's failing parts, their categories and facets.
+    pub failing: Vec<FailureRow>,
     /// Why the pod's named controller is not believed (it is treated as a
     /// bare pod), for the preview.
     pub owner_doubt: Option<String>,
@@ -292,17 +299,21 @@ pub async fn pod_facts(
         })?,
         None => failing
             .first()
-            .and_then(|(f, _)| all.iter().find(|(_, x)| &x.name == f))
+            .and_then(|f| all.iter().find(|(_, x)| x.name == f.container))
             .or(all.iter().find(|(init, _)| !init))
             .ok_or_else(|| {
                 MutationError::Invalid(format!("pod {namespace}/{name} has no containers"))
             })?,
     };
     let (init, c) = *chosen;
-    let category = failing
+    // The failure being fixed: the chosen container's, else (no container
+    // named) the pod's first, which may be its sandbox or an image volume.
+    let row = failing
         .iter()
-        .find(|(n, _)| *n == c.name)
-        .map(|(_, cat)| *cat);
+        .find(|r| r.container == c.name)
+        .or_else(|| container.is_none().then(|| failing.first()).flatten());
+    let category = row.map(|r| r.category);
+    let facet = row.map(|r| r.facet).unwrap_or_default();
     let pull_secrets: Vec<String> = spec
         .image_pull_secrets
         .iter()
@@ -332,7 +343,11 @@ pub async fn pod_facts(
         name: name.to_string(),
         container: c.name.clone(),
         init,
-        image: c.image.clone().unwrap_or_default(),
+        // The image that failed: a volume's reference, the sandbox's.
+        image: match facet {
+            Facet::ImageVolume | Facet::Sandbox => row.map(|r| r.image.clone()).unwrap_or_default(),
+            _ => c.image.clone().unwrap_or_default(),
+        },
         pull_secrets,
         service_account: spec
             .service_account_name
@@ -343,6 +358,12 @@ pub async fn pod_facts(
         missing_secret,
         failing_pods,
         paused,
+        facet,
+        volume: row.and_then(|r| r.volume.clone()),
+        injected: row
+            .and_then(|r| r.injected.as_ref())
+            .map(|i| i.by.clone())
+            .or_else(|| crate::domain::facet::injected(&pod, &c.name).map(|i| i.by)),
     };
     Ok(PodFacts {
         context,
@@ -437,6 +458,12 @@ fn field_value(template: Option<&Value>, change: &TemplateChange) -> Value {
                 .cloned()
                 .unwrap_or(Value::Null)
         }
+        TemplateChange::SetVolumeImage { volume, .. } => {
+            crate::domain::template_change::volume_entry(Some(t), volume)
+                .and_then(|v| v.pointer("/image/reference"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        }
     }
 }
 
@@ -455,6 +482,10 @@ fn field_name(target: &WriteTarget, change: &TemplateChange) -> String {
             } else {
                 "spec.containers"
             })
+        ),
+        TemplateChange::SetVolumeImage { volume, .. } => format!(
+            "{}[{volume}].image.reference",
+            target.template.field("spec.volumes")
         ),
     }
 }

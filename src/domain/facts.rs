@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 
 use super::failing::{
     MAX_MESSAGE, OwnerLookup, PodKey, Workload, container_of_field_path, event_has_cause,
-    event_pod, event_timing, is_failing,
+    event_pod, event_timing, may_be_failing,
 };
 use super::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use super::kubelet;
@@ -39,7 +39,7 @@ impl PodFact {
     /// Reduces a pod to what the app keeps, its text made inert (see
     /// [`inert_pod`]) so that nothing downstream shows a control character.
     pub fn from_pod(mut pod: Pod) -> PodFact {
-        if is_failing(&pod) {
+        if may_be_failing(&pod) {
             inert_pod(&mut pod);
             PodFact::Failing(Arc::new(pod))
         } else {
@@ -68,6 +68,8 @@ pub struct EventFact {
     pub count: u32,
     /// A `FailedToRetrieveImagePullSecret` warning (pod-level), not a `Failed` one.
     pub secret_missing: bool,
+    /// A `FailedCreatePodSandBox` warning whose sandbox image failed to pull.
+    pub sandbox: bool,
 }
 
 fn inert_key(mut k: PodKey) -> PodKey {
@@ -231,16 +233,19 @@ pub fn owner_lookup_from_refs(
 
 impl EventFact {
     /// `from_event` for the events the console's rows are built from: the
-    /// live session watches only `Failed` and `FailedToRetrieveImagePullSecret`
-    /// (`cluster::EVENT_FIELDS`, `SECRET_EVENT_FIELDS`), so a snapshot, which
+    /// live session watches only `Failed`, `FailedToRetrieveImagePullSecret`
+    /// and `FailedCreatePodSandBox` (`cluster::EVENT_FIELDS`,
+    /// `SECRET_EVENT_FIELDS`, `SANDBOX_EVENT_FIELDS`), so a snapshot, which
     /// keeps every event of a failing pod for its detail, must build its rows
     /// from the same two (kubelet's `InspectFailed` comes a second earlier
     /// and would move "since").
     pub fn from_row_event(ev: &Event, now: Timestamp) -> Option<EventFact> {
         match ev.reason.as_deref() {
-            Some(kubelet::FAILED | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET) => {
-                Self::from_event(ev, now)
-            }
+            Some(
+                kubelet::FAILED
+                | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET
+                | kubelet::FAILED_CREATE_POD_SANDBOX,
+            ) => Self::from_event(ev, now),
             _ => None,
         }
     }
@@ -256,6 +261,12 @@ impl EventFact {
         // classifier finds then index the text that is kept and shown.
         let message = inert_message(kubelet::event_message(ev.message.as_deref()?), MAX_MESSAGE);
         if !event_has_cause(&message) {
+            return None;
+        }
+        let sandbox = ev.reason.as_deref() == Some(kubelet::FAILED_CREATE_POD_SANDBOX);
+        // A sandbox that failed for another reason (the network plugin, the
+        // runtime handler) is no pull failure.
+        if sandbox && super::facet::sandbox_image(&message).is_none() {
             return None;
         }
         let (first_seen, last_seen, count) = event_timing(ev, now);
@@ -275,6 +286,7 @@ impl EventFact {
             last_seen,
             count,
             secret_missing: ev.reason.as_deref() == Some(kubelet::FAILED_TO_RETRIEVE_PULL_SECRET),
+            sandbox,
         })
     }
 }

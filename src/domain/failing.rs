@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::classify::{Category, classify};
 use super::evidence::{EventView, EventsListed, decide};
+use super::facet::{self, Facet, Injected};
 use super::image::ImageRef;
 use super::kubelet;
 
@@ -150,8 +151,17 @@ pub struct FailureRow {
     pub namespace: String,
     pub pod: String,
     pub workload: Option<Workload>,
+    /// The failing container; for an image volume the container that
+    /// mounts it (empty when none does); empty for the sandbox.
     pub container: String,
     pub init: bool,
+    /// What failed to pull.
+    pub facet: Facet,
+    /// The image volume's name (`facet == ImageVolume`).
+    pub volume: Option<String>,
+    /// The container was put there by a sidecar injector.
+    pub injected: Option<Injected>,
+    /// The image that failed to pull (a volume's reference, the sandbox image).
     pub image: String,
     /// `host[:port]`, `None` when the image reference does not parse.
     pub registry: Option<String>,
@@ -174,6 +184,28 @@ impl FailureRow {
         RowKey {
             pod: PodKey::new(&self.namespace, &self.pod),
             container: self.container.clone(),
+            facet: self.facet,
+            volume: self.volume.clone(),
+        }
+    }
+
+    /// The CONTAINER cell: the container with what it is, or what stands
+    /// for it (`web`, `init (init)`, `proxy (sidecar)`, `volume data`,
+    /// `(sandbox)`); an injected container names its injector.
+    pub fn container_label(&self) -> String {
+        let base = match self.facet {
+            Facet::Container => self.container.clone(),
+            Facet::InitContainer => format!("{} (init)", self.container),
+            Facet::Sidecar => format!("{} (sidecar)", self.container),
+            Facet::EphemeralContainer => format!("{} (ephemeral)", self.container),
+            Facet::ImageVolume => {
+                return format!("volume {}", self.volume.as_deref().unwrap_or("?"));
+            }
+            Facet::Sandbox => return "(sandbox)".to_string(),
+        };
+        match &self.injected {
+            Some(i) => format!("{base} [{}]", i.by),
+            None => base,
         }
     }
 
@@ -198,6 +230,8 @@ pub fn stable_order(a: &FailureRow, b: &FailureRow) -> std::cmp::Ordering {
         .then_with(|| a.pod.cmp(&b.pod))
         .then_with(|| b.init.cmp(&a.init))
         .then_with(|| a.container.cmp(&b.container))
+        .then_with(|| a.facet.cmp(&b.facet))
+        .then_with(|| a.volume.cmp(&b.volume))
 }
 
 /// A row's identity: stable across updates, used for selection.
@@ -205,6 +239,8 @@ pub fn stable_order(a: &FailureRow, b: &FailureRow) -> std::cmp::Ordering {
 pub struct RowKey {
     pub pod: PodKey,
     pub container: String,
+    pub facet: Facet,
+    pub volume: Option<String>,
 }
 
 /// A container that is waiting for an image it cannot get.
@@ -212,9 +248,13 @@ pub struct RowKey {
 pub struct FailingContainer<'a> {
     pub name: &'a str,
     pub init: bool,
+    pub facet: Facet,
+    /// The image volume whose pull failed (`facet == ImageVolume`).
+    pub volume: Option<&'a str>,
     pub reason: &'a str,
     pub message: &'a str,
-    /// The image from the spec (the status' image can be empty or resolved).
+    /// The image from the spec (the status' image can be empty or
+    /// resolved); an image volume's reference; the sandbox image.
     pub image: &'a str,
 }
 
@@ -261,7 +301,22 @@ pub fn failing_containers(pod: &Pod) -> Vec<FailingContainer<'_>> {
     ];
     for (init, statuses) in lists {
         for cs in statuses.unwrap_or_default() {
-            if let Some(fc) = failing(cs, init, spec_image(init, &cs.name)) {
+            let own = spec_image(init, &cs.name);
+            if let Some(mut fc) = failing(cs, init, own) {
+                if init {
+                    fc.facet = if facet::is_sidecar(pod, fc.name) {
+                        Facet::Sidecar
+                    } else {
+                        Facet::InitContainer
+                    };
+                }
+                // Kubelet ≥ 1.35 fails the containers that mount an image
+                // volume that cannot be pulled, naming the volume's image.
+                if let Some((volume, reference)) = facet::volume_named(pod, fc.message, own) {
+                    fc.facet = Facet::ImageVolume;
+                    fc.volume = Some(volume);
+                    fc.image = reference;
+                }
                 out.push(fc);
             }
         }
@@ -274,7 +329,8 @@ pub fn failing_containers(pod: &Pod) -> Vec<FailingContainer<'_>> {
         .as_deref()
         .unwrap_or_default()
     {
-        if let Some(fc) = failing(cs, false, ephemeral_image(&cs.name)) {
+        if let Some(mut fc) = failing(cs, false, ephemeral_image(&cs.name)) {
+            fc.facet = Facet::EphemeralContainer;
             out.push(fc);
         }
     }
@@ -295,6 +351,8 @@ fn failing<'a>(
     Some(FailingContainer {
         name: &cs.name,
         init,
+        facet: Facet::Container,
+        volume: None,
         reason,
         message,
         image: spec_image.unwrap_or(&cs.image),
@@ -304,6 +362,64 @@ fn failing<'a>(
 /// Whether any container of `pod` cannot get its image.
 pub fn is_failing(pod: &Pod) -> bool {
     !failing_containers(pod).is_empty()
+}
+
+/// Whether `pod` is kept whole: it fails, or it waits for its sandbox or
+/// its image volumes, whose pull failures only events tell (`event_parts`).
+pub fn may_be_failing(pod: &Pod) -> bool {
+    is_failing(pod) || facet::is_creating(pod)
+}
+
+/// Waiting reason shown for a pod whose sandbox could not be created.
+pub const SANDBOX_REASON: &str = kubelet::FAILED_CREATE_POD_SANDBOX;
+/// Waiting reason of a container that waits for its sandbox or volumes.
+pub const CREATING_REASON: &str = "ContainerCreating";
+
+/// The failures of a pod that is still being created, which only events
+/// tell: the sandbox image (`sandbox_event`, a `FailedCreatePodSandBox`
+/// that failed to pull), and an image volume whose reference the pod's
+/// latest pod-level `Failed` event names (`pod_event`).
+pub fn event_parts<'a>(
+    pod: &'a Pod,
+    pod_event: Option<&'a CauseEvent>,
+    sandbox_event: Option<&'a CauseEvent>,
+) -> Vec<FailingContainer<'a>> {
+    if !facet::is_creating(pod) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(e) = sandbox_event
+        && let Some(image) = facet::sandbox_image(&e.message)
+    {
+        // The image is the sandbox's, named by the event: find it in the
+        // message so that it borrows from there.
+        let at = e.message.find(image.as_str()).unwrap_or(0);
+        out.push(FailingContainer {
+            name: "",
+            init: false,
+            facet: Facet::Sandbox,
+            volume: None,
+            reason: SANDBOX_REASON,
+            message: "",
+            image: e.message.get(at..at + image.len()).unwrap_or(""),
+        });
+        // No volume is tried before the sandbox exists.
+        return out;
+    }
+    if let Some(e) = pod_event
+        && let Some((volume, reference)) = facet::volume_named(pod, &e.message, None)
+    {
+        out.push(FailingContainer {
+            name: facet::mounted_by(pod, volume).unwrap_or(""),
+            init: false,
+            facet: Facet::ImageVolume,
+            volume: Some(volume),
+            reason: CREATING_REASON,
+            message: "",
+            image: reference,
+        });
+    }
+    out
 }
 
 /// The workload `pod` belongs to: Pod→ReplicaSet→Deployment, Pod→Job→CronJob,
@@ -360,15 +476,21 @@ pub fn bounded(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
-/// The rows of `pod`: one per failing container. `cause_event(container)`
-/// gives the latest cause-carrying `Failed` event for that container.
+/// The rows of `pod`: one per failing container (or sandbox, or image
+/// volume). `cause_event(container)` gives the latest cause-carrying
+/// `Failed` event for that container (`""`: about the pod itself);
+/// `sandbox_event` the latest `FailedCreatePodSandBox` that failed to pull.
 pub fn failure_rows<'e>(
     pod: &Pod,
     owners: &dyn Owners,
     cause_event: &dyn Fn(&str) -> Option<&'e CauseEvent>,
     secret_event: Option<&CauseEvent>,
+    sandbox_event: Option<&CauseEvent>,
 ) -> Vec<FailureRow> {
-    let failing = failing_containers(pod);
+    let mut failing = failing_containers(pod);
+    if failing.is_empty() {
+        failing = event_parts(pod, cause_event(""), sandbox_event);
+    }
     if failing.is_empty() {
         return Vec::new();
     }
@@ -384,11 +506,20 @@ pub fn failure_rows<'e>(
     failing
         .into_iter()
         .map(|fc| {
-            let event = cause_event(fc.name);
+            let sandbox = fc.facet == Facet::Sandbox;
+            let event = if sandbox {
+                sandbox_event
+            } else {
+                cause_event(fc.name)
+            };
             let mut views: Vec<EventView<'_>> = Vec::with_capacity(2);
             if let Some(e) = event {
                 views.push(EventView {
-                    reason: kubelet::FAILED,
+                    reason: if sandbox {
+                        SANDBOX_REASON
+                    } else {
+                        kubelet::FAILED
+                    },
                     message: &e.message,
                     container: None,
                     warning: true,
@@ -396,7 +527,9 @@ pub fn failure_rows<'e>(
                     count: e.count,
                 });
             }
-            if let Some(e) = secret_event {
+            // The sandbox image is pulled with the node's credentials: a
+            // missing pod pull secret is not its cause.
+            if let Some(e) = secret_event.filter(|_| !sandbox) {
                 views.push(EventView {
                     reason: kubelet::FAILED_TO_RETRIEVE_PULL_SECRET,
                     message: &e.message,
@@ -416,12 +549,21 @@ pub fn failure_rows<'e>(
                 d.message
             };
             let registry = ImageRef::parse(fc.image).ok().map(|r| r.registry);
+            let injected = match fc.facet {
+                Facet::Container | Facet::InitContainer | Facet::Sidecar => {
+                    facet::injected(pod, fc.name)
+                }
+                _ => None,
+            };
             FailureRow {
                 namespace: namespace.clone(),
                 pod: name.clone(),
                 workload: workload.clone(),
                 container: fc.name.to_string(),
                 init: fc.init,
+                facet: fc.facet,
+                volume: fc.volume.map(str::to_string),
+                injected,
                 image: fc.image.to_string(),
                 registry: registry.or_else(|| {
                     // An unparsable reference still may name its host.
@@ -577,7 +719,7 @@ mod tests {
             "status": {"containerStatuses": [{"name": "c", "image": "x", "imageID": "", "ready": true,
                 "restartCount": 0, "state": {"running": {}}}]}}));
         assert!(!is_failing(&p));
-        assert!(failure_rows(&p, &NoOwners, &|_| None, None).is_empty());
+        assert!(failure_rows(&p, &NoOwners, &|_| None, None, None).is_empty());
     }
 
     #[test]
@@ -590,7 +732,7 @@ mod tests {
     fn err_image_pull_classifies_from_status() {
         let msg = r#"rpc error: code = Unknown desc = failed to pull and unpack image "private.example/team/app:1.0": failed to resolve reference "private.example/team/app:1.0": pulling from host private.example failed with status code [manifests 1.0]: 401 Unauthorized"#;
         let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(r.container, "web");
@@ -614,7 +756,7 @@ mod tests {
             last_seen: None,
             count: 3,
         };
-        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret));
+        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret), None);
         assert_eq!(rows[0].category, Category::CredentialsSecretMissing);
         assert!(rows[0].cause.contains("regcred"), "{}", rows[0].cause);
         assert_eq!(rows[0].cause_source, CauseSource::Event);
@@ -622,7 +764,7 @@ mod tests {
         // A missing secret does not explain a failure that is not about credentials.
         let msg = r#"failed to do request: Head "https://private.example/v2/team/app/manifests/1.0": dial tcp 10.0.0.1:443: i/o timeout"#;
         let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
-        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret));
+        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret), None);
         assert_eq!(rows[0].category, Category::NetworkTimeout);
     }
 
@@ -639,7 +781,7 @@ mod tests {
             last_seen: None,
             count: 4,
         };
-        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev), None);
+        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev), None, None);
         assert_eq!(rows[0].category, Category::TlsUntrusted);
         assert_eq!(rows[0].cause_source, CauseSource::Event);
         assert_eq!(rows[0].count, 4);
@@ -656,7 +798,7 @@ mod tests {
             r#"Back-off pulling image "nginx:1""#,
             "nginx:1",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
         assert_eq!(rows[0].category, Category::Unknown);
         assert_eq!(rows[0].cause_source, CauseSource::Missing);
         assert_eq!(
@@ -672,7 +814,7 @@ mod tests {
             r#"Failed to apply default image tag "Bad//Name": couldn't parse image reference "Bad//Name": invalid reference format"#,
             "Bad//Name",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None);
+        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
         assert_eq!(rows[0].registry, None);
         assert_eq!(rows[0].registry_label(), "(invalid)");
         assert_eq!(rows[0].category, Category::ImageInvalidName);

@@ -49,6 +49,10 @@ pub enum Fix {
     SignImage,
     PullProgress,
     UpstreamCredentials,
+    // Added with the facet of what failed to pull (issue 21).
+    NodeSandboxImage,
+    DebugAgain,
+    InjectorConfig,
 }
 
 impl Fix {
@@ -92,6 +96,9 @@ impl Fix {
             Fix::SignImage => "sign-image",
             Fix::PullProgress => "pull-progress",
             Fix::UpstreamCredentials => "upstream-credentials",
+            Fix::NodeSandboxImage => "node-sandbox-image",
+            Fix::DebugAgain => "debug-again",
+            Fix::InjectorConfig => "injector-config",
         }
     }
 
@@ -200,6 +207,20 @@ impl Fix {
                  Manager secret ecr-pullthroughcache/…; Harbor: the proxy-cache endpoint's \
                  credentials), not the pod's pull secret"
             }
+            Fix::NodeSandboxImage => {
+                "Fix the node's sandbox (pause) image: the runtime's setting (containerd \
+                 sandbox_image / pinned_images.sandbox, CRI-O pause_image), a mirror the node \
+                 can reach, or the node's own registry credentials; pod pull secrets do not apply"
+            }
+            Fix::DebugAgain => {
+                "Run kubectl debug again with an image the node can pull (an ephemeral \
+                 container cannot be changed or removed)"
+            }
+            Fix::InjectorConfig => {
+                "Change the injected container's image in the injector's configuration, and \
+                 give its registry's pull secret to the namespace's ServiceAccount, not the \
+                 workload's template"
+            }
         }
     }
 }
@@ -212,7 +233,7 @@ impl Serialize for Fix {
 
 impl Fix {
     /// Every fix, for id lookups.
-    pub const ALL: [Fix; 38] = [
+    pub const ALL: [Fix; 41] = [
         Fix::Probe,
         Fix::ProbeFromNode,
         Fix::PrivateLinkDns,
@@ -251,6 +272,9 @@ impl Fix {
         Fix::SignImage,
         Fix::PullProgress,
         Fix::UpstreamCredentials,
+        Fix::NodeSandboxImage,
+        Fix::DebugAgain,
+        Fix::InjectorConfig,
     ];
 
     pub fn from_id(id: &str) -> Option<Fix> {

@@ -36,6 +36,8 @@ const MAX_EVENT_PODS: usize = 20_000;
 /// Slot of a pod's `FailedToRetrieveImagePullSecret` event among its
 /// per-container slots (container names are DNS labels: no `#`).
 const SECRET_SLOT: &str = "#pull-secret";
+/// Slot of a pod's `FailedCreatePodSandBox` event that failed to pull.
+const SANDBOX_SLOT: &str = "#sandbox";
 
 /// A re-list in progress: every pod key, and the failing pods.
 type Relist = (HashSet<PodKey>, BTreeMap<PodKey, Arc<Pod>>);
@@ -47,6 +49,8 @@ pub struct KeptCause<'a> {
     pub pod_uid: Option<&'a str>,
     pub container: Option<&'a str>,
     pub secret_missing: bool,
+    /// A `FailedCreatePodSandBox` event (the sandbox image failed to pull).
+    pub sandbox: bool,
     pub event: &'a CauseEvent,
 }
 
@@ -210,6 +214,8 @@ impl Inventory {
         let per_pod = self.events.entry(fact.pod.clone()).or_default();
         let slot = if fact.secret_missing {
             SECRET_SLOT.to_string()
+        } else if fact.sandbox {
+            SANDBOX_SLOT.to_string()
         } else {
             fact.container.clone().unwrap_or_default()
         };
@@ -313,11 +319,19 @@ impl Inventory {
                     .filter(|s| uid_matches(s.uid.as_deref(), uid.as_deref()))
                     .map(|s| &s.event)
             };
-            let secret_event = per_pod
-                .and_then(|p| p.get(SECRET_SLOT))
-                .filter(|s| uid_matches(s.uid.as_deref(), uid.as_deref()))
-                .map(|s| &s.event);
-            let rows = failure_rows(&fp.pod, &lookup, &event, secret_event);
+            let slot = |name: &str| {
+                per_pod
+                    .and_then(|p| p.get(name))
+                    .filter(|s| uid_matches(s.uid.as_deref(), uid.as_deref()))
+                    .map(|s| &s.event)
+            };
+            let rows = failure_rows(
+                &fp.pod,
+                &lookup,
+                &event,
+                slot(SECRET_SLOT),
+                slot(SANDBOX_SLOT),
+            );
             let same = rows.len() == fp.rows.len()
                 && rows
                     .iter()
@@ -354,8 +368,10 @@ impl Inventory {
                 out.push(KeptCause {
                     pod,
                     pod_uid: stored.uid.as_deref(),
-                    container: (slot != SECRET_SLOT && !slot.is_empty()).then_some(slot.as_str()),
+                    container: (!slot.starts_with('#') && !slot.is_empty())
+                        .then_some(slot.as_str()),
                     secret_missing: slot == SECRET_SLOT,
+                    sandbox: slot == SANDBOX_SLOT,
                     event: &stored.event,
                 });
             }

@@ -6,6 +6,9 @@ pub const FAILED: &str = "Failed";
 pub const BACK_OFF: &str = "BackOff";
 /// Event: a pod's `imagePullSecrets` names a secret that cannot be read.
 pub const FAILED_TO_RETRIEVE_PULL_SECRET: &str = "FailedToRetrieveImagePullSecret";
+/// Event: the pod's sandbox could not be created (its pause image, the
+/// network plugin, the runtime handler, ...).
+pub const FAILED_CREATE_POD_SANDBOX: &str = "FailedCreatePodSandBox";
 /// Waiting reason: kubelet waits before retrying; the message carries no cause.
 pub const IMAGE_PULL_BACK_OFF: &str = "ImagePullBackOff";
 /// Waiting reason: the last pull failed; the message carries the cause.

@@ -5,6 +5,7 @@ pub mod api_error;
 pub mod classify;
 pub mod clock;
 pub mod evidence;
+pub mod facet;
 pub mod facts;
 pub mod failing;
 pub mod fixes;

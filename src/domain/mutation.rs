@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::classify::Category;
+use super::facet::Facet;
 use super::image::ImageRef;
 use super::owners::WriteTarget;
 use super::redact::Redacted;
@@ -219,6 +220,8 @@ pub enum TemplateChange {
         init: bool,
         image: String,
     },
+    /// Change an image volume's reference (`spec.volumes[].image.reference`).
+    SetVolumeImage { volume: String, image: String },
 }
 
 /// A write to the cluster.
@@ -258,6 +261,12 @@ pub enum Mutation {
         init: bool,
         image: String,
     },
+    /// Change an image volume's reference in the template.
+    SetVolumeImage {
+        target: WriteTarget,
+        volume: String,
+        image: String,
+    },
     /// A Job's template is immutable: delete the Job and create it again
     /// from its spec with the change (like `kubectl replace --force`).
     RecreateJob {
@@ -281,6 +290,7 @@ impl Mutation {
         match self {
             Mutation::AnnotateTemplate { target, .. }
             | Mutation::SetImage { target, .. }
+            | Mutation::SetVolumeImage { target, .. }
             | Mutation::RecreateJob { target, .. }
             | Mutation::Restart { target, .. } => (
                 target.kind.clone(),
@@ -339,6 +349,17 @@ impl Mutation {
                 TemplateChange::SetImage {
                     container: container.clone(),
                     init: *init,
+                    image: image.clone(),
+                },
+            )),
+            Mutation::SetVolumeImage {
+                target,
+                volume,
+                image,
+            } => Some((
+                target,
+                TemplateChange::SetVolumeImage {
+                    volume: volume.clone(),
                     image: image.clone(),
                 },
             )),
@@ -411,6 +432,12 @@ pub struct PodContext {
     pub failing_pods: Vec<String>,
     /// A Deployment's `spec.paused`.
     pub paused: bool,
+    /// What failed to pull (the fixes follow it).
+    pub facet: Facet,
+    /// The image volume whose pull failed (`facet == ImageVolume`).
+    pub volume: Option<String>,
+    /// The sidecar injector that put the container there (`istio`, ...).
+    pub injected: Option<String>,
 }
 
 /// Everything a fix may be given (flags of `pulltui fix`, fields of the forms).
@@ -436,6 +463,9 @@ pub struct FixParams {
 
 /// Turns a fix and its parameters into a validated mutation of `pod`'s target.
 pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, InputError> {
+    if let Some(why) = refused_for_facet(pod, fix) {
+        return Err(InputError::NotApplicable(why));
+    }
     let target = pod.target.clone();
     let is_job = target.kind == "Job";
     let template_mutation = |change: TemplateChange| -> Mutation {
@@ -460,6 +490,11 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
                 target: target.clone(),
                 container,
                 init,
+                image,
+            },
+            TemplateChange::SetVolumeImage { volume, image } => Mutation::SetVolumeImage {
+                target: target.clone(),
+                volume,
                 image,
             },
             TemplateChange::AddPullSecret { name } => Mutation::AttachPullSecret {
@@ -585,7 +620,10 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
                 name: secret.clone(),
                 reason,
             })?;
-            match p.attach.unwrap_or(AttachChoice::Template) {
+            match p.attach.unwrap_or(default_attach(pod)) {
+                AttachChoice::Template if pod.injected.is_some() => {
+                    Err(InputError::NotApplicable(injected_template(pod)))
+                }
                 AttachChoice::None => Err(InputError::NotApplicable(
                     "attach-pull-secret needs --attach template or serviceaccount".into(),
                 )),
@@ -620,6 +658,16 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
                     pod.container
                 )));
             }
+            if pod.facet == Facet::ImageVolume {
+                let volume = pod
+                    .volume
+                    .clone()
+                    .ok_or(InputError::Missing("the image volume"))?;
+                return Ok(template_mutation(TemplateChange::SetVolumeImage {
+                    volume,
+                    image,
+                }));
+            }
             Ok(template_mutation(TemplateChange::SetImage {
                 container: pod.container.clone(),
                 init: pod.init,
@@ -627,6 +675,56 @@ pub fn plan(pod: &PodContext, fix: FixId, p: &FixParams) -> Result<Mutation, Inp
             }))
         }
         FixId::Restart => plan_restart(pod, p.now),
+    }
+}
+
+/// Where a pull secret goes by default: the template, or the
+/// ServiceAccount for an injected container (its injector, not the
+/// workload, decides what it pulls).
+fn default_attach(pod: &PodContext) -> AttachChoice {
+    if pod.injected.is_some() {
+        AttachChoice::ServiceAccount
+    } else {
+        AttachChoice::Template
+    }
+}
+
+fn injected_template(pod: &PodContext) -> String {
+    format!(
+        "container {} was injected by {}: its pull secret belongs on the namespace's \
+         ServiceAccount (--attach serviceaccount) or in the injector's configuration, not in \
+         the workload's template",
+        pod.container,
+        pod.injected.as_deref().unwrap_or("a webhook")
+    )
+}
+
+/// Why `fix` cannot apply to a failure of this facet: the sandbox image is
+/// the node's (no write to the pod or its workload helps); an ephemeral
+/// container can be neither changed nor removed; an injected container's
+/// image is the injector's.
+fn refused_for_facet(pod: &PodContext, fix: FixId) -> Option<String> {
+    match pod.facet {
+        Facet::Sandbox => Some(format!(
+            "pod {}/{} cannot create its sandbox: the node's container runtime pulls the \
+             sandbox (pause) image with its own configuration and credentials, so no change \
+             to the pod, its pull secrets or its workload helps; fix the runtime's sandbox \
+             image setting or the node's access to its registry",
+            pod.namespace, pod.name
+        )),
+        Facet::EphemeralContainer => Some(format!(
+            "{} is an ephemeral container (kubectl debug): it can be neither changed nor \
+             removed, and no template holds it; run kubectl debug again with an image the \
+             node can pull",
+            pod.container
+        )),
+        _ if fix == FixId::SetImage && pod.injected.is_some() => Some(format!(
+            "container {} was injected by {}: its image comes from the injector's \
+             configuration, not from the workload's template; change it there",
+            pod.container,
+            pod.injected.as_deref().unwrap_or("a webhook")
+        )),
+        _ => None,
     }
 }
 
@@ -672,10 +770,13 @@ fn attach_to(
     let choice = choice.unwrap_or(if referenced {
         AttachChoice::None
     } else {
-        AttachChoice::Template
+        default_attach(pod)
     });
     Ok(match choice {
         AttachChoice::None => None,
+        AttachChoice::Template if pod.injected.is_some() && !referenced => {
+            return Err(InputError::NotApplicable(injected_template(pod)));
+        }
         AttachChoice::Template if referenced => None,
         AttachChoice::Template => {
             if pod.target.kind == "Job" {
@@ -1363,6 +1464,18 @@ fn preview_template_change(
             p.diff.push(format!("-     image: {}", y(before)));
             p.diff.push(format!("+     image: {}", y(image)));
         }
+        TemplateChange::SetVolumeImage { volume, image } => {
+            let before = super::template_change::volume_entry(tpl, volume)
+                .and_then(|v| v.pointer("/image/reference"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            p.diff
+                .push(format!("  {}:", target.template.field("spec.volumes")));
+            p.diff.push(format!("    - name: {}", y(volume)));
+            p.diff.push("      image:".to_string());
+            p.diff.push(format!("-       reference: {}", y(before)));
+            p.diff.push(format!("+       reference: {}", y(image)));
+        }
     }
 }
 
@@ -1378,6 +1491,7 @@ fn preview_template(
         (_, TemplateChange::Annotate { .. }) => "annotate",
         (_, TemplateChange::AddPullSecret { .. }) => "attach a pull secret to",
         (_, TemplateChange::SetImage { .. }) => "set the image of",
+        (_, TemplateChange::SetVolumeImage { .. }) => "set an image volume of",
     };
     p.title = format!("{what} {target} in namespace {}", target.namespace);
     preview_template_change(p, target, change, cur);
@@ -1416,6 +1530,13 @@ fn preview_template(
                     jq.push_str(&format!(
                         " | .spec.template.spec.{list} |= map(if .name == {} then .image = {} else . end)",
                         y(container),
+                        y(image)
+                    ));
+                }
+                TemplateChange::SetVolumeImage { volume, image } => {
+                    jq.push_str(&format!(
+                        " | .spec.template.spec.volumes |= map(if .name == {} then .image.reference = {} else . end)",
+                        y(volume),
                         y(image)
                     ));
                 }
@@ -1527,7 +1648,140 @@ mod tests {
             missing_secret: None,
             failing_pods: vec![],
             paused: false,
+            facet: Facet::Container,
+            volume: None,
+            injected: None,
         }
+    }
+
+    fn params_image(image: &str) -> FixParams {
+        FixParams {
+            image: Some(image.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_sandbox_and_an_ephemeral_container_refuse_every_write() {
+        for facet in [Facet::Sandbox, Facet::EphemeralContainer] {
+            let pod = PodContext {
+                facet,
+                ..ctx(deployment())
+            };
+            for fix in [
+                FixId::SetImage,
+                FixId::Restart,
+                FixId::AttachPullSecret,
+                FixId::AnnotateSkipVerify,
+            ] {
+                let p = FixParams {
+                    image: Some("127.0.0.1:5443/team/app:2.0".into()),
+                    secret: Some("regcred".into()),
+                    now: Some(Timestamp::UNIX_EPOCH),
+                    ..Default::default()
+                };
+                match plan(&pod, fix, &p) {
+                    Err(InputError::NotApplicable(why)) => {
+                        assert!(
+                            why.contains("sandbox") || why.contains("ephemeral"),
+                            "{why}"
+                        )
+                    }
+                    other => panic!("{facet:?} {fix:?}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn set_image_on_an_image_volume_changes_the_volumes_reference() {
+        let pod = PodContext {
+            facet: Facet::ImageVolume,
+            volume: Some("data".into()),
+            image: "127.0.0.1:5443/team/data:1".into(),
+            ..ctx(deployment())
+        };
+        let m = plan(
+            &pod,
+            FixId::SetImage,
+            &params_image("127.0.0.1:5443/team/data:2"),
+        );
+        let Ok(Mutation::SetVolumeImage { volume, image, .. }) = &m else {
+            panic!("{m:?}");
+        };
+        assert_eq!(
+            (volume.as_str(), image.as_str()),
+            ("data", "127.0.0.1:5443/team/data:2")
+        );
+        let Some((t, change)) = m.as_ref().ok().and_then(|m| m.template_change()) else {
+            panic!("a template change");
+        };
+        let patch = super::super::template_change::template_patch(t.template, &change, "", None);
+        assert_eq!(
+            patch,
+            json!({"spec": {"template": {"spec": {"volumes": [
+                {"name": "data", "image": {"reference": "127.0.0.1:5443/team/data:2"}}]}}}})
+        );
+        // A Job is re-created with the volume changed.
+        let job = WriteTarget {
+            kind: "Job".into(),
+            ..deployment()
+        };
+        let m = plan(
+            &PodContext {
+                target: job,
+                ..pod.clone()
+            },
+            FixId::SetImage,
+            &params_image("127.0.0.1:5443/team/data:2"),
+        );
+        assert!(matches!(
+            m,
+            Ok(Mutation::RecreateJob {
+                change: TemplateChange::SetVolumeImage { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn an_injected_containers_image_and_secret_stay_off_the_template() {
+        let pod = PodContext {
+            injected: Some("istio".into()),
+            container: "istio-proxy".into(),
+            ..ctx(deployment())
+        };
+        let m = plan(
+            &pod,
+            FixId::SetImage,
+            &params_image("127.0.0.1:5443/team/app:2.0"),
+        );
+        assert!(
+            matches!(&m, Err(InputError::NotApplicable(w)) if w.contains("injector")),
+            "{m:?}"
+        );
+        // A pull secret goes on the ServiceAccount by default, never the template.
+        let p = FixParams {
+            secret: Some("regcred".into()),
+            ..Default::default()
+        };
+        let m = plan(&pod, FixId::AttachPullSecret, &p);
+        assert!(
+            matches!(
+                &m,
+                Ok(Mutation::AttachPullSecret {
+                    to: AttachTo::ServiceAccount { .. },
+                    ..
+                })
+            ),
+            "{m:?}"
+        );
+        let p = FixParams {
+            attach: Some(AttachChoice::Template),
+            ..p
+        };
+        let m = plan(&pod, FixId::AttachPullSecret, &p);
+        assert!(matches!(m, Err(InputError::NotApplicable(_))), "{m:?}");
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub fn template_patch(
             };
             json!({"spec": {list: [{"name": container, "image": image}]}})
         }
+        // Volumes merge by name; `image` is a map, so its pullPolicy stays.
+        TemplateChange::SetVolumeImage { volume, image } => {
+            json!({"spec": {"volumes": [{"name": volume, "image": {"reference": image}}]}})
+        }
     };
     path.wrap(inner)
 }
@@ -65,6 +69,21 @@ pub fn refuse_template_change(
     template: Option<&Value>,
     change: &TemplateChange,
 ) -> Option<String> {
+    if let TemplateChange::SetVolumeImage { volume, .. } = change {
+        if target.template == TemplatePath::Pod {
+            return Some(format!(
+                "a pod's volumes cannot be changed in place: recreate {target} from your \
+                 manifest with volume {volume:?} pointing at an image that can be pulled"
+            ));
+        }
+        return volume_entry(template, volume).is_none().then(|| {
+            format!(
+                "volume {volume:?} is not an image volume of {target}'s pod template: its \
+                 pods got it elsewhere (a mutating webhook?); pulltui does not add volumes \
+                 to a template"
+            )
+        });
+    }
     let TemplateChange::SetImage {
         container, init, ..
     } = change
@@ -142,8 +161,31 @@ pub fn apply_to_template(template: &mut Value, change: &TemplateChange) -> Resul
                 .ok_or_else(|| format!("no container {container:?} in the template"))?;
             c["image"] = image.clone().into();
         }
+        TemplateChange::SetVolumeImage { volume, image } => {
+            let v = template
+                .pointer_mut("/spec/volumes")
+                .and_then(Value::as_array_mut)
+                .and_then(|a| {
+                    a.iter_mut().find(|v| {
+                        v.get("name").and_then(Value::as_str) == Some(volume)
+                            && v.get("image").is_some_and(Value::is_object)
+                    })
+                })
+                .ok_or_else(|| format!("no image volume {volume:?} in the template"))?;
+            v["image"]["reference"] = image.clone().into();
+        }
     }
     Ok(())
+}
+
+/// The image volume `name` of a pod-shaped template, if it has one.
+pub fn volume_entry<'t>(template: Option<&'t Value>, name: &str) -> Option<&'t Value> {
+    template?
+        .pointer("/spec/volumes")?
+        .as_array()?
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(name))
+        .filter(|v| v.get("image").is_some_and(Value::is_object))
 }
 
 fn ensure_object<'a>(v: &'a mut Value, key: &str) -> &'a mut Value {

@@ -19,7 +19,7 @@ use crate::cluster::check::list_all;
 use crate::cluster::error::ApiError;
 use crate::cluster::{ScopeCheck, Target, check_scope, connect, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
-use crate::domain::failing::{PodKey, event_pod, is_failing, uid_matches};
+use crate::domain::failing::{PodKey, event_pod, is_failing, may_be_failing, uid_matches};
 use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{ANN_HTTP_ENDPOINT, ANN_RESTARTED_AT, ANN_SKIP_VERIFY};
 use crate::domain::scope::Scope;
@@ -210,7 +210,7 @@ pub async fn capture(
             strip(&mut p);
             // The file keeps the pod as the server sent it (redacted), not
             // the inert fact the console shows: replay makes it inert again.
-            if is_failing(&p) {
+            if may_be_failing(&p) {
                 redact_pod(&mut p);
                 failing.push(p);
             } else {
@@ -260,6 +260,32 @@ pub async fn capture(
         }
         progress(&format!("{} events of failing pods", events.len()));
     }
+
+    // The cause kept per container, as the console keeps it.
+    let mut inv = Inventory::default();
+    inv.apply_pod(WatchEvent::Init);
+    for p in &failing {
+        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
+    }
+    inv.apply_pod(WatchEvent::InitDone);
+    for e in events
+        .iter()
+        .filter_map(|e| EventFact::from_row_event(e, captured_at))
+    {
+        inv.apply_event(WatchEvent::Apply(e));
+    }
+    // A pod still being created is kept only when events tell that its
+    // sandbox or an image volume failed to pull.
+    inv.refresh();
+    failing.retain(|p| {
+        is_failing(p)
+            || inv
+                .failing
+                .get(&PodKey::of(p))
+                .is_some_and(|f| !f.rows.is_empty())
+    });
+    let kept: HashSet<PodKey> = failing.iter().map(PodKey::of).collect();
+    events.retain(|e| event_pod(e).is_some_and(|k| kept.contains(&k)));
 
     // Owner chains.
     let mut owners: Vec<DynamicObject> = Vec::new();
@@ -385,19 +411,6 @@ pub async fn capture(
         pull_secrets.len()
     ));
 
-    // The cause kept per container, as the console keeps it.
-    let mut inv = Inventory::default();
-    inv.apply_pod(WatchEvent::Init);
-    for p in &failing {
-        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
-    }
-    inv.apply_pod(WatchEvent::InitDone);
-    for e in events
-        .iter()
-        .filter_map(|e| EventFact::from_row_event(e, captured_at))
-    {
-        inv.apply_event(WatchEvent::Apply(e));
-    }
     let last_errors = inv
         .cause_events()
         .into_iter()
@@ -407,6 +420,7 @@ pub async fn capture(
             pod_uid: k.pod_uid.map(str::to_string),
             container: k.container.map(str::to_string),
             secret_missing: k.secret_missing,
+            sandbox: k.sandbox,
             message: k.event.message.clone(),
             first_seen: k.event.first_seen,
             last_seen: k.event.last_seen,

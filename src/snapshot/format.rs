@@ -294,6 +294,9 @@ pub struct LastError {
     pub container: Option<String>,
     #[serde(default)]
     pub secret_missing: bool,
+    /// The pod's sandbox image failed to pull (`FailedCreatePodSandBox`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sandbox: bool,
     pub message: String,
     #[serde(default)]
     pub first_seen: Option<Timestamp>,

@@ -22,7 +22,7 @@ use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
 use crate::domain::failing::{
-    MAX_MESSAGE, OwnerLookup, PodKey, event_pod, failing_containers, uid_matches,
+    FailureRow, MAX_MESSAGE, OwnerLookup, PodKey, event_pod, uid_matches,
 };
 use crate::domain::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use crate::domain::inventory::Inventory;
@@ -173,11 +173,19 @@ impl Recorded {
                     && p.metadata.name.as_deref() == Some(key.name.as_str())
             })
             .ok_or_else(|| format!("pod {key} is not in the recording"))?;
-        let failing = failing_containers(pod);
-        let fc = container
-            .and_then(|c| failing.iter().find(|f| f.name == c))
-            .or(failing.first())
-            .ok_or_else(|| format!("pod {key} has no failing container in the recording"))?;
+        // The rows as the recording shows them: a sandbox or an image
+        // volume is known only from the recorded events.
+        let rows: Vec<FailureRow> = self
+            .report()
+            .rows
+            .into_iter()
+            .filter(|r| r.namespace == key.namespace && r.pod == key.name)
+            .collect();
+        let row = match container {
+            Some(c) => rows.iter().find(|r| r.container == c),
+            None => rows.first(),
+        }
+        .ok_or_else(|| format!("pod {key} has no failing container in the recording"))?;
         let spec = pod.spec.as_ref();
         let pull_secrets: Vec<String> = spec
             .and_then(|s| s.image_pull_secrets.as_ref())
@@ -192,9 +200,9 @@ impl Recorded {
         Ok(PodContext {
             namespace: key.namespace.clone(),
             name: key.name.clone(),
-            container: fc.name.to_string(),
-            init: fc.init,
-            image: fc.image.to_string(),
+            container: row.container.clone(),
+            init: row.init,
+            image: row.image.clone(),
             pull_secrets,
             service_account: spec
                 .and_then(|s| s.service_account_name.clone())
@@ -205,6 +213,9 @@ impl Recorded {
             missing_secret,
             failing_pods: vec![key.name.clone()],
             paused: false,
+            facet: row.facet,
+            volume: row.volume.clone(),
+            injected: row.injected.as_ref().map(|i| i.by.clone()),
         })
     }
 
@@ -510,6 +521,7 @@ fn last_error_fact(l: &LastError) -> EventFact {
         last_seen: l.last_seen,
         count: l.count,
         secret_missing: l.secret_missing,
+        sandbox: l.sandbox,
     }
 }
 

@@ -83,8 +83,9 @@ impl Col {
     fn max(self) -> usize {
         match self {
             Col::Age | Col::Count => 5,
-            Col::Namespace | Col::Container => 16,
-            Col::Reason => 17,
+            Col::Namespace => 16,
+            // `istio-proxy [istio]`, `FailedCreatePodSandBox`.
+            Col::Container | Col::Reason => 22,
             Col::Cause => 26,
             Col::Pod => 40,
             _ => 30,
@@ -127,13 +128,7 @@ fn cell(model: &Model, r: &FailureRow, c: Col) -> String {
             Some(w) if model.size.0 < NARROW => format!("{}/{}", short_kind(&w.kind), w.name),
             _ => r.workload_label(),
         },
-        Col::Container => {
-            if r.init {
-                format!("{} (init)", r.container)
-            } else {
-                r.container.clone()
-            }
-        }
+        Col::Container => r.container_label(),
         Col::Registry => r.registry_label().to_string(),
         Col::Reason => r.reason.clone(),
         Col::Cause => match r.cause_source {

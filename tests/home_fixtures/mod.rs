@@ -133,6 +133,7 @@ pub fn web_event() -> EventFact {
         last_seen: Some(ts("2024-05-01T10:09:30Z")),
         count: 7,
         secret_missing: false,
+        sandbox: false,
     }
 }
 

@@ -323,6 +323,32 @@ pub async fn wait_pod(
     }
 }
 
+/// Wait until the named pod satisfies `pred`; returns it.
+pub async fn wait_named(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    timeout: Duration,
+    what: &str,
+    pred: impl Fn(&Pod) -> bool,
+) -> Pod {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let start = Instant::now();
+    loop {
+        let p = api.get(name).await.expect("reading pod");
+        if pred(&p) {
+            return p;
+        }
+        if start.elapsed() > timeout {
+            panic!(
+                "{ns}/{name}: timed out waiting for {what}; status: {}",
+                serde_json::to_string_pretty(&p.status).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Events whose involved object is the named pod.
 pub async fn events_for(client: &kube::Client, ns: &str, pod: &str) -> Vec<Event> {
     let api: Api<Event> = Api::namespaced(client.clone(), ns);

@@ -5,6 +5,7 @@
 use super::*;
 use crate::app::text::{DocLine, LABEL_W, Seg, Tag, cut, seg, wrap};
 use crate::domain::clock::age;
+use crate::domain::facet::fixes_for_facet;
 use crate::domain::ipscope::IpScope;
 use crate::domain::secrets::{Coverage, SecretCheck, coverage};
 use unicode_width::UnicodeWidthStr;
@@ -117,11 +118,7 @@ impl<'a> Doc<'a> {
                     segs.push(seg("   ", Tag::Plain));
                 }
                 let focused = r.container == d.container;
-                let name = if r.init {
-                    format!("{} (init)", r.container)
-                } else {
-                    r.container.clone()
-                };
+                let name = r.container_label();
                 segs.push(seg(
                     if focused { "▸ " } else { "  " },
                     if focused { Tag::Title } else { Tag::Plain },
@@ -146,15 +143,40 @@ impl<'a> Doc<'a> {
         let d = self.d;
         // IMAGE
         let image = ImageRef::parse(&ev.image);
-        let container = if ev.init {
-            format!("  (init container {})", d.container)
-        } else {
-            format!("  (container {})", d.container)
+        let c = &d.container;
+        let container = match ev.facet {
+            Facet::Container => format!("  (container {c})"),
+            Facet::InitContainer => format!("  (init container {c})"),
+            Facet::Sidecar => format!("  (sidecar {c}: a restartable init container)"),
+            Facet::EphemeralContainer => format!("  (ephemeral container {c})"),
+            Facet::ImageVolume => {
+                let v = ev.volume.as_deref().unwrap_or("?");
+                if c.is_empty() {
+                    format!("  (image volume {v})")
+                } else {
+                    format!("  (image volume {v}, mounted by {c})")
+                }
+            }
+            Facet::Sandbox => "  (the pod's sandbox image)".to_string(),
         };
         self.section(
             "IMAGE",
             vec![seg(ev.image.clone(), Tag::Title), seg(container, Tag::Dim)],
         );
+        if let Some(note) = ev.facet.note() {
+            self.more(vec![seg(note, Tag::Unsure)]);
+        }
+        if let Some(i) = &ev.injected {
+            self.more(vec![seg(
+                format!(
+                    "injected by {} ({}): its image and its pull secret come from the \
+                     injector, not from the workload's template — change {}; a pull secret \
+                     goes on the namespace's ServiceAccount",
+                    i.by, i.marker, i.config
+                ),
+                Tag::Unsure,
+            )]);
+        }
         match &image {
             Ok(r) => {
                 let mut segs = vec![
@@ -290,6 +312,7 @@ impl<'a> Doc<'a> {
         self.secrets(ev, image.as_ref().ok());
         if let Fetch::Found(list) = &self.d.attachable
             && !list.is_empty()
+            && !matches!(ev.facet, Facet::Sandbox | Facet::EphemeralContainer)
         {
             let names: Vec<String> = list
                 .iter()
@@ -321,7 +344,8 @@ impl<'a> Doc<'a> {
         }
         if known {
             let mut first = true;
-            for fix in &ev.class.fixes {
+            let fixes = fixes_for_facet(&ev.class.fixes, ev.facet, ev.injected.is_some());
+            for fix in &fixes {
                 let key = crate::domain::mutation::FixId::for_fix(*fix)
                     .and_then(|id| self.d.fix_keys.iter().find(|(f, _)| *f == id))
                     .map(|(_, k)| k.clone());
@@ -351,6 +375,17 @@ impl<'a> Doc<'a> {
 
     fn secrets(&mut self, ev: &Evidence, image: Option<&ImageRef>) {
         let d = self.d;
+        if ev.facet == Facet::Sandbox {
+            self.section(
+                "SECRETS",
+                vec![seg(
+                    "not relevant: the node's runtime pulls the sandbox image with its own \
+                     configuration and credentials, never the pod's pull secrets",
+                    Tag::Dim,
+                )],
+            );
+            return;
+        }
         let Some(image) = image else {
             self.section(
                 "SECRETS",

@@ -23,8 +23,11 @@ pub use crate::domain::facts::EventRow;
 use doc::Doc;
 
 mod doc;
+use crate::domain::facet::{Facet, Injected};
 use crate::domain::facts::WatchEvent;
-use crate::domain::failing::{CauseSource, FailureRow, PodKey, failing_containers};
+use crate::domain::failing::{
+    CauseSource, FailingContainer, FailureRow, PodKey, SANDBOX_REASON, failing_containers,
+};
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{Candidate, FixId};
 use crate::domain::secrets::{SecretInfo, SecretSource, SecretState, check_info};
@@ -87,6 +90,12 @@ pub struct Evidence {
     pub reason: String,
     pub image: String,
     pub init: bool,
+    /// What failed to pull.
+    pub facet: Facet,
+    /// The image volume (`facet == ImageVolume`).
+    pub volume: Option<String>,
+    /// The container came from a sidecar injector.
+    pub injected: Option<Injected>,
     /// The message the cause was found in (empty when expired).
     pub message: String,
     pub from: CauseFrom,
@@ -324,16 +333,43 @@ impl Detail {
     /// The pull error of the focused container, and where it comes from
     /// (`domain::evidence::decide`, the one decision the home rows use too).
     pub fn evidence(&self) -> Option<Evidence> {
-        let fc = failing_containers(&self.pod)
-            .into_iter()
-            .find(|c| c.name == self.container)?;
+        let parts = failing_containers(&self.pod);
+        let fc = match parts.into_iter().find(|c| c.name == self.container) {
+            Some(fc) => fc,
+            // The sandbox or an image volume of a pod still being created:
+            // only events tell, and the row keeps what they said.
+            None => {
+                let r = self.focused()?;
+                FailingContainer {
+                    name: &r.container,
+                    init: r.init,
+                    facet: r.facet,
+                    volume: r.volume.as_deref(),
+                    reason: &r.reason,
+                    message: "",
+                    image: &r.image,
+                }
+            }
+        };
+        let sandbox = fc.facet == Facet::Sandbox;
         let views: Vec<EventView<'_>> = self
             .events
             .iter()
+            // The sandbox's cause is its own event's, nothing else's.
+            .filter(|e| {
+                !sandbox
+                    || (e.reason == SANDBOX_REASON
+                        && crate::domain::facet::sandbox_image(&e.message).is_some())
+            })
             .map(|e| EventView {
                 reason: &e.reason,
                 message: &e.message,
-                container: e.container.as_deref(),
+                // The sandbox is the whole pod's.
+                container: if sandbox {
+                    None
+                } else {
+                    e.container.as_deref()
+                },
                 warning: e.is_warning(),
                 last_seen: e.last_seen,
                 count: e.count,
@@ -352,10 +388,14 @@ impl Detail {
             EventsListed::Yes
         };
         let d = decide(&fc, &views, remembered, listed);
+        let injected = self.focused().and_then(|r| r.injected.clone());
         Some(Evidence {
             reason: fc.reason.to_string(),
             image: fc.image.to_string(),
             init: fc.init,
+            facet: fc.facet,
+            volume: fc.volume.map(str::to_string),
+            injected,
             message: d.message,
             from: d.from,
             class: d.class,

@@ -153,6 +153,15 @@ pub(super) fn dialled_ip(message: &str, span: Option<&Range<usize>>) -> Option<I
         .or_else(|| find(message))
 }
 
+/// The images a message names in quotes (`Failed to pull image "X"`,
+/// `Back-off pulling image "X"`, `sandbox image "X"`), in order.
+pub fn images_in(message: &str) -> Vec<&str> {
+    IMAGE_IN_MESSAGE
+        .captures_iter(message)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect()
+}
+
 /// The registry the pull was for: from the image the message names, else
 /// from the `/v2/` URL it dialled.
 pub fn registry_in(message: &str) -> Option<String> {

@@ -37,8 +37,8 @@ use serde::Serialize;
 pub use super::fixes::{Fix, fixes_for};
 use super::ipscope::IpScope;
 pub use super::taxonomy::Category;
-pub use extract::registry_in;
 use extract::{aggregate_parts, dialled_ip, event_rows, fallback_cause, widen};
+pub use extract::{images_in, registry_in};
 use rules::{ENGINE, GENERIC_DENIAL};
 use summary::summarise;
 

@@ -1,0 +1,382 @@
+//! The fixes follow what failed to pull (issue 21, point 3 and 4), on the
+//! real API server with the simulated kubelet: set-image on an image volume
+//! changes the volume's reference (not the container's image); the sandbox
+//! image and an ephemeral container offer no write; an injected sidecar's
+//! image is refused and its pull secret goes to the ServiceAccount, never to
+//! the workload's template. And a snapshot replays the facets.
+
+mod support;
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use support::workload::as_written;
+use support::{Harness, Run, TestNamespace};
+
+const T: Duration = Duration::from_secs(60);
+
+async fn setup(prefix: &str) -> Option<(Harness, kube::Client, TestNamespace, tempfile::TempDir)> {
+    let h = support::harness()?;
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, prefix).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    Some((h, c, ns, dir))
+}
+
+fn run(h: &Harness, dir: &tempfile::TempDir, args: &[&str]) -> Run {
+    support::pulltui(&h.kubeconfig(), dir.path(), args)
+}
+
+async fn deployment(c: &kube::Client, ns: &str, name: &str, pod_spec: Value, labels: Value) {
+    let mut all_labels = json!({"app": name});
+    if let (Some(a), Some(l)) = (all_labels.as_object_mut(), labels.as_object()) {
+        a.extend(l.clone());
+    }
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": all_labels}, "spec": pod_spec}}}))
+    .expect("deployment");
+    Api::<Deployment>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &d)
+        .await
+        .unwrap_or_else(|e| panic!("creating Deployment {ns}/{name}: {e}"));
+}
+
+async fn deployment_json(c: &kube::Client, ns: &str, name: &str) -> Value {
+    let d = Api::<Deployment>::namespaced(c.clone(), ns)
+        .get(name)
+        .await
+        .unwrap_or_else(|e| panic!("reading Deployment {ns}/{name}: {e}"));
+    serde_json::to_value(d).expect("json")
+}
+
+fn waiting_any(p: &Pod, reasons: &[&str]) -> bool {
+    p.status
+        .as_ref()
+        .into_iter()
+        .flat_map(|s| {
+            s.container_statuses
+                .iter()
+                .flatten()
+                .chain(s.init_container_statuses.iter().flatten())
+        })
+        .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
+        .any(|r| reasons.contains(&r))
+}
+
+#[tokio::test]
+async fn set_image_on_an_image_volume_changes_the_volume_and_the_pod_recovers() {
+    let Some((h, c, ns, dir)) = setup("facet-vol").await else {
+        return;
+    };
+    if !h.at_least(35, "image volumes (on by default from 1.35)") {
+        ns.delete().await;
+        return;
+    }
+    let reg = h.var("PULLTUI_REG_TOKEN");
+    let good = format!("{reg}/library/tiny:latest");
+    let gone = format!("{reg}/library/tiny:gone");
+    deployment(
+        &c,
+        &ns.name,
+        "vol",
+        json!({"containers": [{"name": "app", "image": good,
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+               "volumes": [{"name": "data", "image": {"reference": gone, "pullPolicy": "IfNotPresent"}}]}),
+        json!({}),
+    )
+    .await;
+    let pod = support::wait_pod(&c, &ns.name, "vol", T, "the volume's pull failing", |p| {
+        waiting_any(p, &["ErrImagePull", "ImagePullBackOff"])
+    })
+    .await;
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let before = deployment_json(&c, &ns.name, "vol").await;
+    let target = format!("{}/{name}", ns.name);
+    let r = run(
+        &h,
+        &dir,
+        &[
+            "fix",
+            &target,
+            "--fix",
+            "set-image",
+            "--image",
+            &good,
+            "--yes",
+            "--json",
+            "--no-follow",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let after = deployment_json(&c, &ns.name, "vol").await;
+    let spec = |v: &Value, p: &str| v.pointer(p).cloned().unwrap_or(Value::Null);
+    assert_eq!(
+        spec(&after, "/spec/template/spec/volumes/0/image/reference"),
+        json!(good),
+        "the volume's reference changed"
+    );
+    assert_eq!(
+        spec(&after, "/spec/template/spec/volumes/0/image/pullPolicy"),
+        json!("IfNotPresent"),
+        "the volume's other fields stay"
+    );
+    assert_eq!(
+        spec(&after, "/spec/template/spec/containers/0/image"),
+        spec(&before, "/spec/template/spec/containers/0/image"),
+        "the container's image is not touched"
+    );
+    // The new pod pulls the volume and runs.
+    support::wait_pod(&c, &ns.name, "vol", T, "the fixed pod running", |p| {
+        support::pod_state(p).as_deref() == Some("Running")
+    })
+    .await;
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_image_and_an_ephemeral_container_offer_no_write() {
+    let Some((h, c, ns, dir)) = setup("facet-nowrite").await else {
+        return;
+    };
+    let reg = h.var("PULLTUI_REG_TOKEN");
+    let good = format!("{reg}/library/tiny:latest");
+    let gone = format!("{reg}/library/tiny:gone");
+    // The sandbox: a Deployment whose RuntimeClass has an unpullable pause image.
+    deployment(
+        &c,
+        &ns.name,
+        "sb",
+        json!({"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
+               "containers": [{"name": "app", "image": good}]}),
+        json!({}),
+    )
+    .await;
+    let pod = support::wait_pod(&c, &ns.name, "sb", T, "a pod", |_| true).await;
+    let sb = pod.metadata.name.clone().unwrap_or_default();
+    support::wait_event(&c, &ns.name, &sb, "FailedCreatePodSandBox", T, |_| true).await;
+    let before = as_written(&deployment_json(&c, &ns.name, "sb").await);
+    let target = format!("{}/{sb}", ns.name);
+    for fix in [
+        vec!["set-image", "--image", good.as_str()],
+        vec!["restart"],
+        vec!["attach-pull-secret", "--secret", "regcred"],
+    ] {
+        let mut args = vec!["fix", target.as_str(), "--fix"];
+        args.extend(fix.iter().copied());
+        args.push("--yes");
+        let r = run(&h, &dir, &args);
+        assert_eq!(r.code, Some(2), "{fix:?}: {r:?}");
+        assert!(r.stderr.contains("sandbox"), "{fix:?}: {}", r.stderr);
+    }
+    assert_eq!(
+        as_written(&deployment_json(&c, &ns.name, "sb").await),
+        before,
+        "nothing was written"
+    );
+    // An ephemeral container (kubectl debug) that cannot pull.
+    let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
+    let p: Pod = serde_json::from_value(json!({"metadata": {"name": "debugged"},
+        "spec": {"containers": [{"name": "app", "image": good}]}}))
+    .expect("pod");
+    pods.create(&PostParams::default(), &p)
+        .await
+        .expect("creating pod");
+    support::wait_named(&c, &ns.name, "debugged", T, "Running", |p| {
+        support::pod_state(p).as_deref() == Some("Running")
+    })
+    .await;
+    let patch = json!({"spec": {"ephemeralContainers": [
+        {"name": "debugger", "image": gone, "targetContainerName": "app"}]}});
+    pods.patch_subresource(
+        "ephemeralcontainers",
+        "debugged",
+        &PatchParams::default(),
+        &Patch::Strategic(&patch),
+    )
+    .await
+    .expect("adding an ephemeral container");
+    support::wait_named(&c, &ns.name, "debugged", T, "the debugger failing", |p| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.ephemeral_container_statuses.as_ref())
+            .is_some_and(|l| {
+                l.iter().any(|c| {
+                    c.state
+                        .as_ref()
+                        .and_then(|s| s.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        .is_some_and(|r| r.contains("Image"))
+                })
+            })
+    })
+    .await;
+    let target = format!("{}/debugged", ns.name);
+    let r = run(
+        &h,
+        &dir,
+        &[
+            "fix",
+            &target,
+            "--fix",
+            "set-image",
+            "--image",
+            &good,
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("ephemeral"), "{}", r.stderr);
+    // No audit line: nothing was sent.
+    let audit = support::secrets::audit_lines(&dir.path().join("data"));
+    assert!(audit.is_empty(), "{audit:?}");
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn an_injected_sidecar_is_fixed_through_the_service_account_not_the_template() {
+    let Some((h, c, ns, dir)) = setup("facet-inject").await else {
+        return;
+    };
+    let reg = h.var("PULLTUI_REG_TOKEN");
+    let good = format!("{reg}/library/tiny:latest");
+    let mut labels = serde_json::Map::new();
+    labels.insert(h.var("PULLTUI_INJECT_LABEL").into(), json!("true"));
+    deployment(
+        &c,
+        &ns.name,
+        "mesh",
+        json!({"containers": [{"name": "app", "image": good}]}),
+        Value::Object(labels),
+    )
+    .await;
+    let pod = support::wait_pod(&c, &ns.name, "mesh", T, "the sidecar failing", |p| {
+        waiting_any(p, &["ErrImagePull", "ImagePullBackOff"])
+    })
+    .await;
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    // check --json names the injector.
+    let r = run(&h, &dir, &["check", "--json", "-n", &ns.name]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    let row = v["pods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["container"] == json!("istio-proxy"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no istio-proxy row: {v}"));
+    assert_eq!(row["injected_by"], json!("istio"), "{row}");
+    assert_eq!(row["facet"], json!("container"), "{row}");
+    let before = as_written(&deployment_json(&c, &ns.name, "mesh").await);
+    let target = format!("{}/{name}", ns.name);
+    let injected_image = format!("{reg}/library/tiny:latest");
+    let r = run(
+        &h,
+        &dir,
+        &[
+            "fix",
+            &target,
+            "--container",
+            "istio-proxy",
+            "--fix",
+            "set-image",
+            "--image",
+            &injected_image,
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("injected by istio"), "{}", r.stderr);
+    let r = run(
+        &h,
+        &dir,
+        &[
+            "fix",
+            &target,
+            "--container",
+            "istio-proxy",
+            "--fix",
+            "attach-pull-secret",
+            "--attach",
+            "template",
+            "--secret",
+            "regcred",
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    // By default the secret goes on the ServiceAccount.
+    support::scenarios::ensure_secret(&c, &ns.name, "regcred", h.reg_auth(), &h).await;
+    let r = run(
+        &h,
+        &dir,
+        &[
+            "fix",
+            &target,
+            "--container",
+            "istio-proxy",
+            "--fix",
+            "attach-pull-secret",
+            "--secret",
+            "regcred",
+            "--yes",
+            "--no-follow",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let sa = Api::<ServiceAccount>::namespaced(c.clone(), &ns.name)
+        .get("default")
+        .await
+        .expect("reading the ServiceAccount");
+    let names: Vec<String> = sa
+        .image_pull_secrets
+        .iter()
+        .flatten()
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(names.contains(&"regcred".to_string()), "{names:?}");
+    assert_eq!(
+        as_written(&deployment_json(&c, &ns.name, "mesh").await),
+        before,
+        "the workload's template is untouched"
+    );
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_replays_the_sandbox_facet() {
+    let Some((h, c, ns, dir)) = setup("facet-snap").await else {
+        return;
+    };
+    let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
+    let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
+    let p: Pod = serde_json::from_value(json!({"metadata": {"name": "sb"},
+        "spec": {"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
+                 "containers": [{"name": "app", "image": good}]}}))
+    .expect("pod");
+    pods.create(&PostParams::default(), &p)
+        .await
+        .expect("creating pod");
+    // And a pod that is merely being created: not in the snapshot.
+    support::wait_event(&c, &ns.name, "sb", "FailedCreatePodSandBox", T, |_| true).await;
+    let file = dir.path().join("snap.json");
+    let file_s = file.to_string_lossy().to_string();
+    let r = run(&h, &dir, &["snapshot", "-n", &ns.name, "-o", &file_s]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let r = run(&h, &dir, &["check", "--replay", &file_s, "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    let rows = v["pods"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{v}");
+    assert_eq!(rows[0]["facet"], json!("sandbox"), "{v}");
+    assert_eq!(
+        rows[0]["image"],
+        json!(h.var("PULLTUI_SANDBOX_IMAGE")),
+        "{v}"
+    );
+    ns.delete().await;
+}
