@@ -24,6 +24,10 @@ struct Entry {
     reason: String,
     category: String,
     source: String,
+    /// The message alone cannot decide (fresh7 on): the label must be the
+    /// answer or one of its alternatives.
+    #[serde(default)]
+    ambiguous: bool,
 }
 
 fn corpus(text: &str) -> Vec<Entry> {
@@ -73,6 +77,18 @@ fn fresh5() -> Vec<Entry> {
 fn fresh6() -> Vec<Entry> {
     corpus(include_str!("fixtures/corpus_fresh6.jsonl"))
 }
+
+/// A seventh slice (111 messages, 98 sources, 41 marked ambiguous; 16
+/// kubelet 1.32+ back-off messages, containerd 2.x, CRI-O 1.30+ and Podman
+/// 5 wording) collected for issue 21, labelled and committed (5e2a71a)
+/// before the classifier ran on it.
+fn fresh7() -> Vec<Entry> {
+    corpus(include_str!("fixtures/corpus_fresh7.jsonl"))
+}
+
+/// The minimum share of ambiguous entries whose label is the answer or one
+/// of its alternatives, in percent.
+const AMBIGUOUS_FLOOR: f64 = 95.0;
 
 /// The minimum held-out accuracy, in percent.
 const FLOOR: f64 = 98.0;
@@ -130,6 +146,80 @@ fn fresh6_accuracy_is_at_least_98_percent() {
     measure("fresh6 (sixth unseen slice)", &entries);
 }
 
+/// fresh7 marks the entries whose message alone cannot decide: the strict
+/// figure is over the others (the ambiguous ones are measured below, by
+/// whether the label is the answer or an alternative). The strict figure
+/// over all entries is printed too.
+#[test]
+fn fresh7_accuracy_is_at_least_98_percent() {
+    let all = fresh7();
+    assert!(all.len() >= 100, "fresh7 corpus has {}", all.len());
+    let all_right = all
+        .iter()
+        .filter(|e| {
+            Category::from_id(&e.category) == Some(classify(&e.message, Some(&e.reason)).category)
+        })
+        .count();
+    println!(
+        "fresh7 strict over every entry (ambiguous ones included): {all_right}/{} = {:.1}%",
+        all.len(),
+        100.0 * all_right as f64 / all.len() as f64
+    );
+    let decidable: Vec<Entry> = all.into_iter().filter(|e| !e.ambiguous).collect();
+    assert!(
+        decidable.len() >= 60,
+        "{} decidable entries",
+        decidable.len()
+    );
+    measure(
+        "fresh7 (seventh unseen slice, issue 21; decidable entries)",
+        &decidable,
+    );
+}
+
+/// Honest about doubt: where the message alone cannot decide, the label a
+/// person gave is the answer or one of the alternatives it names.
+#[test]
+fn fresh7_ambiguous_labels_are_the_answer_or_an_alternative() {
+    let entries: Vec<Entry> = fresh7().into_iter().filter(|e| e.ambiguous).collect();
+    assert!(entries.len() >= 20, "{} ambiguous entries", entries.len());
+    let mut missed = Vec::new();
+    let mut weak = 0;
+    for e in &entries {
+        let want = Category::from_id(&e.category);
+        let got = classify(&e.message, Some(&e.reason));
+        if got.confidence != pulltui::domain::classify::Confidence::Strong {
+            weak += 1;
+        }
+        let named =
+            want == Some(got.category) || want.is_some_and(|w| got.alternatives.contains(&w));
+        if !named {
+            missed.push(format!(
+                "{} want {} got {} alternatives {:?} {}",
+                e.id,
+                e.category,
+                got.category,
+                got.alternatives.iter().map(|c| c.id()).collect::<Vec<_>>(),
+                e.source
+            ));
+        }
+    }
+    let n = entries.len();
+    let ok = n - missed.len();
+    let pct = 100.0 * ok as f64 / n as f64;
+    println!(
+        "fresh7 ambiguous: label is the answer or an alternative in {ok}/{n} = {pct:.1}%; not strong in {weak}/{n}"
+    );
+    for m in &missed {
+        println!("  missed: {m}");
+    }
+    assert!(
+        pct >= AMBIGUOUS_FLOOR,
+        "{pct:.1}% < {AMBIGUOUS_FLOOR}%:\n{}",
+        missed.join("\n")
+    );
+}
+
 fn measure(name: &str, entries: &[Entry]) {
     let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut wrong = Vec::new();
@@ -171,6 +261,7 @@ fn every_heldout_label_is_a_taxonomy_id() {
         .chain(fresh())
         .chain(fresh2())
         .chain(fresh3())
+        .chain(fresh7())
     {
         assert!(
             Category::from_id(&e.category).is_some(),

@@ -187,6 +187,29 @@ const CASES: &[(&str, &str, &str)] = &[
         "ImagePullBackOff",
         r#"Back-off pulling image "harbor.corp/x/y:1""#,
     ),
+    // Issue 21's vocabulary: a policy refusal of any requirement, the
+    // runtime's own socket, a quota on the registry's side, a 5xx after a
+    // URL with its own phrase.
+    (
+        "policy.signature",
+        "SignatureValidationFailed",
+        r#"Failed to pull image "reg.example/team/app:2": SignatureValidationFailed: Source image rejected: Signature for identity "reg.example/team/app" is not accepted"#,
+    ),
+    (
+        "node.runtime",
+        "Failed",
+        r#"crictl pull failed: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /var/run/crio/crio.sock: connect: no such file or directory""#,
+    ),
+    (
+        "registry.rate-limit",
+        "Failed",
+        r#"Failed to pull image "reg.example/a/b:1": failed to copy: httpReadSeeker: failed open: unexpected status code https://reg.example/v2/a/b/blobs/sha256:0f: 429 download quota exceeded for this project"#,
+    ),
+    (
+        "registry.server-error",
+        "Failed",
+        r#"Failed to pull image "reg.example/a/b:1": failed to copy: httpReadSeeker: failed open: unexpected status code https://reg.example/v2/a/b/blobs/sha256:0f: 502 upstream connect error or disconnect/reset before headers"#,
+    ),
 ];
 
 #[test]

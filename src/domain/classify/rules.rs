@@ -57,7 +57,9 @@ const RULES: &[RuleDef] = &[
     rule(
         0,
         Category::PolicySignature,
-        r"Source image rejected: (?:A signature was required|Signature for identity|Running image [^\n]* is rejected by policy)",
+        // containers-image's policy refusal, whatever the requirement
+        // (a signature, an identity, a keyless signer's email).
+        r"Source image rejected: [^\n]*",
         &[],
     ),
     // containerd's image_pull_progress_timeout, as its log says it.
@@ -374,6 +376,15 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(6, Category::NodeRuntime, r"error processing tar file", &[]),
+    // The client could not reach the container runtime's own socket: the
+    // pull never left the node (a distribution with its own socket path,
+    // a runtime that is down).
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"dial(?:ing)? unix:?(?:///?)?/[^\s:\x22]*\.sock[^\n\x22]*",
+        &[],
+    ),
     // Go's *os.PathError from the node's own filesystem while a layer is
     // written ("lchown PATH: operation not permitted"): the registry is done.
     rule(
@@ -557,6 +568,37 @@ const RULES: &[RuleDef] = &[
         Category::AuthNoCredentials,
         r"\b401\b(?: unauthorized)?",
         &[],
+    ),
+    // A registry that refuses even an anonymous token answers so for a
+    // private repository and, on some registries, for an absent one.
+    rule(
+        6,
+        Category::AuthDenied,
+        r"failed to fetch anonymous token: [^\n]*\b403\b[^\n]*",
+        &[Category::AuthNoCredentials, Category::ImageNotFound],
+    ),
+    // containers-image says "invalid username/password" for any 401 of the
+    // token endpoint: wrong credentials, or none.
+    rule(
+        6,
+        Category::AuthNoCredentials,
+        r"unable to retrieve auth token: invalid username/password[^\n]*",
+        &[Category::AuthDenied],
+    ),
+    // A request answered with a bare `denied` (no code, no detail): private
+    // and never-published repositories alike on some registries.
+    rule(
+        7,
+        Category::AuthDenied,
+        r"(?:Get|Head|Post|Put) \\?\x22?https?://[^\s\x22\\]+\\?\x22?: denied\s*$",
+        &[Category::AuthNoCredentials, Category::ImageNotFound],
+    ),
+    // A quota on the registry's side (egress, pulls per account).
+    rule(
+        6,
+        Category::RegistryRateLimit,
+        r"(?:over the (?:account|egress|pull|download) (?:limit|quota)|(?:egress|pull|download|bandwidth) (?:quota|limit) (?:exceeded|reached))[^\n]*",
+        &[Category::RegistryServerError],
     ),
     rule(
         7,
@@ -754,7 +796,7 @@ const RULES: &[RuleDef] = &[
         8,
         Category::NetworkTimeout,
         r"context canceled",
-        &[Category::NodeRuntime],
+        &[Category::NetworkStalled, Category::NodeRuntime],
     ),
     rule(
         8,
@@ -815,7 +857,7 @@ const RULES: &[RuleDef] = &[
     rule(
         8,
         Category::NetworkUnreachable,
-        r"(?:Get|Head|Post|Put) \x22?https?://[^\s\x22]+\x22?: EOF\b",
+        r"(?:Get|Head|Post|Put) \\?\x22?https?://[^\s\x22\\]+\\?\x22?: EOF\b",
         &[Category::NetworkProxy, Category::RegistryServerError],
     ),
     rule(
@@ -834,6 +876,13 @@ const RULES: &[RuleDef] = &[
         9,
         Category::RegistryServerError,
         r"(?:http status|status code|status|api error \(|returned error)[: ]*5\d\d\b",
+        &[],
+    ),
+    // `unexpected status code https://…/blobs/sha256:…: 503 <any phrase>`.
+    rule(
+        9,
+        Category::RegistryServerError,
+        r"unexpected status(?: code)?(?: from [A-Z]+ request to)? \\?\x22?https?://[^\s\x22\\]+\\?\x22?: 5\d\d\b[^\n]*",
         &[],
     ),
     // A registry (or the object store behind it) refusing the runtime's own
