@@ -6,6 +6,7 @@
 //! the workload's template. And a snapshot replays the facets.
 
 mod support;
+mod support_tmux;
 
 use std::time::Duration;
 
@@ -378,5 +379,71 @@ async fn a_snapshot_replays_the_sandbox_facet() {
         json!(h.var("PULLTUI_SANDBOX_IMAGE")),
         "{v}"
     );
+    ns.delete().await;
+}
+
+/// The console shows each facet in its CONTAINER column and the sandbox's
+/// detail says the pod's pull secrets are irrelevant and offers no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_the_facets() {
+    use support_tmux::{Tmux, exit_line, launch, tmux_available};
+    if !tmux_available() {
+        return;
+    }
+    let Some((h, c, ns, _dir)) = setup("facet-tui").await else {
+        return;
+    };
+    let reg = h.var("PULLTUI_REG_TOKEN");
+    let good = format!("{reg}/library/tiny:latest");
+    let gone = format!("{reg}/library/tiny:gone");
+    let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
+    let mut specs = vec![
+        json!({"metadata": {"name": "sb"},
+            "spec": {"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
+                     "containers": [{"name": "app", "image": good}]}}),
+        json!({"metadata": {"name": "side"}, "spec": {
+            "initContainers": [{"name": "proxy", "image": gone, "restartPolicy": "Always"}],
+            "containers": [{"name": "app", "image": good}]}}),
+    ];
+    if h.k8s_minor() >= 35 {
+        specs.push(json!({"metadata": {"name": "vol"}, "spec": {
+            "containers": [{"name": "app", "image": good,
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "volumes": [{"name": "data", "image": {"reference": gone}}]}}));
+    }
+    let sidecars = h.k8s_minor() >= 29;
+    for spec in specs {
+        if !sidecars && spec["metadata"]["name"] == json!("side") {
+            continue;
+        }
+        let p: Pod = serde_json::from_value(spec).expect("pod");
+        pods.create(&PostParams::default(), &p)
+            .await
+            .expect("creating pod");
+    }
+    let kc = h.kubeconfig();
+    let kc = kc.to_str().expect("utf-8 path");
+    let t = Tmux::start("facets", 160, 45);
+    launch(&t, kc, &format!("--context admin -n {}", ns.name));
+    let has = |s: &str, parts: &[&str]| s.lines().any(|l| parts.iter().all(|p| l.contains(p)));
+    let screen = t.wait("the facets", Duration::from_secs(30), |s| {
+        has(s, &["sb", "(sandbox)", "FailedCreatePodSandBox"])
+            && (!sidecars || has(s, &["side", "proxy (sidecar)"]))
+            && (h.k8s_minor() < 35 || has(s, &["vol", "volume data"]))
+    });
+    assert!(screen.contains("● live"), "{screen}");
+    // The sandbox's detail.
+    t.send(&["/"]);
+    t.type_text("(sandbox)");
+    t.send(&["Enter"]);
+    t.send(&["Enter"]);
+    let detail = t.wait("the sandbox detail", Duration::from_secs(10), |s| {
+        s.contains("the pod's sandbox image") && s.contains("FIXES")
+    });
+    assert!(detail.contains("pod's pull secrets"), "{detail}");
+    assert!(!detail.contains("• ["), "no key is offered:\n{detail}");
+    t.send(&["q"]);
+    let end = t.wait("exit", Duration::from_secs(10), |s| exit_line(s).is_some());
+    assert_eq!(exit_line(&end), Some("PULLTUI-EXIT=0"), "{end}");
     ns.delete().await;
 }

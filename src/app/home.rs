@@ -363,6 +363,9 @@ fn matches(r: &FailureRow, needle: &str) -> bool {
     ];
     fields.iter().any(|f| f.to_lowercase().contains(needle))
         || r.workload_label().to_lowercase().contains(needle)
+        // The CONTAINER cell as shown (`(sandbox)`, `volume data`, ...).
+        || r.container_label().to_lowercase().contains(needle)
+        || r.facet.id().contains(needle)
 }
 
 fn group_key(g: Grouping, r: &FailureRow) -> &str {
@@ -379,7 +382,7 @@ fn compare(c: SortColumn, a: &FailureRow, b: &FailureRow) -> Ordering {
         SortColumn::Namespace => a.namespace.cmp(&b.namespace),
         SortColumn::Pod => a.pod.cmp(&b.pod),
         SortColumn::Workload => a.workload.cmp(&b.workload),
-        SortColumn::Container => a.container.cmp(&b.container),
+        SortColumn::Container => a.container_label().cmp(&b.container_label()),
         SortColumn::Registry => a.registry_label().cmp(b.registry_label()),
         SortColumn::Reason => a.reason.cmp(&b.reason),
         SortColumn::Cause => a.category.id().cmp(b.category.id()),
