@@ -180,7 +180,12 @@ async fn the_sandbox_image_and_an_ephemeral_container_offer_no_write() {
         before,
         "nothing was written"
     );
-    // An ephemeral container (kubectl debug) that cannot pull.
+    // An ephemeral container (kubectl debug) that cannot pull: the
+    // subresource is served from 1.25.
+    if !h.at_least(25, "ephemeral containers") {
+        ns.delete().await;
+        return;
+    }
     let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
     let p: Pod = serde_json::from_value(json!({"metadata": {"name": "debugged"},
         "spec": {"containers": [{"name": "app", "image": good}]}}))
