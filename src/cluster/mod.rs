@@ -1043,6 +1043,11 @@ impl Backend for Cluster {
                 namespace,
                 name,
             }) => self.get_secret(generation, detail, namespace, name),
+            Effect::Fetch(FetchEffect::Node {
+                generation,
+                detail,
+                name,
+            }) => self.get_node(generation, detail, name),
             Effect::Fetch(FetchEffect::Attachable {
                 generation,
                 detail,
