@@ -6,7 +6,8 @@
 //!   ServiceAccount with the annotations that provider reads (one of them
 //!   hostile): the detail says "may be covered by the node's credential
 //!   provider" and shows the annotations inert, never an unrelated one;
-//!   the snapshot keeps them, so its replay shows the same;
+//!   the snapshot keeps them (and redacts the values of the others), so its
+//!   replay shows the same;
 //! - the node that keeps its images (`sim-cache`): an image pulled with a
 //!   pull secret, then wanted by pods without it. From 1.35 the kubelet
 //!   re-verifies their credentials (KEP-2535): `Never` says "not present"
@@ -241,6 +242,14 @@ async fn a_provider_host_may_be_covered_and_the_service_account_annotations_show
         ],
     );
     assert_eq!(run.code, Some(0), "snapshot: {}", run.stderr);
+    // Only the annotations providers read keep their values in the file.
+    let written = std::fs::read_to_string(&file).expect("the snapshot");
+    assert!(
+        written.contains("eks.amazonaws.com/ecr-role-arn"),
+        "{written}"
+    );
+    assert!(written.contains("team.example/api-token"), "the name stays");
+    assert!(!written.contains("tok3n-not-for-screens"), "{written}");
     let replayed = replay_detail(&file, "ecr-app").await;
     for want in [verdict, reads, related] {
         assert!(replayed.contains(want), "replay: {want}\n{replayed}");
