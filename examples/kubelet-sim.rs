@@ -88,6 +88,12 @@ struct Args {
     /// pulltui's probe pods see of the node when their command runs here.
     #[arg(long)]
     node_root: Option<PathBuf>,
+    /// Keep pulled images on the node (listed in its status.images) and use
+    /// a present one as the kubelet of this version does: from 1.35 only
+    /// after verifying the pod's credentials (KEP-2535). Without it every
+    /// pull goes to the registry.
+    #[arg(long)]
+    keep_images: bool,
 }
 
 #[tokio::main]
@@ -168,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
         backoff_initial: Duration::from_secs_f64(args.backoff_initial),
         backoff_max: Duration::from_secs_f64(args.backoff_max),
         node_root: args.node_root.clone(),
+        images: args.keep_images.then(kubelet_sim::images::Store::default),
     });
     tokio::select! {
         r = pods::run(ctx) => r,

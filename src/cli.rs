@@ -285,6 +285,7 @@ fn console(cli: &Cli) -> ExitCode {
         Source::Live => {
             let target = cli.cluster.target();
             let mut model = live_model(&target, cli.cluster.scope(), config.keymap);
+            model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
             rt.block_on(crate::runtime::run(
@@ -314,6 +315,7 @@ fn console(cli: &Cli) -> ExitCode {
         }
         Source::Recorded { recorded, label } => {
             let mut model = replay_model(&recorded, label, cli.cluster.scope(), config.keymap);
+            model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
             let clock = crate::runtime::FrozenClock(recorded.snapshot.captured_at);

@@ -8,16 +8,28 @@
 //! quit = ["q", "ctrl-c"]
 //! filter = "/"
 //! resync = "ctrl-r"
+//!
+//! [[upstream_events]]                                   # more upstream events, tried
+//! id = "mirror-retired"                                 # before the built-in ones
+//! title = "The team mirror was retired"                 # (fields: src/domain/upstream_events.toml)
+//! short = "mirror retired"
+//! since = "2026-01-15"
+//! what_happened = "mirror.example.com stopped serving."
+//! what_to_do = "Use registry.example.com."
+//! source = "https://wiki.example.com/mirror"
+//! match = { hosts = ["mirror.example.com"] }
 //! ```
 //!
 //! An invalid file is an error that names the file, line and column.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::app::keymap::{Intent, KeySpec, Keymap};
+use crate::domain::upstream::{Catalogue, EventSpec, validate_all};
 
 #[derive(Debug, Default)]
 pub struct Config {
@@ -28,6 +40,9 @@ pub struct Config {
     pub probe_namespace: Option<String>,
     /// A pull secret for the probe image, in that namespace (`probe_pull_secret`).
     pub probe_pull_secret: Option<String>,
+    /// The upstream events table with the file's `[[upstream_events]]`
+    /// first (`None`: the file adds none).
+    pub upstream: Option<Arc<Catalogue>>,
     /// The file it came from, when there was one.
     pub path: Option<PathBuf>,
 }
@@ -50,6 +65,8 @@ struct File {
     probe_pull_secret: Option<String>,
     #[serde(default)]
     keys: BTreeMap<String, toml::Spanned<Keys>>,
+    #[serde(default)]
+    upstream_events: Vec<EventSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,11 +110,13 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
     let keymap = parse(&text).map_err(err)?;
     let probe_image = parse_probe_image(&text).map_err(err)?;
     let (probe_namespace, probe_pull_secret) = parse_probe_names(&text).map_err(err)?;
+    let upstream = parse_upstream_events(&text).map_err(err)?;
     Ok(Config {
         keymap,
         probe_image,
         probe_namespace,
         probe_pull_secret,
+        upstream,
         path: Some(path),
     })
 }
@@ -150,6 +169,17 @@ pub fn parse_probe_names(text: &str) -> Result<(Option<String>, Option<String>),
             .map_err(|e| format!("probe_pull_secret {s:?}: {e}"))?;
     }
     Ok((file.probe_namespace, file.probe_pull_secret))
+}
+
+/// The `[[upstream_events]]` entries, validated as the built-in table is,
+/// put before it (an id the table has already is an error).
+pub fn parse_upstream_events(text: &str) -> Result<Option<Arc<Catalogue>>, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
+    if file.upstream_events.is_empty() {
+        return Ok(None);
+    }
+    let extra = validate_all(file.upstream_events)?;
+    Catalogue::with_extra(extra).map(|c| Some(Arc::new(c)))
 }
 
 /// The `probe_image` key (validated as an image reference).
@@ -216,6 +246,35 @@ mod tests {
         assert!(parse(t).is_ok());
         assert!(parse_probe_image("probe_image = \"team/App:1\"\n").is_err());
         assert_eq!(parse_probe_image("").expect("empty"), None);
+    }
+
+    #[test]
+    fn upstream_events_are_added_before_the_built_in_ones() {
+        let t = r#"
+[[upstream_events]]
+id = "mirror-retired"
+title = "The team mirror was retired"
+short = "mirror retired"
+since = "2026-01-15"
+what_happened = "mirror.example.com stopped serving."
+what_to_do = "Use registry.example.com."
+source = "https://wiki.example.com/mirror"
+match = { hosts = ["mirror.example.com"], categories = ["network.dns"] }
+"#;
+        assert!(parse(t).is_ok(), "the keymap parser accepts the section");
+        let c = parse_upstream_events(t).expect("valid").expect("some");
+        assert_eq!(c.events[0].id, "mirror-retired");
+        assert!(c.events.iter().any(|e| e.id == "gcr-shutdown"));
+        assert_eq!(parse_upstream_events("").expect("empty"), None);
+        let e = parse_upstream_events(&t.replace("network.dns", "network.nope"))
+            .expect_err("unknown category");
+        assert!(
+            e.contains("mirror-retired") && e.contains("network.nope"),
+            "{e}"
+        );
+        let e = parse_upstream_events(&t.replace("mirror-retired", "bitnami-catalog-move"))
+            .expect_err("built-in id");
+        assert!(e.contains("used twice"), "{e}");
     }
 
     #[test]

@@ -59,6 +59,12 @@ fn enter_opens_the_selected_pod_and_asks_for_its_evidence() {
                 pod: web_key(),
                 container: "app".into(),
             }),
+            // Its node: the kubelet version and cached images (KEP-2535).
+            Effect::Fetch(FetchEffect::Node {
+                generation: Generation(1),
+                detail: DetailId(1),
+                name: "node-a1".into(),
+            }),
             Effect::Fetch(FetchEffect::Secret {
                 generation: Generation(1),
                 detail: DetailId(1),
@@ -347,8 +353,8 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
     ));
     assert_eq!(
         fx.len(),
-        4,
-        "events, ServiceAccount, attachable, regcred: {fx:?}"
+        5,
+        "events, ServiceAccount, attachable, node, regcred: {fx:?}"
     );
 }
 

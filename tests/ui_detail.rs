@@ -108,6 +108,22 @@ fn protocol_plain_http_registry() {
     insta::assert_snapshot!("detail_protocol", screen(&m));
 }
 
+/// An upstream event by name: the gcr.io pod of the 2025 incident.
+#[test]
+fn upstream_event_in_the_detail() {
+    let mut m = upstream_incident((120, 40));
+    open(&mut m, "e5r1t");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    let s = screen(&m);
+    assert!(
+        s.contains(" UPSTREAM ⚑ Google Container Registry (gcr.io) shut down  (since 2025-04-22)"),
+        "{s}"
+    );
+    insta::assert_snapshot!("detail_upstream", s);
+}
+
 fn worker_detail(secrets: &[&str], replies: Vec<(&str, Fetch<SecretInfo>)>) -> Model {
     let mut m = one(with_secrets(worker("n6m4x"), secrets), (120, 30));
     open(&mut m, "n6m4x");

@@ -48,6 +48,48 @@ fn filtered_while_typing() {
     insta::assert_snapshot!("filtered", screen(&m));
 }
 
+/// Upstream events are named in the summary bar, on the groups whose rows
+/// match them (all of a group's rows, or how many).
+#[test]
+fn upstream_events_in_the_summary_bar() {
+    let m = upstream_incident((170, 14));
+    let s = screen(&m);
+    // The summary bar: the two lines under the status bar.
+    let bar: String = s.lines().skip(1).take(2).collect();
+    assert!(
+        bar.contains("image.not-found ×3 docker.io ⚑ Bitnami moved to bitnamilegacy (2 of 3)"),
+        "{s}"
+    );
+    assert!(
+        bar.contains("auth.denied ×1 gcr.io ⚑ gcr.io shut down"),
+        "{s}"
+    );
+    assert!(
+        bar.contains("registry.rate-limit ×1 docker.io ⚑ Docker Hub pull limits"),
+        "{s}"
+    );
+    insta::assert_snapshot!("upstream_summary", s);
+}
+
+/// The same failures from before the events: nothing is named.
+#[test]
+fn failures_older_than_an_event_are_not_named() {
+    let mut m = upstream_incident((170, 14));
+    let rows: Vec<_> = m
+        .home
+        .rows
+        .iter()
+        .map(|r| {
+            let mut r = (**r).clone();
+            r.since = Some(ts("2024-05-01T10:00:00Z"));
+            std::sync::Arc::new(r)
+        })
+        .collect();
+    m.home.set_rows(rows);
+    assert!(m.home.summary.iter().all(|e| e.upstream.is_none()));
+    assert!(!screen(&m).contains('⚑'));
+}
+
 #[test]
 fn help_overlay_lists_every_key() {
     let mut m = incident((100, 36));

@@ -70,6 +70,18 @@ pub async fn heartbeat(client: &kube::Client, node: &str, flavor: &Flavor) -> an
     Ok(())
 }
 
+/// `status.images` from the node's image store (`--keep-images`).
+pub async fn publish_images(client: &kube::Client, node: &str, store: &super::images::Store) {
+    let api: Api<Node> = Api::all(client.clone());
+    let patch = serde_json::json!({"status": {"images": store.status_images()}});
+    if let Err(e) = api
+        .patch_status(node, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        tracing::warn!("publishing the node's images: {e}");
+    }
+}
+
 pub async fn heartbeat_loop(client: kube::Client, node: String, flavor: Flavor) {
     loop {
         tokio::time::sleep(Duration::from_secs(10)).await;

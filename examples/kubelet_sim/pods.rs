@@ -40,6 +40,8 @@ pub struct Ctx {
     pub backoff_max: Duration,
     /// The simulated node's files (resolv.conf, CA roots) for probe pods.
     pub node_root: Option<std::path::PathBuf>,
+    /// The node's images, when it keeps them (`--keep-images`).
+    pub images: Option<super::images::Store>,
 }
 
 /// Run the node: as the scheduler, watch unscheduled pods and bind those

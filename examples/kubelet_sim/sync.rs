@@ -6,7 +6,9 @@
 //! containers, each pulling its image, or failing with the image volume it
 //! mounts ("we fail late here to populate ErrImagePull and ImagePullBackOff
 //! correctly"). Events go where kubelet puts them: a container's under its
-//! field path, an image volume's and the sandbox's on the pod.
+//! field path, an image volume's and the sandbox's on the pod. A node that
+//! keeps its images (`images`) uses a present one as the kubelet of its
+//! version does, re-verifying credentials from 1.35 (KEP-2535).
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ use k8s_openapi::api::node::v1::RuntimeClass;
 use kube::api::Api;
 
 use super::creds::matching_credentials;
+use super::images::SecretSource;
 use super::kubelet::Failure;
 use super::pods::{ANN_HTTP, ANN_SKIP_VERIFY, Ctx, key};
 use super::reference::{ImageRef, parse_normalized};
@@ -437,6 +440,50 @@ pub async fn pull_image(
         }
     };
     let shown = shown_image(ctx, image, Some(&parsed));
+    // The pod's credentials for this image, each with the secret it is from.
+    let creds: Vec<(Credential, SecretSource)> = secrets
+        .iter()
+        .flat_map(|s| {
+            let data = s.data.clone().unwrap_or_default();
+            let m = &s.metadata;
+            matching_credentials(s.type_.as_deref(), &data, &parsed)
+                .into_iter()
+                .map(|c| {
+                    let source = SecretSource::new(
+                        m.namespace.as_deref().unwrap_or_default(),
+                        m.name.as_deref().unwrap_or_default(),
+                        m.uid.as_deref().unwrap_or_default(),
+                        &c,
+                    );
+                    (c, source)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // An image the node has (with --keep-images): used, or, from 1.35,
+    // its credentials verified first (`images`).
+    if let Some(store) = &ctx.images
+        && matches!(pull_policy, Some("IfNotPresent" | "Never"))
+        && let Some(id) = store.lookup(&parsed)
+    {
+        let sources: Vec<SecretSource> = creds.iter().map(|(_, s)| s.clone()).collect();
+        let present = if ctx.flavor.minor < 35 {
+            Some(format!(
+                "Container image \"{image}\" already present on machine"
+            ))
+        } else if store.may_use(&id, &parsed, &sources) {
+            Some(format!(
+                "Container image \"{image}\" already present on machine and can be accessed by the pod"
+            ))
+        } else {
+            None
+        };
+        if let Some(msg) = present {
+            record(ctx, pod, field_path, "Normal", "Pulled", &msg).await;
+            return PullResult::Ok { image_id: id };
+        }
+        tracing::info!("{} {image}: present, credentials to be verified", key(pod));
+    }
     if pull_policy == Some("Never") {
         let msg = format!("Container image \"{image}\" is not present with pull policy of Never");
         record(ctx, pod, field_path, "Warning", "ErrImageNeverPull", &msg).await;
@@ -452,35 +499,36 @@ pub async fn pull_image(
     )
     .await;
     let started = Instant::now();
-    let creds: Vec<Credential> = secrets
-        .iter()
-        .flat_map(|s| {
-            let data = s.data.clone().unwrap_or_default();
-            matching_credentials(s.type_.as_deref(), &data, &parsed)
-        })
-        .collect();
     let policy = host_policy(pod, &parsed);
     let timeout = ctx.flavor.progress_timeout;
     let mut errors: Vec<PullError> = vec![];
     let mut pulled = None;
-    let tries: Vec<Option<&Credential>> = if creds.is_empty() {
+    let tries: Vec<Option<&(Credential, SecretSource)>> = if creds.is_empty() {
         vec![None]
     } else {
         creds.iter().map(Some).collect()
     };
-    for cred in tries {
-        match ctx.registry.pull(&parsed, policy, cred, timeout).await {
+    for tried in tries {
+        match ctx
+            .registry
+            .pull(&parsed, policy, tried.map(|(c, _)| c), timeout)
+            .await
+        {
             Ok(p) => {
-                pulled = Some(p);
+                pulled = Some((p, tried.map(|(_, s)| s.clone())));
                 break;
             }
             Err(e) => errors.push(e),
         }
     }
     let refused = pulled.as_ref().and(ctx.flavor.signature_refused(&parsed));
-    if let (Some(p), None) = (&pulled, &refused) {
+    if let (Some((p, used)), None) = (&pulled, &refused) {
         let msg = ctx.flavor.pulled_message(&shown, started.elapsed(), p.size);
         record(ctx, pod, field_path, "Normal", "Pulled", &msg).await;
+        if let Some(store) = &ctx.images {
+            store.record(&parsed, &p.digest, p.size, used.clone());
+            super::node::publish_images(&ctx.client, &ctx.node, store).await;
+        }
         return PullResult::Ok {
             image_id: format!("{}/{}@{}", parsed.domain, parsed.path, p.digest),
         };

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::domain::classify::Category;
 use crate::domain::failing::{FailureRow, RowKey, stable_order};
+use crate::domain::upstream::{Catalogue, GroupEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Grouping {
@@ -90,6 +91,8 @@ pub struct SummaryEntry {
     pub registry: String,
     pub category: Category,
     pub count: usize,
+    /// The upstream event the group's rows match (`domain::upstream`).
+    pub upstream: Option<GroupEvent>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -112,6 +115,9 @@ pub struct Home {
     /// First visible item.
     pub offset: usize,
     pub view_stale: bool,
+    /// The upstream events named in the summary bar and the detail
+    /// (`None`: the built-in table).
+    pub upstream: Option<Arc<Catalogue>>,
 }
 
 impl Home {
@@ -123,9 +129,11 @@ impl Home {
                 .entry((r.registry_label().to_string(), r.category))
                 .or_default() += 1;
         }
+        let mut events = self.catalogue().group_events(rows.iter().map(|r| &**r));
         let mut summary: Vec<SummaryEntry> = counts
             .into_iter()
             .map(|((registry, category), count)| SummaryEntry {
+                upstream: events.remove(&(registry.clone(), category)),
                 registry,
                 category,
                 count,
@@ -141,6 +149,11 @@ impl Home {
         self.summary = summary;
         self.rows = rows;
         self.view_stale = true;
+    }
+
+    /// The upstream events table in force.
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.upstream.clone().unwrap_or_else(Catalogue::builtin)
     }
 
     /// Rebuilds `items` from rows, filter, sort and grouping, keeping the
@@ -296,9 +309,26 @@ impl Home {
 }
 
 impl SummaryEntry {
-    /// `auth.no-credentials ×3 private.example`
+    /// `auth.no-credentials ×3 private.example`, then the upstream event.
     pub fn text(&self) -> String {
-        format!("{} ×{} {}", self.category.id(), self.count, self.registry)
+        format!(
+            "{} ×{} {}{}",
+            self.category.id(),
+            self.count,
+            self.registry,
+            self.upstream_text()
+        )
+    }
+
+    /// ` ⚑ gcr.io shut down`, ` ⚑ gcr.io shut down (2 of 3)`, or nothing.
+    pub fn upstream_text(&self) -> String {
+        match &self.upstream {
+            Some(u) if u.count < self.count => {
+                format!(" ⚑ {} ({} of {})", u.short, u.count, self.count)
+            }
+            Some(u) => format!(" ⚑ {}", u.short),
+            None => String::new(),
+        }
     }
 }
 

@@ -860,6 +860,7 @@ fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.recorded = model.replay.is_some();
     d.fix_keys = fix_keys(&model.keymap);
     d.probe_key = model.keymap.first(Intent::Probe).map(|k| k.to_string());
+    d.upstream = model.home.catalogue();
     let fx = if model.connected() {
         d.requests(model.generation)
     } else {

@@ -14,8 +14,10 @@ use crate::domain::api_error::ApiError;
 use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
+use crate::domain::node_credentials::ServiceAccountView;
 use crate::domain::probe::{ProbeReport, StepResult};
 use crate::domain::redact::Redacted;
+use crate::domain::reverify::NodeView;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
 
@@ -222,8 +224,11 @@ pub enum DetailMsg {
     Events(WatchEvent<EventRow>),
     /// The events watch failed (it keeps retrying).
     EventsFailed(ApiError),
-    /// The pod's ServiceAccount: its `imagePullSecrets` names.
-    ServiceAccount(Fetch<Vec<String>>),
+    /// The pod's ServiceAccount: its `imagePullSecrets` names and the
+    /// annotations node credential providers read (nothing else of it).
+    ServiceAccount(Fetch<ServiceAccountView>),
+    /// The pod's node: its kubelet version and the images it lists.
+    Node(Fetch<NodeView>),
     /// One pull secret, reduced to hosts and usernames.
     Secret {
         name: String,
@@ -291,6 +296,12 @@ pub enum FetchEffect {
         generation: Generation,
         detail: DetailId,
         namespace: String,
+        name: String,
+    },
+    /// The pod's node (kubelet version, cached images).
+    Node {
+        generation: Generation,
+        detail: DetailId,
         name: String,
     },
     /// The secrets of the pod's namespace that could be attached.

@@ -1,8 +1,11 @@
 //! I/O for the pod detail screen: a watch on the pod's events (field
 //! selector on the involved object, which 1.20 servers support), the pod's
-//! ServiceAccount, and its pull secrets. Secrets are reduced to hosts and
-//! usernames (`domain::secrets::read_secret`) right here, so credentials
-//! never reach a message, a log line or the screen. A 403 is a fact
+//! ServiceAccount, its node, and its pull secrets. Secrets are reduced to
+//! hosts and usernames (`domain::secrets::read_secret`) right here, so
+//! credentials never reach a message, a log line or the screen; the
+//! ServiceAccount to its pull-secret names and the annotations credential
+//! providers read, inert (`domain::node_credentials`); the node to its
+//! kubelet version and image names (`domain::reverify`). A 403 is a fact
 //! (`Fetch::Forbidden`), not an error; so is a 404.
 //!
 //! All of a detail's tasks live in `DetailTasks`: dropping it (the detail
@@ -10,7 +13,7 @@
 //! detail's id, so late ones are dropped by `update`.
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Event, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Event, Node, Secret, ServiceAccount};
 use kube::Client;
 use kube::api::Api;
 use kube::runtime::{WatchStreamExt, watcher};
@@ -22,6 +25,8 @@ use super::{map_event, watch_error};
 use crate::app::msg::{ClusterMsg, DetailId, DetailMsg, Fetch, Generation, Msg};
 use crate::domain::facts::EventRow;
 use crate::domain::failing::PodKey;
+use crate::domain::node_credentials::service_account_view;
+use crate::domain::reverify::node_view;
 use crate::domain::secrets::read_secret;
 
 /// The running tasks of one open detail.
@@ -134,21 +139,47 @@ pub async fn get_service_account(
     tx: mpsc::Sender<Msg>,
 ) {
     let api: Api<ServiceAccount> = Api::namespaced(client, &namespace);
-    let res = api.get_opt(&name).await.map(|sa| {
-        sa.map(|sa| {
-            sa.image_pull_secrets
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| r.name)
-                .filter(|n| !n.is_empty())
-                .collect::<Vec<String>>()
-        })
-    });
+    // Reduced here: names and the known annotations, inert.
+    let res = api
+        .get_opt(&name)
+        .await
+        .map(|sa| sa.as_ref().map(service_account_view));
     let result = fetch_of(res);
     if let Fetch::Failed(e) = &result {
         tracing::warn!(%namespace, %name, error = %e, "reading ServiceAccount");
     }
     send(&tx, generation, detail, DetailMsg::ServiceAccount(result)).await;
+}
+
+/// The pod's node, reduced to its kubelet version and image names. Many
+/// users may not read nodes: a 403 only means the re-verification check
+/// (KEP-2535) is not made.
+pub async fn get_node(
+    generation: Generation,
+    detail: DetailId,
+    client: Client,
+    name: String,
+    tx: mpsc::Sender<Msg>,
+) {
+    let api: Api<Node> = Api::all(client);
+    let res = api.get_opt(&name).await.map(|n| n.as_ref().map(node_view));
+    let result = fetch_of(res);
+    if let Fetch::Failed(e) = &result {
+        tracing::warn!(%name, error = %e, "reading node");
+    }
+    send(&tx, generation, detail, DetailMsg::Node(result)).await;
+}
+
+impl super::Cluster {
+    /// Reads the detail's node (`FetchEffect::Node`).
+    pub fn get_node(&mut self, generation: Generation, detail: DetailId, name: String) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let t = tokio::spawn(get_node(generation, detail, client, name, tx));
+        self.detail_tasks(detail).push(t);
+    }
 }
 
 pub async fn get_secret(

@@ -1047,6 +1047,11 @@ impl Backend for Cluster {
                 namespace,
                 name,
             }) => self.get_secret(generation, detail, namespace, name),
+            Effect::Fetch(FetchEffect::Node {
+                generation,
+                detail,
+                name,
+            }) => self.get_node(generation, detail, name),
             Effect::Fetch(FetchEffect::Attachable {
                 generation,
                 detail,

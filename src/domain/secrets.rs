@@ -101,6 +101,10 @@ pub enum Coverage {
     NoSecrets,
     /// Some secrets could not be read (forbidden, ...) and none readable covers.
     Unknown,
+    /// No pull secret covers the registry, but its host is one a node
+    /// credential provider serves (ECR, Artifact Registry, ACR, TCR): the
+    /// kubelet may get credentials from it (`domain::node_credentials`).
+    NodeProvider,
 }
 
 pub fn coverage(checks: &[SecretCheck]) -> Coverage {

@@ -184,7 +184,9 @@ impl Category {
                  this node at once; they are retried with back-off."
             }
             Category::PolicyNeverPull => {
-                "imagePullPolicy is Never and the image is not on the node."
+                "imagePullPolicy is Never and the image is not on the node — or, on kubelets \
+                 from 1.35, it is there but was pulled with credentials this pod does not have: \
+                 credential re-verification (KEP-2535) reports that as \"not present\" too."
             }
             Category::PolicySignature => {
                 "The node's signature or image policy refused the image (CRI-O's policy.json / \

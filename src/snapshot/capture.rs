@@ -95,6 +95,21 @@ fn redact_annotations(anns: &mut Option<BTreeMap<String, String>>) {
     }
 }
 
+/// A ServiceAccount's annotations: the values credential providers read
+/// (`domain::node_credentials`, which the detail shows) are kept, every
+/// other value redacted, last-applied removed.
+fn redact_sa_annotations(anns: &mut Option<BTreeMap<String, String>>) {
+    use crate::domain::node_credentials::KNOWN_ANNOTATIONS;
+    if let Some(a) = anns.as_mut() {
+        a.remove(LAST_APPLIED);
+        for (name, value) in a.iter_mut() {
+            if !KNOWN_ANNOTATIONS.iter().any(|k| k.key == name) {
+                *value = REDACTED.into();
+            }
+        }
+    }
+}
+
 /// A pod as the snapshot keeps it (see `redact_value`).
 pub fn redact_pod(pod: &mut Pod) {
     let redacted = serde_json::to_value(&*pod).map(|mut v| {
@@ -367,6 +382,7 @@ pub async fn capture(
         match api.get_opt(name).await {
             Ok(Some(mut sa)) => {
                 sa.metadata.managed_fields = None;
+                redact_sa_annotations(&mut sa.metadata.annotations);
                 for r in sa.image_pull_secrets.iter().flatten() {
                     secret_names.insert((ns.clone(), r.name.clone()));
                 }

@@ -27,6 +27,7 @@ use crate::domain::failing::{
 use crate::domain::inert::{MAX_FIELD, inert_cut, inert_message, make_inert_cut};
 use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{Current, PodContext, Preview, plan};
+use crate::domain::node_credentials::{ServiceAccountView, service_account_view};
 use crate::domain::owners::{Resolution, WriteTarget, resolve_owner, resolve_pod};
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
@@ -297,20 +298,13 @@ impl Recorded {
         }
     }
 
-    pub fn service_account(&self, namespace: &str, name: &str) -> Fetch<Vec<String>> {
+    pub fn service_account(&self, namespace: &str, name: &str) -> Fetch<ServiceAccountView> {
         let found = self.snapshot.service_accounts.iter().find(|sa| {
             sa.metadata.namespace.as_deref() == Some(namespace)
                 && sa.metadata.name.as_deref() == Some(name)
         });
         match found {
-            Some(sa) => Fetch::Found(
-                sa.image_pull_secrets
-                    .iter()
-                    .flatten()
-                    .map(|r| r.name.clone())
-                    .filter(|n| !n.is_empty())
-                    .collect(),
-            ),
+            Some(sa) => Fetch::Found(service_account_view(sa)),
             None => self.fetch_unread(ReadKind::ServiceAccount, namespace, name),
         }
     }
@@ -376,7 +370,9 @@ impl Recorded {
             // Not recorded: the detail shows no offer.
             Effect::Watch(WatchEffect::StopDetail)
             | Effect::Quit
-            | Effect::Fetch(FetchEffect::Attachable { .. }) => Vec::new(),
+            | Effect::Fetch(FetchEffect::Attachable { .. } | FetchEffect::Node { .. }) => {
+                Vec::new()
+            }
             // A recording never changes anything: the preview is computed
             // offline, an apply is refused, the offers are the recorded ones.
             Effect::Mutate(MutateEffect::Prepare {

@@ -155,6 +155,9 @@ pub fn render_summary(model: &Model, theme: &Theme, frame: &mut Frame, area: Rec
                 }
                 spans.push(Span::styled(e.category.id(), theme.category(e.category)));
                 spans.push(Span::raw(format!(" ×{} {}", e.count, e.registry)));
+                if e.upstream.is_some() {
+                    spans.push(Span::styled(e.upstream_text(), theme.warning()));
+                }
             }
             if li + 1 == n && left_out > 0 {
                 spans.push(Span::styled(format!("  … +{left_out} more"), theme.dim()));

@@ -7,6 +7,7 @@ use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::app::{ClusterMsg, Effect, Model, Msg};
 use pulltui::domain::facts::EventRow;
 use pulltui::domain::facts::WatchEvent;
+use pulltui::domain::node_credentials::ServiceAccountView;
 use pulltui::domain::secrets::{AuthKey, SecretInfo, normalize_key};
 use serde_json::json;
 
@@ -70,9 +71,9 @@ pub fn listed(m: &Model, events: Vec<EventRow>) -> Vec<Msg> {
 pub fn sa(m: &Model, secrets: &[&str]) -> Msg {
     detail_msg(
         m,
-        DetailMsg::ServiceAccount(Fetch::Found(
-            secrets.iter().map(|s| s.to_string()).collect(),
-        )),
+        DetailMsg::ServiceAccount(Fetch::Found(ServiceAccountView::with_secrets(
+            secrets.iter().copied(),
+        ))),
     )
 }
 

@@ -178,12 +178,17 @@ pub fn connected(model: &Model) -> Msg {
 
 /// A model started against prod-eu (all namespaces), nothing received yet.
 pub fn started() -> Model {
+    started_at(now())
+}
+
+/// `started`, with the clock at `at`.
+pub fn started_at(at: Timestamp) -> Model {
     let mut m = Model::new(
         Some("prod-eu".into()),
         vec!["prod-eu".into(), "staging".into()],
         Scope::All,
         Keymap::default(),
-        now(),
+        at,
     );
     let _ = m.start();
     m
@@ -191,7 +196,12 @@ pub fn started() -> Model {
 
 /// A connected, synced model showing `facts`, at `size`.
 pub fn model_with(facts: Vec<PodFact>, size: (u16, u16)) -> Model {
-    let mut m = started();
+    model_at(facts, size, now())
+}
+
+/// `model_with`, with the clock at `at`.
+pub fn model_at(facts: Vec<PodFact>, size: (u16, u16), at: Timestamp) -> Model {
+    let mut m = started_at(at);
     let mut msgs = vec![
         Msg::Resize(size.0, size.1),
         connected(&m),
@@ -207,9 +217,16 @@ pub fn model_with(facts: Vec<PodFact>, size: (u16, u16)) -> Model {
         ));
     }
     msgs.push(pods(&m, WatchEvent::InitDone));
-    msgs.push(Msg::Tick(now()));
+    msgs.push(Msg::Tick(at));
     send(&mut m, msgs);
     m
+}
+
+/// `p` with its times (`2024-05-01T…`, as the fixtures write them) moved
+/// to the day `date` (`2025-09-10`).
+pub fn on_day(p: Pod, date: &str) -> Pod {
+    let text = serde_json::to_string(&p).expect("pod json");
+    serde_json::from_str(&text.replace("2024-05-01T", &format!("{date}T"))).expect("pod")
 }
 
 /// The incident of the product sketch: TLS, credentials, bad name, timeout.
@@ -231,4 +248,64 @@ pub fn incident(size: (u16, u16)) -> Model {
 
 pub fn arc(p: Pod) -> Arc<Pod> {
     Arc::new(p)
+}
+
+/// The upstream events of 2025, as failing pods on 2025-09-10: two Bitnami
+/// images gone from Docker Hub, one gcr.io image refused, Docker Hub
+/// rate-limiting an anonymous pull, and a Docker Hub image simply missing.
+pub fn upstream_incident(size: (u16, u16)) -> Model {
+    let not_found = |img: &str| {
+        format!(
+            "rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/{img}\": failed to resolve reference \"docker.io/{img}\": docker.io/{img}: not found"
+        )
+    };
+    let pods = vec![
+        deploy_pod(
+            "data",
+            "cache",
+            "b7x2k",
+            "bitnami/redis:7.2.4",
+            "ErrImagePull",
+            &not_found("bitnami/redis:7.2.4"),
+        ),
+        deploy_pod(
+            "data",
+            "db",
+            "c4m9p",
+            "bitnami/postgresql:16.1.0",
+            "ErrImagePull",
+            &not_found("bitnami/postgresql:16.1.0"),
+        ),
+        deploy_pod(
+            "data",
+            "queue",
+            "d2n8q",
+            "acme/queue:3",
+            "ErrImagePull",
+            &not_found("acme/queue:3"),
+        ),
+        deploy_pod(
+            "shop",
+            "web",
+            "e5r1t",
+            "gcr.io/shop-prod/web:1.4",
+            "ErrImagePull",
+            "rpc error: code = Unknown desc = failed to pull and unpack image \"gcr.io/shop-prod/web:1.4\": failed to resolve reference \"gcr.io/shop-prod/web:1.4\": pulling from host gcr.io failed with status code [manifests 1.4]: 403 Forbidden",
+        ),
+        deploy_pod(
+            "edge",
+            "proxy",
+            "f8s3u",
+            "nginx:1.27",
+            "ErrImagePull",
+            "rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/nginx:1.27\": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/1.27: 429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit",
+        ),
+    ];
+    model_at(
+        pods.into_iter()
+            .map(|p| failing(on_day(p, "2025-09-10")))
+            .collect(),
+        size,
+        ts("2025-09-10T10:10:00Z"),
+    )
 }

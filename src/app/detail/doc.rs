@@ -7,7 +7,8 @@ use crate::app::text::{DocLine, LABEL_W, Seg, Tag, cut, seg, wrap};
 use crate::domain::clock::age;
 use crate::domain::facet::fixes_for_facet;
 use crate::domain::ipscope::IpScope;
-use crate::domain::secrets::{Coverage, SecretCheck, coverage};
+use crate::domain::node_credentials::coverage_with_providers;
+use crate::domain::secrets::{Coverage, SecretCheck};
 use unicode_width::UnicodeWidthStr;
 
 pub(super) struct Doc<'a> {
@@ -307,6 +308,16 @@ impl<'a> Doc<'a> {
                 };
                 self.more(vec![seg(text, Tag::Unsure)]);
             }
+            // Re-verification of a cached image; an upstream event by name.
+            for p in super::extra::reverify_lines(self.d, ev) {
+                self.more(p);
+            }
+            if let Some((first, rest)) =
+                super::extra::upstream_lines(self.d, ev, image.as_ref().ok())
+            {
+                self.section("UPSTREAM", first);
+                rest.into_iter().for_each(|p| self.more(p));
+            }
         }
         // SECRETS: evidence too, before what to do.
         self.secrets(ev, image.as_ref().ok());
@@ -424,7 +435,7 @@ impl<'a> Doc<'a> {
         let verdict: Vec<Seg> = if pending {
             vec![seg("reading the pull secrets…", Tag::Dim)]
         } else {
-            match coverage(&in_force) {
+            match coverage_with_providers(&in_force, image) {
                 Coverage::Covered => {
                     let by = in_force
                         .iter()
@@ -477,6 +488,7 @@ impl<'a> Doc<'a> {
                     ),
                     Tag::Unsure,
                 )],
+                Coverage::NodeProvider => super::extra::provider_verdict(&host, image, auth),
             }
         };
         self.section("SECRETS", verdict);
@@ -514,6 +526,9 @@ impl<'a> Doc<'a> {
                 Tag::Unsure,
             )]),
             Fetch::Pending | Fetch::Found(_) => {}
+        }
+        for p in super::extra::sa_provider_lines(d, image) {
+            self.more(p);
         }
         for l in &lines {
             self.secret_line(l, &host);

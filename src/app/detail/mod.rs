@@ -23,6 +23,7 @@ pub use crate::domain::facts::EventRow;
 use doc::Doc;
 
 mod doc;
+mod extra;
 use crate::domain::facet::{Facet, Injected};
 use crate::domain::facts::WatchEvent;
 use crate::domain::failing::{
@@ -30,7 +31,10 @@ use crate::domain::failing::{
 };
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{Candidate, FixId};
+use crate::domain::node_credentials::ServiceAccountView;
+use crate::domain::reverify::NodeView;
 use crate::domain::secrets::{SecretInfo, SecretSource, SecretState, check_info};
+use crate::domain::upstream::Catalogue;
 
 /// At most this many events are kept for one pod (newest win).
 const MAX_EVENTS: usize = 500;
@@ -69,7 +73,9 @@ pub struct Detail {
     relist: Option<Vec<EventRow>>,
     pub events_state: EventsState,
     pub service_account: String,
-    pub sa: Fetch<Vec<String>>,
+    pub sa: Fetch<ServiceAccountView>,
+    /// The pod's node (`Missing` when it is not scheduled).
+    pub node: Fetch<NodeView>,
     pub secrets: BTreeMap<String, Fetch<SecretInfo>>,
     /// First document line shown.
     pub scroll: usize,
@@ -82,6 +88,8 @@ pub struct Detail {
     pub fix_keys: Vec<(FixId, String)>,
     /// The key of the probe, which settles weak evidence.
     pub probe_key: Option<String>,
+    /// The upstream events the detail names (built-in and config).
+    pub upstream: Arc<Catalogue>,
 }
 
 /// The pull error of the focused container and what decided its category.
@@ -144,12 +152,14 @@ impl Detail {
             events_state: EventsState::Loading,
             service_account,
             sa: Fetch::Pending,
+            node: Fetch::Pending,
             secrets: BTreeMap::new(),
             scroll: 0,
             recorded: false,
             attachable: Fetch::Pending,
             fix_keys: Vec::new(),
             probe_key: None,
+            upstream: Catalogue::builtin(),
         }
     }
 
@@ -180,12 +190,23 @@ impl Detail {
         self.relist = None;
         self.events_state = EventsState::Loading;
         self.sa = Fetch::Pending;
+        self.node = Fetch::Pending;
         self.secrets.clear();
         self.attachable = Fetch::Pending;
     }
 
+    /// The node the pod is bound to, if any.
+    pub fn node_name(&self) -> Option<&str> {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .filter(|n| !n.is_empty())
+    }
+
     /// The reads the screen needs: the events watch, the ServiceAccount,
-    /// the pod's secrets (the ServiceAccount's follow when it is read).
+    /// the node, the pod's secrets (the ServiceAccount's follow when it is
+    /// read).
     pub fn requests(&mut self, generation: Generation) -> Vec<Effect> {
         let ns = self.key.namespace.clone();
         let mut fx: Vec<Effect> = vec![
@@ -211,6 +232,17 @@ impl Detail {
             }
             .into(),
         ];
+        match self.node_name().map(str::to_string) {
+            Some(name) => fx.push(
+                FetchEffect::Node {
+                    generation,
+                    detail: self.id,
+                    name,
+                }
+                .into(),
+            ),
+            None => self.node = Fetch::Missing,
+        }
         for name in self.pod_secret_names() {
             self.secrets.insert(name.clone(), Fetch::Pending);
             fx.push(
@@ -241,10 +273,14 @@ impl Detail {
                 self.attachable = f;
                 Vec::new()
             }
+            DetailMsg::Node(res) => {
+                self.node = res;
+                Vec::new()
+            }
             DetailMsg::ServiceAccount(res) => {
                 let mut fx = Vec::new();
-                if let Fetch::Found(names) = &res {
-                    for name in names {
+                if let Fetch::Found(view) = &res {
+                    for name in &view.pull_secrets {
                         if !name.is_empty() && !self.secrets.contains_key(name) {
                             self.secrets.insert(name.clone(), Fetch::Pending);
                             fx.push(
@@ -407,7 +443,7 @@ impl Detail {
     /// the pod does not name; each checked against `image`.
     pub fn secret_lines(&self, image: &ImageRef) -> Vec<SecretLine> {
         let sa_names: Vec<String> = match &self.sa {
-            Fetch::Found(n) => n.clone(),
+            Fetch::Found(v) => v.pull_secrets.clone(),
             _ => Vec::new(),
         };
         let pod_names = self.pod_secret_names();

@@ -81,7 +81,9 @@ pub(super) fn summarise(
             "A pull secret the pod references does not exist".to_string()
         }
         Category::PolicyNeverPull => {
-            "imagePullPolicy is Never and the image is not on the node".to_string()
+            "imagePullPolicy is Never and the image is not on the node (or, from kubelet 1.35, \
+             not verified for this pod's credentials)"
+                .to_string()
         }
         Category::PolicySignature => {
             format!("The node's signature policy refused the image from {reg}")

@@ -1,0 +1,145 @@
+//! Paragraphs of the detail document beyond the pod's own evidence: the
+//! node's side of credentials (a credential provider's host, the
+//! ServiceAccount annotations it reads), the credential re-verification of
+//! a cached image (KEP-2535), and upstream events recognised by name. Each
+//! function returns the segments; `doc` places them.
+
+use super::{Detail, Evidence};
+use crate::app::msg::Fetch;
+use crate::app::text::{Seg, Tag, seg};
+use crate::domain::image::ImageRef;
+use crate::domain::node_credentials::provider_for;
+use crate::domain::reverify::{Shape, pull_policy, reverification};
+
+/// The SECRETS verdict when no pull secret covers `image` but a node
+/// credential provider serves its host. `auth`: the registry demanded (or
+/// refused) credentials.
+pub(super) fn provider_verdict(host: &str, image: &ImageRef, auth: bool) -> Vec<Seg> {
+    let Some(p) = provider_for(image) else {
+        return vec![seg(format!("no pull secret covers {host}"), Tag::Dim)];
+    };
+    if auth {
+        vec![
+            seg(format!("✕ No pull secret covers {host}"), Tag::Bad),
+            seg(
+                format!(
+                    " — it may be covered by the node's credential provider ({}, {}), but the \
+                     registry did not accept what the pull sent: check {} or the \
+                     ServiceAccount's annotations below",
+                    p.name, p.registry, p.node_identity
+                ),
+                Tag::Plain,
+            ),
+        ]
+    } else {
+        vec![
+            seg(format!("no pull secret covers {host}"), Tag::Dim),
+            seg(
+                format!(
+                    " — may be covered by the node's credential provider ({}, {}; inferred \
+                     from the host)",
+                    p.name, p.registry
+                ),
+                Tag::Unsure,
+            ),
+        ]
+    }
+}
+
+/// The ServiceAccount's annotations that the provider serving `image`
+/// reads (and the related ones of its cloud), or that it sets none.
+pub(super) fn sa_provider_lines(d: &Detail, image: &ImageRef) -> Vec<Vec<Seg>> {
+    let (Some(p), Fetch::Found(view)) = (provider_for(image), &d.sa) else {
+        return Vec::new();
+    };
+    let sa = &d.service_account;
+    let found = view.annotations_for(p);
+    let mut out: Vec<Vec<Seg>> = found
+        .iter()
+        .map(|(a, k)| {
+            vec![
+                seg(format!("serviceaccount/{sa} "), Tag::Dim),
+                seg(a.key.clone(), Tag::Title),
+                seg(": ", Tag::Dim),
+                seg(a.value.clone(), Tag::Plain),
+                seg(format!("  ({})", k.meaning), Tag::Dim),
+            ]
+        })
+        .collect();
+    let reads: Vec<&str> = p
+        .annotations()
+        .filter(|k| k.read_for_pulls)
+        .map(|k| k.key)
+        .collect();
+    if !reads.is_empty() && !found.iter().any(|(_, k)| k.read_for_pulls) {
+        out.push(vec![seg(
+            format!(
+                "serviceaccount/{sa} sets none of the annotations {} reads ({}): unless the \
+                 node's provider requires them for ServiceAccount-token pulls (KEP-4412), it \
+                 pulls with {}",
+                p.name,
+                reads.join(", "),
+                p.node_identity
+            ),
+            Tag::Dim,
+        )]);
+    }
+    out
+}
+
+/// Under CAUSE: the failure is the kubelet re-verifying the credentials of
+/// an image its node has (KEP-2535), not an absent image.
+pub(super) fn reverify_lines(d: &Detail, ev: &Evidence) -> Vec<Vec<Seg>> {
+    let Fetch::Found(node) = &d.node else {
+        return Vec::new();
+    };
+    let policy = pull_policy(&d.pod, &d.container);
+    let Some(r) = reverification(node, &ev.image, policy.as_deref(), ev.class.category) else {
+        return Vec::new();
+    };
+    let lead = seg("⟳ credential re-verification (KEP-2535): ", Tag::Unsure);
+    let text = match r.shape {
+        Shape::NeverPull => format!(
+            "node {} (kubelet {}) has {} cached — it is not absent. From 1.35 the kubelet lets a \
+             pod use an image pulled with credentials only if the pod has those credentials (the \
+             same pull secret or ServiceAccount); with imagePullPolicy Never it cannot check them \
+             against the registry, and says \"not present\" on purpose. Give the pod the pull \
+             secret the image was pulled with, use IfNotPresent with a working pull secret, or \
+             exempt the image in the node's imagePullCredentialsVerificationPolicy.",
+            r.node, r.kubelet_version, ev.image
+        ),
+        Shape::PulledAgain => format!(
+            "node {} (kubelet {}) has {} cached, yet the kubelet pulled it: from 1.35 it \
+             re-verifies a pod's credentials against the registry before letting it use an \
+             image pulled with other credentials, and this pull failed. Pods with the \
+             credentials it was pulled with still start; this one needs a pull secret that \
+             works (or the node's imagePullCredentialsVerificationPolicy exempting the image).",
+            r.node, r.kubelet_version, ev.image
+        ),
+    };
+    vec![vec![lead, seg(text, Tag::Plain)]]
+}
+
+/// The UPSTREAM section: the first line, then the paragraphs under it.
+pub(super) fn upstream_lines(
+    d: &Detail,
+    ev: &Evidence,
+    image: Option<&ImageRef>,
+) -> Option<(Vec<Seg>, Vec<Vec<Seg>>)> {
+    let image = image?;
+    let began = d.focused().and_then(|r| r.since);
+    let e = d.upstream.find(image, Some(ev.class.category), began)?;
+    let first = vec![
+        seg(format!("⚑ {}", e.title), Tag::Unsure),
+        seg(format!("  (since {})", e.since), Tag::Dim),
+    ];
+    let rest = vec![
+        vec![seg(e.what_happened.clone(), Tag::Plain)],
+        vec![
+            seg("What to do: ", Tag::Title),
+            seg(e.what_to_do.clone(), Tag::Plain),
+        ],
+        vec![seg(format!("source: {}", e.source), Tag::Dim)],
+    ];
+    Some((first, rest))
+}
