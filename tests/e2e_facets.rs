@@ -354,22 +354,69 @@ async fn an_injected_sidecar_is_fixed_through_the_service_account_not_the_templa
     ns.delete().await;
 }
 
+/// A snapshot keeps what tells each facet (the pods, and for the sandbox
+/// the event), and its replay gives `check --json` the same facets.
 #[tokio::test]
-async fn a_snapshot_replays_the_sandbox_facet() {
+async fn a_snapshot_replays_the_facets() {
     let Some((h, c, ns, dir)) = setup("facet-snap").await else {
         return;
     };
-    let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
+    let reg = h.var("PULLTUI_REG_TOKEN");
+    let good = format!("{reg}/library/tiny:latest");
+    let gone = format!("{reg}/library/tiny:gone");
     let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
-    let p: Pod = serde_json::from_value(json!({"metadata": {"name": "sb"},
-        "spec": {"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
-                 "containers": [{"name": "app", "image": good}]}}))
-    .expect("pod");
-    pods.create(&PostParams::default(), &p)
-        .await
-        .expect("creating pod");
-    // And a pod that is merely being created: not in the snapshot.
-    support::wait_event(&c, &ns.name, "sb", "FailedCreatePodSandBox", T, |_| true).await;
+    let mut labels = serde_json::Map::new();
+    labels.insert(h.var("PULLTUI_INJECT_LABEL").into(), json!("true"));
+    let mut specs = vec![
+        json!({"metadata": {"name": "sb"},
+            "spec": {"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
+                     "containers": [{"name": "app", "image": good}]}}),
+        json!({"metadata": {"name": "injected", "labels": labels},
+            "spec": {"containers": [{"name": "app", "image": good}]}}),
+    ];
+    let mut want = vec![("sb", "sandbox"), ("injected", "container")];
+    if h.k8s_minor() >= 29 {
+        specs.push(json!({"metadata": {"name": "side"}, "spec": {
+            "initContainers": [{"name": "proxy", "image": gone, "restartPolicy": "Always"}],
+            "containers": [{"name": "app", "image": good}]}}));
+        want.push(("side", "sidecar"));
+    }
+    if h.k8s_minor() >= 35 {
+        specs.push(json!({"metadata": {"name": "vol"}, "spec": {
+            "containers": [{"name": "app", "image": good,
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "volumes": [{"name": "data", "image": {"reference": gone}}]}}));
+        want.push(("vol", "image-volume"));
+    }
+    for spec in specs {
+        let p: Pod = serde_json::from_value(spec).expect("pod");
+        pods.create(&PostParams::default(), &p).await.expect("creating pod");
+    }
+    // Until check --json sees every facet live.
+    let start = std::time::Instant::now();
+    loop {
+        let r = run(&h, &dir, &["check", "--json", "-n", &ns.name]);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+        let got: Vec<(String, String)> = v["pods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    p["facet"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        if want
+            .iter()
+            .all(|(p, f)| got.iter().any(|(gp, gf)| gp == p && gf == f))
+        {
+            break;
+        }
+        assert!(start.elapsed() < T, "live check --json: {got:?}, want {want:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let file = dir.path().join("snap.json");
     let file_s = file.to_string_lossy().to_string();
     let r = run(&h, &dir, &["snapshot", "-n", &ns.name, "-o", &file_s]);
@@ -377,13 +424,22 @@ async fn a_snapshot_replays_the_sandbox_facet() {
     let r = run(&h, &dir, &["check", "--replay", &file_s, "--json"]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
     let rows = v["pods"].as_array().cloned().unwrap_or_default();
-    assert_eq!(rows.len(), 1, "{v}");
-    assert_eq!(rows[0]["facet"], json!("sandbox"), "{v}");
-    assert_eq!(
-        rows[0]["image"],
-        json!(h.var("PULLTUI_SANDBOX_IMAGE")),
-        "{v}"
-    );
+    for (pod, facet) in &want {
+        let row = rows
+            .iter()
+            .find(|p| p["name"] == json!(pod) && p["facet"] == json!(facet))
+            .unwrap_or_else(|| panic!("replay lacks {pod} as {facet}: {v}"));
+        if *pod == "sb" {
+            assert_eq!(row["image"], json!(h.var("PULLTUI_SANDBOX_IMAGE")), "{v}");
+        }
+        if *pod == "injected" {
+            assert_eq!(row["injected_by"], json!("istio"), "{v}");
+        }
+        if *pod == "vol" {
+            assert_eq!(row["volume"], json!("data"), "{v}");
+            assert_eq!(row["image"], json!(gone), "{v}");
+        }
+    }
     ns.delete().await;
 }
 
