@@ -390,7 +390,9 @@ async fn a_snapshot_replays_the_facets() {
     }
     for spec in specs {
         let p: Pod = serde_json::from_value(spec).expect("pod");
-        pods.create(&PostParams::default(), &p).await.expect("creating pod");
+        pods.create(&PostParams::default(), &p)
+            .await
+            .expect("creating pod");
     }
     // Until check --json sees every facet live.
     let start = std::time::Instant::now();
@@ -414,7 +416,10 @@ async fn a_snapshot_replays_the_facets() {
         {
             break;
         }
-        assert!(start.elapsed() < T, "live check --json: {got:?}, want {want:?}");
+        assert!(
+            start.elapsed() < T,
+            "live check --json: {got:?}, want {want:?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let file = dir.path().join("snap.json");

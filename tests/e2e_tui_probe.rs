@@ -83,19 +83,30 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     assert!(s.contains("tls "), "{s}");
     // P: the preview first, nothing created until y.
     t.send(&["P"]);
-    t.wait("the probe pod preview", SCREEN, |s| {
+    let preview = t.wait("the probe pod preview", SCREEN, |s| {
         s.contains("create this probe pod?") && s.contains("host network")
     });
     assert!(
         probe_pods(&c, &ns.name).await.is_empty(),
         "created before y"
     );
+    // The pod created is the pod previewed: the same name.
+    let previewed = regex::Regex::new(r"create pod [a-z0-9-]+/(pulltui-probe-[a-z0-9-]+)")
+        .expect("regex")
+        .captures(&preview)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| panic!("no pod name in the preview:\n{preview}"));
     t.send(&["y"]);
     let node = h.var("PULLTUI_SIM_NODE").to_string();
     let s = t.wait("the node's side", Duration::from_secs(90), |s| {
         s.contains(&format!("node {node}")) && s.contains("node probe done")
     });
     assert!(s.contains("verdict"), "{s}");
+    assert!(
+        s.contains(&format!("pod {previewed} created")),
+        "created another pod than {previewed}:\n{s}"
+    );
     wait_no_probe_pods(&c, &ns.name, "after the node probe ended").await;
 
     // Esc while the node probe runs: stopped, pod deleted.

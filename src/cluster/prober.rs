@@ -116,10 +116,24 @@ struct NodeRun {
     name: PodName,
 }
 
+/// How long a node probe's preview stays valid for `y`.
+const PREVIEW_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+/// A previewed node probe (see `Prober::pending`).
+struct Pending {
+    generation: Generation,
+    client: Client,
+    req: ProbePodRequest,
+    at: Timestamp,
+}
+
 #[derive(Default)]
 pub struct Prober {
     laptop: HashMap<ProbeId, JoinHandle<()>>,
-    pending: HashMap<ProbeId, (Generation, Client, ProbePodRequest)>,
+    /// Previewed node probes waiting for `y`: the request and the instant
+    /// its pod was built for (its name and expiry derive from it), so the pod
+    /// created is the pod previewed.
+    pending: HashMap<ProbeId, Pending>,
     node: HashMap<ProbeId, NodeRun>,
     /// Probe pods whose delete may still be in flight (for `finish`).
     started: Vec<(Api<Pod>, PodName)>,
@@ -221,7 +235,15 @@ impl Prober {
                     req.deadline_s(),
                     probe_pod::preview(&pod)
                 );
-                self.pending.insert(probe, (generation, client, req));
+                self.pending.insert(
+                    probe,
+                    Pending {
+                        generation,
+                        client,
+                        req,
+                        at: now,
+                    },
+                );
                 ProbeMsg::NodePreview(text)
             }
         };
@@ -232,7 +254,13 @@ impl Prober {
 
     /// `y`: creates the previewed pod and streams its results.
     pub fn node_start(&mut self, probe: ProbeId, tx: mpsc::Sender<Msg>) {
-        let Some((generation, client, req)) = self.pending.remove(&probe) else {
+        let Some(Pending {
+            generation,
+            client,
+            req,
+            at,
+        }) = self.pending.remove(&probe)
+        else {
             return;
         };
         if self.mode != super::WriteMode::Write {
@@ -246,11 +274,21 @@ impl Prober {
             });
             return;
         }
-        let now = Timestamp::now();
-        let name = Arc::new(Mutex::new(Some(probe_pod::pod_name(&req.node, now))));
+        // Exactly the previewed pod: same name, same expiry. A preview left
+        // open too long would create a pod whose expiry is near or past
+        // (the sweep removes such pods): it must be looked at again.
+        if Timestamp::now().duration_since(at) > PREVIEW_TTL {
+            let why = "the preview is more than a minute old: the pod was not created; open \
+                       the node probe again to see a fresh preview";
+            tokio::spawn(async move {
+                send(&tx, generation, probe, ProbeMsg::NodeRefused(why.into())).await;
+            });
+            return;
+        }
+        let name = Arc::new(Mutex::new(Some(probe_pod::pod_name(&req.node, at))));
         let api: Api<Pod> = Api::namespaced(client.clone(), &req.namespace);
         let seen = name.clone();
-        let mut h = probe_pod::spawn(client, req, now);
+        let mut h = probe_pod::spawn(client, req, at);
         let task = tokio::spawn(async move {
             while let Some(ev) = h.next().await {
                 let msg = match ev {
