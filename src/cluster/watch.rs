@@ -1,0 +1,372 @@
+//! A session's watchers: the failing pods first, then every pod, and the
+//! kubelet's events that carry causes (three narrow field selectors), all
+//! restarted from a fresh list when the server says so.
+
+use super::*;
+
+/// Every watch asks the server to end it after this long (the watcher
+/// resumes at once): shorter than `READ_TIMEOUT`, so a quiet watch is never
+/// mistaken for a dead connection.
+pub const WATCH_TIMEOUT_SECS: u32 = 55;
+
+/// No byte for this long on a connection is a dead connection.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(70);
+
+/// Field selector of the events watcher: the kubelet's `Failed` events about pods.
+pub const EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=Failed";
+
+/// kubelet's warning for a pull secret that does not exist (one field
+/// selector cannot OR two reasons: a second, equally narrow watch).
+pub const SECRET_EVENT_FIELDS: &str =
+    "involvedObject.kind=Pod,reason=FailedToRetrieveImagePullSecret";
+
+/// kubelet's warning for a pod sandbox it could not create (kept when its
+/// pause image failed to pull: `facet::sandbox_image`).
+pub const SANDBOX_EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=FailedCreatePodSandBox";
+
+pub(super) async fn run_session(
+    generation: Generation,
+    target: Target,
+    scope: Scope,
+    cell: SharedConn,
+    tx: mpsc::Sender<Msg>,
+    (mode, probe_ns): (WriteMode, String),
+) {
+    let send = |m: ClusterMsg| {
+        let tx = tx.clone();
+        async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
+    };
+    // Building the client runs an exec credential plugin, synchronously:
+    // bounded, so a plugin that hangs is said, not waited on.
+    let built = bounded(
+        {
+            let target = target.clone();
+            async move { connect(&target).await }
+        },
+        "no client — the kubeconfig's exec credential plugin is probably waiting for a \
+         login or hung; log in from a shell (as kubectl would ask), then press r to retry",
+    )
+    .await;
+    let conn = match built {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) | Err(e) => {
+            tracing::warn!(error = %e, "connect failed");
+            send(ClusterMsg::ConnectFailed(e)).await;
+            return;
+        }
+    };
+    cell.set(conn.clone());
+    let mut conn = conn;
+    // Probe pods left by an earlier run that could not delete them: only
+    // pulltui's own probe namespace, and never when nothing may be written.
+    if mode == WriteMode::Write {
+        let client = conn.client.clone();
+        let ns = probe_ns;
+        tokio::spawn(async move {
+            match probe_pod::sweep(&client, &ns, jiff::Timestamp::now()).await {
+                Ok(gone) if !gone.is_empty() => {
+                    tracing::info!(pods = ?gone, "removed expired probe pods")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "sweeping probe pods"),
+            }
+        });
+    }
+    tracing::info!(context = ?conn.context, server = %conn.server, %scope, "connected");
+    if !send(ClusterMsg::Connected {
+        context: conn.context.clone(),
+        server: conn.server.clone(),
+        default_namespace: conn.default_namespace.clone(),
+        scope: scope.clone(),
+    })
+    .await
+    {
+        return;
+    }
+    // The first request also runs the credential plugin: bounded, and said.
+    let first = {
+        let (client, scope) = (conn.client.clone(), scope.clone());
+        bounded(
+            async move { check_scope(&client, &scope).await },
+            &format!(
+                "no answer from {} — a kubeconfig exec credential plugin may be waiting for \
+                 a login or hung (its messages: stderr.log beside pulltui.log); press r to retry",
+                conn.server
+            ),
+        )
+        .await
+    };
+    let first = match first {
+        Ok(r) => r,
+        Err(e) => {
+            send(ClusterMsg::ConnectFailed(e)).await;
+            return;
+        }
+    };
+    if scope == Scope::All {
+        match first {
+            Ok(ScopeCheck::Allowed) => {}
+            Ok(ScopeCheck::Forbidden(message)) => {
+                send(ClusterMsg::ScopeForbidden {
+                    default_namespace: conn.default_namespace.clone(),
+                    message,
+                })
+                .await;
+                return;
+            }
+            // Unreachable: say so now; the watchers keep retrying with back-off.
+            Err(e) => {
+                send(ClusterMsg::ConnectFailed(ApiError::from(&e))).await;
+            }
+        }
+    }
+    // The watchers, started over from a fresh list whenever the server
+    // comes back from silence or asks for a resourceVersion it has not
+    // reached (`liveness`); the table stays (marked stale) meanwhile.
+    let activity = Arc::new(liveness::Activity::default());
+    let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
+    let beat = liveness::heartbeat(
+        generation,
+        cell.clone(),
+        conn.server.clone(),
+        activity.clone(),
+        tx.clone(),
+        restart_tx.clone(),
+    );
+    tokio::pin!(beat);
+    let mut last_restart: Option<std::time::Instant> = None;
+    // Renewal stays on the context and server chosen at start: a kubeconfig
+    // whose `current-context` changed meanwhile (`kubectl config
+    // use-context`) must not move the session to another cluster or user.
+    let mut renewal = renewal::Renewal::new(conn.server.clone());
+    let target = renewal::pinned(&target, &conn);
+    let mut first = true;
+    loop {
+        let w = Watch {
+            generation,
+            client: conn.client.clone(),
+            scope: scope.clone(),
+            tx: tx.clone(),
+            activity: activity.clone(),
+            restart: restart_tx.clone(),
+            events_listed: Arc::new(AtomicU8::new(0)),
+        };
+        let early = first;
+        first = false;
+        let watchers = async {
+            tokio::join!(
+                failing_first(&w, early),
+                watch_pods(&w),
+                watch_events(&w, EVENT_FIELDS, 0b001),
+                watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
+                watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
+            )
+        };
+        tokio::pin!(watchers);
+        let why = loop {
+            let why = tokio::select! {
+                _ = &mut beat => return,
+                _ = &mut watchers => return,
+                why = restart_rx.recv() => why,
+            };
+            let Some(why) = why else { return };
+            let liveness::Restart::Unauthorized { what } = why else {
+                break why;
+            };
+            match renewal.renew(&target, what).await {
+                renewal::Renewed::Now(fresh) => {
+                    cell.set(fresh.clone());
+                    conn = fresh;
+                    if !send(ClusterMsg::CredentialsRenewed).await {
+                        return;
+                    }
+                    break why;
+                }
+                renewal::Renewed::NotYet => {}
+                renewal::Renewed::Refused(error) => {
+                    if !send(ClusterMsg::CredentialsRefused(error)).await {
+                        return;
+                    }
+                }
+            }
+        };
+        // A storage restored twice in a row must not become a tight loop.
+        if let Some(t) = last_restart
+            && t.elapsed() < Duration::from_secs(2)
+        {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        last_restart = Some(std::time::Instant::now());
+        while restart_rx.try_recv().is_ok() {}
+        match why {
+            liveness::Restart::ServerBack { down_for } => tracing::info!(
+                ?down_for,
+                "the API server answers again: restarting the watchers from a fresh list"
+            ),
+            liveness::Restart::VersionAhead { what } => tracing::info!(
+                what,
+                "a watch asked for a resourceVersion the server has not reached (storage \
+                 restored or recreated): restarting the watchers from a fresh list"
+            ),
+            liveness::Restart::Unauthorized { what } => tracing::info!(
+                what,
+                "credentials renewed from the kubeconfig after a 401: restarting the \
+                 watchers with them"
+            ),
+        }
+        if !send(ClusterMsg::Resync).await {
+            return;
+        }
+    }
+}
+
+/// What every watcher of a session needs.
+struct Watch {
+    generation: Generation,
+    client: Client,
+    scope: Scope,
+    tx: mpsc::Sender<Msg>,
+    activity: Arc<liveness::Activity>,
+    restart: mpsc::Sender<liveness::Restart>,
+    /// One bit per events watcher that has completed its list.
+    events_listed: Arc<AtomicU8>,
+}
+
+impl Watch {
+    /// A watch error that needs a fresh list, not a retry.
+    fn check(&self, what: &'static str, e: &watcher::Error) {
+        if liveness::version_ahead(e) {
+            let _ = self
+                .restart
+                .try_send(liveness::Restart::VersionAhead { what });
+        } else if liveness::unauthorized(e) {
+            let _ = self
+                .restart
+                .try_send(liveness::Restart::Unauthorized { what });
+        }
+    }
+}
+
+pub(crate) fn map_event<K, T>(
+    ev: watcher::Event<K>,
+    f: impl Fn(K) -> Option<T>,
+) -> Option<WatchEvent<T>> {
+    Some(match ev {
+        watcher::Event::Init => WatchEvent::Init,
+        watcher::Event::InitDone => WatchEvent::InitDone,
+        watcher::Event::InitApply(k) => WatchEvent::InitApply(f(k)?),
+        watcher::Event::Apply(k) => WatchEvent::Apply(f(k)?),
+        watcher::Event::Delete(k) => WatchEvent::Delete(f(k)?),
+    })
+}
+
+/// The failing pods before all the others: a pod that cannot pull its
+/// image is `Pending` (the kubelet starts no container without its image),
+/// so one list by `status.phase=Pending`, served from the API server's
+/// watch cache, has the table's rows while the full list of a big cluster
+/// (every healthy pod, for the counts) is still arriving. The app uses it
+/// only until that full list is in (`ClusterMsg::FailingFirst`); a running
+/// pod whose replaced image fails arrives with the full list.
+async fn failing_first(w: &Watch, enabled: bool) {
+    if !enabled {
+        return;
+    }
+    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    let lp = ListParams::default()
+        .fields("status.phase=Pending")
+        .match_any();
+    let mut facts = Vec::new();
+    match api.list(&lp).await {
+        Ok(list) => {
+            for mut p in list.items {
+                strip(&mut p);
+                let fact = PodFact::from_pod(p);
+                if matches!(fact, PodFact::Failing(_)) {
+                    facts.push(fact);
+                }
+            }
+            tracing::debug!(failing = facts.len(), "failing pods listed first");
+            let _ =
+                w.tx.send(Msg::Cluster(w.generation, ClusterMsg::FailingFirst(facts)))
+                    .await;
+        }
+        Err(e) => tracing::debug!(error = %ApiError::from(&e), "listing pending pods first"),
+    }
+}
+
+async fn watch_pods(w: &Watch) {
+    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    let cfg = watcher::Config::default()
+        .page_size(500)
+        .timeout(WATCH_TIMEOUT_SECS);
+    let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(ev) => {
+                w.activity.touch();
+                match map_event(ev, |p| Some(PodFact::from_pod(p))) {
+                    Some(e) => ClusterMsg::Pods(e),
+                    None => continue,
+                }
+            }
+            Err(e) => {
+                w.check("pods", &e);
+                let error = watch_error(&e);
+                tracing::warn!(%error, "pods watch");
+                ClusterMsg::WatchError {
+                    what: "pods",
+                    error,
+                }
+            }
+        };
+        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Watches one kind of event (`bit` names it among the events watchers):
+/// the app hears `InitDone` once every events watcher has listed.
+async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
+    let api: Api<Event> = scoped(&w.client, &w.scope);
+    let cfg = watcher::Config::default()
+        .fields(fields)
+        .page_size(500)
+        .timeout(WATCH_TIMEOUT_SECS);
+    let mut stream = watcher(api, cfg).default_backoff().boxed();
+    let mut told = false;
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(ev) => {
+                w.activity.touch();
+                match map_event(ev, |e| EventFact::from_event(&e, jiff::Timestamp::now())) {
+                    Some(WatchEvent::InitDone) => {
+                        let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;
+                        if all != 0b111 {
+                            continue;
+                        }
+                        ClusterMsg::Events(WatchEvent::InitDone)
+                    }
+                    Some(e) => ClusterMsg::Events(e),
+                    None => continue,
+                }
+            }
+            Err(e) => {
+                w.check("events", &e);
+                // Events only refine causes; a failing events watch must not
+                // mark the whole console as reconnecting. A 403 is said once.
+                let error = watch_error(&e);
+                tracing::warn!(%error, "events watch");
+                if error.is_forbidden() && !told {
+                    told = true;
+                    ClusterMsg::EventsForbidden(error)
+                } else {
+                    continue;
+                }
+            }
+        };
+        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
+            return;
+        }
+    }
+}
