@@ -16,6 +16,7 @@ pub mod ipscope;
 pub mod kubelet;
 pub mod mutation;
 pub mod owners;
+pub mod pod;
 pub mod probe;
 pub mod realm;
 pub mod redact;
