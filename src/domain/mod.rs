@@ -24,4 +24,5 @@ pub mod report;
 pub mod scope;
 pub mod secrets;
 pub mod taxonomy;
-pub mod template_change;
+
+pub use mutation::template_change;
