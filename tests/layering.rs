@@ -1,6 +1,7 @@
 //! The layers' promises, checked on the source: `domain`, `app` and `ui` do
 //! no I/O and read no clock or environment (the runtime injects the clock,
-//! the CLI reads the environment); `domain` imports nothing above it.
+//! the CLI reads the environment); `domain` imports nothing above it, and
+//! the domain modules that depend one way do not import back.
 
 use std::path::Path;
 
@@ -116,4 +117,83 @@ fn app_and_ui_do_not_import_the_backends() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The domain modules (under `src/domain`) that another may not import,
+/// because the dependency runs the other way: the rows (`failing`) call the
+/// evidence decision, which reads only the pod (`pod`).
+const ONE_WAY: [(&str, &str); 1] = [("evidence.rs", "failing")];
+
+/// Whether `line` holds the path `path` whole (not a longer name it begins).
+fn names_path(line: &str, path: &str) -> bool {
+    line.match_indices(path).any(|(i, _)| {
+        !line[i + path.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// The lines of `text` that name domain module `module` by path, in an
+/// expression or in a `use` (also inside a `use super::{..}` group).
+fn uses_of(text: &str, module: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut statement: Option<(usize, String)> = None;
+    for (n, line) in code(text) {
+        let t = line.trim();
+        if names_path(t, &format!("super::{module}")) || names_path(t, &format!("domain::{module}"))
+        {
+            out.push((n, t.to_string()));
+            continue;
+        }
+        if statement.is_none() && (t.starts_with("use ") || t.starts_with("pub use ")) {
+            statement = Some((n, String::new()));
+        }
+        if let Some((start, s)) = &mut statement {
+            s.push_str(t);
+            s.push(' ');
+            if t.ends_with(';') {
+                let rooted = s.contains("super::") || s.contains("crate::domain::");
+                let named = s
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == module);
+                if rooted && named {
+                    out.push((*start, s.trim().to_string()));
+                }
+                statement = None;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn one_way_domain_modules_do_not_import_back() {
+    let domain = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+    let mut bad = Vec::new();
+    for (file, module) in ONE_WAY {
+        let path = domain.join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        for (n, line) in uses_of(&text, module) {
+            bad.push(format!("{}:{n}: imports {module}: {line}", path.display()));
+        }
+    }
+    assert!(bad.is_empty(), "an import cycle:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn an_import_back_is_seen_in_every_form() {
+    for text in [
+        "use super::failing::FailingContainer;",
+        "use super::{classify, failing};",
+        "use crate::domain::{\n    failing::PodKey,\n    kubelet,\n};",
+        "let k = crate::domain::failing::PodKey::new(a, b);",
+    ] {
+        assert_eq!(uses_of(text, "failing").len(), 1, "{text}");
+    }
+    for text in [
+        "use super::pod::FailingContainer;",
+        "// use super::failing::X;",
+        "use super::pod::failing_containers;",
+        "let f = super::failing_rows(pod);",
+    ] {
+        assert!(uses_of(text, "failing").is_empty(), "{text}");
+    }
 }

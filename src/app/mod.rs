@@ -598,13 +598,7 @@ fn subject(model: &Model) -> Option<Subject> {
             &row.namespace,
             &row.pod,
         ))?;
-    let pull_secrets: Vec<String> = pod
-        .pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.image_pull_secrets.as_ref())
-        .map(|l| l.iter().map(|s| s.name.clone()).collect())
-        .unwrap_or_default();
+    let pull_secrets = crate::domain::pod::pull_secret_names(&pod.pod);
     // The missing secret: what the detail found missing, or the referenced
     // name the kubelet's message names.
     let missing = match secret_states {

@@ -56,17 +56,8 @@ pub async fn plan_for(client: &Client, pod: &PodKey, container: &str) -> Result<
         .and_then(|c| c.image.clone())
         .ok_or_else(|| format!("container {container} has no image"))?;
     let image = ImageRef::parse(&image).map_err(|e| format!("invalid image {image:?}: {e}"))?;
-    let mut names: Vec<String> = spec
-        .image_pull_secrets
-        .iter()
-        .flatten()
-        .map(|s| s.name.clone())
-        .collect();
-    let sa = spec
-        .service_account_name
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "default".into());
+    let mut names = crate::domain::pod::pull_secret_names(&p);
+    let sa = crate::domain::pod::service_account_of(&p);
     if let Ok(sa) = Api::<ServiceAccount>::namespaced(client.clone(), &pod.namespace)
         .get(&sa)
         .await

@@ -15,10 +15,11 @@
 //! the missing secret's fault — kubelet's warning becomes the evidence.
 
 use jiff::Timestamp;
+use serde::Serialize;
 
 use super::classify::{Category, Classification, classify};
-use super::failing::{CauseSource, FailingContainer};
 use super::kubelet;
+use super::pod::FailingContainer;
 
 /// An event as the decision sees it (newest first in the slice given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,18 @@ pub struct EventView<'a> {
 pub struct Remembered<'a> {
     pub message: &'a str,
     pub count: u32,
+}
+
+/// Where a row's cause came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CauseSource {
+    /// The container's waiting message.
+    Status,
+    /// The pod's latest `Failed` event for the container.
+    Event,
+    /// Neither carries a cause (events expired, or not seen yet).
+    Missing,
 }
 
 /// Where the pull error shown comes from.

@@ -17,6 +17,7 @@ pub mod kubelet;
 pub mod mutation;
 pub mod node_credentials;
 pub mod owners;
+pub mod pod;
 pub mod probe;
 pub mod realm;
 pub mod redact;
@@ -25,5 +26,6 @@ pub mod reverify;
 pub mod scope;
 pub mod secrets;
 pub mod taxonomy;
-pub mod template_change;
 pub mod upstream;
+
+pub use mutation::template_change;

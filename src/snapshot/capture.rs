@@ -22,6 +22,7 @@ use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::failing::{PodKey, event_pod, is_failing, may_be_failing, uid_matches};
 use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{ANN_HTTP_ENDPOINT, ANN_RESTARTED_AT, ANN_SKIP_VERIFY};
+use crate::domain::pod::{pull_secret_names, service_account_of};
 use crate::domain::scope::Scope;
 use crate::domain::secrets::read_secret;
 
@@ -357,24 +358,11 @@ pub async fn capture(
     let mut secret_names: BTreeSet<(String, String)> = BTreeSet::new();
     let sa_keys: BTreeSet<(String, String)> = failing
         .iter()
-        .map(|p| {
-            let sa = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.service_account_name.clone().or(s.service_account.clone()))
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "default".into());
-            (p.namespace().unwrap_or_default(), sa)
-        })
+        .map(|p| (p.namespace().unwrap_or_default(), service_account_of(p)))
         .collect();
     for p in &failing {
-        for r in p
-            .spec
-            .as_ref()
-            .and_then(|s| s.image_pull_secrets.as_deref())
-            .unwrap_or_default()
-        {
-            secret_names.insert((p.namespace().unwrap_or_default(), r.name.clone()));
+        for name in pull_secret_names(p) {
+            secret_names.insert((p.namespace().unwrap_or_default(), name));
         }
     }
     for (ns, name) in &sa_keys {

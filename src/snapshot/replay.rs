@@ -29,6 +29,7 @@ use crate::domain::inventory::Inventory;
 use crate::domain::mutation::{Current, PodContext, Preview, plan};
 use crate::domain::node_credentials::{ServiceAccountView, service_account_view};
 use crate::domain::owners::{Resolution, WriteTarget, resolve_owner, resolve_pod};
+use crate::domain::pod::{pull_secret_names, service_account_of};
 use crate::domain::report::Report;
 use crate::domain::scope::Scope;
 use crate::domain::secrets::SecretInfo;
@@ -187,13 +188,7 @@ impl Recorded {
             None => rows.first(),
         }
         .ok_or_else(|| format!("pod {key} has no failing container in the recording"))?;
-        let spec = pod.spec.as_ref();
-        let pull_secrets: Vec<String> = spec
-            .and_then(|s| s.image_pull_secrets.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|s| s.name.clone())
-            .collect();
+        let pull_secrets = pull_secret_names(pod);
         let missing_secret = pull_secrets
             .iter()
             .find(|n| matches!(self.secret(&key.namespace, n), Fetch::Missing))
@@ -205,10 +200,7 @@ impl Recorded {
             init: row.init,
             image: row.image.clone(),
             pull_secrets,
-            service_account: spec
-                .and_then(|s| s.service_account_name.clone())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "default".into()),
+            service_account: service_account_of(pod),
             target: self.target_of(pod)?,
             category: None,
             missing_secret,

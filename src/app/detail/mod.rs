@@ -32,6 +32,7 @@ use crate::domain::failing::{
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{Candidate, FixId};
 use crate::domain::node_credentials::ServiceAccountView;
+use crate::domain::pod::{pull_secret_names, service_account_of};
 use crate::domain::reverify::NodeView;
 use crate::domain::secrets::{SecretInfo, SecretSource, SecretState, check_info};
 use crate::domain::upstream::Catalogue;
@@ -134,12 +135,7 @@ impl Detail {
         rows: Vec<Arc<FailureRow>>,
         container: String,
     ) -> Self {
-        let service_account = pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.service_account_name.clone().or(s.service_account.clone()))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "default".to_string());
+        let service_account = service_account_of(&pod);
         Detail {
             id,
             key,
@@ -169,19 +165,7 @@ impl Detail {
 
     /// The pod's own `imagePullSecrets`, in spec order.
     pub fn pod_secret_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for r in self
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.image_pull_secrets.as_deref())
-            .unwrap_or_default()
-        {
-            if !r.name.is_empty() && !names.contains(&r.name) {
-                names.push(r.name.clone());
-            }
-        }
-        names
+        pull_secret_names(&self.pod)
     }
 
     /// Starts over under a new id (reconnect): everything is read again.
@@ -480,19 +464,13 @@ impl Detail {
 
     /// The pod's own pull secrets that were read and do not exist.
     pub fn pod_secrets_missing(&self) -> Vec<&str> {
-        self.pod_secret_names_ref()
-            .filter(|n| matches!(self.secrets.get(*n), Some(Fetch::Missing)))
+        pull_secret_names(&self.pod)
+            .iter()
+            .filter_map(|n| match self.secrets.get_key_value(n) {
+                Some((name, Fetch::Missing)) => Some(name.as_str()),
+                _ => None,
+            })
             .collect()
-    }
-
-    fn pod_secret_names_ref(&self) -> impl Iterator<Item = &str> {
-        self.pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.image_pull_secrets.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|s| s.name.as_str())
     }
 
     /// Lines of the body at `width` columns, at `now`.

@@ -145,12 +145,7 @@ pub async fn pod_facts(
         .or_else(|| container.is_none().then(|| failing.first()).flatten());
     let category = row.map(|r| r.category);
     let facet = row.map(|r| r.facet).unwrap_or_default();
-    let pull_secrets: Vec<String> = spec
-        .image_pull_secrets
-        .iter()
-        .flatten()
-        .map(|s| s.name.clone())
-        .collect();
+    let pull_secrets = crate::domain::pod::pull_secret_names(&pod);
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let mut missing_secret = None;
     for s in &pull_secrets {
@@ -180,10 +175,7 @@ pub async fn pod_facts(
             _ => c.image.clone().unwrap_or_default(),
         },
         pull_secrets,
-        service_account: spec
-            .service_account_name
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        service_account: crate::domain::pod::service_account_of(&pod),
         target,
         category,
         missing_secret,

@@ -5,8 +5,20 @@
 
 use serde_json::{Value, json};
 
-use super::mutation::{JOB_GENERATED_LABELS, TemplateChange, annotation_after, names_of};
-use super::owners::{TemplatePath, WriteTarget};
+use super::body::{annotation_after, names_of};
+use super::types::TemplateChange;
+use crate::domain::owners::{TemplatePath, WriteTarget};
+use crate::domain::pod::container_list;
+
+/// Labels the Job controller generates (dropped when a Job is recreated).
+pub const JOB_GENERATED_LABELS: [&str; 4] = [
+    "controller-uid",
+    "job-name",
+    // Kubernetes 1.27+ adds these beside the legacy ones; a Job created
+    // with the old uid in them is refused.
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+];
 
 /// The strategic merge patch of a template change on an object whose
 /// template sits at `path`. `annotation_value` is the final value (after
@@ -44,11 +56,7 @@ pub fn template_patch(
             init,
             image,
         } => {
-            let list = if *init {
-                "initContainers"
-            } else {
-                "containers"
-            };
+            let list = container_list(*init);
             json!({"spec": {list: [{"name": container, "image": image}]}})
         }
         // Volumes merge by name; `image` is a map, so its pullPolicy stays.
@@ -94,11 +102,7 @@ pub fn refuse_template_change(
         // A bare pod: its own container list is the one written to.
         return None;
     }
-    let list = if *init {
-        "initContainers"
-    } else {
-        "containers"
-    };
+    let list = container_list(*init);
     let listed = template
         .and_then(|t| t.pointer(&format!("/spec/{list}")))
         .and_then(Value::as_array)
@@ -146,11 +150,7 @@ pub fn apply_to_template(template: &mut Value, change: &TemplateChange) -> Resul
             init,
             image,
         } => {
-            let list = if *init {
-                "initContainers"
-            } else {
-                "containers"
-            };
+            let list = container_list(*init);
             let c = template
                 .pointer_mut(&format!("/spec/{list}"))
                 .and_then(Value::as_array_mut)
@@ -242,4 +242,98 @@ pub fn recreated_job(job: &Value, change: &TemplateChange) -> Result<Value, Stri
         "metadata": Value::Object(new_meta),
         "spec": spec,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::owners::TemplatePath;
+
+    #[test]
+    fn pull_secret_patch_appends_by_name_under_the_template() {
+        let p = template_patch(
+            TemplatePath::Template,
+            &TemplateChange::AddPullSecret { name: "x".into() },
+            "",
+            None,
+        );
+        assert_eq!(
+            p,
+            json!({"spec": {"template": {"spec": {"imagePullSecrets": [{"name": "x"}]}}}})
+        );
+        let current = json!({"spec": {"imagePullSecrets": [{"name": "a"}]}});
+        let p = template_patch(
+            TemplatePath::Template,
+            &TemplateChange::AddPullSecret { name: "x".into() },
+            "",
+            Some(&current),
+        );
+        assert_eq!(
+            p,
+            json!({"spec": {"template": {"spec": {
+                "$setElementOrder/imagePullSecrets": [{"name": "a"}, {"name": "x"}],
+                "imagePullSecrets": [{"name": "x"}]}}}})
+        );
+        let p = template_patch(
+            TemplatePath::JobTemplate,
+            &TemplateChange::Annotate {
+                key: "k".into(),
+                value: "ignored".into(),
+                merge: true,
+            },
+            "v",
+            None,
+        );
+        assert_eq!(
+            p.pointer("/spec/jobTemplate/spec/template/metadata/annotations/k"),
+            Some(&json!("v"))
+        );
+    }
+
+    #[test]
+    fn a_recreated_job_drops_generated_selector_and_labels() {
+        let job = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j", "namespace": "n", "uid": "u1", "resourceVersion": "5",
+                         "labels": {"app": "j", "controller-uid": "u1", "job-name": "j"}},
+            "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u1"}}, "backoffLimit": 2,
+                     "template": {"metadata": {"labels": {"app": "j", "controller-uid": "u1", "job-name": "j",
+                                  "batch.kubernetes.io/controller-uid": "u1", "batch.kubernetes.io/job-name": "j"}},
+                                  "spec": {"containers": [{"name": "app", "image": "old"}]}}},
+            "status": {"failed": 1}
+        });
+        let out = recreated_job(
+            &job,
+            &TemplateChange::SetImage {
+                container: "app".into(),
+                init: false,
+                image: "new".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            out["metadata"],
+            json!({"name": "j", "namespace": "n", "labels": {"app": "j"}})
+        );
+        assert!(out["spec"].get("selector").is_none());
+        assert!(out.get("status").is_none());
+        assert_eq!(out["spec"]["backoffLimit"], 2);
+        assert_eq!(
+            out["spec"]["template"]["metadata"]["labels"],
+            json!({"app": "j"})
+        );
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][0]["image"],
+            "new"
+        );
+        let missing = recreated_job(
+            &job,
+            &TemplateChange::SetImage {
+                container: "nope".into(),
+                init: false,
+                image: "new".into(),
+            },
+        );
+        assert!(missing.is_err());
+    }
 }
