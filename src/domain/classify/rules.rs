@@ -66,7 +66,36 @@ const RULES: &[RuleDef] = &[
     rule(
         0,
         Category::NetworkStalled,
-        r"because of no progress in \d",
+        r"because of no progress (?:in|for) \d",
+        &[],
+    ),
+    // containers-image's own words when a policy wants a signature, and
+    // signature verification failing (sigstore/cosign, OpenPGP).
+    rule(
+        0,
+        Category::PolicySignature,
+        r"A signature was required, but no signature exists",
+        &[],
+    ),
+    rule(
+        0,
+        Category::PolicySignature,
+        r"(?:cryptographic signature verification failed|invalid signature when validating|openpgp: invalid signature)[^\n]*",
+        &[],
+    ),
+    // A Harbor proxy-cache project's own log: its call to the upstream
+    // (login, or the proxied request) was refused or broke.
+    rule(
+        0,
+        Category::AuthUpstream,
+        r"(?:Proxy to remote failed|failed to proxy (?:manifest|blob))[^\n]*(?:\b401\b|unauthorized|authentication required|login to \S+ error)[^\n]*",
+        &[],
+    ),
+    // A platform check on the image config (podman, CRI-O).
+    rule(
+        0,
+        Category::ImagePlatform,
+        r"image architecture mismatch[^\n]*|image uses \\?\x22[^\x22\\]+\\?\x22, expecting \\?\x22[^\x22\\]+\\?\x22",
         &[],
     ),
     // An ECR pull-through cache whose upstream credentials fail.
@@ -101,6 +130,13 @@ const RULES: &[RuleDef] = &[
         0,
         Category::ImageInvalidName,
         r"did not resolve to an alias and no (?:unqualified-search|containers-registries)[^\n\x22]*",
+        &[],
+    ),
+    // An unqualified name with no search registries to complete it.
+    rule(
+        0,
+        Category::ImageInvalidName,
+        r"no registries configured while trying to pull an unqualified image|is a short name and no search registries are defined[^\n\x22]*",
         &[],
     ),
     rule(
@@ -376,6 +412,20 @@ const RULES: &[RuleDef] = &[
         &[],
     ),
     rule(6, Category::NodeRuntime, r"error processing tar file", &[]),
+    // containerd's content store: another pull holds the layer's ingest.
+    rule(
+        6,
+        Category::NodeRuntime,
+        r"ref \S+ locked(?:: unavailable)?",
+        &[],
+    ),
+    // An image looked up in the node's own store (the sandbox's), not pulled.
+    rule(
+        5,
+        Category::NodeRuntime,
+        r"failed to get (?:sandbox image|image from containerd) \\?\x22[^\x22\\]+\\?\x22: image \\?\x22[^\x22\\]+\\?\x22: not found",
+        &[Category::ImageNotFound],
+    ),
     // The client could not reach the container runtime's own socket: the
     // pull never left the node (a distribution with its own socket path,
     // a runtime that is down).
@@ -569,6 +619,43 @@ const RULES: &[RuleDef] = &[
         r"\b401\b(?: unauthorized)?",
         &[],
     ),
+    // An error answer whose body is a network error: a gateway or proxy
+    // in front of the registry could not reach what it fronts.
+    rule(
+        6,
+        Category::NetworkTimeout,
+        r"error parsing HTTP 4\d\d response body: [^\n]*i/o timeout[^\n]*",
+        &[Category::AuthDenied, Category::NetworkProxy],
+    ),
+    // A registry reached through a local proxy (Docker Desktop's
+    // `connecting to 127.0.0.1:PORT`) that does not listen.
+    rule(
+        6,
+        Category::NetworkProxy,
+        r"connecting to (?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+: dial tcp [^\n]*(?:connection refused|actively refused)[^\n]*",
+        &[Category::NetworkRefused],
+    ),
+    // A token the registry could not authenticate: a bad one, or none.
+    rule(
+        6,
+        Category::AuthDenied,
+        r"denied: unauthenticated[^\n]*",
+        &[Category::AuthNoCredentials],
+    ),
+    // The registry's /v2/ answered nothing containers-image understands.
+    rule(
+        6,
+        Category::RegistryServerError,
+        r"can't talk to a V1 container registry",
+        &[Category::NetworkTimeout, Category::NetworkProxy],
+    ),
+    // The engine has no such image locally (a run that does not pull).
+    rule(
+        6,
+        Category::PolicyNeverPull,
+        r"No such image: [^\s\x22]+",
+        &[Category::ImageNotFound],
+    ),
     // A registry that refuses even an anonymous token answers so for a
     // private repository and, on some registries, for an absent one.
     rule(
@@ -756,11 +843,19 @@ const RULES: &[RuleDef] = &[
         r"a socket operation was attempted to an unreachable (?:network|host)",
         &[],
     ),
+    // A bare `request canceled` is also how a pull cancelled for making no
+    // progress ends (the docker-era kubelet's progress deadline).
     rule(
         8,
         Category::NetworkTimeout,
-        r"(?:net/http: )?request canceled(?: while waiting for connection)?(?: \(Client\.Timeout exceeded[^)]*\))?",
+        r"(?:net/http: )?request canceled while waiting for connection(?: \(Client\.Timeout exceeded[^)]*\))?",
         &[],
+    ),
+    rule(
+        8,
+        Category::NetworkTimeout,
+        r"(?:net/http: )?request canceled(?: \(Client\.Timeout exceeded[^)]*\))?",
+        &[Category::NetworkStalled],
     ),
     rule(
         8,
