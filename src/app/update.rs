@@ -1,0 +1,230 @@
+//! `update`: a message in, the model changed, effects out; the cluster's
+//! replies routed to the parts of the model they concern.
+
+use super::*;
+
+/// Applies one message. Pure: no I/O; effects say what to do.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => {
+            // Key repeat/release events from terminals with the kitty protocol.
+            if key.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            model.settle();
+            model.dirty = true;
+            on_key(model, key)
+        }
+        Msg::Paste(text) => {
+            model.settle();
+            model.dirty = true;
+            paste::on_paste(model, text.expose())
+        }
+        Msg::Resize(w, h) => {
+            model.size = (w, h);
+            model.home.view_stale = true;
+            model.dirty = true;
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            model.now = now;
+            model.actions.expire(now);
+            // Ages and "event 2s ago" change with the clock.
+            model.dirty = true;
+            Vec::new()
+        }
+        Msg::Shutdown => {
+            model.quit = true;
+            vec![Effect::Quit]
+        }
+        Msg::Cluster(generation, m) => {
+            if generation != model.generation {
+                return Vec::new();
+            }
+            model.dirty = true;
+            on_cluster(model, m)
+        }
+    }
+}
+
+pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
+    let generation = model.generation;
+    match m {
+        ClusterMsg::Connected {
+            context,
+            server,
+            default_namespace,
+            scope,
+        } => {
+            model.connected_context = context;
+            model.server = Some(server);
+            model.default_namespace = Some(default_namespace);
+            model.scope = scope;
+            model.conn = ConnState::Syncing;
+            match &mut model.detail {
+                Some(d) => d.requests(generation),
+                None => Vec::new(),
+            }
+        }
+        ClusterMsg::ScopeForbidden {
+            default_namespace,
+            message,
+        } => {
+            model.notice = Some(Notice {
+                text: format!(
+                    "not allowed to list pods in all namespaces ({message}); showing namespace {default_namespace} — press n for another"
+                ),
+                warning: true,
+            });
+            model.home.view_stale = true;
+            let ctx = model.context.clone();
+            model.connect(ctx, Scope::Namespace(default_namespace))
+        }
+        ClusterMsg::ConnectFailed(e) => {
+            model.conn = ConnState::Failed(e.to_string());
+            Vec::new()
+        }
+        ClusterMsg::Pods(ev) => {
+            model.last_event = Some(model.now);
+            let done = matches!(ev, WatchEvent::InitDone);
+            let steady = matches!(ev, WatchEvent::Apply(_) | WatchEvent::Delete(_));
+            let wanted = model.inventory.apply_pod(ev);
+            if done || (steady && model.inventory.synced) {
+                model.conn = ConnState::Live;
+            }
+            wanted
+                .into_iter()
+                .map(|owner| FetchEffect::Owner { generation, owner }.into())
+                .collect()
+        }
+        ClusterMsg::FailingFirst(facts) => {
+            // Once the full list is in, it is the truth: a late early list
+            // must not bring back a pod that has recovered since.
+            if model.inventory.synced {
+                return Vec::new();
+            }
+            let mut wanted = Vec::new();
+            for f in facts {
+                wanted.extend(model.inventory.apply_pod(WatchEvent::Apply(f)));
+            }
+            wanted
+                .into_iter()
+                .map(|owner| FetchEffect::Owner { generation, owner }.into())
+                .collect()
+        }
+        ClusterMsg::Events(ev) => {
+            model.last_event = Some(model.now);
+            model.inventory.apply_event(ev);
+            Vec::new()
+        }
+        ClusterMsg::EventsForbidden(e) => {
+            let sentence = format!(
+                "not allowed to read events ({}): causes come from the pods' status only",
+                e.message
+            );
+            let text = match model.notice.take() {
+                Some(n) if n.text.contains("not allowed to read events") => n.text,
+                // Both sentences: what is shown, and why causes may be missing.
+                Some(n) => format!("{sentence}; {}", n.text),
+                None => sentence,
+            };
+            model.notice = Some(Notice {
+                text,
+                warning: true,
+            });
+            model.home.view_stale = true;
+            Vec::new()
+        }
+        ClusterMsg::WatchError { what, error } => {
+            model.conn = ConnState::Reconnecting(format!("{what}: {error}"));
+            Vec::new()
+        }
+        ClusterMsg::ServerSilent { error, for_secs } => {
+            model.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
+            Vec::new()
+        }
+        ClusterMsg::CredentialsRefused(e) => {
+            // One sentence: "; " separates the notice's sentences.
+            let sentence = format!("{CREDENTIALS_REFUSED}: {}", e.message.replace("; ", ", "));
+            let text = match model.notice.take() {
+                Some(n) if n.text.starts_with(CREDENTIALS_REFUSED) => match n.text.split_once("; ")
+                {
+                    Some((_, rest)) => format!("{sentence}; {rest}"),
+                    None => sentence,
+                },
+                Some(n) => format!("{sentence}; {}", n.text),
+                None => sentence,
+            };
+            model.notice = Some(Notice {
+                text,
+                warning: true,
+            });
+            model.conn = ConnState::Reconnecting(e.to_string());
+            Vec::new()
+        }
+        ClusterMsg::CredentialsRenewed => {
+            let refused = model
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with(CREDENTIALS_REFUSED));
+            if refused && let Some(n) = model.notice.take() {
+                model.notice = n.text.split_once("; ").map(|(_, rest)| Notice {
+                    text: rest.to_string(),
+                    warning: n.warning,
+                });
+            }
+            Vec::new()
+        }
+        ClusterMsg::Resync => {
+            // The table stays until the fresh list replaces it; the open
+            // detail reads its events, ServiceAccount and secrets again.
+            model.conn = ConnState::Syncing;
+            model.home.view_stale = true;
+            match &mut model.detail {
+                Some(d) => {
+                    model.detail_seq.0 += 1;
+                    d.restart(model.detail_seq);
+                    d.requests(generation)
+                }
+                None => Vec::new(),
+            }
+        }
+        ClusterMsg::Owner(key, lookup) => {
+            model.inventory.apply_owner(key, lookup);
+            Vec::new()
+        }
+        ClusterMsg::Namespaces(res) => {
+            let mut list = match res {
+                Ok(l) => l,
+                Err(_) => model.inventory.namespaces(),
+            };
+            list.sort();
+            list.dedup();
+            model.namespaces = list;
+            let contexts = match &model.overlay {
+                Some(Overlay::Picker(p)) => Some(!p.namespaces_only),
+                _ => None,
+            };
+            if let Some(contexts) = contexts {
+                let items = pick_items(model, contexts);
+                if let Some(Overlay::Picker(p)) = &mut model.overlay {
+                    p.items = items;
+                }
+            }
+            Vec::new()
+        }
+        ClusterMsg::Detail { detail, msg } => match &mut model.detail {
+            Some(d) if d.id == detail => d.apply(generation, *msg),
+            _ => Vec::new(),
+        },
+        ClusterMsg::Action { action, msg } => model.actions.apply_msg(action, *msg, model.now),
+        ClusterMsg::Probe { probe, msg } => {
+            if let Some(p) = &mut model.probe
+                && p.id == probe
+            {
+                p.apply(*msg);
+            }
+            Vec::new()
+        }
+    }
+}
