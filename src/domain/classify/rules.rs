@@ -635,6 +635,21 @@ const RULES: &[RuleDef] = &[
         r"connecting to (?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+: dial tcp [^\n]*(?:connection refused|actively refused)[^\n]*",
         &[Category::NetworkRefused],
     ),
+    // The registry switched off or deleted what holds the repository: no
+    // one can pull it, worded as a denial or an unknown error.
+    rule(
+        6,
+        Category::ImageNotFound,
+        r"(?:Project|Namespace|Organization|Repository) \S+ has been (?:deleted|disabled|removed)[^\n]*",
+        &[Category::AuthDenied],
+    ),
+    // A registry that says both: no permission, and perhaps bad credentials.
+    rule(
+        6,
+        Category::AuthNoCredentials,
+        r"You don't have the needed permissions to perform this operation[^\n]*",
+        &[Category::AuthDenied],
+    ),
     // A token the registry could not authenticate: a bad one, or none.
     rule(
         6,
