@@ -1,0 +1,182 @@
+//! The fix form's values: a new form for a subject, its presets and
+//! choices, and the request it turns into.
+
+use super::*;
+
+/// The request goes out stamped with the app's clock (`restartedAt`).
+pub(super) fn prepare(
+    generation: Generation,
+    action: ActionId,
+    mut request: FixRequest,
+    now: Timestamp,
+) -> Effect {
+    request.params.now = Some(now);
+    MutateEffect::Prepare {
+        generation,
+        action,
+        request: Box::new(request),
+    }
+    .into()
+}
+
+pub(super) fn cycle(i: usize, n: usize, forward: bool) -> usize {
+    let n = n.max(1);
+    if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }
+}
+
+pub(super) fn preset_key(fix: FixId) -> &'static str {
+    match fix {
+        FixId::AnnotateHttpEndpoint => crate::domain::mutation::ANN_HTTP_ENDPOINT,
+        _ => crate::domain::mutation::ANN_SKIP_VERIFY,
+    }
+}
+
+/// The attach targets a source allows.
+pub fn attach_choices(source: &Source) -> &'static [AttachChoice] {
+    match source {
+        Source::Attach(_) => &[AttachChoice::Template, AttachChoice::ServiceAccount],
+        _ => &[
+            AttachChoice::Template,
+            AttachChoice::ServiceAccount,
+            AttachChoice::None,
+        ],
+    }
+}
+
+pub fn attach_label(a: AttachChoice) -> &'static str {
+    match a {
+        AttachChoice::Template => "pod template imagePullSecrets",
+        AttachChoice::ServiceAccount => "ServiceAccount (new pods only; then k)",
+        AttachChoice::None => "do not attach",
+    }
+}
+
+/// The form a key opens, prefilled from the failure.
+pub(super) fn new_form(s: &Subject, kind: Kind) -> Form {
+    let host = s.registry.clone().unwrap_or_default();
+    match kind {
+        Kind::Annotate => {
+            let order = presets(s.category);
+            let mut key = Field::new("key", order[0].key);
+            key.locked = true;
+            let mut f = Form::new(vec![key, Field::new("value", &host)]);
+            f.preset_fixes = [order[0].fix, order[1].fix];
+            f.focus = 0;
+            f
+        }
+        Kind::Credential => {
+            let name = match &s.missing_secret {
+                Some(m) => m.clone(),
+                None => secret_name_for(&host),
+            };
+            let server = if host.is_empty() {
+                String::new()
+            } else {
+                docker_server(&host)
+            };
+            let mut f = Form::new(vec![
+                Field::new("secret name", &name),
+                Field::new("server", &server),
+                Field::new("username", ""),
+                Field::secret("password"),
+                Field::new("email", ""),
+            ]);
+            // Creating the missing secret fixes the pods in place.
+            if s.missing_secret.is_some() || s.pull_secrets.contains(&name) {
+                f.attach = AttachChoice::None;
+            }
+            // Focus the first empty field (the username).
+            f.focus = if s.group.is_none() { 3 } else { 2 };
+            f
+        }
+        Kind::Image => Form::new(vec![Field::new("image", &s.image)]),
+        Kind::Kick => Form::new(Vec::new()),
+    }
+}
+
+/// The request a valid form makes; an inline error otherwise. Checks what
+/// can be checked here the way the API server would (names, keys,
+/// references); the backend checks the rest before anything is written.
+pub fn request_of(kind: Kind, s: &Subject, form: &Form) -> Result<FixRequest, String> {
+    let mut params = FixParams::default();
+    let fix = match kind {
+        Kind::Annotate => {
+            let key = form.value("key").trim().to_string();
+            let value = form.value("value").trim().to_string();
+            if key.is_empty() {
+                return Err("the annotation key is empty".into());
+            }
+            if form.preset < 2 && value.is_empty() {
+                return Err("the value is empty: give host[:port] (comma-separated) or all".into());
+            }
+            validate_annotation(&key, &value).map_err(|e| e.to_string())?;
+            params.value = Some(value);
+            if form.preset < 2 {
+                form.preset_fixes[form.preset]
+            } else {
+                params.key = Some(key);
+                FixId::Annotate
+            }
+        }
+        Kind::Credential => match form.current_source().clone() {
+            Source::New => {
+                let name = form.value("secret name").trim().to_string();
+                validate_dns1123_subdomain(&name)
+                    .map_err(|r| format!("secret name {name:?}: {r}"))?;
+                let server = form.value("server").trim().to_string();
+                if server.is_empty() {
+                    return Err("the registry server is empty".into());
+                }
+                if server.chars().any(char::is_whitespace) {
+                    return Err(format!("the registry server {server:?} has spaces"));
+                }
+                let username = form.value("username");
+                if username.trim().is_empty() {
+                    return Err("the username is empty".into());
+                }
+                let password = form.field("password").map(Field::value).unwrap_or_default();
+                if password.is_empty() {
+                    return Err("the password is empty".into());
+                }
+                params.secret_name = Some(name);
+                params.server = Some(server);
+                params.username = Some(username.trim().to_string());
+                params.password = Some(Redacted::new(password));
+                let email = form.value("email").trim().to_string();
+                params.email = (!email.is_empty()).then_some(email);
+                params.attach = Some(form.attach);
+                FixId::CreatePullSecret
+            }
+            Source::Copy(c) => {
+                params.from = Some(ObjectRef::new(c.namespace, c.name));
+                params.attach = Some(form.attach);
+                FixId::CopyPullSecret
+            }
+            Source::Attach(c) => {
+                params.secret = Some(c.name);
+                params.attach = Some(form.attach);
+                FixId::AttachPullSecret
+            }
+        },
+        Kind::Image => {
+            let image = form.value("image").trim().to_string();
+            ImageRef::parse(&image).map_err(|e| format!("invalid image {image:?}: {e}"))?;
+            if image == s.image {
+                return Err("that is the image it has: change the tag, digest or registry".into());
+            }
+            params.image = Some(image);
+            FixId::SetImage
+        }
+        Kind::Kick => FixId::Restart,
+    };
+    Ok(FixRequest {
+        pods: s.pods.clone(),
+        container: Some(s.container.clone()),
+        fix,
+        params,
+    })
+}
