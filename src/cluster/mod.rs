@@ -374,6 +374,8 @@ pub struct Cluster {
     fixer: fixer::Fixer,
     /// The probe pane's probes.
     prober: prober::Prober,
+    /// How often a session asks whether the server is there (`None`: never).
+    heartbeat: Option<Duration>,
 }
 
 impl Cluster {
@@ -387,7 +389,15 @@ impl Cluster {
             lookups: Arc::new(Semaphore::new(8)),
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
+            heartbeat: Some(liveness::HEARTBEAT_EVERY),
         }
+    }
+
+    /// How often the session's heartbeat asks the server (`None`: no
+    /// heartbeat; `PULLTUI_HEARTBEAT_SECS`, read by the CLI).
+    pub fn with_heartbeat(mut self, every: Option<Duration>) -> Self {
+        self.heartbeat = every;
+        self
     }
 
     /// Where node probe pods run, and a pull secret for their image.
@@ -462,8 +472,10 @@ impl Cluster {
             .probe_namespace
             .clone()
             .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
+        let heartbeat = self.heartbeat;
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, conn_cell, tx, (mode, probe_ns)).await;
+            let settings = (mode, probe_ns, heartbeat);
+            run_session(generation, target, scope, conn_cell, tx, settings).await;
         });
         self.session = Some(Session {
             generation,
@@ -673,7 +685,7 @@ async fn run_session(
     scope: Scope,
     cell: SharedConn,
     tx: mpsc::Sender<Msg>,
-    (mode, probe_ns): (WriteMode, String),
+    (mode, probe_ns, heartbeat): (WriteMode, String, Option<Duration>),
 ) {
     let send = |m: ClusterMsg| {
         let tx = tx.clone();
@@ -770,6 +782,7 @@ async fn run_session(
     let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
     let beat = liveness::heartbeat(
         generation,
+        heartbeat,
         cell.clone(),
         conn.server.clone(),
         activity.clone(),
