@@ -995,19 +995,6 @@ pub fn docker_config_json(
     Redacted::new(v.to_string())
 }
 
-/// The Secret object to create (its data is the credential: keep it in `Redacted`).
-pub fn pull_secret_object(namespace: &str, name: &str, config: &Redacted) -> Redacted {
-    let data = STANDARD.encode(config.expose());
-    let v = json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "type": super::secrets::DOCKER_CONFIG_JSON_TYPE,
-        "data": {super::secrets::DOCKER_CONFIG_JSON_KEY: data},
-    });
-    Redacted::new(v.to_string())
-}
-
 /// RFC 3339 in UTC to the second, as `kubectl rollout restart` writes it.
 pub fn restarted_at(now: Timestamp) -> String {
     now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -1885,13 +1872,6 @@ mod tests {
         assert_eq!(e["email"], "b@x");
         assert_eq!(e["auth"], STANDARD.encode("bob:s3cret"));
         assert_eq!(format!("{c:?}"), "***");
-        let obj = pull_secret_object("ns", "n", &c);
-        let o: Value = serde_json::from_str(obj.expose()).unwrap();
-        assert_eq!(o["type"], "kubernetes.io/dockerconfigjson");
-        let data = STANDARD
-            .decode(o["data"][".dockerconfigjson"].as_str().unwrap())
-            .unwrap();
-        assert_eq!(data, c.expose().as_bytes());
     }
 
     #[test]

@@ -234,11 +234,6 @@ pub fn check_info(info: &SecretInfo, image: &ImageRef) -> SecretState {
     }
 }
 
-/// Checks one secret (already fetched) against an image.
-pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
-    check_info(&read_secret(secret), image)
-}
-
 /// Parses a docker config payload into (key, username) pairs. The password
 /// and `auth` string are read only to find the username and then dropped.
 fn parse_entries(
@@ -398,6 +393,11 @@ mod tests {
 
     fn image(s: &str) -> ImageRef {
         ImageRef::parse(s).expect("test image")
+    }
+
+    /// One secret (already fetched) against an image.
+    fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
+        check_info(&read_secret(secret), image)
     }
 
     fn secret(ty: &str, key: &str, payload: &str) -> Secret {

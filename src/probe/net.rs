@@ -552,10 +552,6 @@ impl Http {
         })
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.sender.is_closed()
-    }
-
     /// One request; `headers` are added as given.
     pub async fn request(
         &mut self,
