@@ -731,7 +731,7 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
                     .cloned()
                     .unwrap_or_default()
             };
-            // Issue 21's categories for the shapes that have one.
+            // The categories of the shapes that have one.
             let category = |pod: &str| row(pod).category;
             // What failed to pull, for each shape.
             let facet = |pod: &str| row(pod).facet;

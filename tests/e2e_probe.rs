@@ -231,7 +231,7 @@ async fn valid_credentials_from_a_pull_secret_can_pull() {
     ns.delete().await;
 }
 
-/// Issue 20, point 14 (L9): two covering secrets with stale passwords.
+/// Two covering secrets with stale passwords (L9).
 /// By default the first is tried and the other named as not tried; with
 /// --try-all-credentials both are tried. Names only, never the passwords.
 #[tokio::test]

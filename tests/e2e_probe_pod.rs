@@ -1,4 +1,4 @@
-//! Where the node probe pod runs and what it may do (issue 20): in
+//! Where the node probe pod runs and what it may do: in
 //! pulltui's own namespace (created and labelled when missing), never the
 //! failing pod's; Pod Security learnt with a dry-run create before anything
 //! exists; `restricted` satisfied (seccomp RuntimeDefault); an old probe pod

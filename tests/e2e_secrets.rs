@@ -1,4 +1,4 @@
-//! Secrets (issue 13, point 6): every flow that handles a registry
+//! Secrets: every flow that handles a registry
 //! credential is run for real with the harness registry password in play —
 //! the pod detail of a pod whose pull secret exists, the probe with that
 //! secret (`p` in the console, `pulltui probe --secret` and
@@ -634,7 +634,7 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     assert!(audit.iter().all(|a| a["result"] == "ok"), "{audit:?}");
     let files = cred.files_clean(dirs.root.path());
     assert!(files >= 3, "audit, log and snapshot: {files}");
-    // Private to the user whatever the umask (issue 20): the audit log, the
+    // Private to the user whatever the umask: the audit log, the
     // log and the snapshot.
     for f in [dirs.data().join("audit.jsonl"), dirs.log(), snap.clone()] {
         use std::os::unix::fs::PermissionsExt;

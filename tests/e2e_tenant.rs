@@ -1,4 +1,4 @@
-//! A hostile tenant on a shared cluster (issue 20): a ServiceAccount that
+//! A hostile tenant on a shared cluster: a ServiceAccount that
 //! may create pods and events in its own namespace only. What it creates
 //! must neither decide another pod's cause nor steer a write.
 

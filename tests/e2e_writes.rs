@@ -1,4 +1,4 @@
-//! Writes that do only what the preview showed (issue 20): on the real
+//! Writes that do only what the preview showed: on the real
 //! harness, with identities that may do only part of a write, pods and
 //! owners a tenant made up, and objects that change under the preview.
 
@@ -82,8 +82,8 @@ async fn a_job_is_not_deleted_when_its_re_creation_would_be_refused() {
     ns.delete().await;
 }
 
-/// `--dry-run` sees a re-creation the server would refuse (it used to
-/// validate only the delete, and said the fix would work).
+/// `--dry-run` sees a re-creation the server would refuse: it validates
+/// the new Job too, not only the delete, and does not say the fix would work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_job_fix_validates_the_new_job_too() {
     let Some((h, c, ns)) = setup("w-jobdry").await else {
@@ -130,7 +130,7 @@ async fn a_dry_run_job_fix_validates_the_new_job_too() {
 
 /// `i` on a container the Deployment's template does not have (a sidecar
 /// its pods got from an injecting webhook) is refused, as `kubectl set
-/// image` refuses it; the template is left as it was (it used to gain the
+/// image` refuses it; the template is left as it was (it does not gain the
 /// container).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
@@ -195,7 +195,7 @@ async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
         ],
     );
     assert_ne!(run.code, Some(0), "{run:?}");
-    // Refused from the injector's marker on the pod (issue 21), or, for an
+    // Refused from the injector's marker on the pod, or, for an
     // injector pulltui does not know, because the template lacks it.
     assert!(
         (run.stderr.contains("injected by istio")
@@ -214,7 +214,7 @@ async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
 /// A pod anyone may create can name a Deployment it cannot edit as its
 /// controller, with the Deployment's real uid. Its labels are not the
 /// Deployment's: pulltui treats it as a bare pod, says why, and the
-/// Deployment is left as it was (it used to be annotated).
+/// Deployment is left as it was (not annotated).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_naming_a_deployment_it_does_not_belong_to_steers_no_write() {
     let Some((h, c, ns)) = setup("w-spoof").await else {

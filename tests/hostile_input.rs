@@ -1,4 +1,4 @@
-//! Hostile input (issue 13, point 5): escape sequences, C1 and bidi
+//! Hostile input: escape sequences, C1 and bidi
 //! controls and newlines in messages, names, labels and the snapshot's own
 //! fields are shown inert on the real TUI render path (the runtime loop
 //! over a `TestBackend`), in `pulltui explain` and `pulltui check`; 1 MB
@@ -471,7 +471,7 @@ fn ratatui_alone_drops_controls_and_bidi_silently() {
     assert!(!text.contains('␛') && text.contains("]0;PWNED"), "{text:?}");
 }
 
-/// Invisible and format characters (issue 20, point 9): a zero-width space
+/// Invisible and format characters: a zero-width space
 /// splitting a keyword, a BOM, a soft hyphen, tag characters spelling
 /// hidden ASCII. `explain` shows each as a visible escape, never raw; its
 /// JSON escapes them and keeps the text.
@@ -564,7 +564,7 @@ fn fake_registry_with_tags(tags: &[&str]) -> String {
 
 /// `probe` prints what a registry sent (here, its tag list) inert, and its
 /// JSON escapes C1, bidi and invisible characters as `check --json` does,
-/// keeping the values (issue 20, point 9).
+/// keeping the values.
 #[test]
 fn probe_shows_registry_text_inert_and_its_json_escapes_it() {
     let tags = [

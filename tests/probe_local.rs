@@ -1,5 +1,5 @@
 //! The laptop probe against fake registries on loopback (no harness): what
-//! a registry may make this machine do (issue 20). A token realm on a
+//! a registry may make this machine do. A token realm on a
 //! special-purpose address is refused before anything is sent (M4); one
 //! credential is tried per probe unless the user asks for all (L9).
 

@@ -495,7 +495,7 @@ mod tests {
         assert!(!dbg.contains(&auth("alice", "s3cret")));
     }
 
-    /// A key written `https://user:password@host` (issue 20, point 10):
+    /// A key written `https://user:password@host`:
     /// kubelet's `url.Parse` keeps the host and drops the userinfo; so do
     /// the entry's key and its matching, so the password is neither shown
     /// nor stored (snapshots keep `SecretInfo`).
