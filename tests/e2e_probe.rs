@@ -15,60 +15,45 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
-use support::Harness;
+use support::{Harness, Pulltui};
 
 /// Step timeout the cases run with (seconds).
 const STEP_TIMEOUT: f64 = 2.0;
 
-struct Run {
+/// What `probe --json` answered.
+struct Probed {
     code: Option<i32>,
     json: Value,
     stderr: String,
 }
 
-fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
-    cmd.arg("probe")
-        .args(args)
-        .args(["--json", "--timeout", &STEP_TIMEOUT.to_string()])
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(h) = h {
-        cmd.env("KUBECONFIG", h.kubeconfig()).env(
-            "PULLTUI_DATA_DIR",
-            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
-        );
+/// `pulltui probe ARGS --json` with the cases' step timeout, the
+/// harness's kubeconfig (if any), `stdin` and a newline fed in.
+fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Probed {
+    let mut probe = match h {
+        Some(h) => h.pulltui(),
+        None => Pulltui::new(),
     }
-    let mut child = cmd.spawn().expect("running pulltui probe");
-    if let Some(s) = stdin
-        && let Some(mut i) = child.stdin.take()
-    {
-        i.write_all(s.as_bytes()).expect("stdin");
-        i.write_all(b"\n").expect("stdin");
+    .no_proxy()
+    .arg("probe")
+    .args(args)
+    .args(&["--json", "--timeout", &STEP_TIMEOUT.to_string()]);
+    if let Some(s) = stdin {
+        probe = probe.stdin(format!("{s}\n"));
     }
-    let out = child.wait_with_output().expect("pulltui probe output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "--json prints exactly one line\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    let json: Value = serde_json::from_str(lines[0])
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    Run {
-        code: out.status.code(),
+    let run = probe.run();
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "--json prints exactly one line: {run:?}");
+    let json: Value =
+        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
+    Probed {
+        code: run.code,
         json,
-        stderr,
+        stderr: run.stderr,
     }
 }
 
@@ -352,7 +337,7 @@ fn token_registry_valid_credentials_with_pull_scope_can_pull() {
     assert_eq!(r.code, Some(0));
 }
 
-fn with_auth(h: &Harness, image: String) -> Run {
+fn with_auth(h: &Harness, image: String) -> Probed {
     let mut a = vec![
         image,
         "--username".into(),
@@ -450,16 +435,12 @@ fn nxdomain_from_the_given_nameserver_is_network_dns() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", "Not A Valid Image"])
-        .output()
-        .expect("pulltui");
-    assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
-        .output()
-        .expect("pulltui");
-    assert_eq!(out.status.code(), Some(2));
+    let run = Pulltui::new().args(&["probe", "Not A Valid Image"]).run();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let run = Pulltui::new()
+        .args(&["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
+        .run();
+    assert_eq!(run.code, Some(2), "{run:?}");
 }
 
 // ------------------------------------------------ plain-HTTP credentials ----
@@ -708,15 +689,9 @@ async fn a_cancelled_node_probe_deletes_its_pod() {
     // The blackhole keeps the pod busy (connect timeout) while we cancel.
     let img = format!("{}/team/app:1.0", h.reg_blackhole());
     let a = node_args(&h, &ns.name, &img, &["--timeout", "8"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .arg("probe")
-        .args(&a)
-        .env("KUBECONFIG", h.kubeconfig())
-        .env(
-            "PULLTUI_DATA_DIR",
-            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
-        )
-        .stdin(Stdio::null())
+    let probe = h.pulltui().arg("probe").args(&args(&a));
+    let mut child = probe
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

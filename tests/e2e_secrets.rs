@@ -22,11 +22,8 @@
 //! (`XDG_STATE_HOME`: the logs) directories.
 
 mod support;
-mod support_tmux;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -36,16 +33,12 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::scenarios::ensure_secret;
 use support::secrets::{assert_clean, audit_lines, find_password};
+use support::tmux::{Tmux, exit_line, tmux_available};
 use support::workload::{W, failing_pod, walk};
-use support::{Harness, TestNamespace};
-use support_tmux::{Tmux, exit_line, tmux_available};
+use support::{Dirs, Harness, Pulltui, Run, TestNamespace};
 
 const SCREEN: Duration = Duration::from_secs(25);
 const FOLLOW: Duration = Duration::from_secs(60);
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pulltui")
-}
 
 /// The credential in play: the harness registry's, or (tests that need no
 /// cluster) a fresh one.
@@ -89,34 +82,10 @@ impl Cred {
     }
 }
 
-/// The directories a run writes: data (audit log) and state (logs).
-struct Dirs {
-    root: tempfile::TempDir,
-}
-
-impl Dirs {
-    fn new() -> Dirs {
-        Dirs {
-            root: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-    fn data(&self) -> PathBuf {
-        self.root.path().join("data")
-    }
-    fn state(&self) -> PathBuf {
-        self.root.path().join("state")
-    }
-    fn log(&self) -> PathBuf {
-        self.state().join("pulltui").join("pulltui.log")
-    }
-    /// The env prefix of a console started in tmux.
-    fn env(&self) -> String {
-        format!(
-            "NO_COLOR=1 PULLTUI_DATA_DIR={} XDG_STATE_HOME={} PULLTUI_LOG=trace",
-            self.data().display(),
-            self.state().display()
-        )
-    }
+/// The binary as every test here runs it: writing under `dirs`, logging
+/// at `trace`.
+fn traced(dirs: &Dirs) -> Pulltui {
+    Pulltui::new().dir(dirs.root()).env("PULLTUI_LOG", "trace")
 }
 
 /// A secret's `.dockerconfigjson`, parsed.
@@ -205,7 +174,8 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
         failing_pod(&c, &ns.name, app).await;
     }
 
-    let dirs = Dirs::new();
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
     let con = Console {
         t: Tmux::start("secrets-tui", 220, 50),
         cred: &cred,
@@ -213,14 +183,14 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
     };
     // The laptop probe trusts the registry CA through the platform
     // verifier's SSL_CERT_FILE, as a corporate CA would be installed.
-    con.t.type_line(&format!(
-        "KUBECONFIG={} SSL_CERT_FILE={} {} {} --context admin -n {}; echo PULLTUI-EXIT=$?",
-        h.kubeconfig().display(),
-        h.var("PULLTUI_REG_CA"),
-        dirs.env(),
-        bin(),
-        ns.name
-    ));
+    con.t.launch(
+        traced(&dirs)
+            .no_color()
+            .kubeconfig(h.kubeconfig())
+            .env("SSL_CERT_FILE", h.var("PULLTUI_REG_CA"))
+            .context("admin")
+            .args(&["-n", &ns.name]),
+    );
     con.wait("the three failing workloads", SCREEN, |s| {
         s.contains("Deployment/tagged")
             && s.contains("image.not-found")
@@ -334,7 +304,7 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
         log.contains("TRACE") || log.contains("DEBUG"),
         "the log runs at trace"
     );
-    assert!(cred.files_clean(dirs.root.path()) >= 2);
+    assert!(cred.files_clean(dirs.root()) >= 2);
     assert!(con.screens.borrow().len() >= 12);
     src.delete().await;
     ns.delete().await;
@@ -342,52 +312,17 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
 
 // ---------------------------------------------------------------- CLI ----
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// `pulltui ARGS` with the test's directories, `stdin` piped in; the output
 /// is checked before it is returned.
 fn pulltui(h: &Harness, cred: &Cred, dirs: &Dirs, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .env("KUBECONFIG", h.kubeconfig())
-        .env("PULLTUI_DATA_DIR", dirs.data())
-        .env("XDG_STATE_HOME", dirs.state())
-        .env("PULLTUI_LOG", "trace")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    let mut child = cmd.spawn().expect("running pulltui");
+    let mut pt = traced(dirs)
+        .kubeconfig(h.kubeconfig())
+        .no_proxy()
+        .args(args);
     if let Some(s) = stdin {
-        let mut i = child.stdin.take().expect("stdin");
-        i.write_all(s.as_bytes()).expect("writing stdin");
+        pt = pt.stdin(s);
     }
-    let out = child.wait_with_output().expect("pulltui output");
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = pt.run();
     cred.clean(
         &format!("{run:?}"),
         &format!("the output of pulltui {args:?}"),
@@ -465,7 +400,8 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     .metadata
     .name
     .expect("name");
-    let dirs = Dirs::new();
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
     let pw_line = format!("{}\n", cred.pass);
     let run = |args: &[&str], stdin: Option<&str>| pulltui(&h, &cred, &dirs, args, stdin);
 
@@ -595,7 +531,7 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     }
 
     // A snapshot of the namespace (the tagged pod still fails), its replay.
-    let snap = dirs.root.path().join("incident.yaml");
+    let snap = dirs.root().join("incident.yaml");
     let snap_arg = snap.display().to_string();
     let r = run(
         &[
@@ -632,7 +568,7 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     assert_eq!(audit.len(), 3, "{audit:?}");
     assert_eq!(audit[0]["dry_run"], true);
     assert!(audit.iter().all(|a| a["result"] == "ok"), "{audit:?}");
-    let files = cred.files_clean(dirs.root.path());
+    let files = cred.files_clean(dirs.root());
     assert!(files >= 3, "audit, log and snapshot: {files}");
     // Private to the user whatever the umask: the audit log, the
     // log and the snapshot.
@@ -692,17 +628,20 @@ fn a_panic_after_a_password_was_typed_prints_no_password() {
     let cred = support::harness()
         .map(|h| Cred::of(&h))
         .unwrap_or_else(Cred::fresh);
-    let dirs = Dirs::new();
-    let out = dirs.root.path().join("stderr.txt");
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
+    let out = dirs.root().join("stderr.txt");
     let t = Tmux::start("secrets-panic", 140, 40);
     // The panic hook prints to the real stderr once the terminal is back:
     // here a file, with a backtrace.
-    t.type_line(&format!(
-        "PULLTUI_TEST_PANIC=key RUST_BACKTRACE=1 {} {} --demo 2>{}; echo PULLTUI-EXIT=$?",
-        dirs.env(),
-        bin(),
-        out.display()
-    ));
+    t.launch_in(
+        traced(&dirs)
+            .no_color()
+            .env("PULLTUI_TEST_PANIC", "key")
+            .env("RUST_BACKTRACE", "1")
+            .arg("--demo"),
+        |cmd| format!("{cmd} 2>{}; echo PULLTUI-EXIT=$?", out.display()),
+    );
     t.wait("the demo", SCREEN, |s| s.contains("REPLAY"));
     demo_credential_form(&t, &cred);
     let form = t.capture();
@@ -725,7 +664,7 @@ fn a_panic_after_a_password_was_typed_prints_no_password() {
     if let Some(form) = find_password(&cred.user, &cred.pass, &panic) {
         panic!("the panic output contains {form}");
     }
-    cred.files_clean(dirs.root.path());
+    cred.files_clean(dirs.root());
 }
 
 // ------------------------------------------------- Debug and screens ----

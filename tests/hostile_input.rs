@@ -4,8 +4,9 @@
 //! over a `TestBackend`), in `pulltui explain` and `pulltui check`; 1 MB
 //! messages neither hang nor blow up classification, rows or drawing.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ use pulltui::snapshot::{Recorded, Replay, Snapshot};
 use pulltui::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::Pulltui;
 use tokio::sync::mpsc;
 
 /// Retitles the window, sets a colour, clears the screen (C1 CSI), hides
@@ -295,26 +297,12 @@ async fn a_megabyte_message_renders_home_and_detail() {
 }
 
 fn pulltui(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
+    let run = Pulltui::new()
         .env("PULLTUI_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pulltui");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("pulltui ends");
-    let _ = writer.join();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .args(args)
+        .stdin(stdin)
+        .run();
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -3,15 +3,17 @@
 //! special-purpose address is refused before anything is sent (M4); one
 //! credential is tried per probe unless the user asks for all (L9).
 
+mod support;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pulltui::domain::image::ImageRef;
 use pulltui::domain::probe::{Credential, ProbePlan, Status, Step};
 use pulltui::domain::redact::Redacted;
+use support::Pulltui;
 
 /// One request a fake server received.
 #[derive(Debug, Clone)]
@@ -105,24 +107,16 @@ fn respond(status: &str, headers: &[(&str, &str)], body: &str) -> String {
 
 /// `pulltui probe IMAGE --json` and its one JSON line.
 fn probe_json(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .arg("probe")
-        .args(args)
-        .args(["--json", "--timeout", "2"])
+    let run = probe().args(args).args(&["--json", "--timeout", "2"]).run();
+    (run.code, run.json(), run.stderr)
+}
+
+/// `pulltui probe`, quiet, no proxy.
+fn probe() -> Pulltui {
+    Pulltui::new()
         .env("PULLTUI_LOG", "off")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdin(Stdio::null())
-        .output()
-        .expect("pulltui probe");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    (out.status.code(), json, stderr)
+        .no_proxy()
+        .arg("probe")
 }
 
 fn step<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -262,27 +256,14 @@ async fn every_credential_is_tried_when_the_user_asks() {
 fn the_command_takes_try_all_credentials() {
     let fake = refusing_basic_registry();
     let image = format!("{}/team/app:1", fake.addr);
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", &image, "--timeout", "2", "--try-all-credentials"])
-        .args(["--username", "robot", "--password-stdin"])
-        .args(["--allow-plain-http-credentials"])
-        .env("PULLTUI_LOG", "off")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            if let Some(mut i) = c.stdin.take() {
-                i.write_all(b"stale\n")?;
-            }
-            c.wait_with_output()
-        })
-        .expect("pulltui probe");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let run = probe()
+        .args(&[&image, "--timeout", "2", "--try-all-credentials"])
+        .args(&["--username", "robot", "--password-stdin"])
+        .args(&["--allow-plain-http-credentials"])
+        .stdin("stale\n")
+        .run();
+    let stdout = &run.stdout;
+    assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         stdout.contains("credentials invalid (rejected): user robot from --username: 401"),
         "{stdout}"

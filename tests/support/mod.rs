@@ -1,17 +1,35 @@
-//! Shared helpers for end-to-end tests against the real harness started by
-//! `scripts/test-cluster up DIR` (or `scripts/test`): reading `DIR/env`,
-//! kube clients for the `admin` and `viewer` contexts, per-test namespaces,
-//! waiting on pods and events, and running the real `pulltui` binary.
+//! The tests' toolkit (`mod support;` in a test file):
+//!
+//! - `cli`: the `pulltui` binary, one builder for every run (`Pulltui`,
+//!   `Run`, the directories it writes: `Dirs`);
+//! - `tmux`: the console in a real terminal;
+//! - `fixture`: one end-to-end test's world (harness, admin client,
+//!   namespace, private directory);
+//! - here: the real harness started by `scripts/test-cluster up DIR` (or
+//!   `scripts/test`): reading `DIR/env`, kube clients for the `admin` and
+//!   `viewer` contexts, per-test namespaces, waiting on pods and events;
+//!   `scenarios`, `workload`, `tenant`, `secrets`: what the e2e tests
+//!   create on it and search for.
 //!
 //! Use: `let Some(h) = support::harness() else { return };` — when the harness
 //! is absent the test prints SKIPPED and returns, unless `CI=true`, where it
 //! fails loudly.
+// Every test binary compiles the whole toolkit and uses part of it.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod fixture;
 pub mod scenarios;
 pub mod secrets;
 pub mod tenant;
+pub mod tmux;
 pub mod workload;
+
+// The names most tests use, at the top (a test binary uses some of them).
+#[allow(unused_imports)]
+pub use cli::{Dirs, Pulltui, Run};
+#[allow(unused_imports)]
+pub use fixture::Fixture;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -138,6 +156,11 @@ impl Harness {
 
     pub async fn viewer(&self) -> kube::Client {
         self.client("viewer").await
+    }
+
+    /// The binary with this harness's kubeconfig (a directory of its own).
+    pub fn pulltui(&self) -> Pulltui {
+        Pulltui::new().kubeconfig(self.kubeconfig())
     }
 
     /// The harness's Kubernetes minor version (`PULLTUI_K8S_VERSION`, e.g.
@@ -395,19 +418,12 @@ pub async fn wait_event(
 
 /// `pulltui explain --json -- MESSAGE`, parsed.
 pub fn explain_json(message: &str) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["explain", "--json", "--", message])
-        .output()
-        .expect("running pulltui explain");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().next().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| {
-        panic!(
-            "pulltui explain --json printed no JSON ({e}); status {:?}\nstdout: {stdout}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    let run = Pulltui::new()
+        .args(&["explain", "--json", "--", message])
+        .run();
+    let line = run.stdout.lines().next().unwrap_or_default();
+    serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("pulltui explain --json printed no JSON ({e}): {run:?}"))
 }
 
 /// The `category` that `pulltui explain --json` gives a message.
@@ -416,34 +432,4 @@ pub fn explain_category(message: &str) -> String {
         .as_str()
         .unwrap_or("<no category field>")
         .to_string()
-}
-
-/// What one run of the `pulltui` binary printed.
-#[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// `pulltui ARGS` with `kubeconfig`, every file it writes (data, state,
-/// config, cache) under `dir`, no config file, no standard input.
-pub fn pulltui(kubeconfig: &Path, dir: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("PULLTUI_DATA_DIR", dir.join("data"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env_remove("PULLTUI_CONFIG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("running pulltui");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
