@@ -27,7 +27,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -35,7 +35,7 @@ use support::scenarios::ensure_secret;
 use support::secrets::{assert_clean, audit_lines, find_password};
 use support::tmux::{Tmux, exit_line, tmux_available};
 use support::workload::{W, failing_pod, walk};
-use support::{Dirs, Harness, Pulltui, Run, TestNamespace};
+use support::{Dirs, Harness, Pulltui, Run, TestNamespace, demo, screen};
 
 const SCREEN: Duration = Duration::from_secs(25);
 const FOLLOW: Duration = Duration::from_secs(60);
@@ -669,58 +669,11 @@ fn a_panic_after_a_password_was_typed_prints_no_password() {
 
 // ------------------------------------------------- Debug and screens ----
 
-/// The demo's model, answered from the recording (no cluster).
-mod offline {
-    use pulltui::app::keymap::Keymap;
-    use pulltui::app::{Effect, Model, Msg, Scope, update};
-    use pulltui::snapshot::{DEMO, Recorded, parse};
-    use pulltui::ui::{self, Theme};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    pub fn demo() -> (Model, Recorded) {
-        let recorded = Recorded::new(parse(DEMO).expect("demo parses"));
-        let mut m =
-            pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
-        m.size = (160, 45);
-        let fx = m.start();
-        run(&mut m, &recorded, fx);
-        (m, recorded)
-    }
-
-    /// Answers effects from the recording until none are left; returns them.
-    pub fn run(m: &mut Model, r: &Recorded, mut fx: Vec<Effect>) -> Vec<Effect> {
-        let mut sent = Vec::new();
-        while let Some(e) = fx.pop() {
-            sent.push(e.clone());
-            for msg in r.answer(&e) {
-                fx.extend(update(m, msg));
-            }
-        }
-        m.settle();
-        sent
-    }
-
-    pub fn key(m: &mut Model, r: &Recorded, k: super::KeyEvent) -> Vec<Effect> {
-        let fx = update(m, Msg::Key(k));
-        run(m, r, fx)
-    }
-
-    /// The screen as a `TestBackend` buffer holds it.
-    pub fn screen(m: &Model) -> String {
-        let (w, h) = m.size;
-        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-        t.draw(|f| ui::render(m, &Theme::plain(), f)).expect("draw");
-        t.backend().to_string()
-    }
-}
-
 #[test]
 fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
     use pulltui::app::action::Stage;
     let cred = Cred::fresh();
-    let (mut m, r) = offline::demo();
-    let k = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let (mut m, r) = demo::demo();
     let mut sent = Vec::new();
     let mut screens = Vec::new();
     // Select an auth row, open the credential form, type the credential.
@@ -731,16 +684,16 @@ fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
         {
             break;
         }
-        offline::key(&mut m, &r, k(KeyCode::Down));
+        demo::key(&mut m, &r, KeyCode::Down);
     }
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Char('c'))));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Char('c')));
     for ch in cred.user.chars() {
-        sent.extend(offline::key(&mut m, &r, k(KeyCode::Char(ch))));
+        sent.extend(demo::key(&mut m, &r, KeyCode::Char(ch)));
     }
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Tab)));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Tab));
     for ch in cred.pass.chars() {
-        sent.extend(offline::key(&mut m, &r, k(KeyCode::Char(ch))));
-        screens.push(offline::screen(&m));
+        sent.extend(demo::key(&mut m, &r, KeyCode::Char(ch)));
+        screens.push(screen::screen(&m));
     }
     let action = m.actions.current.as_ref().expect("the form is open");
     let Stage::Form(form) = &action.stage else {
@@ -756,12 +709,12 @@ fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
     assert!(debug.contains("Field(password: \"***\")"), "{debug}");
     cred.clean(&debug, "Debug of the form");
     // The preview, then y (a replay sends nothing).
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Enter)));
-    let preview = offline::screen(&m);
+    sent.extend(demo::key(&mut m, &r, KeyCode::Enter));
+    let preview = screen::screen(&m);
     assert!(preview.contains("\"$PASSWORD\""), "{preview}");
     screens.push(preview);
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Char('y'))));
-    screens.push(offline::screen(&m));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Char('y')));
+    screens.push(screen::screen(&m));
     let prepare = sent
         .iter()
         .find_map(|e| match e {

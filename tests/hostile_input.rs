@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use futures::channel::mpsc as fmpsc;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use pulltui::app::keymap::Keymap;
@@ -27,29 +27,13 @@ use pulltui::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use support::Pulltui;
+use support::screen::{cells, press};
 use tokio::sync::mpsc;
 
 /// Retitles the window, sets a colour, clears the screen (C1 CSI), hides
 /// a hyperlink, reverses the text direction, and breaks the line.
 const HOSTILE: &str = "\x1b]0;PWNED\x07\x1b[31mred\x1b[0m \u{9b}2J \
     \x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \u{202e}txt.exe\u{202c} \u{2066}x\u{2069}\nnext";
-
-fn press(c: KeyCode) -> std::io::Result<TermEvent> {
-    Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)))
-}
-
-/// Every cell's symbol, row by row.
-fn cells(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// No cell holds a character a terminal would act on.
 fn assert_inert_screen(t: &Terminal<TestBackend>) {

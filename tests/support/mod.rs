@@ -5,6 +5,8 @@
 //! - `tmux`: the console in a real terminal;
 //! - `fixture`: one end-to-end test's world (harness, admin client,
 //!   namespace, private directory);
+//! - `screen`, `demo`: the console headless (`TestBackend`) and the demo
+//!   recording as its backend;
 //! - here: the real harness started by `scripts/test-cluster up DIR` (or
 //!   `scripts/test`): reading `DIR/env`, kube clients for the `admin` and
 //!   `viewer` contexts, per-test namespaces, waiting on pods and events;
@@ -18,8 +20,10 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod demo;
 pub mod fixture;
 pub mod scenarios;
+pub mod screen;
 pub mod secrets;
 pub mod tenant;
 pub mod tmux;
