@@ -7,6 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+use support::cli::CHECK_FIELDS;
 use support::scenarios::{self, Expect, Kind};
 use support::{Fixture, Pulltui, Run};
 
@@ -91,18 +92,7 @@ async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
     assert_eq!(entries(&v, &ns.name), want, "admin -n: {v:#}");
     // Every entry carries the JSON shape of product.md.
     for p in v["pods"].as_array().expect("pods") {
-        for key in [
-            "namespace",
-            "name",
-            "workload",
-            "container",
-            "image",
-            "registry",
-            "reason",
-            "category",
-            "message",
-            "since",
-        ] {
+        for key in CHECK_FIELDS {
             assert!(p.get(key).is_some(), "missing {key} in {p}");
         }
         assert_eq!(p["container"], "app");

@@ -8,21 +8,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
-use support::Fixture;
 use support::tmux::{Tmux, exit_line};
 use support::workload::{W, failing_pod};
+use support::{Fixture, probe_pods};
 
 const SCREEN: Duration = Duration::from_secs(30);
-
-async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
-    Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
-        .await
-        .expect("listing probe pods")
-        .items
-}
 
 /// Waits until no probe pod is left in `ns`.
 async fn wait_no_probe_pods(client: &kube::Client, ns: &str, what: &str) {

@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +26,7 @@ use pulltui::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use support::Pulltui;
+use support::registry::{Fake, respond};
 use support::screen::{cells, press};
 use tokio::sync::mpsc;
 
@@ -484,54 +484,17 @@ fn explain_shows_invisible_characters_as_escapes() {
 /// A fake plain-HTTP registry on loopback: `/v2/` open, every manifest
 /// unknown, and a tag list holding `tags` (text the registry chose).
 fn fake_registry_with_tags(tags: &[&str]) -> String {
-    use std::io::Read as _;
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
     let body = serde_json::json!({ "name": "team/app", "tags": tags }).to_string();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                loop {
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        if buf.len() >= 3 && !buf.starts_with(b"GET") && !buf.starts_with(b"HEA") {
-                            // A TLS ClientHello: answer in HTTP, as a plain server does.
-                            let _ = s.write_all(
-                                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                            );
-                            return;
-                        }
-                        match s.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 4);
-                    let line = head.lines().next().unwrap_or("");
-                    let resp = if line.starts_with("GET /v2/ ") {
-                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string()
-                    } else if line.contains("/tags/list") {
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                    } else {
-                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-                    };
-                    if s.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
+    Fake::start(0, move |req| {
+        if req.line.starts_with("GET /v2/ ") {
+            respond("200 OK", &[], "{}")
+        } else if req.line.contains("/tags/list") {
+            respond("200 OK", &[("Content-Type", "application/json")], &body)
+        } else {
+            respond("404 Not Found", &[], "")
         }
-    });
-    addr
+    })
+    .addr
 }
 
 /// `probe` prints what a registry sent (here, its tag list) inert, and its

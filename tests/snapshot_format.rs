@@ -9,6 +9,7 @@ mod support;
 use proptest::prelude::*;
 use pulltui::snapshot::{LoadError, parse, to_yaml};
 use support::Pulltui;
+use support::cli::CHECK_FIELDS;
 
 #[test]
 fn the_bundled_demo_is_what_its_generator_writes() {
@@ -286,18 +287,7 @@ fn check_replays_the_demo_with_exit_1_and_the_json_shape() {
     let pods = v["pods"].as_array().expect("pods");
     assert_eq!(pods.len(), 22);
     for p in pods {
-        for k in [
-            "namespace",
-            "name",
-            "workload",
-            "container",
-            "image",
-            "registry",
-            "reason",
-            "category",
-            "message",
-            "since",
-        ] {
+        for k in CHECK_FIELDS {
             assert!(p.get(k).is_some(), "{k} in {p}");
         }
     }

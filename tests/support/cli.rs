@@ -305,6 +305,21 @@ fn quote(s: &str) -> String {
     }
 }
 
+/// The fields of every entry of `check --json` (product.md); newer fields
+/// (`facet`, …) come on top.
+pub const CHECK_FIELDS: [&str; 10] = [
+    "namespace",
+    "name",
+    "workload",
+    "container",
+    "image",
+    "registry",
+    "reason",
+    "category",
+    "message",
+    "since",
+];
+
 /// What one run of the binary printed.
 pub struct Run {
     pub code: Option<i32>,

@@ -11,7 +11,8 @@
 //!   `scripts/test`): reading `DIR/env`, kube clients for the `admin` and
 //!   `viewer` contexts, per-test namespaces, waiting on pods and events;
 //!   `scenarios`, `workload`, `tenant`, `secrets`: what the e2e tests
-//!   create on it and search for.
+//!   create on it and search for;
+//! - `registry`: a fake registry on loopback, for tests without the harness.
 //!
 //! Use: `let Some(h) = support::harness() else { return };` — when the harness
 //! is absent the test prints SKIPPED and returns, unless `CI=true`, where it
@@ -22,6 +23,7 @@
 pub mod cli;
 pub mod demo;
 pub mod fixture;
+pub mod registry;
 pub mod scenarios;
 pub mod screen;
 pub mod secrets;
@@ -290,6 +292,15 @@ pub async fn pods_of(client: &kube::Client, ns: &str, app: &str) -> Vec<Pod> {
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect()
+}
+
+/// pulltui's node probe pods in `ns` (label `app.kubernetes.io/managed-by=pulltui`).
+pub async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
+    Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
+        .await
+        .expect("listing probe pods")
+        .items
 }
 
 /// The waiting reason of the pod's first container, or `Running`.
