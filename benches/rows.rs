@@ -1,4 +1,4 @@
-//! Rows and rendering at scale (issue 12): for 1k, 10k and 50k pods with 1%
+//! Rows and rendering at scale: for 1k, 10k and 50k pods with 1%
 //! failing — the initial list through the inventory into rows, the whole
 //! app path from watcher messages to a settled model, one pod update in a
 //! storm (apply + settle: incremental), and one home-screen frame with every

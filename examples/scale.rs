@@ -1,4 +1,4 @@
-//! Scale generator for the harness (issue 12): writes N realistic pods into
+//! Scale generator for the harness: writes N realistic pods into
 //! the API server directly — owners (Deployment → ReplicaSet → Pod), labels,
 //! node names, and a status written through `pods/status` (healthy pods
 //! Running, failing ones in ImagePullBackOff with kubelet's `Failed` event) —

@@ -292,6 +292,9 @@ fn console(cli: &Cli) -> ExitCode {
                 model,
                 |tx| {
                     crate::cluster::Cluster::new(target.kubeconfig.clone(), tx)
+                        .with_heartbeat(crate::cluster::liveness::heartbeat_every(
+                            std::env::var("PULLTUI_HEARTBEAT_SECS").ok().as_deref(),
+                        ))
                         .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
                         .with_probe_namespace(
                             cli.probe_namespace

@@ -6,12 +6,11 @@ use clap::Parser;
 
 /// glibc's malloc keeps a heap (arena) per thread: the watchers decode pages
 /// of 500 pods on one tokio worker and free them on another, and the freed
-/// pages stayed resident in each arena. With 50,000 pods the console's peak
-/// RSS was 174 MB; with one arena, and big buffers always mapped and given
-/// back (a fixed mmap threshold instead of glibc's rising one), 92 MB
-/// (`check`: 69 -> 56 MB). mimalloc was tried and was worse (215 MB).
-/// Set before any thread exists; `MALLOC_*` variables are still honoured
-/// where they are given.
+/// pages stay resident in each arena. One arena, and big buffers always
+/// mapped and given back (a fixed mmap threshold instead of glibc's rising
+/// one), keep the peak RSS of 50,000 pods under 100 MB (the figures: the
+/// README's "Performance at scale"). Set before any thread exists;
+/// `MALLOC_*` variables are still honoured where they are given.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

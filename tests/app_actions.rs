@@ -4,39 +4,14 @@
 //! nothing, `--read-only` disables the keys, and group fixes list every
 //! workload of the registry × cause group.
 
+mod support;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pulltui::app::action::{Kind, Stage};
-use pulltui::app::keymap::Keymap;
-use pulltui::app::{Effect, Model, MutateEffect, Scope, update};
+use pulltui::app::{Effect, Model, MutateEffect, update};
 use pulltui::app::{Msg, msg::ActionMsg};
-use pulltui::snapshot::{DEMO, Recorded, parse};
-
-fn demo() -> (Model, Recorded) {
-    let recorded = Recorded::new(parse(DEMO).expect("demo parses"));
-    let mut m = pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
-    m.size = (160, 45);
-    let fx = m.start();
-    run(&mut m, &recorded, fx);
-    (m, recorded)
-}
-
-/// Answers effects from the recording until none are left.
-fn run(m: &mut Model, r: &Recorded, mut fx: Vec<Effect>) -> Vec<Effect> {
-    let mut sent = Vec::new();
-    while let Some(e) = fx.pop() {
-        sent.push(e.clone());
-        for msg in r.answer(&e) {
-            fx.extend(update(m, msg));
-        }
-    }
-    m.settle();
-    sent
-}
-
-fn key(m: &mut Model, r: &Recorded, code: KeyCode) -> Vec<Effect> {
-    let fx = update(m, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    run(m, r, fx)
-}
+use pulltui::snapshot::Recorded;
+use support::demo::{answer, demo, key};
 
 /// Selects the first row whose category id starts with `prefix`.
 fn select(m: &mut Model, r: &Recorded, prefix: &str) {
@@ -248,7 +223,7 @@ fn the_password_field_keeps_no_undo_history_no_cut_text_and_no_reallocated_copy(
             &mut m,
             Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
         );
-        run(&mut m, &r, fx);
+        answer(&mut m, &r, fx);
     }
     let f = password(&m);
     assert_eq!(f.value(), typed, "chords do not edit a password");
@@ -259,7 +234,7 @@ fn the_password_field_keeps_no_undo_history_no_cut_text_and_no_reallocated_copy(
 
 fn paste(m: &mut Model, r: &Recorded, text: &str) -> Vec<Effect> {
     let fx = update(m, Msg::Paste(pulltui::domain::redact::Redacted::new(text)));
-    run(m, r, fx)
+    answer(m, r, fx)
 }
 
 #[test]

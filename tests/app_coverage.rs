@@ -14,7 +14,6 @@ use detail_fixtures::*;
 use home_fixtures::*;
 use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
 use pulltui::app::Model;
-use pulltui::app::detail::line_text;
 use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::domain::node_credentials::{ServiceAccountView, service_account_view};
 use pulltui::domain::reverify::{NodeView, node_view};

@@ -6,7 +6,7 @@ mod home_fixtures;
 use crossterm::event::KeyCode;
 use detail_fixtures::*;
 use home_fixtures::*;
-use pulltui::app::detail::{CauseFrom, EventsState, Presence, line_text};
+use pulltui::app::detail::{CauseFrom, EventsState, Presence};
 #[allow(unused_imports)]
 use pulltui::app::msg::{DetailId, FetchEffect, Generation, WatchEffect};
 use pulltui::app::msg::{DetailMsg, Fetch};

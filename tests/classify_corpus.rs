@@ -63,9 +63,9 @@ fn the_corpora_together_cover_every_category() {
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str::<Entry>(l).expect("corpus line is JSON")),
     );
-    // The categories of issue 21 (policy.signature, network.stalled,
-    // auth.upstream): real messages, each with its source, collected while
-    // the rules were written — examples, not an unseen measure.
+    // The categories policy.signature, network.stalled and auth.upstream:
+    // real messages, each with its source, collected while the rules were
+    // written — examples, not an unseen measure.
     entries.extend(
         include_str!("fixtures/corpus_issue21.jsonl")
             .lines()
@@ -92,7 +92,8 @@ fn training_fixture_is_the_shared_corpus() {
     }
 }
 
-/// Each example of the categories added for issue 21 is read as labelled.
+/// Each example of policy.signature, network.stalled and auth.upstream
+/// (`corpus_issue21.jsonl`) is read as labelled.
 #[test]
 fn the_issue_21_examples_are_read_as_labelled() {
     for l in include_str!("fixtures/corpus_issue21.jsonl")

@@ -80,8 +80,8 @@ fn fresh6() -> Vec<Entry> {
 
 /// A seventh slice (111 messages, 98 sources, 41 marked ambiguous; 16
 /// kubelet 1.32+ back-off messages, containerd 2.x, CRI-O 1.30+ and Podman
-/// 5 wording) collected for issue 21, labelled and committed (5e2a71a)
-/// before the classifier ran on it.
+/// 5 wording), labelled and committed (5e2a71a) before the classifier ran
+/// on it.
 fn fresh7() -> Vec<Entry> {
     corpus(include_str!("fixtures/corpus_fresh7.jsonl"))
 }
@@ -332,8 +332,8 @@ fn every_heldout_entry_names_its_source() {
 #[test]
 fn heldout_covers_every_category_five_times() {
     let entries = heldout();
-    // The held-out slice predates the categories issue 21 added; those are
-    // measured on issue 21's own unseen slice (not collected yet).
+    // The held-out slice predates these categories: they are not measured
+    // on it.
     let later = [
         Category::PolicySignature,
         Category::NetworkStalled,

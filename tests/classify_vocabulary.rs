@@ -187,9 +187,8 @@ const CASES: &[(&str, &str, &str)] = &[
         "ImagePullBackOff",
         r#"Back-off pulling image "harbor.corp/x/y:1""#,
     ),
-    // Issue 21's vocabulary: a policy refusal of any requirement, the
-    // runtime's own socket, a quota on the registry's side, a 5xx after a
-    // URL with its own phrase.
+    // A policy refusal of any requirement, the runtime's own socket, a
+    // quota on the registry's side, a 5xx after a URL with its own phrase.
     (
         "policy.signature",
         "SignatureValidationFailed",

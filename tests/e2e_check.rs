@@ -5,42 +5,19 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::Value;
+use support::cli::CHECK_FIELDS;
 use support::scenarios::{self, Expect, Kind};
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+use support::{Fixture, Pulltui, Run};
 
 fn pulltui(kubeconfig: &str, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("running pulltui");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Pulltui::new().kubeconfig(kubeconfig).args(args).run()
 }
 
 fn check_json(kubeconfig: &str, args: &[&str]) -> (Option<i32>, Value) {
-    let mut all = vec!["check", "--json"];
-    all.extend_from_slice(args);
-    let r = pulltui(kubeconfig, &all);
-    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "check --json printed no JSON ({e}); code {:?}\nstdout: {}\nstderr: {}",
-            r.code, r.stdout, r.stderr
-        )
-    });
-    (r.code, v)
+    let r = pulltui(kubeconfig, &[&["check", "--json"], args].concat());
+    (r.code, r.json())
 }
 
 /// (workload-or-pod name, workload kind or "-", reason, category) per entry in `ns`.
@@ -100,14 +77,11 @@ fn expected() -> BTreeSet<(String, String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
-    let Some(h) = support::harness() else { return };
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-check").await;
-    scenarios::apply_all(&h, &admin, &ns.name).await;
-    for s in scenarios::ALL {
-        s.wait_settled(&admin, &ns.name).await;
-    }
+    let Some(f) = Fixture::new("e2e-check").await else {
+        return;
+    };
+    f.apply_all().await;
+    let (h, ns) = (&f.h, &f.ns);
     let kc = h.kubeconfig();
     let kc = kc.to_str().expect("utf-8 path");
     let want = expected();
@@ -118,18 +92,7 @@ async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
     assert_eq!(entries(&v, &ns.name), want, "admin -n: {v:#}");
     // Every entry carries the JSON shape of product.md.
     for p in v["pods"].as_array().expect("pods") {
-        for key in [
-            "namespace",
-            "name",
-            "workload",
-            "container",
-            "image",
-            "registry",
-            "reason",
-            "category",
-            "message",
-            "since",
-        ] {
+        for key in CHECK_FIELDS {
             assert!(p.get(key).is_some(), "missing {key} in {p}");
         }
         assert_eq!(p["container"], "app");
@@ -174,7 +137,7 @@ async fn check_json_lists_exactly_the_failing_scenarios_for_admin_and_viewer() {
             r.stdout
         );
     }
-    ns.delete().await;
+    f.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

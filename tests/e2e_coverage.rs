@@ -15,6 +15,8 @@
 //!   the detail calls both credential re-verification. Before 1.35 both run
 //!   on the cached image (the gap the feature closes).
 
+mod detail_fixtures;
+mod home_fixtures;
 mod support;
 
 use std::path::Path;
@@ -98,7 +100,7 @@ async fn detail_text(
     let text = d
         .document(model.now, 160)
         .iter()
-        .map(|l| pulltui::app::detail::line_text(l).trim().to_string())
+        .map(|l| detail_fixtures::line_text(l).trim().to_string())
         .collect::<Vec<_>>()
         .join(" ");
     text.split(' ')
@@ -228,10 +230,10 @@ async fn a_provider_host_may_be_covered_and_the_service_account_annotations_show
     // The snapshot keeps the ServiceAccount's annotations: its replay says the same.
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("snap.yaml");
-    let run = support::pulltui(
-        &h.kubeconfig(),
-        dir.path(),
-        &[
+    let run = h
+        .pulltui()
+        .dir(dir.path())
+        .args(&[
             "snapshot",
             "-o",
             file.to_str().expect("utf-8"),
@@ -239,8 +241,8 @@ async fn a_provider_host_may_be_covered_and_the_service_account_annotations_show
             "admin",
             "-n",
             &ns.name,
-        ],
-    );
+        ])
+        .run();
     assert_eq!(run.code, Some(0), "snapshot: {}", run.stderr);
     // Only the annotations providers read keep their values in the file.
     let written = std::fs::read_to_string(&file).expect("the snapshot");

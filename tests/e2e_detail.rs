@@ -6,13 +6,13 @@
 //! "cannot check (forbidden)" rather than an error. Needs `tmux`.
 
 mod support;
-mod support_tmux;
 
 use std::time::Duration;
 
 use base64::Engine as _;
-use support::scenarios::{self, MISSING_SECRET, WRONG_HOST_SECRET};
-use support_tmux::{Tmux, exit_line, launch, tmux_available};
+use support::Fixture;
+use support::scenarios::{MISSING_SECRET, WRONG_HOST_SECRET};
+use support::tmux::{Tmux, exit_line};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -69,27 +69,22 @@ const SCENARIOS: [&str; 5] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detail_shows_the_cause_and_the_secret_coverage_live() {
-    let Some(h) = support::harness() else { return };
-    if !tmux_available() {
+    let Some(f) = Fixture::with_tmux("e2e-detail").await else {
         return;
-    }
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-detail").await;
-    for name in SCENARIOS {
-        scenarios::get(name).apply(&h, &admin, &ns.name).await;
-    }
-    for name in SCENARIOS {
-        scenarios::get(name).wait_settled(&admin, &ns.name).await;
-    }
-    let kc = h.kubeconfig();
-    let kc = kc.to_str().expect("utf-8 path");
+    };
+    f.apply(&SCENARIOS).await;
+    let h = &f.h;
     let auth = h.reg_auth().to_string();
     let http = h.reg_http().to_string();
     let (user, pass) = (h.reg_auth_user().to_string(), h.reg_auth_pass().to_string());
 
     let t = Tmux::start("detail", 160, 45);
-    launch(&t, kc, &format!("--context admin -n {}", ns.name));
+    t.launch(
+        h.pulltui()
+            .no_color()
+            .context("admin")
+            .args(&["-n", f.ns()]),
+    );
     t.wait("the failing pods", WAIT, |s| {
         s.contains("5 failing of 5 pods")
     });
@@ -181,26 +176,23 @@ async fn detail_shows_the_cause_and_the_secret_coverage_live() {
         exit_line(s).is_some()
     });
     assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
-    ns.delete().await;
+    f.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_user_sees_cannot_check_at_80x24() {
-    let Some(h) = support::harness() else { return };
-    if !tmux_available() {
+    let Some(f) = Fixture::with_tmux("e2e-detail-view").await else {
         return;
-    }
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-detail-view").await;
-    let sc = scenarios::get("auth-wronghost");
-    sc.apply(&h, &admin, &ns.name).await;
-    sc.wait_settled(&admin, &ns.name).await;
-    let kc = h.kubeconfig();
-    let kc = kc.to_str().expect("utf-8 path");
+    };
+    f.apply(&["auth-wronghost"]).await;
 
     let t = Tmux::start("detail-view", 80, 24);
-    launch(&t, kc, &format!("--context viewer -n {}", ns.name));
+    t.launch(
+        f.h.pulltui()
+            .no_color()
+            .context("viewer")
+            .args(&["-n", f.ns()]),
+    );
     t.wait("the failing pod", WAIT, |s| {
         s.contains("1 failing of 1 pods")
     });
@@ -242,5 +234,5 @@ async fn read_only_user_sees_cannot_check_at_80x24() {
         exit_line(s).is_some()
     });
     assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
-    ns.delete().await;
+    f.delete().await;
 }

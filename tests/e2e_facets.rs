@@ -6,7 +6,6 @@
 //! the workload's template. And a snapshot replays the facets.
 
 mod support;
-mod support_tmux;
 
 use std::time::Duration;
 
@@ -15,21 +14,12 @@ use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::workload::as_written;
-use support::{Harness, Run, TestNamespace};
+use support::{Fixture, Harness, Run};
 
 const T: Duration = Duration::from_secs(60);
 
-async fn setup(prefix: &str) -> Option<(Harness, kube::Client, TestNamespace, tempfile::TempDir)> {
-    let h = support::harness()?;
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, prefix).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    Some((h, c, ns, dir))
-}
-
 fn run(h: &Harness, dir: &tempfile::TempDir, args: &[&str]) -> Run {
-    support::pulltui(&h.kubeconfig(), dir.path(), args)
+    h.pulltui().dir(dir.path()).args(args).run()
 }
 
 async fn deployment(c: &kube::Client, ns: &str, name: &str, pod_spec: Value, labels: Value) {
@@ -72,7 +62,7 @@ fn waiting_any(p: &Pod, reasons: &[&str]) -> bool {
 
 #[tokio::test]
 async fn set_image_on_an_image_volume_changes_the_volume_and_the_pod_recovers() {
-    let Some((h, c, ns, dir)) = setup("facet-vol").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("facet-vol").await else {
         return;
     };
     if !h.at_least(35, "image volumes (on by default from 1.35)") {
@@ -142,7 +132,7 @@ async fn set_image_on_an_image_volume_changes_the_volume_and_the_pod_recovers() 
 
 #[tokio::test]
 async fn the_sandbox_image_and_an_ephemeral_container_offer_no_write() {
-    let Some((h, c, ns, dir)) = setup("facet-nowrite").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("facet-nowrite").await else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -246,7 +236,7 @@ async fn the_sandbox_image_and_an_ephemeral_container_offer_no_write() {
 
 #[tokio::test]
 async fn an_injected_sidecar_is_fixed_through_the_service_account_not_the_template() {
-    let Some((h, c, ns, dir)) = setup("facet-inject").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("facet-inject").await else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -358,7 +348,7 @@ async fn an_injected_sidecar_is_fixed_through_the_service_account_not_the_templa
 /// the event), and its replay gives `check --json` the same facets.
 #[tokio::test]
 async fn a_snapshot_replays_the_facets() {
-    let Some((h, c, ns, dir)) = setup("facet-snap").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("facet-snap").await else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -452,11 +442,11 @@ async fn a_snapshot_replays_the_facets() {
 /// detail says the pod's pull secrets are irrelevant and offers no key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_shows_the_facets() {
-    use support_tmux::{Tmux, exit_line, launch, tmux_available};
+    use support::tmux::{Tmux, exit_line, tmux_available};
     if !tmux_available() {
         return;
     }
-    let Some((h, c, ns, _dir)) = setup("facet-tui").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("facet-tui").await else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -487,10 +477,13 @@ async fn the_console_shows_the_facets() {
             .await
             .expect("creating pod");
     }
-    let kc = h.kubeconfig();
-    let kc = kc.to_str().expect("utf-8 path");
     let t = Tmux::start("facets", 160, 45);
-    launch(&t, kc, &format!("--context admin -n {}", ns.name));
+    t.launch(
+        h.pulltui()
+            .no_color()
+            .context("admin")
+            .args(&["-n", &ns.name]),
+    );
     let has = |s: &str, parts: &[&str]| s.lines().any(|l| parts.iter().all(|p| l.contains(p)));
     let screen = t.wait("the facets", Duration::from_secs(30), |s| {
         has(s, &["sb", "(sandbox)", "FailedCreatePodSandBox"])

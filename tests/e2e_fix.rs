@@ -10,9 +10,6 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -22,112 +19,29 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
 use support::workload::{W, as_written, failing_pod};
-use support::{Harness, TestNamespace, pod_state, pods_of, wait_pod};
+use support::{Fixture, Run, pod_state, pods_of, wait_pod};
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// `pulltui --context CTX fix ARGS` at `PULLTUI_LOG=debug`, `stdin` fed in;
+/// the output is checked for the password before it is returned.
+fn fix_as(t: &Fixture, context: &str, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut fix = t
+        .pulltui()
+        .env("PULLTUI_LOG", "debug")
+        .context(context)
+        .arg("fix")
+        .args(args);
+    if let Some(s) = stdin {
+        fix = fix.stdin(s);
+    }
+    let run = fix.run();
+    t.assert_no_password(&format!("{run:?}"), "the output");
+    run
 }
 
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "fix --json printed no JSON ({e}); code {:?}\nstdout: {}\nstderr: {}",
-                self.code, self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// One test's world: harness, admin client, namespace, private dirs.
-struct T {
-    h: Harness,
-    c: kube::Client,
-    ns: TestNamespace,
-    dir: tempfile::TempDir,
-}
-
-async fn setup(prefix: &str) -> Option<T> {
-    let h = support::harness()?;
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, prefix).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    Some(T { h, c, ns, dir })
-}
-
-impl T {
-    fn ns(&self) -> &str {
-        &self.ns.name
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        support::secrets::audit_lines(&self.data_dir())
-    }
-
-    /// `pulltui --context CTX fix ARGS`, stdin fed from `stdin`.
-    fn fix_as(&self, context: &str, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
-        cmd.args(["--context", context, "fix"])
-            .args(args)
-            .env("KUBECONFIG", self.h.kubeconfig())
-            .env("PULLTUI_DATA_DIR", self.data_dir())
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env("PULLTUI_LOG", "debug")
-            .env_remove("PULLTUI_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
-        let mut child = cmd.spawn().expect("running pulltui fix");
-        if let Some(s) = stdin {
-            let mut i = child.stdin.take().expect("stdin");
-            i.write_all(s.as_bytes()).expect("writing stdin");
-        }
-        let out = child.wait_with_output().expect("pulltui fix output");
-        let run = Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        self.assert_no_password(&format!("{run:?}"), "the output");
-        run
-    }
-
-    fn fix(&self, args: &[&str]) -> Run {
-        self.fix_as("admin", args, None)
-    }
-
-    /// The password, its base64, and base64 of user:password are nowhere in `text`.
-    fn assert_no_password(&self, text: &str, what: &str) {
-        support::secrets::assert_no_password(&self.h, text, what);
-    }
-
-    /// The audit log and the log files hold no password either.
-    fn assert_files_clean(&self) {
-        support::secrets::assert_files_clean(&self.h, self.dir.path());
-    }
+fn fix(t: &Fixture, args: &[&str]) -> Run {
+    fix_as(t, "admin", args, None)
 }
 
 fn pod_arg(ns: &str, pod: &str) -> String {
@@ -138,18 +52,8 @@ fn template_of(v: &Value) -> &Value {
     &v["spec"]["template"]
 }
 
-async fn deployment(c: &kube::Client, ns: &str, name: &str) -> Value {
-    serde_json::to_value(
-        Api::<Deployment>::namespaced(c.clone(), ns)
-            .get(name)
-            .await
-            .expect("reading deployment"),
-    )
-    .expect("json")
-}
-
 /// The follow-up says the new pods run, and every live pod of `app` runs.
-async fn assert_fixed(t: &T, run: &Run, app: &str, target: &str, want: u32, new: bool) {
+async fn assert_fixed(t: &Fixture, run: &Run, app: &str, target: &str, want: u32, new: bool) {
     assert_eq!(run.code, Some(0), "{run:?}");
     let word = if want == 1 { "pod" } else { "pods" };
     let line = format!(
@@ -172,7 +76,7 @@ async fn assert_fixed(t: &T, run: &Run, app: &str, target: &str, want: u32, new:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
-    let Some(t) = setup("fix-tls").await else {
+    let Some(t) = Fixture::new("fix-tls").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -188,12 +92,15 @@ async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
 
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "annotate-skip-verify",
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "annotate-skip-verify",
+            "--yes",
+        ],
+    );
     let host = t.h.reg_selfsigned();
     assert!(
         run.stdout.contains(&format!(
@@ -210,7 +117,7 @@ async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
     );
     assert_fixed(&t, &run, "web", "Deployment/web", 2, true).await;
 
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(
         template_of(&d)["metadata"]["annotations"],
         json!({"keep": "me", ANN_SKIP_VERIFY: format!("other.example,{host}")})
@@ -223,7 +130,7 @@ async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
         template_of(&d)["spec"]["containers"][0]["image"],
         json!(format!("{host}/team/app:1.0"))
     );
-    let audit = t.audit_lines();
+    let audit = t.dirs().audit_lines();
     assert_eq!(audit.len(), 1, "{audit:?}");
     let a = &audit[0];
     assert_eq!(a["context"], "admin");
@@ -242,12 +149,12 @@ async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
         "{a}"
     );
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_endpoint_with_its_port_fixes_a_statefulset_deleting_the_stuck_pod() {
-    let Some(t) = setup("fix-http").await else {
+    let Some(t) = Fixture::new("fix-http").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -261,13 +168,16 @@ async fn http_endpoint_with_its_port_fixes_a_statefulset_deleting_the_stuck_pod(
     let pod = failing_pod(&t.c, &ns, "db").await;
     assert_eq!(pod, "db-0");
 
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "annotate-http-endpoint",
-        "--yes",
-        "--json",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "annotate-http-endpoint",
+            "--yes",
+            "--json",
+        ],
+    );
     let host = t.h.reg_http();
     assert!(host.contains(':'), "the HTTP registry has a port: {host}");
     let v = run.json();
@@ -327,12 +237,12 @@ async fn http_endpoint_with_its_port_fixes_a_statefulset_deleting_the_stuck_pod(
             .map(String::as_str),
         Some(host)
     );
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
-    let Some(t) = setup("fix-auth-tpl").await else {
+    let Some(t) = Fixture::new("fix-auth-tpl").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -349,7 +259,8 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
 
     let user = t.h.reg_auth_user().to_string();
     let pass = format!("{}\n", t.h.reg_auth_pass());
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "admin",
         &[
             &pod_arg(&ns, &pod),
@@ -372,7 +283,7 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
         "{run:?}"
     );
     assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(
         template_of(&d)["spec"]["imagePullSecrets"],
         json!([{"name": "keep-secret"}, {"name": name}])
@@ -383,7 +294,7 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
         .expect("secret");
     assert_eq!(s.type_.as_deref(), Some("kubernetes.io/dockerconfigjson"));
     // Debug output of the prepared mutation never holds the password.
-    let audit = t.audit_lines();
+    let audit = t.dirs().audit_lines();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0]["object"]["kind"], "Secret");
     assert_eq!(
@@ -395,7 +306,8 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
     t.assert_files_clean();
 
     // The same name again: never overwritten, exit 1, and says so.
-    let again = t.fix_as(
+    let again = fix_as(
+        &t,
         "admin",
         &[
             &pod_arg(
@@ -425,36 +337,21 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
         "{again:?}"
     );
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_registry() {
-    let Some(t) = setup("fix-auth-sa").await else {
+    let Some(t) = Fixture::new("fix-auth-sa").await else {
         return;
     };
     let ns = t.ns().to_string();
-    ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
-    let sa: ServiceAccount = serde_json::from_value(json!({
-        "metadata": {"name": "puller"}, "imagePullSecrets": [{"name": "keep-secret"}]
-    }))
-    .expect("sa");
-    Api::<ServiceAccount>::namespaced(t.c.clone(), &ns)
-        .create(&PostParams::default(), &sa)
-        .await
-        .expect("creating sa");
-    let mut w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
-    w.service_account = Some("puller");
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let pod = t.web_as_a_service_account().await;
 
     let user = t.h.reg_auth_user().to_string();
     let pass = t.h.reg_auth_pass().to_string();
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "admin",
         &[
             &pod_arg(&ns, &pod),
@@ -490,10 +387,10 @@ async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_regist
         .collect();
     assert_eq!(names, vec!["keep-secret".to_string(), "sa-cred".into()]);
     // The template did not change.
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(template_of(&d)["spec"].get("imagePullSecrets"), None);
 
-    let restart = t.fix(&[&pod_arg(&ns, &pod), "--fix", "restart", "--yes"]);
+    let restart = fix(&t, &[&pod_arg(&ns, &pod), "--fix", "restart", "--yes"]);
     assert!(
         restart
             .stdout
@@ -501,7 +398,7 @@ async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_regist
         "{restart:?}"
     );
     assert_fixed(&t, &restart, "web", "Deployment/web", 1, true).await;
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     let at = template_of(&d)["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
         .as_str()
         .expect("restartedAt")
@@ -510,14 +407,14 @@ async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_regist
         at.parse::<jiff::Timestamp>().is_ok() && at.ends_with('Z'),
         "{at}"
     );
-    assert_eq!(t.audit_lines().len(), 2);
+    assert_eq!(t.dirs().audit_lines().len(), 2);
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
-    let Some(t) = setup("fix-missing").await else {
+    let Some(t) = Fixture::new("fix-missing").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -529,11 +426,12 @@ async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
     w.pull_secrets = &["does-not-exist"];
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
-    let before = deployment(&t.c, &ns, "web").await;
+    let before = t.deployment("web").await;
 
     let user = t.h.reg_auth_user().to_string();
     let pass = t.h.reg_auth_pass().to_string();
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "admin",
         &[
             &pod_arg(&ns, &pod),
@@ -553,7 +451,7 @@ async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
     );
     assert_fixed(&t, &run, "web", "Deployment/web", 1, false).await;
     // Attached already: the template is untouched, the same pod recovered.
-    let after = deployment(&t.c, &ns, "web").await;
+    let after = t.deployment("web").await;
     assert_eq!(template_of(&after), template_of(&before));
     let pods = pods_of(&t.c, &ns, "web").await;
     assert!(
@@ -562,12 +460,12 @@ async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
         "fixed in place"
     );
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_image_recreates_a_job_with_a_missing_tag() {
-    let Some(t) = setup("fix-job").await else {
+    let Some(t) = Fixture::new("fix-job").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -585,14 +483,17 @@ async fn set_image_recreates_a_job_with_a_missing_tag() {
     let old_uid = jobs.get("once").await.expect("job").metadata.uid;
 
     let image = format!("{}/team/app:1.0", t.h.reg_auth());
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "set-image",
-        "--image",
-        &image,
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "set-image",
+            "--image",
+            &image,
+            "--yes",
+        ],
+    );
     assert!(run.stdout.contains("recreate Job/once"), "{run:?}");
     assert!(run.stdout.contains("immutable"), "{run:?}");
     assert!(
@@ -623,12 +524,12 @@ async fn set_image_recreates_a_job_with_a_missing_tag() {
         template_of(&jv)["metadata"]["annotations"],
         json!({"keep": "me"})
     );
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_changes_nothing_on_the_server() {
-    let Some(t) = setup("fix-dry").await else {
+    let Some(t) = Fixture::new("fix-dry").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -639,16 +540,19 @@ async fn dry_run_changes_nothing_on_the_server() {
     );
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
-    let before = deployment(&t.c, &ns, "web").await;
+    let before = t.deployment("web").await;
 
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "annotate-skip-verify",
-        "--dry-run",
-        "--yes",
-        "--json",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "annotate-skip-verify",
+            "--dry-run",
+            "--yes",
+            "--json",
+        ],
+    );
     assert_eq!(run.code, Some(0), "{run:?}");
     let v = run.json();
     assert_eq!(v["dry_run"], true);
@@ -661,7 +565,8 @@ async fn dry_run_changes_nothing_on_the_server() {
 
     let user = t.h.reg_auth_user().to_string();
     let pass = t.h.reg_auth_pass().to_string();
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "admin",
         &[
             &pod_arg(&ns, &pod),
@@ -685,7 +590,7 @@ async fn dry_run_changes_nothing_on_the_server() {
         "{run:?}"
     );
 
-    let after = deployment(&t.c, &ns, "web").await;
+    let after = t.deployment("web").await;
     assert_eq!(as_written(&after), as_written(&before), "nothing changed");
     assert_eq!(template_of(&after), template_of(&before));
     let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
@@ -697,7 +602,7 @@ async fn dry_run_changes_nothing_on_the_server() {
             .expect("reading secret")
             .is_none()
     );
-    let audit = t.audit_lines();
+    let audit = t.dirs().audit_lines();
     assert_eq!(audit.len(), 2);
     assert!(
         audit
@@ -706,12 +611,12 @@ async fn dry_run_changes_nothing_on_the_server() {
         "{audit:?}"
     );
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
-    let Some(t) = setup("fix-viewer").await else {
+    let Some(t) = Fixture::new("fix-viewer").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -722,9 +627,10 @@ async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
     );
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
-    let before = deployment(&t.c, &ns, "web").await;
+    let before = t.deployment("web").await;
 
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "viewer",
         &[
             &pod_arg(&ns, &pod),
@@ -740,11 +646,12 @@ async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
     assert_eq!(v["error"]["status"], 403, "{run:?}");
     assert!(run.stderr.contains("forbidden (403)"), "{run:?}");
     assert!(run.stderr.contains("patching Deployment"), "{run:?}");
-    let after = deployment(&t.c, &ns, "web").await;
+    let after = t.deployment("web").await;
     assert_eq!(as_written(&after), as_written(&before), "nothing changed");
 
     let pass = t.h.reg_auth_pass().to_string();
-    let run = t.fix_as(
+    let run = fix_as(
+        &t,
         "viewer",
         &[
             &pod_arg(&ns, &pod),
@@ -762,17 +669,17 @@ async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
         run.stderr.contains("creating Secret") && run.stderr.contains("forbidden"),
         "{run:?}"
     );
-    let after = deployment(&t.c, &ns, "web").await;
+    let after = t.deployment("web").await;
     assert_eq!(template_of(&after), template_of(&before));
-    let audit = t.audit_lines();
+    let audit = t.dirs().audit_lines();
     assert!(audit.iter().all(|a| a["result"] == "api"), "{audit:?}");
     t.assert_files_clean();
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_terminal_or_yes_nothing_is_applied_and_bad_input_exits_2() {
-    let Some(t) = setup("fix-usage").await else {
+    let Some(t) = Fixture::new("fix-usage").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -786,7 +693,10 @@ async fn without_a_terminal_or_yes_nothing_is_applied_and_bad_input_exits_2() {
     let pods: Api<Pod> = Api::namespaced(t.c.clone(), &ns);
     let rv = pods.get("bare").await.expect("pod").metadata.annotations;
 
-    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "annotate-skip-verify"]);
+    let run = fix(
+        &t,
+        &[&pod_arg(&ns, "bare"), "--fix", "annotate-skip-verify"],
+    );
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("--yes"), "{run:?}");
     assert!(
@@ -798,40 +708,49 @@ async fn without_a_terminal_or_yes_nothing_is_applied_and_bad_input_exits_2() {
         rv
     );
 
-    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "restart", "--yes"]);
+    let run = fix(&t, &[&pod_arg(&ns, "bare"), "--fix", "restart", "--yes"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("bare pod"), "{run:?}");
-    let run = t.fix(&[&pod_arg(&ns, "bare"), "--fix", "no-such-fix", "--yes"]);
+    let run = fix(
+        &t,
+        &[&pod_arg(&ns, "bare"), "--fix", "no-such-fix", "--yes"],
+    );
     assert_eq!(run.code, Some(2), "{run:?}");
-    let run = t.fix(&[
-        &pod_arg(&ns, "bare"),
-        "--fix",
-        "set-image",
-        "--image",
-        "Bad:Image:Ref",
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, "bare"),
+            "--fix",
+            "set-image",
+            "--image",
+            "Bad:Image:Ref",
+            "--yes",
+        ],
+    );
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("invalid image"), "{run:?}");
-    let run = t.fix(&[&pod_arg(&ns, "nope"), "--fix", "restart", "--yes"]);
+    let run = fix(&t, &[&pod_arg(&ns, "nope"), "--fix", "restart", "--yes"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("not found"), "{run:?}");
 
     // And the bare pod, annotated in place, runs.
-    let run = t.fix(&[
-        &pod_arg(&ns, "bare"),
-        "--fix",
-        "annotate-skip-verify",
-        "--value",
-        "all",
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, "bare"),
+            "--fix",
+            "annotate-skip-verify",
+            "--value",
+            "all",
+            "--yes",
+        ],
+    );
     assert!(
         run.stdout.contains("kubectl -n ") && run.stdout.contains(" annotate pod bare --overwrite"),
         "{run:?}"
     );
     assert_fixed(&t, &run, "bare", "Pod/bare", 1, false).await;
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 /// Library level, the console's path: a change between preview and apply
@@ -841,7 +760,7 @@ async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
     use pulltui::cluster::mutate::{self, MutationError};
     use pulltui::domain::mutation::{FixId, FixParams, plan};
 
-    let Some(t) = setup("fix-race").await else {
+    let Some(t) = Fixture::new("fix-race").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -895,7 +814,7 @@ async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
         err.to_string().contains("changed since the preview"),
         "{err}"
     );
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(
         template_of(&d)["metadata"]["annotations"][ANN_SKIP_VERIFY],
         "someone.else"
@@ -913,12 +832,12 @@ async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
         &format!("{prepared:?} {params:?} {}", prepared.preview),
         "Debug output",
     );
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
-    let Some(t) = setup("fix-copy").await else {
+    let Some(t) = Fixture::new("fix-copy").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -933,20 +852,26 @@ async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
     let pod = failing_pod(&t.c, &ns, "web").await;
 
     // Without --from: the candidates are listed (namespace/name/user, no data).
-    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "copy-pull-secret", "--yes"]);
+    let run = fix(
+        &t,
+        &[&pod_arg(&ns, &pod), "--fix", "copy-pull-secret", "--yes"],
+    );
     assert_eq!(run.code, Some(2), "{run:?}");
     let line = format!("{}/shared  user {}", source.name, t.h.reg_auth_user());
     assert!(run.stdout.contains(&line), "{run:?}");
 
     let from = format!("{}/shared", source.name);
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "copy-pull-secret",
-        "--from",
-        &from,
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "copy-pull-secret",
+            "--from",
+            &from,
+            "--yes",
+        ],
+    );
     assert!(
         run.stdout.contains(&format!("created Secret {ns}/shared")),
         "{run:?}"
@@ -960,19 +885,19 @@ async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
         .expect("the source");
     assert_eq!(copy.type_, orig.type_);
     assert_eq!(copy.data, orig.data);
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(
         template_of(&d)["spec"]["imagePullSecrets"],
         json!([{"name": "shared"}])
     );
     t.assert_files_clean();
     source.delete().await;
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached() {
-    let Some(t) = setup("fix-attach").await else {
+    let Some(t) = Fixture::new("fix-attach").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -986,7 +911,10 @@ async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
 
-    let run = t.fix(&[&pod_arg(&ns, &pod), "--fix", "attach-pull-secret", "--yes"]);
+    let run = fix(
+        &t,
+        &[&pod_arg(&ns, &pod), "--fix", "attach-pull-secret", "--yes"],
+    );
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stdout.contains(&format!("{ns}/there  user")), "{run:?}");
     assert!(
@@ -994,26 +922,29 @@ async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached
         "covers another registry: {run:?}"
     );
 
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "attach-pull-secret",
-        "--secret",
-        "there",
-        "--yes",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "attach-pull-secret",
+            "--secret",
+            "there",
+            "--yes",
+        ],
+    );
     assert_fixed(&t, &run, "web", "Deployment/web", 1, true).await;
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.deployment("web").await;
     assert_eq!(
         template_of(&d)["spec"]["imagePullSecrets"],
         json!([{"name": "there"}])
     );
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
-    let Some(t) = setup("fix-still").await else {
+    let Some(t) = Fixture::new("fix-still").await else {
         return;
     };
     let ns = t.ns().to_string();
@@ -1026,17 +957,20 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
     let pod = failing_pod(&t.c, &ns, "web").await;
     // A "mirror" that speaks plain HTTP: applied, but the new pod fails anew.
     let image = format!("{}/team/app:1.0", t.h.reg_http());
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "set-image",
-        "--image",
-        &image,
-        "--yes",
-        "--follow-timeout",
-        "15",
-        "--json",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "set-image",
+            "--image",
+            &image,
+            "--yes",
+            "--follow-timeout",
+            "15",
+            "--json",
+        ],
+    );
     assert_eq!(run.code, Some(0), "applied: {run:?}");
     let v = run.json();
     assert_eq!(v["follow"]["resolved"], false, "{run:?}");
@@ -1047,7 +981,7 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
     );
     assert_eq!(v["follow"]["category"], "protocol.http-registry");
     assert_eq!(v["follow"]["was"], "tls.untrusted");
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 /// A CronJob as the harness serves it (batch/v1beta1 on 1.20, batch/v1
@@ -1058,7 +992,7 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cronjob_is_fixed_in_its_job_template_through_its_served_version() {
     use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-    let Some(t) = setup("fix-cron").await else {
+    let Some(t) = Fixture::new("fix-cron").await else {
         return;
     };
     let version = if t.h.k8s_minor() < 21 {
@@ -1099,13 +1033,16 @@ async fn a_cronjob_is_fixed_in_its_job_template_through_its_served_version() {
         .expect("creating the Job");
     let pod = failing_pod(&t.c, &ns, "nightly").await;
 
-    let run = t.fix(&[
-        &pod_arg(&ns, &pod),
-        "--fix",
-        "annotate-skip-verify",
-        "--yes",
-        "--json",
-    ]);
+    let run = fix(
+        &t,
+        &[
+            &pod_arg(&ns, &pod),
+            "--fix",
+            "annotate-skip-verify",
+            "--yes",
+            "--json",
+        ],
+    );
     assert_eq!(run.code, Some(0), "{run:?}");
     let v = run.json();
     assert_eq!(v["target"]["kind"], "CronJob", "{v}");
@@ -1126,5 +1063,5 @@ async fn a_cronjob_is_fixed_in_its_job_template_through_its_served_version() {
         after["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
         json!(image)
     );
-    t.ns.delete().await;
+    t.delete().await;
 }

@@ -13,17 +13,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use support::scenarios::{self, ANN_HTTP, ANN_SKIP_VERIFY, Expect, GOOD_SECRET, MISSING_SECRET};
-use support::{Harness, explain_category, pod_state, wait_event, wait_pod, waiting_message};
+use support::{Fixture, explain_category, pod_state, wait_event, wait_pod, waiting_message};
 
 const EVENT_WAIT: Duration = Duration::from_secs(30);
-
-async fn setup(prefix: &str) -> Option<(Harness, kube::Client, support::TestNamespace)> {
-    let h = support::harness()?;
-    let client = h.admin().await;
-    h.require_simulator(&client).await;
-    let ns = h.namespace(&client, prefix).await;
-    Some((h, client, ns))
-}
 
 fn name_of(p: &Pod) -> String {
     p.metadata.name.clone().expect("pod has a name")
@@ -31,7 +23,7 @@ fn name_of(p: &Pod) -> String {
 
 /// Create one scenario and check everything the simulator and pulltui say about it.
 async fn run_scenario(name: &str) {
-    let Some((h, c, ns)) = setup(&format!("e2e-{name}")).await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new(&format!("e2e-{name}")).await else {
         return;
     };
     let s = scenarios::get(name);
@@ -243,7 +235,7 @@ async fn patch_template_and_expect_running(
 
 #[tokio::test]
 async fn http_endpoint_annotation_on_deployment_template_fixes_pull() {
-    let Some((h, c, ns)) = setup("e2e-fix-http").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-fix-http").await else {
         return;
     };
     let s = scenarios::get("plain-http");
@@ -258,7 +250,7 @@ async fn http_endpoint_annotation_on_deployment_template_fixes_pull() {
 
 #[tokio::test]
 async fn attaching_a_created_pull_secret_fixes_auth() {
-    let Some((h, c, ns)) = setup("e2e-fix-auth").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-fix-auth").await else {
         return;
     };
     let s = scenarios::get("auth-nosecret");
@@ -274,7 +266,7 @@ async fn attaching_a_created_pull_secret_fixes_auth() {
 
 #[tokio::test]
 async fn annotating_the_pod_itself_is_noticed_without_recreating_it() {
-    let Some((h, c, ns)) = setup("e2e-fix-pod").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-fix-pod").await else {
         return;
     };
     let s = scenarios::get("selfsigned");
@@ -296,7 +288,7 @@ async fn annotating_the_pod_itself_is_noticed_without_recreating_it() {
 
 #[tokio::test]
 async fn creating_the_missing_secret_is_noticed_on_retry() {
-    let Some((h, c, ns)) = setup("e2e-fix-secret").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-fix-secret").await else {
         return;
     };
     let s = scenarios::get("secret-missing");
@@ -317,7 +309,7 @@ async fn creating_the_missing_secret_is_noticed_on_retry() {
 
 #[tokio::test]
 async fn repeated_failures_update_one_event_with_a_growing_count() {
-    let Some((h, c, ns)) = setup("e2e-events").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-events").await else {
         return;
     };
     let s = scenarios::get("refused");
@@ -366,7 +358,7 @@ async fn repeated_failures_update_one_event_with_a_growing_count() {
 
 #[tokio::test]
 async fn viewer_context_reads_but_cannot_write_or_read_secrets() {
-    let Some((h, c, ns)) = setup("e2e-viewer").await else {
+    let Some(Fixture { h, c, ns, .. }) = Fixture::new("e2e-viewer").await else {
         return;
     };
     scenarios::ensure_secret(&c, &ns.name, GOOD_SECRET, h.reg_auth(), &h).await;

@@ -13,24 +13,15 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use regex::Regex;
 use serde_json::{Value, json};
-use support::Harness;
+use support::{Fixture, Harness};
 
 const T: Duration = Duration::from_secs(60);
-
-async fn setup(prefix: &str) -> Option<(Harness, kube::Client, support::TestNamespace)> {
-    let h = support::harness()?;
-    let client = h.admin().await;
-    h.require_simulator(&client).await;
-    let ns = h.namespace(&client, prefix).await;
-    Some((h, client, ns))
-}
 
 async fn create_pod(client: &kube::Client, ns: &str, pod: Value) -> Pod {
     let api: Api<Pod> = Api::namespaced(client.clone(), ns);
@@ -148,7 +139,10 @@ async fn the_server_is_the_kubernetes_this_run_expects() {
 
 #[tokio::test]
 async fn the_back_off_message_carries_the_cause_from_1_32_and_the_event_stays_bare() {
-    let Some((h, client, ns)) = setup("shape-backoff").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-backoff").await
+    else {
         return;
     };
     let image = format!("{}/team/app:1.0", h.reg_closed());
@@ -194,7 +188,10 @@ async fn the_back_off_message_carries_the_cause_from_1_32_and_the_event_stays_ba
 
 #[tokio::test]
 async fn pulled_events_give_the_waiting_time_and_image_size_from_1_32() {
-    let Some((h, client, ns)) = setup("shape-pulled").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-pulled").await
+    else {
         return;
     };
     let image = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
@@ -217,7 +214,10 @@ async fn pulled_events_give_the_waiting_time_and_image_size_from_1_32() {
 
 #[tokio::test]
 async fn a_cri_o_node_reports_registry_unavailable_and_signature_validation_failed() {
-    let Some((h, client, ns)) = setup("shape-crio").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-crio").await
+    else {
         return;
     };
     if !h.at_least(30, "CRI error names as waiting reasons (evalCRIPullErr)") {
@@ -284,7 +284,10 @@ async fn a_cri_o_node_reports_registry_unavailable_and_signature_validation_fail
 
 #[tokio::test]
 async fn an_image_volume_that_cannot_be_pulled_fails_the_container_that_mounts_it() {
-    let Some((h, client, ns)) = setup("shape-imgvol").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-imgvol").await
+    else {
         return;
     };
     if !h.at_least(35, "image volumes (on by default from 1.35)") {
@@ -348,7 +351,10 @@ async fn an_image_volume_that_cannot_be_pulled_fails_the_container_that_mounts_i
 
 #[tokio::test]
 async fn sidecars_init_and_ephemeral_containers_fail_in_their_own_lists() {
-    let Some((h, client, ns)) = setup("shape-parts").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-parts").await
+    else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -414,7 +420,10 @@ async fn sidecars_init_and_ephemeral_containers_fail_in_their_own_lists() {
 
 #[tokio::test]
 async fn a_container_injected_by_a_webhook_fails_to_pull_though_the_owner_never_named_it() {
-    let Some((h, client, ns)) = setup("shape-inject").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-inject").await
+    else {
         return;
     };
     let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
@@ -458,7 +467,10 @@ async fn a_container_injected_by_a_webhook_fails_to_pull_though_the_owner_never_
 
 #[tokio::test]
 async fn a_sandbox_image_that_fails_leaves_the_pod_creating_with_the_cause_in_events() {
-    let Some((h, client, ns)) = setup("shape-sandbox").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-sandbox").await
+    else {
         return;
     };
     let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
@@ -494,7 +506,10 @@ async fn a_sandbox_image_that_fails_leaves_the_pod_creating_with_the_cause_in_ev
 
 #[tokio::test]
 async fn a_pull_that_makes_no_progress_is_cancelled() {
-    let Some((h, client, ns)) = setup("shape-stall").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-stall").await
+    else {
         return;
     };
     let image = format!("{}/team/app:1.0", h.var("PULLTUI_REG_STALL"));
@@ -531,7 +546,10 @@ async fn a_pull_that_makes_no_progress_is_cancelled() {
 
 #[tokio::test]
 async fn the_correlator_combines_a_pods_similar_events() {
-    let Some((h, client, ns)) = setup("shape-combined").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-combined").await
+    else {
         return;
     };
     // Ten different `Failed` messages for one pod: nine images, and
@@ -606,19 +624,11 @@ struct Checked {
 
 /// `pulltui check --json -n NS`, row by row.
 fn check_rows(h: &Harness, ns: &str) -> Vec<Checked> {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["check", "--json", "-n", ns])
-        .env("KUBECONFIG", h.kubeconfig())
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("running pulltui check");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check --json printed no JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let v = h
+        .pulltui()
+        .args(&["check", "--json", "-n", ns])
+        .run()
+        .json();
     let s = |p: &Value, k: &str| p[k].as_str().unwrap_or("").to_string();
     v["pods"]
         .as_array()
@@ -638,7 +648,10 @@ fn check_rows(h: &Harness, ns: &str) -> Vec<Checked> {
 
 #[tokio::test]
 async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
-    let Some((h, client, ns)) = setup("shape-check").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-check").await
+    else {
         return;
     };
     let reg = h.var("PULLTUI_REG_TOKEN");
@@ -731,7 +744,7 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
                     .cloned()
                     .unwrap_or_default()
             };
-            // Issue 21's categories for the shapes that have one.
+            // The categories of the shapes that have one.
             let category = |pod: &str| row(pod).category;
             // What failed to pull, for each shape.
             let facet = |pod: &str| row(pod).facet;
@@ -777,7 +790,10 @@ async fn check_json_lists_the_new_shapes_that_fail_in_a_container_status() {
 /// sandbox facet and the sandbox image, on every version.
 #[tokio::test]
 async fn check_json_lists_sandbox_pull_failures() {
-    let Some((h, client, ns)) = setup("shape-check21").await else {
+    let Some(Fixture {
+        h, c: client, ns, ..
+    }) = Fixture::new("shape-check21").await
+    else {
         return;
     };
     let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));

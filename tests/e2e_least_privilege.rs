@@ -5,10 +5,8 @@
 //! sentence for what it may not; nothing changes on the server.
 
 mod support;
-mod support_tmux;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -18,9 +16,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{Api, PostParams};
 use kube::config::{AuthInfo, Context, Kubeconfig, NamedAuthInfo, NamedContext};
 use serde_json::{Value, json};
+use support::tmux::{Tmux, tmux_available};
 use support::workload::{W, failing_pod};
-use support::{Harness, TestNamespace};
-use support_tmux::{Tmux, tmux_available};
+use support::{Fixture, Harness};
 
 const SCREEN: Duration = Duration::from_secs(30);
 
@@ -106,58 +104,26 @@ fn pods_and_events() -> Value {
     ])
 }
 
-struct T {
-    h: Harness,
-    c: kube::Client,
-    ns: TestNamespace,
-    dir: tempfile::TempDir,
-}
-
-async fn setup(prefix: &str) -> Option<T> {
-    let h = support::harness()?;
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, prefix).await;
+/// The test's world, with Deployment `web` failing (an untrusted
+/// certificate).
+async fn setup(prefix: &str) -> Option<Fixture> {
+    let t = Fixture::new(prefix).await?;
     W::new(
         "Deployment",
         "web",
-        format!("{}/team/app:1.0", h.reg_selfsigned()),
+        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
     )
-    .create(&c, &ns.name)
+    .create(&t.c, t.ns())
     .await;
-    failing_pod(&c, &ns.name, "web").await;
-    let dir = tempfile::tempdir().expect("dir");
-    Some(T { h, c, ns, dir })
+    failing_pod(&t.c, t.ns(), "web").await;
+    Some(t)
 }
 
-impl T {
-    fn pulltui(&self, kubeconfig: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-            .args(args)
-            .env("KUBECONFIG", kubeconfig)
-            .env("PULLTUI_DATA_DIR", self.dir.path().join("data"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env_remove("PULLTUI_CONFIG")
-            .output()
-            .expect("running pulltui");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn console(&self, kubeconfig: &Path, name: &str) -> Tmux {
-        let t = Tmux::start(name, 150, 40);
-        t.type_line(&format!(
-            "KUBECONFIG={} NO_COLOR=1 PULLTUI_DATA_DIR={} XDG_STATE_HOME={} {}; echo PULLTUI-EXIT=$?",
-            kubeconfig.display(),
-            self.dir.path().join("data").display(),
-            self.dir.path().join("state").display(),
-            env!("CARGO_BIN_EXE_pulltui"),
-        ));
-        t
-    }
+/// The console in tmux as the user of `kubeconfig` (its current context).
+fn console(t: &Fixture, kubeconfig: &Path, name: &str) -> Tmux {
+    let tm = Tmux::start(name, 150, 40);
+    tm.launch(t.pulltui().kubeconfig(kubeconfig).no_color());
+    tm
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +134,8 @@ async fn a_user_of_one_namespace_gets_its_failures_and_a_notice() {
     let ns = t.ns.name.clone();
     let kc = user(&t.h, &t.c, &ns, "ns-only", pods_and_events(), t.dir.path()).await;
     // check: all namespaces is 403; it falls back to the context's namespace.
-    let (code, out, err) = t.pulltui(&kc, &["check", "--json"]);
+    let run = t.pulltui().kubeconfig(&kc).args(&["check", "--json"]).run();
+    let (code, out, err) = (run.code, run.stdout, run.stderr);
     assert_eq!(code, Some(1), "failing pods found: {out}\n{err}");
     let v: Value = serde_json::from_str(out.trim()).expect("json");
     let pods = v["pods"].as_array().expect("pods");
@@ -179,15 +146,15 @@ async fn a_user_of_one_namespace_gets_its_failures_and_a_notice() {
         "a sentence for the fallback: {err}"
     );
     if !tmux_available() {
-        t.ns.delete().await;
+        t.delete().await;
         return;
     }
-    let tm = t.console(&kc, "lp-ns");
+    let tm = console(&t, &kc, "lp-ns");
     tm.wait("the row and the notice", SCREEN, |s| {
         s.contains("tls.untrusted") && s.contains("not allowed to list pods in all namespaces")
     });
     tm.send(&["q"]);
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +170,7 @@ async fn a_user_who_may_not_read_events_still_sees_causes_and_is_told() {
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
     ]);
     let kc = user(&t.h, &t.c, &ns, "no-events", rules, t.dir.path()).await;
-    let tm = t.console(&kc, "lp-noev");
+    let tm = console(&t, &kc, "lp-noev");
     let s = tm.wait("the row and the events notice", SCREEN, |s| {
         s.contains("Deployment/web") && s.contains("not allowed to read events")
     });
@@ -213,7 +180,7 @@ async fn a_user_who_may_not_read_events_still_sees_causes_and_is_told() {
         s.contains("IMAGE") && s.to_lowercase().contains("forbidden")
     });
     tm.send(&["q"]);
-    t.ns.delete().await;
+    t.delete().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +204,7 @@ async fn a_user_who_may_not_read_secrets_or_patch_is_refused_readably_and_nothin
             .expect("deployment"),
     )
     .expect("json");
-    let tm = t.console(&kc, "lp-nowrite");
+    let tm = console(&t, &kc, "lp-nowrite");
     tm.wait("the row", SCREEN, |s| s.contains("Deployment/web"));
     // `c`: the offers cannot be looked up (secrets forbidden) and it says so.
     tm.send(&["c"]);
@@ -268,5 +235,5 @@ async fn a_user_who_may_not_read_secrets_or_patch_is_refused_readably_and_nothin
         "nothing changed"
     );
     tm.send(&["q"]);
-    t.ns.delete().await;
+    t.delete().await;
 }

@@ -6,69 +6,52 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Pod, Secret};
-use kube::api::{Api, ListParams, PostParams};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, PostParams};
 use serde_json::Value;
-use support::Harness;
+use support::registry::{Fake, respond};
+use support::{Harness, Pulltui, probe_pods};
 
 /// Step timeout the cases run with (seconds).
 const STEP_TIMEOUT: f64 = 2.0;
 
-struct Run {
+/// What `probe --json` answered.
+struct Probed {
     code: Option<i32>,
     json: Value,
     stderr: String,
 }
 
-fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
-    cmd.arg("probe")
-        .args(args)
-        .args(["--json", "--timeout", &STEP_TIMEOUT.to_string()])
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(h) = h {
-        cmd.env("KUBECONFIG", h.kubeconfig()).env(
-            "PULLTUI_DATA_DIR",
-            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
-        );
+/// `pulltui probe ARGS --json` with the cases' step timeout, the
+/// harness's kubeconfig (if any), `stdin` and a newline fed in.
+fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Probed {
+    let mut probe = match h {
+        Some(h) => h.pulltui(),
+        None => Pulltui::new(),
     }
-    let mut child = cmd.spawn().expect("running pulltui probe");
-    if let Some(s) = stdin
-        && let Some(mut i) = child.stdin.take()
-    {
-        i.write_all(s.as_bytes()).expect("stdin");
-        i.write_all(b"\n").expect("stdin");
+    .no_proxy()
+    .arg("probe")
+    .args(args)
+    .args(&["--json", "--timeout", &STEP_TIMEOUT.to_string()]);
+    if let Some(s) = stdin {
+        probe = probe.stdin(format!("{s}\n"));
     }
-    let out = child.wait_with_output().expect("pulltui probe output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "--json prints exactly one line\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    let json: Value = serde_json::from_str(lines[0])
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    Run {
-        code: out.status.code(),
+    let run = probe.run();
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "--json prints exactly one line: {run:?}");
+    let json: Value =
+        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
+    Probed {
+        code: run.code,
         json,
-        stderr,
+        stderr: run.stderr,
     }
 }
 
@@ -231,7 +214,7 @@ async fn valid_credentials_from_a_pull_secret_can_pull() {
     ns.delete().await;
 }
 
-/// Issue 20, point 14 (L9): two covering secrets with stale passwords.
+/// Two covering secrets with stale passwords (L9).
 /// By default the first is tried and the other named as not tried; with
 /// --try-all-credentials both are tried. Names only, never the passwords.
 #[tokio::test]
@@ -352,7 +335,7 @@ fn token_registry_valid_credentials_with_pull_scope_can_pull() {
     assert_eq!(r.code, Some(0));
 }
 
-fn with_auth(h: &Harness, image: String) -> Run {
+fn with_auth(h: &Harness, image: String) -> Probed {
     let mut a = vec![
         image,
         "--username".into(),
@@ -450,88 +433,38 @@ fn nxdomain_from_the_given_nameserver_is_network_dns() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", "Not A Valid Image"])
-        .output()
-        .expect("pulltui");
-    assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
-        .output()
-        .expect("pulltui");
-    assert_eq!(out.status.code(), Some(2));
+    let run = Pulltui::new().args(&["probe", "Not A Valid Image"]).run();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let run = Pulltui::new()
+        .args(&["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
+        .run();
+    assert_eq!(run.code, Some(2), "{run:?}");
 }
 
 // ------------------------------------------------ plain-HTTP credentials ----
 
 /// A fake plain-HTTP registry on loopback that asks for Basic credentials
-/// and records every Authorization header it receives.
-fn fake_plain_registry() -> (String, Arc<Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
-    let seen = Arc::new(Mutex::new(vec![]));
-    let rec = seen.clone();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let rec = rec.clone();
-            std::thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut r = BufReader::new(match s.try_clone() {
-                    Ok(c) => c,
-                    Err(_) => return,
-                });
-                loop {
-                    let mut line = String::new();
-                    // The TLS ClientHello is not a line: answer it with HTTP, as a plain server does.
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => {
-                            let mut junk = [0u8; 512];
-                            let _ = r.read(&mut junk);
-                            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                            return;
-                        }
-                        Ok(_) => {}
-                    }
-                    if !line.starts_with("GET") && !line.starts_with("HEAD") {
-                        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                        return;
-                    }
-                    let mut auth = None;
-                    loop {
-                        let mut h = String::new();
-                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                            break;
-                        }
-                        if h.to_ascii_lowercase().starts_with("authorization:") {
-                            auth = Some(h.trim().to_string());
-                        }
-                    }
-                    let ok = auth.is_some();
-                    if let Some(a) = auth
-                        && let Ok(mut v) = rec.lock()
-                    {
-                        v.push(a);
-                    }
-                    let resp: &[u8] = if ok {
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
-                    } else {
-                        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fake\"\r\nContent-Length: 0\r\n\r\n"
-                    };
-                    if s.write_all(resp).is_err() {
-                        return;
-                    }
-                }
-            });
+/// (and records every request, with its Authorization header).
+fn fake_plain_registry() -> Fake {
+    Fake::start(0, |req| {
+        if !req.line.starts_with("GET") && !req.line.starts_with("HEAD") {
+            respond("400 Bad Request", &[("Connection", "close")], "")
+        } else if req.authorization.is_some() {
+            respond("200 OK", &[], "{}")
+        } else {
+            respond(
+                "401 Unauthorized",
+                &[("WWW-Authenticate", "Basic realm=\"fake\"")],
+                "",
+            )
         }
-    });
-    (addr, seen)
+    })
 }
 
 #[test]
 fn credentials_never_go_over_plain_http_unless_confirmed() {
-    let (addr, seen) = fake_plain_registry();
-    let img = format!("{addr}/team/app:1.0");
+    let fake = fake_plain_registry();
+    let img = format!("{}/team/app:1.0", fake.addr);
     let a = [img.as_str(), "--username", "u", "--password-stdin"];
     let r = pulltui_probe(None, &a, Some("secret-pw"));
     assert_eq!(step(&r.json, "http")["status"], "ok", "{}", r.json);
@@ -542,31 +475,26 @@ fn credentials_never_go_over_plain_http_unless_confirmed() {
         r.json
     );
     assert!(
-        seen.lock().expect("lock").is_empty(),
-        "credentials were sent over plain HTTP"
+        fake.seen().iter().all(|r| r.authorization.is_none()),
+        "credentials were sent over plain HTTP: {:?}",
+        fake.seen()
     );
 
     let mut confirmed = a.to_vec();
     confirmed.push("--allow-plain-http-credentials");
     let r = pulltui_probe(None, &confirmed, Some("secret-pw"));
     assert_eq!(step(&r.json, "auth")["status"], "ok", "{}", r.json);
-    let got = seen.lock().expect("lock").clone();
+    let got = fake.seen();
     assert!(
-        got.iter()
-            .any(|a| a.to_ascii_lowercase().starts_with("authorization: basic ")),
+        got.iter().any(|r| r
+            .authorization
+            .as_ref()
+            .is_some_and(|a| a.to_ascii_lowercase().starts_with("basic "))),
         "{got:?}"
     );
 }
 
 // ------------------------------------------------------ in-cluster probe ----
-
-async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
-    Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
-        .await
-        .expect("listing probe pods")
-        .items
-}
 
 fn node_args(h: &Harness, ns: &str, image: &str, extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = vec![
@@ -708,15 +636,9 @@ async fn a_cancelled_node_probe_deletes_its_pod() {
     // The blackhole keeps the pod busy (connect timeout) while we cancel.
     let img = format!("{}/team/app:1.0", h.reg_blackhole());
     let a = node_args(&h, &ns.name, &img, &["--timeout", "8"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .arg("probe")
-        .args(&a)
-        .env("KUBECONFIG", h.kubeconfig())
-        .env(
-            "PULLTUI_DATA_DIR",
-            format!("{}/data", h.var("PULLTUI_HARNESS_DIR")),
-        )
-        .stdin(Stdio::null())
+    let probe = h.pulltui().arg("probe").args(&args(&a));
+    let mut child = probe
+        .command()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

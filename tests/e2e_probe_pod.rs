@@ -1,4 +1,4 @@
-//! Where the node probe pod runs and what it may do (issue 20): in
+//! Where the node probe pod runs and what it may do: in
 //! pulltui's own namespace (created and labelled when missing), never the
 //! failing pod's; Pod Security learnt with a dry-run create before anything
 //! exists; `restricted` satisfied (seccomp RuntimeDefault); an old probe pod
@@ -7,53 +7,30 @@
 
 mod support;
 
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, PostParams};
 use serde_json::json;
-use support::Harness;
+use support::{Dirs, Harness, Pulltui, Run};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn probe(h: &Harness, dir: &std::path::Path, extra: &[&str]) -> Run {
+/// A node probe of the self-signed registry from the simulated node, as
+/// `admin`, writing under `dir`.
+fn probe(h: &Harness, dir: &Path, extra: &[&str]) -> Run {
     let image = format!("{}/team/app:1.0", h.reg_selfsigned());
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["--context", "admin", "probe", &image, "--from-node"])
-        .arg(h.var("PULLTUI_SIM_NODE"))
-        .args([
-            "--probe-image",
-            h.var("PULLTUI_PROBE_IMAGE"),
-            "--yes",
-            "--timeout",
-            "3",
-        ])
+    h.pulltui()
+        .dir(dir)
+        .context("admin")
+        .args(&["probe", &image, "--from-node", h.var("PULLTUI_SIM_NODE")])
+        .args(&["--probe-image", h.var("PULLTUI_PROBE_IMAGE")])
+        .args(&["--yes", "--timeout", "3"])
         .args(extra)
-        .env("KUBECONFIG", h.kubeconfig())
-        .env("PULLTUI_DATA_DIR", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("pulltui probe");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
-fn audit(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("data").join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+fn audit(dir: &Path) -> Vec<serde_json::Value> {
+    Dirs::new(dir).audit_lines()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +166,7 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
     };
     // A read-only and a dry-run console: nothing is deleted.
     for mode in ["--read-only", "--dry-run"] {
-        let t = support_console(&h, &format!("{mode} --probe-namespace {}", probe_ns.name));
+        let t = support_console(&h, &[mode, "--probe-namespace", &probe_ns.name]);
         std::thread::sleep(Duration::from_secs(4));
         drop(t);
         assert!(
@@ -198,7 +175,7 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
         );
     }
     // A console that may write: only the expired pod of its namespace goes.
-    let t = support_console(&h, &format!("--probe-namespace {}", probe_ns.name));
+    let t = support_console(&h, &["--probe-namespace", &probe_ns.name]);
     let start = std::time::Instant::now();
     while exists(own.clone(), expired.clone()).await {
         assert!(
@@ -221,32 +198,35 @@ async fn the_sweep_deletes_only_expired_probe_pods_of_its_namespace_and_never_re
 }
 
 /// The console, in a pseudo-terminal (util-linux `script`), until dropped.
-struct Console(std::process::Child);
+struct Console {
+    child: std::process::Child,
+    _pulltui: Pulltui,
+}
 
 impl Drop for Console {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn support_console(h: &Harness, mode: &str) -> Console {
-    let dir = std::env::temp_dir().join(format!("pulltui-sweep-{}", std::process::id()));
-    let cmd = format!(
-        "stty cols 120 rows 40; {} --context admin -A {mode}",
-        env!("CARGO_BIN_EXE_pulltui")
-    );
-    let child = Command::new("script")
-        .args(["-qfec", &cmd, "/dev/null"])
-        .env("KUBECONFIG", h.kubeconfig())
-        .env("PULLTUI_DATA_DIR", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
+/// The console as `admin` on all namespaces, `args` after.
+fn support_console(h: &Harness, args: &[&str]) -> Console {
+    let console = h
+        .pulltui()
         .env("TERM", "xterm-256color")
-        .env_remove("PULLTUI_CONFIG")
+        .context("admin")
+        .arg("-A")
+        .args(args);
+    let child = console
+        .pty("stty cols 120 rows 40;")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("the console under script");
-    Console(child)
+    Console {
+        child,
+        _pulltui: console,
+    }
 }

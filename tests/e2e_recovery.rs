@@ -16,7 +16,6 @@
 //!   heartbeat's timeouts, and recovered from when it answers again.
 
 mod support;
-mod support_tmux;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -30,8 +29,8 @@ use k8s_openapi::api::core::v1::{Event, Namespace, Pod, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
-use support::Harness;
-use support_tmux::{Tmux, tmux_available};
+use support::tmux::{Tmux, tmux_available};
+use support::{Dirs, Harness, Pulltui};
 
 const NS: &str = "recovery";
 const SCREEN: Duration = Duration::from_secs(45);
@@ -276,7 +275,7 @@ impl Drop for OwnCluster {
         stop(&mut self.etcd);
         if std::thread::panicking() {
             // Logs for the failure: pulltui's and the servers'.
-            for f in ["pulltui/pulltui.log", "kube-apiserver.log"] {
+            for f in ["state/pulltui/pulltui.log", "kube-apiserver.log"] {
                 let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
                 let tail: Vec<&str> = text.lines().rev().take(30).collect();
                 eprintln!("--- {f} (last lines, newest first)\n{}", tail.join("\n"));
@@ -387,13 +386,16 @@ async fn uid_of(c: &kube::Client, pod: &str) -> String {
 const DNS: &str = "dial tcp: lookup registry.recovery.example: no such host";
 const REFUSED: &str = "dial tcp 10.9.9.9:443: connect: connection refused";
 
-fn launch(t: &Tmux, kubeconfig: &Path, env: &str) {
-    t.type_line(&format!(
-        "{env} KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} {} --context admin -n {NS}; echo PULLTUI-EXIT=$?",
-        kubeconfig.display(),
-        kubeconfig.parent().expect("dir").display(),
-        env!("CARGO_BIN_EXE_pulltui")
-    ));
+/// The console on `kubeconfig`'s cluster in namespace `NS`, `env` set,
+/// writing beside the kubeconfig (`pulltui_log`).
+fn launch(t: &Tmux, kubeconfig: &Path, env: &[(&str, &str)]) {
+    let console = Pulltui::new()
+        .kubeconfig(kubeconfig)
+        .dir(kubeconfig.parent().expect("dir"))
+        .no_color()
+        .context("admin")
+        .args(&["-n", NS]);
+    t.launch(env.iter().fold(console, |c, (k, v)| c.env(k, v)));
 }
 
 /// An own cluster, up, with the test namespace; its kubeconfig and an
@@ -421,8 +423,7 @@ async fn own_cluster() -> Option<Own> {
 
 /// pulltui's log of a run started by `launch` with this kubeconfig.
 fn pulltui_log(kubeconfig: &Path) -> String {
-    let dir = kubeconfig.parent().expect("dir");
-    std::fs::read_to_string(dir.join("pulltui/pulltui.log")).unwrap_or_default()
+    Dirs::new(kubeconfig.parent().expect("dir")).log_text()
 }
 
 fn live(s: &str) -> bool {
@@ -444,7 +445,7 @@ async fn a_stopped_api_server_leaves_a_stale_table_and_everything_resyncs_when_i
     failing_pod(&c, "web-2", REFUSED).await;
 
     let t = Tmux::start("recovery-stop", 160, 50);
-    launch(&t, &kc, "");
+    launch(&t, &kc, &[]);
     t.wait("both failing pods, live", SCREEN, |s| {
         live(s) && s.contains("web-1") && s.contains("web-2") && s.contains("network.dns")
     });
@@ -536,7 +537,7 @@ async fn a_recreated_etcd_whose_resource_versions_went_back_is_recovered_from_by
     let before = own.etcd_revision();
 
     let t = Tmux::start("recovery-wipe", 160, 30);
-    launch(&t, &kc, "");
+    launch(&t, &kc, &[]);
     t.wait("the old pods, live", SCREEN, |s| {
         live(s) && s.contains("old-1") && s.contains("old-2")
     });
@@ -589,7 +590,7 @@ async fn an_expired_resource_version_410_is_handled_by_relisting() {
     // No heartbeat: only kube's watcher, resuming from its resourceVersion,
     // which the compaction below expires.
     let t = Tmux::start("recovery-410", 160, 30);
-    launch(&t, &kc, "PULLTUI_HEARTBEAT_SECS=0");
+    launch(&t, &kc, &[("PULLTUI_HEARTBEAT_SECS", "0")]);
     t.wait("both pods, live", SCREEN, |s| {
         live(s) && s.contains("keep-1") && s.contains("gone-1")
     });
@@ -731,7 +732,7 @@ async fn a_server_that_accepts_and_never_answers_is_noticed_and_recovered_from()
     );
 
     let t = Tmux::start("recovery-hang", 160, 30);
-    launch(&t, &kc, "");
+    launch(&t, &kc, &[]);
     t.wait("hang-1, live", SCREEN, |s| live(s) && s.contains("hang-1"));
     let frozen = Instant::now();
     proxy.freeze();

@@ -1,4 +1,4 @@
-//! Secrets (issue 13, point 6): every flow that handles a registry
+//! Secrets: every flow that handles a registry
 //! credential is run for real with the harness registry password in play —
 //! the pod detail of a pod whose pull secret exists, the probe with that
 //! secret (`p` in the console, `pulltui probe --secret` and
@@ -22,30 +22,23 @@
 //! (`XDG_STATE_HOME`: the logs) directories.
 
 mod support;
-mod support_tmux;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::scenarios::ensure_secret;
 use support::secrets::{assert_clean, audit_lines, find_password};
+use support::tmux::{Tmux, exit_line, tmux_available};
 use support::workload::{W, failing_pod, walk};
-use support::{Harness, TestNamespace};
-use support_tmux::{Tmux, exit_line, tmux_available};
+use support::{Dirs, Harness, Pulltui, Run, TestNamespace, demo, screen};
 
 const SCREEN: Duration = Duration::from_secs(25);
 const FOLLOW: Duration = Duration::from_secs(60);
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pulltui")
-}
 
 /// The credential in play: the harness registry's, or (tests that need no
 /// cluster) a fresh one.
@@ -89,34 +82,10 @@ impl Cred {
     }
 }
 
-/// The directories a run writes: data (audit log) and state (logs).
-struct Dirs {
-    root: tempfile::TempDir,
-}
-
-impl Dirs {
-    fn new() -> Dirs {
-        Dirs {
-            root: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-    fn data(&self) -> PathBuf {
-        self.root.path().join("data")
-    }
-    fn state(&self) -> PathBuf {
-        self.root.path().join("state")
-    }
-    fn log(&self) -> PathBuf {
-        self.state().join("pulltui").join("pulltui.log")
-    }
-    /// The env prefix of a console started in tmux.
-    fn env(&self) -> String {
-        format!(
-            "NO_COLOR=1 PULLTUI_DATA_DIR={} XDG_STATE_HOME={} PULLTUI_LOG=trace",
-            self.data().display(),
-            self.state().display()
-        )
-    }
+/// The binary as every test here runs it: writing under `dirs`, logging
+/// at `trace`.
+fn traced(dirs: &Dirs) -> Pulltui {
+    Pulltui::new().dir(dirs.root()).env("PULLTUI_LOG", "trace")
 }
 
 /// A secret's `.dockerconfigjson`, parsed.
@@ -205,7 +174,8 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
         failing_pod(&c, &ns.name, app).await;
     }
 
-    let dirs = Dirs::new();
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
     let con = Console {
         t: Tmux::start("secrets-tui", 220, 50),
         cred: &cred,
@@ -213,14 +183,14 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
     };
     // The laptop probe trusts the registry CA through the platform
     // verifier's SSL_CERT_FILE, as a corporate CA would be installed.
-    con.t.type_line(&format!(
-        "KUBECONFIG={} SSL_CERT_FILE={} {} {} --context admin -n {}; echo PULLTUI-EXIT=$?",
-        h.kubeconfig().display(),
-        h.var("PULLTUI_REG_CA"),
-        dirs.env(),
-        bin(),
-        ns.name
-    ));
+    con.t.launch(
+        traced(&dirs)
+            .no_color()
+            .kubeconfig(h.kubeconfig())
+            .env("SSL_CERT_FILE", h.var("PULLTUI_REG_CA"))
+            .context("admin")
+            .args(&["-n", &ns.name]),
+    );
     con.wait("the three failing workloads", SCREEN, |s| {
         s.contains("Deployment/tagged")
             && s.contains("image.not-found")
@@ -334,7 +304,7 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
         log.contains("TRACE") || log.contains("DEBUG"),
         "the log runs at trace"
     );
-    assert!(cred.files_clean(dirs.root.path()) >= 2);
+    assert!(cred.files_clean(dirs.root()) >= 2);
     assert!(con.screens.borrow().len() >= 12);
     src.delete().await;
     ns.delete().await;
@@ -342,52 +312,17 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
 
 // ---------------------------------------------------------------- CLI ----
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// `pulltui ARGS` with the test's directories, `stdin` piped in; the output
 /// is checked before it is returned.
 fn pulltui(h: &Harness, cred: &Cred, dirs: &Dirs, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .env("KUBECONFIG", h.kubeconfig())
-        .env("PULLTUI_DATA_DIR", dirs.data())
-        .env("XDG_STATE_HOME", dirs.state())
-        .env("PULLTUI_LOG", "trace")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    let mut child = cmd.spawn().expect("running pulltui");
+    let mut pt = traced(dirs)
+        .kubeconfig(h.kubeconfig())
+        .no_proxy()
+        .args(args);
     if let Some(s) = stdin {
-        let mut i = child.stdin.take().expect("stdin");
-        i.write_all(s.as_bytes()).expect("writing stdin");
+        pt = pt.stdin(s);
     }
-    let out = child.wait_with_output().expect("pulltui output");
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = pt.run();
     cred.clean(
         &format!("{run:?}"),
         &format!("the output of pulltui {args:?}"),
@@ -465,7 +400,8 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     .metadata
     .name
     .expect("name");
-    let dirs = Dirs::new();
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
     let pw_line = format!("{}\n", cred.pass);
     let run = |args: &[&str], stdin: Option<&str>| pulltui(&h, &cred, &dirs, args, stdin);
 
@@ -595,7 +531,7 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     }
 
     // A snapshot of the namespace (the tagged pod still fails), its replay.
-    let snap = dirs.root.path().join("incident.yaml");
+    let snap = dirs.root().join("incident.yaml");
     let snap_arg = snap.display().to_string();
     let r = run(
         &[
@@ -632,9 +568,9 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     assert_eq!(audit.len(), 3, "{audit:?}");
     assert_eq!(audit[0]["dry_run"], true);
     assert!(audit.iter().all(|a| a["result"] == "ok"), "{audit:?}");
-    let files = cred.files_clean(dirs.root.path());
+    let files = cred.files_clean(dirs.root());
     assert!(files >= 3, "audit, log and snapshot: {files}");
-    // Private to the user whatever the umask (issue 20): the audit log, the
+    // Private to the user whatever the umask: the audit log, the
     // log and the snapshot.
     for f in [dirs.data().join("audit.jsonl"), dirs.log(), snap.clone()] {
         use std::os::unix::fs::PermissionsExt;
@@ -692,17 +628,20 @@ fn a_panic_after_a_password_was_typed_prints_no_password() {
     let cred = support::harness()
         .map(|h| Cred::of(&h))
         .unwrap_or_else(Cred::fresh);
-    let dirs = Dirs::new();
-    let out = dirs.root.path().join("stderr.txt");
+    let root = tempfile::tempdir().expect("temp dir");
+    let dirs = Dirs::new(root.path());
+    let out = dirs.root().join("stderr.txt");
     let t = Tmux::start("secrets-panic", 140, 40);
     // The panic hook prints to the real stderr once the terminal is back:
     // here a file, with a backtrace.
-    t.type_line(&format!(
-        "PULLTUI_TEST_PANIC=key RUST_BACKTRACE=1 {} {} --demo 2>{}; echo PULLTUI-EXIT=$?",
-        dirs.env(),
-        bin(),
-        out.display()
-    ));
+    t.launch_in(
+        traced(&dirs)
+            .no_color()
+            .env("PULLTUI_TEST_PANIC", "key")
+            .env("RUST_BACKTRACE", "1")
+            .arg("--demo"),
+        |cmd| format!("{cmd} 2>{}; echo PULLTUI-EXIT=$?", out.display()),
+    );
     t.wait("the demo", SCREEN, |s| s.contains("REPLAY"));
     demo_credential_form(&t, &cred);
     let form = t.capture();
@@ -725,63 +664,16 @@ fn a_panic_after_a_password_was_typed_prints_no_password() {
     if let Some(form) = find_password(&cred.user, &cred.pass, &panic) {
         panic!("the panic output contains {form}");
     }
-    cred.files_clean(dirs.root.path());
+    cred.files_clean(dirs.root());
 }
 
 // ------------------------------------------------- Debug and screens ----
-
-/// The demo's model, answered from the recording (no cluster).
-mod offline {
-    use pulltui::app::keymap::Keymap;
-    use pulltui::app::{Effect, Model, Msg, Scope, update};
-    use pulltui::snapshot::{DEMO, Recorded, parse};
-    use pulltui::ui::{self, Theme};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    pub fn demo() -> (Model, Recorded) {
-        let recorded = Recorded::new(parse(DEMO).expect("demo parses"));
-        let mut m =
-            pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
-        m.size = (160, 45);
-        let fx = m.start();
-        run(&mut m, &recorded, fx);
-        (m, recorded)
-    }
-
-    /// Answers effects from the recording until none are left; returns them.
-    pub fn run(m: &mut Model, r: &Recorded, mut fx: Vec<Effect>) -> Vec<Effect> {
-        let mut sent = Vec::new();
-        while let Some(e) = fx.pop() {
-            sent.push(e.clone());
-            for msg in r.answer(&e) {
-                fx.extend(update(m, msg));
-            }
-        }
-        m.settle();
-        sent
-    }
-
-    pub fn key(m: &mut Model, r: &Recorded, k: super::KeyEvent) -> Vec<Effect> {
-        let fx = update(m, Msg::Key(k));
-        run(m, r, fx)
-    }
-
-    /// The screen as a `TestBackend` buffer holds it.
-    pub fn screen(m: &Model) -> String {
-        let (w, h) = m.size;
-        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-        t.draw(|f| ui::render(m, &Theme::plain(), f)).expect("draw");
-        t.backend().to_string()
-    }
-}
 
 #[test]
 fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
     use pulltui::app::action::Stage;
     let cred = Cred::fresh();
-    let (mut m, r) = offline::demo();
-    let k = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let (mut m, r) = demo::demo();
     let mut sent = Vec::new();
     let mut screens = Vec::new();
     // Select an auth row, open the credential form, type the credential.
@@ -792,16 +684,16 @@ fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
         {
             break;
         }
-        offline::key(&mut m, &r, k(KeyCode::Down));
+        demo::key(&mut m, &r, KeyCode::Down);
     }
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Char('c'))));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Char('c')));
     for ch in cred.user.chars() {
-        sent.extend(offline::key(&mut m, &r, k(KeyCode::Char(ch))));
+        sent.extend(demo::key(&mut m, &r, KeyCode::Char(ch)));
     }
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Tab)));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Tab));
     for ch in cred.pass.chars() {
-        sent.extend(offline::key(&mut m, &r, k(KeyCode::Char(ch))));
-        screens.push(offline::screen(&m));
+        sent.extend(demo::key(&mut m, &r, KeyCode::Char(ch)));
+        screens.push(screen::screen(&m));
     }
     let action = m.actions.current.as_ref().expect("the form is open");
     let Stage::Form(form) = &action.stage else {
@@ -817,12 +709,12 @@ fn the_form_its_requests_and_every_screen_buffer_hold_no_password() {
     assert!(debug.contains("Field(password: \"***\")"), "{debug}");
     cred.clean(&debug, "Debug of the form");
     // The preview, then y (a replay sends nothing).
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Enter)));
-    let preview = offline::screen(&m);
+    sent.extend(demo::key(&mut m, &r, KeyCode::Enter));
+    let preview = screen::screen(&m);
     assert!(preview.contains("\"$PASSWORD\""), "{preview}");
     screens.push(preview);
-    sent.extend(offline::key(&mut m, &r, k(KeyCode::Char('y'))));
-    screens.push(offline::screen(&m));
+    sent.extend(demo::key(&mut m, &r, KeyCode::Char('y')));
+    screens.push(screen::screen(&m));
     let prepare = sent
         .iter()
         .find_map(|e| match e {

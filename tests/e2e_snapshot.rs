@@ -6,7 +6,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -14,21 +13,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pulltui::app::keymap::Keymap;
 use pulltui::app::{Backend, ConnState, Model, Msg, Screen, update};
 use pulltui::domain::scope::Scope;
-use support::scenarios;
+use support::{Fixture, Pulltui, scenarios};
 use tokio::sync::mpsc;
 
 fn pulltui(kubeconfig: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("running pulltui");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = Pulltui::new().kubeconfig(kubeconfig).args(args).run();
+    (r.code, r.stdout, r.stderr)
 }
 
 /// What a person compares between two consoles: per row, the pod, workload,
@@ -323,14 +313,11 @@ fn normalise_check(v: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_replays_as_the_live_console_showed_it() {
-    let Some(h) = support::harness() else { return };
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-snap").await;
-    scenarios::apply_all(&h, &admin, &ns.name).await;
-    for s in scenarios::ALL {
-        s.wait_settled(&admin, &ns.name).await;
-    }
+    let Some(f) = Fixture::new("e2e-snap").await else {
+        return;
+    };
+    f.apply_all().await;
+    let (h, admin, ns) = (&f.h, &f.c, &f.ns);
     let kc_path = h.kubeconfig();
     let kc = kc_path.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -345,7 +332,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
     let mut all_failing = std::collections::BTreeSet::new();
     let mut mismatches: Vec<String> = Vec::new();
     for attempt in 0..30 {
-        let fp = fingerprint(&admin, &ns.name).await;
+        let fp = fingerprint(admin, &ns.name).await;
         let (_, before, _) = pulltui(
             kc,
             &["check", "--json", "--context", "admin", "-n", &ns.name],
@@ -364,7 +351,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
         );
         assert_eq!(code, Some(0), "snapshot failed: {err}");
         assert!(err.contains("failing"), "progress on stderr: {err}");
-        let still = quiet(&fp, &fingerprint(&admin, &ns.name).await);
+        let still = quiet(&fp, &fingerprint(admin, &ns.name).await);
         let (rcode, replayed, rerr) = pulltui(kc, &["check", "--replay", file_s, "--json"]);
         assert_eq!(rcode, Some(1), "failing pods in the replay: {rerr}");
         let (r, b) = (normalise_check(&replayed), normalise_check(&before));
@@ -429,7 +416,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
     };
     let mut covered = std::collections::BTreeSet::new();
     for attempt in 0..20 {
-        let fp = fingerprint(&admin, &ns.name).await;
+        let fp = fingerprint(admin, &ns.name).await;
         let live_before = live_view(&kc_path, &ns.name).await;
         let (code, _, err) = pulltui(
             kc,
@@ -444,7 +431,7 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
             ],
         );
         assert_eq!(code, Some(0), "snapshot failed: {err}");
-        let still = quiet(&fp, &fingerprint(&admin, &ns.name).await);
+        let still = quiet(&fp, &fingerprint(admin, &ns.name).await);
         let replayed = replay_view(&file).await;
         assert_eq!(
             live_before.len(),
@@ -485,5 +472,5 @@ async fn a_snapshot_replays_as_the_live_console_showed_it() {
         failing,
         "every row compared in a quiet window"
     );
-    ns.delete().await;
+    f.delete().await;
 }

@@ -1,4 +1,4 @@
-//! A hostile tenant on a shared cluster (issue 20): a ServiceAccount that
+//! A hostile tenant on a shared cluster: a ServiceAccount that
 //! may create pods and events in its own namespace only. What it creates
 //! must neither decide another pod's cause nor steer a write.
 
@@ -11,7 +11,12 @@ use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 use support::tenant::{Tenant, tenant};
 use support::workload::{W, failing_pod};
-use support::{Harness, pulltui};
+use support::{Harness, Run};
+
+/// `pulltui ARGS` on the harness, writing under `data`.
+fn pulltui(h: &Harness, data: &std::path::Path, args: &[&str]) -> Run {
+    h.pulltui().dir(data).args(args).run()
+}
 
 /// `check --json` categories of the pods of `ns` (pod name -> category).
 fn categories(
@@ -20,15 +25,7 @@ fn categories(
     args: &[&str],
     ns: &str,
 ) -> Vec<(String, String)> {
-    let mut all = vec!["check", "--json"];
-    all.extend_from_slice(args);
-    let r = pulltui(&h.kubeconfig(), data, &all);
-    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "check --json: {e}; {:?}\n{}\n{}",
-            r.code, r.stdout, r.stderr
-        )
-    });
+    let v = pulltui(h, data, &[&["check", "--json"], args].concat()).json();
     v["pods"]
         .as_array()
         .into_iter()
@@ -119,7 +116,7 @@ async fn events_created_in_another_namespace_never_decide_a_pods_cause() {
     // A snapshot keeps the pod's own events only, and its replay agrees.
     let file = data.path().join("s.json");
     let r = pulltui(
-        &h.kubeconfig(),
+        &h,
         data.path(),
         &["snapshot", "-o", file.to_str().expect("path"), "-A"],
     );
@@ -130,7 +127,7 @@ async fn events_created_in_another_namespace_never_decide_a_pods_cause() {
         "the forged event is in the snapshot"
     );
     let r = pulltui(
-        &h.kubeconfig(),
+        &h,
         data.path(),
         &["check", "--json", "--replay", file.to_str().expect("path")],
     );

@@ -6,17 +6,13 @@
 //! keys (bracketed paste), and the mode is off again after every exit.
 
 mod support;
-mod support_tmux;
 
 use std::time::Duration;
 
-use support_tmux::{Tmux, exit_line, tmux_available};
+use support::Pulltui;
+use support::tmux::{Tmux, exit_line, tmux_available};
 
 const SCREEN: Duration = Duration::from_secs(30);
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pulltui")
-}
 
 /// The terminal is back to normal: main screen, cursor visible, and typed
 /// input echoes (raw mode is off).
@@ -49,11 +45,12 @@ fn signals_restore_the_terminal() {
         let t = Tmux::start(&format!("sig-{sig}"), 100, 30);
         let dir = tempfile::tempdir().expect("dir");
         let pidfile = dir.path().join("pid");
-        t.type_line(&format!(
-            "sh -c 'echo $$ > {}; exec {} --demo'; echo PULLTUI-EXIT=$?",
-            pidfile.display(),
-            bin()
-        ));
+        t.launch_in(Pulltui::new().arg("--demo"), |cmd| {
+            format!(
+                "sh -c 'echo $$ > {}; exec {cmd}'; echo PULLTUI-EXIT=$?",
+                pidfile.display()
+            )
+        });
         t.wait("the demo on screen", SCREEN, |s| s.contains("REPLAY"));
         let pid = std::fs::read_to_string(&pidfile).expect("pid file");
         let ok = std::process::Command::new("kill")
@@ -80,7 +77,7 @@ fn resizing_down_to_20x5_and_back_redraws() {
         return;
     }
     let t = Tmux::start("resize", 120, 30);
-    t.type_line(&format!("{} --demo; echo PULLTUI-EXIT=$?", bin()));
+    t.launch(Pulltui::new().arg("--demo"));
     t.wait("the demo", SCREEN, |s| s.contains("REPLAY"));
     for (w, h) in [(60, 12), (20, 5), (21, 6), (120, 30)] {
         let _ = t.cmd(&[
@@ -189,12 +186,7 @@ fn exec_plugins_that_fail_hang_or_prompt_get_a_sentence_not_a_garbled_screen() {
         .into_iter()
         .map(|n| {
             let t = Tmux::start(&format!("exec-{n}"), 130, 24);
-            t.type_line(&format!(
-                "KUBECONFIG={} XDG_STATE_HOME={} {} --context {n}; echo PULLTUI-EXIT=$?",
-                kc.display(),
-                dir.path().join("state").display(),
-                bin()
-            ));
+            t.launch(Pulltui::new().kubeconfig(&kc).dir(dir.path()).context(n));
             (n, t)
         })
         .collect();
@@ -240,10 +232,7 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
         return;
     }
     let t = Tmux::start("panic", 100, 30);
-    t.type_line(&format!(
-        "PULLTUI_TEST_PANIC=1 {} --demo; echo PULLTUI-EXIT=$?",
-        bin()
-    ));
+    t.launch(Pulltui::new().env("PULLTUI_TEST_PANIC", "1").arg("--demo"));
     let s = t.wait("the shell after the panic", SCREEN, |s| {
         exit_line(s).is_some()
     });
@@ -279,10 +268,9 @@ fn a_paste_is_text_never_keys_and_the_mode_ends_with_pulltui() {
         return;
     }
     let t = Tmux::start("paste", 120, 35);
-    t.type_line(&format!(
-        "sh -c '{} --demo; echo PULLTUI-EXIT=$?; exec cat -v'",
-        bin()
-    ));
+    t.launch_in(Pulltui::new().arg("--demo"), |cmd| {
+        format!("sh -c '{cmd}; echo PULLTUI-EXIT=$?; exec cat -v'")
+    });
     t.wait("the demo", SCREEN, |s| s.contains("REPLAY"));
     // Typed, k opens the kick's preview and y answers it (in a replay:
     // previewed only). Pasted, neither happens.
@@ -299,10 +287,10 @@ fn a_paste_is_text_never_keys_and_the_mode_ends_with_pulltui() {
 
     // A panic restores it too.
     let t = Tmux::start("paste-panic", 120, 35);
-    t.type_line(&format!(
-        "sh -c 'PULLTUI_TEST_PANIC=1 {} --demo; echo PULLTUI-EXIT=$?; exec cat -v'",
-        bin()
-    ));
+    t.launch_in(
+        Pulltui::new().env("PULLTUI_TEST_PANIC", "1").arg("--demo"),
+        |cmd| format!("sh -c '{cmd}; echo PULLTUI-EXIT=$?; exec cat -v'"),
+    );
     let s = t.wait("the panic", SCREEN, |s| exit_line(s).is_some());
     assert_eq!(exit_line(&s), Some("PULLTUI-EXIT=101"), "{s}");
     assert_paste_mode_off(&t, "after a panic");
@@ -318,13 +306,14 @@ fn console_with_plugin(
     width: u16,
 ) -> Tmux {
     let t = Tmux::start(&format!("exec-{context}"), width, 30);
-    t.type_line(&format!(
-        "KUBECONFIG={} NO_COLOR=1 XDG_STATE_HOME={} PULLTUI_DATA_DIR={} {} --context {context} -n {ns}; echo PULLTUI-EXIT=$?",
-        kc.display(),
-        dir.join("state").display(),
-        dir.join("data").display(),
-        bin(),
-    ));
+    t.launch(
+        Pulltui::new()
+            .kubeconfig(kc)
+            .dir(dir)
+            .no_color()
+            .context(context)
+            .args(&["-n", ns]),
+    );
     t
 }
 

@@ -5,15 +5,15 @@
 //! restores the terminal. Needs `tmux` (scripts/test installs it in CI).
 
 mod support;
-mod support_tmux;
 
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, Patch, PatchParams};
+use support::Fixture;
 use support::scenarios::{self, GOOD_SECRET};
-use support_tmux::{Tmux, exit_line, launch, tmux_available};
+use support::tmux::{Tmux, exit_line};
 
 /// A line of the screen showing all of `parts`.
 fn has_row(screen: &str, parts: &[&str]) -> bool {
@@ -24,25 +24,23 @@ const NAMES: [&str; 4] = ["selfsigned", "auth-nosecret", "invalid-name", "auth-o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_shows_failing_pods_live_and_quits_cleanly() {
-    let Some(h) = support::harness() else { return };
-    if !tmux_available() {
+    let Some(f) = Fixture::with_tmux("e2e-tui").await else {
         return;
-    }
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-tui").await;
-    for name in NAMES {
-        scenarios::get(name).apply(&h, &admin, &ns.name).await;
-    }
-    for name in NAMES {
-        scenarios::get(name).wait_settled(&admin, &ns.name).await;
-    }
-    let kc = h.kubeconfig();
-    let kc = kc.to_str().expect("utf-8 path");
-
+    };
+    f.apply(&NAMES).await;
     let t = Tmux::start("admin", 160, 45);
-    launch(&t, kc, &format!("--context admin -n {}", ns.name));
-    let screen = t.wait("the failing pods", Duration::from_secs(15), |s| {
+    t.launch(
+        f.h.pulltui()
+            .no_color()
+            .context("admin")
+            .args(&["-n", f.ns()]),
+    );
+    let Fixture {
+        h, c: admin, ns, ..
+    } = f;
+    // The failing pods are listed first (`◌ syncing`), then every pod:
+    // live, the healthy one counted.
+    let screen = t.wait("the failing pods, live", Duration::from_secs(15), |s| {
         has_row(
             s,
             &["Deployment/selfsigned", "ImagePullBackOff", "tls.untrusted"],
@@ -51,13 +49,13 @@ async fn console_shows_failing_pods_live_and_quits_cleanly() {
                 s,
                 &["invalid-name", "InvalidImageName", "image.invalid-name"],
             )
+            && s.contains("● live")
+            && s.contains("3 failing of 4 pods")
     });
     assert!(
         !screen.contains("auth-ok"),
         "healthy pods never appear:\n{screen}"
     );
-    assert!(screen.contains("● live"), "{screen}");
-    assert!(screen.contains("3 failing of 4 pods"), "{screen}");
 
     t.send(&["?"]);
     let help = t.wait("the whole help overlay", Duration::from_secs(5), |s| {
@@ -141,24 +139,14 @@ async fn console_shows_failing_pods_live_and_quits_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewer_context_sees_the_same_failures_at_80x24() {
-    let Some(h) = support::harness() else { return };
-    if !tmux_available() {
+    let Some(f) = Fixture::with_tmux("e2e-tui-view").await else {
         return;
-    }
-    let admin = h.admin().await;
-    h.require_simulator(&admin).await;
-    let ns = h.namespace(&admin, "e2e-tui-view").await;
-    for name in ["plain-http", "invalid-name"] {
-        scenarios::get(name).apply(&h, &admin, &ns.name).await;
-    }
-    for name in ["plain-http", "invalid-name"] {
-        scenarios::get(name).wait_settled(&admin, &ns.name).await;
-    }
-    let kc = h.kubeconfig();
-    let kc = kc.to_str().expect("utf-8 path");
+    };
+    f.apply(&["plain-http", "invalid-name"]).await;
     let t = Tmux::start("viewer", 80, 24);
     // All namespaces (the default), filtered down to this test's namespace.
-    launch(&t, kc, "--context viewer");
+    t.launch(f.h.pulltui().no_color().context("viewer"));
+    let ns = &f.ns;
     t.wait("live", Duration::from_secs(15), |s| s.contains("● live"));
     t.send(&["/"]);
     t.send(&["-l", &ns.name]);
@@ -176,5 +164,5 @@ async fn viewer_context_sees_the_same_failures_at_80x24() {
         exit_line(s).is_some()
     });
     assert_eq!(exit_line(&after), Some("PULLTUI-EXIT=0"), "{after}");
-    ns.delete().await;
+    f.delete().await;
 }

@@ -6,73 +6,56 @@
 //! test password never appears on screen, in the audit log or the log file.
 
 mod support;
-mod support_tmux;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use serde_json::{Value, json};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
+use support::tmux::{Tmux, exit_line};
 use support::workload::{W, failing_pod};
-use support::{Harness, TestNamespace, pod_state, pods_of};
-use support_tmux::{Tmux, tmux_available};
+use support::{Fixture, pod_state, pods_of};
 
 const FOLLOW: Duration = Duration::from_secs(120);
 const SCREEN: Duration = Duration::from_secs(20);
 
+/// One test's world and its console.
 struct T {
-    h: Harness,
-    c: kube::Client,
-    ns: TestNamespace,
-    dir: tempfile::TempDir,
+    f: Fixture,
     tmux: Tmux,
 }
 
 async fn setup(prefix: &str) -> Option<T> {
-    let h = support::harness()?;
-    if !tmux_available() {
-        return None;
-    }
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, prefix).await;
-    let dir = tempfile::tempdir().expect("temp dir");
+    let f = Fixture::with_tmux(prefix).await?;
     let tmux = Tmux::start(prefix, 150, 45);
-    Some(T {
-        h,
-        c,
-        ns,
-        dir,
-        tmux,
-    })
+    Some(T { f, tmux })
 }
 
 impl T {
     fn ns(&self) -> String {
-        self.ns.name.clone()
+        self.f.ns().to_string()
     }
 
-    /// Starts the console in the test's namespace with private data/state dirs.
-    fn launch(&self, context: &str, extra: &str) {
-        let data: PathBuf = self.dir.path().join("data");
-        let state: PathBuf = self.dir.path().join("state");
-        self.tmux.type_line(&format!(
-            "KUBECONFIG={} NO_COLOR=1 PULLTUI_DATA_DIR={} XDG_STATE_HOME={} PULLTUI_LOG=debug {} --context {context} -n {} {extra}; echo PULLTUI-EXIT=$?",
-            self.h.kubeconfig().display(),
-            data.display(),
-            state.display(),
-            env!("CARGO_BIN_EXE_pulltui"),
-            self.ns.name,
-        ));
+    /// Starts the console in the test's namespace with the test's data and
+    /// state dirs, `extra` after the namespace.
+    fn launch(&self, context: &str, extra: &[&str]) {
+        self.tmux.launch(
+            self.f
+                .pulltui()
+                .no_color()
+                .env("PULLTUI_LOG", "debug")
+                .context(context)
+                .args(&["-n", self.f.ns()])
+                .args(extra),
+        );
     }
 
     fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let s = self.tmux.wait(what, timeout, pred);
-        self.assert_no_password(&s, "the screen");
+        self.f.assert_no_password(&s, "the screen");
         s
     }
 
@@ -119,41 +102,19 @@ impl T {
         self.keys(&["q"]);
         self.tmux
             .wait("the shell prompt after quitting", SCREEN, |s| {
-                support_tmux::exit_line(s) == Some("PULLTUI-EXIT=0")
+                exit_line(s) == Some("PULLTUI-EXIT=0")
             });
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        support::secrets::audit_lines(&self.dir.path().join("data"))
-    }
-
-    fn assert_no_password(&self, text: &str, what: &str) {
-        support::secrets::assert_no_password(&self.h, text, what);
-    }
-
-    fn assert_files_clean(&self) {
-        support::secrets::assert_files_clean(&self.h, self.dir.path());
     }
 
     async fn finish(self) {
         self.quit();
-        self.assert_files_clean();
-        self.ns.delete().await;
+        self.f.assert_files_clean();
+        self.f.delete().await;
     }
 }
 
 async fn json_of<K: serde::Serialize>(v: K) -> Value {
     serde_json::to_value(v).expect("json")
-}
-
-async fn deployment(c: &kube::Client, ns: &str, name: &str) -> Value {
-    json_of(
-        Api::<Deployment>::namespaced(c.clone(), ns)
-            .get(name)
-            .await
-            .expect("reading deployment"),
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,22 +123,22 @@ async fn a_skip_verify_fixes_the_self_signed_registry_from_the_keys() {
         return;
     };
     let ns = t.ns();
-    ensure_secret(&t.c, &ns, "keep-secret", "other.example", &t.h).await;
+    ensure_secret(&t.f.c, &ns, "keep-secret", "other.example", &t.f.h).await;
     let mut w = W::new(
         "Deployment",
         "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+        format!("{}/team/app:1.0", t.f.h.reg_selfsigned()),
     );
     w.replicas = 2;
     w.annotations = json!({"keep": "me", ANN_SKIP_VERIFY: "other.example"});
     w.pull_secrets = &["keep-secret"];
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "web").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "web").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Deployment/web", "tls.untrusted");
     t.keys(&["a"]);
-    let host = t.h.reg_selfsigned().to_string();
+    let host = t.f.h.reg_selfsigned().to_string();
     t.wait("the annotate form", SCREEN, |s| {
         s.contains("insecure-skip-verify") && s.contains(&host)
     });
@@ -192,7 +153,7 @@ async fn a_skip_verify_fixes_the_self_signed_registry_from_the_keys() {
     );
     assert!(s.contains("applied: patched") || s.contains("✓"), "{s}");
 
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.f.deployment("web").await;
     let tpl = &d["spec"]["template"];
     assert_eq!(
         tpl["metadata"]["annotations"],
@@ -202,7 +163,7 @@ async fn a_skip_verify_fixes_the_self_signed_registry_from_the_keys() {
         tpl["spec"]["imagePullSecrets"],
         json!([{"name": "keep-secret"}])
     );
-    let audit = t.audit_lines();
+    let audit = t.f.dirs().audit_lines();
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert_eq!(audit[0]["context"], "admin");
     assert_eq!(audit[0]["result"], "ok");
@@ -219,17 +180,17 @@ async fn an_http_endpoint_fixes_a_statefulset_and_deletes_its_stuck_pod() {
     let mut w = W::new(
         "StatefulSet",
         "db",
-        format!("{}/team/app:1.0", t.h.reg_http()),
+        format!("{}/team/app:1.0", t.f.h.reg_http()),
     );
     w.annotations = json!({"keep": "me"});
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "db").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "db").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("StatefulSet/db", "protocol.http-registry");
     t.keys(&["a"]);
     // The preset that fits the cause comes first, with the port.
-    let host = t.h.reg_http().to_string();
+    let host = t.f.h.reg_http().to_string();
     t.wait("the http-endpoint preset", SCREEN, |s| {
         s.contains("http-endpoint") && s.contains(&host)
     });
@@ -240,7 +201,7 @@ async fn an_http_endpoint_fixes_a_statefulset_and_deletes_its_stuck_pod() {
         "StatefulSet/db: 1/1 new pod Running after",
     );
     let sts = json_of(
-        Api::<StatefulSet>::namespaced(t.c.clone(), &ns)
+        Api::<StatefulSet>::namespaced(t.f.c.clone(), &ns)
             .get("db")
             .await
             .expect("sts"),
@@ -259,41 +220,41 @@ async fn a_new_pull_secret_typed_in_the_form_fixes_the_auth_registry() {
         return;
     };
     let ns = t.ns();
-    ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
+    ensure_secret(&t.f.c, &ns, "keep-secret", t.f.h.reg_http(), &t.f.h).await;
     let mut w = W::new(
         "Deployment",
         "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
+        format!("{}/team/app:1.0", t.f.h.reg_auth()),
     );
     w.pull_secrets = &["keep-secret"];
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "web").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "web").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Deployment/web", "auth.");
     t.keys(&["c"]);
     t.wait("the credential form", SCREEN, |s| {
         s.contains("username") && s.contains("password") && s.contains("secret name")
     });
     // Focus starts on the username.
-    t.type_text(t.h.reg_auth_user());
+    t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
-    t.type_text(t.h.reg_auth_pass());
-    let masked = "•".repeat(t.h.reg_auth_pass().chars().count());
+    t.type_text(t.f.h.reg_auth_pass());
+    let masked = "•".repeat(t.f.h.reg_auth_pass().chars().count());
     t.wait("the masked password", SCREEN, |s| s.contains(&masked));
     t.keys(&["Enter"]);
-    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    let name = format!("regcred-{}", t.f.h.reg_auth().replace(['.', ':'], "-"));
     t.confirm(&[&name, "\"$PASSWORD\""]);
     t.wait_fixed(
         "Deployment/web",
         "Deployment/web: 1/1 new pod Running after",
     );
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.f.deployment("web").await;
     assert_eq!(
         d["spec"]["template"]["spec"]["imagePullSecrets"],
         json!([{"name": "keep-secret"}, {"name": name}])
     );
-    let s = Api::<Secret>::namespaced(t.c.clone(), &ns)
+    let s = Api::<Secret>::namespaced(t.f.c.clone(), &ns)
         .get(&name)
         .await
         .expect("secret");
@@ -307,31 +268,15 @@ async fn a_pull_secret_on_the_service_account_then_k_fixes_the_auth_registry() {
         return;
     };
     let ns = t.ns();
-    ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
-    let sa: ServiceAccount = serde_json::from_value(json!({
-        "metadata": {"name": "puller"}, "imagePullSecrets": [{"name": "keep-secret"}]
-    }))
-    .expect("sa");
-    Api::<ServiceAccount>::namespaced(t.c.clone(), &ns)
-        .create(&PostParams::default(), &sa)
-        .await
-        .expect("creating sa");
-    let mut w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
-    w.service_account = Some("puller");
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "web").await;
+    t.f.web_as_a_service_account().await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Deployment/web", "auth.");
     t.keys(&["c"]);
     t.wait("the credential form", SCREEN, |s| s.contains("attach to"));
-    t.type_text(t.h.reg_auth_user());
+    t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
-    t.type_text(t.h.reg_auth_pass());
+    t.type_text(t.f.h.reg_auth_pass());
     // password → email → attach to; → ServiceAccount.
     t.keys(&["Tab", "Tab", "Right"]);
     t.wait("the ServiceAccount choice", SCREEN, |s| {
@@ -343,13 +288,13 @@ async fn a_pull_secret_on_the_service_account_then_k_fixes_the_auth_registry() {
         s.contains("reach only new pods")
     });
     let sa = json_of(
-        Api::<ServiceAccount>::namespaced(t.c.clone(), &ns)
+        Api::<ServiceAccount>::namespaced(t.f.c.clone(), &ns)
             .get("puller")
             .await
             .expect("sa"),
     )
     .await;
-    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    let name = format!("regcred-{}", t.f.h.reg_auth().replace(['.', ':'], "-"));
     assert_eq!(
         sa["imagePullSecrets"],
         json!([{"name": "keep-secret"}, {"name": name}])
@@ -373,25 +318,25 @@ async fn creating_the_missing_secret_from_the_form_fixes_the_pod_in_place() {
     let mut w = W::new(
         "Deployment",
         "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
+        format!("{}/team/app:1.0", t.f.h.reg_auth()),
     );
     w.pull_secrets = &["does-not-exist"];
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "web").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "web").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Deployment/web", "credentials.secret-missing");
     t.keys(&["c"]);
     t.wait("the form named after the missing secret", SCREEN, |s| {
         s.contains("does-not-exist") && s.contains("do not attach")
     });
-    t.type_text(t.h.reg_auth_user());
+    t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
-    t.type_text(t.h.reg_auth_pass());
+    t.type_text(t.f.h.reg_auth_pass());
     t.keys(&["Enter"]);
     t.confirm(&["does-not-exist"]);
     t.wait_fixed("Deployment/web", "Deployment/web: 1/1 pod Running after");
-    let d = deployment(&t.c, &ns, "web").await;
+    let d = t.f.deployment("web").await;
     assert_eq!(
         d["spec"]["template"]["spec"]["imagePullSecrets"],
         json!([{"name": "does-not-exist"}])
@@ -405,17 +350,17 @@ async fn set_image_from_the_form_recreates_a_job_with_a_missing_tag() {
         return;
     };
     let ns = t.ns();
-    ensure_secret(&t.c, &ns, "regcred", t.h.reg_auth(), &t.h).await;
+    ensure_secret(&t.f.c, &ns, "regcred", t.f.h.reg_auth(), &t.f.h).await;
     let mut w = W::new(
         "Job",
         "batch",
-        format!("{}/team/app:missing", t.h.reg_auth()),
+        format!("{}/team/app:missing", t.f.h.reg_auth()),
     );
     w.pull_secrets = &["regcred"];
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "batch").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "batch").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Job/batch", "image.");
     t.keys(&["i"]);
     t.wait("the image form", SCREEN, |s| s.contains("app:missing"));
@@ -426,7 +371,7 @@ async fn set_image_from_the_form_recreates_a_job_with_a_missing_tag() {
     t.confirm(&["app:1.0", "immutable"]);
     t.wait_fixed("Job/batch", "Job/batch: 1/1 new pod Running after");
     let job = json_of(
-        Api::<Job>::namespaced(t.c.clone(), &ns)
+        Api::<Job>::namespaced(t.f.c.clone(), &ns)
             .get("batch")
             .await
             .expect("job"),
@@ -434,7 +379,7 @@ async fn set_image_from_the_form_recreates_a_job_with_a_missing_tag() {
     .await;
     assert_eq!(
         job["spec"]["template"]["spec"]["containers"][0]["image"],
-        json!(format!("{}/team/app:1.0", t.h.reg_auth()))
+        json!(format!("{}/team/app:1.0", t.f.h.reg_auth()))
     );
     t.finish().await;
 }
@@ -448,15 +393,15 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
     let mut w = W::new(
         "Deployment",
         "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
+        format!("{}/team/app:1.0", t.f.h.reg_selfsigned()),
     );
     w.annotations = json!({"keep": "me"});
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "web").await;
-    let before = deployment(&t.c, &ns, "web").await;
+    w.create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "web").await;
+    let before = t.f.deployment("web").await;
 
     // --read-only: the key says why and does nothing.
-    t.launch("admin", "--read-only");
+    t.launch("admin", &["--read-only"]);
     t.wait_row("Deployment/web", "tls.untrusted");
     t.keys(&["a"]);
     t.wait("the read-only refusal", SCREEN, |s| s.contains("read-only"));
@@ -469,7 +414,7 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
     t.quit();
 
     // --dry-run: the server accepts, nothing is persisted.
-    t.launch("admin", "--dry-run");
+    t.launch("admin", &["--dry-run"]);
     t.wait_row("Deployment/web", "tls.untrusted");
     t.keys(&["a"]);
     t.wait("the form", SCREEN, |s| s.contains("insecure-skip-verify"));
@@ -481,7 +426,7 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
     t.quit();
 
     // The viewer: a readable "forbidden", the row stays.
-    t.launch("viewer", "");
+    t.launch("viewer", &[]);
     t.wait_row("Deployment/web", "tls.untrusted");
     t.keys(&["a"]);
     t.wait("the form", SCREEN, |s| s.contains("insecure-skip-verify"));
@@ -496,7 +441,7 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
     t.wait("a readable forbidden", FOLLOW, |s| s.contains("forbidden"));
     t.wait_row("Deployment/web", "tls.untrusted");
 
-    let after = deployment(&t.c, &ns, "web").await;
+    let after = t.f.deployment("web").await;
     assert_eq!(
         before["spec"]["template"], after["spec"]["template"],
         "nothing changed on the server"
@@ -506,12 +451,12 @@ async fn the_viewer_is_refused_readably_dry_run_and_read_only_change_nothing() {
         support::workload::as_written(&after),
         "nothing changed on the server"
     );
-    let audit = t.audit_lines();
+    let audit = t.f.dirs().audit_lines();
     assert!(
         audit.iter().any(|a| a["dry_run"] == true),
         "the dry run is audited: {audit:?}"
     );
-    let pods = pods_of(&t.c, &ns, "web").await;
+    let pods = pods_of(&t.f.c, &ns, "web").await;
     assert!(
         pods.iter()
             .all(|p| pod_state(p).as_deref() != Some("Running")),
@@ -526,26 +471,26 @@ async fn a_group_fix_gives_every_workload_of_the_group_one_pull_secret() {
         return;
     };
     let ns = t.ns();
-    let image = format!("{}/team/app:1.0", t.h.reg_auth());
+    let image = format!("{}/team/app:1.0", t.f.h.reg_auth());
     W::new("Deployment", "api", image.clone())
-        .create(&t.c, &ns)
+        .create(&t.f.c, &ns)
         .await;
-    W::new("Deployment", "web", image).create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "api").await;
-    failing_pod(&t.c, &ns, "web").await;
+    W::new("Deployment", "web", image).create(&t.f.c, &ns).await;
+    failing_pod(&t.f.c, &ns, "api").await;
+    failing_pod(&t.f.c, &ns, "web").await;
 
-    t.launch("admin", "");
+    t.launch("admin", &[]);
     t.wait_row("Deployment/api", "auth.");
     t.wait_row("Deployment/web", "auth.");
     t.keys(&["C"]);
     t.wait("the group credential form", SCREEN, |s| {
         s.contains("2 workloads of") && s.contains("username")
     });
-    t.type_text(t.h.reg_auth_user());
+    t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
-    t.type_text(t.h.reg_auth_pass());
+    t.type_text(t.f.h.reg_auth_pass());
     t.keys(&["Enter"]);
-    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
+    let name = format!("regcred-{}", t.f.h.reg_auth().replace(['.', ':'], "-"));
     t.confirm(&["2 changes", "deployment/api", "deployment/web"]);
     t.wait("both follow-ups", FOLLOW, |s| {
         s.contains("Deployment/api: 1/1 new pod Running after")
@@ -553,14 +498,14 @@ async fn a_group_fix_gives_every_workload_of_the_group_one_pull_secret() {
             && !s.lines().any(|l| l.contains("ImagePull"))
     });
     for d in ["api", "web"] {
-        let v = deployment(&t.c, &ns, d).await;
+        let v = t.f.deployment(d).await;
         assert_eq!(
             v["spec"]["template"]["spec"]["imagePullSecrets"],
             json!([{"name": name}]),
             "{d}"
         );
     }
-    let audit = t.audit_lines();
+    let audit = t.f.dirs().audit_lines();
     assert_eq!(audit.len(), 2, "one line per object: {audit:?}");
     t.finish().await;
 }

@@ -5,24 +5,14 @@
 //! `q` — verified through the API.
 
 mod support;
-mod support_tmux;
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
+use support::tmux::{Tmux, exit_line};
 use support::workload::{W, failing_pod};
-use support_tmux::{Tmux, exit_line, tmux_available};
+use support::{Fixture, probe_pods};
 
 const SCREEN: Duration = Duration::from_secs(30);
-
-async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
-    Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
-        .await
-        .expect("listing probe pods")
-        .items
-}
 
 /// Waits until no probe pod is left in `ns`.
 async fn wait_no_probe_pods(client: &kube::Client, ns: &str, what: &str) {
@@ -45,36 +35,30 @@ async fn wait_no_probe_pods(client: &kube::Client, ns: &str, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_path() {
-    let Some(h) = support::harness() else { return };
-    if !tmux_available() {
+    let Some(f) = Fixture::with_tmux("tui-probe").await else {
         return;
-    }
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, "tui-probe").await;
+    };
+    let (h, c, ns) = (&f.h, &f.c, &f.ns);
     W::new(
         "Deployment",
         "web",
         format!("{}/team/app:1.0", h.reg_selfsigned()),
     )
-    .create(&c, &ns.name)
+    .create(c, &ns.name)
     .await;
-    failing_pod(&c, &ns.name, "web").await;
+    failing_pod(c, &ns.name, "web").await;
 
     let t = Tmux::start("tui-probe", 160, 45);
-    let dir = tempfile::tempdir().expect("dir");
-    let launch = |extra: &str| {
-        t.type_line(&format!(
-            "KUBECONFIG={} NO_COLOR=1 PULLTUI_DATA_DIR={} XDG_STATE_HOME={} {} --context admin -n {} --probe-image {} {extra}; echo PULLTUI-EXIT=$?",
-            h.kubeconfig().display(),
-            dir.path().join("data").display(),
-            dir.path().join("state").display(),
-            env!("CARGO_BIN_EXE_pulltui"),
-            ns.name,
-            h.var("PULLTUI_PROBE_IMAGE"),
-        ));
+    let launch = |extra: &[&str]| {
+        t.launch(
+            f.pulltui()
+                .no_color()
+                .context("admin")
+                .args(&["-n", f.ns(), "--probe-image", h.var("PULLTUI_PROBE_IMAGE")])
+                .args(extra),
+        );
     };
-    launch("");
+    launch(&[]);
     t.wait("the failing row", SCREEN, |s| s.contains("tls.untrusted"));
     t.send(&["p"]);
     let s = t.wait("the laptop verdict", SCREEN, |s| {
@@ -86,10 +70,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     let preview = t.wait("the probe pod preview", SCREEN, |s| {
         s.contains("create this probe pod?") && s.contains("host network")
     });
-    assert!(
-        probe_pods(&c, &ns.name).await.is_empty(),
-        "created before y"
-    );
+    assert!(probe_pods(c, &ns.name).await.is_empty(), "created before y");
     // The pod created is the pod previewed: the same name.
     let previewed = regex::Regex::new(r"create pod [a-z0-9-]+/(pulltui-probe-[a-z0-9-]+)")
         .expect("regex")
@@ -107,7 +88,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
         s.contains(&format!("pod {previewed} created")),
         "created another pod than {previewed}:\n{s}"
     );
-    wait_no_probe_pods(&c, &ns.name, "after the node probe ended").await;
+    wait_no_probe_pods(c, &ns.name, "after the node probe ended").await;
 
     // Esc while the node probe runs: stopped, pod deleted.
     t.send(&["P"]);
@@ -120,7 +101,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     });
     t.send(&["Escape"]);
     t.wait("back on the table", SCREEN, |s| s.contains("NAMESPACE"));
-    wait_no_probe_pods(&c, &ns.name, "after Esc").await;
+    wait_no_probe_pods(c, &ns.name, "after Esc").await;
 
     // q while the node probe runs: the console deletes it before exiting.
     t.send(&["P"]);
@@ -135,16 +116,16 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     t.wait("the shell after q", SCREEN, |s| {
         exit_line(s) == Some("PULLTUI-EXIT=0")
     });
-    wait_no_probe_pods(&c, &ns.name, "after q").await;
+    wait_no_probe_pods(c, &ns.name, "after q").await;
 
     // --read-only: P is refused with the reason.
-    launch("--read-only");
+    launch(&["--read-only"]);
     t.wait("the failing row", SCREEN, |s| s.contains("tls.untrusted"));
     t.send(&["P"]);
     t.wait("the read-only refusal", SCREEN, |s| {
         s.contains("read-only mode")
     });
-    assert!(probe_pods(&c, &ns.name).await.is_empty());
+    assert!(probe_pods(c, &ns.name).await.is_empty());
     t.send(&["q"]);
-    ns.delete().await;
+    f.delete().await;
 }

@@ -1,29 +1,20 @@
-//! Writes that do only what the preview showed (issue 20): on the real
+//! Writes that do only what the preview showed: on the real
 //! harness, with identities that may do only part of a write, pods and
 //! owners a tenant made up, and objects that change under the preview.
 
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::Api;
 use serde_json::json;
 use support::tenant::identity;
 use support::workload::{W, as_written, failing_pod};
-use support::{Harness, pulltui};
+use support::{Fixture, Pulltui};
 
 fn audit(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("data").join("audit.jsonl")).unwrap_or_default()
-}
-
-async fn setup(prefix: &str) -> Option<(Harness, kube::Client, support::TestNamespace)> {
-    let h = support::harness()?;
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, prefix).await;
-    Some((h, c, ns))
 }
 
 /// A Job fix by someone who may delete Jobs but not create them: the new
@@ -31,7 +22,7 @@ async fn setup(prefix: &str) -> Option<(Harness, kube::Client, support::TestName
 /// Job survives, and its spec (a literal env value) is in no message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_is_not_deleted_when_its_re_creation_would_be_refused() {
-    let Some((h, c, ns)) = setup("w-job").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("w-job").await else {
         return;
     };
     let mut w = W::new(
@@ -49,12 +40,11 @@ async fn a_job_is_not_deleted_when_its_re_creation_would_be_refused() {
         {"apiGroups": [""], "resources": ["pods", "events", "serviceaccounts"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]}]);
     let id = identity(&h, &c, &ns.name, "deleter", rules).await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let image = format!("{}/team/app:1.0", h.reg_auth());
-    let run = pulltui(
-        &id.kubeconfig,
-        dir.path(),
-        &[
+    let run = Pulltui::new()
+        .kubeconfig(&id.kubeconfig)
+        .dir(dir.path())
+        .args(&[
             "fix",
             &format!("{}/{pod}", ns.name),
             "--fix",
@@ -63,8 +53,8 @@ async fn a_job_is_not_deleted_when_its_re_creation_would_be_refused() {
             &image,
             "--yes",
             "--json",
-        ],
-    );
+        ])
+        .run();
     assert_ne!(run.code, Some(0), "{run:?}");
     let text = format!("{}{}", run.stdout, run.stderr);
     assert!(text.contains("nothing deleted"), "{run:?}");
@@ -82,11 +72,11 @@ async fn a_job_is_not_deleted_when_its_re_creation_would_be_refused() {
     ns.delete().await;
 }
 
-/// `--dry-run` sees a re-creation the server would refuse (it used to
-/// validate only the delete, and said the fix would work).
+/// `--dry-run` sees a re-creation the server would refuse: it validates
+/// the new Job too, not only the delete, and does not say the fix would work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_job_fix_validates_the_new_job_too() {
-    let Some((h, c, ns)) = setup("w-jobdry").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("w-jobdry").await else {
         return;
     };
     W::new(
@@ -101,12 +91,11 @@ async fn a_dry_run_job_fix_validates_the_new_job_too() {
         {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch", "delete"]},
         {"apiGroups": [""], "resources": ["pods", "events", "serviceaccounts"], "verbs": ["get", "list", "watch"]}]);
     let id = identity(&h, &c, &ns.name, "deleter", rules).await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let image = format!("{}/team/app:1.0", h.reg_auth());
-    let run = pulltui(
-        &id.kubeconfig,
-        dir.path(),
-        &[
+    let run = Pulltui::new()
+        .kubeconfig(&id.kubeconfig)
+        .dir(dir.path())
+        .args(&[
             "fix",
             &format!("{}/{pod}", ns.name),
             "--fix",
@@ -116,8 +105,8 @@ async fn a_dry_run_job_fix_validates_the_new_job_too() {
             "--dry-run",
             "--yes",
             "--json",
-        ],
-    );
+        ])
+        .run();
     assert_ne!(run.code, Some(0), "{run:?}");
     assert!(
         format!("{}{}", run.stdout, run.stderr).contains("nothing deleted"),
@@ -130,11 +119,11 @@ async fn a_dry_run_job_fix_validates_the_new_job_too() {
 
 /// `i` on a container the Deployment's template does not have (a sidecar
 /// its pods got from an injecting webhook) is refused, as `kubectl set
-/// image` refuses it; the template is left as it was (it used to gain the
+/// image` refuses it; the template is left as it was (it does not gain the
 /// container).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
-    let Some((h, c, ns)) = setup("w-inject").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("w-inject").await else {
         return;
     };
     let good = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
@@ -176,11 +165,10 @@ async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
     .expect("name");
     let before =
         as_written(&serde_json::to_value(api.get("web").await.expect("get")).expect("json"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = pulltui(
-        &h.kubeconfig(),
-        dir.path(),
-        &[
+    let run = Pulltui::new()
+        .kubeconfig(h.kubeconfig())
+        .dir(dir.path())
+        .args(&[
             "--context",
             "admin",
             "fix",
@@ -192,10 +180,10 @@ async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
             "--image",
             &good,
             "--yes",
-        ],
-    );
+        ])
+        .run();
     assert_ne!(run.code, Some(0), "{run:?}");
-    // Refused from the injector's marker on the pod (issue 21), or, for an
+    // Refused from the injector's marker on the pod, or, for an
     // injector pulltui does not know, because the template lacks it.
     assert!(
         (run.stderr.contains("injected by istio")
@@ -214,10 +202,10 @@ async fn set_image_on_an_injected_container_is_refused_and_writes_nothing() {
 /// A pod anyone may create can name a Deployment it cannot edit as its
 /// controller, with the Deployment's real uid. Its labels are not the
 /// Deployment's: pulltui treats it as a bare pod, says why, and the
-/// Deployment is left as it was (it used to be annotated).
+/// Deployment is left as it was (not annotated).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_naming_a_deployment_it_does_not_belong_to_steers_no_write() {
-    let Some((h, c, ns)) = setup("w-spoof").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("w-spoof").await else {
         return;
     };
     let image = format!("{}/team/app:1.0", h.reg_selfsigned());
@@ -250,11 +238,10 @@ async fn a_pod_naming_a_deployment_it_does_not_belong_to_steers_no_write() {
     failing_pod(&c, &ns.name, "spoof").await;
     let before =
         as_written(&serde_json::to_value(deploys.get("web").await.expect("get")).expect("json"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let run = pulltui(
-        &h.kubeconfig(),
-        dir.path(),
-        &[
+    let run = Pulltui::new()
+        .kubeconfig(h.kubeconfig())
+        .dir(dir.path())
+        .args(&[
             "--context",
             "admin",
             "fix",
@@ -263,8 +250,8 @@ async fn a_pod_naming_a_deployment_it_does_not_belong_to_steers_no_write() {
             "annotate-skip-verify",
             "--yes",
             "--no-follow",
-        ],
-    );
+        ])
+        .run();
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(
         run.stdout
@@ -283,7 +270,7 @@ async fn a_pod_naming_a_deployment_it_does_not_belong_to_steers_no_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_replaced_after_the_preview_is_not_deleted() {
     use std::io::{BufRead as _, Write as _};
-    let Some((h, c, ns)) = setup("w-sts").await else {
+    let Some(Fixture { h, c, ns, dir }) = Fixture::new("w-sts").await else {
         return;
     };
     W::new(
@@ -295,21 +282,19 @@ async fn a_pod_replaced_after_the_preview_is_not_deleted() {
     .await;
     failing_pod(&c, &ns.name, "db").await;
     let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(c.clone(), &ns.name);
-    let dir = tempfile::tempdir().expect("tempdir");
     let image = format!("{}/library/tiny:latest", h.var("PULLTUI_REG_TOKEN"));
     // `fix` confirms on a terminal only: give it one (util-linux `script`).
-    let cmd = format!(
-        "{} --context admin fix {}/db-0 --fix set-image --image {} --no-follow",
-        env!("CARGO_BIN_EXE_pulltui"),
-        ns.name,
-        image
-    );
-    let mut child = Command::new("script")
-        .args(["-qfec", &cmd, "/dev/null"])
-        .env("KUBECONFIG", h.kubeconfig())
-        .env("PULLTUI_DATA_DIR", dir.path().join("data"))
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .env_remove("PULLTUI_CONFIG")
+    let fix = h.pulltui().dir(dir.path()).context("admin").args(&[
+        "fix",
+        &format!("{}/db-0", ns.name),
+        "--fix",
+        "set-image",
+        "--image",
+        &image,
+        "--no-follow",
+    ]);
+    let mut child = fix
+        .pty("")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

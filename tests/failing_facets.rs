@@ -1,4 +1,4 @@
-//! What failed to pull (issue 21): rows carry a facet — container, init
+//! What failed to pull: rows carry a facet — container, init
 //! container, sidecar, ephemeral container, image volume, sandbox — and
 //! injected containers say who injected them. Pure: pods and events in,
 //! rows out, through the same inventory the console and `check` use.

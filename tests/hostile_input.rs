@@ -1,15 +1,15 @@
-//! Hostile input (issue 13, point 5): escape sequences, C1 and bidi
+//! Hostile input: escape sequences, C1 and bidi
 //! controls and newlines in messages, names, labels and the snapshot's own
 //! fields are shown inert on the real TUI render path (the runtime loop
 //! over a `TestBackend`), in `pulltui explain` and `pulltui check`; 1 MB
 //! messages neither hang nor blow up classification, rows or drawing.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use futures::channel::mpsc as fmpsc;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use pulltui::app::keymap::Keymap;
@@ -25,29 +25,15 @@ use pulltui::snapshot::{Recorded, Replay, Snapshot};
 use pulltui::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::Pulltui;
+use support::registry::{Fake, respond};
+use support::screen::{cells, press};
 use tokio::sync::mpsc;
 
 /// Retitles the window, sets a colour, clears the screen (C1 CSI), hides
 /// a hyperlink, reverses the text direction, and breaks the line.
 const HOSTILE: &str = "\x1b]0;PWNED\x07\x1b[31mred\x1b[0m \u{9b}2J \
     \x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \u{202e}txt.exe\u{202c} \u{2066}x\u{2069}\nnext";
-
-fn press(c: KeyCode) -> std::io::Result<TermEvent> {
-    Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)))
-}
-
-/// Every cell's symbol, row by row.
-fn cells(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// No cell holds a character a terminal would act on.
 fn assert_inert_screen(t: &Terminal<TestBackend>) {
@@ -295,26 +281,12 @@ async fn a_megabyte_message_renders_home_and_detail() {
 }
 
 fn pulltui(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
+    let run = Pulltui::new()
         .env("PULLTUI_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pulltui");
-    let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("pulltui ends");
-    let _ = writer.join();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .args(args)
+        .stdin(stdin)
+        .run();
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]
@@ -471,7 +443,7 @@ fn ratatui_alone_drops_controls_and_bidi_silently() {
     assert!(!text.contains('␛') && text.contains("]0;PWNED"), "{text:?}");
 }
 
-/// Invisible and format characters (issue 20, point 9): a zero-width space
+/// Invisible and format characters: a zero-width space
 /// splitting a keyword, a BOM, a soft hyphen, tag characters spelling
 /// hidden ASCII. `explain` shows each as a visible escape, never raw; its
 /// JSON escapes them and keeps the text.
@@ -512,59 +484,22 @@ fn explain_shows_invisible_characters_as_escapes() {
 /// A fake plain-HTTP registry on loopback: `/v2/` open, every manifest
 /// unknown, and a tag list holding `tags` (text the registry chose).
 fn fake_registry_with_tags(tags: &[&str]) -> String {
-    use std::io::Read as _;
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
     let body = serde_json::json!({ "name": "team/app", "tags": tags }).to_string();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                loop {
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        if buf.len() >= 3 && !buf.starts_with(b"GET") && !buf.starts_with(b"HEA") {
-                            // A TLS ClientHello: answer in HTTP, as a plain server does.
-                            let _ = s.write_all(
-                                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                            );
-                            return;
-                        }
-                        match s.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 4);
-                    let line = head.lines().next().unwrap_or("");
-                    let resp = if line.starts_with("GET /v2/ ") {
-                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string()
-                    } else if line.contains("/tags/list") {
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                    } else {
-                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-                    };
-                    if s.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
+    Fake::start(0, move |req| {
+        if req.line.starts_with("GET /v2/ ") {
+            respond("200 OK", &[], "{}")
+        } else if req.line.contains("/tags/list") {
+            respond("200 OK", &[("Content-Type", "application/json")], &body)
+        } else {
+            respond("404 Not Found", &[], "")
         }
-    });
-    addr
+    })
+    .addr
 }
 
 /// `probe` prints what a registry sent (here, its tag list) inert, and its
 /// JSON escapes C1, bidi and invisible characters as `check --json` does,
-/// keeping the values (issue 20, point 9).
+/// keeping the values.
 #[test]
 fn probe_shows_registry_text_inert_and_its_json_escapes_it() {
     let tags = [

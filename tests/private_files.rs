@@ -5,16 +5,16 @@
 //! the flows that write them); and while a password can be typed or read
 //! from stdin, the process writes no core dump.
 
-#[path = "support_tmux/mod.rs"]
-mod support_tmux;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support_tmux::{Tmux, exit_line, tmux_available};
+use support::tmux::{Tmux, exit_line, tmux_available};
+use support::{Dirs, Pulltui};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p)
@@ -29,17 +29,15 @@ fn the_log_is_created_private_and_an_old_readable_one_is_narrowed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let demo = dir.path().join("demo.yaml");
     std::fs::write(&demo, pulltui::snapshot::DEMO).expect("write the demo");
-    let state = dir.path().join("state");
-    let log = state.join("pulltui/pulltui.log");
+    let dirs = Dirs::new(dir.path());
+    let (state, log) = (dirs.state(), dirs.log());
     let check = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-            .args(["check", "--replay"])
+        let run = Pulltui::new()
+            .dir(dir.path())
+            .args(&["check", "--replay"])
             .arg(&demo)
-            .env("XDG_STATE_HOME", &state)
-            .env_remove("PULLTUI_CONFIG")
-            .output()
-            .expect("running pulltui");
-        assert_eq!(out.status.code(), Some(1), "check found the demo's pods");
+            .run();
+        assert_eq!(run.code, Some(1), "check found the demo's pods: {run:?}");
     };
     check();
     assert_eq!(mode(&log), 0o600, "a new pulltui.log");
@@ -60,16 +58,19 @@ fn the_console_keeps_stderr_in_a_private_file_and_writes_no_core_dump() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("state");
+    let state = Dirs::new(dir.path()).state();
     let t = Tmux::start("private-files", 100, 30);
     let pid_file = dir.path().join("pid");
     // The shell allows core dumps; pulltui turns them off for itself.
-    t.type_line(&format!(
-        "umask 022; ulimit -c unlimited; XDG_STATE_HOME={} NO_COLOR=1 sh -c 'echo $$ > {}; exec {} --demo'; echo PULLTUI-EXIT=$?",
-        state.display(),
-        pid_file.display(),
-        env!("CARGO_BIN_EXE_pulltui")
-    ));
+    t.launch_in(
+        Pulltui::new().dir(dir.path()).no_color().arg("--demo"),
+        |cmd| {
+            format!(
+                "umask 022; ulimit -c unlimited; sh -c 'echo $$ > {}; exec {cmd}'; echo PULLTUI-EXIT=$?",
+                pid_file.display()
+            )
+        },
+    );
     t.wait("the demo", Duration::from_secs(20), |s| {
         s.contains("REPLAY")
     });
@@ -107,13 +108,12 @@ fn core_limit(pid: u32) -> Option<String> {
 /// has set it, or what it still is after 3 s.
 fn core_limit_while_reading_a_password(args: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulltui"));
-    cmd.args(args)
-        .env("XDG_STATE_HOME", dir.path())
-        .env("PULLTUI_DATA_DIR", dir.path())
-        .env("KUBECONFIG", dir.path().join("none"))
-        .env_remove("PULLTUI_CONFIG")
-        .stdin(Stdio::piped())
+    let pulltui = Pulltui::new()
+        .dir(dir.path())
+        .kubeconfig(dir.path().join("none"))
+        .args(args);
+    let mut cmd = pulltui.command();
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     // SAFETY: setrlimit only, between fork and exec.

@@ -1,128 +1,30 @@
 //! The laptop probe against fake registries on loopback (no harness): what
-//! a registry may make this machine do (issue 20). A token realm on a
+//! a registry may make this machine do. A token realm on a
 //! special-purpose address is refused before anything is sent (M4); one
 //! credential is tried per probe unless the user asks for all (L9).
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use pulltui::domain::image::ImageRef;
 use pulltui::domain::probe::{Credential, ProbePlan, Status, Step};
 use pulltui::domain::redact::Redacted;
-
-/// One request a fake server received.
-#[derive(Debug, Clone)]
-struct Seen {
-    line: String,
-    authorization: Option<String>,
-}
-
-/// A fake plain-HTTP server on 127.0.0.1 (a given port, or any): `answer`
-/// maps each request to a whole response; every request is recorded. A
-/// TLS ClientHello is answered in HTTP, as a plain server does.
-struct Fake {
-    addr: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Fake {
-    fn start(port: u16, answer: impl Fn(&Seen) -> String + Send + Sync + 'static) -> Fake {
-        let l = TcpListener::bind(("127.0.0.1", port)).expect("bind");
-        let addr = l.local_addr().expect("addr").to_string();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let rec = seen.clone();
-        let answer = Arc::new(answer);
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(s) = conn else { continue };
-                let (rec, answer) = (rec.clone(), answer.clone());
-                std::thread::spawn(move || serve(s, &rec, &*answer));
-            }
-        });
-        Fake { addr, seen }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-}
-
-fn serve(
-    mut s: std::net::TcpStream,
-    rec: &Mutex<Vec<Seen>>,
-    answer: &(dyn Fn(&Seen) -> String + Send + Sync),
-) {
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            if buf.len() >= 3 && !buf.starts_with(b"GET") && !buf.starts_with(b"HEA") {
-                let _ = s.write_all(
-                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-                return;
-            }
-            match s.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-        buf.drain(..end + 4);
-        let mut lines = head.lines();
-        let line = lines.next().unwrap_or("").to_string();
-        let authorization = lines
-            .filter_map(|h| h.split_once(':'))
-            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            .map(|(_, v)| v.trim().to_string());
-        let req = Seen {
-            line,
-            authorization,
-        };
-        let resp = answer(&req);
-        if let Ok(mut r) = rec.lock() {
-            r.push(req);
-        }
-        if s.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn respond(status: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut r = format!("HTTP/1.1 {status}\r\n");
-    for (k, v) in headers {
-        r.push_str(&format!("{k}: {v}\r\n"));
-    }
-    r.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    r
-}
+use support::Pulltui;
+use support::registry::{Fake, respond};
 
 /// `pulltui probe IMAGE --json` and its one JSON line.
 fn probe_json(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .arg("probe")
-        .args(args)
-        .args(["--json", "--timeout", "2"])
+    let run = probe().args(args).args(&["--json", "--timeout", "2"]).run();
+    (run.code, run.json(), run.stderr)
+}
+
+/// `pulltui probe`, quiet, no proxy.
+fn probe() -> Pulltui {
+    Pulltui::new()
         .env("PULLTUI_LOG", "off")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .stdin(Stdio::null())
-        .output()
-        .expect("pulltui probe");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    (out.status.code(), json, stderr)
+        .no_proxy()
+        .arg("probe")
 }
 
 fn step<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -262,27 +164,14 @@ async fn every_credential_is_tried_when_the_user_asks() {
 fn the_command_takes_try_all_credentials() {
     let fake = refusing_basic_registry();
     let image = format!("{}/team/app:1", fake.addr);
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["probe", &image, "--timeout", "2", "--try-all-credentials"])
-        .args(["--username", "robot", "--password-stdin"])
-        .args(["--allow-plain-http-credentials"])
-        .env("PULLTUI_LOG", "off")
-        .env_remove("PULLTUI_CONFIG")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            if let Some(mut i) = c.stdin.take() {
-                i.write_all(b"stale\n")?;
-            }
-            c.wait_with_output()
-        })
-        .expect("pulltui probe");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let run = probe()
+        .args(&[&image, "--timeout", "2", "--try-all-credentials"])
+        .args(&["--username", "robot", "--password-stdin"])
+        .args(&["--allow-plain-http-credentials"])
+        .stdin("stale\n")
+        .run();
+    let stdout = &run.stdout;
+    assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         stdout.contains("credentials invalid (rejected): user robot from --username: 401"),
         "{stdout}"

@@ -2,11 +2,13 @@
 //! `TestBackend`, driven by scripted key presses, with the recorded demo
 //! backend and with a scripted backend that answers effects from a script.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use futures::channel::mpsc as fmpsc;
 use pulltui::app::keymap::Keymap;
 use pulltui::app::msg::{Backend, ClusterMsg, Effect, FetchEffect, Msg, WatchEffect};
@@ -17,23 +19,8 @@ use pulltui::runtime::{FrozenClock, run_loop};
 use pulltui::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use support::screen::{cells, press};
 use tokio::sync::mpsc;
-
-fn press(c: KeyCode) -> std::io::Result<TermEvent> {
-    Ok(TermEvent::Key(KeyEvent::new(c, KeyModifiers::NONE)))
-}
-
-fn screen_text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// Waits until the loop has taken every message from its channel and none
 /// came for a while: the backend's answers are all in the model.
@@ -120,7 +107,7 @@ async fn run_demo(
 #[tokio::test]
 async fn the_demo_runs_headless_in_the_real_loop_with_eight_cause_families_on_screen() {
     let (model, terminal, recorded) = run_demo((160, 45), vec![]).await;
-    let screen = screen_text(&terminal);
+    let screen = cells(&terminal);
     assert!(screen.contains("REPLAY demo"), "banner:\n{screen}");
     assert!(
         screen.contains("22 failing of 282 pods"),
@@ -150,7 +137,7 @@ async fn keys_drive_the_demo_through_detail_help_filter_and_back() {
     );
     let d = model.detail.as_ref().expect("detail");
     assert_eq!(d.key.name, "ledger-0");
-    let screen = screen_text(&terminal);
+    let screen = cells(&terminal);
     assert!(screen.contains("protocol.http-registry"), "{screen}");
     assert!(
         screen.contains("recorded"),
@@ -167,7 +154,7 @@ async fn the_demos_probe_pane_answers_at_once_recorded_or_not() {
     keys.extend([Enter, Char('p'), Char('P')]);
     let (model, terminal, _) = run_demo((160, 45), keys).await;
     assert_eq!(model.screen(), Screen::Probe);
-    let screen = screen_text(&terminal);
+    let screen = cells(&terminal);
     assert!(!screen.contains("… running"), "{screen}");
     assert!(screen.contains("verdict ok"), "{screen}");
     assert!(screen.contains("verdict network.timeout"), "{screen}");
@@ -176,7 +163,7 @@ async fn the_demos_probe_pane_answers_at_once_recorded_or_not() {
     // The first row has none: a sentence, not a pane running forever.
     let (model, terminal, _) = run_demo((160, 45), vec![Char('p')]).await;
     assert_eq!(model.screen(), Screen::Probe);
-    let screen = screen_text(&terminal);
+    let screen = cells(&terminal);
     assert!(!screen.contains("… running"), "{screen}");
     assert!(
         screen.contains("no probe of this pod was recorded"),
@@ -274,7 +261,7 @@ async fn the_loop_dispatches_effects_to_any_backend_and_draws_its_answers() {
         matches!(asked.last(), Some(Effect::Quit)),
         "q reaches the backend: {asked:?}"
     );
-    let screen = screen_text(&terminal);
+    let screen = cells(&terminal);
     assert!(screen.contains("image.invalid-name"), "{screen}");
     assert!(screen.contains("ctx scripted"), "{screen}");
     assert!(model.quit);

@@ -4,11 +4,12 @@
 
 #[path = "../examples/make_demo/incident.rs"]
 mod incident;
-
-use std::process::Command;
+mod support;
 
 use proptest::prelude::*;
 use pulltui::snapshot::{LoadError, parse, to_yaml};
+use support::Pulltui;
+use support::cli::CHECK_FIELDS;
 
 #[test]
 fn the_bundled_demo_is_what_its_generator_writes() {
@@ -205,15 +206,8 @@ fn the_completeness_check_survives_a_conversion_to_json() {
 }
 
 fn pulltui(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env_remove("PULLTUI_CONFIG")
-        .output()
-        .expect("running pulltui");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = Pulltui::new().args(args).run();
+    (run.code, run.stderr)
 }
 
 #[test]
@@ -252,10 +246,11 @@ fn a_stream_over_the_size_bound_is_refused_without_reading_it_all() {
     // /dev/stdin (a pipe) has no length to check first: the bound is
     // counted while reading. 32 MiB more than the bound are offered.
     let offered = pulltui::snapshot::format::MAX_BYTES + (32 << 20);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["check", "--replay", "/dev/stdin"])
-        .env_remove("PULLTUI_CONFIG")
+    let check = Pulltui::new()
         .env("PULLTUI_LOG", "off")
+        .args(&["check", "--replay", "/dev/stdin"]);
+    let mut child = check
+        .command()
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -283,28 +278,16 @@ fn a_stream_over_the_size_bound_is_refused_without_reading_it_all() {
 
 #[test]
 fn check_replays_the_demo_with_exit_1_and_the_json_shape() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["check", "--replay", "assets/demo.yaml", "--json"])
+    let run = Pulltui::new()
+        .args(&["check", "--replay", "assets/demo.yaml", "--json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("running pulltui");
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        .run();
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let v = run.json();
     let pods = v["pods"].as_array().expect("pods");
     assert_eq!(pods.len(), 22);
     for p in pods {
-        for k in [
-            "namespace",
-            "name",
-            "workload",
-            "container",
-            "image",
-            "registry",
-            "reason",
-            "category",
-            "message",
-            "since",
-        ] {
+        for k in CHECK_FIELDS {
             assert!(p.get(k).is_some(), "{k} in {p}");
         }
     }

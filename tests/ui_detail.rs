@@ -3,6 +3,7 @@
 
 mod detail_fixtures;
 mod home_fixtures;
+mod support;
 
 use crossterm::event::KeyCode;
 use detail_fixtures::*;
@@ -10,21 +11,9 @@ use home_fixtures::*;
 use pulltui::app::Model;
 use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::domain::secrets::SecretInfo;
-use pulltui::ui::{self, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use pulltui::ui::Theme;
 use ratatui::style::Modifier;
-
-fn draw(model: &Model, theme: Theme) -> Terminal<TestBackend> {
-    let (w, h) = model.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    t.draw(|f| ui::render(model, &theme, f)).expect("draw");
-    t
-}
-
-fn screen(model: &Model) -> String {
-    draw(model, Theme::plain()).backend().to_string()
-}
+use support::screen::{draw, screen};
 
 /// The text drawn with the highlight (reverse + underline) of the cause.
 fn highlighted(model: &Model) -> String {

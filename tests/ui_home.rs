@@ -2,25 +2,14 @@
 //! clock, snapshotted with insta (tests/snapshots/).
 
 mod home_fixtures;
+mod support;
 
 use crossterm::event::KeyCode;
 use home_fixtures::*;
 use pulltui::app::{ClusterMsg, Model};
-use pulltui::ui::{self, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use pulltui::ui::Theme;
 use ratatui::style::Color;
-
-fn draw(model: &Model, theme: Theme) -> Terminal<TestBackend> {
-    let (w, h) = model.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    t.draw(|f| ui::render(model, &theme, f)).expect("draw");
-    t
-}
-
-fn screen(model: &Model) -> String {
-    draw(model, Theme::plain()).backend().to_string()
-}
+use support::screen::{draw, screen};
 
 #[test]
 fn empty_cluster_says_nothing_is_failing() {

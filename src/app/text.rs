@@ -41,11 +41,6 @@ pub fn seg(text: impl Into<String>, tag: Tag) -> Seg {
 
 pub type DocLine = Vec<Seg>;
 
-/// The plain text of a line (tests, e2e helpers).
-pub fn line_text(line: &DocLine) -> String {
-    line.iter().map(|s| s.text.as_str()).collect()
-}
-
 /// Terminal-safe text: control, C1 and bidi characters (escape sequences,
 /// newlines from the cluster) become visible placeholders
 /// (`domain::inert`). Facts are inert already; this is the last guard for
@@ -171,7 +166,10 @@ mod tests {
     use super::*;
 
     fn text(lines: &[DocLine]) -> Vec<String> {
-        lines.iter().map(line_text).collect()
+        lines
+            .iter()
+            .map(|l| l.iter().map(|s| s.text.as_str()).collect())
+            .collect()
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct CheckPod<'a> {
     pub message: &'a str,
     pub since: Option<String>,
     /// What failed to pull: `container`, `init-container`, `sidecar`,
-    /// `ephemeral-container`, `image-volume` or `sandbox` (issue 21).
+    /// `ephemeral-container`, `image-volume` or `sandbox`.
     pub facet: &'static str,
     /// The image volume's name (`facet: image-volume`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -23,16 +23,15 @@ use crate::app::msg::{ClusterMsg, Generation, Msg};
 /// How often the server is asked whether it is there.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(3);
 
-/// `PULLTUI_HEARTBEAT_SECS`: another interval, or `0` for none (a server
-/// that blocks `/version`; the tests that exercise kube's own 410 relist).
-pub fn heartbeat_every() -> Option<Duration> {
-    match std::env::var("PULLTUI_HEARTBEAT_SECS") {
-        Ok(v) => match v.trim().parse::<u64>() {
-            Ok(0) => None,
-            Ok(n) => Some(Duration::from_secs(n)),
-            Err(_) => Some(HEARTBEAT_EVERY),
-        },
-        Err(_) => Some(HEARTBEAT_EVERY),
+/// The interval a `PULLTUI_HEARTBEAT_SECS` value asks for (the CLI reads
+/// the variable): another interval, or `0` for none (a server that blocks
+/// `/version`; the tests that exercise kube's own 410 relist). Unset or
+/// unreadable: [`HEARTBEAT_EVERY`].
+pub fn heartbeat_every(value: Option<&str>) -> Option<Duration> {
+    match value.map(|v| v.trim().parse::<u64>()) {
+        Some(Ok(0)) => None,
+        Some(Ok(n)) => Some(Duration::from_secs(n)),
+        Some(Err(_)) | None => Some(HEARTBEAT_EVERY),
     }
 }
 /// How long an answer may take.
@@ -142,18 +141,20 @@ async fn beat(client: &Client, server: &str, activity: &Activity) -> Beat {
     }
 }
 
-/// Runs until the app's channel closes. Tells the app when the server goes
-/// silent (`ClusterMsg::ServerSilent`, repeated with the time since), and
-/// asks the session to restart its watchers when it answers again.
+/// Runs until the app's channel closes, asking every `every` (`None`: no
+/// heartbeat). Tells the app when the server goes silent
+/// (`ClusterMsg::ServerSilent`, repeated with the time since), and asks the
+/// session to restart its watchers when it answers again.
 pub async fn heartbeat(
     generation: Generation,
+    every: Option<Duration>,
     conn: super::SharedConn,
     server: String,
     activity: Arc<Activity>,
     tx: mpsc::Sender<Msg>,
     restart: mpsc::Sender<Restart>,
 ) {
-    let Some(every) = heartbeat_every() else {
+    let Some(every) = every else {
         // No heartbeat: the watchers' own retries are all there is.
         return std::future::pending().await;
     };
@@ -276,6 +277,14 @@ mod tests {
                 kube::Error::Api(status(code, message, None))
             )));
         }
+    }
+
+    #[test]
+    fn the_heartbeat_interval_is_the_variables_seconds_and_0_is_none() {
+        assert_eq!(heartbeat_every(None), Some(HEARTBEAT_EVERY));
+        assert_eq!(heartbeat_every(Some(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(heartbeat_every(Some("0")), None);
+        assert_eq!(heartbeat_every(Some("soon")), Some(HEARTBEAT_EVERY));
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct Cluster {
     fixer: fixer::Fixer,
     /// The probe pane's probes.
     prober: prober::Prober,
+    /// How often a session asks whether the server is there (`None`: never).
+    heartbeat: Option<Duration>,
 }
 
 impl Cluster {
@@ -137,7 +139,15 @@ impl Cluster {
             lookups: Arc::new(Semaphore::new(8)),
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
+            heartbeat: Some(liveness::HEARTBEAT_EVERY),
         }
+    }
+
+    /// How often the session's heartbeat asks the server (`None`: no
+    /// heartbeat; `PULLTUI_HEARTBEAT_SECS`, read by the CLI).
+    pub fn with_heartbeat(mut self, every: Option<Duration>) -> Self {
+        self.heartbeat = every;
+        self
     }
 
     /// Where node probe pods run, and a pull secret for their image.
@@ -212,8 +222,10 @@ impl Cluster {
             .probe_namespace
             .clone()
             .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
+        let heartbeat = self.heartbeat;
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, conn_cell, tx, (mode, probe_ns)).await;
+            let settings = (mode, probe_ns, heartbeat);
+            run_session(generation, target, scope, conn_cell, tx, settings).await;
         });
         self.session = Some(Session {
             generation,

@@ -30,7 +30,7 @@ pub(super) async fn run_session(
     scope: Scope,
     cell: SharedConn,
     tx: mpsc::Sender<Msg>,
-    (mode, probe_ns): (WriteMode, String),
+    (mode, probe_ns, heartbeat): (WriteMode, String, Option<Duration>),
 ) {
     let send = |m: ClusterMsg| {
         let tx = tx.clone();
@@ -127,6 +127,7 @@ pub(super) async fn run_session(
     let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
     let beat = liveness::heartbeat(
         generation,
+        heartbeat,
         cell.clone(),
         conn.server.clone(),
         activity.clone(),

@@ -57,10 +57,6 @@ impl ApiError {
         self.is_status(404)
     }
 
-    pub fn is_conflict(&self) -> bool {
-        self.is_status(409)
-    }
-
     /// A short, plain-words title for the kind ("forbidden", "conflict", ...).
     pub fn title(&self) -> &'static str {
         match self.kind {

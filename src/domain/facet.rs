@@ -60,11 +60,6 @@ impl Facet {
         .find(|f| f.id() == id)
     }
 
-    /// Whether the failing part lives in `initContainers`.
-    pub fn is_init(self) -> bool {
-        matches!(self, Facet::InitContainer | Facet::Sidecar)
-    }
-
     /// A sentence on where the image comes from and where a fix can go,
     /// for the facets that differ from a plain container.
     pub fn note(self) -> Option<&'static str> {

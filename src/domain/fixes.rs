@@ -36,7 +36,7 @@ pub enum Fix {
     RetryPull,
     FixSecretReference,
     PullPolicy,
-    // Added with node.pull-throttle and `pulltui fix` (issue 9/11).
+    // For node.pull-throttle and the writes of `pulltui fix`.
     SetImage,
     Restart,
     CopyPullSecret,
@@ -45,11 +45,12 @@ pub enum Fix {
     RaiseKubeletPullQps,
     SpreadRollout,
     PrePull,
-    // Added with policy.signature, network.stalled, auth.upstream (issue 21).
+    // For policy.signature, network.stalled and auth.upstream.
     SignImage,
     PullProgress,
     UpstreamCredentials,
-    // Added with the facet of what failed to pull (issue 21).
+    // For the facets of what failed to pull (sandbox, ephemeral container,
+    // injected sidecar).
     NodeSandboxImage,
     DebugAgain,
     InjectorConfig,

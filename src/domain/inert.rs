@@ -164,14 +164,8 @@ pub fn inert_message(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{} … {}", &t[..head], &t[tail..]))
 }
 
-/// Makes `s` inert in place (no allocation when it already is).
-pub fn make_inert(s: &mut String) {
-    if let Cow::Owned(t) = inert(s) {
-        *s = t;
-    }
-}
-
-/// [`make_inert`], then cut to `max` characters.
+/// Makes `s` inert in place (no allocation when it already is), cut to
+/// `max` characters.
 pub fn make_inert_cut(s: &mut String, max: usize) {
     if let Cow::Owned(t) = inert_cut(s, max) {
         *s = t;

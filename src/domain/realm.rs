@@ -231,7 +231,7 @@ mod tests {
     }
 
     /// S2: a resolver may answer Ok with no address; nothing was checked,
-    /// so nothing may be dialled (the probe used to index the first one).
+    /// so nothing may be dialled, and there is no first address to take.
     #[test]
     fn a_realm_with_no_address_is_refused() {
         let why = realm_refusal("https://token.example/t", &[], ip("10.0.0.5"));

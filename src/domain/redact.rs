@@ -30,15 +30,6 @@ impl Redacted {
     pub fn len(&self) -> usize {
         self.0.chars().count()
     }
-
-    /// For masked form inputs: edit the text in place.
-    pub fn push(&mut self, c: char) {
-        self.0.push(c);
-    }
-
-    pub fn pop(&mut self) -> Option<char> {
-        self.0.pop()
-    }
 }
 
 impl From<String> for Redacted {

@@ -238,11 +238,6 @@ pub fn check_info(info: &SecretInfo, image: &ImageRef) -> SecretState {
     }
 }
 
-/// Checks one secret (already fetched) against an image.
-pub fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
-    check_info(&read_secret(secret), image)
-}
-
 /// Parses a docker config payload into (key, username) pairs. The password
 /// and `auth` string are read only to find the username and then dropped.
 fn parse_entries(
@@ -404,6 +399,11 @@ mod tests {
         ImageRef::parse(s).expect("test image")
     }
 
+    /// One secret (already fetched) against an image.
+    fn check_secret(secret: &Secret, image: &ImageRef) -> SecretState {
+        check_info(&read_secret(secret), image)
+    }
+
     fn secret(ty: &str, key: &str, payload: &str) -> Secret {
         let mut data = BTreeMap::new();
         data.insert(key.to_string(), ByteString(payload.as_bytes().to_vec()));
@@ -499,7 +499,7 @@ mod tests {
         assert!(!dbg.contains(&auth("alice", "s3cret")));
     }
 
-    /// A key written `https://user:password@host` (issue 20, point 10):
+    /// A key written `https://user:password@host`:
     /// kubelet's `url.Parse` keeps the host and drops the userinfo; so do
     /// the entry's key and its matching, so the password is neither shown
     /// nor stored (snapshots keep `SecretInfo`).

@@ -44,7 +44,7 @@ pub struct Dialled {
 /// resolver's order with the families interleaved, a new attempt every
 /// [`ATTEMPT_DELAY`] or as soon as the previous one fails, the first to
 /// connect wins and the others are dropped; all within `timeout`. An
-/// address that drops packets no longer takes the whole budget from the
+/// address that drops packets does not take the whole budget from the
 /// next one (a broken IPv6 path, one dead A record).
 pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Dialled {
     use futures::StreamExt as _;
@@ -552,10 +552,6 @@ impl Http {
         })
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.sender.is_closed()
-    }
-
     /// One request; `headers` are added as given.
     pub async fn request(
         &mut self,
@@ -692,10 +688,10 @@ mod tests {
         std::net::TcpListener::bind(("127.0.0.1", port)).ok()
     }
 
-    /// Issue 20, point 13 (L2): the first address drops packets, the
-    /// second answers. The first one's silence no longer takes the whole
-    /// budget: the second is dialled 250 ms later and wins, and the
-    /// report says which answered and which did not.
+    /// The first address drops packets, the second answers. The first
+    /// one's silence does not take the whole budget: the second is dialled
+    /// 250 ms later and wins, and the report says which answered and which
+    /// did not.
     #[tokio::test]
     async fn a_silent_first_address_does_not_hide_the_second() {
         let silent: IpAddr = "127.0.0.2".parse().expect("ip");

@@ -228,6 +228,7 @@ where
     let mut backend = make_backend(tx);
     let (_guard, mut terminal) = TerminalGuard::enter().context("setting up the terminal")?;
     // For the terminal-safety test only: a panic with the console on screen.
+    #[cfg(feature = "test-hooks")]
     if std::env::var_os("PULLTUI_TEST_PANIC").is_some() && !test_panic_on_key() {
         let _ = terminal.draw(|f| ui::render(&model, theme, f));
         panic!("PULLTUI_TEST_PANIC is set: panicking with the terminal in raw mode");
@@ -251,7 +252,9 @@ where
 
 /// For the secrets test only (`PULLTUI_TEST_PANIC=key`): F12 panics mid-run,
 /// the model's `Debug` in the message — what a panic that formats the state
-/// would print, after a password was typed.
+/// would print, after a password was typed. Test builds only (the
+/// `test-hooks` feature); the release binary has no such hook.
+#[cfg(feature = "test-hooks")]
 fn test_panic_on_key() -> bool {
     std::env::var("PULLTUI_TEST_PANIC").as_deref() == Ok("key")
 }
@@ -286,6 +289,7 @@ where
     let mut trace = FrameTrace::from_env();
     // A key press is answered by the next frame at once, not at the cap.
     let mut urgent = false;
+    #[cfg(feature = "test-hooks")]
     let panic_on_key = test_panic_on_key();
 
     loop {
@@ -298,6 +302,7 @@ where
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) => {
+                    #[cfg(feature = "test-hooks")]
                     if panic_on_key && k.code == crossterm::event::KeyCode::F(12) {
                         panic!("PULLTUI_TEST_PANIC=key: F12 pressed; the model: {model:?}");
                     }

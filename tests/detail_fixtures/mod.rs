@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use k8s_openapi::api::core::v1::Pod;
+use pulltui::app::detail::DocLine;
 use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::app::{ClusterMsg, Effect, Model, Msg};
 use pulltui::domain::facts::EventRow;
@@ -12,6 +13,11 @@ use pulltui::domain::secrets::{AuthKey, SecretInfo, normalize_key};
 use serde_json::json;
 
 use super::home_fixtures::*;
+
+/// The plain text of a line of the detail's document.
+pub fn line_text(line: &DocLine) -> String {
+    line.iter().map(|s| s.text.as_str()).collect()
+}
 
 /// Filters the home table down to `filter` and opens the detail with Enter.
 pub fn open(m: &mut Model, filter: &str) -> Vec<Effect> {

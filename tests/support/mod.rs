@@ -1,17 +1,41 @@
-//! Shared helpers for end-to-end tests against the real harness started by
-//! `scripts/test-cluster up DIR` (or `scripts/test`): reading `DIR/env`,
-//! kube clients for the `admin` and `viewer` contexts, per-test namespaces,
-//! waiting on pods and events, and running the real `pulltui` binary.
+//! The tests' toolkit (`mod support;` in a test file):
+//!
+//! - `cli`: the `pulltui` binary, one builder for every run (`Pulltui`,
+//!   `Run`, the directories it writes: `Dirs`);
+//! - `tmux`: the console in a real terminal;
+//! - `fixture`: one end-to-end test's world (harness, admin client,
+//!   namespace, private directory);
+//! - `screen`, `demo`: the console headless (`TestBackend`) and the demo
+//!   recording as its backend;
+//! - here: the real harness started by `scripts/test-cluster up DIR` (or
+//!   `scripts/test`): reading `DIR/env`, kube clients for the `admin` and
+//!   `viewer` contexts, per-test namespaces, waiting on pods and events;
+//!   `scenarios`, `workload`, `tenant`, `secrets`: what the e2e tests
+//!   create on it and search for;
+//! - `registry`: a fake registry on loopback, for tests without the harness.
 //!
 //! Use: `let Some(h) = support::harness() else { return };` — when the harness
 //! is absent the test prints SKIPPED and returns, unless `CI=true`, where it
 //! fails loudly.
+// Every test binary compiles the whole toolkit and uses part of it.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod demo;
+pub mod fixture;
+pub mod registry;
 pub mod scenarios;
+pub mod screen;
 pub mod secrets;
 pub mod tenant;
+pub mod tmux;
 pub mod workload;
+
+// The names most tests use, at the top (a test binary uses some of them).
+#[allow(unused_imports)]
+pub use cli::{Dirs, Pulltui, Run};
+#[allow(unused_imports)]
+pub use fixture::Fixture;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -140,6 +164,11 @@ impl Harness {
         self.client("viewer").await
     }
 
+    /// The binary with this harness's kubeconfig (a directory of its own).
+    pub fn pulltui(&self) -> Pulltui {
+        Pulltui::new().kubeconfig(self.kubeconfig())
+    }
+
     /// The harness's Kubernetes minor version (`PULLTUI_K8S_VERSION`, e.g.
     /// 1.35 -> 35; a harness from before it had one is 1.20).
     pub fn k8s_minor(&self) -> u32 {
@@ -263,6 +292,15 @@ pub async fn pods_of(client: &kube::Client, ns: &str, app: &str) -> Vec<Pod> {
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect()
+}
+
+/// pulltui's node probe pods in `ns` (label `app.kubernetes.io/managed-by=pulltui`).
+pub async fn probe_pods(client: &kube::Client, ns: &str) -> Vec<Pod> {
+    Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels("app.kubernetes.io/managed-by=pulltui"))
+        .await
+        .expect("listing probe pods")
+        .items
 }
 
 /// The waiting reason of the pod's first container, or `Running`.
@@ -395,19 +433,12 @@ pub async fn wait_event(
 
 /// `pulltui explain --json -- MESSAGE`, parsed.
 pub fn explain_json(message: &str) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(["explain", "--json", "--", message])
-        .output()
-        .expect("running pulltui explain");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().next().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| {
-        panic!(
-            "pulltui explain --json printed no JSON ({e}); status {:?}\nstdout: {stdout}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    let run = Pulltui::new()
+        .args(&["explain", "--json", "--", message])
+        .run();
+    let line = run.stdout.lines().next().unwrap_or_default();
+    serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("pulltui explain --json printed no JSON ({e}): {run:?}"))
 }
 
 /// The `category` that `pulltui explain --json` gives a message.
@@ -416,34 +447,4 @@ pub fn explain_category(message: &str) -> String {
         .as_str()
         .unwrap_or("<no category field>")
         .to_string()
-}
-
-/// What one run of the `pulltui` binary printed.
-#[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// `pulltui ARGS` with `kubeconfig`, every file it writes (data, state,
-/// config, cache) under `dir`, no config file, no standard input.
-pub fn pulltui(kubeconfig: &Path, dir: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulltui"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("PULLTUI_DATA_DIR", dir.join("data"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env_remove("PULLTUI_CONFIG")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("running pulltui");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }

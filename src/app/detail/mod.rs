@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::msg::{DetailId, DetailMsg, Effect, Fetch, FetchEffect, Generation, WatchEffect};
-pub use crate::app::text::{DocLine, LABEL_W, Seg, Tag, line_text, seg, wrap};
+pub use crate::app::text::{DocLine, LABEL_W, Seg, Tag, seg, wrap};
 use crate::domain::classify::{Category, Classification};
 pub use crate::domain::evidence::CauseFrom;
 use crate::domain::evidence::{EventView, EventsListed, Remembered, decide};

@@ -9,7 +9,6 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::domain::redact::Redacted;
-use crate::domain::secrets::{DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE};
 
 /// Docker Hub's key in a docker config, as `kubectl create secret docker-registry` writes it.
 pub const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
@@ -95,19 +94,6 @@ pub fn docker_config_json(
     Redacted::new(v.to_string())
 }
 
-/// The Secret object to create (its data is the credential: keep it in `Redacted`).
-pub fn pull_secret_object(namespace: &str, name: &str, config: &Redacted) -> Redacted {
-    let data = STANDARD.encode(config.expose());
-    let v = json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "type": DOCKER_CONFIG_JSON_TYPE,
-        "data": {DOCKER_CONFIG_JSON_KEY: data},
-    });
-    Redacted::new(v.to_string())
-}
-
 /// RFC 3339 in UTC to the second, as `kubectl rollout restart` writes it.
 pub fn restarted_at(now: Timestamp) -> String {
     now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -168,13 +154,6 @@ mod tests {
         assert_eq!(e["email"], "b@x");
         assert_eq!(e["auth"], STANDARD.encode("bob:s3cret"));
         assert_eq!(format!("{c:?}"), "***");
-        let obj = pull_secret_object("ns", "n", &c);
-        let o: Value = serde_json::from_str(obj.expose()).unwrap();
-        assert_eq!(o["type"], "kubernetes.io/dockerconfigjson");
-        let data = STANDARD
-            .decode(o["data"][".dockerconfigjson"].as_str().unwrap())
-            .unwrap();
-        assert_eq!(data, c.expose().as_bytes());
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod validate;
 
 pub use body::{
     DOCKER_HUB_SERVER, annotation_after, docker_config_json, docker_server, merge_list,
-    pull_secret_object, restarted_at, secret_name_for,
+    restarted_at, secret_name_for,
 };
 pub use candidates::{Candidate, attachable, covering};
 pub use kubectl::sh;

@@ -1,19 +1,28 @@
-//! tmux helpers for end-to-end tests of the TUI: one tmux server per test
-//! (own socket, killed on drop), keys, screen captures (plain, and the text
-//! shown in reverse video), waiting for a screen.
-#![allow(dead_code)]
+//! The console in a real terminal: one tmux server per test (own socket,
+//! killed on drop) running a clean shell, the binary started in it
+//! (`launch`), keys, screen captures (plain, and the text shown in reverse
+//! video), waiting for a screen.
 
+use std::cell::RefCell;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::cli::Pulltui;
+
 pub struct Tmux {
     socket: String,
+    /// What was launched in the session: their directories live as long
+    /// as the session.
+    launched: RefCell<Vec<Pulltui>>,
 }
 
 impl Tmux {
     pub fn start(name: &str, width: u16, height: u16) -> Tmux {
         let socket = format!("pulltui-e2e-{name}-{}", std::process::id());
-        let t = Tmux { socket };
+        let t = Tmux {
+            socket,
+            launched: RefCell::default(),
+        };
         let ok = t
             .cmd(&[
                 "new-session",
@@ -73,6 +82,19 @@ impl Tmux {
     pub fn type_line(&self, line: &str) {
         self.type_text(line);
         self.send(&["Enter"]);
+    }
+
+    /// Starts `pt` at the shell, its exit status printed after it
+    /// (`exit_line`). The session keeps `pt`, and so its directory.
+    pub fn launch(&self, pt: Pulltui) {
+        self.launch_in(pt, |cmd| format!("{cmd}; echo PULLTUI-EXIT=$?"));
+    }
+
+    /// Types the shell line `line` makes of `pt`'s command (a `sh -c` that
+    /// records the pid, a redirection, its own `echo PULLTUI-EXIT=$?`).
+    pub fn launch_in(&self, pt: Pulltui, line: impl FnOnce(&str) -> String) {
+        self.type_line(&line(&pt.shell()));
+        self.launched.borrow_mut().push(pt);
     }
 
     pub fn capture(&self) -> String {
@@ -180,12 +202,4 @@ pub fn exit_line(screen: &str) -> Option<&str> {
         .lines()
         .map(str::trim_end)
         .find(|l| l.starts_with("PULLTUI-EXIT=") && !l.contains('$'))
-}
-
-/// Starts the real binary in the tmux session.
-pub fn launch(t: &Tmux, kubeconfig: &str, args: &str) {
-    t.type_line(&format!(
-        "KUBECONFIG={kubeconfig} NO_COLOR=1 {} {args}; echo PULLTUI-EXIT=$?",
-        env!("CARGO_BIN_EXE_pulltui")
-    ));
 }
