@@ -361,12 +361,20 @@ fn host_glob_matches(glob: &str, target: &str) -> bool {
 
 /// `filepath.Match` for one host label: `*` any run, `?` one character.
 fn glob_part_matches(glob: &str, text: &str) -> bool {
+    wildcard(glob, text, Some('?'))
+}
+
+/// The one wildcard matcher: `*` matches any run of characters (a `/`
+/// too), `one` (if any) exactly one character, everything else itself.
+/// Pull-secret host labels use `?` (as `filepath.Match`); the upstream
+/// events table's repository globs do not.
+pub fn wildcard(glob: &str, text: &str, one: Option<char>) -> bool {
     let g: Vec<char> = glob.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut gi, mut ti) = (0usize, 0usize);
     let (mut star, mut mark) = (None::<usize>, 0usize);
     while ti < t.len() {
-        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
+        if gi < g.len() && (Some(g[gi]) == one || g[gi] == t[ti]) {
             gi += 1;
             ti += 1;
         } else if gi < g.len() && g[gi] == '*' {
