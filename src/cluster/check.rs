@@ -11,7 +11,7 @@ use kube::api::{Api, ListParams};
 use kube::core::ObjectList;
 
 use super::error::ApiError;
-use super::{Connection, ScopeCheck, Target, check_scope, connect, resolve_owner, scoped, strip};
+use super::{Connection, Target, connect, resolve_owner, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::inventory::Inventory;
 use crate::domain::report::Report;
@@ -60,24 +60,7 @@ where
 /// Lists, classifies and resolves owners.
 pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
     let conn: Connection = connect(target).await.map_err(|e| e.to_string())?;
-    let mut scope = scope;
-    let mut fallback = None;
-    if scope == Scope::All {
-        match check_scope(&conn.client, &scope).await {
-            Ok(ScopeCheck::Allowed) => {}
-            Ok(ScopeCheck::Forbidden(m)) => {
-                fallback = Some(m);
-                scope = Scope::Namespace(conn.default_namespace.clone());
-            }
-            Err(e) => {
-                return Err(format!(
-                    "cannot reach {}: {}",
-                    conn.server,
-                    ApiError::from(&e)
-                ));
-            }
-        }
-    }
+    let (scope, fallback) = super::resolve_scope(&conn, scope).await?;
     // Streamed: each page is reduced to facts (a healthy pod is its key)
     // before the next is asked for, as the console's watcher does.
     let pods: Api<Pod> = scoped(&conn.client, &scope);

@@ -12,6 +12,29 @@ pub enum ScopeCheck {
 }
 
 /// Lists one pod to learn whether the scope is readable.
+/// The scope a one-shot command (`check`, `snapshot`) lists: all
+/// namespaces when allowed, else, on a 403, the context's namespace with
+/// the server's message (the same fallback the console takes).
+pub async fn resolve_scope(
+    conn: &Connection,
+    scope: Scope,
+) -> Result<(Scope, Option<String>), String> {
+    if scope != Scope::All {
+        return Ok((scope, None));
+    }
+    match check_scope(&conn.client, &scope).await {
+        Ok(ScopeCheck::Allowed) => Ok((scope, None)),
+        Ok(ScopeCheck::Forbidden(m)) => {
+            Ok((Scope::Namespace(conn.default_namespace.clone()), Some(m)))
+        }
+        Err(e) => Err(format!(
+            "cannot reach {}: {}",
+            conn.server,
+            ApiError::from(&e)
+        )),
+    }
+}
+
 pub async fn check_scope(client: &Client, scope: &Scope) -> Result<ScopeCheck, kube::Error> {
     let api: Api<Pod> = scoped(client, scope);
     match api.list_metadata(&ListParams::default().limit(1)).await {

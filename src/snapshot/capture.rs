@@ -17,7 +17,7 @@ use super::format::{
 };
 use crate::cluster::check::list_all;
 use crate::cluster::error::ApiError;
-use crate::cluster::{ScopeCheck, Target, check_scope, connect, scoped, strip};
+use crate::cluster::{Target, connect, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::failing::{PodKey, event_pod, is_failing, may_be_failing, uid_matches};
 use crate::domain::inventory::Inventory;
@@ -181,27 +181,11 @@ pub async fn capture(
 ) -> Result<Snapshot, String> {
     let conn = connect(target).await.map_err(|e| e.to_string())?;
     let client = conn.client.clone();
-    let mut scope = scope;
-    let mut fallback = None;
-    if scope == Scope::All {
-        match check_scope(&client, &scope).await {
-            Ok(ScopeCheck::Allowed) => {}
-            Ok(ScopeCheck::Forbidden(m)) => {
-                progress(&format!(
-                    "not allowed to list pods in all namespaces ({m}); capturing namespace {}",
-                    conn.default_namespace
-                ));
-                fallback = Some(m);
-                scope = Scope::Namespace(conn.default_namespace.clone());
-            }
-            Err(e) => {
-                return Err(format!(
-                    "cannot reach {}: {}",
-                    conn.server,
-                    ApiError::from(&e)
-                ));
-            }
-        }
+    let (scope, fallback) = crate::cluster::resolve_scope(&conn, scope).await?;
+    if let Some(m) = &fallback {
+        progress(&format!(
+            "not allowed to list pods in all namespaces ({m}); capturing namespace {scope}"
+        ));
     }
     let captured_at = Timestamp::now();
 
