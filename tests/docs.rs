@@ -17,14 +17,7 @@ fn every_category_is_a_row_of_the_readme_table() {
 
 #[test]
 fn every_facet_is_documented() {
-    for f in [
-        Facet::Container,
-        Facet::InitContainer,
-        Facet::Sidecar,
-        Facet::EphemeralContainer,
-        Facet::ImageVolume,
-        Facet::Sandbox,
-    ] {
+    for f in Facet::ALL {
         let row = format!("| `{}` |", f.id());
         assert!(README.contains(&row), "README has no facet row {row}");
     }

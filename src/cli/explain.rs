@@ -32,17 +32,10 @@ pub fn catalogue(json: bool) -> ExitCode {
             })
         })
         .collect();
-    let facets: Vec<serde_json::Value> = [
-        Facet::Container,
-        Facet::InitContainer,
-        Facet::Sidecar,
-        Facet::EphemeralContainer,
-        Facet::ImageVolume,
-        Facet::Sandbox,
-    ]
-    .iter()
-    .map(|f| serde_json::json!({"id": f.id(), "note": f.note()}))
-    .collect();
+    let facets: Vec<serde_json::Value> = Facet::ALL
+        .iter()
+        .map(|f| serde_json::json!({"id": f.id(), "note": f.note()}))
+        .collect();
     let fixes: Vec<serde_json::Value> = Fix::ALL
         .iter()
         .map(|f| {

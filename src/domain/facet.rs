@@ -36,6 +36,16 @@ pub enum Facet {
 }
 
 impl Facet {
+    /// Every facet, in the order the catalogue lists them.
+    pub const ALL: [Facet; 6] = [
+        Facet::Container,
+        Facet::InitContainer,
+        Facet::Sidecar,
+        Facet::EphemeralContainer,
+        Facet::ImageVolume,
+        Facet::Sandbox,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             Facet::Container => "container",
@@ -48,16 +58,7 @@ impl Facet {
     }
 
     pub fn from_id(id: &str) -> Option<Facet> {
-        [
-            Facet::Container,
-            Facet::InitContainer,
-            Facet::Sidecar,
-            Facet::EphemeralContainer,
-            Facet::ImageVolume,
-            Facet::Sandbox,
-        ]
-        .into_iter()
-        .find(|f| f.id() == id)
+        Facet::ALL.into_iter().find(|f| f.id() == id)
     }
 
     /// A sentence on where the image comes from and where a fix can go,
@@ -372,14 +373,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        for f in [
-            Facet::Container,
-            Facet::InitContainer,
-            Facet::Sidecar,
-            Facet::EphemeralContainer,
-            Facet::ImageVolume,
-            Facet::Sandbox,
-        ] {
+        for f in Facet::ALL {
             assert_eq!(Facet::from_id(f.id()), Some(f));
             assert_eq!(serde_json::to_value(f).ok(), Some(json!(f.id())));
         }
