@@ -67,7 +67,10 @@ fn initial_list(pods: &[Pod]) -> Inventory {
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
     for p in pods {
-        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
+        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(
+            &cluster(),
+            p.clone(),
+        )));
     }
     inv.apply_pod(WatchEvent::InitDone);
     inv.refresh();
@@ -78,7 +81,7 @@ fn model(pods: &[Pod], size: (u16, u16)) -> Model {
     let now: Timestamp = "2024-05-01T10:10:00Z".parse().expect("ts");
     let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), now);
     let _ = m.start();
-    let g = m.generation;
+    let g = m.cluster.generation;
     let mut msgs = vec![
         Msg::Resize(size.0, size.1),
         Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::Init)),
@@ -86,7 +89,10 @@ fn model(pods: &[Pod], size: (u16, u16)) -> Model {
     msgs.extend(pods.iter().map(|p| {
         Msg::Cluster(
             g,
-            ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(p.clone()))),
+            ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(
+                &cluster(),
+                p.clone(),
+            ))),
         )
     }));
     msgs.push(Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::InitDone)));
@@ -110,7 +116,7 @@ fn scale(c: &mut Criterion) {
         });
         let mut m = model(&pods, (160, 45));
         assert_eq!(m.home.rows.len(), n / 100);
-        let g0 = m.generation;
+        let g0 = m.cluster.generation;
         // A storm step: one failing pod's status changes (ErrImagePull <->
         // ImagePullBackOff), the model settles, a frame is drawn.
         let flip: Vec<PodFact> = (0..2)
@@ -126,7 +132,7 @@ fn scale(c: &mut Criterion) {
                     w.reason = Some("ImagePullBackOff".into());
                     w.message = Some("Back-off pulling image \"reg0.example/app:1\"".into());
                 }
-                PodFact::from_pod(p)
+                PodFact::from_pod(&cluster(), p)
             })
             .collect();
         let mut term = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
@@ -188,3 +194,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench, scale);
 criterion_main!(benches);
+
+fn cluster() -> pulltui::domain::cluster_id::ClusterId {
+    pulltui::domain::cluster_id::ClusterId::new("test", "https://test")
+}

@@ -18,7 +18,11 @@ use pulltui::domain::image::ImageRef;
 use pulltui::domain::secrets::{Coverage, SecretCheck, SecretSource, SecretState, coverage};
 
 fn web_key() -> PodKey {
-    PodKey::new("shop", "web-7d9c8b6f5-qr5fv")
+    PodKey::new(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        "shop",
+        "web-7d9c8b6f5-qr5fv",
+    )
 }
 
 fn doc(m: &Model) -> String {
@@ -137,7 +141,7 @@ fn replies_of_an_old_session_are_dropped() {
     open(&mut m, "web");
     let id = m.detail.as_ref().expect("detail").id;
     let msg = Msg::Cluster(
-        Generation(m.generation.0 + 7),
+        Generation(m.cluster.generation.0 + 7),
         ClusterMsg::Detail {
             detail: id,
             msg: Box::new(DetailMsg::EventsFailed(

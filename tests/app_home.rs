@@ -42,14 +42,14 @@ fn start_connects_with_the_requested_context_and_scope() {
             scope: Scope::Namespace("shop".into()),
         })]
     );
-    assert_eq!(m.conn, ConnState::Connecting);
+    assert_eq!(m.cluster.conn, ConnState::Connecting);
 }
 
 #[test]
 fn initial_list_shows_only_failing_pods_and_goes_live() {
     let m = incident((120, 30));
-    assert_eq!(m.conn, ConnState::Live);
-    assert_eq!(m.inventory.pod_count(), 25);
+    assert_eq!(m.cluster.conn, ConnState::Live);
+    assert_eq!(m.cluster.inventory.pod_count(), 25);
     assert_eq!(m.failing_pods(), 5);
     assert_eq!(m.home.rows.len(), 5);
     assert!(visible_pods(&m).iter().all(|p| !p.starts_with("cart-")));
@@ -121,7 +121,7 @@ fn a_missing_pull_secret_explains_a_credentials_failure() {
     let mut m = model_with(vec![failing(worker("n6m4x"))], (120, 30));
     assert_eq!(m.home.rows[0].category, Category::AuthNoCredentials);
     let secret_event = pulltui::domain::facts::EventFact {
-        pod: pulltui::domain::failing::PodKey::new("pay", "worker-7d9c8b6f5-n6m4x"),
+        pod: pulltui::domain::failing::PodKey::new(&pulltui::domain::cluster_id::ClusterId::new("test", "https://test"), "pay", "worker-7d9c8b6f5-n6m4x"),
         pod_uid: None,
         container: None,
         message: "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.".into(),
@@ -199,7 +199,7 @@ fn a_recovered_pod_leaves_and_the_selection_stays_on_its_row() {
     let del = pods(&m, WatchEvent::Delete(failing(typo())));
     send(&mut m, [del]);
     assert_eq!(m.home.rows.len(), 3);
-    assert_eq!(m.inventory.pod_count(), 24);
+    assert_eq!(m.cluster.inventory.pod_count(), 24);
 }
 
 #[test]
@@ -219,7 +219,7 @@ fn a_pod_that_starts_failing_appears() {
 #[test]
 fn messages_from_an_old_session_are_dropped() {
     let mut m = incident((120, 30));
-    let old = m.generation;
+    let old = m.cluster.generation;
     let fx = send(&mut m, [key('r')]);
     assert!(
         matches!(fx.as_slice(), [Effect::Watch(WatchEffect::Connect { generation, .. })] if *generation == Generation(old.0 + 1))
@@ -275,7 +275,7 @@ fn connection_errors_and_watch_errors_show_in_the_state() {
     );
     send(&mut m, [msg]);
     assert_eq!(
-        m.conn,
+        m.cluster.conn,
         ConnState::Failed("kubeconfig: no kubeconfig found".into())
     );
 
@@ -291,11 +291,11 @@ fn connection_errors_and_watch_errors_show_in_the_state() {
         },
     );
     send(&mut m, [msg]);
-    assert!(matches!(m.conn, ConnState::Reconnecting(_)));
+    assert!(matches!(m.cluster.conn, ConnState::Reconnecting(_)));
     assert_eq!(m.home.rows.len(), 5, "rows stay while reconnecting");
     let msg = pods(&m, WatchEvent::Apply(healthy("shop", "cart-1")));
     send(&mut m, [msg]);
-    assert_eq!(m.conn, ConnState::Live);
+    assert_eq!(m.cluster.conn, ConnState::Live);
 }
 
 #[test]
@@ -477,7 +477,7 @@ fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
         ClusterMsg::FailingFirst(vec![failing(web()), failing(typo())]),
     );
     send(&mut m, [up, init, early]);
-    assert!(!m.inventory.synced);
+    assert!(!m.cluster.inventory.synced);
     assert_eq!(m.failing_pods(), 2, "rows before the full list");
     assert_eq!(m.home.rows.len(), 2);
     // The full list: web has recovered meanwhile.
@@ -491,9 +491,9 @@ fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
         pods(&m, WatchEvent::InitDone),
     ];
     send(&mut m, full);
-    assert!(m.inventory.synced);
+    assert!(m.cluster.inventory.synced);
     assert_eq!(m.failing_pods(), 1, "the full list decides");
-    assert_eq!(m.inventory.pod_count(), 3);
+    assert_eq!(m.cluster.inventory.pod_count(), 3);
     let late = cluster(&m, ClusterMsg::FailingFirst(vec![failing(web())]));
     send(&mut m, [late]);
     assert_eq!(m.failing_pods(), 1, "a late early list is ignored");
@@ -513,6 +513,7 @@ fn a_relist_keeps_the_rows_of_unchanged_pods_and_redoes_changed_ones() {
         failing(p)
     };
     let key = PodKey::new(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
         "shop".to_string(),
         web().metadata.name.clone().unwrap_or_default(),
     );
@@ -616,11 +617,33 @@ fn rows_come_from_the_events_the_console_watches() {
         ..Default::default()
     }
     };
-    assert!(EventFact::from_event(&ev("InspectFailed"), jiff::Timestamp::now()).is_some());
-    assert!(EventFact::from_row_event(&ev("InspectFailed"), jiff::Timestamp::now()).is_none());
-    assert!(EventFact::from_row_event(&ev("Failed"), jiff::Timestamp::now()).is_some());
+    assert!(
+        EventFact::from_event(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &ev("InspectFailed"),
+            jiff::Timestamp::now()
+        )
+        .is_some()
+    );
     assert!(
         EventFact::from_row_event(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &ev("InspectFailed"),
+            jiff::Timestamp::now()
+        )
+        .is_none()
+    );
+    assert!(
+        EventFact::from_row_event(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &ev("Failed"),
+            jiff::Timestamp::now()
+        )
+        .is_some()
+    );
+    assert!(
+        EventFact::from_row_event(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
             &ev("FailedToRetrieveImagePullSecret"),
             jiff::Timestamp::now()
         )

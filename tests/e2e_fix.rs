@@ -773,9 +773,17 @@ async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
     w.create(&t.c, &ns).await;
     let pod = failing_pod(&t.c, &ns, "web").await;
 
-    let facts = mutate::pod_facts(&t.c, &ns, &pod, None)
-        .await
-        .expect("pod facts");
+    let facts = mutate::pod_facts(
+        &t.c,
+        &pulltui::domain::failing::PodKey::new(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &ns,
+            &pod,
+        ),
+        None,
+    )
+    .await
+    .expect("pod facts");
     assert_eq!(facts.context.target.to_string(), "Deployment/web");
     let m = plan(
         &facts.context,

@@ -406,9 +406,17 @@ async fn fix_probe_snapshot_and_replay_print_store_and_log_no_password() {
     let run = |args: &[&str], stdin: Option<&str>| pulltui(&h, &cred, &dirs, args, stdin);
 
     // Debug of a planned and a prepared new secret (before any fix).
-    let facts = mutate::pod_facts(&c, &ns.name, &web, None)
-        .await
-        .expect("pod facts");
+    let facts = mutate::pod_facts(
+        &c,
+        &pulltui::domain::failing::PodKey::new(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &ns.name,
+            &web,
+        ),
+        None,
+    )
+    .await
+    .expect("pod facts");
     let params = FixParams {
         username: Some(cred.user.clone()),
         password: Some(Redacted::new(cred.pass.clone())),

@@ -33,7 +33,14 @@ fn cause(message: &str) -> CauseEvent {
 fn rows(p: &Pod, pod_event: Option<&CauseEvent>, sandbox: Option<&CauseEvent>) -> Vec<FailureRow> {
     // As the inventory: a pod-level event applies to every container.
     let lookup = |_: &str| pod_event;
-    failure_rows(p, &NoOwners, &lookup, None, sandbox)
+    failure_rows(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        p,
+        &NoOwners,
+        &lookup,
+        None,
+        sandbox,
+    )
 }
 
 const MISSING: &str = "rpc error: code = NotFound desc = failed to pull and unpack image \"reg.example/data:2\": failed to resolve reference \"reg.example/data:2\": reg.example/data:2: not found";
@@ -123,7 +130,14 @@ fn a_sandbox_image_failure_is_a_row_of_its_own_and_pod_secrets_are_not_blamed() 
         "Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.",
     );
     let lookup = |_: &str| None;
-    let r = failure_rows(&p, &NoOwners, &lookup, Some(&secret), Some(&sb));
+    let r = failure_rows(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        &p,
+        &NoOwners,
+        &lookup,
+        Some(&secret),
+        Some(&sb),
+    );
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(r[0].facet, Facet::Sandbox);
     assert_eq!(r[0].image, "pause.example/pause:3.10");
@@ -147,7 +161,10 @@ fn the_inventory_keeps_a_creating_pod_and_fails_it_on_its_sandbox_event() {
     let now = Timestamp::now();
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
-    inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(creating_pod())));
+    inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        creating_pod(),
+    )));
     inv.apply_pod(WatchEvent::InitDone);
     assert!(inv.sorted_rows().is_empty(), "creating is not failing");
     // A sandbox that failed for its network is no pull failure.
@@ -155,9 +172,20 @@ fn the_inventory_keeps_a_creating_pod_and_fails_it_on_its_sandbox_event() {
         "FailedCreatePodSandBox",
         "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"abc\": plugin type=\"calico\" failed (add): connection is unauthorized",
     );
-    assert_eq!(EventFact::from_event(&cni, now), None);
-    let fact = EventFact::from_row_event(&event("FailedCreatePodSandBox", SANDBOX), now)
-        .expect("a sandbox pull failure is kept");
+    assert_eq!(
+        EventFact::from_event(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            &cni,
+            now
+        ),
+        None
+    );
+    let fact = EventFact::from_row_event(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        &event("FailedCreatePodSandBox", SANDBOX),
+        now,
+    )
+    .expect("a sandbox pull failure is kept");
     assert!(fact.sandbox);
     inv.apply_event(WatchEvent::Apply(fact));
     let r = inv.sorted_rows();

@@ -211,11 +211,18 @@ fn a_megabyte_message_classifies_in_bounded_time() {
 fn a_megabyte_message_in_a_pod_and_an_event_is_bounded_inert_and_classified() {
     let m = megabyte_message();
     let start = Instant::now();
-    let PodFact::Failing(pod) = PodFact::from_pod(pod_with_message(&m)) else {
+    let PodFact::Failing(_, pod) = PodFact::from_pod(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        pod_with_message(&m),
+    ) else {
         panic!("the pod fails");
     };
-    let ev = EventFact::from_event(&event_with_message(&m), jiff::Timestamp::now())
-        .expect("an event with a cause");
+    let ev = EventFact::from_event(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        &event_with_message(&m),
+        jiff::Timestamp::now(),
+    )
+    .expect("an event with a cause");
     let row = EventRow::from_event(&event_with_message(&m), jiff::Timestamp::now());
     for text in [&ev.message, &row.message] {
         assert!(text.len() <= MAX_MESSAGE + 16, "{}", text.len());
@@ -232,7 +239,14 @@ fn a_megabyte_message_in_a_pod_and_an_event_is_bounded_inert_and_classified() {
         last_seen: ev.last_seen,
         count: ev.count,
     };
-    let rows = failure_rows(&pod, &NoOwners, &|_| Some(&cause), None, None);
+    let rows = failure_rows(
+        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+        &pod,
+        &NoOwners,
+        &|_| Some(&cause),
+        None,
+        None,
+    );
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].category.id(), "network.timeout");
     assert!(rows[0].message.len() <= MAX_MESSAGE + 16);

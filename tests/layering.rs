@@ -119,6 +119,33 @@ fn app_and_ui_do_not_import_the_backends() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
+/// The audit log lives below the cluster layer: its record is a domain
+/// type (`domain::audit::Entry`) and `src/audit.rs` only appends it, so the
+/// cluster layer, the CLI and the console all write one schema.
+#[test]
+fn the_audit_log_imports_no_backend() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/audit.rs");
+    let text = std::fs::read_to_string(&path).expect("src/audit.rs");
+    let bad: Vec<String> = code(&text)
+        .filter(|(_, line)| {
+            [
+                "crate::cluster",
+                "crate::app",
+                "crate::snapshot",
+                "crate::cli",
+            ]
+            .iter()
+            .any(|up| line.contains(up))
+        })
+        .map(|(n, line)| format!("src/audit.rs:{n}: {}", line.trim()))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "the audit log reaches up:\n{}",
+        bad.join("\n")
+    );
+}
+
 /// The domain modules (under `src/domain`) that another may not import,
 /// because the dependency runs the other way: the rows (`failing`) call the
 /// evidence decision, which reads only the pod (`pod`).

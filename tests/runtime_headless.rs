@@ -201,7 +201,10 @@ impl Backend for Scripted {
                         scope: scope.clone(),
                     },
                     ClusterMsg::Pods(WatchEvent::Init),
-                    ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(pod))),
+                    ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(
+                        &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+                        pod,
+                    ))),
                     ClusterMsg::Pods(WatchEvent::InitDone),
                 ]
                 .into_iter()

@@ -293,7 +293,11 @@ fn sandbox_image_offers_node_guidance_only() {
     let mut m = one(with_secrets(p, &["regcred"]), (120, 34));
     let msg = "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox image \"pause.example/kata/pause:3.10\": failed to pull image \"pause.example/kata/pause:3.10\": failed to pull and unpack image \"pause.example/kata/pause:3.10\": failed to resolve reference \"pause.example/kata/pause:3.10\": failed to do request: Head \"https://pause.example/v2/kata/pause/manifests/3.10\": dial tcp 10.0.0.9:443: i/o timeout";
     let fact = EventFact {
-        pod: PodKey::new("shop", "cart-7d9c8b6f5-sb1xz"),
+        pod: PodKey::new(
+            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
+            "shop",
+            "cart-7d9c8b6f5-sb1xz",
+        ),
         pod_uid: Some("uid-cart-sb1xz".into()),
         container: None,
         message: msg.into(),

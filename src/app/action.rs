@@ -67,7 +67,7 @@ impl Subject {
         pull_secrets: Vec<String>,
     ) -> Self {
         Subject {
-            pods: vec![PodKey::new(&row.namespace, &row.pod)],
+            pods: vec![row.pod_key()],
             container: row.container.clone(),
             image: row.image.clone(),
             registry: row.registry.clone(),

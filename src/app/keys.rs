@@ -10,9 +10,9 @@ pub(super) fn pick_items(model: &Model, contexts: bool) -> Vec<PickItem> {
         items.extend(model.contexts.iter().cloned().map(PickItem::Context));
     }
     items.push(PickItem::Namespace(None));
-    let mut ns = model.namespaces.clone();
+    let mut ns = model.cluster.namespaces.clone();
     if ns.is_empty() {
-        ns = model.inventory.namespaces();
+        ns = model.cluster.inventory.namespaces();
     }
     items.extend(ns.into_iter().map(|n| PickItem::Namespace(Some(n))));
     items
@@ -26,7 +26,7 @@ pub(super) fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
     // An open fix (form, preview) takes every key.
     if model.actions.current.is_some() {
-        let (generation, now) = (model.generation, model.now);
+        let (generation, now) = (model.cluster.generation, model.now);
         return model.actions.key(key, generation, now);
     }
     // Text inputs take plain keys first.
@@ -86,12 +86,10 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         return Vec::new();
     }
     let node = model
+        .cluster
         .inventory
         .failing
-        .get(&crate::domain::failing::PodKey::new(
-            &row.namespace,
-            &row.pod,
-        ))
+        .get(&row.pod_key())
         .and_then(|f| f.pod.spec.as_ref().and_then(|s| s.node_name.clone()));
     model.probe_seq.0 += 1;
     let Some(mut pane) = probe::ProbePane::new(model.probe_seq, &row, node) else {
@@ -106,7 +104,7 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let generation = model.generation;
+    let generation = model.cluster.generation;
     let mut fx = vec![pane.start(generation)];
     if node_too {
         let ro = model.actions.read_only;
@@ -133,7 +131,7 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => {}
         }
     }
-    let (generation, ro) = (model.generation, model.actions.read_only);
+    let (generation, ro) = (model.cluster.generation, model.actions.read_only);
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
@@ -151,7 +149,7 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let key = row.key();
-    let Some(fp) = model.inventory.failing.get(&key.pod) else {
+    let Some(fp) = model.cluster.inventory.failing.get(&key.pod) else {
         return Vec::new();
     };
     model.detail_seq.0 += 1;
@@ -167,7 +165,7 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.probe_key = model.keymap.first(Intent::Probe).map(|k| k.to_string());
     d.upstream = model.home.catalogue();
     let fx = if model.connected() {
-        d.requests(model.generation)
+        d.requests(model.cluster.generation)
     } else {
         Vec::new()
     };
@@ -212,8 +210,8 @@ pub(super) fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Help => model.overlay = Some(Overlay::Help),
         Intent::Back => return close_detail(model),
         Intent::Resync => {
-            let ctx = model.context.clone();
-            let scope = model.scope.clone();
+            let ctx = model.cluster.context.clone();
+            let scope = model.cluster.scope.clone();
             return model.connect(ctx, scope);
         }
         i if i.mutates() => return start_action(model, i),
@@ -269,8 +267,8 @@ pub(super) fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Palette => return open_picker(model, false),
         Intent::Namespace => return open_picker(model, true),
         Intent::Resync => {
-            let ctx = model.context.clone();
-            let scope = model.scope.clone();
+            let ctx = model.cluster.context.clone();
+            let scope = model.cluster.scope.clone();
             return model.connect(ctx, scope);
         }
         Intent::Filter => h.filter_editing = true,
@@ -317,7 +315,7 @@ pub(super) fn open_picker(model: &mut Model, namespaces_only: bool) -> Vec<Effec
     }));
     vec![
         FetchEffect::Namespaces {
-            generation: model.generation,
+            generation: model.cluster.generation,
         }
         .into(),
     ]
@@ -379,7 +377,7 @@ pub(super) fn picker_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 }
                 Some(PickItem::Namespace(ns)) => {
                     model.notice = None;
-                    let ctx = model.context.clone();
+                    let ctx = model.cluster.context.clone();
                     model.connect(ctx, ns.map_or(Scope::All, Scope::Namespace))
                 }
                 None => Vec::new(),

@@ -4,6 +4,7 @@
 //! quit). No async, no terminal, no kube client here.
 
 pub mod action;
+pub mod cluster;
 pub mod detail;
 pub mod field;
 pub mod home;
@@ -24,9 +25,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::Timestamp;
 
 use crate::domain::facts::WatchEvent;
-use crate::domain::inventory::Inventory;
 pub use crate::domain::scope::Scope;
 use action::{Actions, Kind, Level, Subject};
+pub use cluster::ClusterView;
 use detail::{Detail, Presence};
 use home::Home;
 use keymap::{Intent, Keymap};
@@ -140,21 +141,12 @@ pub struct ReplayBanner {
 pub struct Model {
     /// Set when replaying a snapshot (or the demo): nothing is live.
     pub replay: Option<ReplayBanner>,
-    pub generation: Generation,
-    /// Context asked for (None: the kubeconfig's current context).
-    pub context: Option<String>,
-    /// Context and server actually connected.
-    pub connected_context: Option<String>,
-    pub server: Option<String>,
+    /// The cluster shown: its session, connection state and store.
+    pub cluster: ClusterView,
+    /// The kubeconfig's contexts (the palette's choices).
     pub contexts: Vec<String>,
-    pub scope: Scope,
-    pub default_namespace: Option<String>,
-    pub namespaces: Vec<String>,
-    pub conn: ConnState,
     pub notice: Option<Notice>,
     pub now: Timestamp,
-    pub last_event: Option<Timestamp>,
-    pub inventory: Inventory,
     pub home: Home,
     pub screens: Vec<Screen>,
     /// The open pod detail (when `Screen::Detail` is on the stack).
@@ -184,19 +176,10 @@ impl Model {
     ) -> Self {
         Model {
             replay: None,
-            generation: Generation(0),
-            context,
-            connected_context: None,
-            server: None,
+            cluster: ClusterView::new(context, scope),
             contexts,
-            scope,
-            default_namespace: None,
-            namespaces: Vec::new(),
-            conn: ConnState::Connecting,
             notice: None,
             now,
-            last_event: None,
-            inventory: Inventory::default(),
             home: Home::default(),
             screens: vec![Screen::Home],
             detail: None,
@@ -214,16 +197,11 @@ impl Model {
 
     /// The first effect: connect with the starting context and scope.
     pub fn start(&mut self) -> Vec<Effect> {
-        self.connect(self.context.clone(), self.scope.clone())
+        self.connect(self.cluster.context.clone(), self.cluster.scope.clone())
     }
 
     fn connect(&mut self, context: Option<String>, scope: Scope) -> Vec<Effect> {
-        self.generation.0 += 1;
-        self.context = context.clone();
-        self.scope = scope.clone();
-        self.conn = ConnState::Connecting;
-        self.inventory = Inventory::default();
-        self.last_event = None;
+        self.cluster.reset(context.clone(), scope.clone());
         self.home.set_rows(Vec::new());
         self.dirty = true;
         // The open detail reads everything again once connected.
@@ -233,7 +211,7 @@ impl Model {
         }
         vec![
             WatchEffect::Connect {
-                generation: self.generation,
+                generation: self.cluster.generation,
                 context,
                 scope,
             }
@@ -256,12 +234,12 @@ impl Model {
     /// messages. The runtime calls it before drawing; `update` calls it
     /// before acting on keys.
     pub fn settle(&mut self) {
-        if self.inventory.changed {
-            self.inventory.changed = false;
+        if self.cluster.inventory.changed {
+            self.cluster.inventory.changed = false;
             // Pod updates and events that change no row (most of a storm)
             // cost no new view.
-            if self.inventory.refresh() {
-                let rows = self.inventory.rows().cloned().collect();
+            if self.cluster.inventory.refresh() {
+                let rows = self.cluster.inventory.rows().cloned().collect();
                 self.home.set_rows(rows);
                 self.dirty = true;
             }
@@ -279,7 +257,7 @@ impl Model {
         let Some(d) = &mut self.detail else {
             return;
         };
-        match self.inventory.failing.get(&d.key) {
+        match self.cluster.inventory.failing.get(&d.key) {
             Some(fp) => {
                 let same_pod = d.pod.metadata.uid.is_none()
                     || fp.pod.metadata.uid.is_none()
@@ -291,8 +269,8 @@ impl Model {
                     self.dirty = true;
                 }
             }
-            None if self.inventory.synced => {
-                let presence = if self.inventory.contains(&d.key) {
+            None if self.cluster.inventory.synced => {
+                let presence = if self.cluster.inventory.contains(&d.key) {
                     Presence::Recovered
                 } else {
                     Presence::Deleted
@@ -314,7 +292,7 @@ impl Model {
     /// Whether the client of the current generation exists (requests can go out).
     fn connected(&self) -> bool {
         matches!(
-            self.conn,
+            self.cluster.conn,
             ConnState::Syncing | ConnState::Live | ConnState::Reconnecting(_)
         )
     }
@@ -327,13 +305,17 @@ impl Model {
     /// the server is silent or the fresh list after it is not in yet.
     pub fn is_stale(&self) -> bool {
         self.replay.is_none()
-            && self.inventory.synced
-            && matches!(self.conn, ConnState::Reconnecting(_) | ConnState::Syncing)
+            && self.cluster.inventory.synced
+            && matches!(
+                self.cluster.conn,
+                ConnState::Reconnecting(_) | ConnState::Syncing
+            )
     }
 
     /// Failing pods (not rows: a pod may have several failing containers).
     pub fn failing_pods(&self) -> usize {
-        self.inventory
+        self.cluster
+            .inventory
             .failing
             .values()
             .filter(|f| !f.rows.is_empty())

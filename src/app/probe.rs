@@ -61,7 +61,7 @@ impl ProbePane {
         }
         Some(ProbePane {
             id,
-            pod: PodKey::new(&row.namespace, &row.pod),
+            pod: row.pod_key(),
             container: row.container.clone(),
             image: row.image.clone(),
             node,

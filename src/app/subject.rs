@@ -25,13 +25,7 @@ pub(super) fn subject(model: &Model) -> Option<Subject> {
         }
         _ => (model.home.selected_row()?.clone(), None),
     };
-    let pod = model
-        .inventory
-        .failing
-        .get(&crate::domain::failing::PodKey::new(
-            &row.namespace,
-            &row.pod,
-        ))?;
+    let pod = model.cluster.inventory.failing.get(&row.pod_key())?;
     let pull_secrets = crate::domain::pod::pull_secret_names(&pod.pod);
     // The missing secret: what the detail found missing, or the referenced
     // name the kubelet's message names.
@@ -62,11 +56,11 @@ pub(super) fn group_subject(model: &Model) -> Option<Subject> {
     let selected = s.pods.first().cloned();
     let mut seen: Vec<String> = Vec::new();
     let mut pods = Vec::new();
-    for r in model.inventory.rows() {
+    for r in model.cluster.inventory.rows() {
         if r.category != category || r.registry.as_deref() != Some(registry.as_str()) {
             continue;
         }
-        let key = crate::domain::failing::PodKey::new(&r.namespace, &r.pod);
+        let key = r.pod_key();
         let w = workload_of(r);
         match seen.iter().position(|x| *x == w) {
             // The selected pod stands for its own workload.
@@ -123,6 +117,6 @@ pub(super) fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
             .toast(now, Level::Warning, "select a failing pod first");
         return Vec::new();
     };
-    let (generation, now) = (model.generation, model.now);
+    let (generation, now) = (model.cluster.generation, model.now);
     model.actions.open(kind, subject, generation, now)
 }

@@ -38,7 +38,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         Msg::Cluster(generation, m) => {
-            if generation != model.generation {
+            if generation != model.cluster.generation {
                 return Vec::new();
             }
             model.dirty = true;
@@ -48,7 +48,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 }
 
 pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
-    let generation = model.generation;
+    let generation = model.cluster.generation;
     match m {
         ClusterMsg::Connected {
             context,
@@ -56,11 +56,9 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             default_namespace,
             scope,
         } => {
-            model.connected_context = context;
-            model.server = Some(server);
-            model.default_namespace = Some(default_namespace);
-            model.scope = scope;
-            model.conn = ConnState::Syncing;
+            model
+                .cluster
+                .connected(context, server, default_namespace, scope);
             match &mut model.detail {
                 Some(d) => d.requests(generation),
                 None => Vec::new(),
@@ -77,20 +75,20 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 warning: true,
             });
             model.home.view_stale = true;
-            let ctx = model.context.clone();
+            let ctx = model.cluster.context.clone();
             model.connect(ctx, Scope::Namespace(default_namespace))
         }
         ClusterMsg::ConnectFailed(e) => {
-            model.conn = ConnState::Failed(e.to_string());
+            model.cluster.conn = ConnState::Failed(e.to_string());
             Vec::new()
         }
         ClusterMsg::Pods(ev) => {
-            model.last_event = Some(model.now);
+            model.cluster.last_event = Some(model.now);
             let done = matches!(ev, WatchEvent::InitDone);
             let steady = matches!(ev, WatchEvent::Apply(_) | WatchEvent::Delete(_));
-            let wanted = model.inventory.apply_pod(ev);
-            if done || (steady && model.inventory.synced) {
-                model.conn = ConnState::Live;
+            let wanted = model.cluster.inventory.apply_pod(ev);
+            if done || (steady && model.cluster.inventory.synced) {
+                model.cluster.conn = ConnState::Live;
             }
             wanted
                 .into_iter()
@@ -100,12 +98,12 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         ClusterMsg::FailingFirst(facts) => {
             // Once the full list is in, it is the truth: a late early list
             // must not bring back a pod that has recovered since.
-            if model.inventory.synced {
+            if model.cluster.inventory.synced {
                 return Vec::new();
             }
             let mut wanted = Vec::new();
             for f in facts {
-                wanted.extend(model.inventory.apply_pod(WatchEvent::Apply(f)));
+                wanted.extend(model.cluster.inventory.apply_pod(WatchEvent::Apply(f)));
             }
             wanted
                 .into_iter()
@@ -113,8 +111,8 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 .collect()
         }
         ClusterMsg::Events(ev) => {
-            model.last_event = Some(model.now);
-            model.inventory.apply_event(ev);
+            model.cluster.last_event = Some(model.now);
+            model.cluster.inventory.apply_event(ev);
             Vec::new()
         }
         ClusterMsg::EventsForbidden(e) => {
@@ -136,11 +134,12 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             Vec::new()
         }
         ClusterMsg::WatchError { what, error } => {
-            model.conn = ConnState::Reconnecting(format!("{what}: {error}"));
+            model.cluster.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()
         }
         ClusterMsg::ServerSilent { error, for_secs } => {
-            model.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
+            model.cluster.conn =
+                ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
             Vec::new()
         }
         ClusterMsg::CredentialsRefused(e) => {
@@ -159,7 +158,7 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 text,
                 warning: true,
             });
-            model.conn = ConnState::Reconnecting(e.to_string());
+            model.cluster.conn = ConnState::Reconnecting(e.to_string());
             Vec::new()
         }
         ClusterMsg::CredentialsRenewed => {
@@ -178,7 +177,7 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         ClusterMsg::Resync => {
             // The table stays until the fresh list replaces it; the open
             // detail reads its events, ServiceAccount and secrets again.
-            model.conn = ConnState::Syncing;
+            model.cluster.conn = ConnState::Syncing;
             model.home.view_stale = true;
             match &mut model.detail {
                 Some(d) => {
@@ -190,17 +189,17 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             }
         }
         ClusterMsg::Owner(key, lookup) => {
-            model.inventory.apply_owner(key, lookup);
+            model.cluster.inventory.apply_owner(key, lookup);
             Vec::new()
         }
         ClusterMsg::Namespaces(res) => {
             let mut list = match res {
                 Ok(l) => l,
-                Err(_) => model.inventory.namespaces(),
+                Err(_) => model.cluster.inventory.namespaces(),
             };
             list.sort();
             list.dedup();
-            model.namespaces = list;
+            model.cluster.namespaces = list;
             let contexts = match &model.overlay {
                 Some(Overlay::Picker(p)) => Some(!p.namespaces_only),
                 _ => None,

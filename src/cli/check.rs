@@ -224,6 +224,7 @@ mod tests {
     fn the_table_shows_hostile_values_inert_and_bounded() {
         let evil = "\x1b]0;PWNED\x07\u{9b}2J\u{202e}x\ny";
         let row = FailureRow {
+            cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
             namespace: format!("ns{evil}"),
             pod: format!("pod{evil}"),
             workload: Some(Workload::new("Deployment", format!("web{evil}"))),

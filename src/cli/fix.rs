@@ -271,7 +271,7 @@ async fn run_async(
     };
     let client = conn.client.clone();
     // The same steps as the console's keys (cluster::fixer).
-    let key = crate::domain::failing::PodKey::new(&pod.namespace, &pod.name);
+    let key = crate::domain::failing::PodKey::new(&conn.cluster_id(), &pod.namespace, &pod.name);
     let step = match fixer::prepare_step(
         &client,
         &key,
@@ -285,14 +285,7 @@ async fn run_async(
         Ok(s) => s,
         Err(e @ MutationError::Input(_)) => {
             // Say what could be copied or attached instead of only "missing".
-            if let Ok(facts) = mutate::pod_facts(
-                &client,
-                &pod.namespace,
-                &pod.name,
-                args.container.as_deref(),
-            )
-            .await
-            {
+            if let Ok(facts) = mutate::pod_facts(&client, &key, args.container.as_deref()).await {
                 let ctx = &facts.context;
                 r.set(
                     "target",
@@ -352,11 +345,10 @@ async fn run_async(
             return r.finish(USAGE);
         }
     }
-    let origin = audit::Origin {
-        context: conn.context.clone(),
-        server: conn.server.clone(),
-        user: audit::kubeconfig_user(cluster.kubeconfig.as_deref(), conn.context.as_deref()),
-    };
+    let origin = audit::Origin::new(
+        &conn.cluster_id(),
+        audit::kubeconfig_user(cluster.kubeconfig.as_deref(), conn.context.as_deref()),
+    );
     let (result, existing) = fixer::apply_step(&client, &origin, &step, args.dry_run).await;
     let applied = match result {
         Ok(a) => a,

@@ -283,9 +283,16 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 target: image.clone(),
                 step_timeout_s: args.timeout.ceil() as u64,
                 host_network: true,
+                origin: crate::audit::Origin::new(
+                    &conn.cluster_id(),
+                    crate::audit::kubeconfig_user(
+                        cluster.kubeconfig.as_deref(),
+                        conn.context.as_deref(),
+                    ),
+                ),
             };
             let now = jiff::Timestamp::now();
-            match probe_pod::sweep(&conn.client, &namespace, now).await {
+            match probe_pod::sweep(&conn.client, &namespace, &req.origin, now).await {
                 Ok(gone) if !gone.is_empty() => {
                     say(format!("removed expired probe pods: {}", gone.join(", ")))
                 }

@@ -65,13 +65,14 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
     // before the next is asked for, as the console's watcher does.
     let pods: Api<Pod> = scoped(&conn.client, &scope);
     let mut pods_seen = 0;
+    let cluster = conn.cluster_id();
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
     list_pages(&pods, None, |page| {
         for mut p in page {
             pods_seen += 1;
             strip(&mut p);
-            inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p)));
+            inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(&cluster, p)));
         }
     })
     .await
@@ -89,7 +90,10 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
         ] {
             let listed = list_pages(&events, Some(fields), |page| {
                 let now = jiff::Timestamp::now();
-                for e in page.iter().filter_map(|e| EventFact::from_event(e, now)) {
+                for e in page
+                    .iter()
+                    .filter_map(|e| EventFact::from_event(&cluster, e, now))
+                {
                     if failing.contains(&e.pod) {
                         inv.apply_event(WatchEvent::Apply(e));
                     }

@@ -32,6 +32,16 @@ pub struct Connection {
     pub default_namespace: String,
 }
 
+impl Connection {
+    /// The cluster this connection reaches: its context and server.
+    pub fn cluster_id(&self) -> ClusterId {
+        ClusterId::new(
+            self.context.clone().unwrap_or_default(),
+            self.server.clone(),
+        )
+    }
+}
+
 /// How long the session's first request may take (it also runs an exec
 /// credential plugin).
 pub(super) const FIRST_ANSWER: Duration = Duration::from_secs(20);

@@ -206,7 +206,11 @@ mod tests {
 
     #[test]
     fn field_selector_names_the_pod_and_its_uid() {
-        let k = PodKey::new("shop", "web-1");
+        let k = PodKey::new(
+            &crate::domain::cluster_id::ClusterId::new("test", "https://test"),
+            "shop",
+            "web-1",
+        );
         assert_eq!(
             event_fields(&k, Some("u-1")),
             "involvedObject.kind=Pod,involvedObject.name=web-1,involvedObject.namespace=shop,involvedObject.uid=u-1"

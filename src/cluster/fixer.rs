@@ -3,7 +3,7 @@
 //! applies, writes the audit line, and follows the workload — the same
 //! steps, in the same functions, as `pulltui fix` (`mutate::pod_facts` →
 //! `domain::mutation::plan` → `mutate::prepare` → `mutate::apply` →
-//! `audit::record` → `follow`).
+//! `audit::append` → `follow`).
 //!
 //! A group fix (several pods) prepares one change per distinct workload;
 //! a pull secret is created once per namespace and attached to the rest.
@@ -48,7 +48,7 @@ pub async fn prepare_step(
     params: &FixParams,
     created: &[ObjectRef],
 ) -> Result<Step, MutationError> {
-    let facts = mutate::pod_facts(client, &pod.namespace, &pod.name, container).await?;
+    let facts = mutate::pod_facts(client, pod, container).await?;
     let mutation = plan(&facts.context, fix, params)?;
     let mut prepared = mutate::prepare_after(client, mutation, created).await?;
     if let Some(why) = &facts.owner_doubt {
@@ -174,13 +174,15 @@ pub async fn apply_step(
     let selector = follow::selector_for(&ctx.target, target_before.as_ref());
     let existing = follow::existing_pods(client, &ctx.target, selector.as_deref(), &ctx.name).await;
     let result = mutate::apply(client, &step.prepared, dry_run).await;
-    let audit = match audit::record(
+    let entry = mutate::audit_entry(
+        jiff::Timestamp::now(),
         origin,
         &step.prepared.mutation,
         &step.spread,
         dry_run,
         &result,
-    ) {
+    );
+    let audit = match audit::append(&entry) {
         Ok(p) => Some(p),
         Err(e) => {
             tracing::warn!(error = %e, "could not write the audit log");
@@ -215,7 +217,7 @@ pub async fn follow_step(
 
 /// The copy and attach offers for the credential form.
 pub async fn candidates(client: &Client, pod: &PodKey, container: Option<&str>) -> ActionMsg {
-    let facts = match mutate::pod_facts(client, &pod.namespace, &pod.name, container).await {
+    let facts = match mutate::pod_facts(client, pod, container).await {
         Ok(f) => f,
         Err(e) => {
             let m = e.to_string();
@@ -404,11 +406,10 @@ async fn run_action(
     let Ok(dry_run) = confirm.await else {
         return;
     };
-    let origin = audit::Origin {
-        context: conn.context.clone(),
-        server: conn.server.clone(),
-        user: audit::kubeconfig_user(kubeconfig.as_deref(), conn.context.as_deref()),
-    };
+    let origin = audit::Origin::new(
+        &conn.cluster_id(),
+        audit::kubeconfig_user(kubeconfig.as_deref(), conn.context.as_deref()),
+    );
     let mut done: Vec<(usize, Outcome, Vec<String>)> = Vec::new();
     let mut writes = Vec::new();
     let mut notes = Vec::new();

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::mutate::{Outcome, classify_pod, selector_of};
 use crate::domain::classify::Category;
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::failing::failing_containers;
 use crate::domain::mutation::{AttachTo, Mutation};
 use crate::domain::owners::WriteTarget;
@@ -261,7 +262,12 @@ pub async fn follow(
             .iter()
             .filter(|p| !failing_containers(p).is_empty())
         {
-            let cat = classify_pod(client, p).await.first().map(|r| r.category);
+            // Only the category is read: the rows' cluster is the fix's, unnamed here.
+            let cluster = ClusterId::new("", "");
+            let cat = classify_pod(client, &cluster, p)
+                .await
+                .first()
+                .map(|r| r.category);
             failing.push((p.name_any(), cat));
         }
         last_running = run;

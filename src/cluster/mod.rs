@@ -49,6 +49,7 @@ use crate::app::msg::{
     Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, MutateEffect, ProbeEffect,
     WatchEffect,
 };
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::scope::Scope;
@@ -193,9 +194,22 @@ impl Cluster {
                 image,
                 ..
             } => {
-                if let Some(client) = self.client(generation) {
-                    self.prober
-                        .node_preview(generation, probe, client, namespace, node, image, tx);
+                if let Some(conn) = self.connection(generation) {
+                    let user = crate::audit::kubeconfig_user(
+                        self.kubeconfig.as_deref(),
+                        conn.context.as_deref(),
+                    );
+                    let origin = crate::audit::Origin::new(&conn.cluster_id(), user);
+                    self.prober.node_preview(
+                        generation,
+                        probe,
+                        conn.client,
+                        origin,
+                        namespace,
+                        node,
+                        image,
+                        tx,
+                    );
                 }
             }
             ProbeEffect::NodeStart { probe } => self.prober.node_start(probe, tx),
@@ -372,9 +386,7 @@ impl Cluster {
         };
         let tx = self.tx.clone();
         let t = tokio::spawn(async move {
-            let res = match mutate::pod_facts(&client, &pod.namespace, &pod.name, Some(&container))
-                .await
-            {
+            let res = match mutate::pod_facts(&client, &pod, Some(&container)).await {
                 Ok(f) => match mutate::attachable_secrets(&client, &f.context).await {
                     Ok(list) => crate::app::msg::Fetch::Found(list),
                     Err(e) => match e.api_error() {

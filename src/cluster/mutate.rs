@@ -43,8 +43,12 @@ pub use apply::*;
 pub use pod_facts::*;
 
 use super::error::ApiError;
+use crate::domain::audit;
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::facet::Facet;
-use crate::domain::failing::{CauseEvent, FailureRow, NoOwners, failing_containers, failure_rows};
+use crate::domain::failing::{
+    CauseEvent, FailureRow, NoOwners, PodKey, failing_containers, failure_rows,
+};
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{
     AttachTo, Candidate, Current, FIELD_MANAGER, InputError, Mutation, PodContext, Preview,
@@ -451,23 +455,34 @@ async fn ensure_absent(client: &Client, ns: &str, name: &str) -> Result<(), Muta
     }
 }
 
-/// One write that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Write {
-    pub action: String,
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-    pub resource_version_before: Option<String>,
-    pub resource_version_after: Option<String>,
-}
+pub use crate::domain::audit::Write;
 
-impl Write {
-    pub fn describe(&self) -> String {
-        format!(
-            "{} {} {}/{}",
-            self.action, self.kind, self.namespace, self.name
-        )
+/// The audit record of one mutation's result (`crate::audit` appends it).
+pub fn audit_entry(
+    now: Timestamp,
+    origin: &audit::Origin,
+    mutation: &Mutation,
+    spread: &[String],
+    dry_run: bool,
+    result: &Result<Outcome, MutationError>,
+) -> audit::Entry {
+    let writes = match result {
+        Ok(o) => o.writes.clone(),
+        Err(_) => Vec::new(),
+    };
+    let mut e = audit::Entry::new(
+        now,
+        origin,
+        audit::Action::Fix,
+        mutation.object(),
+        writes,
+        mutation.audit_change(),
+    );
+    e.dry_run = dry_run;
+    e.secret_namespaces = spread.to_vec();
+    match result {
+        Ok(_) => e,
+        Err(err) => e.failed(err.kind(), err.to_string()),
     }
 }
 
@@ -543,4 +558,64 @@ pub async fn attachable_secrets(
         referenced.extend(sa.image_pull_secrets.into_iter().flatten().map(|s| s.name));
     }
     Ok(attachable(&infos, &image, &referenced))
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+    use crate::domain::audit::Origin;
+    use crate::domain::mutation::AttachTo;
+    use crate::domain::owners::{TemplatePath, WriteTarget};
+    use crate::domain::redact::Redacted;
+
+    #[test]
+    fn an_audit_line_never_holds_the_password() {
+        let m = Mutation::CreatePullSecret {
+            namespace: "ns".into(),
+            name: "regcred".into(),
+            server: "reg:5000".into(),
+            username: "bob".into(),
+            password: Redacted::new("hunter2-secret"),
+            email: None,
+            attach: Some(AttachTo::Template {
+                target: WriteTarget {
+                    kind: "Deployment".into(),
+                    api_version: "apps/v1".into(),
+                    namespace: "ns".into(),
+                    name: "web".into(),
+                    template: TemplatePath::Template,
+                },
+            }),
+        };
+        let outcome = Outcome {
+            dry_run: false,
+            writes: vec![Write {
+                action: "created".into(),
+                kind: "Secret".into(),
+                namespace: "ns".into(),
+                name: "regcred".into(),
+                resource_version_before: None,
+                resource_version_after: Some("42".into()),
+            }],
+            notes: vec![],
+            applied_at: None,
+        };
+        let origin = Origin {
+            context: Some("admin".into()),
+            server: "https://127.0.0.1:6443/".into(),
+            user: Some("admin".into()),
+        };
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let l = audit_entry(now, &origin, &m, &[], false, &Ok(outcome)).line();
+        assert!(!l.contains("hunter2"), "{l}");
+        let v: Value = serde_json::from_str(&l).unwrap();
+        assert_eq!(v["object"]["kind"], "Secret");
+        assert_eq!(v["object"]["resource_version_after"], "42");
+        assert_eq!(v["context"], "admin");
+        assert_eq!(v["user"], "admin");
+        assert_eq!(v["dry_run"], false);
+        assert_eq!(v["result"], "ok");
+        assert_eq!(v["change"]["username"], "bob");
+        assert_eq!(v["time"], "2026-01-01T00:00:00Z");
+    }
 }

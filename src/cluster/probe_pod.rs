@@ -32,6 +32,7 @@ use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, Preconditi
 use kube::runtime::watcher;
 
 use crate::cluster::error::ApiError;
+use crate::domain::audit::{Action, Entry, Origin, Write};
 use crate::domain::classify::classify;
 use crate::domain::image::ImageRef;
 use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line};
@@ -65,6 +66,8 @@ pub struct ProbePodRequest {
     pub host_network: bool,
     /// A pull secret (in the probe namespace) for the probe image itself.
     pub pull_secret: Option<String>,
+    /// The cluster and user, for the audit records.
+    pub origin: Origin,
 }
 
 impl ProbePodRequest {
@@ -97,18 +100,45 @@ pub struct NodeProbe {
     pub notes: Vec<String>,
 }
 
-/// Appends one JSON line to the audit log (`crate::audit`, `<data dir>/audit.jsonl`).
-pub fn audit(action: &str, pod: &Pod, outcome: &str, now: Timestamp) {
-    let line = serde_json::json!({
-        "time": now.to_string(),
-        "action": action,
-        "kind": "Pod",
-        "namespace": pod.metadata.namespace,
-        "name": pod.metadata.name,
+/// What became of a probe pod write, for its audit record.
+enum Done<'a> {
+    /// `created` or `deleted`: the write that was sent.
+    Sent(&'static str),
+    /// The server refused it (in a dry run: asked first): nothing was written.
+    Refused { error: &'a ApiError, dry_run: bool },
+}
+
+/// Appends the probe pod's record to the audit log (`crate::audit`).
+fn audit(action: Action, pod: &Pod, origin: &Origin, done: Done<'_>, now: Timestamp) {
+    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let writes = match done {
+        Done::Sent(verb) => vec![Write {
+            action: verb.into(),
+            kind: "Pod".into(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+            resource_version_before: None,
+            resource_version_after: pod.metadata.resource_version.clone(),
+        }],
+        Done::Refused { .. } => Vec::new(),
+    };
+    let change = serde_json::json!({
         "node": pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-        "outcome": outcome,
     });
-    if let Err(e) = crate::audit::append(&line) {
+    let mut entry = Entry::new(
+        now,
+        origin,
+        action,
+        ("Pod".into(), namespace, name),
+        writes,
+        change,
+    );
+    if let Done::Refused { error, dry_run } = done {
+        entry.dry_run = dry_run;
+        entry = entry.failed("refused", error.to_string());
+    }
+    if let Err(e) = crate::audit::append(&entry) {
         tracing::warn!(error = %e, "could not write the audit log");
     }
 }
@@ -279,9 +309,13 @@ pub async fn run(
             return Err(err);
         }
         audit(
-            "create-probe-pod",
+            Action::CreateProbePod,
             &build_pod(&req, &name, now),
-            &format!("refused in a dry run: {err}"),
+            &req.origin,
+            Done::Refused {
+                error: &err,
+                dry_run: true,
+            },
             now,
         );
         let note = format!(
@@ -319,9 +353,13 @@ pub async fn run(
                     })?
             } else {
                 audit(
-                    "create-probe-pod",
+                    Action::CreateProbePod,
                     &build_pod(&req, &name, now),
-                    &format!("refused: {err}"),
+                    &req.origin,
+                    Done::Refused {
+                        error: &err,
+                        dry_run: false,
+                    },
                     now,
                 );
                 // Refused by the server: nothing was created. (A timeout
@@ -333,7 +371,13 @@ pub async fn run(
             }
         }
     };
-    audit("create-probe-pod", &created, "created", now);
+    audit(
+        Action::CreateProbePod,
+        &created,
+        &req.origin,
+        Done::Sent("created"),
+        now,
+    );
     on_event(PodEvent::Created {
         name: name.clone(),
         host_network: req.host_network,
@@ -360,7 +404,13 @@ pub async fn run(
         }
     }
     guard.armed = false;
-    audit("delete-probe-pod", &created, "deleted", Timestamp::now());
+    audit(
+        Action::DeleteProbePod,
+        &created,
+        &req.origin,
+        Done::Sent("deleted"),
+        Timestamp::now(),
+    );
     on_event(PodEvent::Deleted { name: name.clone() });
     Ok(NodeProbe {
         pod: name,
@@ -495,6 +545,7 @@ fn push_step(report: &mut ProbeReport, step: StepResult, on_event: &mut impl FnM
 pub async fn sweep(
     client: &Client,
     namespace: &str,
+    origin: &Origin,
     now: Timestamp,
 ) -> Result<Vec<String>, ApiError> {
     let lp = ListParams::default().labels(&format!(
@@ -532,7 +583,13 @@ pub async fn sweep(
             .await
         {
             Ok(_) => {
-                audit("sweep-probe-pod", &p, "deleted (expired)", now);
+                audit(
+                    Action::SweepProbePod,
+                    &p,
+                    origin,
+                    Done::Sent("deleted"),
+                    now,
+                );
                 gone.push(format!("{namespace}/{name}"));
             }
             Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
@@ -629,6 +686,7 @@ mod tests {
             target: ImageRef::parse("127.0.0.1:5000/team/app:1.0").expect("image"),
             step_timeout_s: 3,
             host_network: true,
+            origin: Origin::default(),
         }
     }
 

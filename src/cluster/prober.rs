@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use super::probe_pod::{self, NodeEvent, PodEvent, ProbePodRequest};
 use crate::app::msg::{ClusterMsg, Generation, Msg, ProbeId, ProbeMsg};
+use crate::domain::audit::Origin;
 use crate::domain::failing::PodKey;
 use crate::domain::image::ImageRef;
 use crate::domain::probe::{Platform, ProbePlan, credentials_from_secret};
@@ -189,6 +190,7 @@ impl Prober {
         generation: Generation,
         probe: ProbeId,
         client: Client,
+        origin: Origin,
         namespace: String,
         node: String,
         image: String,
@@ -214,6 +216,7 @@ impl Prober {
                     target,
                     step_timeout_s: STEP_TIMEOUT_S,
                     host_network: true,
+                    origin,
                 };
                 let now = Timestamp::now();
                 let pod = probe_pod::build_pod(&req, &probe_pod::pod_name(&node, now), now);

@@ -62,8 +62,12 @@ pub(super) async fn run_session(
     if mode == WriteMode::Write {
         let client = conn.client.clone();
         let ns = probe_ns;
+        let cluster = conn.cluster_id();
+        let (kubeconfig, context) = (target.kubeconfig.clone(), conn.context.clone());
         tokio::spawn(async move {
-            match probe_pod::sweep(&client, &ns, jiff::Timestamp::now()).await {
+            let user = crate::audit::kubeconfig_user(kubeconfig.as_deref(), context.as_deref());
+            let origin = crate::audit::Origin::new(&cluster, user);
+            match probe_pod::sweep(&client, &ns, &origin, jiff::Timestamp::now()).await {
                 Ok(gone) if !gone.is_empty() => {
                     tracing::info!(pods = ?gone, "removed expired probe pods")
                 }
@@ -145,6 +149,7 @@ pub(super) async fn run_session(
     loop {
         let w = Watch {
             generation,
+            cluster: conn.cluster_id(),
             client: conn.client.clone(),
             scope: scope.clone(),
             tx: tx.clone(),
@@ -224,6 +229,8 @@ pub(super) async fn run_session(
 /// What every watcher of a session needs.
 struct Watch {
     generation: Generation,
+    /// The cluster the facts are about (every pod key carries it).
+    cluster: ClusterId,
     client: Client,
     scope: Scope,
     tx: mpsc::Sender<Msg>,
@@ -281,8 +288,8 @@ async fn failing_first(w: &Watch, enabled: bool) {
         Ok(list) => {
             for mut p in list.items {
                 strip(&mut p);
-                let fact = PodFact::from_pod(p);
-                if matches!(fact, PodFact::Failing(_)) {
+                let fact = PodFact::from_pod(&w.cluster, p);
+                if matches!(fact, PodFact::Failing(..)) {
                     facts.push(fact);
                 }
             }
@@ -305,7 +312,7 @@ async fn watch_pods(w: &Watch) {
         let msg = match item {
             Ok(ev) => {
                 w.activity.touch();
-                match map_event(ev, |p| Some(PodFact::from_pod(p))) {
+                match map_event(ev, |p| Some(PodFact::from_pod(&w.cluster, p))) {
                     Some(e) => ClusterMsg::Pods(e),
                     None => continue,
                 }
@@ -340,7 +347,9 @@ async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
         let msg = match item {
             Ok(ev) => {
                 w.activity.touch();
-                match map_event(ev, |e| EventFact::from_event(&e, jiff::Timestamp::now())) {
+                match map_event(ev, |e| {
+                    EventFact::from_event(&w.cluster, &e, jiff::Timestamp::now())
+                }) {
                     Some(WatchEvent::InitDone) => {
                         let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;
                         if all != 0b111 {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Pod};
 
+use super::cluster_id::ClusterId;
 use super::failing::{
     MAX_MESSAGE, OwnerLookup, PodKey, Workload, container_of_field_path, event_has_cause,
     event_pod, event_timing, may_be_failing,
@@ -31,26 +32,25 @@ pub enum WatchEvent<T> {
 /// only its key when it is healthy.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PodFact {
-    Failing(Arc<Pod>),
+    Failing(PodKey, Arc<Pod>),
     Healthy(PodKey),
 }
 
 impl PodFact {
     /// Reduces a pod to what the app keeps, its text made inert (see
     /// [`inert_pod`]) so that nothing downstream shows a control character.
-    pub fn from_pod(mut pod: Pod) -> PodFact {
+    pub fn from_pod(cluster: &ClusterId, mut pod: Pod) -> PodFact {
         if may_be_failing(&pod) {
             inert_pod(&mut pod);
-            PodFact::Failing(Arc::new(pod))
+            PodFact::Failing(PodKey::of(cluster, &pod), Arc::new(pod))
         } else {
-            PodFact::Healthy(inert_key(PodKey::of(&pod)))
+            PodFact::Healthy(inert_key(PodKey::of(cluster, &pod)))
         }
     }
 
-    pub fn key(&self) -> PodKey {
+    pub fn key(&self) -> &PodKey {
         match self {
-            PodFact::Failing(p) => PodKey::of(p),
-            PodFact::Healthy(k) => k.clone(),
+            PodFact::Failing(k, _) | PodFact::Healthy(k) => k,
         }
     }
 }
@@ -239,13 +239,13 @@ impl EventFact {
     /// keeps every event of a failing pod for its detail, must build its rows
     /// from the same two (kubelet's `InspectFailed` comes a second earlier
     /// and would move "since").
-    pub fn from_row_event(ev: &Event, now: Timestamp) -> Option<EventFact> {
+    pub fn from_row_event(cluster: &ClusterId, ev: &Event, now: Timestamp) -> Option<EventFact> {
         match ev.reason.as_deref() {
             Some(
                 kubelet::FAILED
                 | kubelet::FAILED_TO_RETRIEVE_PULL_SECRET
                 | kubelet::FAILED_CREATE_POD_SANDBOX,
-            ) => Self::from_event(ev, now),
+            ) => Self::from_event(cluster, ev, now),
             _ => None,
         }
     }
@@ -254,9 +254,9 @@ impl EventFact {
     /// pod, names a pod of another namespace than its own (`event_pod`), or
     /// carries no cause (`Error: ErrImagePull`). Times later than `now`
     /// (beyond drift) are read as `now`.
-    pub fn from_event(ev: &Event, now: Timestamp) -> Option<EventFact> {
+    pub fn from_event(cluster: &ClusterId, ev: &Event, now: Timestamp) -> Option<EventFact> {
         let obj = &ev.involved_object;
-        let pod = event_pod(ev)?;
+        let pod = event_pod(cluster, ev)?;
         // Inert and bounded before it is classified: the spans the
         // classifier finds then index the text that is kept and shown.
         let message = inert_message(kubelet::event_message(ev.message.as_deref()?), MAX_MESSAGE);

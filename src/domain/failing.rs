@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
 
 use super::classify::{Category, classify};
+use super::cluster_id::ClusterId;
 use super::evidence::{EventView, EventsListed, decide};
 use super::facet::{self, Facet, Injected};
 use super::image::ImageRef;
@@ -100,6 +101,7 @@ pub struct CauseEvent {
 /// One failing container of one pod: a row of the home screen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailureRow {
+    pub cluster: ClusterId,
     pub namespace: String,
     pub pod: String,
     pub workload: Option<Workload>,
@@ -132,9 +134,14 @@ pub struct FailureRow {
 }
 
 impl FailureRow {
+    /// The key of the row's pod.
+    pub fn pod_key(&self) -> PodKey {
+        PodKey::new(&self.cluster, &self.namespace, &self.pod)
+    }
+
     pub fn key(&self) -> RowKey {
         RowKey {
-            pod: PodKey::new(&self.namespace, &self.pod),
+            pod: self.pod_key(),
             container: self.container.clone(),
             facet: self.facet,
             volume: self.volume.clone(),
@@ -306,6 +313,7 @@ pub fn bounded(s: &str) -> String {
 /// `Failed` event for that container (`""`: about the pod itself);
 /// `sandbox_event` the latest `FailedCreatePodSandBox` that failed to pull.
 pub fn failure_rows<'e>(
+    cluster: &ClusterId,
     pod: &Pod,
     owners: &dyn Owners,
     cause_event: &dyn Fn(&str) -> Option<&'e CauseEvent>,
@@ -355,6 +363,7 @@ pub fn failure_rows<'e>(
                 _ => None,
             };
             FailureRow {
+                cluster: cluster.clone(),
                 namespace: namespace.clone(),
                 pod: name.clone(),
                 workload: workload.clone(),
@@ -456,7 +465,17 @@ mod tests {
             "status": {"containerStatuses": [{"name": "c", "image": "x", "imageID": "", "ready": true,
                 "restartCount": 0, "state": {"running": {}}}]}}));
         assert!(!is_failing(&p));
-        assert!(failure_rows(&p, &NoOwners, &|_| None, None, None).is_empty());
+        assert!(
+            failure_rows(
+                &ClusterId::new("test", "https://test"),
+                &p,
+                &NoOwners,
+                &|_| None,
+                None,
+                None
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -469,7 +488,14 @@ mod tests {
     fn err_image_pull_classifies_from_status() {
         let msg = r#"rpc error: code = Unknown desc = failed to pull and unpack image "private.example/team/app:1.0": failed to resolve reference "private.example/team/app:1.0": pulling from host private.example failed with status code [manifests 1.0]: 401 Unauthorized"#;
         let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|_| None,
+            None,
+            None,
+        );
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(r.container, "web");
@@ -493,7 +519,14 @@ mod tests {
             last_seen: None,
             count: 3,
         };
-        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret), None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|_| None,
+            Some(&secret),
+            None,
+        );
         assert_eq!(rows[0].category, Category::CredentialsSecretMissing);
         assert!(rows[0].cause.contains("regcred"), "{}", rows[0].cause);
         assert_eq!(rows[0].cause_source, CauseSource::Event);
@@ -501,7 +534,14 @@ mod tests {
         // A missing secret does not explain a failure that is not about credentials.
         let msg = r#"failed to do request: Head "https://private.example/v2/team/app/manifests/1.0": dial tcp 10.0.0.1:443: i/o timeout"#;
         let p = waiting_pod("ErrImagePull", msg, "private.example/team/app:1.0");
-        let rows = failure_rows(&p, &NoOwners, &|_| None, Some(&secret), None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|_| None,
+            Some(&secret),
+            None,
+        );
         assert_eq!(rows[0].category, Category::NetworkTimeout);
     }
 
@@ -518,7 +558,14 @@ mod tests {
             last_seen: None,
             count: 4,
         };
-        let rows = failure_rows(&p, &NoOwners, &|c| (c == "web").then_some(&ev), None, None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|c| (c == "web").then_some(&ev),
+            None,
+            None,
+        );
         assert_eq!(rows[0].category, Category::TlsUntrusted);
         assert_eq!(rows[0].cause_source, CauseSource::Event);
         assert_eq!(rows[0].count, 4);
@@ -535,7 +582,14 @@ mod tests {
             r#"Back-off pulling image "nginx:1""#,
             "nginx:1",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|_| None,
+            None,
+            None,
+        );
         assert_eq!(rows[0].category, Category::Unknown);
         assert_eq!(rows[0].cause_source, CauseSource::Missing);
         assert_eq!(
@@ -551,7 +605,14 @@ mod tests {
             r#"Failed to apply default image tag "Bad//Name": couldn't parse image reference "Bad//Name": invalid reference format"#,
             "Bad//Name",
         );
-        let rows = failure_rows(&p, &NoOwners, &|_| None, None, None);
+        let rows = failure_rows(
+            &ClusterId::new("test", "https://test"),
+            &p,
+            &NoOwners,
+            &|_| None,
+            None,
+            None,
+        );
         assert_eq!(rows[0].registry, None);
         assert_eq!(rows[0].registry_label(), "(invalid)");
         assert_eq!(rows[0].category, Category::ImageInvalidName);

@@ -94,9 +94,9 @@ impl Inventory {
             }
             WatchEvent::InitApply(fact) => {
                 let (all, failing) = self.relist.get_or_insert_with(Default::default);
-                let key = fact.key();
+                let key = fact.key().clone();
                 all.insert(key.clone());
-                if let PodFact::Failing(p) = fact {
+                if let PodFact::Failing(_, p) = fact {
                     failing.insert(key, p);
                 }
                 Vec::new()
@@ -137,10 +137,10 @@ impl Inventory {
                 self.unresolved_owners()
             }
             WatchEvent::Apply(fact) => {
-                let key = fact.key();
+                let key = fact.key().clone();
                 self.all.insert(key.clone());
                 match fact {
-                    PodFact::Failing(pod) => {
+                    PodFact::Failing(_, pod) => {
                         let wanted = self.owner_wanted(&pod);
                         // The old rows stay until `refresh` replaces them, so
                         // an update that changes no row redraws nothing.
@@ -173,7 +173,7 @@ impl Inventory {
                 }
             }
             WatchEvent::Delete(fact) => {
-                let key = fact.key();
+                let key = fact.key().clone();
                 self.all.remove(&key);
                 self.events.remove(&key);
                 if self.failing.remove(&key).is_some() {
@@ -326,6 +326,7 @@ impl Inventory {
                     .map(|s| &s.event)
             };
             let rows = failure_rows(
+                &key.cluster,
                 &fp.pod,
                 &lookup,
                 &event,

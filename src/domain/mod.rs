@@ -2,8 +2,10 @@
 //! Kubernetes types in, plain values out.
 
 pub mod api_error;
+pub mod audit;
 pub mod classify;
 pub mod clock;
+pub mod cluster_id;
 pub mod evidence;
 pub mod facet;
 pub mod facts;

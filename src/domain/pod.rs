@@ -10,6 +10,7 @@ use std::fmt;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
 
+use super::cluster_id::ClusterId;
 use super::facet::{self, Facet};
 use super::kubelet;
 
@@ -27,23 +28,26 @@ pub const PULL_REASONS: [&str; 7] = [
 /// Also a pull failure when the message is about pull secrets.
 const CONFIG_ERROR: &str = "CreateContainerConfigError";
 
-/// A pod's identity in the stores.
+/// A pod's identity in the stores: which cluster, which namespace, which name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PodKey {
+    pub cluster: ClusterId,
     pub namespace: String,
     pub name: String,
 }
 
 impl PodKey {
-    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(cluster: &ClusterId, namespace: impl Into<String>, name: impl Into<String>) -> Self {
         PodKey {
+            cluster: cluster.clone(),
             namespace: namespace.into(),
             name: name.into(),
         }
     }
 
-    pub fn of(pod: &Pod) -> PodKey {
+    pub fn of(cluster: &ClusterId, pod: &Pod) -> PodKey {
         PodKey {
+            cluster: cluster.clone(),
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             name: pod.metadata.name.clone().unwrap_or_default(),
         }
@@ -51,6 +55,7 @@ impl PodKey {
 }
 
 impl fmt::Display for PodKey {
+    /// `namespace/name`: the cluster is said where several are shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
     }
@@ -279,7 +284,7 @@ pub fn clamp_to_clock(t: Timestamp, written: Option<Timestamp>, now: Timestamp) 
 /// its own namespace (`metadata.namespace`). One created in another
 /// namespace that names a pod here (the API server allows it for events
 /// with `eventTime` set) is dropped.
-pub fn event_pod(ev: &Event) -> Option<PodKey> {
+pub fn event_pod(cluster: &ClusterId, ev: &Event) -> Option<PodKey> {
     let obj = &ev.involved_object;
     if obj.kind.as_deref() != Some("Pod") {
         return None;
@@ -294,7 +299,11 @@ pub fn event_pod(ev: &Event) -> Option<PodKey> {
         (None, Some(n)) => n,
         (None, None) => return None,
     };
-    Some(PodKey::new(namespace, obj.name.clone().unwrap_or_default()))
+    Some(PodKey::new(
+        cluster,
+        namespace,
+        obj.name.clone().unwrap_or_default(),
+    ))
 }
 
 /// Whether an event of `pod` (by key) is about this very pod: when the
@@ -365,6 +374,7 @@ mod tests {
 
     #[test]
     fn an_event_names_only_pods_of_its_own_namespace() {
+        let c = ClusterId::new("test", "https://test");
         let about = |own: Option<&str>, named: Option<&str>| {
             let mut v = json!({"metadata": {"name": "e"},
                 "involvedObject": {"kind": "Pod", "name": "web-1"}});
@@ -374,24 +384,24 @@ mod tests {
             if let Some(n) = named {
                 v["involvedObject"]["namespace"] = json!(n);
             }
-            event_pod(&event(v))
+            event_pod(&c, &event(v))
         };
         assert_eq!(
             about(Some("shop"), Some("shop")),
-            Some(PodKey::new("shop", "web-1"))
+            Some(PodKey::new(&c, "shop", "web-1"))
         );
         assert_eq!(
             about(Some("shop"), None),
-            Some(PodKey::new("shop", "web-1"))
+            Some(PodKey::new(&c, "shop", "web-1"))
         );
         assert_eq!(about(Some("tenant-a"), Some("shop")), None);
         assert_eq!(
             about(None, Some("shop")),
-            Some(PodKey::new("shop", "web-1"))
+            Some(PodKey::new(&c, "shop", "web-1"))
         );
         let node = event(json!({"metadata": {"namespace": "default"},
             "involvedObject": {"kind": "Node", "name": "n"}}));
-        assert_eq!(event_pod(&node), None);
+        assert_eq!(event_pod(&c, &node), None);
     }
 
     #[test]

@@ -384,7 +384,7 @@ impl FrameTrace {
     }
 
     fn frame(&mut self, model: &Model, took: Duration) {
-        let inv = &model.inventory;
+        let inv = &model.cluster.inventory;
         let added: Vec<String> = inv
             .failing
             .keys()

@@ -181,6 +181,7 @@ pub async fn capture(
 ) -> Result<Snapshot, String> {
     let conn = connect(target).await.map_err(|e| e.to_string())?;
     let client = conn.client.clone();
+    let cluster = conn.cluster_id();
     let (scope, fallback) = crate::cluster::resolve_scope(&conn, scope).await?;
     if let Some(m) = &fallback {
         progress(&format!(
@@ -214,7 +215,7 @@ pub async fn capture(
                 redact_pod(&mut p);
                 failing.push(p);
             } else {
-                let k = PodKey::of(&p);
+                let k = PodKey::of(&cluster, &p);
                 healthy.push(format!("{}/{}", k.namespace, k.name));
             }
         }
@@ -229,7 +230,7 @@ pub async fn capture(
     progress(&format!("{seen} pods, {} failing", failing.len()));
     let failing_keys: HashMap<PodKey, Option<String>> = failing
         .iter()
-        .map(|p| (PodKey::of(p), p.metadata.uid.clone()))
+        .map(|p| (PodKey::of(&cluster, p), p.metadata.uid.clone()))
         .collect();
 
     // Every event about a failing pod.
@@ -242,7 +243,7 @@ pub async fn capture(
                 for mut e in all {
                     // The pod's own events only: in its namespace, naming
                     // its uid (`event_pod`, `uid_matches`).
-                    let own = event_pod(&e).is_some_and(|key| {
+                    let own = event_pod(&cluster, &e).is_some_and(|key| {
                         failing_keys.get(&key).is_some_and(|uid| {
                             uid_matches(e.involved_object.uid.as_deref(), uid.as_deref())
                         })
@@ -265,12 +266,15 @@ pub async fn capture(
     let mut inv = Inventory::default();
     inv.apply_pod(WatchEvent::Init);
     for p in &failing {
-        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(p.clone())));
+        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(
+            &cluster,
+            p.clone(),
+        )));
     }
     inv.apply_pod(WatchEvent::InitDone);
     for e in events
         .iter()
-        .filter_map(|e| EventFact::from_row_event(e, captured_at))
+        .filter_map(|e| EventFact::from_row_event(&cluster, e, captured_at))
     {
         inv.apply_event(WatchEvent::Apply(e));
     }
@@ -281,11 +285,11 @@ pub async fn capture(
         is_failing(p)
             || inv
                 .failing
-                .get(&PodKey::of(p))
+                .get(&PodKey::of(&cluster, p))
                 .is_some_and(|f| !f.rows.is_empty())
     });
-    let kept: HashSet<PodKey> = failing.iter().map(PodKey::of).collect();
-    events.retain(|e| event_pod(e).is_some_and(|k| kept.contains(&k)));
+    let kept: HashSet<PodKey> = failing.iter().map(|p| PodKey::of(&cluster, p)).collect();
+    events.retain(|e| event_pod(&cluster, e).is_some_and(|k| kept.contains(&k)));
 
     // Owner chains.
     let mut owners: Vec<DynamicObject> = Vec::new();

@@ -37,6 +37,9 @@ pub const VERSION: u32 = 1;
 /// Refuse files larger than this (a snapshot of 50,000 pods is ~40 MB).
 pub const MAX_BYTES: u64 = 512 * 1024 * 1024;
 
+/// The server named when a snapshot does not record one.
+pub const RECORDED_SERVER: &str = "(recorded)";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
@@ -180,6 +183,16 @@ pub struct RecordedStep {
 }
 
 impl Snapshot {
+    /// The recorded cluster (the server as the replay's `Connected` names it).
+    pub fn cluster_id(&self) -> crate::domain::cluster_id::ClusterId {
+        crate::domain::cluster_id::ClusterId::new(
+            self.context.clone().unwrap_or_default(),
+            self.server
+                .clone()
+                .unwrap_or_else(|| RECORDED_SERVER.into()),
+        )
+    }
+
     /// What the lists hold now.
     pub fn count(&self) -> Contents {
         let n = |l: usize| l as u64;

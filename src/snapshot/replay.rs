@@ -12,12 +12,13 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use tokio::sync::mpsc;
 
-use super::format::{LastError, ReadKind, ReadOutcome, Snapshot};
+use super::format::{LastError, RECORDED_SERVER, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
     ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest, Generation,
     Msg, MutateEffect, ProbeEffect, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::facts::{
     EventFact, EventRow, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs,
 };
@@ -103,17 +104,19 @@ impl Recorded {
         };
         let mut out = vec![ClusterMsg::Connected {
             context: s.context.clone(),
-            server: s.server.clone().unwrap_or_else(|| "(recorded)".into()),
+            server: s.server.clone().unwrap_or_else(|| RECORDED_SERVER.into()),
             default_namespace: s
                 .default_namespace
                 .clone()
                 .unwrap_or_else(|| "default".into()),
             scope: scope.clone(),
         }];
+        let cluster = s.cluster_id();
         out.push(ClusterMsg::Pods(WatchEvent::Init));
         for p in &s.pods {
             if Self::in_scope(&scope, p.metadata.namespace.as_deref().unwrap_or("")) {
                 out.push(ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(
+                    &cluster,
                     p.clone(),
                 ))));
             }
@@ -124,13 +127,13 @@ impl Recorded {
             };
             if Self::in_scope(&scope, ns) {
                 out.push(ClusterMsg::Pods(WatchEvent::InitApply(PodFact::Healthy(
-                    PodKey::new(ns, name),
+                    PodKey::new(&cluster, ns, name),
                 ))));
             }
         }
         out.push(ClusterMsg::Pods(WatchEvent::InitDone));
         for e in &s.events {
-            if let Some(f) = EventFact::from_row_event(e, s.captured_at)
+            if let Some(f) = EventFact::from_row_event(&cluster, e, s.captured_at)
                 && Self::in_scope(&scope, &f.pod.namespace)
             {
                 out.push(ClusterMsg::Events(WatchEvent::Apply(f)));
@@ -138,7 +141,9 @@ impl Recorded {
         }
         for l in &s.last_errors {
             if Self::in_scope(&scope, &l.namespace) {
-                out.push(ClusterMsg::Events(WatchEvent::Apply(last_error_fact(l))));
+                out.push(ClusterMsg::Events(WatchEvent::Apply(last_error_fact(
+                    &cluster, l,
+                ))));
             }
         }
         out.push(ClusterMsg::Events(WatchEvent::InitDone));
@@ -325,7 +330,8 @@ impl Recorded {
                     |s: Option<&str>, k: &str| s.is_some_and(|s| inert_cut(s, MAX_FIELD) == k);
                 o.kind.as_deref() == Some("Pod")
                     && same(o.name.as_deref(), &pod.name)
-                    && event_pod(e).is_some_and(|k| same(Some(&k.namespace), &pod.namespace))
+                    && event_pod(&pod.cluster, e)
+                        .is_some_and(|k| same(Some(&k.namespace), &pod.namespace))
                     && uid_matches(o.uid.as_deref(), uid)
             })
             .map(|e| EventRow::from_event(e, self.snapshot.captured_at))
@@ -498,10 +504,10 @@ fn detail_msg(generation: Generation, detail: crate::app::msg::DetailId, m: Deta
 }
 
 /// A recorded last cause, as inert as a live event's (the file can hold anything).
-fn last_error_fact(l: &LastError) -> EventFact {
+fn last_error_fact(cluster: &ClusterId, l: &LastError) -> EventFact {
     let field = |s: &str| inert_cut(s, MAX_FIELD).into_owned();
     EventFact {
-        pod: PodKey::new(field(&l.namespace), field(&l.pod)),
+        pod: PodKey::new(cluster, field(&l.namespace), field(&l.pod)),
         pod_uid: l.pod_uid.as_deref().map(field),
         container: l.container.as_deref().map(field),
         message: inert_message(&l.message, MAX_MESSAGE).into_owned(),

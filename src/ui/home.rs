@@ -268,6 +268,7 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if stale {
         let used: usize = header.iter().map(|s| s.content.width()).sum();
         let since = model
+            .cluster
             .last_event
             .map(|t| format!(" STALE · as of {} ago ", age(model.now, Some(t))))
             .unwrap_or_else(|| " STALE ".to_string());
@@ -395,13 +396,14 @@ fn render_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let ctx = model
+        .cluster
         .connected_context
         .as_deref()
-        .or(model.context.as_deref())
+        .or(model.cluster.context.as_deref())
         .unwrap_or("the current context");
     let resync = model.keymap.label(Intent::Resync);
     let palette = model.keymap.label(Intent::Palette);
-    let (style, text): (Style, Vec<String>) = match &model.conn {
+    let (style, text): (Style, Vec<String>) = match &model.cluster.conn {
         ConnState::Connecting => (theme.dim(), vec![format!("Connecting to {ctx}…")]),
         ConnState::Failed(e) => (
             theme.error(),
@@ -415,12 +417,15 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         ),
         ConnState::Syncing => (
             theme.dim(),
-            vec![format!("Listing pods in {}…", model.scope)],
+            vec![format!("Listing pods in {}…", model.cluster.scope)],
         ),
-        ConnState::Reconnecting(e) if !model.inventory.synced => (
+        ConnState::Reconnecting(e) if !model.cluster.inventory.synced => (
             theme.error(),
             vec![
-                format!("Cannot list pods in {} of {ctx}; retrying.", model.scope),
+                format!(
+                    "Cannot list pods in {} of {ctx}; retrying.",
+                    model.cluster.scope
+                ),
                 String::new(),
                 e.clone(),
             ],
@@ -439,17 +444,18 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 format!(
                     "No pod was failing to pull its image {} ({} pods in {}).",
                     model
+                        .cluster
                         .last_event
                         .map(|t| format!(
                             "{} ago, when the watch last spoke",
                             age(model.now, Some(t))
                         ))
                         .unwrap_or_else(|| "when the watch last spoke".to_string()),
-                    super::statusbar::group_digits(model.inventory.pod_count()),
-                    model.scope
+                    super::statusbar::group_digits(model.cluster.inventory.pod_count()),
+                    model.cluster.scope
                 ),
                 String::new(),
-                match &model.conn {
+                match &model.cluster.conn {
                     ConnState::Reconnecting(e) => format!("Reconnecting: {e}"),
                     _ => "Reading everything again…".to_string(),
                 },
@@ -459,8 +465,8 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.ok(),
             vec![format!(
                 "✓ No pod is failing to pull its image ({} pods watched in {}).",
-                super::statusbar::group_digits(model.inventory.pod_count()),
-                model.scope
+                super::statusbar::group_digits(model.cluster.inventory.pod_count()),
+                model.cluster.scope
             )],
         ),
     };

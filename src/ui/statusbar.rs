@@ -25,7 +25,7 @@ pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect
 
 /// " (last event 42s ago)": how old what the screen shows is.
 fn last_event(model: &Model, compact: bool) -> String {
-    match model.last_event {
+    match model.cluster.last_event {
         Some(t) if compact => format!(" ({} ago)", age(model.now, Some(t))),
         Some(t) => format!(" (last event {} ago)", age(model.now, Some(t))),
         None => String::new(),
@@ -35,11 +35,12 @@ fn last_event(model: &Model, compact: bool) -> String {
 /// The status bar's spans; `compact` for narrow terminals.
 fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
     let ctx = model
+        .cluster
         .connected_context
         .as_deref()
-        .or(model.context.as_deref())
+        .or(model.cluster.context.as_deref())
         .unwrap_or("(current)");
-    let (dot, state, style) = match &model.conn {
+    let (dot, state, style) = match &model.cluster.conn {
         ConnState::Connecting => ("◌", "connecting".to_string(), theme.warning()),
         ConnState::Syncing if model.is_stale() => (
             "◌",
@@ -49,6 +50,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Syncing => ("◌", "syncing".to_string(), theme.warning()),
         ConnState::Live => {
             let since = model
+                .cluster
                 .last_event
                 .map(|t| {
                     let a = age(model.now, Some(t));
@@ -69,7 +71,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
     };
     // A recording is never shown as live.
-    let (dot, state, style) = match (&model.replay, &model.conn) {
+    let (dot, state, style) = match (&model.replay, &model.cluster.conn) {
         (Some(r), ConnState::Live) => {
             let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
             let text = if compact {
@@ -86,12 +88,12 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
     let counts = if rows == pods {
         format!(
             "{pods} failing of {} pods",
-            group_digits(model.inventory.pod_count())
+            group_digits(model.cluster.inventory.pod_count())
         )
     } else {
         format!(
             "{pods} failing ({rows} containers) of {} pods",
-            group_digits(model.inventory.pod_count())
+            group_digits(model.cluster.inventory.pod_count())
         )
     };
     let help = format!("{} help", model.keymap.label(Intent::Help));
@@ -100,7 +102,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         Span::raw(" ctx "),
         Span::styled(ctx.to_string(), theme.title()),
         Span::raw("  "),
-        Span::raw(model.scope.to_string()),
+        Span::raw(model.cluster.scope.to_string()),
         Span::raw("  "),
         Span::styled(format!("{dot} {state}"), style),
         Span::raw(if compact { "  " } else { "   " }),

@@ -61,11 +61,11 @@ pub fn bare_pod(ns: &str, name: &str, image: &str, reason: &str, message: &str) 
 }
 
 pub fn healthy(ns: &str, name: &str) -> PodFact {
-    PodFact::Healthy(PodKey::new(ns, name))
+    PodFact::Healthy(PodKey::new(&test_cluster(), ns, name))
 }
 
 pub fn failing(p: Pod) -> PodFact {
-    PodFact::from_pod(p)
+    PodFact::from_pod(&test_cluster(), p)
 }
 
 pub fn backoff(image: &str) -> String {
@@ -125,7 +125,7 @@ pub fn timeout_pod() -> Pod {
 /// The latest Failed event of `web`: an untrusted certificate.
 pub fn web_event() -> EventFact {
     EventFact {
-        pod: PodKey::new("shop", "web-7d9c8b6f5-qr5fv"),
+        pod: PodKey::new(&test_cluster(), "shop", "web-7d9c8b6f5-qr5fv"),
         pod_uid: Some("uid-web-qr5fv".into()),
         container: Some("app".into()),
         message: "Failed to pull image \"selfsigned.example/shop/web:1.4\": rpc error: code = Unknown desc = failed to pull and unpack image \"selfsigned.example/shop/web:1.4\": failed to resolve reference \"selfsigned.example/shop/web:1.4\": failed to do request: Head \"https://selfsigned.example/v2/shop/web/manifests/1.4\": x509: certificate signed by unknown authority".into(),
@@ -146,7 +146,7 @@ pub fn code(c: KeyCode) -> Msg {
 }
 
 pub fn cluster(model: &Model, m: ClusterMsg) -> Msg {
-    Msg::Cluster(model.generation, m)
+    Msg::Cluster(model.cluster.generation, m)
 }
 
 pub fn pods(model: &Model, ev: WatchEvent<PodFact>) -> Msg {
@@ -308,4 +308,9 @@ pub fn upstream_incident(size: (u16, u16)) -> Model {
         size,
         ts("2025-09-10T10:10:00Z"),
     )
+}
+
+/// The cluster every fixture is about.
+pub fn test_cluster() -> pulltui::domain::cluster_id::ClusterId {
+    pulltui::domain::cluster_id::ClusterId::new("test", "https://test")
 }

@@ -3,6 +3,7 @@ use crate::domain::failing::Workload;
 
 fn row(category: Category, image: &str) -> FailureRow {
     FailureRow {
+        cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
         namespace: "shop".into(),
         pod: "web-1".into(),
         workload: Some(Workload::new("Deployment", "web")),

@@ -57,7 +57,7 @@ fn latest(events: &[Event], reason: &str, container: Option<&str>) -> Option<Cau
 
 /// The failing parts of `pod` (containers, image volumes, the sandbox)
 /// with their categories and facets (from status and events).
-pub async fn classify_pod(client: &Client, pod: &Pod) -> Vec<FailureRow> {
+pub async fn classify_pod(client: &Client, cluster: &ClusterId, pod: &Pod) -> Vec<FailureRow> {
     if !crate::domain::failing::may_be_failing(pod) {
         return Vec::new();
     }
@@ -76,6 +76,7 @@ pub async fn classify_pod(client: &Client, pod: &Pod) -> Vec<FailureRow> {
             .and_then(|(_, e)| e.as_ref())
     };
     failure_rows(
+        cluster,
         pod,
         &NoOwners,
         &lookup,
@@ -99,17 +100,17 @@ pub struct PodFacts {
 /// Reads the pod, its write target, its failure and what else a fix needs.
 pub async fn pod_facts(
     client: &Client,
-    namespace: &str,
-    name: &str,
+    key: &PodKey,
     container: Option<&str>,
 ) -> Result<PodFacts, MutationError> {
+    let (namespace, name) = (key.namespace.as_str(), key.name.as_str());
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let pod = pods
         .get(name)
         .await
         .map_err(|e| MutationError::api("reading", format!("Pod {namespace}/{name}"), e))?;
     let (target, owner_doubt) = super::super::owner_target::resolve_target(client, &pod).await?;
-    let failing = classify_pod(client, &pod).await;
+    let failing = classify_pod(client, &key.cluster, &pod).await;
     let spec = pod.spec.clone().unwrap_or_default();
     let all: Vec<(bool, &k8s_openapi::api::core::v1::Container)> = spec
         .init_containers

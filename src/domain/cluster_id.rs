@@ -1,0 +1,71 @@
+//! Which cluster a fact is about: the kubeconfig context's name and the API
+//! server's URL, as one value. Every pod key, cluster reply, effect and audit
+//! line carries one, so that facts of several clusters never mix.
+//!
+//! Cheap to clone (one pointer); compared and hashed by its contents.
+
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterId(Arc<Parts>);
+
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Parts {
+    context: String,
+    server: String,
+}
+
+impl ClusterId {
+    /// `context`: the kubeconfig context's name (empty when pulltui runs
+    /// without one, e.g. in-cluster); `server`: the API server's URL (empty
+    /// until known).
+    pub fn new(context: impl Into<String>, server: impl Into<String>) -> Self {
+        ClusterId(Arc::new(Parts {
+            context: context.into(),
+            server: server.into(),
+        }))
+    }
+
+    pub fn context(&self) -> &str {
+        &self.0.context
+    }
+
+    pub fn server(&self) -> &str {
+        &self.0.server
+    }
+}
+
+impl fmt::Display for ClusterId {
+    /// `context (server)`, or whichever of the two is known.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.context(), self.server()) {
+            ("", "") => f.write_str("(unknown cluster)"),
+            (c, "") => f.write_str(c),
+            ("", s) => f.write_str(s),
+            (c, s) => write!(f, "{c} ({s})"),
+        }
+    }
+}
+
+impl fmt::Debug for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClusterId({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_by_contents_and_shown_with_what_is_known() {
+        let a = ClusterId::new("prod", "https://10.0.0.1:6443");
+        let b = ClusterId::new("prod", "https://10.0.0.1:6443");
+        assert_eq!(a, b);
+        assert_ne!(a, ClusterId::new("prod", "https://10.0.0.2:6443"));
+        assert_eq!(a.to_string(), "prod (https://10.0.0.1:6443)");
+        assert_eq!(ClusterId::new("dev", "").to_string(), "dev");
+        assert_eq!(ClusterId::new("", "").to_string(), "(unknown cluster)");
+    }
+}
