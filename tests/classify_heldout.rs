@@ -100,6 +100,10 @@ fn fresh9() -> Vec<Entry> {
     corpus(include_str!("fixtures/corpus_fresh9.jsonl"))
 }
 
+fn fresh10() -> Vec<Entry> {
+    corpus(include_str!("fixtures/corpus_fresh10.jsonl"))
+}
+
 /// The minimum share of ambiguous entries whose label is the answer or one
 /// of its alternatives, in percent.
 const AMBIGUOUS_FLOOR: f64 = 95.0;
@@ -258,6 +262,16 @@ fn fresh9_ambiguous_labels_are_the_answer_or_an_alternative() {
     measure_ambiguous("fresh9", fresh9());
 }
 
+#[test]
+fn fresh10_accuracy_is_at_least_98_percent() {
+    measure_decidable("fresh10 (tenth unseen slice, issue 21)", fresh10());
+}
+
+#[test]
+fn fresh10_ambiguous_labels_are_the_answer_or_an_alternative() {
+    measure_ambiguous("fresh10", fresh10());
+}
+
 fn measure(name: &str, entries: &[Entry]) {
     let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut wrong = Vec::new();
@@ -302,6 +316,7 @@ fn every_heldout_label_is_a_taxonomy_id() {
         .chain(fresh7())
         .chain(fresh8())
         .chain(fresh9())
+        .chain(fresh10())
     {
         assert!(
             Category::from_id(&e.category).is_some(),

@@ -32,6 +32,13 @@ pub(super) const RULES: &[RuleDef] = &[
         r"Source image rejected: [^\n]*",
         &[],
     ),
+    // The same refusal without its prefix (a pod's status, a node's log).
+    rule(
+        0,
+        Category::PolicySignature,
+        r"\S+ is rejected by policy\b[^\n]*",
+        &[],
+    ),
     // containerd's image_pull_progress_timeout, as its log says it.
     rule(
         0,
@@ -215,6 +222,15 @@ pub(super) const RULES: &[RuleDef] = &[
         Category::ProtocolHttpRegistry,
         r"first record does not look like a TLS handshake",
         &[],
+    ),
+    // A plain-HTTP request answered 400: what a TLS port's web server says
+    // to it ("The plain HTTP request was sent to HTTPS port"); weak, a 400
+    // can be the registry's own refusal.
+    rule(
+        5,
+        Category::ProtocolHttpRegistry,
+        r"(?:HEAD|GET) request to http://[^\s\x22]+: 400 Bad Request",
+        &[Category::RegistryServerError],
     ),
     rule(
         3,

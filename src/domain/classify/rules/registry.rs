@@ -74,10 +74,20 @@ pub(super) const RULES: &[RuleDef] = &[
         r"unpack image on snapshotter",
         &[],
     ),
+    // Only the phrase and its snapshot key: the layer fetch it wraps may
+    // carry the real cause ("...: no basic auth credentials").
+    rule(
+        8,
+        Category::NodeRuntime,
+        r"failed to prepare extraction snapshot(?: \\?\x22[^\x22\\]*\\?\x22)?",
+        &[],
+    ),
+    // The snapshotter's own store lost a layer's parent: local, whatever
+    // "not found" follows.
     rule(
         6,
         Category::NodeRuntime,
-        r"failed to prepare extraction snapshot[^\n]*",
+        r"parent snapshot \S+ does not exist[^\n\x22]*",
         &[],
     ),
     rule(6, Category::NodeRuntime, r"failed to commit snapshot", &[]),
@@ -345,23 +355,44 @@ pub(super) const RULES: &[RuleDef] = &[
         &[Category::NetworkProxy],
     ),
     rule(7, Category::AuthDenied, r"\bdenied: [^\n]*", &[]),
-    rule(
-        7,
-        Category::AuthDenied,
-        r"access (?:to the resource )?(?:is )?denied",
-        &[],
-    ),
+    rule(7, Category::AuthDenied, r"access (?:is )?denied", &[]),
     rule(
         7,
         Category::AuthDenied,
         r"not authorized to perform[^\n]*",
         &[],
     ),
+    // The distribution registry's (and Docker Hub's) answer both to a pull
+    // it refuses and to one of a repository that does not exist, and to an
+    // anonymous one: a denial, but weak.
     rule(
         7,
         Category::AuthDenied,
-        r"requested access to the resource is denied",
+        r"(?:requested )?access to the resource is denied",
+        &[Category::ImageNotFound, Category::AuthNoCredentials],
+    ),
+    // A registry that wants payment or an accepted licence (an entitlement)
+    // for the repository: the account may not pull it.
+    rule(
+        7,
+        Category::AuthDenied,
+        r"\b402 \(?Payment Required\)?",
+        &[Category::AuthNoCredentials],
+    ),
+    // Artifact Registry's answer to an anonymous pull of a private repository.
+    rule(
+        7,
+        Category::AuthNoCredentials,
+        r"Unauthenticated requests do not have permission [^\n]*",
         &[],
+    ),
+    // An artifact-cache rule whose upstream refused the cache's request (or
+    // whose source path does not exist there).
+    rule(
+        6,
+        Category::AuthUpstream,
+        r"requested access to pull from source \S+ for cache rule \S+ has been denied",
+        &[Category::ImageNotFound],
     ),
     rule(7, Category::AuthDenied, r"authorization failed", &[]),
     rule(
