@@ -24,39 +24,7 @@ pub(super) fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         model.quit = true;
         return vec![Effect::Quit];
     }
-    // An open fix (form, preview) takes every key.
-    if model.actions.current.is_some() {
-        let (generation, now) = (model.cluster.generation, model.now);
-        return model.actions.key(key, generation, now);
-    }
-    // Text inputs take plain keys first.
-    if model.home.filter_editing && model.overlay.is_none() {
-        return filter_key(model, key);
-    }
-    if let Some(Overlay::Picker(_)) = &model.overlay {
-        return picker_key(model, key);
-    }
-    if model.screen() == Screen::Probe && model.overlay.is_none() {
-        return probe_key(model, key);
-    }
-    let Some(intent) = model.keymap.resolve(&key) else {
-        return Vec::new();
-    };
-    if model.overlay == Some(Overlay::Help) {
-        return match intent {
-            Intent::Help | Intent::Back => {
-                model.overlay = None;
-                Vec::new()
-            }
-            Intent::Quit => quit(model),
-            _ => Vec::new(),
-        };
-    }
-    match model.screen() {
-        Screen::Home => home_intent(model, intent),
-        Screen::Detail => detail_intent(model, intent),
-        Screen::Probe => Vec::new(),
-    }
+    layers::top(model).handle(model, key)
 }
 
 /// `p` / `P`: opens the probe pane on the subject pod (and asks for the

@@ -10,6 +10,7 @@ pub mod field;
 pub mod home;
 pub mod keymap;
 mod keys;
+pub mod layers;
 pub mod msg;
 pub mod paste;
 pub mod probe;

@@ -7,6 +7,7 @@
 use zeroize::Zeroize;
 
 use super::action::Level;
+use super::layers::Layer;
 use super::{Effect, Model, Overlay};
 use crate::domain::inert::is_hostile;
 
@@ -38,21 +39,24 @@ pub fn on_paste(model: &mut Model, text: &str) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Inserts `line` into the focused text input; false when there is none.
+/// Inserts `line` into the top layer's text input; false when it has none.
 fn insert(model: &mut Model, line: &str) -> bool {
-    if model.actions.current.is_some() {
-        return model.actions.paste(line);
+    match super::layers::top(model) {
+        Layer::Action => model.actions.paste(line),
+        Layer::Filter => {
+            model.home.filter.push_str(line);
+            model.home.view_stale = true;
+            model.settle();
+            true
+        }
+        Layer::Picker => match &mut model.overlay {
+            Some(Overlay::Picker(p)) => {
+                p.input.push_str(line);
+                p.selected = 0;
+                true
+            }
+            _ => false,
+        },
+        Layer::Help | Layer::Probe | Layer::Screen => false,
     }
-    if model.home.filter_editing && model.overlay.is_none() {
-        model.home.filter.push_str(line);
-        model.home.view_stale = true;
-        model.settle();
-        return true;
-    }
-    if let Some(Overlay::Picker(p)) = &mut model.overlay {
-        p.input.push_str(line);
-        p.selected = 0;
-        return true;
-    }
-    false
 }
