@@ -92,9 +92,18 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
         context: target.context.clone(),
         ..Default::default()
     };
-    let (mut config, context) = match &target.kubeconfig {
-        Some(_) => {
-            let mut kc = read_kubeconfig(target.kubeconfig.as_ref())?;
+    // The kubeconfig named, else the default one; without any and without
+    // a context asked for, the in-cluster config (pulltui runs in a pod).
+    let read: Result<Kubeconfig, String> = match &target.kubeconfig {
+        Some(_) => Ok(read_kubeconfig(target.kubeconfig.as_ref())?),
+        None => match Kubeconfig::read() {
+            Ok(kc) => Ok(kc),
+            Err(e) if target.context.is_none() => Err(chain(&e)),
+            Err(e) => return Err(config_error(format!("cannot read: {}", chain(&e)))),
+        },
+    };
+    let (mut config, context) = match read {
+        Ok(mut kc) => {
             if target.non_interactive {
                 no_prompts(&mut kc);
             }
@@ -104,29 +113,14 @@ pub async fn connect(target: &Target) -> Result<Connection, ApiError> {
                 .map_err(|e| config_error(chain(&e)))?;
             (cfg, ctx)
         }
-        None => match Kubeconfig::read() {
-            Ok(mut kc) => {
-                if target.non_interactive {
-                    no_prompts(&mut kc);
-                }
-                let ctx = target.context.clone().or(kc.current_context.clone());
-                let cfg = Config::from_custom_kubeconfig(kc, &opts)
-                    .await
-                    .map_err(|e| config_error(chain(&e)))?;
-                (cfg, ctx)
-            }
-            Err(e) if target.context.is_none() => {
-                // No kubeconfig: maybe we run in a pod.
-                let cfg = Config::incluster().map_err(|_| {
-                    config_error(format!(
-                        "no kubeconfig found ({}); set KUBECONFIG or pass --kubeconfig",
-                        chain(&e)
-                    ))
-                })?;
-                (cfg, Some("in-cluster".to_string()))
-            }
-            Err(e) => return Err(config_error(format!("cannot read: {}", chain(&e)))),
-        },
+        Err(why) => {
+            let cfg = Config::incluster().map_err(|_| {
+                config_error(format!(
+                    "no kubeconfig found ({why}); set KUBECONFIG or pass --kubeconfig"
+                ))
+            })?;
+            (cfg, Some("in-cluster".to_string()))
+        }
     };
     // Fail fast on unreachable clusters (the TLS handshake included), and
     // on a server that stops answering mid-response: watches end on the

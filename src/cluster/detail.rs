@@ -20,7 +20,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrorKind};
 use super::{map_event, watch_error};
 use crate::app::msg::{ClusterMsg, DetailId, DetailMsg, Fetch, Generation, Msg};
 use crate::domain::facts::EventRow;
@@ -170,16 +170,29 @@ pub async fn get_node(
     send(&tx, generation, detail, DetailMsg::Node(result)).await;
 }
 
-impl super::Cluster {
-    /// Reads the detail's node (`FetchEffect::Node`).
-    pub fn get_node(&mut self, generation: Generation, detail: DetailId, name: String) {
-        let Some(client) = self.client(generation) else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let t = tokio::spawn(get_node(generation, detail, client, name, tx));
-        self.detail_tasks(detail).push(t);
-    }
+/// The secrets of the pod's namespace that cover its registry and that
+/// neither the pod nor its ServiceAccount uses (never their data).
+pub async fn get_attachable(
+    generation: Generation,
+    detail: DetailId,
+    client: Client,
+    pod: PodKey,
+    container: String,
+    tx: mpsc::Sender<Msg>,
+) {
+    let failed = |e: &super::mutate::MutationError| match e.api_error() {
+        Some(a) if a.is_forbidden() => Fetch::Forbidden,
+        Some(a) => Fetch::Failed(a.clone()),
+        None => Fetch::Failed(ApiError::new(ApiErrorKind::Other, e.to_string())),
+    };
+    let result = match super::mutate::pod_facts(&client, &pod, Some(&container)).await {
+        Ok(f) => match super::mutate::attachable_secrets(&client, &f.context).await {
+            Ok(list) => Fetch::Found(list),
+            Err(e) => failed(&e),
+        },
+        Err(e) => failed(&e),
+    };
+    send(&tx, generation, detail, DetailMsg::Attachable(result)).await;
 }
 
 pub async fn get_secret(

@@ -339,6 +339,23 @@ impl Cluster {
         self.detail.get_or_insert_with(|| DetailTasks::new(detail))
     }
 
+    /// Runs one of the open detail's reads on this generation's client;
+    /// it stops with the detail.
+    fn spawn_detail_read<F>(
+        &mut self,
+        generation: Generation,
+        detail: DetailId,
+        read: impl FnOnce(Client, mpsc::Sender<Msg>) -> F,
+    ) where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let t = tokio::spawn(read(client, self.tx.clone()));
+        self.detail_tasks(detail).push(t);
+    }
+
     pub fn get_service_account(
         &mut self,
         generation: Generation,
@@ -346,14 +363,9 @@ impl Cluster {
         namespace: String,
         name: String,
     ) {
-        let Some(client) = self.client(generation) else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let t = tokio::spawn(detail::get_service_account(
-            generation, detail, client, namespace, name, tx,
-        ));
-        self.detail_tasks(detail).push(t);
+        self.spawn_detail_read(generation, detail, |client, tx| {
+            detail::get_service_account(generation, detail, client, namespace, name, tx)
+        });
     }
 
     pub fn get_secret(
@@ -363,14 +375,16 @@ impl Cluster {
         namespace: String,
         name: String,
     ) {
-        let Some(client) = self.client(generation) else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let t = tokio::spawn(detail::get_secret(
-            generation, detail, client, namespace, name, tx,
-        ));
-        self.detail_tasks(detail).push(t);
+        self.spawn_detail_read(generation, detail, |client, tx| {
+            detail::get_secret(generation, detail, client, namespace, name, tx)
+        });
+    }
+
+    /// Reads the detail's node (`FetchEffect::Node`).
+    pub fn get_node(&mut self, generation: Generation, detail: DetailId, name: String) {
+        self.spawn_detail_read(generation, detail, |client, tx| {
+            detail::get_node(generation, detail, client, name, tx)
+        });
     }
 
     /// "Attach what is there": the namespace's unused covering secrets.
@@ -381,39 +395,9 @@ impl Cluster {
         pod: PodKey,
         container: String,
     ) {
-        let Some(client) = self.client(generation) else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let t = tokio::spawn(async move {
-            let res = match mutate::pod_facts(&client, &pod, Some(&container)).await {
-                Ok(f) => match mutate::attachable_secrets(&client, &f.context).await {
-                    Ok(list) => crate::app::msg::Fetch::Found(list),
-                    Err(e) => match e.api_error() {
-                        Some(a) if a.is_forbidden() => crate::app::msg::Fetch::Forbidden,
-                        Some(a) => crate::app::msg::Fetch::Failed(a.clone()),
-                        None => crate::app::msg::Fetch::Failed(ApiError::new(
-                            ApiErrorKind::Other,
-                            e.to_string(),
-                        )),
-                    },
-                },
-                Err(e) => crate::app::msg::Fetch::Failed(ApiError::new(
-                    ApiErrorKind::Other,
-                    e.to_string(),
-                )),
-            };
-            let _ = tx
-                .send(Msg::Cluster(
-                    generation,
-                    ClusterMsg::Detail {
-                        detail,
-                        msg: Box::new(crate::app::msg::DetailMsg::Attachable(res)),
-                    },
-                ))
-                .await;
+        self.spawn_detail_read(generation, detail, |client, tx| {
+            detail::get_attachable(generation, detail, client, pod, container, tx)
         });
-        self.detail_tasks(detail).push(t);
     }
 
     pub fn stop_detail(&mut self) {

@@ -346,12 +346,7 @@ fn preview_template_change(
         } => {
             let list = container_list(*init);
             let before = tpl
-                .and_then(|t| t.pointer(&format!("/spec/{list}")))
-                .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter()
-                        .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
-                })
+                .and_then(|t| super::template_change::template_container(t, *init, container))
                 .and_then(|c| c.get("image"))
                 .and_then(Value::as_str)
                 .unwrap_or("?");

@@ -102,14 +102,9 @@ pub fn refuse_template_change(
         // A bare pod: its own container list is the one written to.
         return None;
     }
-    let list = container_list(*init);
     let listed = template
-        .and_then(|t| t.pointer(&format!("/spec/{list}")))
-        .and_then(Value::as_array)
-        .is_some_and(|a| {
-            a.iter()
-                .any(|c| c.get("name").and_then(Value::as_str) == Some(container))
-        });
+        .and_then(|t| template_container(t, *init, container))
+        .is_some();
     (!listed).then(|| {
         format!(
             "container {container:?} is not in {target}'s pod template: its pods got it \
@@ -150,14 +145,7 @@ pub fn apply_to_template(template: &mut Value, change: &TemplateChange) -> Resul
             init,
             image,
         } => {
-            let list = container_list(*init);
-            let c = template
-                .pointer_mut(&format!("/spec/{list}"))
-                .and_then(Value::as_array_mut)
-                .and_then(|a| {
-                    a.iter_mut()
-                        .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
-                })
+            let c = template_container_mut(template, *init, container)
                 .ok_or_else(|| format!("no container {container:?} in the template"))?;
             c["image"] = image.clone().into();
         }
@@ -242,6 +230,29 @@ pub fn recreated_job(job: &Value, change: &TemplateChange) -> Result<Value, Stri
         "metadata": Value::Object(new_meta),
         "spec": spec,
     }))
+}
+
+/// The container named `name` in a pod template's (or pod's) `spec`:
+/// `initContainers` when `init`, else `containers`.
+pub fn template_container<'a>(template: &'a Value, init: bool, name: &str) -> Option<&'a Value> {
+    template
+        .pointer(&format!("/spec/{}", container_list(init)))?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+}
+
+/// [`template_container`], to change it.
+fn template_container_mut<'a>(
+    template: &'a mut Value,
+    init: bool,
+    name: &str,
+) -> Option<&'a mut Value> {
+    template
+        .pointer_mut(&format!("/spec/{}", container_list(init)))?
+        .as_array_mut()?
+        .iter_mut()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
 }
 
 #[cfg(test)]
