@@ -12,7 +12,10 @@
 //!   `viewer` contexts, per-test namespaces, waiting on pods and events;
 //!   `scenarios`, `workload`, `tenant`, `secrets`: what the e2e tests
 //!   create on it and search for;
-//! - `registry`: a fake registry on loopback, for tests without the harness.
+//! - `registry`: a fake registry on loopback, for tests without the harness;
+//! - `fleet`: several clusters at once (`scripts/test-cluster fleet-up DIR`,
+//!   `PULLTUI_E2E_FLEET_ENV`), one kubeconfig with a context each, each
+//!   cluster also a `Harness`; one can be stopped and started again.
 //!
 //! Use: `let Some(h) = support::harness() else { return };` — when the harness
 //! is absent the test prints SKIPPED and returns, unless `CI=true`, where it
@@ -23,6 +26,7 @@
 pub mod cli;
 pub mod demo;
 pub mod fixture;
+pub mod fleet;
 pub mod registry;
 pub mod scenarios;
 pub mod screen;
