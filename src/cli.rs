@@ -3,6 +3,7 @@
 
 mod check;
 pub mod fix;
+mod fleet_check;
 mod snapshot;
 
 use std::io::{self, IsTerminal};
@@ -69,8 +70,20 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ClusterArgs {
     /// Kubeconfig context (default: the current context).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", conflicts_with_all = ["contexts", "all_contexts"])]
     pub context: Option<String>,
+    /// Several contexts at once (a fleet; `check` only for now): `--contexts a,b,c`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        conflicts_with = "all_contexts"
+    )]
+    pub contexts: Vec<String>,
+    /// Every context of the kubeconfig at once (a fleet; `check` only for now).
+    #[arg(long, global = true)]
+    pub all_contexts: bool,
     /// Only this namespace.
     #[arg(
         short = 'n',
@@ -93,6 +106,27 @@ impl ClusterArgs {
         match &self.namespace {
             Some(ns) if !self.all_namespaces => Scope::Namespace(ns.clone()),
             _ => Scope::All,
+        }
+    }
+
+    /// Whether several contexts were asked for (`--contexts`, `--all-contexts`).
+    pub fn fleet(&self) -> bool {
+        self.all_contexts || !self.contexts.is_empty()
+    }
+
+    /// The contexts a fleet command reads: those named, or every context of
+    /// the kubeconfig (in its order).
+    pub fn fleet_contexts(&self) -> Vec<String> {
+        if self.all_contexts {
+            crate::cluster::contexts(&self.target())
+        } else {
+            let mut v: Vec<String> = Vec::new();
+            for c in &self.contexts {
+                if !c.is_empty() && !v.contains(c) {
+                    v.push(c.clone());
+                }
+            }
+            v
         }
     }
 
@@ -153,6 +187,17 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Err(e) = crate::process::protect_memory() {
         eprintln!("pulltui: warning: cannot turn core dumps off: {e}");
     }
+    let one_cluster = matches!(
+        cli.command,
+        None | Some(Command::Fix(_) | Command::Probe(_) | Command::Snapshot { .. })
+    );
+    if one_cluster && cli.cluster.fleet() {
+        eprintln!(
+            "pulltui: --contexts/--all-contexts work with `pulltui check` in this version; \
+             the console, fix, probe and snapshot read one context (pass --context NAME)"
+        );
+        return ExitCode::from(2);
+    }
     match cli.command {
         Some(Command::Explain {
             categories: true,
@@ -175,7 +220,16 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Check { json, replay }) => {
             let _log = crate::logging::init();
-            check::run(&cli.cluster, json, replay.as_deref())
+            match (cli.cluster.fleet(), replay) {
+                (true, Some(_)) => {
+                    eprintln!(
+                        "pulltui check: --replay reads one file: drop --contexts/--all-contexts"
+                    );
+                    ExitCode::from(2)
+                }
+                (true, None) => fleet_check::run_fleet(&cli.cluster, json),
+                (false, replay) => check::run(&cli.cluster, json, replay.as_deref()),
+            }
         }
         Some(Command::Snapshot { output }) => {
             let _log = crate::logging::init();

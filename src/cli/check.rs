@@ -46,24 +46,28 @@ pub struct CheckPod<'a> {
 impl<'a> CheckJson<'a> {
     pub fn new(rows: &'a [FailureRow]) -> Self {
         CheckJson {
-            pods: rows
-                .iter()
-                .map(|r| CheckPod {
-                    namespace: &r.namespace,
-                    name: &r.pod,
-                    workload: r.workload.as_ref(),
-                    container: &r.container,
-                    image: &r.image,
-                    registry: r.registry.as_deref(),
-                    reason: &r.reason,
-                    category: r.category.id(),
-                    message: &r.message,
-                    since: r.since.map(|t| t.to_string()),
-                    facet: r.facet.id(),
-                    volume: r.volume.as_deref(),
-                    injected_by: r.injected.as_ref().map(|i| i.by.as_str()),
-                })
-                .collect(),
+            pods: rows.iter().map(CheckPod::of).collect(),
+        }
+    }
+}
+
+impl<'a> CheckPod<'a> {
+    /// One row as `check --json` prints it.
+    pub fn of(r: &'a FailureRow) -> Self {
+        CheckPod {
+            namespace: &r.namespace,
+            name: &r.pod,
+            workload: r.workload.as_ref(),
+            container: &r.container,
+            image: &r.image,
+            registry: r.registry.as_deref(),
+            reason: &r.reason,
+            category: r.category.id(),
+            message: &r.message,
+            since: r.since.map(|t| t.to_string()),
+            facet: r.facet.id(),
+            volume: r.volume.as_deref(),
+            injected_by: r.injected.as_ref().map(|i| i.by.as_str()),
         }
     }
 }
