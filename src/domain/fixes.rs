@@ -104,6 +104,7 @@ impl Fix {
     }
 
     /// What to do, in one line.
+    // Long because it is a flat table: one title per fix.
     pub fn title(self) -> &'static str {
         match self {
             Fix::Probe => {
@@ -298,111 +299,147 @@ impl Fix {
     }
 }
 
+/// The fixes that apply to a verdict, most useful first.
 pub fn fixes_for(
     category: Category,
     ambiguous: bool,
     registry: Option<&str>,
     ip_scope: Option<IpScope>,
 ) -> Vec<Fix> {
-    let host = registry.unwrap_or("");
-    let ecr = host.contains(".dkr.ecr.");
-    let tcr = host.ends_with(".tencentcloudcr.com") || host.ends_with(".tcr.tencentcloudcr.com");
+    let host = RegistryHost::of(registry);
     let mut f = match category {
-        Category::NetworkTimeout => {
-            let mut v = vec![Fix::Probe, Fix::ProbeFromNode];
-            if tcr || ip_scope == Some(IpScope::Public) {
-                v.push(Fix::PrivateLinkDns);
-            }
-            if ecr {
-                v.push(Fix::VpcEndpoints);
-            }
-            v.push(Fix::NatEgress);
-            v
+        Category::NetworkTimeout => timeout_fixes(host, ip_scope),
+        Category::NetworkDns => dns_fixes(host),
+        Category::AuthNoCredentials => no_credentials_fixes(host),
+        Category::AuthDenied => denied_fixes(host, ambiguous),
+        other => constant_fixes(other).to_vec(),
+    };
+    f.dedup();
+    f
+}
+
+/// What the registry's host name says about where it runs.
+#[derive(Debug, Clone, Copy)]
+struct RegistryHost {
+    /// Amazon ECR (`<account>.dkr.ecr.<region>.amazonaws.com`).
+    ecr: bool,
+    /// Tencent Cloud TCR (`*.tencentcloudcr.com`).
+    tcr: bool,
+}
+
+impl RegistryHost {
+    fn of(registry: Option<&str>) -> RegistryHost {
+        let host = registry.unwrap_or("");
+        RegistryHost {
+            ecr: host.contains(".dkr.ecr."),
+            tcr: host.ends_with(".tencentcloudcr.com") || host.ends_with(".tcr.tencentcloudcr.com"),
         }
-        Category::NetworkRefused => vec![Fix::Probe, Fix::CheckPort],
-        Category::NetworkDns => {
-            let mut v = vec![Fix::Probe, Fix::ProbeFromNode, Fix::NodeDns];
-            if tcr {
-                v.push(Fix::PrivateLinkDns);
-            }
-            v
-        }
-        Category::NetworkUnreachable => vec![Fix::Probe, Fix::ProbeFromNode, Fix::NatEgress],
-        Category::NetworkProxy => vec![Fix::NodeProxy, Fix::ProbeFromNode],
-        Category::TlsUntrusted => vec![Fix::AnnotateSkipVerify, Fix::InstallCa, Fix::Probe],
-        Category::TlsHostname => vec![Fix::FixCertificateName, Fix::Probe],
-        Category::TlsExpired => vec![Fix::RenewCertificate, Fix::CheckNodeClock, Fix::Probe],
-        Category::ProtocolHttpRegistry => {
-            vec![
-                Fix::AnnotateHttpEndpoint,
-                Fix::RuntimeInsecureRegistry,
-                Fix::Probe,
-            ]
-        }
-        Category::AuthNoCredentials => {
-            let mut v = vec![
-                Fix::CreatePullSecret,
-                Fix::CopyPullSecret,
-                Fix::AttachPullSecret,
-            ];
-            if ecr {
-                v.push(Fix::EcrNodeRole);
-            }
-            v.push(Fix::CheckSecretScope);
-            v.push(Fix::Probe);
-            v
-        }
-        Category::AuthDenied => {
-            let mut v = vec![Fix::CheckSecretScope];
-            if ambiguous {
-                v.push(Fix::FixImage);
-                v.push(Fix::SetImage);
-                v.push(Fix::CreatePullSecret);
-            }
-            if ecr {
-                v.push(Fix::EcrNodeRole);
-            }
-            v.push(Fix::Probe);
-            v
-        }
-        Category::ImageNotFound => vec![Fix::FixImage, Fix::SetImage, Fix::Probe],
-        Category::ImageInvalidName => vec![Fix::FixImage, Fix::SetImage],
-        Category::ImagePlatform => vec![Fix::MultiArch, Fix::NodeSelector],
-        Category::RegistryRateLimit => vec![Fix::AuthenticateOrMirror, Fix::CreatePullSecret],
-        Category::RegistryServerError => {
-            vec![
-                Fix::RegistryHealth,
-                Fix::Restart,
-                Fix::RetryPull,
-                Fix::Probe,
-            ]
-        }
-        Category::NodeDisk => vec![Fix::NodeDisk, Fix::RetryPull],
-        Category::NodeRuntime => vec![Fix::RetryPull, Fix::Restart, Fix::NodeDisk],
-        Category::CredentialsSecretMissing => vec![
+    }
+}
+
+fn timeout_fixes(host: RegistryHost, ip_scope: Option<IpScope>) -> Vec<Fix> {
+    let mut v = vec![Fix::Probe, Fix::ProbeFromNode];
+    if host.tcr || ip_scope == Some(IpScope::Public) {
+        v.push(Fix::PrivateLinkDns);
+    }
+    if host.ecr {
+        v.push(Fix::VpcEndpoints);
+    }
+    v.push(Fix::NatEgress);
+    v
+}
+
+fn dns_fixes(host: RegistryHost) -> Vec<Fix> {
+    let mut v = vec![Fix::Probe, Fix::ProbeFromNode, Fix::NodeDns];
+    if host.tcr {
+        v.push(Fix::PrivateLinkDns);
+    }
+    v
+}
+
+fn no_credentials_fixes(host: RegistryHost) -> Vec<Fix> {
+    let mut v = vec![
+        Fix::CreatePullSecret,
+        Fix::CopyPullSecret,
+        Fix::AttachPullSecret,
+    ];
+    if host.ecr {
+        v.push(Fix::EcrNodeRole);
+    }
+    v.push(Fix::CheckSecretScope);
+    v.push(Fix::Probe);
+    v
+}
+
+/// A denial that cannot be told from a missing image (`ambiguous`) also
+/// gets the image fixes.
+fn denied_fixes(host: RegistryHost, ambiguous: bool) -> Vec<Fix> {
+    let mut v = vec![Fix::CheckSecretScope];
+    if ambiguous {
+        v.push(Fix::FixImage);
+        v.push(Fix::SetImage);
+        v.push(Fix::CreatePullSecret);
+    }
+    if host.ecr {
+        v.push(Fix::EcrNodeRole);
+    }
+    v.push(Fix::Probe);
+    v
+}
+
+/// The fixes of the categories whose advice depends on the category alone.
+fn constant_fixes(category: Category) -> &'static [Fix] {
+    match category {
+        Category::NetworkRefused => &[Fix::Probe, Fix::CheckPort],
+        Category::NetworkUnreachable => &[Fix::Probe, Fix::ProbeFromNode, Fix::NatEgress],
+        Category::NetworkProxy => &[Fix::NodeProxy, Fix::ProbeFromNode],
+        Category::TlsUntrusted => &[Fix::AnnotateSkipVerify, Fix::InstallCa, Fix::Probe],
+        Category::TlsHostname => &[Fix::FixCertificateName, Fix::Probe],
+        Category::TlsExpired => &[Fix::RenewCertificate, Fix::CheckNodeClock, Fix::Probe],
+        Category::ProtocolHttpRegistry => &[
+            Fix::AnnotateHttpEndpoint,
+            Fix::RuntimeInsecureRegistry,
+            Fix::Probe,
+        ],
+        Category::ImageNotFound => &[Fix::FixImage, Fix::SetImage, Fix::Probe],
+        Category::ImageInvalidName => &[Fix::FixImage, Fix::SetImage],
+        Category::ImagePlatform => &[Fix::MultiArch, Fix::NodeSelector],
+        Category::RegistryRateLimit => &[Fix::AuthenticateOrMirror, Fix::CreatePullSecret],
+        Category::RegistryServerError => &[
+            Fix::RegistryHealth,
+            Fix::Restart,
+            Fix::RetryPull,
+            Fix::Probe,
+        ],
+        Category::NodeDisk => &[Fix::NodeDisk, Fix::RetryPull],
+        Category::NodeRuntime => &[Fix::RetryPull, Fix::Restart, Fix::NodeDisk],
+        Category::CredentialsSecretMissing => &[
             Fix::FixSecretReference,
             Fix::CreatePullSecret,
             Fix::CopyPullSecret,
         ],
-        Category::NodePullThrottle => vec![
+        Category::NodePullThrottle => &[
             Fix::WaitForThrottle,
             Fix::RaiseKubeletPullQps,
             Fix::SpreadRollout,
             Fix::PrePull,
         ],
-        Category::PolicyNeverPull => vec![Fix::PullPolicy],
-        Category::PolicySignature => vec![Fix::SignImage, Fix::SetImage],
-        Category::NetworkStalled => vec![
+        Category::PolicyNeverPull => &[Fix::PullPolicy],
+        Category::PolicySignature => &[Fix::SignImage, Fix::SetImage],
+        Category::NetworkStalled => &[
             Fix::ProbeFromNode,
             Fix::PullProgress,
             Fix::PrePull,
             Fix::RetryPull,
         ],
-        Category::AuthUpstream => vec![Fix::UpstreamCredentials, Fix::Probe],
-        Category::Unknown => vec![Fix::Probe, Fix::ProbeFromNode],
-    };
-    f.dedup();
-    f
+        Category::AuthUpstream => &[Fix::UpstreamCredentials, Fix::Probe],
+        Category::Unknown => &[Fix::Probe, Fix::ProbeFromNode],
+        // These depend on the registry or the message: `fixes_for` builds them.
+        Category::NetworkTimeout
+        | Category::NetworkDns
+        | Category::AuthNoCredentials
+        | Category::AuthDenied => &[],
+    }
 }
 
 #[cfg(test)]

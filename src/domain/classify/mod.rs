@@ -20,142 +20,28 @@
 //! rows carry times of day, and otherwise the last such row, because
 //! `kubectl describe` lists events oldest first.
 //!
-//! Layout: [`rules`] (the vocabulary and its tiers), [`extract`] (spans,
-//! addresses, registries, event rows), [`summary`] (the one-line summary).
-//! The taxonomy and the fixes live in [`crate::domain::taxonomy`] and
-//! [`crate::domain::fixes`]; they are re-exported here for old paths.
+//! Layout: `verdict` (the answer and its JSON shape), `message` (one
+//! message, step by step), `pasted` (several event rows: the newest
+//! decides), `attempts` (the kubelet's aggregate: the furthest attempt
+//! decides), `memo` (recent answers), `rules` (the vocabulary and its
+//! tiers), `extract` (spans, addresses, registries, event rows),
+//! `summary` (the one-line summary). The taxonomy and the fixes live in
+//! [`crate::domain::taxonomy`] and [`crate::domain::fixes`]; they are
+//! re-exported here as well.
 
+mod attempts;
 mod extract;
+mod memo;
+mod message;
+mod pasted;
 mod rules;
 mod summary;
-
-use std::net::IpAddr;
-use std::ops::Range;
-
-use serde::Serialize;
+mod verdict;
 
 pub use super::fixes::{Fix, fixes_for};
-use super::ipscope::IpScope;
 pub use super::taxonomy::Category;
-use extract::{aggregate_parts, dialled_ip, event_rows, fallback_cause, widen};
 pub use extract::{images_in, registry_in};
-use rules::{ENGINE, GENERIC_DENIAL};
-use summary::summarise;
-
-/// How strongly the message supports the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Confidence {
-    /// A phrase that means one cause only (`x509: certificate signed by
-    /// unknown authority`, `no basic auth credentials`).
-    Strong,
-    /// A phrase more than one cause produces (a bare `not found`, `context
-    /// deadline exceeded`, Docker Hub's `pull access denied`): the verdict
-    /// lists the other candidates and a probe settles it.
-    Weak,
-    /// Nothing in the message points at a cause.
-    None,
-}
-
-impl Confidence {
-    pub fn id(self) -> &'static str {
-        match self {
-            Confidence::Strong => "strong",
-            Confidence::Weak => "weak",
-            Confidence::None => "none",
-        }
-    }
-}
-
-impl Serialize for Confidence {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.id())
-    }
-}
-
-/// The classifier's verdict on one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Classification {
-    pub category: Category,
-    /// The innermost cause, as it stands in the message.
-    pub cause: String,
-    /// Byte range of `cause` in the message, for highlighting in place.
-    pub cause_span: Option<Range<usize>>,
-    /// Registry `host[:port]` the pull was for.
-    pub registry: Option<String>,
-    /// The address the node dialled, when the message shows it.
-    pub ip: Option<IpAddr>,
-    pub ip_scope: Option<IpScope>,
-    pub summary: String,
-    pub fixes: Vec<Fix>,
-    /// The message cannot tell two causes apart (Docker Hub's
-    /// "pull access denied ... may require 'docker login'").
-    pub ambiguous: bool,
-    /// How strongly the message supports `category`.
-    pub confidence: Confidence,
-    /// When the evidence is weak: the other categories it could be. A probe
-    /// of the registry settles which.
-    pub alternatives: Vec<Category>,
-}
-
-impl Classification {
-    /// Whether the message carried a cause at all (a bare `Back-off pulling
-    /// image` does not: the cause is in earlier events).
-    pub fn has_cause(&self) -> bool {
-        self.category != Category::Unknown || self.cause_span.is_some()
-    }
-
-    /// One sentence on how sure the verdict is, for the detail screen and
-    /// `explain`: `None` when the evidence is strong.
-    pub fn doubt(&self) -> Option<String> {
-        match self.confidence {
-            Confidence::Strong => None,
-            Confidence::None => {
-                Some("no known cause in the message; a probe of the registry finds one".to_string())
-            }
-            Confidence::Weak if self.alternatives.is_empty() => {
-                Some("weak evidence; a probe of the registry settles it".to_string())
-            }
-            Confidence::Weak => {
-                let alts: Vec<&str> = self.alternatives.iter().map(|c| c.id()).collect();
-                Some(format!(
-                    "weak evidence: could also be {}; a probe of the registry settles it",
-                    alts.join(" or ")
-                ))
-            }
-        }
-    }
-}
-
-/// The JSON shape of `explain --json`, one object per message. The first
-/// seven fields are the public contract of product.md; later ones are added.
-#[derive(Debug, Serialize)]
-pub struct ExplainJson<'a> {
-    pub category: Category,
-    pub cause: &'a str,
-    pub registry: Option<&'a str>,
-    pub ip: Option<String>,
-    pub ip_scope: Option<IpScope>,
-    pub summary: &'a str,
-    pub fixes: &'a [Fix],
-    pub confidence: Confidence,
-    pub alternatives: &'a [Category],
-}
-
-impl<'a> From<&'a Classification> for ExplainJson<'a> {
-    fn from(c: &'a Classification) -> Self {
-        ExplainJson {
-            category: c.category,
-            cause: &c.cause,
-            registry: c.registry.as_deref(),
-            ip: c.ip.map(|ip| ip.to_string()),
-            ip_scope: c.ip_scope,
-            summary: &c.summary,
-            fixes: &c.fixes,
-            confidence: c.confidence,
-            alternatives: &c.alternatives,
-        }
-    }
-}
+pub use verdict::{Classification, Confidence, ExplainJson};
 
 /// Classifies one message. `reason` is the waiting reason or event reason
 /// when known (`ErrImagePull`, `Failed`, `InvalidImageName`, ...).
@@ -166,381 +52,26 @@ impl<'a> From<&'a Classification> for ExplainJson<'a> {
 /// were a quarter of the console's CPU.
 pub fn classify(message: &str, reason: Option<&str>) -> Classification {
     memo::get_or(message, reason, || {
-        if let Some(c) = classify_events(message, reason) {
+        if let Some(c) = pasted::classify_events(message, reason) {
             return c;
         }
         classify_single(message, reason)
     })
 }
 
-/// Recent classifications, bounded in bytes; cleared when full.
-mod memo {
-    use std::collections::HashMap;
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    use std::sync::{LazyLock, Mutex};
-
-    use super::Classification;
-
-    /// Longer messages are classified every time (and are rare).
-    const MAX_MESSAGE: usize = 8 * 1024;
-    /// Bytes of remembered messages (plus a fixed cost per entry).
-    const MAX_BYTES: usize = 4 << 20;
-    const ENTRY_COST: usize = 512;
-
-    struct Entry {
-        message: Box<str>,
-        reason: Option<Box<str>>,
-        class: Classification,
-    }
-
-    #[derive(Default)]
-    struct Memo {
-        map: HashMap<u64, Entry>,
-        bytes: usize,
-    }
-
-    static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
-
-    fn key(message: &str, reason: Option<&str>) -> u64 {
-        let mut h = DefaultHasher::new();
-        message.hash(&mut h);
-        reason.hash(&mut h);
-        h.finish()
-    }
-
-    pub(super) fn get_or(
-        message: &str,
-        reason: Option<&str>,
-        compute: impl FnOnce() -> Classification,
-    ) -> Classification {
-        if message.len() > MAX_MESSAGE {
-            return compute();
-        }
-        let k = key(message, reason);
-        if let Ok(m) = MEMO.lock()
-            && let Some(e) = m.map.get(&k)
-            && &*e.message == message
-            && e.reason.as_deref() == reason
-        {
-            return e.class.clone();
-        }
-        let class = compute();
-        if let Ok(mut m) = MEMO.lock() {
-            let cost = message.len() + ENTRY_COST;
-            if m.bytes + cost > MAX_BYTES {
-                m.map.clear();
-                m.bytes = 0;
-            }
-            let old = m.map.insert(
-                k,
-                Entry {
-                    message: message.into(),
-                    reason: reason.map(Into::into),
-                    class: class.clone(),
-                },
-            );
-            m.bytes += cost;
-            if let Some(o) = old {
-                m.bytes = m.bytes.saturating_sub(o.message.len() + ENTRY_COST);
-            }
-        }
-        class
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::super::classify;
-
-        #[test]
-        fn a_remembered_answer_is_the_computed_one() {
-            let msgs = [
-                "dial tcp: lookup reg.example: no such host",
-                "x509: certificate signed by unknown authority",
-                "manifest unknown",
-            ];
-            for m in msgs {
-                let first = classify(m, Some("Failed"));
-                let again = classify(m, Some("Failed"));
-                assert_eq!(first, again);
-                assert_eq!(first, super::super::classify_single(m, Some("Failed")));
-            }
-        }
-
-        #[test]
-        fn the_reason_is_part_of_the_key() {
-            // A message with no cause: the reason alone decides.
-            let m = "Back-off pulling image \"reg.example/app:1\" (memo test)";
-            let failed = classify(m, Some("Failed"));
-            let never = classify(m, Some("ErrImageNeverPull"));
-            assert_ne!(failed.category, never.category);
-            assert_eq!(classify(m, Some("Failed")).category, failed.category);
-        }
-    }
-}
-
+/// A message that is not a paste of event rows: an aggregate of attempts,
+/// or one error.
 fn classify_single(message: &str, reason: Option<&str>) -> Classification {
-    match aggregate_parts(message) {
-        Some(parts) => classify_aggregate(message, reason, &parts),
-        None => classify_one(message, reason),
-    }
-}
-
-/// A pasted `kubectl describe` / `kubectl get events` with several event
-/// rows: the newest row that carries a cause decides (see the module docs).
-fn classify_events(message: &str, reason: Option<&str>) -> Option<Classification> {
-    let rows = event_rows(message)?;
-    let mut best: Option<(extract::When, Range<usize>, Classification)> = None;
-    for row in rows {
-        let c = classify_single(&message[row.span.clone()], reason);
-        if c.category == Category::Unknown {
-            continue;
-        }
-        let newer = match &best {
-            None => true,
-            Some((when, _, _)) => row.when.is_at_least_as_new_as(when),
-        };
-        if newer {
-            best = Some((row.when, row.span, c));
-        }
-    }
-    let (_, span, mut c) = best?;
-    c.cause_span = c
-        .cause_span
-        .map(|r| r.start + span.start..r.end + span.start);
-    if c.registry.is_none() {
-        c.registry = registry_in(message);
-        refresh(&mut c, reason);
-    }
-    Some(c)
-}
-
-/// Recomputes the summary and fixes after the registry became known.
-fn refresh(c: &mut Classification, reason: Option<&str>) {
-    c.summary = summarise(
-        c.category,
-        c.ambiguous,
-        c.registry.as_deref(),
-        c.ip,
-        c.ip_scope,
-        c.cause_span.is_none(),
-        reason,
-    );
-    c.fixes = fixes_for(c.category, c.ambiguous, c.registry.as_deref(), c.ip_scope);
-}
-
-/// How far an attempt got: the attempt that reached furthest explains the
-/// failure (a credentialed `not found` beats the anonymous retry's 401). A
-/// 5xx says nothing about the image, so it ranks with the network failures.
-fn progress(c: Category) -> u8 {
-    match c {
-        Category::Unknown => 0,
-        Category::NetworkTimeout
-        | Category::NetworkRefused
-        | Category::NetworkDns
-        | Category::NetworkUnreachable
-        | Category::NetworkProxy
-        | Category::TlsUntrusted
-        | Category::TlsHostname
-        | Category::TlsExpired
-        | Category::ProtocolHttpRegistry
-        | Category::RegistryServerError
-        | Category::NodePullThrottle => 1,
-        Category::AuthNoCredentials => 2,
-        Category::AuthDenied | Category::RegistryRateLimit | Category::AuthUpstream => 3,
-        Category::ImageNotFound
-        | Category::ImagePlatform
-        | Category::PolicySignature
-        | Category::NetworkStalled => 4,
-        Category::NodeDisk
-        | Category::NodeRuntime
-        | Category::ImageInvalidName
-        | Category::CredentialsSecretMissing
-        | Category::PolicyNeverPull => 5,
-    }
-}
-
-fn classify_aggregate(
-    message: &str,
-    reason: Option<&str>,
-    parts: &[Range<usize>],
-) -> Classification {
-    let mut best: Option<(u8, Range<usize>, Classification)> = None;
-    let mut seen: Vec<Category> = Vec::new();
-    for part in parts {
-        let c = classify_one(&message[part.clone()], reason);
-        if c.category != Category::Unknown && !seen.contains(&c.category) {
-            seen.push(c.category);
-        }
-        let rank = progress(c.category);
-        if best.as_ref().is_none_or(|(r, _, _)| rank >= *r) {
-            best = Some((rank, part.clone(), c));
-        }
-    }
-    let Some((_, part, mut c)) = best else {
-        return classify_one(message, reason);
-    };
-    c.cause_span = c
-        .cause_span
-        .map(|r| r.start + part.start..r.end + part.start);
-    // The attempts disagree: the verdict is the furthest one, the others are
-    // what a probe with the pod's credentials would tell apart.
-    let others: Vec<Category> = seen.into_iter().filter(|x| *x != c.category).collect();
-    if !others.is_empty() && c.confidence == Confidence::Strong {
-        c.confidence = Confidence::Weak;
-    }
-    for o in others {
-        if !c.alternatives.contains(&o) {
-            c.alternatives.push(o);
-        }
-    }
-    if c.registry.is_none() {
-        c.registry = registry_in(message);
-        refresh(&mut c, reason);
-    }
-    c
-}
-
-fn classify_one(message: &str, reason: Option<&str>) -> Classification {
-    let engine = &*ENGINE;
-    let registry = registry_in(message);
-    let amb = engine.ambiguous();
-
-    // Every rule's matches, once. Each rule's literal prefilter makes a
-    // miss cheap, which most rules are for any one message.
-    let hits: Vec<(usize, Vec<Range<usize>>)> = engine
-        .regexes
-        .iter()
-        .enumerate()
-        .filter_map(|(idx, re)| {
-            let v: Vec<Range<usize>> = re.find_iter(message).map(|m| m.range()).collect();
-            (!v.is_empty()).then_some((idx, v))
-        })
-        .collect();
-
-    // Pick the strongest tier, and within it the innermost (rightmost) match.
-    let mut best: Option<(usize, Range<usize>)> = None;
-    for (idx, ranges) in &hits {
-        let rule = &engine.rules[*idx];
-        let Some(m) = ranges.last() else {
-            continue;
-        };
-        let better = match &best {
-            None => true,
-            Some((bi, br)) => {
-                let bt = engine.rules[*bi].tier;
-                rule.tier < bt
-                    || (rule.tier == bt && m.start > br.start)
-                    || (rule.tier == bt && m.start == br.start && m.end > br.end)
-            }
-        };
-        if better {
-            best = Some((*idx, m.clone()));
-        }
-    }
-    // The cannot-tell-which messages contain "access denied", "not found" or
-    // "unauthorized"; when the winner lies inside one, the message is the
-    // ambiguous one.
-    if let Some((idx, range)) = &best
-        && *idx != amb
-        && engine.rules[*idx].tier == engine.rules[amb].tier
-        && let Some(m) = hits
-            .iter()
-            .filter(|(i, _)| *i == amb)
-            .flat_map(|(_, v)| v.iter())
-            .find(|m| m.start <= range.start && range.end <= m.end)
-    {
-        best = Some((amb, m.clone()));
-    }
-    let (category, mut ambiguous, span, mut alternatives) = match best {
-        Some((idx, range)) => {
-            let rule = &engine.rules[idx];
-            let span = widen(message, range, rule.category, engine, &hits);
-            (
-                rule.category,
-                rule.ambiguous,
-                Some(span),
-                rule.alternatives.to_vec(),
-            )
-        }
-        None => (category_from_reason(reason), false, None, Vec::new()),
-    };
-    // The same message with only a generic denial after it (containerd:
-    // "...: server message: insufficient_scope: authorization failed") is
-    // what an anonymous pull of a repository that does not exist gets too.
-    if category == Category::AuthDenied
-        && !ambiguous
-        && let Some(r) = &span
-        && hits.iter().any(|(i, _)| *i == amb)
-        && GENERIC_DENIAL.is_match(&message[r.clone()])
-    {
-        ambiguous = true;
-        alternatives = rules::AMBIGUOUS_ALTERNATIVES.to_vec();
-    }
-    let confidence = match (&span, category) {
-        (_, Category::Unknown) => Confidence::None,
-        (None, _) => reason_confidence(reason),
-        _ if ambiguous || !alternatives.is_empty() => Confidence::Weak,
-        _ => Confidence::Strong,
-    };
-    if confidence != Confidence::Weak {
-        alternatives.clear();
-    }
-
-    let cause = match &span {
-        Some(r) => message[r.clone()].to_string(),
-        None => fallback_cause(message),
-    };
-    let ip = dialled_ip(message, span.as_ref());
-    let ip_scope = ip.map(IpScope::of);
-    let summary = summarise(
-        category,
-        ambiguous,
-        registry.as_deref(),
-        ip,
-        ip_scope,
-        span.is_none(),
-        reason,
-    );
-    let fixes = fixes_for(category, ambiguous, registry.as_deref(), ip_scope);
-    Classification {
-        category,
-        cause,
-        cause_span: span,
-        registry,
-        ip,
-        ip_scope,
-        summary,
-        fixes,
-        ambiguous,
-        confidence,
-        alternatives,
-    }
-}
-
-fn category_from_reason(reason: Option<&str>) -> Category {
-    match reason.unwrap_or("") {
-        "InvalidImageName" => Category::ImageInvalidName,
-        "ErrImageNeverPull" => Category::PolicyNeverPull,
-        "SignatureValidationFailed" => Category::PolicySignature,
-        "FailedToRetrieveImagePullSecret" => Category::CredentialsSecretMissing,
-        "ImageInspectError" => Category::NodeRuntime,
-        _ => Category::Unknown,
-    }
-}
-
-/// The kubelet's own reasons are verdicts; an inspect error is a guess.
-fn reason_confidence(reason: Option<&str>) -> Confidence {
-    match reason.unwrap_or("") {
-        "InvalidImageName" | "ErrImageNeverPull" | "FailedToRetrieveImagePullSecret" => {
-            Confidence::Strong
-        }
-        _ => Confidence::Weak,
+    match extract::aggregate_parts(message) {
+        Some(parts) => attempts::classify_aggregate(message, reason, &parts),
+        None => message::classify_one(message, reason),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ipscope::IpScope;
 
     fn c(msg: &str) -> Classification {
         classify(msg, None)
