@@ -1,7 +1,8 @@
 //! The layers' promises, checked on the source: `domain`, `app` and `ui` do
 //! no I/O and read no clock or environment (the runtime injects the clock,
 //! the CLI reads the environment); `domain` imports nothing above it, and
-//! the domain modules that depend one way do not import back.
+//! the domain modules that depend one way do not import back; text is cut
+//! to a terminal width in one module.
 
 use std::path::Path;
 
@@ -223,4 +224,33 @@ fn an_import_back_is_seen_in_every_form() {
     ] {
         assert!(uses_of(text, "failing").is_empty(), "{text}");
     }
+}
+
+/// Text is cut and wrapped to a terminal width in one module,
+/// `app/text.rs` (`wrap`, `truncate`, `clip`): measuring characters one by
+/// one anywhere else is a second wrapper.
+#[test]
+fn text_is_cut_to_a_width_in_one_place() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let home = root.join("app").join("text.rs");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut bad = Vec::new();
+    for (path, text) in &files {
+        if Path::new(path) == home {
+            continue;
+        }
+        for (n, line) in code(text) {
+            for f in ["UnicodeWidthChar", "textwrap"] {
+                if line.contains(f) {
+                    bad.push(format!("{path}:{n}: {f}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "text cut to a width outside app/text.rs:\n{}",
+        bad.join("\n")
+    );
 }

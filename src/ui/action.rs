@@ -9,11 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{Theme, centered, truncate};
+use super::{Theme, centered, wrap_lines};
 use crate::app::Model;
 use crate::app::action::{
     Action, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
 };
+use crate::app::text::{Flow, truncate};
 use crate::domain::classify::Category;
 use crate::domain::inert::inert;
 use crate::domain::mutation::FixId;
@@ -71,14 +72,14 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 "equivalent kubectl (runnable as printed):",
                 theme.dim(),
             )));
-            let mut wrapped = wrap_lines(lines, inner_w);
+            let width = inner_w.max(10);
+            let mut wrapped = wrap_lines(lines, Flow::anywhere(4), width);
             // Commands wrap with no indent: selected across lines, they
             // are the command as printed.
             for k in &preview.kubectl {
                 wrapped.push(Line::from(""));
-                for chunk in cut_columns(&inert(k), inner_w) {
-                    wrapped.push(Line::from(chunk));
-                }
+                let command = Line::from(k.clone());
+                wrapped.extend(wrap_lines(vec![command], Flow::anywhere(0), width));
             }
             let body_h = area.height.saturating_sub(4).max(3) as usize;
             let max_scroll = wrapped.len().saturating_sub(body_h);
@@ -129,46 +130,6 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             );
         }
     }
-}
-
-/// Word-wraps styled lines to `width` columns (continuations indented).
-fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    for line in lines {
-        let total: usize = line.spans.iter().map(|s| s.content.width()).sum();
-        if total <= width {
-            out.push(line);
-            continue;
-        }
-        // Flatten to (char, style) and cut by columns.
-        let mut cur: Vec<Span<'static>> = Vec::new();
-        let mut used = 0;
-        for span in line.spans {
-            let style = span.style;
-            let mut buf = String::new();
-            for ch in span.content.chars() {
-                let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-                if used + cw > width {
-                    if !buf.is_empty() {
-                        cur.push(Span::styled(std::mem::take(&mut buf), style));
-                    }
-                    out.push(Line::from(std::mem::take(&mut cur)));
-                    cur.push(Span::raw("    "));
-                    used = 4;
-                }
-                buf.push(ch);
-                used += cw;
-            }
-            if !buf.is_empty() {
-                cur.push(Span::styled(buf, style));
-            }
-        }
-        if !cur.is_empty() {
-            out.push(Line::from(cur));
-        }
-    }
-    out
 }
 
 fn render_form(
@@ -331,9 +292,9 @@ fn render_form(
         )));
     }
     if let Some(e) = &form.error {
-        for l in textwrap_simple(&format!("✕ {e}"), inner_w) {
-            lines.push(Line::from(Span::styled(l, theme.error())));
-        }
+        let error = Line::from(Span::styled(format!("✕ {e}"), theme.error()));
+        let flow = Flow::words_from_margin(0);
+        lines.extend(wrap_lines(vec![error], flow, inner_w.max(10)));
     }
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
@@ -376,53 +337,6 @@ fn render_form(
     }
 }
 
-/// `s` in pieces of at most `width` columns.
-fn cut_columns(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = vec![String::new()];
-    let mut used = 0;
-    for ch in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-        if used + cw > width {
-            out.push(String::new());
-            used = 0;
-        }
-        if let Some(last) = out.last_mut() {
-            last.push(ch);
-        }
-        used += cw;
-    }
-    out
-}
-
-/// Plain word wrap for a message (made inert first: API errors and
-/// registry answers reach the toasts).
-fn textwrap_simple(s: &str, width: usize) -> Vec<String> {
-    let s = &*inert(s);
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ') {
-        if cur.width() + word.width() + 1 > width && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-        while cur.width() > width {
-            let cut: String = cur.chars().take(width).collect();
-            let rest: String = cur.chars().skip(width).collect();
-            out.push(cut);
-            cur = rest;
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 /// The toasts, newest at the bottom, above the footer line.
 pub fn render_toasts(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let toasts = &model.actions.toasts;
@@ -442,14 +356,13 @@ pub fn render_toasts(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect
             Level::Error => ("✕ ", theme.error()),
         };
         let text = format!("{mark}{}", t.text);
-        let mut ls: Vec<Line> = textwrap_simple(&text, inner)
-            .into_iter()
-            .take(3)
-            .map(|l| Line::from(Span::styled(l, style)))
-            .collect();
-        if ls.is_empty() {
-            ls.push(Line::from(""));
-        }
+        let flow = Flow::words_from_margin(0);
+        let mut ls = wrap_lines(
+            vec![Line::from(Span::styled(text, style))],
+            flow,
+            inner.max(10),
+        );
+        ls.truncate(3);
         blocks.push(ls);
     }
     let total: usize = blocks.iter().map(Vec::len).sum();

@@ -7,8 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::{Theme, centered, truncate};
+use super::{Theme, centered};
 use crate::app::keymap::Intent;
+use crate::app::text::truncate;
 use crate::app::{Model, Screen};
 use crate::domain::classify::Category;
 

@@ -11,9 +11,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::statusbar::{render_status, render_summary};
-use super::{Theme, age, truncate, truncate_middle};
+use super::{Theme, age};
 use crate::app::home::{Item, SortColumn};
 use crate::app::keymap::Intent;
+use crate::app::text::{clip, truncate, truncate_middle};
 use crate::app::{ConnState, Model};
 use crate::domain::failing::{CauseSource, FailureRow};
 
@@ -287,14 +288,7 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     w += sw;
                     kept.push(sp);
                 } else {
-                    let cut: String = sp
-                        .content
-                        .chars()
-                        .scan(w, |acc, c| {
-                            *acc += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-                            (*acc <= room).then_some(c)
-                        })
-                        .collect();
+                    let cut = clip(&sp.content, room - w).to_string();
                     w += cut.width();
                     kept.push(Span::styled(cut, sp.style));
                     break;

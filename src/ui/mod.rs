@@ -12,10 +12,11 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
+use crate::app::text::{Flow, Seg, seg, wrap};
 use crate::app::{Model, Overlay, Screen};
-use crate::domain::inert::inert;
 pub use theme::Theme;
 
 /// Draws the whole UI. The model must be settled (`Model::settle`).
@@ -35,50 +36,6 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
     action::render(model, theme, frame, area);
 }
 
-/// `s` cut to `width` columns, with `…` when it was longer.
-pub fn truncate(s: &str, width: usize) -> String {
-    // The last guard before the terminal: cells, notices and the selected
-    // row's line all pass here (facts are inert already, `domain::inert`).
-    let s = &*inert(s);
-    if s.width() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for ch in s.chars() {
-        let w = ch.width().unwrap_or(0);
-        if used + w > width - 1 {
-            break;
-        }
-        out.push(ch);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// `s` cut to `width` columns in the middle: `worker-7b8…-n6m4x`.
-pub fn truncate_middle(s: &str, width: usize) -> String {
-    let s = &*inert(s);
-    if s.width() <= width || width < 5 {
-        return truncate(s, width);
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let keep = width - 1;
-    let tail = keep / 2;
-    let head = keep - tail;
-    // Pod names are ASCII; for wide characters fall back to the end cut.
-    if chars.len() != s.width() {
-        return truncate(s, width);
-    }
-    let h: String = chars[..head].iter().collect();
-    let t: String = chars[chars.len() - tail..].iter().collect();
-    format!("{h}…{t}")
-}
-
 pub use crate::domain::clock::age;
 
 /// A box of at most `w`×`h` in the middle of `area`.
@@ -86,5 +43,39 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     area.centered(
         Constraint::Length(w.min(area.width)),
         Constraint::Length(h.min(area.height)),
+    )
+}
+
+/// `lines` laid out to `width` columns by `app::text::wrap`, each on its
+/// own; the pieces of a line keep its style, alignment and spans' styles.
+pub fn wrap_lines(lines: Vec<Line<'static>>, flow: Flow, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let (style, alignment) = (l.style, l.alignment);
+        out.extend(
+            wrap(Vec::new(), segs_of(l), flow, width)
+                .into_iter()
+                .map(|segs| {
+                    let mut line = line_of(segs).style(style);
+                    line.alignment = alignment;
+                    line
+                }),
+        );
+    }
+    out
+}
+
+fn segs_of(line: Line<'static>) -> Vec<Seg<Style>> {
+    line.spans
+        .into_iter()
+        .map(|s| seg(s.content.into_owned(), s.style))
+        .collect()
+}
+
+fn line_of(segs: Vec<Seg<Style>>) -> Line<'static> {
+    Line::from(
+        segs.into_iter()
+            .map(|s| Span::styled(s.text, s.tag))
+            .collect::<Vec<_>>(),
     )
 }

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::{Theme, centered, truncate};
+use super::{Theme, centered};
 use crate::app::Picker;
+use crate::app::text::truncate;
 
 pub fn render(p: &Picker, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = area.width.saturating_sub(4).min(60);

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::Theme;
+use crate::app::text::truncate;
 use crate::domain::probe::{ProbeView, Status, StepResult};
 
 fn status_style(theme: &Theme, s: &StepResult) -> Style {
@@ -177,7 +178,7 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
     };
     frame.render_widget(
         Paragraph::new(Line::styled(
-            super::truncate(&node_line, state.width as usize),
+            truncate(&node_line, state.width as usize),
             style,
         )),
         state,
@@ -193,7 +194,7 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
     );
     frame.render_widget(
         Paragraph::new(Line::styled(
-            super::truncate(&keys, footer.width as usize),
+            truncate(&keys, footer.width as usize),
             theme.dim(),
         )),
         footer,

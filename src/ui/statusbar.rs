@@ -10,6 +10,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{Theme, age};
 use crate::app::home::{SUMMARY_SEP, summary_lines};
 use crate::app::keymap::Intent;
+use crate::app::text::truncate;
 use crate::app::{ConnState, Model};
 
 pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -119,7 +120,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         let room = width.saturating_sub(used + 4);
         if room > 12 {
             spans.push(Span::styled(
-                format!("  ⟳ {}", super::truncate(&f.line, room)),
+                format!("  ⟳ {}", truncate(&f.line, room)),
                 theme.warning(),
             ));
         }

@@ -3,7 +3,7 @@
 //! scrolling is clamped in `update` and the content is tested as text).
 
 use super::*;
-use crate::app::text::{DocLine, LABEL_W, Seg, Tag, cut, seg, wrap};
+use crate::app::text::{DocLine, Flow, LABEL_W, Seg, Tag, seg, truncate, wrap};
 use crate::domain::clock::age;
 use crate::domain::facet::fixes_for_facet;
 use crate::domain::ipscope::IpScope;
@@ -50,7 +50,7 @@ impl<'a> Doc<'a> {
     /// A labelled paragraph.
     fn section(&mut self, label: &str, segs: Vec<Seg>) {
         let first = vec![seg(format!(" {label:<8} "), Tag::Label)];
-        let lines = wrap(first, segs, LABEL_W, self.width);
+        let lines = wrap(first, segs, Flow::words(LABEL_W), self.width);
         self.out.extend(lines);
     }
 
@@ -62,7 +62,7 @@ impl<'a> Doc<'a> {
     /// Continuation lines hang `hang` columns further in (bullets).
     fn more_hanging(&mut self, segs: Vec<Seg>, hang: usize) {
         let first = vec![seg(" ".repeat(LABEL_W), Tag::Plain)];
-        let lines = wrap(first, segs, LABEL_W + hang, self.width);
+        let lines = wrap(first, segs, Flow::words(LABEL_W + hang), self.width);
         self.out.extend(lines);
     }
 
@@ -88,7 +88,7 @@ impl<'a> Doc<'a> {
         }
         segs.push(seg(format!("  node {node}"), Tag::Dim));
         segs.push(seg(format!("  sa {}", d.service_account), Tag::Dim));
-        let lines = wrap(vec![seg(" ", Tag::Plain)], segs, 2, self.width);
+        let lines = wrap(vec![seg(" ", Tag::Plain)], segs, Flow::words(2), self.width);
         self.out.extend(lines);
         match d.presence {
             Presence::Failing => {}
@@ -98,7 +98,7 @@ impl<'a> Doc<'a> {
                     "✓ This pod no longer fails to pull its images. What it showed last is kept below.",
                     Tag::Good,
                 )],
-                3,
+                Flow::words(3),
                 self.width,
             )),
             Presence::Deleted => self.out.extend(wrap(
@@ -107,7 +107,7 @@ impl<'a> Doc<'a> {
                     "This pod was deleted. What it showed last is kept below.",
                     Tag::Unsure,
                 )],
-                3,
+                Flow::words(3),
                 self.width,
             )),
         }
@@ -135,7 +135,8 @@ impl<'a> Doc<'a> {
                 ));
             }
             let first = vec![seg(" failing  ", Tag::Label)];
-            self.out.extend(wrap(first, segs, LABEL_W + 2, self.width));
+            self.out
+                .extend(wrap(first, segs, Flow::words(LABEL_W + 2), self.width));
         }
         self.blank();
     }
@@ -373,7 +374,7 @@ impl<'a> Doc<'a> {
                     self.out.extend(wrap(
                         lead.into_iter().collect(),
                         bullet,
-                        LABEL_W + 2,
+                        Flow::words(LABEL_W + 2),
                         self.width,
                     ));
                     first = false;
@@ -650,18 +651,18 @@ impl<'a> Doc<'a> {
             if inline { " MESSAGE" } else { "" }
         );
         self.out
-            .push(vec![seg(cut(&header, self.width), Tag::Label)]);
+            .push(vec![seg(truncate(&header, self.width), Tag::Label)]);
         for e in &d.events {
             let warn = e.is_warning();
             let row = vec![
                 seg(" ", Tag::Plain),
                 seg(
-                    format!("{:<7}", cut(&e.type_, 7)),
+                    format!("{:<7}", truncate(&e.type_, 7)),
                     if warn { Tag::Warning } else { Tag::Plain },
                 ),
                 seg(" ", Tag::Plain),
                 seg(
-                    format!("{:<reason_w$}", cut(&e.reason, reason_w)),
+                    format!("{:<reason_w$}", truncate(&e.reason, reason_w)),
                     if warn { Tag::Warning } else { Tag::Plain },
                 ),
                 seg(
@@ -670,7 +671,7 @@ impl<'a> Doc<'a> {
                         format!("×{}", e.count),
                         age(self.now, e.first_seen),
                         age(self.now, e.last_seen),
-                        cut(&e.source, source_w)
+                        truncate(&e.source, source_w)
                     ),
                     Tag::Dim,
                 ),
@@ -679,11 +680,16 @@ impl<'a> Doc<'a> {
             if inline {
                 let mut first = row;
                 first.push(seg(" ", Tag::Plain));
-                self.out.extend(wrap(first, message, fixed, self.width));
+                self.out
+                    .extend(wrap(first, message, Flow::words(fixed), self.width));
             } else {
                 self.out.push(row);
-                self.out
-                    .extend(wrap(vec![seg("     ", Tag::Plain)], message, 5, self.width));
+                self.out.extend(wrap(
+                    vec![seg("     ", Tag::Plain)],
+                    message,
+                    Flow::words(5),
+                    self.width,
+                ));
             }
         }
     }
