@@ -121,28 +121,17 @@ async fn every_failing_pod_of_every_cluster_with_its_context() {
         run.stderr
     );
 
-    // Each cluster's rows are the ones `check --context` finds alone.
+    // Each cluster's rows are the ones `check --context` finds alone. Other
+    // fleet tests run beside this one and may add a failing pod between the
+    // two reads: a pod seen by both reads must be the same row in both, and
+    // this test's own pods are in both.
     for ctx in f.contexts() {
         let one = f
             .pulltui()
             .args(&["check", "--context", ctx, "--json"])
             .run();
         let alone = json_of(&one.stdout);
-        let mut a: Vec<Value> = alone["pods"].as_array().cloned().unwrap_or_default();
-        let mut b: Vec<Value> = v["pods"]
-            .as_array()
-            .expect("pods")
-            .iter()
-            .filter(|p| p["context"] == ctx)
-            .map(|p| {
-                let mut p = p.clone();
-                p.as_object_mut().map(|o| o.remove("context"));
-                p
-            })
-            .collect();
         let key = |p: &Value| format!("{}/{}/{}", p["namespace"], p["name"], p["container"]);
-        a.sort_by_key(key);
-        b.sort_by_key(key);
         // Messages and ages move between two reads: compare what decides a row.
         let shape = |p: &Value| {
             json!([
@@ -154,11 +143,39 @@ async fn every_failing_pod_of_every_cluster_with_its_context() {
                 p["facet"]
             ])
         };
-        assert_eq!(
-            a.iter().map(shape).collect::<Vec<_>>(),
-            b.iter().map(shape).collect::<Vec<_>>(),
-            "{ctx}: check --context and check --all-contexts disagree"
+        let rows = |pods: Vec<&Value>| -> std::collections::BTreeMap<String, Value> {
+            pods.into_iter().map(|p| (key(p), shape(p))).collect()
+        };
+        let a = rows(
+            alone["pods"]
+                .as_array()
+                .map(|v| v.iter().collect())
+                .unwrap_or_default(),
         );
+        let b = rows(
+            v["pods"]
+                .as_array()
+                .expect("pods")
+                .iter()
+                .filter(|p| p["context"] == ctx)
+                .collect(),
+        );
+        for (k, row) in &a {
+            if let Some(other) = b.get(k) {
+                assert_eq!(
+                    row, other,
+                    "{ctx}: check --context and check --all-contexts disagree on {k}"
+                );
+            }
+        }
+        for (c, ns, name) in expected.iter().filter(|e| e.0 == ctx) {
+            let k = format!("{}/{}/{}", json!(ns), json!(name), json!("app"));
+            assert!(
+                a.contains_key(&k) && b.contains_key(&k),
+                "{ctx}: {k} in both reads"
+            );
+            assert_eq!(c, ctx);
+        }
     }
 
     // `--contexts` reads only those named.
