@@ -595,32 +595,10 @@ impl Actions {
 
     /// An answer from the backend. Returns follow-up effects (none today).
     pub fn apply_msg(&mut self, id: ActionId, msg: ActionMsg, now: Timestamp) -> Vec<Effect> {
-        let current = self.current.as_mut().filter(|a| a.id == id);
         match msg {
-            ActionMsg::Candidates { copy, attach } => {
-                let Some(a) = current else {
-                    return Vec::new();
-                };
-                let Stage::Form(form) = &mut a.stage else {
-                    return Vec::new();
-                };
-                let mut failed = Vec::new();
-                match attach {
-                    Ok(list) => form.sources.extend(list.into_iter().map(Source::Attach)),
-                    Err(e) => failed.push(format!("own namespace: {e}")),
-                }
-                match copy {
-                    Ok(list) => form.sources.extend(list.into_iter().map(Source::Copy)),
-                    Err(e) => failed.push(format!("other namespaces: {e}")),
-                }
-                form.offers = if failed.is_empty() {
-                    Offers::Loaded
-                } else {
-                    Offers::Failed(failed.join("; "))
-                };
-            }
+            ActionMsg::Candidates { copy, attach } => self.offers(id, copy, attach),
             ActionMsg::Prepared { preview, live } => {
-                if let Some(a) = current
+                if let Some(a) = self.current_with(id)
                     && a.stage == Stage::Preparing
                 {
                     a.stage = Stage::Confirm {
@@ -630,58 +608,15 @@ impl Actions {
                     };
                 }
             }
-            ActionMsg::Refused { message, input } => {
-                let back = current.and_then(|a| {
-                    if input && let Some(mut f) = a.form.take() {
-                        f.error = Some(message.clone());
-                        a.stage = Stage::Form(f);
-                        Some(())
-                    } else {
-                        None
-                    }
-                });
-                if back.is_none() {
-                    if self.current.as_ref().is_some_and(|a| a.id == id) {
-                        self.current = None;
-                    }
-                    self.toast(now, Level::Error, format!("not changed: {message}"));
-                }
-            }
+            ActionMsg::Refused { message, input } => self.refused(id, message, input, now),
             ActionMsg::Applied {
                 dry_run,
                 writes,
                 notes,
                 audit: _,
-            } => {
-                if self.current.as_ref().is_some_and(|a| a.id == id) {
-                    self.current = None;
-                }
-                let what = if writes.is_empty() {
-                    "nothing to write".to_string()
-                } else {
-                    writes.join("; ")
-                };
-                if dry_run {
-                    self.toast(
-                        now,
-                        Level::Info,
-                        format!("dry run, accepted by the server (nothing persisted): {what}"),
-                    );
-                } else {
-                    self.toast(now, Level::Ok, format!("applied: {what}"));
-                    self.following.push(Following {
-                        id,
-                        line: "following the workload…".into(),
-                    });
-                }
-                for n in notes {
-                    self.toast(now, Level::Info, n);
-                }
-            }
+            } => self.applied(id, dry_run, writes, notes, now),
             ActionMsg::Failed { message } => {
-                if self.current.as_ref().is_some_and(|a| a.id == id) {
-                    self.current = None;
-                }
+                self.close(id);
                 self.toast(now, Level::Error, message);
             }
             ActionMsg::Progress { line } => {
@@ -702,6 +637,99 @@ impl Actions {
             }
         }
         Vec::new()
+    }
+
+    /// The open action, when it is `id`.
+    fn current_with(&mut self, id: ActionId) -> Option<&mut Action> {
+        self.current.as_mut().filter(|a| a.id == id)
+    }
+
+    /// Closes the open action when it is `id`.
+    fn close(&mut self, id: ActionId) {
+        if self.current.as_ref().is_some_and(|a| a.id == id) {
+            self.current = None;
+        }
+    }
+
+    /// The secrets the form offers to copy or attach have arrived.
+    fn offers(
+        &mut self,
+        id: ActionId,
+        copy: Result<Vec<Candidate>, String>,
+        attach: Result<Vec<Candidate>, String>,
+    ) {
+        let Some(a) = self.current_with(id) else {
+            return;
+        };
+        let Stage::Form(form) = &mut a.stage else {
+            return;
+        };
+        let mut failed = Vec::new();
+        match attach {
+            Ok(list) => form.sources.extend(list.into_iter().map(Source::Attach)),
+            Err(e) => failed.push(format!("own namespace: {e}")),
+        }
+        match copy {
+            Ok(list) => form.sources.extend(list.into_iter().map(Source::Copy)),
+            Err(e) => failed.push(format!("other namespaces: {e}")),
+        }
+        form.offers = if failed.is_empty() {
+            Offers::Loaded
+        } else {
+            Offers::Failed(failed.join("; "))
+        };
+    }
+
+    /// The server refused the request: back to the form when the input
+    /// was at fault (the message shown there), else closed with a toast.
+    fn refused(&mut self, id: ActionId, message: String, input: bool, now: Timestamp) {
+        let back = self.current_with(id).and_then(|a| {
+            if input && let Some(mut f) = a.form.take() {
+                f.error = Some(message.clone());
+                a.stage = Stage::Form(f);
+                Some(())
+            } else {
+                None
+            }
+        });
+        if back.is_none() {
+            self.close(id);
+            self.toast(now, Level::Error, format!("not changed: {message}"));
+        }
+    }
+
+    /// The change was applied (or accepted by a dry run): closed, with a
+    /// toast of what was written, and followed when real.
+    fn applied(
+        &mut self,
+        id: ActionId,
+        dry_run: bool,
+        writes: Vec<String>,
+        notes: Vec<String>,
+        now: Timestamp,
+    ) {
+        self.close(id);
+        let what = if writes.is_empty() {
+            "nothing to write".to_string()
+        } else {
+            writes.join("; ")
+        };
+        if dry_run {
+            self.toast(
+                now,
+                Level::Info,
+                format!("dry run, accepted by the server (nothing persisted): {what}"),
+            );
+        } else {
+            self.toast(now, Level::Ok, format!("applied: {what}"));
+            self.following.push(Following {
+                id,
+                line: "following the workload…".into(),
+            });
+        }
+        for n in notes {
+            self.toast(now, Level::Info, n);
+        }
     }
 }
 

@@ -88,51 +88,9 @@ pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Dialled 
                 let at = Instant::now();
                 ended[i] = true;
                 match res {
-                    Ok(stream) => {
-                        let _ = stream.set_nodelay(true);
-                        let addr = attempts[i].addr;
-                        attempts[i].outcome = TcpOutcome::Connected;
-                        attempts[i].ms = ms(at);
-                        attempts[i].detail = format!("connected to {addr}");
-                        // The others, still silent: given up.
-                        for (j, a) in attempts.iter_mut().enumerate() {
-                            if !ended[j] {
-                                a.ms = ms(at);
-                                a.detail = format!("{}: no answer in {} ms", a.addr, a.ms);
-                            }
-                        }
-                        let others: Vec<&str> = attempts
-                            .iter()
-                            .filter(|a| a.outcome != TcpOutcome::Connected)
-                            .map(|a| a.detail.as_str())
-                            .collect();
-                        let mut detail = format!("connected to {addr}");
-                        if !others.is_empty() {
-                            detail.push_str(&format!(
-                                " (addresses raced {} ms apart; {})",
-                                ATTEMPT_DELAY.as_millis(),
-                                others.join("; ")
-                            ));
-                        }
-                        return Dialled {
-                            outcome: TcpOutcome::Connected,
-                            addr: Some(addr),
-                            stream: Some(stream),
-                            detail,
-                            attempts,
-                        };
-                    }
+                    Ok(stream) => return won(attempts, &ended, i, ms(at), stream),
                     Err(e) => {
-                        let a = &mut attempts[i];
-                        a.outcome = outcome_of(&e);
-                        a.ms = ms(at);
-                        a.detail = match a.outcome {
-                            TcpOutcome::Refused => format!(
-                                "{}: connection refused (nothing listens on the port)",
-                                a.addr
-                            ),
-                            _ => format!("{}: {e}", a.addr),
-                        };
+                        refused_or_failed(&mut attempts[i], &e, ms(at));
                         // A failure starts the next attempt at once (RFC 8305, 5).
                         next_at = at;
                     }
@@ -145,7 +103,67 @@ pub async fn connect(addrs: &[IpAddr], port: u16, timeout: Duration) -> Dialled 
             }
         }
     }
-    // Every address failed, or the budget ended with some still silent.
+    none_connected(attempts, &ended, timeout)
+}
+
+/// The attempt `i` connected after `at_ms`: the others, still silent, are
+/// given up.
+fn won(
+    mut attempts: Vec<TcpAttempt>,
+    ended: &[bool],
+    i: usize,
+    at_ms: u64,
+    stream: TcpStream,
+) -> Dialled {
+    let _ = stream.set_nodelay(true);
+    let addr = attempts[i].addr;
+    attempts[i].outcome = TcpOutcome::Connected;
+    attempts[i].ms = at_ms;
+    attempts[i].detail = format!("connected to {addr}");
+    for (j, a) in attempts.iter_mut().enumerate() {
+        if !ended[j] {
+            a.ms = at_ms;
+            a.detail = format!("{}: no answer in {} ms", a.addr, a.ms);
+        }
+    }
+    let others: Vec<&str> = attempts
+        .iter()
+        .filter(|a| a.outcome != TcpOutcome::Connected)
+        .map(|a| a.detail.as_str())
+        .collect();
+    let mut detail = format!("connected to {addr}");
+    if !others.is_empty() {
+        detail.push_str(&format!(
+            " (addresses raced {} ms apart; {})",
+            ATTEMPT_DELAY.as_millis(),
+            others.join("; ")
+        ));
+    }
+    Dialled {
+        outcome: TcpOutcome::Connected,
+        addr: Some(addr),
+        stream: Some(stream),
+        detail,
+        attempts,
+    }
+}
+
+/// Attempt `a` failed with `e` after `at_ms`.
+fn refused_or_failed(a: &mut TcpAttempt, e: &io::Error, at_ms: u64) {
+    a.outcome = outcome_of(e);
+    a.ms = at_ms;
+    a.detail = match a.outcome {
+        TcpOutcome::Refused => format!(
+            "{}: connection refused (nothing listens on the port)",
+            a.addr
+        ),
+        _ => format!("{}: {e}", a.addr),
+    };
+}
+
+/// Every address failed, or the budget ended with some still silent: the
+/// worst outcome stands for the step.
+fn none_connected(mut attempts: Vec<TcpAttempt>, ended: &[bool], timeout: Duration) -> Dialled {
     for (j, a) in attempts.iter_mut().enumerate() {
         if !ended[j] {
             a.ms = timeout.as_millis() as u64;

@@ -12,12 +12,12 @@ use unicode_width::UnicodeWidthStr;
 use super::{Theme, centered, wrap_lines};
 use crate::app::Model;
 use crate::app::action::{
-    Action, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
+    Action, Field, Form, Kind, Level, Offers, PRESET_CUSTOM, Row, Stage, attach_label,
 };
 use crate::app::text::{Flow, truncate};
 use crate::domain::classify::Category;
 use crate::domain::inert::inert;
-use crate::domain::mutation::FixId;
+use crate::domain::mutation::{FixId, Preview};
 
 const LABEL_W: usize = 12;
 
@@ -27,91 +27,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     match &a.stage {
         Stage::Form(form) => render_form(model, a, form, theme, frame, area),
-        Stage::Confirm {
-            preview,
-            live,
-            scroll,
-        } => {
-            let w = area.width.saturating_sub(4).max(20);
-            let inner_w = w.saturating_sub(2) as usize;
-            let mut lines: Vec<Line> = Vec::new();
-            lines.push(Line::from(Span::styled(
-                preview.title.clone(),
-                theme.title(),
-            )));
-            if !preview.objects.is_empty() {
-                lines.push(Line::from(vec![
-                    Span::styled("changes ", theme.dim()),
-                    Span::raw(inert(&preview.objects.join(", ")).into_owned()),
-                ]));
-            }
-            lines.push(Line::from(""));
-            for d in &preview.diff {
-                let style = if d.starts_with('+') {
-                    theme.ok()
-                } else if d.starts_with('-') {
-                    theme.error()
-                } else if d.starts_with('#') {
-                    theme.title()
-                } else {
-                    theme.dim()
-                };
-                lines.push(Line::from(Span::styled(inert(d).into_owned(), style)));
-            }
-            if !preview.notes.is_empty() {
-                lines.push(Line::from(""));
-                for n in &preview.notes {
-                    lines.push(Line::from(vec![
-                        Span::styled("note ", theme.warning()),
-                        Span::raw(inert(n).into_owned()),
-                    ]));
-                }
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                "equivalent kubectl (runnable as printed):",
-                theme.dim(),
-            )));
-            let width = inner_w.max(10);
-            let mut wrapped = wrap_lines(lines, Flow::anywhere(4), width);
-            // Commands wrap with no indent: selected across lines, they
-            // are the command as printed.
-            for k in &preview.kubectl {
-                wrapped.push(Line::from(""));
-                let command = Line::from(k.clone());
-                wrapped.extend(wrap_lines(vec![command], Flow::anywhere(0), width));
-            }
-            let body_h = area.height.saturating_sub(4).max(3) as usize;
-            let max_scroll = wrapped.len().saturating_sub(body_h);
-            let top = (*scroll).min(max_scroll);
-            let shown: Vec<Line> = wrapped.into_iter().skip(top).take(body_h).collect();
-            let h = (shown.len() as u16 + 3).min(area.height);
-            let r = centered(area, w, h);
-            frame.render_widget(Clear, r);
-            let mode = if !*live {
-                " REPLAY: y closes, nothing is sent "
-            } else if model.actions.dry_run {
-                " DRY RUN: y sends with dryRun=All "
-            } else {
-                ""
-            };
-            let title = format!(" {} — {} ", a.kind.title(), a.subject.label());
-            let more = if max_scroll > top { " ↓ more" } else { "" };
-            let footer = Line::from(vec![
-                Span::styled(" y ", theme.key()),
-                Span::raw(if *live { "apply  " } else { "close  " }),
-                Span::styled(" Esc ", theme.key()),
-                Span::raw("cancel  "),
-                Span::styled(" ↑/↓ ", theme.key()),
-                Span::raw("scroll"),
-                Span::styled(more, theme.dim()),
-                Span::styled(mode, theme.warning()),
-            ]);
-            let block = Block::bordered()
-                .title(truncate(&title, inner_w))
-                .title_bottom(footer);
-            frame.render_widget(Paragraph::new(shown).block(block), r);
-        }
+        Stage::Confirm { .. } => render_confirm(model, a, theme, frame, area),
         Stage::Preparing | Stage::Applying => {
             let text = if a.stage == Stage::Preparing {
                 "reading the objects for the preview… (Esc cancels)"
@@ -130,6 +46,104 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             );
         }
     }
+}
+
+/// The preview to confirm, scrolled, with the keys and the mode (replay,
+/// dry run) in the border.
+fn render_confirm(model: &Model, a: &Action, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Stage::Confirm {
+        preview,
+        live,
+        scroll,
+    } = &a.stage
+    else {
+        return;
+    };
+    let w = area.width.saturating_sub(4).max(20);
+    let inner_w = w.saturating_sub(2) as usize;
+    let wrapped = preview_lines(preview, theme, inner_w.max(10));
+    let body_h = area.height.saturating_sub(4).max(3) as usize;
+    let max_scroll = wrapped.len().saturating_sub(body_h);
+    let top = (*scroll).min(max_scroll);
+    let shown: Vec<Line> = wrapped.into_iter().skip(top).take(body_h).collect();
+    let h = (shown.len() as u16 + 3).min(area.height);
+    let r = centered(area, w, h);
+    frame.render_widget(Clear, r);
+    let mode = if !*live {
+        " REPLAY: y closes, nothing is sent "
+    } else if model.actions.dry_run {
+        " DRY RUN: y sends with dryRun=All "
+    } else {
+        ""
+    };
+    let title = format!(" {} — {} ", a.kind.title(), a.subject.label());
+    let more = if max_scroll > top { " ↓ more" } else { "" };
+    let footer = Line::from(vec![
+        Span::styled(" y ", theme.key()),
+        Span::raw(if *live { "apply  " } else { "close  " }),
+        Span::styled(" Esc ", theme.key()),
+        Span::raw("cancel  "),
+        Span::styled(" ↑/↓ ", theme.key()),
+        Span::raw("scroll"),
+        Span::styled(more, theme.dim()),
+        Span::styled(mode, theme.warning()),
+    ]);
+    let block = Block::bordered()
+        .title(truncate(&title, inner_w))
+        .title_bottom(footer);
+    frame.render_widget(Paragraph::new(shown).block(block), r);
+}
+
+/// The preview's lines at `width` columns: title, objects, diff, notes,
+/// then the kubectl equivalent.
+fn preview_lines(preview: &Preview, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(Line::from(Span::styled(
+        preview.title.clone(),
+        theme.title(),
+    )));
+    if !preview.objects.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("changes ", theme.dim()),
+            Span::raw(inert(&preview.objects.join(", ")).into_owned()),
+        ]));
+    }
+    lines.push(Line::from(""));
+    for d in &preview.diff {
+        let style = if d.starts_with('+') {
+            theme.ok()
+        } else if d.starts_with('-') {
+            theme.error()
+        } else if d.starts_with('#') {
+            theme.title()
+        } else {
+            theme.dim()
+        };
+        lines.push(Line::from(Span::styled(inert(d).into_owned(), style)));
+    }
+    if !preview.notes.is_empty() {
+        lines.push(Line::from(""));
+        for n in &preview.notes {
+            lines.push(Line::from(vec![
+                Span::styled("note ", theme.warning()),
+                Span::raw(inert(n).into_owned()),
+            ]));
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "equivalent kubectl (runnable as printed):",
+        theme.dim(),
+    )));
+    let mut wrapped = wrap_lines(lines, Flow::anywhere(4), width);
+    // Commands wrap with no indent: selected across lines, they
+    // are the command as printed.
+    for k in &preview.kubectl {
+        wrapped.push(Line::from(""));
+        let command = Line::from(k.clone());
+        wrapped.extend(wrap_lines(vec![command], Flow::anywhere(0), width));
+    }
+    wrapped
 }
 
 fn render_form(
@@ -158,133 +172,28 @@ fn render_form(
         theme.dim(),
     )));
     lines.push(Line::from(""));
-    let label = |s: &str, focused: bool| {
-        Span::styled(
-            format!("{:<LABEL_W$}", truncate(s, LABEL_W - 1)),
-            if focused { theme.key() } else { theme.dim() },
-        )
-    };
-    let choice = |text: String, focused: bool| -> Vec<Span<'static>> {
-        if focused {
-            vec![
-                Span::styled("◂ ", theme.key()),
-                Span::styled(text, theme.title()),
-                Span::styled(" ▸", theme.key()),
-            ]
-        } else {
-            vec![Span::raw(format!("  {text}"))]
-        }
-    };
-    let shown_rows: Vec<Row> = match a.kind {
-        Kind::Annotate => {
-            let mut v = vec![Row::Preset];
-            v.extend((0..form.fields.len()).map(Row::Field));
-            v
-        }
-        _ => {
-            let mut v = rows.clone();
-            // Locked fields are shown even though they take no focus.
-            for (i, f) in form.fields.iter().enumerate() {
-                if f.locked && !v.contains(&Row::Field(i)) {
-                    v.insert(0, Row::Field(i));
-                }
-            }
-            v
-        }
-    };
-    for row in shown_rows {
+    for row in shown_rows(a, form, &rows) {
         let focused = focus_row == Some(row);
         match row {
-            Row::Preset => {
-                let text = match form.preset {
-                    2 => PRESET_CUSTOM.to_string(),
-                    i => match form.preset_fixes[i] {
-                        FixId::AnnotateHttpEndpoint => {
-                            "http-endpoint (pull over plain HTTP)".to_string()
-                        }
-                        _ => "insecure-skip-verify (skip TLS verification)".to_string(),
-                    },
-                };
-                let mut spans = vec![label("preset", focused)];
-                spans.extend(choice(text, focused));
-                let fits = matches!(
-                    (a.subject.category, form.preset_fixes.get(form.preset)),
-                    (
-                        Some(Category::TlsUntrusted | Category::TlsHostname | Category::TlsExpired),
-                        Some(FixId::AnnotateSkipVerify)
-                    ) | (
-                        Some(Category::ProtocolHttpRegistry),
-                        Some(FixId::AnnotateHttpEndpoint)
-                    )
-                );
-                if fits {
-                    spans.push(Span::styled("  fits the cause", theme.dim()));
-                }
-                lines.push(Line::from(spans));
-            }
-            Row::Source => {
-                let mut spans = vec![label("use", focused)];
-                spans.extend(choice(
-                    truncate(
-                        &form.current_source().label(),
-                        inner_w.saturating_sub(LABEL_W + 6),
-                    ),
-                    focused,
-                ));
-                lines.push(Line::from(spans));
-                let more = match &form.offers {
-                    Offers::Loading => "looking for secrets that cover this registry…".to_string(),
-                    Offers::Failed(e) => format!("cannot look for secrets to reuse: {e}"),
-                    Offers::Loaded if form.sources.len() > 1 => format!(
-                        "{} existing secrets cover this registry: ←/→ to use one (data never shown)",
-                        form.sources.len() - 1
-                    ),
-                    Offers::Loaded => "no readable secret covers this registry".to_string(),
-                };
-                lines.push(Line::from(vec![
-                    Span::raw(" ".repeat(LABEL_W)),
-                    Span::styled(
-                        truncate(&more, inner_w.saturating_sub(LABEL_W)),
-                        theme.dim(),
-                    ),
-                ]));
-            }
+            Row::Preset => lines.push(preset_line(a, form, focused, theme)),
+            Row::Source => lines.extend(source_lines(form, focused, theme, inner_w)),
             Row::Attach => {
-                let mut spans = vec![label("attach to", focused)];
-                spans.extend(choice(attach_label(form.attach).to_string(), focused));
+                let mut spans = vec![label("attach to", focused, theme)];
+                spans.extend(choice(
+                    attach_label(form.attach).to_string(),
+                    focused,
+                    theme,
+                ));
                 lines.push(Line::from(spans));
             }
             Row::Field(i) => {
-                let f = &form.fields[i];
                 inputs.push((lines.len(), i));
-                let shown = if f.secret {
-                    "•".repeat(f.chars())
-                } else {
-                    f.value()
-                };
-                let style = if f.locked {
-                    theme.dim()
-                } else {
-                    Style::default()
-                };
-                lines.push(Line::from(vec![
-                    label(f.label, focused),
-                    Span::styled(truncate(&shown, inner_w.saturating_sub(LABEL_W)), style),
-                ]));
+                lines.push(field_line(&form.fields[i], focused, theme, inner_w));
             }
         }
     }
     lines.push(Line::from(""));
-    let hint = match a.kind {
-        Kind::Annotate => {
-            "merged into an existing comma list; every other annotation and field stays"
-        }
-        Kind::Credential => {
-            "kubernetes.io/dockerconfigjson in the pod's namespace; an existing secret is never overwritten"
-        }
-        Kind::Image => "the container's image in the pod template (a Job is recreated)",
-        Kind::Kick => "",
-    };
+    let hint = form_hint(a.kind);
     if !hint.is_empty() {
         lines.push(Line::from(Span::styled(
             truncate(hint, inner_w),
@@ -300,25 +209,9 @@ fn render_form(
     let r = centered(area, w, h);
     frame.render_widget(Clear, r);
     let title = format!(" {} — {} ", a.kind.title(), a.subject.label());
-    let ro = if model.actions.dry_run {
-        " DRY RUN "
-    } else {
-        ""
-    };
-    let footer = Line::from(vec![
-        Span::styled(" Enter ", theme.key()),
-        Span::raw("preview  "),
-        Span::styled(" Tab ", theme.key()),
-        Span::raw("next  "),
-        Span::styled(" ←/→ ", theme.key()),
-        Span::raw("choose  "),
-        Span::styled(" Esc ", theme.key()),
-        Span::raw("cancel"),
-        Span::styled(ro, theme.warning()),
-    ]);
     let block = Block::bordered()
         .title(truncate(&title, inner_w))
-        .title_bottom(footer);
+        .title_bottom(form_footer(model, theme));
     let inner = block.inner(r);
     frame.render_widget(Paragraph::new(lines).block(block), r);
     // The focused input is the real text area (cursor, editing); the
@@ -335,6 +228,160 @@ fn render_form(
             frame.render_widget(&form.fields[fi].input, rect);
         }
     }
+}
+
+/// The rows the form shows: the focusable ones, and locked fields too.
+fn shown_rows(a: &Action, form: &Form, rows: &[Row]) -> Vec<Row> {
+    match a.kind {
+        Kind::Annotate => {
+            let mut v = vec![Row::Preset];
+            v.extend((0..form.fields.len()).map(Row::Field));
+            v
+        }
+        _ => {
+            let mut v = rows.to_vec();
+            // Locked fields are shown even though they take no focus.
+            for (i, f) in form.fields.iter().enumerate() {
+                if f.locked && !v.contains(&Row::Field(i)) {
+                    v.insert(0, Row::Field(i));
+                }
+            }
+            v
+        }
+    }
+}
+
+/// A row's label, in the key colour when the row has the focus.
+fn label(s: &str, focused: bool, theme: &Theme) -> Span<'static> {
+    Span::styled(
+        format!("{:<LABEL_W$}", truncate(s, LABEL_W - 1)),
+        if focused { theme.key() } else { theme.dim() },
+    )
+}
+
+/// A choice, between arrows when the row has the focus.
+fn choice(text: String, focused: bool, theme: &Theme) -> Vec<Span<'static>> {
+    if focused {
+        vec![
+            Span::styled("◂ ", theme.key()),
+            Span::styled(text, theme.title()),
+            Span::styled(" ▸", theme.key()),
+        ]
+    } else {
+        vec![Span::raw(format!("  {text}"))]
+    }
+}
+
+/// The annotation preset, and whether it fits the cause.
+fn preset_line(a: &Action, form: &Form, focused: bool, theme: &Theme) -> Line<'static> {
+    let text = match form.preset {
+        2 => PRESET_CUSTOM.to_string(),
+        i => match form.preset_fixes[i] {
+            FixId::AnnotateHttpEndpoint => "http-endpoint (pull over plain HTTP)".to_string(),
+            _ => "insecure-skip-verify (skip TLS verification)".to_string(),
+        },
+    };
+    let mut spans = vec![label("preset", focused, theme)];
+    spans.extend(choice(text, focused, theme));
+    let fits = matches!(
+        (a.subject.category, form.preset_fixes.get(form.preset)),
+        (
+            Some(Category::TlsUntrusted | Category::TlsHostname | Category::TlsExpired),
+            Some(FixId::AnnotateSkipVerify)
+        ) | (
+            Some(Category::ProtocolHttpRegistry),
+            Some(FixId::AnnotateHttpEndpoint)
+        )
+    );
+    if fits {
+        spans.push(Span::styled("  fits the cause", theme.dim()));
+    }
+    Line::from(spans)
+}
+
+/// The credential's source (new, or an existing secret to use), and what
+/// the search for existing secrets found.
+fn source_lines(form: &Form, focused: bool, theme: &Theme, inner_w: usize) -> [Line<'static>; 2] {
+    let mut spans = vec![label("use", focused, theme)];
+    spans.extend(choice(
+        truncate(
+            &form.current_source().label(),
+            inner_w.saturating_sub(LABEL_W + 6),
+        ),
+        focused,
+        theme,
+    ));
+    let more = match &form.offers {
+        Offers::Loading => "looking for secrets that cover this registry…".to_string(),
+        Offers::Failed(e) => format!("cannot look for secrets to reuse: {e}"),
+        Offers::Loaded if form.sources.len() > 1 => format!(
+            "{} existing secrets cover this registry: ←/→ to use one (data never shown)",
+            form.sources.len() - 1
+        ),
+        Offers::Loaded => "no readable secret covers this registry".to_string(),
+    };
+    [
+        Line::from(spans),
+        Line::from(vec![
+            Span::raw(" ".repeat(LABEL_W)),
+            Span::styled(
+                truncate(&more, inner_w.saturating_sub(LABEL_W)),
+                theme.dim(),
+            ),
+        ]),
+    ]
+}
+
+/// A text field's row: its label and value (a password as bullets); the
+/// focused one is drawn over by its input.
+fn field_line(f: &Field, focused: bool, theme: &Theme, inner_w: usize) -> Line<'static> {
+    let shown = if f.secret {
+        "•".repeat(f.chars())
+    } else {
+        f.value()
+    };
+    let style = if f.locked {
+        theme.dim()
+    } else {
+        Style::default()
+    };
+    Line::from(vec![
+        label(f.label, focused, theme),
+        Span::styled(truncate(&shown, inner_w.saturating_sub(LABEL_W)), style),
+    ])
+}
+
+/// What the fix writes, in one line.
+fn form_hint(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Annotate => {
+            "merged into an existing comma list; every other annotation and field stays"
+        }
+        Kind::Credential => {
+            "kubernetes.io/dockerconfigjson in the pod's namespace; an existing secret is never overwritten"
+        }
+        Kind::Image => "the container's image in the pod template (a Job is recreated)",
+        Kind::Kick => "",
+    }
+}
+
+fn form_footer(model: &Model, theme: &Theme) -> Line<'static> {
+    let ro = if model.actions.dry_run {
+        " DRY RUN "
+    } else {
+        ""
+    };
+    Line::from(vec![
+        Span::styled(" Enter ", theme.key()),
+        Span::raw("preview  "),
+        Span::styled(" Tab ", theme.key()),
+        Span::raw("next  "),
+        Span::styled(" ←/→ ", theme.key()),
+        Span::raw("choose  "),
+        Span::styled(" Esc ", theme.key()),
+        Span::raw("cancel"),
+        Span::styled(ro, theme.warning()),
+    ])
 }
 
 /// The toasts, newest at the bottom, above the footer line.

@@ -248,56 +248,11 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let cols = layout_columns(model, &rows, width);
 
     let mut lines: Vec<Line> = Vec::with_capacity(body_h + 1);
-    let header: Vec<Span> = cols
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (c, w))| {
-            let mut label = c.header().to_string();
-            if c.is_sorted_by(h.sort) {
-                label.push(if h.reverse { '↑' } else { '↓' });
-            }
-            let sep = if i == 0 { "" } else { " " };
-            [
-                Span::raw(sep),
-                Span::styled(format!("{:<w$}", truncate(&label, *w)), theme.header()),
-            ]
-        })
-        .collect();
+    let mut header = table_header(model, &cols, theme);
     // Not live: the rows are dimmed and the header says since when.
     let stale = model.is_stale();
-    let mut header = header;
     if stale {
-        let used: usize = header.iter().map(|s| s.content.width()).sum();
-        let since = model
-            .cluster
-            .last_event
-            .map(|t| format!(" STALE · as of {} ago ", age(model.now, Some(t))))
-            .unwrap_or_else(|| " STALE ".to_string());
-        let since_w = since.width();
-        if used + since_w < width {
-            header.push(Span::raw(" ".repeat(width - used - since_w)));
-            header.push(Span::styled(since, theme.error()));
-        } else {
-            // The marker takes the right end; the column names under it go.
-            let room = width.saturating_sub(since_w);
-            let mut kept: Vec<Span> = Vec::with_capacity(header.len() + 1);
-            let mut w = 0;
-            for sp in header {
-                let sw = sp.content.width();
-                if w + sw <= room {
-                    w += sw;
-                    kept.push(sp);
-                } else {
-                    let cut = clip(&sp.content, room - w).to_string();
-                    w += cut.width();
-                    kept.push(Span::styled(cut, sp.style));
-                    break;
-                }
-            }
-            kept.push(Span::raw(" ".repeat(room.saturating_sub(w))));
-            kept.push(Span::styled(since, theme.error()));
-            header = kept;
-        }
+        header = mark_stale(model, header, width, theme);
     }
     lines.push(Line::from(header));
     for (n, it) in visible.iter().enumerate() {
@@ -312,33 +267,11 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
             Item::Row(i) => {
                 let Some(r) = h.rows.get(*i) else { continue };
-                let selected = idx == h.cursor;
-                let mut spans = Vec::with_capacity(cols.len() * 2);
-                for (k, (c, w)) in cols.iter().enumerate() {
-                    if k > 0 {
-                        spans.push(Span::raw(" "));
-                    }
-                    let content = cell(model, r, *c);
-                    // Pod names differ at the end (replica hashes): cut the middle.
-                    let cut = if *c == Col::Pod {
-                        truncate_middle(&content, *w)
-                    } else {
-                        truncate(&content, *w)
-                    };
-                    let text = format!("{cut:<w$}");
-                    let style = match c {
-                        Col::Cause => theme.category(r.category),
-                        Col::Reason => theme.reason(),
-                        Col::Age | Col::Count => theme.dim(),
-                        _ => Style::new(),
-                    };
-                    spans.push(Span::styled(text, style));
-                }
-                let mut line = Line::from(spans);
+                let mut line = row_line(model, r, &cols, theme);
                 if stale {
                     line = line.patch_style(theme.dim());
                 }
-                if selected {
+                if idx == h.cursor {
                     line = line.patch_style(theme.selected());
                 }
                 lines.push(line);
@@ -346,6 +279,92 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The column names, the sorted one with its direction.
+fn table_header(model: &Model, cols: &[(Col, usize)], theme: &Theme) -> Vec<Span<'static>> {
+    let h = &model.home;
+    cols.iter()
+        .enumerate()
+        .flat_map(|(i, (c, w))| {
+            let mut label = c.header().to_string();
+            if c.is_sorted_by(h.sort) {
+                label.push(if h.reverse { '↑' } else { '↓' });
+            }
+            let sep = if i == 0 { "" } else { " " };
+            [
+                Span::raw(sep),
+                Span::styled(format!("{:<w$}", truncate(&label, *w)), theme.header()),
+            ]
+        })
+        .collect()
+}
+
+/// The header with the STALE marker (and since when) at its right end;
+/// the column names under it go.
+fn mark_stale(
+    model: &Model,
+    header: Vec<Span<'static>>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let mut header = header;
+    let used: usize = header.iter().map(|s| s.content.width()).sum();
+    let since = model
+        .cluster
+        .last_event
+        .map(|t| format!(" STALE · as of {} ago ", age(model.now, Some(t))))
+        .unwrap_or_else(|| " STALE ".to_string());
+    let since_w = since.width();
+    if used + since_w < width {
+        header.push(Span::raw(" ".repeat(width - used - since_w)));
+        header.push(Span::styled(since, theme.error()));
+        return header;
+    }
+    let room = width.saturating_sub(since_w);
+    let mut kept: Vec<Span> = Vec::with_capacity(header.len() + 1);
+    let mut w = 0;
+    for sp in header {
+        let sw = sp.content.width();
+        if w + sw <= room {
+            w += sw;
+            kept.push(sp);
+        } else {
+            let cut = clip(&sp.content, room - w).to_string();
+            w += cut.width();
+            kept.push(Span::styled(cut, sp.style));
+            break;
+        }
+    }
+    kept.push(Span::raw(" ".repeat(room.saturating_sub(w))));
+    kept.push(Span::styled(since, theme.error()));
+    kept
+}
+
+/// One failing row's cells at the columns' widths.
+fn row_line(model: &Model, r: &FailureRow, cols: &[(Col, usize)], theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::with_capacity(cols.len() * 2);
+    for (k, (c, w)) in cols.iter().enumerate() {
+        if k > 0 {
+            spans.push(Span::raw(" "));
+        }
+        let content = cell(model, r, *c);
+        // Pod names differ at the end (replica hashes): cut the middle.
+        let cut = if *c == Col::Pod {
+            truncate_middle(&content, *w)
+        } else {
+            truncate(&content, *w)
+        };
+        let text = format!("{cut:<w$}");
+        let style = match c {
+            Col::Cause => theme.category(r.category),
+            Col::Reason => theme.reason(),
+            Col::Age | Col::Count => theme.dim(),
+            _ => Style::new(),
+        };
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
 }
 
 /// One line about the selected row: its image and the innermost cause.

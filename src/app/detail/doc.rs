@@ -6,6 +6,7 @@ use super::*;
 use crate::app::text::{DocLine, Flow, LABEL_W, Seg, Tag, seg, truncate, wrap};
 use crate::domain::clock::age;
 use crate::domain::facet::fixes_for_facet;
+use crate::domain::image::ImageError;
 use crate::domain::ipscope::IpScope;
 use crate::domain::node_credentials::coverage_with_providers;
 use crate::domain::secrets::{Coverage, SecretCheck};
@@ -142,9 +143,25 @@ impl<'a> Doc<'a> {
     }
 
     fn evidence(&mut self, ev: &Evidence) {
-        let d = self.d;
-        // IMAGE
         let image = ImageRef::parse(&ev.image);
+        self.image(ev, &image);
+        self.error(ev);
+        // CAUSE and FIXES (nothing to explain when nothing is known).
+        let known = !matches!(ev.from, CauseFrom::Expired | CauseFrom::Waiting);
+        if known {
+            self.cause(ev, image.as_ref().ok());
+        }
+        // SECRETS: evidence too, before what to do.
+        self.secrets(ev, image.as_ref().ok());
+        self.attachable(ev);
+        if known {
+            self.fixes(ev);
+        }
+    }
+
+    /// IMAGE: the reference, which container pulls it, and its parts.
+    fn image(&mut self, ev: &Evidence, image: &Result<ImageRef, ImageError>) {
+        let d = self.d;
         let c = &d.container;
         let container = match ev.facet {
             Facet::Container => format!("  (container {c})"),
@@ -179,7 +196,7 @@ impl<'a> Doc<'a> {
                 Tag::Unsure,
             )]);
         }
-        match &image {
+        match image {
             Ok(r) => {
                 let mut segs = vec![
                     seg("registry ", Tag::Dim),
@@ -202,8 +219,11 @@ impl<'a> Doc<'a> {
             }
             Err(e) => self.more(vec![seg(format!("not a valid reference: {e}"), Tag::Bad)]),
         }
+    }
 
-        // ERROR: where the message comes from, then the message with the cause highlighted.
+    /// ERROR: where the message comes from, then the message with the
+    /// cause highlighted and the address the node dialled.
+    fn error(&mut self, ev: &Evidence) {
         let provenance = match &ev.from {
             CauseFrom::Status => "  the container's waiting message".to_string(),
             CauseFrom::Event {
@@ -256,72 +276,77 @@ impl<'a> Doc<'a> {
                     _ => vec![seg(msg.clone(), Tag::Plain)],
                 };
                 self.more(segs);
-                if let (Some(ip), Some(scope)) = (ev.class.ip, ev.class.ip_scope) {
-                    let note = match scope {
-                        IpScope::Public => {
-                            " — the node dialled a public address: if this registry should be \
-                             reached over a private link, the node resolves its public name"
-                        }
-                        IpScope::Private => {
-                            " — a private address: check routes and security groups to it"
-                        }
-                        IpScope::Cgnat => " — a carrier-grade NAT address (100.64/10)",
-                        IpScope::Loopback => " — the node's own loopback",
-                        IpScope::LinkLocal => " — a link-local address",
-                        IpScope::Special => {
-                            " — a special-purpose address (unspecified, multicast, reserved, \
-                             benchmarking or documentation range), not an internet host"
-                        }
-                    };
-                    self.more(vec![
-                        seg("dialled ", Tag::Dim),
-                        seg(ip.to_string(), Tag::Plain),
-                        seg(format!(" [{} IP]", scope.id()), Tag::Title),
-                        seg(note, Tag::Dim),
-                    ]);
-                }
+                self.dialled(ev);
             }
         }
+    }
 
-        // CAUSE and FIXES (nothing to explain when nothing is known).
-        let known = !matches!(ev.from, CauseFrom::Expired | CauseFrom::Waiting);
-        if known {
-            let c = ev.class.category;
-            self.section(
-                "CAUSE",
-                vec![
-                    seg(c.id(), Tag::Category(c)),
-                    seg("  ", Tag::Plain),
-                    seg(c.explanation(), Tag::Plain),
-                ],
-            );
-            if ev.class.ambiguous {
-                self.more(vec![seg(
-                    "The registry's answer cannot tell a missing image from missing access; \
-                     a probe settles it.",
-                    Tag::Unsure,
-                )]);
-            } else if let Some(doubt) = ev.class.doubt() {
-                // Say when unsure: which other cause it could be, and how to know.
-                let text = match &self.d.probe_key {
-                    Some(k) => format!("{doubt} (press {k})"),
-                    None => doubt,
-                };
-                self.more(vec![seg(text, Tag::Unsure)]);
+    /// The address the node dialled, and what its scope suggests.
+    fn dialled(&mut self, ev: &Evidence) {
+        let (Some(ip), Some(scope)) = (ev.class.ip, ev.class.ip_scope) else {
+            return;
+        };
+        let note = match scope {
+            IpScope::Public => {
+                " — the node dialled a public address: if this registry should be \
+                     reached over a private link, the node resolves its public name"
             }
-            // Re-verification of a cached image; an upstream event by name.
-            for p in super::extra::reverify_lines(self.d, ev) {
-                self.more(p);
+            IpScope::Private => " — a private address: check routes and security groups to it",
+            IpScope::Cgnat => " — a carrier-grade NAT address (100.64/10)",
+            IpScope::Loopback => " — the node's own loopback",
+            IpScope::LinkLocal => " — a link-local address",
+            IpScope::Special => {
+                " — a special-purpose address (unspecified, multicast, reserved, \
+                     benchmarking or documentation range), not an internet host"
             }
-            if let Some((first, rest)) =
-                super::extra::upstream_lines(self.d, ev, image.as_ref().ok())
-            {
-                self.section("UPSTREAM", first);
-                rest.into_iter().for_each(|p| self.more(p));
-            }
+        };
+        self.more(vec![
+            seg("dialled ", Tag::Dim),
+            seg(ip.to_string(), Tag::Plain),
+            seg(format!(" [{} IP]", scope.id()), Tag::Title),
+            seg(note, Tag::Dim),
+        ]);
+    }
+
+    /// CAUSE: the category and how sure it is; re-verification and
+    /// upstream notes.
+    fn cause(&mut self, ev: &Evidence, image: Option<&ImageRef>) {
+        let c = ev.class.category;
+        self.section(
+            "CAUSE",
+            vec![
+                seg(c.id(), Tag::Category(c)),
+                seg("  ", Tag::Plain),
+                seg(c.explanation(), Tag::Plain),
+            ],
+        );
+        if ev.class.ambiguous {
+            self.more(vec![seg(
+                "The registry's answer cannot tell a missing image from missing access; \
+                 a probe settles it.",
+                Tag::Unsure,
+            )]);
+        } else if let Some(doubt) = ev.class.doubt() {
+            // Say when unsure: which other cause it could be, and how to know.
+            let text = match &self.d.probe_key {
+                Some(k) => format!("{doubt} (press {k})"),
+                None => doubt,
+            };
+            self.more(vec![seg(text, Tag::Unsure)]);
         }
-        // SECRETS: evidence too, before what to do.
-        self.secrets(ev, image.as_ref().ok());
+        // Re-verification of a cached image; an upstream event by name.
+        for p in super::extra::reverify_lines(self.d, ev) {
+            self.more(p);
+        }
+        if let Some((first, rest)) = super::extra::upstream_lines(self.d, ev, image) {
+            self.section("UPSTREAM", first);
+            rest.into_iter().for_each(|p| self.more(p));
+        }
+    }
+
+    /// A secret of the namespace that covers the registry but is attached
+    /// to nothing the pod uses.
+    fn attachable(&mut self, ev: &Evidence) {
         if let Fetch::Found(list) = &self.d.attachable
             && !list.is_empty()
             && !matches!(ev.facet, Facet::Sandbox | Facet::EphemeralContainer)
@@ -354,33 +379,35 @@ impl<'a> Doc<'a> {
                 2,
             );
         }
-        if known {
-            let mut first = true;
-            let fixes = fixes_for_facet(&ev.class.fixes, ev.facet, ev.injected.is_some());
-            for fix in &fixes {
-                let key = crate::domain::mutation::FixId::for_fix(*fix)
-                    .and_then(|id| self.d.fix_keys.iter().find(|(f, _)| *f == id))
-                    .map(|(_, k)| k.clone());
-                let bullet = match key {
-                    Some(k) => vec![
-                        seg("• ", Tag::Dim),
-                        seg(format!("[{k}] "), Tag::Title),
-                        seg(fix.title(), Tag::Plain),
-                    ],
-                    None => vec![seg("• ", Tag::Dim), seg(fix.title(), Tag::Plain)],
-                };
-                if first {
-                    let lead = vec![seg(" FIXES    ", Tag::Label)];
-                    self.out.extend(wrap(
-                        lead.into_iter().collect(),
-                        bullet,
-                        Flow::words(LABEL_W + 2),
-                        self.width,
-                    ));
-                    first = false;
-                } else {
-                    self.more_hanging(bullet, 2);
-                }
+    }
+
+    /// FIXES: what to do, with the key of those the console carries out.
+    fn fixes(&mut self, ev: &Evidence) {
+        let mut first = true;
+        let fixes = fixes_for_facet(&ev.class.fixes, ev.facet, ev.injected.is_some());
+        for fix in &fixes {
+            let key = crate::domain::mutation::FixId::for_fix(*fix)
+                .and_then(|id| self.d.fix_keys.iter().find(|(f, _)| *f == id))
+                .map(|(_, k)| k.clone());
+            let bullet = match key {
+                Some(k) => vec![
+                    seg("• ", Tag::Dim),
+                    seg(format!("[{k}] "), Tag::Title),
+                    seg(fix.title(), Tag::Plain),
+                ],
+                None => vec![seg("• ", Tag::Dim), seg(fix.title(), Tag::Plain)],
+            };
+            if first {
+                let lead = vec![seg(" FIXES    ", Tag::Label)];
+                self.out.extend(wrap(
+                    lead.into_iter().collect(),
+                    bullet,
+                    Flow::words(LABEL_W + 2),
+                    self.width,
+                ));
+                first = false;
+            } else {
+                self.more_hanging(bullet, 2);
             }
         }
     }
@@ -424,75 +451,26 @@ impl<'a> Doc<'a> {
         let pending = lines
             .iter()
             .any(|l| l.source == SecretSource::Pod && l.state.is_none());
-        let category = (!matches!(ev.from, CauseFrom::Expired | CauseFrom::Waiting))
-            .then_some(ev.class.category);
-        let pull_wants_auth = |c: Option<Category>| {
-            matches!(c, Some(Category::AuthNoCredentials | Category::AuthDenied))
-        };
-        // A missing secret is the cause only of a pull that wanted credentials.
-        let auth = pull_wants_auth(category)
-            || (category == Some(Category::CredentialsSecretMissing)
-                && pull_wants_auth(self.d.evidence().map(|p| p.pull_category)));
-        let verdict: Vec<Seg> = if pending {
-            vec![seg("reading the pull secrets…", Tag::Dim)]
-        } else {
-            match coverage_with_providers(&in_force, image) {
-                Coverage::Covered => {
-                    let by = in_force
-                        .iter()
-                        .find(|c| c.covers())
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default();
-                    let user = in_force
-                        .iter()
-                        .find(|c| c.covers())
-                        .and_then(|c| match &c.state {
-                            SecretState::Parsed { entries, .. } => entries
-                                .iter()
-                                .find(|e| e.covers)
-                                .and_then(|e| e.username.clone()),
-                            _ => None,
-                        })
-                        .map(|u| format!(" (user {u})"))
-                        .unwrap_or_default();
-                    let tail = match category {
-                        Some(Category::AuthNoCredentials) => {
-                            " — yet the registry answered 401: wrong username or password?"
-                        }
-                        Some(Category::AuthDenied) => {
-                            " — credentials were sent, and they do not grant pull on this repository"
-                        }
-                        Some(Category::ImageNotFound) => {
-                            " — credentials are not the problem: the reference does not exist"
-                        }
-                        _ => "",
-                    };
-                    vec![
-                        seg(format!("✓ {by} covers {host}{user}"), Tag::Good),
-                        seg(tail, Tag::Plain),
-                    ]
-                }
-                Coverage::NotCovered | Coverage::NoSecrets if auth => vec![seg(
-                    format!("✕ No pull secret covers {host} — the registry demands credentials"),
-                    Tag::Bad,
-                )],
-                Coverage::NoSecrets => vec![seg(
-                    format!("no pull secrets (none are needed unless {host} demands credentials)"),
-                    Tag::Dim,
-                )],
-                Coverage::NotCovered => {
-                    vec![seg(format!("no pull secret covers {host}"), Tag::Dim)]
-                }
-                Coverage::Unknown => vec![seg(
-                    format!(
-                        "? cannot tell whether a pull secret covers {host}: some cannot be read"
-                    ),
-                    Tag::Unsure,
-                )],
-                Coverage::NodeProvider => super::extra::provider_verdict(&host, image, auth),
-            }
-        };
+        let verdict = self.secrets_verdict(ev, image, &in_force, pending);
         self.section("SECRETS", verdict);
+        self.service_account_notes(&lines, &in_force, &host);
+        for p in super::extra::sa_provider_lines(d, image) {
+            self.more(p);
+        }
+        for l in &lines {
+            self.secret_line(l, &host);
+        }
+    }
+
+    /// What the ServiceAccount adds: a covering secret the pod was created
+    /// before, or why it cannot be read.
+    fn service_account_notes(
+        &mut self,
+        lines: &[SecretLine],
+        in_force: &[SecretCheck],
+        host: &str,
+    ) {
+        let d = self.d;
         // ServiceAccount secrets the pod does not have: added after it was created.
         let late = lines.iter().find(|l| {
             l.source != SecretSource::Pod
@@ -528,11 +506,51 @@ impl<'a> Doc<'a> {
             )]),
             Fetch::Pending | Fetch::Found(_) => {}
         }
-        for p in super::extra::sa_provider_lines(d, image) {
-            self.more(p);
-        }
-        for l in &lines {
-            self.secret_line(l, &host);
+    }
+
+    /// The SECRETS verdict: whether a secret the pod uses (`in_force`)
+    /// covers the image's registry, and what that means for the cause.
+    fn secrets_verdict(
+        &self,
+        ev: &Evidence,
+        image: &ImageRef,
+        in_force: &[SecretCheck],
+        pending: bool,
+    ) -> Vec<Seg> {
+        let host = image.registry.clone();
+        let category = (!matches!(ev.from, CauseFrom::Expired | CauseFrom::Waiting))
+            .then_some(ev.class.category);
+        let pull_wants_auth = |c: Option<Category>| {
+            matches!(c, Some(Category::AuthNoCredentials | Category::AuthDenied))
+        };
+        // A missing secret is the cause only of a pull that wanted credentials.
+        let auth = pull_wants_auth(category)
+            || (category == Some(Category::CredentialsSecretMissing)
+                && pull_wants_auth(self.d.evidence().map(|p| p.pull_category)));
+        if pending {
+            vec![seg("reading the pull secrets…", Tag::Dim)]
+        } else {
+            match coverage_with_providers(in_force, image) {
+                Coverage::Covered => covered(in_force, &host, category),
+                Coverage::NotCovered | Coverage::NoSecrets if auth => vec![seg(
+                    format!("✕ No pull secret covers {host} — the registry demands credentials"),
+                    Tag::Bad,
+                )],
+                Coverage::NoSecrets => vec![seg(
+                    format!("no pull secrets (none are needed unless {host} demands credentials)"),
+                    Tag::Dim,
+                )],
+                Coverage::NotCovered => {
+                    vec![seg(format!("no pull secret covers {host}"), Tag::Dim)]
+                }
+                Coverage::Unknown => vec![seg(
+                    format!(
+                        "? cannot tell whether a pull secret covers {host}: some cannot be read"
+                    ),
+                    Tag::Unsure,
+                )],
+                Coverage::NodeProvider => super::extra::provider_verdict(&host, image, auth),
+            }
         }
     }
 
@@ -693,4 +711,42 @@ impl<'a> Doc<'a> {
             }
         }
     }
+}
+
+/// The SECRETS verdict when a secret in force covers `host`: which one,
+/// as which user, and what that says about the cause.
+fn covered(in_force: &[SecretCheck], host: &str, category: Option<Category>) -> Vec<Seg> {
+    let by = in_force
+        .iter()
+        .find(|c| c.covers())
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let user = in_force
+        .iter()
+        .find(|c| c.covers())
+        .and_then(|c| match &c.state {
+            SecretState::Parsed { entries, .. } => entries
+                .iter()
+                .find(|e| e.covers)
+                .and_then(|e| e.username.clone()),
+            _ => None,
+        })
+        .map(|u| format!(" (user {u})"))
+        .unwrap_or_default();
+    let tail = match category {
+        Some(Category::AuthNoCredentials) => {
+            " — yet the registry answered 401: wrong username or password?"
+        }
+        Some(Category::AuthDenied) => {
+            " — credentials were sent, and they do not grant pull on this repository"
+        }
+        Some(Category::ImageNotFound) => {
+            " — credentials are not the problem: the reference does not exist"
+        }
+        _ => "",
+    };
+    vec![
+        seg(format!("✓ {by} covers {host}{user}"), Tag::Good),
+        seg(tail, Tag::Plain),
+    ]
 }

@@ -1,0 +1,399 @@
+//! The probe's run, one method per step in the order they depend on each
+//! other: DNS gives the addresses, TCP the stream, TLS (or plain HTTP) the
+//! connection, `GET /v2/` the challenges, authentication the header the
+//! manifest's `HEAD` sends. A step that fails skips the rest.
+
+use super::*;
+
+/// Runs the plan; `on_step` sees each result as soon as it is known.
+pub async fn run(
+    plan: &ProbePlan,
+    opts: &Options,
+    on_step: impl FnMut(&StepResult),
+) -> ProbeReport {
+    let mut r = Run {
+        plan,
+        report: ProbeReport::new(Side::Laptop, &plan.image),
+        on_step,
+    };
+    // `None`: a step failed and the rest are marked skipped.
+    let _: Option<()> = r.steps(opts).await;
+    r.report
+}
+
+struct Run<'a, F: FnMut(&StepResult)> {
+    plan: &'a ProbePlan,
+    report: ProbeReport,
+    on_step: F,
+}
+
+fn ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+impl<F: FnMut(&StepResult)> Run<'_, F> {
+    fn push(&mut self, r: StepResult) {
+        (self.on_step)(&r);
+        self.report.steps.push(r);
+    }
+
+    /// Marks every step after the last one pushed as skipped.
+    fn skip_rest(&mut self, why: &str) {
+        let done = self.report.steps.len();
+        for s in Step::ALL.into_iter().skip(done) {
+            self.push(StepResult::skipped(s, why.to_string()));
+        }
+    }
+
+    /// Skips the rest and stops the run.
+    fn stop<T>(&mut self, why: &str) -> Option<T> {
+        self.skip_rest(why);
+        None
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.plan.step_timeout_ms.max(1))
+    }
+
+    async fn steps(&mut self, opts: &Options) -> Option<()> {
+        let t = self.timeout();
+        let host = self.plan.api_host().to_string();
+        let port = self.plan.port();
+        let addrs = self.dns(&host, port, t).await?;
+        let (stream, addr) = self.tcp(opts, &addrs, &host, port, t).await?;
+        let verifier = match net::platform_verifier(&opts.extra_roots) {
+            Ok(v) => v,
+            Err(e) => {
+                self.push(StepResult::fail(Step::Tls, 0, Category::Unknown, e));
+                return self.stop("no trusted roots");
+            }
+        };
+        let tls = self.tls(stream, &host, verifier.clone(), t).await;
+        let mut conn = self.http(tls, addr, t).await?;
+        let challenges = self.v2(&mut conn, t).await?;
+        let authorization = self.auth(&mut conn, &challenges, addr, verifier, t).await?;
+        self.manifest(&mut conn, authorization.as_deref(), t).await;
+        Some(())
+    }
+
+    /// The registry host's addresses.
+    async fn dns(&mut self, host: &str, port: u16, t: Duration) -> Option<Vec<IpAddr>> {
+        let started = Instant::now();
+        let facts = dns::resolve(host, port, self.plan.nameserver, t).await;
+        let (status, category, detail) = facts.result(host);
+        let addrs = facts.addrs();
+        self.push(StepResult {
+            step: Step::Dns,
+            status,
+            ms: ms(started),
+            detail,
+            category,
+            facts: Facts::Dns(facts),
+        });
+        if status == Status::Fail {
+            return self.stop("DNS failed");
+        }
+        Some(addrs)
+    }
+
+    /// A connection to one of `addrs`, and the address that answered; the
+    /// detail says whether a proxy would apply.
+    async fn tcp(
+        &mut self,
+        opts: &Options,
+        addrs: &[IpAddr],
+        host: &str,
+        port: u16,
+        t: Duration,
+    ) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+        let proxy = proxy_use(&opts.proxy, host, port, true);
+        let started = Instant::now();
+        let net::Dialled {
+            outcome,
+            addr,
+            stream,
+            mut detail,
+            attempts,
+        } = net::connect(addrs, port, t).await;
+        match &proxy {
+            ProxyUse::None => {}
+            ProxyUse::Applies { var, url } => detail.push_str(&format!(
+                "; {var}={url} applies to this host: a runtime with that variable goes through \
+                 the proxy, this probe connects directly"
+            )),
+            ProxyUse::Exempt { entry } => detail.push_str(&format!(
+                "; a proxy is set but NO_PROXY exempts this host ({entry})"
+            )),
+        }
+        let category = outcome.category();
+        self.push(StepResult {
+            step: Step::Tcp,
+            status: if stream.is_some() {
+                Status::Ok
+            } else {
+                Status::Fail
+            },
+            ms: ms(started),
+            detail,
+            category,
+            facts: Facts::Tcp(TcpFacts {
+                outcome: outcome.clone(),
+                addr,
+                proxy,
+                attempts,
+            }),
+        });
+        match (stream, addr) {
+            (Some(stream), Some(addr)) => Some((stream, addr)),
+            _ => self.stop("TCP connect failed"),
+        }
+    }
+
+    /// The TLS handshake; its failure decides the next step.
+    async fn tls(
+        &mut self,
+        stream: tokio::net::TcpStream,
+        host: &str,
+        verifier: Arc<dyn ServerCertVerifier>,
+        t: Duration,
+    ) -> net::TlsResult {
+        let started = Instant::now();
+        let tls = net::handshake(stream, host, verifier, t).await;
+        let facts = TlsFacts {
+            failure: tls.failure.clone(),
+            chain: tls.chain.clone(),
+        };
+        let (status, category, detail) = facts.result(tls.protocol.as_deref());
+        self.push(StepResult {
+            step: Step::Tls,
+            status,
+            ms: ms(started),
+            detail,
+            category,
+            facts: Facts::Tls(facts),
+        });
+        tls
+    }
+
+    /// An HTTP connection: over TLS, or plain when the port speaks plain
+    /// HTTP (the `Http` step detects that).
+    async fn http(&mut self, tls: net::TlsResult, addr: SocketAddr, t: Duration) -> Option<Http> {
+        let authority = self.plan.authority();
+        match (tls.stream, &tls.failure) {
+            (Some(s), _) => {
+                self.push(StepResult::skipped(Step::Http, "the port speaks TLS"));
+                match Http::new(s, authority, true).await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        self.push(StepResult::fail(Step::V2, 0, Category::Unknown, e));
+                        self.stop("no HTTP connection")
+                    }
+                }
+            }
+            (None, Some(TlsFailure::PlainHttp)) => {
+                let started = Instant::now();
+                match plain_v2(addr, &authority, t).await {
+                    Ok((c, status)) => {
+                        self.push(StepResult::ok(
+                            Step::Http,
+                            ms(started),
+                            format!(
+                                "the port speaks plain HTTP (GET /v2/ answered {status}); \
+                                 runtimes need it configured as an insecure / HTTP registry"
+                            ),
+                        ));
+                        Some(c)
+                    }
+                    Err(e) => {
+                        self.push(StepResult::fail(
+                            Step::Http,
+                            ms(started),
+                            Category::Unknown,
+                            e,
+                        ));
+                        self.stop("no HTTP answer")
+                    }
+                }
+            }
+            (None, _) => {
+                self.push(StepResult::skipped(
+                    Step::Http,
+                    "TLS failed (the port did not answer in plain HTTP either)",
+                ));
+                self.stop("TLS failed")
+            }
+        }
+    }
+
+    /// `GET /v2/`: the challenges the registry sends.
+    async fn v2(&mut self, conn: &mut Http, t: Duration) -> Option<Vec<Challenge>> {
+        let started = Instant::now();
+        let resp = match tokio::time::timeout(t, conn.request("GET", "/v2/", &[])).await {
+            Err(_) => {
+                self.push(StepResult::fail(
+                    Step::V2,
+                    ms(started),
+                    Category::NetworkTimeout,
+                    format!("GET /v2/: no answer within {} ms", t.as_millis()),
+                ));
+                return self.stop("GET /v2/ failed");
+            }
+            Ok(Err(e)) => {
+                self.push(StepResult::fail(
+                    Step::V2,
+                    ms(started),
+                    Category::Unknown,
+                    format!("GET /v2/: {e}"),
+                ));
+                return self.stop("GET /v2/ failed");
+            }
+            Ok(Ok(resp)) => resp,
+        };
+        let challenges = resp
+            .header("www-authenticate")
+            .map(parse_challenges)
+            .unwrap_or_default();
+        let v2 = v2_result(resp.status, &challenges, ms(started)).with_facts(Facts::Challenge {
+            challenges: challenges.clone(),
+        });
+        let failed = v2.status == Status::Fail;
+        self.push(v2);
+        if failed {
+            return self.stop("GET /v2/ failed");
+        }
+        Some(challenges)
+    }
+
+    /// Authentication as the challenges ask: the `Authorization` header the
+    /// manifest's request sends, if any.
+    async fn auth(
+        &mut self,
+        conn: &mut Http,
+        challenges: &[Challenge],
+        addr: SocketAddr,
+        verifier: Arc<dyn ServerCertVerifier>,
+        t: Duration,
+    ) -> Option<Option<String>> {
+        let started = Instant::now();
+        let plain = !conn.https;
+        let auth = tokio::time::timeout(
+            t,
+            authenticate(self.plan, conn, challenges, plain, addr.ip(), verifier, t),
+        )
+        .await;
+        let (result, authorization) = match auth {
+            Err(_) => (
+                StepResult::fail(
+                    Step::Auth,
+                    ms(started),
+                    Category::NetworkTimeout,
+                    format!("no answer within {} ms", t.as_millis()),
+                ),
+                None,
+            ),
+            Ok((mut res, authz)) => {
+                res.ms = ms(started);
+                (res, authz)
+            }
+        };
+        let ok = result.status == Status::Ok;
+        let skipped = result.status == Status::Skipped;
+        self.push(result);
+        if !ok {
+            return self.stop(if skipped {
+                "no credentials may be sent"
+            } else {
+                "authentication failed"
+            });
+        }
+        Some(authorization)
+    }
+
+    /// `HEAD` of the exact manifest.
+    async fn manifest(&mut self, conn: &mut Http, authorization: Option<&str>, t: Duration) {
+        let started = Instant::now();
+        let res = tokio::time::timeout(t, manifest(self.plan, conn, authorization)).await;
+        let mut res = match res {
+            Err(_) => StepResult::fail(
+                Step::Manifest,
+                0,
+                Category::NetworkTimeout,
+                format!(
+                    "HEAD of the manifest: no answer within {} ms",
+                    t.as_millis()
+                ),
+            ),
+            Ok(r) => r,
+        };
+        res.ms = ms(started);
+        self.push(res);
+    }
+}
+
+/// The `V2` step's verdict on the answer's status.
+fn v2_result(status: u16, challenges: &[Challenge], took: u64) -> StepResult {
+    match status {
+        200 => StepResult::ok(
+            Step::V2,
+            took,
+            "200: the registry API answers without authentication",
+        ),
+        401 if !challenges.is_empty() => {
+            let described = challenges
+                .iter()
+                .map(Challenge::describe)
+                .collect::<Vec<_>>()
+                .join(", ");
+            StepResult::ok(
+                Step::V2,
+                took,
+                format!("401: authentication required: {described}"),
+            )
+        }
+        401 => StepResult::fail(
+            Step::V2,
+            took,
+            Category::AuthNoCredentials,
+            "401 without a WWW-Authenticate challenge",
+        ),
+        429 => StepResult::fail(
+            Step::V2,
+            took,
+            Category::RegistryRateLimit,
+            "429: too many requests",
+        ),
+        s @ 500..=599 => StepResult::fail(
+            Step::V2,
+            took,
+            Category::RegistryServerError,
+            format!("{s}: server error"),
+        ),
+        404 => StepResult::fail(
+            Step::V2,
+            took,
+            Category::Unknown,
+            "404: no registry API (/v2/) on this port",
+        ),
+        s => StepResult::fail(
+            Step::V2,
+            took,
+            Category::Unknown,
+            format!("GET /v2/ answered {s}"),
+        ),
+    }
+}
+
+/// A fresh plain-HTTP connection and `GET /v2/` on it.
+async fn plain_v2(addr: SocketAddr, authority: &str, t: Duration) -> Result<(Http, u16), String> {
+    let fut = async {
+        let tcp = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("reconnecting to {addr}: {e}"))?;
+        let mut c = Http::new(Box::new(tcp), authority.to_string(), false).await?;
+        let resp = c.request("GET", "/v2/", &[]).await?;
+        Ok::<_, String>((c, resp.status))
+    };
+    tokio::time::timeout(t, fut)
+        .await
+        .map_err(|_| format!("no plain-HTTP answer within {} ms", t.as_millis()))?
+}
