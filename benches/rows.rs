@@ -81,7 +81,7 @@ fn model(pods: &[Pod], size: (u16, u16)) -> Model {
     let now: Timestamp = "2024-05-01T10:10:00Z".parse().expect("ts");
     let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), now);
     let _ = m.start();
-    let g = m.cluster.generation;
+    let g = m.cluster().generation;
     let mut msgs = vec![
         Msg::Resize(size.0, size.1),
         Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::Init)),
@@ -116,7 +116,7 @@ fn scale(c: &mut Criterion) {
         });
         let mut m = model(&pods, (160, 45));
         assert_eq!(m.home.rows.len(), n / 100);
-        let g0 = m.cluster.generation;
+        let g0 = m.cluster().generation;
         // A storm step: one failing pod's status changes (ErrImagePull <->
         // ImagePullBackOff), the model settles, a frame is drawn.
         let flip: Vec<PodFact> = (0..2)
@@ -170,7 +170,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(m.home.rows.len(), 1000);
     g.bench_function("resort_and_filter_1k_rows", |b| {
         b.iter(|| {
-            m.home.sort = m.home.sort.next();
+            m.home.sort = m.home.sort.next(false);
             m.home.filter = if m.home.filter.is_empty() {
                 "timeout".into()
             } else {

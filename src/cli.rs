@@ -72,7 +72,7 @@ pub struct ClusterArgs {
     /// Kubeconfig context (default: the current context).
     #[arg(long, global = true, value_name = "NAME", conflicts_with_all = ["contexts", "all_contexts"])]
     pub context: Option<String>,
-    /// Several contexts at once (a fleet; `check` only for now): `--contexts a,b,c`.
+    /// Several contexts at once (a fleet: the console and `check`): `--contexts a,b,c`.
     #[arg(
         long,
         global = true,
@@ -81,7 +81,7 @@ pub struct ClusterArgs {
         conflicts_with = "all_contexts"
     )]
     pub contexts: Vec<String>,
-    /// Every context of the kubeconfig at once (a fleet; `check` only for now).
+    /// Every context of the kubeconfig at once (a fleet: the console and `check`).
     #[arg(long, global = true)]
     pub all_contexts: bool,
     /// Only this namespace.
@@ -189,13 +189,17 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     let one_cluster = matches!(
         cli.command,
-        None | Some(Command::Fix(_) | Command::Probe(_) | Command::Snapshot { .. })
+        Some(Command::Fix(_) | Command::Probe(_) | Command::Snapshot { .. })
     );
     if one_cluster && cli.cluster.fleet() {
         eprintln!(
-            "pulltui: --contexts/--all-contexts work with `pulltui check` in this version; \
-             the console, fix, probe and snapshot read one context (pass --context NAME)"
+            "pulltui: --contexts/--all-contexts work with the console and `pulltui check` in \
+             this version; fix, probe and snapshot read one context (pass --context NAME)"
         );
+        return ExitCode::from(2);
+    }
+    if cli.command.is_none() && cli.cluster.fleet() && (cli.demo || cli.replay.is_some()) {
+        eprintln!("pulltui: --replay/--demo open a recording: drop --contexts/--all-contexts");
         return ExitCode::from(2);
     }
     match cli.command {
@@ -338,7 +342,16 @@ fn console(cli: &Cli) -> ExitCode {
     let res = match source {
         Source::Live => {
             let target = cli.cluster.target();
-            let mut model = live_model(&target, cli.cluster.scope(), config.keymap);
+            let mut model = if cli.cluster.fleet() {
+                let contexts = cli.cluster.fleet_contexts();
+                if contexts.is_empty() {
+                    eprintln!("pulltui: the kubeconfig has no context to watch");
+                    return ExitCode::from(2);
+                }
+                fleet_model(&target, contexts, cli.cluster.scope(), config.keymap)
+            } else {
+                live_model(&target, cli.cluster.scope(), config.keymap)
+            };
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
@@ -403,6 +416,17 @@ pub fn live_model(target: &Target, scope: Scope, keymap: Keymap) -> Model {
     Model::new(
         target.context.clone(),
         contexts,
+        scope,
+        keymap,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+}
+
+/// The model of the live console on several contexts at once.
+pub fn fleet_model(target: &Target, contexts: Vec<String>, scope: Scope, keymap: Keymap) -> Model {
+    Model::fleet(
+        contexts,
+        crate::cluster::contexts(target),
         scope,
         keymap,
         jiff::Timestamp::UNIX_EPOCH,

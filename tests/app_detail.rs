@@ -141,7 +141,7 @@ fn replies_of_an_old_session_are_dropped() {
     open(&mut m, "web");
     let id = m.detail.as_ref().expect("detail").id;
     let msg = Msg::Cluster(
-        Generation(m.cluster.generation.0 + 7),
+        Generation(m.cluster().generation.0 + 7),
         ClusterMsg::Detail {
             detail: id,
             msg: Box::new(DetailMsg::EventsFailed(
@@ -341,6 +341,7 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
     assert!(matches!(
         fx.as_slice(),
         [Effect::Watch(WatchEffect::Connect {
+            slot: 0,
             generation: Generation(2),
             ..
         })]

@@ -37,19 +37,20 @@ fn start_connects_with_the_requested_context_and_scope() {
     assert_eq!(
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
+            slot: 0,
             generation: Generation(1),
             context: Some("staging".into()),
             scope: Scope::Namespace("shop".into()),
         })]
     );
-    assert_eq!(m.cluster.conn, ConnState::Connecting);
+    assert_eq!(m.cluster().conn, ConnState::Connecting);
 }
 
 #[test]
 fn initial_list_shows_only_failing_pods_and_goes_live() {
     let m = incident((120, 30));
-    assert_eq!(m.cluster.conn, ConnState::Live);
-    assert_eq!(m.cluster.inventory.pod_count(), 25);
+    assert_eq!(m.cluster().conn, ConnState::Live);
+    assert_eq!(m.cluster().inventory.pod_count(), 25);
     assert_eq!(m.failing_pods(), 5);
     assert_eq!(m.home.rows.len(), 5);
     assert!(visible_pods(&m).iter().all(|p| !p.starts_with("cart-")));
@@ -199,7 +200,7 @@ fn a_recovered_pod_leaves_and_the_selection_stays_on_its_row() {
     let del = pods(&m, WatchEvent::Delete(failing(typo())));
     send(&mut m, [del]);
     assert_eq!(m.home.rows.len(), 3);
-    assert_eq!(m.cluster.inventory.pod_count(), 24);
+    assert_eq!(m.cluster().inventory.pod_count(), 24);
 }
 
 #[test]
@@ -219,7 +220,7 @@ fn a_pod_that_starts_failing_appears() {
 #[test]
 fn messages_from_an_old_session_are_dropped() {
     let mut m = incident((120, 30));
-    let old = m.cluster.generation;
+    let old = m.cluster().generation;
     let fx = send(&mut m, [key('r')]);
     assert!(
         matches!(fx.as_slice(), [Effect::Watch(WatchEffect::Connect { generation, .. })] if *generation == Generation(old.0 + 1))
@@ -252,6 +253,7 @@ fn forbidden_all_namespaces_falls_back_to_the_context_namespace_with_a_notice() 
     assert_eq!(
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
+            slot: 0,
             generation: Generation(2),
             context: Some("dev".into()),
             scope: Scope::Namespace("team-a".into()),
@@ -275,7 +277,7 @@ fn connection_errors_and_watch_errors_show_in_the_state() {
     );
     send(&mut m, [msg]);
     assert_eq!(
-        m.cluster.conn,
+        m.cluster().conn,
         ConnState::Failed("kubeconfig: no kubeconfig found".into())
     );
 
@@ -291,11 +293,11 @@ fn connection_errors_and_watch_errors_show_in_the_state() {
         },
     );
     send(&mut m, [msg]);
-    assert!(matches!(m.cluster.conn, ConnState::Reconnecting(_)));
+    assert!(matches!(m.cluster().conn, ConnState::Reconnecting(_)));
     assert_eq!(m.home.rows.len(), 5, "rows stay while reconnecting");
     let msg = pods(&m, WatchEvent::Apply(healthy("shop", "cart-1")));
     send(&mut m, [msg]);
-    assert_eq!(m.cluster.conn, ConnState::Live);
+    assert_eq!(m.cluster().conn, ConnState::Live);
 }
 
 #[test]
@@ -413,6 +415,7 @@ fn namespace_picker_lists_namespaces_and_switches_scope() {
     assert_eq!(
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
+            slot: 0,
             generation: Generation(2),
             context: Some("prod-eu".into()),
             scope: Scope::Namespace("pay".into()),
@@ -430,6 +433,7 @@ fn palette_switches_context() {
     assert_eq!(
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
+            slot: 0,
             generation: Generation(2),
             context: Some("staging".into()),
             scope: Scope::All,
@@ -477,7 +481,7 @@ fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
         ClusterMsg::FailingFirst(vec![failing(web()), failing(typo())]),
     );
     send(&mut m, [up, init, early]);
-    assert!(!m.cluster.inventory.synced);
+    assert!(!m.cluster().inventory.synced);
     assert_eq!(m.failing_pods(), 2, "rows before the full list");
     assert_eq!(m.home.rows.len(), 2);
     // The full list: web has recovered meanwhile.
@@ -491,9 +495,9 @@ fn failing_pods_listed_first_show_until_the_full_list_and_never_after() {
         pods(&m, WatchEvent::InitDone),
     ];
     send(&mut m, full);
-    assert!(m.cluster.inventory.synced);
+    assert!(m.cluster().inventory.synced);
     assert_eq!(m.failing_pods(), 1, "the full list decides");
-    assert_eq!(m.cluster.inventory.pod_count(), 3);
+    assert_eq!(m.cluster().inventory.pod_count(), 3);
     let late = cluster(&m, ClusterMsg::FailingFirst(vec![failing(web())]));
     send(&mut m, [late]);
     assert_eq!(m.failing_pods(), 1, "a late early list is ignored");

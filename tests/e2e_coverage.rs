@@ -73,8 +73,8 @@ async fn detail_text(
     let fx = model.start();
     backend.dispatch_all(fx);
     drive(model, backend, rx, "the pod's row", |m| {
-        m.cluster.conn == ConnState::Live
-            && m.cluster.inventory.events_synced
+        m.cluster().conn == ConnState::Live
+            && m.cluster().inventory.events_synced
             && m.home.rows.iter().any(|r| r.pod == pod)
     })
     .await;

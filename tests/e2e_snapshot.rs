@@ -65,9 +65,9 @@ async fn view_of(
     drive(model, backend, rx, "live", Duration::from_secs(30), |m| {
         // The events list too: until it is in, a pod in back-off shows only
         // its status ("Back-off pulling image"), not the cause.
-        m.cluster.conn == ConnState::Live
-            && m.cluster.inventory.events_synced
-            && m.cluster.inventory.owners_pending() == 0
+        m.cluster().conn == ConnState::Live
+            && m.cluster().inventory.events_synced
+            && m.cluster().inventory.owners_pending() == 0
     })
     .await;
     let n = model.home.rows.len();

@@ -182,7 +182,10 @@ impl Backend for Scripted {
         self.asked.lock().expect("lock").push(effect.clone());
         let replies: Vec<Msg> = match &effect {
             Effect::Watch(WatchEffect::Connect {
-                generation, scope, ..
+                slot: 0,
+                generation,
+                scope,
+                ..
             }) => {
                 let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
                     "metadata": {"name": "typo", "namespace": "default", "uid": "u1"},

@@ -218,7 +218,7 @@ fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
     let resync = cluster(&m, ClusterMsg::Resync);
     let init = pods(&m, WatchEvent::Init);
     send(&mut m, [resync, init]);
-    assert_eq!(m.cluster.conn, ConnState::Syncing);
+    assert_eq!(m.cluster().conn, ConnState::Syncing);
     assert!(m.is_stale());
     let s = screen(&m);
     assert!(s.contains("resyncing (last event"), "{s}");
@@ -232,7 +232,7 @@ fn a_silent_server_leaves_the_table_marked_stale_until_the_fresh_list() {
         pods(&m, WatchEvent::InitDone),
     ];
     send(&mut m, fresh);
-    assert_eq!(m.cluster.conn, ConnState::Live);
+    assert_eq!(m.cluster().conn, ConnState::Live);
     assert!(!m.is_stale());
     let s = screen(&m);
     assert!(!s.contains("STALE"), "{s}");
@@ -280,7 +280,7 @@ fn refused_credentials_are_one_sentence_that_goes_when_they_are_renewed() {
     );
     assert!(text.contains("log in again"), "{text}");
     assert!(text.contains("not allowed to read events"), "{text}");
-    assert!(matches!(m.cluster.conn, ConnState::Reconnecting(_)));
+    assert!(matches!(m.cluster().conn, ConnState::Reconnecting(_)));
     let s = screen(&m);
     assert!(s.contains("refuses the credentials (401)"), "{s}");
     assert!(!s.contains("● live"), "{s}");
@@ -292,5 +292,5 @@ fn refused_credentials_are_one_sentence_that_goes_when_they_are_renewed() {
     let text = notice_text(&m);
     assert!(!text.contains("refuses the credentials"), "{text}");
     assert!(text.starts_with("not allowed to read events"), "{text}");
-    assert_eq!(m.cluster.conn, ConnState::Syncing);
+    assert_eq!(m.cluster().conn, ConnState::Syncing);
 }

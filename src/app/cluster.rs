@@ -1,6 +1,7 @@
-//! One cluster's part of the model: which cluster, its session (generation,
-//! context, scope), how the connection stands, and what its watchers told
-//! (the inventory). The console holds one today; a fleet holds one each.
+//! One cluster's part of the model: which cluster, its session (slot,
+//! generation, context, scope), how the connection stands, and what its
+//! watchers told (the inventory). The console holds one per context it
+//! watches: one, or a fleet (`--contexts`, `--all-contexts`, the palette).
 
 use jiff::Timestamp;
 
@@ -15,7 +16,11 @@ pub struct ClusterView {
     /// The cluster (context and server) the facts below are about: the
     /// context asked for until the session says which server it reached.
     pub id: ClusterId,
-    /// The current session: replies of older ones are dropped.
+    /// Where the backend holds this cluster's session (its place in the
+    /// fleet); a new session in the same slot replaces the old one.
+    pub slot: usize,
+    /// The current session: replies of older ones are dropped. Unique
+    /// across the fleet, so a reply names its cluster too.
     pub generation: Generation,
     /// Context asked for (None: the kubeconfig's current context).
     pub context: Option<String>,
@@ -28,12 +33,63 @@ pub struct ClusterView {
     pub conn: ConnState,
     pub last_event: Option<Timestamp>,
     pub inventory: Inventory,
+    /// Listing all namespaces was refused (403): the namespace shown
+    /// instead.
+    pub fallback: Option<String>,
+    /// The server refuses the credentials (401) and renewing them did not
+    /// help yet.
+    pub credentials_refused: bool,
+    /// Reading events was refused (403).
+    pub events_forbidden: bool,
+}
+
+/// How one cluster stands, as the cluster strip tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterState {
+    Connecting,
+    Syncing,
+    Live,
+    /// Live, but listing all namespaces was refused: one namespace shown.
+    Forbidden,
+    Reconnecting,
+    /// The connection could not be made (or the server stays silent).
+    Unreachable,
+    CredentialsRefused,
+}
+
+impl ClusterState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ClusterState::Connecting => "connecting",
+            ClusterState::Syncing => "syncing",
+            ClusterState::Live => "live",
+            ClusterState::Forbidden => "forbidden",
+            ClusterState::Reconnecting => "reconnecting",
+            ClusterState::Unreachable => "unreachable",
+            ClusterState::CredentialsRefused => "credentials refused",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ClusterState::Live | ClusterState::Forbidden => "●",
+            ClusterState::Connecting | ClusterState::Syncing => "◌",
+            ClusterState::Reconnecting => "↻",
+            ClusterState::Unreachable | ClusterState::CredentialsRefused => "✕",
+        }
+    }
+
+    /// Whether it shows what is true now.
+    pub fn healthy(self) -> bool {
+        matches!(self, ClusterState::Live | ClusterState::Forbidden)
+    }
 }
 
 impl ClusterView {
-    pub fn new(context: Option<String>, scope: Scope) -> Self {
+    pub fn new(slot: usize, context: Option<String>, scope: Scope) -> Self {
         ClusterView {
             id: ClusterId::new(context.clone().unwrap_or_default(), ""),
+            slot,
             generation: Generation(0),
             context,
             connected_context: None,
@@ -44,14 +100,20 @@ impl ClusterView {
             conn: ConnState::Connecting,
             last_event: None,
             inventory: Inventory::default(),
+            fallback: None,
+            credentials_refused: false,
+            events_forbidden: false,
         }
     }
 
-    /// A new session with `context` and `scope`: the store starts empty;
-    /// what the last session said of the server and its namespaces stays
-    /// on screen until the new one says otherwise.
-    pub fn reset(&mut self, context: Option<String>, scope: Scope) {
-        self.generation.0 += 1;
+    /// A new session `generation` with `context` and `scope`: the store
+    /// starts empty; what the last session said of the server and its
+    /// namespaces stays on screen until the new one says otherwise.
+    pub fn reset(&mut self, generation: Generation, context: Option<String>, scope: Scope) {
+        self.generation = generation;
+        if context != self.context {
+            self.fallback = None;
+        }
         self.id = ClusterId::new(context.clone().unwrap_or_default(), "");
         self.context = context;
         self.scope = scope;
@@ -74,5 +136,45 @@ impl ClusterView {
         self.default_namespace = Some(default_namespace);
         self.scope = scope;
         self.conn = ConnState::Syncing;
+    }
+
+    /// The context's name as shown (the CLUSTER column, the strip).
+    pub fn name(&self) -> &str {
+        self.connected_context
+            .as_deref()
+            .or(self.context.as_deref())
+            .unwrap_or("(current)")
+    }
+
+    /// How the cluster stands now.
+    pub fn state(&self) -> ClusterState {
+        if self.credentials_refused {
+            return ClusterState::CredentialsRefused;
+        }
+        match &self.conn {
+            ConnState::Connecting => ClusterState::Connecting,
+            ConnState::Syncing => ClusterState::Syncing,
+            ConnState::Live if self.fallback.is_some() => ClusterState::Forbidden,
+            ConnState::Live => ClusterState::Live,
+            ConnState::Reconnecting(_) if !self.inventory.synced => ClusterState::Unreachable,
+            ConnState::Reconnecting(_) => ClusterState::Reconnecting,
+            ConnState::Failed(_) => ClusterState::Unreachable,
+        }
+    }
+
+    /// Its rows show what was true when the watch last spoke, not now: the
+    /// server is silent or the fresh list after it is not in yet.
+    pub fn is_stale(&self) -> bool {
+        self.inventory.synced
+            && matches!(self.conn, ConnState::Reconnecting(_) | ConnState::Syncing)
+    }
+
+    /// Whether the client of the current generation exists (requests can
+    /// go out).
+    pub fn is_connected(&self) -> bool {
+        matches!(
+            self.conn,
+            ConnState::Syncing | ConnState::Live | ConnState::Reconnecting(_)
+        )
     }
 }

@@ -17,15 +17,19 @@ pub enum Grouping {
     Registry,
     Category,
     Namespace,
+    /// A fleet: by context.
+    Cluster,
 }
 
 impl Grouping {
-    pub fn next(self) -> Self {
+    /// The next grouping of the `g` cycle (by cluster only in a fleet).
+    pub fn next(self, fleet: bool) -> Self {
         match self {
             Grouping::None => Grouping::Registry,
             Grouping::Registry => Grouping::Category,
             Grouping::Category => Grouping::Namespace,
-            Grouping::Namespace => Grouping::None,
+            Grouping::Namespace if fleet => Grouping::Cluster,
+            Grouping::Namespace | Grouping::Cluster => Grouping::None,
         }
     }
     pub fn label(self) -> &'static str {
@@ -34,12 +38,15 @@ impl Grouping {
             Grouping::Registry => "registry",
             Grouping::Category => "category",
             Grouping::Namespace => "namespace",
+            Grouping::Cluster => "cluster",
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortColumn {
+    /// A fleet: the context.
+    Cluster,
     #[default]
     Namespace,
     Pod,
@@ -52,8 +59,10 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    pub fn next(self) -> Self {
+    /// The next column of the `s` cycle (the cluster only in a fleet).
+    pub fn next(self, fleet: bool) -> Self {
         match self {
+            SortColumn::Cluster => SortColumn::Namespace,
             SortColumn::Namespace => SortColumn::Pod,
             SortColumn::Pod => SortColumn::Workload,
             SortColumn::Workload => SortColumn::Container,
@@ -61,11 +70,13 @@ impl SortColumn {
             SortColumn::Registry => SortColumn::Reason,
             SortColumn::Reason => SortColumn::Cause,
             SortColumn::Cause => SortColumn::Age,
+            SortColumn::Age if fleet => SortColumn::Cluster,
             SortColumn::Age => SortColumn::Namespace,
         }
     }
     pub fn label(self) -> &'static str {
         match self {
+            SortColumn::Cluster => "CLUSTER",
             SortColumn::Namespace => "NAMESPACE",
             SortColumn::Pod => "POD",
             SortColumn::Workload => "WORKLOAD",
@@ -91,6 +102,8 @@ pub struct SummaryEntry {
     pub registry: String,
     pub category: Category,
     pub count: usize,
+    /// In how many clusters (a fleet: "is it everywhere?").
+    pub clusters: usize,
     /// The upstream event the group's rows match (`domain::upstream`).
     pub upstream: Option<GroupEvent>,
 }
@@ -123,20 +136,25 @@ pub struct Home {
 impl Home {
     /// Replaces the rows (from the inventory) and rebuilds the summary.
     pub fn set_rows(&mut self, rows: Vec<Arc<FailureRow>>) {
-        let mut counts: BTreeMap<(String, Category), usize> = BTreeMap::new();
+        let mut counts: BTreeMap<(String, Category), (usize, Vec<&str>)> = BTreeMap::new();
         for r in &rows {
-            *counts
+            let (n, clusters) = counts
                 .entry((r.registry_label().to_string(), r.category))
-                .or_default() += 1;
+                .or_default();
+            *n += 1;
+            if !clusters.contains(&r.cluster.context()) {
+                clusters.push(r.cluster.context());
+            }
         }
         let mut events = self.catalogue().group_events(rows.iter().map(|r| &**r));
         let mut summary: Vec<SummaryEntry> = counts
             .into_iter()
-            .map(|((registry, category), count)| SummaryEntry {
+            .map(|((registry, category), (count, clusters))| SummaryEntry {
                 upstream: events.remove(&(registry.clone(), category)),
                 registry,
                 category,
                 count,
+                clusters: clusters.len(),
             })
             .collect();
         // Biggest first; ties in a fixed order so the bar does not shuffle.
@@ -186,11 +204,21 @@ impl Home {
             while i < idx.len() {
                 let key = group_key(grouping, &rows[idx[i]]);
                 let mut j = i;
+                let mut clusters: Vec<&str> = Vec::new();
                 while j < idx.len() && group_key(grouping, &rows[idx[j]]) == key {
+                    let c = rows[idx[j]].cluster.context();
+                    if !clusters.contains(&c) {
+                        clusters.push(c);
+                    }
                     j += 1;
                 }
+                // A group that spans clusters says how many.
+                let label = match clusters.len() {
+                    n if n > 1 => format!("{key} — {n} clusters"),
+                    _ => key.to_string(),
+                };
                 items.push(Item::Group {
-                    label: key.to_string(),
+                    label,
                     count: j - i,
                 });
                 items.extend(idx[i..j].iter().map(|&k| Item::Row(k)));
@@ -206,7 +234,8 @@ impl Home {
         self.items.iter().position(|it| match it {
             Item::Row(i) => {
                 let r = &self.rows[*i];
-                r.namespace == key.pod.namespace
+                r.cluster == key.pod.cluster
+                    && r.namespace == key.pod.namespace
                     && r.pod == key.pod.name
                     && r.container == key.container
             }
@@ -309,15 +338,25 @@ impl Home {
 }
 
 impl SummaryEntry {
-    /// `auth.no-credentials ×3 private.example`, then the upstream event.
+    /// `auth.no-credentials ×3 private.example`, then in how many clusters
+    /// (a fleet) and the upstream event.
     pub fn text(&self) -> String {
         format!(
-            "{} ×{} {}{}",
+            "{} ×{} {}{}{}",
             self.category.id(),
             self.count,
             self.registry,
+            self.clusters_text(),
             self.upstream_text()
         )
+    }
+
+    /// ` — 3 clusters` when the group spans several, or nothing.
+    pub fn clusters_text(&self) -> String {
+        match self.clusters {
+            n if n > 1 => format!(" — {n} clusters"),
+            _ => String::new(),
+        }
     }
 
     /// ` ⚑ gcr.io shut down`, ` ⚑ gcr.io shut down (2 of 3)`, or nothing.
@@ -382,6 +421,7 @@ pub fn summary_lines(
 
 fn matches(r: &FailureRow, needle: &str) -> bool {
     let fields = [
+        r.cluster.context(),
         r.namespace.as_str(),
         r.pod.as_str(),
         r.container.as_str(),
@@ -404,11 +444,13 @@ fn group_key(g: Grouping, r: &FailureRow) -> &str {
         Grouping::Registry => r.registry_label(),
         Grouping::Category => r.category.id(),
         Grouping::Namespace => &r.namespace,
+        Grouping::Cluster => r.cluster.context(),
     }
 }
 
 fn compare(c: SortColumn, a: &FailureRow, b: &FailureRow) -> Ordering {
     match c {
+        SortColumn::Cluster => a.cluster.context().cmp(b.cluster.context()),
         SortColumn::Namespace => a.namespace.cmp(&b.namespace),
         SortColumn::Pod => a.pod.cmp(&b.pod),
         SortColumn::Workload => a.workload.cmp(&b.workload),

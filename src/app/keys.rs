@@ -10,10 +10,17 @@ pub(super) fn pick_items(model: &Model, contexts: bool) -> Vec<PickItem> {
         items.extend(model.contexts.iter().cloned().map(PickItem::Context));
     }
     items.push(PickItem::Namespace(None));
-    let mut ns = model.cluster.namespaces.clone();
-    if ns.is_empty() {
-        ns = model.cluster.inventory.namespaces();
+    // A fleet: the namespaces of every cluster.
+    let mut ns: Vec<String> = Vec::new();
+    for c in &model.clusters {
+        if c.namespaces.is_empty() {
+            ns.extend(c.inventory.namespaces());
+        } else {
+            ns.extend(c.namespaces.iter().cloned());
+        }
     }
+    ns.sort();
+    ns.dedup();
     items.extend(ns.into_iter().map(|n| PickItem::Namespace(Some(n))));
     items
 }
@@ -46,18 +53,17 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
             .toast(now, Level::Warning, "select a failing pod first");
         return Vec::new();
     };
-    if !model.connected() {
+    if !model.connected_to(&row.cluster) {
         let now = model.now;
         model
             .actions
             .toast(now, Level::Warning, "not connected: nothing to probe with");
         return Vec::new();
     }
+    let key = row.pod_key();
     let node = model
-        .cluster
-        .inventory
-        .failing
-        .get(&row.pod_key())
+        .cluster_ix(&row.cluster)
+        .and_then(|ix| model.clusters[ix].inventory.failing.get(&key))
         .and_then(|f| f.pod.spec.as_ref().and_then(|s| s.node_name.clone()));
     model.probe_seq.0 += 1;
     let Some(mut pane) = probe::ProbePane::new(model.probe_seq, &row, node) else {
@@ -72,7 +78,7 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let generation = model.cluster.generation;
+    let generation = model.generation_of(&row.cluster);
     let mut fx = vec![pane.start(generation)];
     if node_too {
         let ro = model.actions.read_only;
@@ -99,7 +105,11 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => {}
         }
     }
-    let (generation, ro) = (model.cluster.generation, model.actions.read_only);
+    let generation = match &model.probe {
+        Some(p) => model.generation_of(&p.pod.cluster),
+        None => model.cluster().generation,
+    };
+    let ro = model.actions.read_only;
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
@@ -117,7 +127,10 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let key = row.key();
-    let Some(fp) = model.cluster.inventory.failing.get(&key.pod) else {
+    let Some(ix) = model.cluster_ix(&key.pod.cluster) else {
+        return Vec::new();
+    };
+    let Some(fp) = model.clusters[ix].inventory.failing.get(&key.pod) else {
         return Vec::new();
     };
     model.detail_seq.0 += 1;
@@ -132,8 +145,8 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.fix_keys = fix_keys(&model.keymap);
     d.probe_key = model.keymap.first(Intent::Probe).map(|k| k.to_string());
     d.upstream = model.home.catalogue();
-    let fx = if model.connected() {
-        d.requests(model.cluster.generation)
+    let fx = if model.clusters[ix].is_connected() {
+        d.requests(model.clusters[ix].generation)
     } else {
         Vec::new()
     };
@@ -177,11 +190,7 @@ pub(super) fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Quit => return quit(model),
         Intent::Help => model.overlay = Some(Overlay::Help),
         Intent::Back => return close_detail(model),
-        Intent::Resync => {
-            let ctx = model.cluster.context.clone();
-            let scope = model.cluster.scope.clone();
-            return model.connect(ctx, scope);
-        }
+        Intent::Resync => return resync(model),
         i if i.mutates() => return start_action(model, i),
         Intent::Probe => return open_probe(model, false),
         Intent::ProbeNode => return open_probe(model, true),
@@ -217,6 +226,15 @@ pub(super) fn detail_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `r`: a new session for the focused cluster (the selected row's, in a
+/// fleet); the others keep theirs.
+pub(super) fn resync(model: &mut Model) -> Vec<Effect> {
+    let ix = model.focus();
+    let c = &model.clusters[ix];
+    let (ctx, scope) = (c.context.clone(), c.scope.clone());
+    model.connect(ix, ctx, scope)
+}
+
 pub(super) fn quit(model: &mut Model) -> Vec<Effect> {
     model.quit = true;
     vec![Effect::Quit]
@@ -224,6 +242,7 @@ pub(super) fn quit(model: &mut Model) -> Vec<Effect> {
 
 pub(super) fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
     let vp = model.viewport();
+    let fleet = model.is_fleet();
     let h = &mut model.home;
     match intent {
         Intent::Quit => return quit(model),
@@ -234,18 +253,14 @@ pub(super) fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         }
         Intent::Palette => return open_picker(model, false),
         Intent::Namespace => return open_picker(model, true),
-        Intent::Resync => {
-            let ctx = model.cluster.context.clone();
-            let scope = model.cluster.scope.clone();
-            return model.connect(ctx, scope);
-        }
+        Intent::Resync => return resync(model),
         Intent::Filter => h.filter_editing = true,
         Intent::Group => {
-            h.grouping = h.grouping.next();
+            h.grouping = h.grouping.next(fleet);
             h.view_stale = true;
         }
         Intent::Sort => {
-            h.sort = h.sort.next();
+            h.sort = h.sort.next(fleet);
             h.view_stale = true;
         }
         Intent::SortReverse => {
@@ -280,10 +295,11 @@ pub(super) fn open_picker(model: &mut Model, namespaces_only: bool) -> Vec<Effec
         items,
         selected: 0,
         namespaces_only,
+        marked: Vec::new(),
     }));
     vec![
         FetchEffect::Namespaces {
-            generation: model.cluster.generation,
+            generation: model.cluster().generation,
         }
         .into(),
     ]
@@ -335,18 +351,47 @@ pub(super) fn picker_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             p.input.push(c);
             p.selected = 0;
         }
+        // Marks the context under the cursor (several: a fleet).
+        KeyCode::Tab => {
+            if let Some(PickItem::Context(c)) = p.visible().get(p.selected).map(|i| (*i).clone()) {
+                match p.marked.iter().position(|m| *m == c) {
+                    Some(i) => {
+                        p.marked.remove(i);
+                    }
+                    None => p.marked.push(c),
+                }
+                p.selected = (p.selected + 1).min(n.saturating_sub(1));
+            }
+        }
         KeyCode::Enter => {
             let choice = p.visible().get(p.selected).map(|i| (*i).clone());
+            let marked = std::mem::take(&mut p.marked);
             model.overlay = None;
+            if !marked.is_empty() {
+                model.notice = None;
+                return model.watch_contexts(marked.into_iter().map(Some).collect());
+            }
             return match choice {
+                Some(PickItem::Context(c)) if !model.is_fleet() => {
+                    model.notice = None;
+                    model.clusters[0].fallback = None;
+                    model.connect(0, Some(c), Scope::All)
+                }
                 Some(PickItem::Context(c)) => {
                     model.notice = None;
-                    model.connect(Some(c), Scope::All)
+                    model.watch_contexts(vec![Some(c)])
                 }
+                // Every cluster of a fleet shows the namespace.
                 Some(PickItem::Namespace(ns)) => {
                     model.notice = None;
-                    let ctx = model.cluster.context.clone();
-                    model.connect(ctx, ns.map_or(Scope::All, Scope::Namespace))
+                    let scope = ns.map_or(Scope::All, Scope::Namespace);
+                    (0..model.clusters.len())
+                        .flat_map(|ix| {
+                            model.clusters[ix].fallback = None;
+                            let ctx = model.clusters[ix].context.clone();
+                            model.connect(ix, ctx, scope.clone())
+                        })
+                        .collect()
                 }
                 None => Vec::new(),
             };

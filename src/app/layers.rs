@@ -54,7 +54,14 @@ impl Layer {
     pub(super) fn handle(self, model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match self {
             Layer::Action => {
-                let (generation, now) = (model.cluster.generation, model.now);
+                let generation = match model.actions.current.as_ref() {
+                    Some(a) => match a.subject.pods.first() {
+                        Some(p) => model.generation_of(&p.cluster),
+                        None => model.cluster().generation,
+                    },
+                    None => model.cluster().generation,
+                };
+                let now = model.now;
                 model.actions.key(key, generation, now)
             }
             Layer::Picker => picker_key(model, key),

@@ -96,6 +96,8 @@ pub struct Picker {
     pub selected: usize,
     /// Only namespaces (the `n` picker) or contexts too (the `:` palette).
     pub namespaces_only: bool,
+    /// Contexts marked with Tab: Enter watches them all at once (a fleet).
+    pub marked: Vec<String>,
 }
 
 impl Picker {
@@ -142,8 +144,11 @@ pub struct ReplayBanner {
 pub struct Model {
     /// Set when replaying a snapshot (or the demo): nothing is live.
     pub replay: Option<ReplayBanner>,
-    /// The cluster shown: its session, connection state and store.
-    pub cluster: ClusterView,
+    /// The clusters shown, one per context watched (never empty): one, or
+    /// a fleet. Their rows share the table.
+    pub clusters: Vec<ClusterView>,
+    /// The last session generation handed out (unique across the fleet).
+    pub sessions: Generation,
     /// The kubeconfig's contexts (the palette's choices).
     pub contexts: Vec<String>,
     pub notice: Option<Notice>,
@@ -177,7 +182,8 @@ impl Model {
     ) -> Self {
         Model {
             replay: None,
-            cluster: ClusterView::new(context, scope),
+            clusters: vec![ClusterView::new(0, context, scope)],
+            sessions: Generation(0),
             contexts,
             notice: None,
             now,
@@ -196,28 +202,145 @@ impl Model {
         }
     }
 
-    /// The first effect: connect with the starting context and scope.
-    pub fn start(&mut self) -> Vec<Effect> {
-        self.connect(self.cluster.context.clone(), self.cluster.scope.clone())
+    /// A fleet: one cluster per context (at least one), all watched at once.
+    pub fn fleet(
+        contexts: Vec<String>,
+        all: Vec<String>,
+        scope: Scope,
+        keymap: Keymap,
+        now: Timestamp,
+    ) -> Self {
+        let mut m = Model::new(contexts.first().cloned(), all, scope.clone(), keymap, now);
+        m.clusters = contexts
+            .into_iter()
+            .enumerate()
+            .map(|(slot, c)| ClusterView::new(slot, Some(c), scope.clone()))
+            .collect();
+        if m.clusters.is_empty() {
+            m.clusters.push(ClusterView::new(0, None, scope));
+        }
+        m
     }
 
-    fn connect(&mut self, context: Option<String>, scope: Scope) -> Vec<Effect> {
-        self.cluster.reset(context.clone(), scope.clone());
-        self.home.set_rows(Vec::new());
-        self.dirty = true;
+    /// The first effects: connect every cluster with its context and scope.
+    pub fn start(&mut self) -> Vec<Effect> {
+        (0..self.clusters.len())
+            .flat_map(|ix| {
+                let c = &self.clusters[ix];
+                self.connect(ix, c.context.clone(), c.scope.clone())
+            })
+            .collect()
+    }
+
+    /// Whether several clusters are watched.
+    pub fn is_fleet(&self) -> bool {
+        self.clusters.len() > 1
+    }
+
+    /// The cluster the user is looking at: the open detail's, else the
+    /// selected row's, else the first.
+    pub fn cluster(&self) -> &ClusterView {
+        &self.clusters[self.focus()]
+    }
+
+    /// Index of `cluster()`.
+    pub fn focus(&self) -> usize {
+        let id = match (&self.detail, self.home.selected_row()) {
+            (Some(d), _) => Some(&d.key.cluster),
+            (None, Some(r)) => Some(&r.cluster),
+            (None, None) => None,
+        };
+        id.and_then(|id| self.cluster_ix(id)).unwrap_or(0)
+    }
+
+    /// The cluster whose facts carry `id`.
+    /// (One cluster: it. A fleet: the one with this id, else with this
+    /// context, which the id names before the session said its server.)
+    pub fn cluster_ix(&self, id: &crate::domain::cluster_id::ClusterId) -> Option<usize> {
+        if !self.is_fleet() {
+            return Some(0);
+        }
+        self.clusters
+            .iter()
+            .position(|c| c.id == *id)
+            .or_else(|| self.clusters.iter().position(|c| c.name() == id.context()))
+    }
+
+    /// The current session of the cluster `id` names (the focused
+    /// cluster's when none does).
+    pub fn generation_of(&self, id: &crate::domain::cluster_id::ClusterId) -> Generation {
+        self.cluster_ix(id)
+            .map_or(self.cluster().generation, |ix| self.clusters[ix].generation)
+    }
+
+    /// Whether the cluster `id` names is connected (requests can go out).
+    fn connected_to(&self, id: &crate::domain::cluster_id::ClusterId) -> bool {
+        self.cluster_ix(id)
+            .is_some_and(|ix| self.clusters[ix].is_connected())
+    }
+
+    /// The cluster whose current session is `generation`.
+    pub fn session_ix(&self, generation: Generation) -> Option<usize> {
+        self.clusters
+            .iter()
+            .position(|c| c.generation == generation)
+    }
+
+    /// (Re)connects cluster `ix` with `context` and `scope`: a new session
+    /// in its slot; its rows go until the new session lists them.
+    fn connect(&mut self, ix: usize, context: Option<String>, scope: Scope) -> Vec<Effect> {
+        self.sessions.0 += 1;
+        let generation = self.sessions;
+        let single = self.clusters.len() == 1;
+        let Some(c) = self.clusters.get_mut(ix) else {
+            return Vec::new();
+        };
+        let slot = c.slot;
+        let same_cluster = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| single || d.key.cluster == c.id);
+        c.reset(generation, context.clone(), scope.clone());
+        self.collect_rows();
         // The open detail reads everything again once connected.
-        if let Some(d) = &mut self.detail {
+        if same_cluster && let Some(d) = &mut self.detail {
             self.detail_seq.0 += 1;
             d.restart(self.detail_seq);
         }
         vec![
             WatchEffect::Connect {
-                generation: self.cluster.generation,
+                slot,
+                generation,
                 context,
                 scope,
             }
             .into(),
         ]
+    }
+
+    /// Watches `contexts` instead of what is watched now: one context, or a
+    /// fleet. Sessions in slots no longer used are stopped.
+    pub fn watch_contexts(&mut self, contexts: Vec<Option<String>>) -> Vec<Effect> {
+        let scope = self.cluster().scope.clone();
+        let mut fx: Vec<Effect> = (contexts.len().max(1)..self.clusters.len())
+            .map(|slot| WatchEffect::Disconnect { slot }.into())
+            .collect();
+        let contexts = if contexts.is_empty() {
+            vec![None]
+        } else {
+            contexts
+        };
+        self.clusters = contexts
+            .iter()
+            .enumerate()
+            .map(|(slot, c)| ClusterView::new(slot, c.clone(), scope.clone()))
+            .collect();
+        self.home.set_rows(Vec::new());
+        if self.detail.is_some() {
+            fx.extend(keys::close_detail(self));
+        }
+        fx.extend(self.start());
+        fx
     }
 
     /// Table lines available on the home screen at the current size.
@@ -235,15 +358,17 @@ impl Model {
     /// messages. The runtime calls it before drawing; `update` calls it
     /// before acting on keys.
     pub fn settle(&mut self) {
-        if self.cluster.inventory.changed {
-            self.cluster.inventory.changed = false;
-            // Pod updates and events that change no row (most of a storm)
-            // cost no new view.
-            if self.cluster.inventory.refresh() {
-                let rows = self.cluster.inventory.rows().cloned().collect();
-                self.home.set_rows(rows);
-                self.dirty = true;
+        let mut changed = false;
+        for c in &mut self.clusters {
+            if c.inventory.changed {
+                c.inventory.changed = false;
+                // Pod updates and events that change no row (most of a
+                // storm) cost no new view.
+                changed |= c.inventory.refresh();
             }
+        }
+        if changed {
+            self.collect_rows();
         }
         if self.home.view_stale {
             let vp = self.viewport();
@@ -253,12 +378,31 @@ impl Model {
         self.settle_detail();
     }
 
+    /// The table's rows: every cluster's.
+    fn collect_rows(&mut self) {
+        let rows = self
+            .clusters
+            .iter()
+            .flat_map(|c| c.inventory.rows().cloned())
+            .collect();
+        self.home.set_rows(rows);
+        self.dirty = true;
+    }
+
     /// Keeps the open detail's pod and rows in step with the inventory.
     fn settle_detail(&mut self) {
+        let Some(ix) = self
+            .detail
+            .as_ref()
+            .and_then(|d| self.cluster_ix(&d.key.cluster))
+        else {
+            return;
+        };
         let Some(d) = &mut self.detail else {
             return;
         };
-        match self.cluster.inventory.failing.get(&d.key) {
+        let c = &self.clusters[ix];
+        match c.inventory.failing.get(&d.key) {
             Some(fp) => {
                 let same_pod = d.pod.metadata.uid.is_none()
                     || fp.pod.metadata.uid.is_none()
@@ -270,8 +414,8 @@ impl Model {
                     self.dirty = true;
                 }
             }
-            None if self.cluster.inventory.synced => {
-                let presence = if self.cluster.inventory.contains(&d.key) {
+            None if c.inventory.synced => {
+                let presence = if c.inventory.contains(&d.key) {
                     Presence::Recovered
                 } else {
                     Presence::Deleted
@@ -290,12 +434,9 @@ impl Model {
         (self.size.1 as usize).saturating_sub(2).max(1)
     }
 
-    /// Whether the client of the current generation exists (requests can go out).
+    /// Whether the focused cluster's client exists (requests can go out).
     fn connected(&self) -> bool {
-        matches!(
-            self.cluster.conn,
-            ConnState::Syncing | ConnState::Live | ConnState::Reconnecting(_)
-        )
+        self.cluster().is_connected()
     }
 
     pub fn screen(&self) -> Screen {
@@ -304,23 +445,38 @@ impl Model {
 
     /// The table shows what was true when the watch last spoke, not now:
     /// the server is silent or the fresh list after it is not in yet.
+    /// (A fleet: some cluster's table is.)
     pub fn is_stale(&self) -> bool {
+        self.replay.is_none() && self.clusters.iter().any(ClusterView::is_stale)
+    }
+
+    /// The clusters whose rows are stale (a fleet names them).
+    pub fn stale_clusters(&self) -> impl Iterator<Item = &ClusterView> {
+        self.clusters
+            .iter()
+            .filter(|c| self.replay.is_none() && c.is_stale())
+    }
+
+    /// Whether `row` shows what was true when its cluster's watch last spoke.
+    pub fn row_stale(&self, row: &crate::domain::failing::FailureRow) -> bool {
         self.replay.is_none()
-            && self.cluster.inventory.synced
-            && matches!(
-                self.cluster.conn,
-                ConnState::Reconnecting(_) | ConnState::Syncing
-            )
+            && self
+                .cluster_ix(&row.cluster)
+                .is_some_and(|ix| self.clusters[ix].is_stale())
     }
 
     /// Failing pods (not rows: a pod may have several failing containers).
     pub fn failing_pods(&self) -> usize {
-        self.cluster
-            .inventory
-            .failing
-            .values()
+        self.clusters
+            .iter()
+            .flat_map(|c| c.inventory.failing.values())
             .filter(|f| !f.rows.is_empty())
             .count()
+    }
+
+    /// Pods watched, in every cluster.
+    pub fn pod_count(&self) -> usize {
+        self.clusters.iter().map(|c| c.inventory.pod_count()).sum()
     }
 }
 

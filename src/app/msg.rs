@@ -64,7 +64,9 @@ pub enum Msg {
     Paste(Redacted),
     Resize(u16, u16),
     Tick(Timestamp),
-    /// From the cluster session of this generation; stale ones are dropped.
+    /// From the cluster session of this generation (which names the
+    /// cluster: generations are unique across a fleet); stale ones are
+    /// dropped.
     Cluster(Generation, ClusterMsg),
     /// SIGTERM/SIGHUP/SIGINT.
     Shutdown,
@@ -257,12 +259,16 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchEffect {
     /// (Re)connect: new client for `context`, watchers for `scope`, replies
-    /// tagged `generation`. Replaces the previous session.
+    /// tagged `generation`. Replaces the session held in `slot` (one per
+    /// cluster of a fleet; 0 for the one cluster).
     Connect {
+        slot: usize,
         generation: Generation,
         context: Option<String>,
         scope: Scope,
     },
+    /// Stop the session held in `slot` (the fleet shrank).
+    Disconnect { slot: usize },
     /// Watch the events of one pod for the detail screen; replaces any
     /// previous detail watch.
     PodEvents {

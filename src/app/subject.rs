@@ -25,7 +25,8 @@ pub(super) fn subject(model: &Model) -> Option<Subject> {
         }
         _ => (model.home.selected_row()?.clone(), None),
     };
-    let pod = model.cluster.inventory.failing.get(&row.pod_key())?;
+    let ix = model.cluster_ix(&row.cluster)?;
+    let pod = model.clusters[ix].inventory.failing.get(&row.pod_key())?;
     let pull_secrets = crate::domain::pod::pull_secret_names(&pod.pod);
     // The missing secret: what the detail found missing, or the referenced
     // name the kubelet's message names.
@@ -44,7 +45,8 @@ pub(super) fn subject(model: &Model) -> Option<Subject> {
 }
 
 /// The same subject widened to its registry × cause group: one pod per
-/// distinct workload.
+/// distinct workload, in the selected pod's cluster only (a fix never
+/// spans clusters unasked).
 pub(super) fn group_subject(model: &Model) -> Option<Subject> {
     let mut s = subject(model)?;
     let category = s.category?;
@@ -56,7 +58,10 @@ pub(super) fn group_subject(model: &Model) -> Option<Subject> {
     let selected = s.pods.first().cloned();
     let mut seen: Vec<String> = Vec::new();
     let mut pods = Vec::new();
-    for r in model.cluster.inventory.rows() {
+    let cluster = selected
+        .as_ref()
+        .and_then(|k| model.cluster_ix(&k.cluster))?;
+    for r in model.clusters[cluster].inventory.rows() {
         if r.category != category || r.registry.as_deref() != Some(registry.as_str()) {
             continue;
         }
@@ -91,9 +96,14 @@ pub(super) fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
     }
     if !model.connected() {
         let now = model.now;
-        model
-            .actions
-            .toast(now, Level::Warning, "not connected: no fix can be prepared");
+        let text = match model.is_fleet() {
+            true => format!(
+                "{} is not connected: no fix can be prepared",
+                model.cluster().name()
+            ),
+            false => "not connected: no fix can be prepared".to_string(),
+        };
+        model.actions.toast(now, Level::Warning, text);
         return Vec::new();
     }
     let (kind, group) = match intent {
@@ -117,6 +127,10 @@ pub(super) fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
             .toast(now, Level::Warning, "select a failing pod first");
         return Vec::new();
     };
-    let (generation, now) = (model.cluster.generation, model.now);
+    let generation = match subject.pods.first() {
+        Some(p) => model.generation_of(&p.cluster),
+        None => model.cluster().generation,
+    };
+    let now = model.now;
     model.actions.open(kind, subject, generation, now)
 }

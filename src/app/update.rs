@@ -38,17 +38,36 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         Msg::Cluster(generation, m) => {
-            if generation != model.cluster.generation {
+            let Some(ix) = model.session_ix(generation) else {
                 return Vec::new();
-            }
+            };
             model.dirty = true;
-            on_cluster(model, m)
+            on_cluster(model, ix, m)
         }
     }
 }
 
-pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
-    let generation = model.cluster.generation;
+/// A notice's sentence about cluster `ix`: in a fleet it names the context.
+fn about(model: &Model, ix: usize, sentence: String) -> String {
+    if model.is_fleet() {
+        format!("{}: {sentence}", model.clusters[ix].name())
+    } else {
+        sentence
+    }
+}
+
+/// Whether the open detail is about cluster `ix`.
+fn detail_on(model: &Model, ix: usize) -> bool {
+    model
+        .detail
+        .as_ref()
+        .is_some_and(|d| !model.is_fleet() || d.key.cluster == model.clusters[ix].id)
+}
+
+pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Effect> {
+    let generation = model.clusters[ix].generation;
+    let detail_here = detail_on(model, ix);
+    let cluster = &mut model.clusters[ix];
     match m {
         ClusterMsg::Connected {
             context,
@@ -56,39 +75,43 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             default_namespace,
             scope,
         } => {
-            model
-                .cluster
-                .connected(context, server, default_namespace, scope);
+            cluster.connected(context, server, default_namespace, scope);
             match &mut model.detail {
-                Some(d) => d.requests(generation),
-                None => Vec::new(),
+                Some(d) if detail_here => d.requests(generation),
+                _ => Vec::new(),
             }
         }
         ClusterMsg::ScopeForbidden {
             default_namespace,
             message,
         } => {
-            model.notice = Some(Notice {
-                text: format!(
+            cluster.fallback = Some(default_namespace.clone());
+            let ctx = cluster.context.clone();
+            let text = about(
+                model,
+                ix,
+                format!(
                     "not allowed to list pods in all namespaces ({message}); showing namespace {default_namespace} — press n for another"
                 ),
+            );
+            model.notice = Some(Notice {
+                text,
                 warning: true,
             });
             model.home.view_stale = true;
-            let ctx = model.cluster.context.clone();
-            model.connect(ctx, Scope::Namespace(default_namespace))
+            model.connect(ix, ctx, Scope::Namespace(default_namespace))
         }
         ClusterMsg::ConnectFailed(e) => {
-            model.cluster.conn = ConnState::Failed(e.to_string());
+            cluster.conn = ConnState::Failed(e.to_string());
             Vec::new()
         }
         ClusterMsg::Pods(ev) => {
-            model.cluster.last_event = Some(model.now);
+            cluster.last_event = Some(model.now);
             let done = matches!(ev, WatchEvent::InitDone);
             let steady = matches!(ev, WatchEvent::Apply(_) | WatchEvent::Delete(_));
-            let wanted = model.cluster.inventory.apply_pod(ev);
-            if done || (steady && model.cluster.inventory.synced) {
-                model.cluster.conn = ConnState::Live;
+            let wanted = cluster.inventory.apply_pod(ev);
+            if done || (steady && cluster.inventory.synced) {
+                cluster.conn = ConnState::Live;
             }
             wanted
                 .into_iter()
@@ -98,12 +121,12 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         ClusterMsg::FailingFirst(facts) => {
             // Once the full list is in, it is the truth: a late early list
             // must not bring back a pod that has recovered since.
-            if model.cluster.inventory.synced {
+            if cluster.inventory.synced {
                 return Vec::new();
             }
             let mut wanted = Vec::new();
             for f in facts {
-                wanted.extend(model.cluster.inventory.apply_pod(WatchEvent::Apply(f)));
+                wanted.extend(cluster.inventory.apply_pod(WatchEvent::Apply(f)));
             }
             wanted
                 .into_iter()
@@ -111,17 +134,22 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 .collect()
         }
         ClusterMsg::Events(ev) => {
-            model.cluster.last_event = Some(model.now);
-            model.cluster.inventory.apply_event(ev);
+            cluster.last_event = Some(model.now);
+            cluster.inventory.apply_event(ev);
             Vec::new()
         }
         ClusterMsg::EventsForbidden(e) => {
-            let sentence = format!(
-                "not allowed to read events ({}): causes come from the pods' status only",
-                e.message
+            cluster.events_forbidden = true;
+            let sentence = about(
+                model,
+                ix,
+                format!(
+                    "not allowed to read events ({}): causes come from the pods' status only",
+                    e.message
+                ),
             );
             let text = match model.notice.take() {
-                Some(n) if n.text.contains("not allowed to read events") => n.text,
+                Some(n) if n.text.contains(&sentence) => n.text,
                 // Both sentences: what is shown, and why causes may be missing.
                 Some(n) => format!("{sentence}; {}", n.text),
                 None => sentence,
@@ -134,20 +162,25 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             Vec::new()
         }
         ClusterMsg::WatchError { what, error } => {
-            model.cluster.conn = ConnState::Reconnecting(format!("{what}: {error}"));
+            cluster.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()
         }
         ClusterMsg::ServerSilent { error, for_secs } => {
-            model.cluster.conn =
-                ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
+            cluster.conn = ConnState::Reconnecting(format!("{error} (silent for {for_secs} s)"));
             Vec::new()
         }
         ClusterMsg::CredentialsRefused(e) => {
+            cluster.credentials_refused = true;
+            cluster.conn = ConnState::Reconnecting(e.to_string());
             // One sentence: "; " separates the notice's sentences.
-            let sentence = format!("{CREDENTIALS_REFUSED}: {}", e.message.replace("; ", ", "));
+            let sentence = about(
+                model,
+                ix,
+                format!("{CREDENTIALS_REFUSED}: {}", e.message.replace("; ", ", ")),
+            );
+            let head = about(model, ix, CREDENTIALS_REFUSED.to_string());
             let text = match model.notice.take() {
-                Some(n) if n.text.starts_with(CREDENTIALS_REFUSED) => match n.text.split_once("; ")
-                {
+                Some(n) if n.text.starts_with(&head) => match n.text.split_once("; ") {
                     Some((_, rest)) => format!("{sentence}; {rest}"),
                     None => sentence,
                 },
@@ -158,14 +191,15 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
                 text,
                 warning: true,
             });
-            model.cluster.conn = ConnState::Reconnecting(e.to_string());
             Vec::new()
         }
         ClusterMsg::CredentialsRenewed => {
+            cluster.credentials_refused = false;
+            let head = about(model, ix, CREDENTIALS_REFUSED.to_string());
             let refused = model
                 .notice
                 .as_ref()
-                .is_some_and(|n| n.text.starts_with(CREDENTIALS_REFUSED));
+                .is_some_and(|n| n.text.starts_with(&head));
             if refused && let Some(n) = model.notice.take() {
                 model.notice = n.text.split_once("; ").map(|(_, rest)| Notice {
                     text: rest.to_string(),
@@ -177,29 +211,29 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
         ClusterMsg::Resync => {
             // The table stays until the fresh list replaces it; the open
             // detail reads its events, ServiceAccount and secrets again.
-            model.cluster.conn = ConnState::Syncing;
+            cluster.conn = ConnState::Syncing;
             model.home.view_stale = true;
             match &mut model.detail {
-                Some(d) => {
+                Some(d) if detail_here => {
                     model.detail_seq.0 += 1;
                     d.restart(model.detail_seq);
                     d.requests(generation)
                 }
-                None => Vec::new(),
+                _ => Vec::new(),
             }
         }
         ClusterMsg::Owner(key, lookup) => {
-            model.cluster.inventory.apply_owner(key, lookup);
+            cluster.inventory.apply_owner(key, lookup);
             Vec::new()
         }
         ClusterMsg::Namespaces(res) => {
             let mut list = match res {
                 Ok(l) => l,
-                Err(_) => model.cluster.inventory.namespaces(),
+                Err(_) => cluster.inventory.namespaces(),
             };
             list.sort();
             list.dedup();
-            model.cluster.namespaces = list;
+            cluster.namespaces = list;
             let contexts = match &model.overlay {
                 Some(Overlay::Picker(p)) => Some(!p.namespaces_only),
                 _ => None,
@@ -216,7 +250,17 @@ pub(super) fn on_cluster(model: &mut Model, m: ClusterMsg) -> Vec<Effect> {
             Some(d) if d.id == detail => d.apply(generation, *msg),
             _ => Vec::new(),
         },
-        ClusterMsg::Action { action, msg } => model.actions.apply_msg(action, *msg, model.now),
+        ClusterMsg::Action { action, msg } => {
+            let mut msg = *msg;
+            // A fleet: the preview says which cluster it writes to.
+            if let ActionMsg::Prepared { preview, .. } = &mut msg
+                && model.is_fleet()
+            {
+                let c = &model.clusters[ix];
+                preview.on_cluster(c.name(), c.server.as_deref().unwrap_or("?"));
+            }
+            model.actions.apply_msg(action, msg, model.now)
+        }
         ClusterMsg::Probe { probe, msg } => {
             if let Some(p) = &mut model.probe
                 && p.id == probe

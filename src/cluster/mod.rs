@@ -111,14 +111,16 @@ pub enum WriteMode {
     ReadOnly,
 }
 
-/// Runs the app's cluster effects; owns the current session.
+/// Runs the app's cluster effects; owns the sessions (one per slot: one
+/// cluster, or each cluster of a fleet).
 pub struct Cluster {
     kubeconfig: Option<PathBuf>,
     mode: WriteMode,
     tx: mpsc::Sender<Msg>,
-    session: Option<Session>,
-    /// The open detail's watch and reads.
+    sessions: std::collections::BTreeMap<usize, Session>,
+    /// The open detail's watch and reads, and the session they use.
     detail: Option<DetailTasks>,
+    detail_session: Option<Generation>,
     /// Bounds concurrent owner lookups.
     lookups: Arc<Semaphore>,
     /// The fixes started from the keys (they outlive a reconnect).
@@ -135,8 +137,9 @@ impl Cluster {
             kubeconfig,
             mode: WriteMode::Write,
             tx,
-            session: None,
+            sessions: Default::default(),
             detail: None,
+            detail_session: None,
             lookups: Arc::new(Semaphore::new(8)),
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
@@ -218,10 +221,16 @@ impl Cluster {
         }
     }
 
-    /// Stops the current session and starts one for `context` and `scope`.
-    pub fn connect(&mut self, generation: Generation, context: Option<String>, scope: Scope) {
-        self.session = None;
-        self.detail = None;
+    /// Stops the session in `slot` (and the detail reading through it) and
+    /// starts one for `context` and `scope`.
+    pub fn connect(
+        &mut self,
+        slot: usize,
+        generation: Generation,
+        context: Option<String>,
+        scope: Scope,
+    ) {
+        self.disconnect(slot);
         let target = Target {
             kubeconfig: self.kubeconfig.clone(),
             context,
@@ -241,18 +250,31 @@ impl Cluster {
             let settings = (mode, probe_ns, heartbeat);
             run_session(generation, target, scope, conn_cell, tx, settings).await;
         });
-        self.session = Some(Session {
-            generation,
-            conn: cell,
-            tasks: vec![main],
-        });
+        self.sessions.insert(
+            slot,
+            Session {
+                generation,
+                conn: cell,
+                tasks: vec![main],
+            },
+        );
     }
 
+    /// Stops the session in `slot`, and the detail when it reads through it.
+    pub fn disconnect(&mut self, slot: usize) {
+        if let Some(old) = self.sessions.remove(&slot)
+            && self.detail_session == Some(old.generation)
+        {
+            self.stop_detail();
+        }
+    }
+
+    /// The connection of session `generation`, if it is current.
     fn connection(&self, generation: Generation) -> Option<Connection> {
         let s = self
-            .session
-            .as_ref()
-            .filter(|s| s.generation == generation)?;
+            .sessions
+            .values()
+            .find(|s| s.generation == generation)?;
         s.conn.get()
     }
 
@@ -329,6 +351,7 @@ impl Cluster {
             generation, detail, client, pod, uid, tx,
         )));
         self.detail = Some(tasks);
+        self.detail_session = Some(generation);
     }
 
     /// The tasks of `detail`, started if this is a new detail.
@@ -354,6 +377,7 @@ impl Cluster {
         };
         let t = tokio::spawn(read(client, self.tx.clone()));
         self.detail_tasks(detail).push(t);
+        self.detail_session = Some(generation);
     }
 
     pub fn get_service_account(
@@ -402,12 +426,13 @@ impl Cluster {
 
     pub fn stop_detail(&mut self) {
         self.detail = None;
+        self.detail_session = None;
     }
 
     /// Stops everything (quit).
     pub fn stop(&mut self) {
-        self.detail = None;
-        self.session = None;
+        self.stop_detail();
+        self.sessions.clear();
         self.fixer.stop();
     }
 
@@ -429,10 +454,12 @@ impl Backend for Cluster {
     fn dispatch(&mut self, effect: Effect) {
         match effect {
             Effect::Watch(WatchEffect::Connect {
+                slot,
                 generation,
                 context,
                 scope,
-            }) => self.connect(generation, context, scope),
+            }) => self.connect(slot, generation, context, scope),
+            Effect::Watch(WatchEffect::Disconnect { slot }) => self.disconnect(slot),
             Effect::Watch(WatchEffect::PodEvents {
                 generation,
                 detail,

@@ -191,6 +191,7 @@ pub fn stable_order(a: &FailureRow, b: &FailureRow) -> std::cmp::Ordering {
         .then_with(|| a.container.cmp(&b.container))
         .then_with(|| a.facet.cmp(&b.facet))
         .then_with(|| a.volume.cmp(&b.volume))
+        .then_with(|| a.cluster.cmp(&b.cluster))
 }
 
 /// A row's identity: stable across updates, used for selection.

@@ -384,22 +384,49 @@ impl FrameTrace {
     }
 
     fn frame(&mut self, model: &Model, took: Duration) {
-        let inv = &model.cluster.inventory;
-        let added: Vec<String> = inv
-            .failing
-            .keys()
+        let fleet = model.is_fleet();
+        // A fleet's pods are named with their context.
+        let name = |k: &crate::domain::failing::PodKey| match fleet {
+            true => format!("{}/{}/{}", k.cluster.context(), k.namespace, k.name),
+            false => format!("{}/{}", k.namespace, k.name),
+        };
+        let failing = || {
+            model
+                .clusters
+                .iter()
+                .flat_map(|c| c.inventory.failing.keys())
+        };
+        let added: Vec<String> = failing()
             .filter(|k| !self.shown.contains(*k))
-            .map(|k| format!("{}/{}", k.namespace, k.name))
+            .map(name)
             .collect();
         let removed: Vec<String> = self
             .shown
             .iter()
-            .filter(|k| !inv.failing.contains_key(*k))
-            .map(|k| format!("{}/{}", k.namespace, k.name))
+            .filter(|k| {
+                !model
+                    .clusters
+                    .iter()
+                    .any(|c| c.inventory.failing.contains_key(*k))
+            })
+            .map(name)
             .collect();
         if !added.is_empty() || !removed.is_empty() {
-            self.shown = inv.failing.keys().cloned().collect();
+            self.shown = failing().cloned().collect();
         }
+        let clusters: Vec<serde_json::Value> = model
+            .clusters
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "context": c.name(),
+                    "pods": c.inventory.pod_count(),
+                    "failing": c.inventory.failing.len(),
+                    "synced": c.inventory.synced,
+                    "state": c.state().label(),
+                })
+            })
+            .collect();
         let t_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -407,11 +434,12 @@ impl FrameTrace {
         let line = serde_json::json!({
             "t_ms": t_ms,
             "frame_us": took.as_micros() as u64,
-            "pods": inv.pod_count(),
-            "failing": inv.failing.len(),
+            "pods": model.pod_count(),
+            "failing": model.clusters.iter().map(|c| c.inventory.failing.len()).sum::<usize>(),
             "rows": model.home.rows.len(),
-            "synced": inv.synced,
-            "owners_pending": inv.owners_pending(),
+            "synced": model.clusters.iter().all(|c| c.inventory.synced),
+            "owners_pending": model.clusters.iter().map(|c| c.inventory.owners_pending()).sum::<usize>(),
+            "clusters": clusters,
             "keys": self.keys,
             "added": added,
             "removed": removed,

@@ -366,7 +366,7 @@ impl Recorded {
                     .collect()
             }
             // Not recorded: the detail shows no offer.
-            Effect::Watch(WatchEffect::StopDetail)
+            Effect::Watch(WatchEffect::StopDetail | WatchEffect::Disconnect { .. })
             | Effect::Quit
             | Effect::Fetch(FetchEffect::Attachable { .. } | FetchEffect::Node { .. }) => {
                 Vec::new()

@@ -20,6 +20,8 @@ use crate::domain::failing::{CauseSource, FailureRow};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Col {
+    /// A fleet only: the context.
+    Cluster,
     Namespace,
     Pod,
     Workload,
@@ -32,7 +34,8 @@ enum Col {
 }
 
 impl Col {
-    const ALL: [Col; 9] = [
+    const ALL: [Col; 10] = [
+        Col::Cluster,
         Col::Namespace,
         Col::Pod,
         Col::Workload,
@@ -46,6 +49,7 @@ impl Col {
     /// The sort column this table column shows (all but the count).
     fn sort_column(self) -> Option<SortColumn> {
         Some(match self {
+            Col::Cluster => SortColumn::Cluster,
             Col::Namespace => SortColumn::Namespace,
             Col::Pod => SortColumn::Pod,
             Col::Workload => SortColumn::Workload,
@@ -68,7 +72,7 @@ impl Col {
         match self {
             Col::Age => 4,
             Col::Count => 3,
-            Col::Namespace => 7,
+            Col::Namespace | Col::Cluster => 7,
             Col::Reason => 12,
             Col::Cause => 12,
             Col::Pod => 12,
@@ -84,7 +88,7 @@ impl Col {
     fn max(self) -> usize {
         match self {
             Col::Age | Col::Count => 5,
-            Col::Namespace => 16,
+            Col::Namespace | Col::Cluster => 16,
             // `istio-proxy [istio]`, `FailedCreatePodSandBox`.
             Col::Container | Col::Reason => 22,
             Col::Cause => 26,
@@ -123,6 +127,7 @@ fn short_kind(kind: &str) -> &str {
 
 fn cell(model: &Model, r: &FailureRow, c: Col) -> String {
     match c {
+        Col::Cluster => r.cluster.context().to_string(),
         Col::Namespace => r.namespace.clone(),
         Col::Pod => r.pod.clone(),
         Col::Workload => match &r.workload {
@@ -149,8 +154,11 @@ fn cell(model: &Model, r: &FailureRow, c: Col) -> String {
 
 /// Chooses the columns and their widths for `width` terminal columns.
 fn layout_columns(model: &Model, rows: &[&FailureRow], width: usize) -> Vec<(Col, usize)> {
+    let fleet = model.is_fleet();
     let mut cols: Vec<(Col, usize)> = Col::ALL
         .iter()
+        // CLUSTER first, in a fleet only.
+        .filter(|&&c| fleet || c != Col::Cluster)
         .map(|&c| {
             let content = rows
                 .iter()
@@ -268,7 +276,7 @@ fn render_table(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Item::Row(i) => {
                 let Some(r) = h.rows.get(*i) else { continue };
                 let mut line = row_line(model, r, &cols, theme);
-                if stale {
+                if stale && model.row_stale(r) {
                     line = line.patch_style(theme.dim());
                 }
                 if idx == h.cursor {
@@ -310,11 +318,19 @@ fn mark_stale(
 ) -> Vec<Span<'static>> {
     let mut header = header;
     let used: usize = header.iter().map(|s| s.content.width()).sum();
-    let since = model
-        .cluster
-        .last_event
-        .map(|t| format!(" STALE · as of {} ago ", age(model.now, Some(t))))
-        .unwrap_or_else(|| " STALE ".to_string());
+    // A fleet names the stale clusters (the oldest word first).
+    let (names, last) = match model.is_fleet() {
+        true => {
+            let stale: Vec<_> = model.stale_clusters().collect();
+            let names: Vec<&str> = stale.iter().map(|c| c.name()).collect();
+            let last = stale.iter().filter_map(|c| c.last_event).min();
+            (format!(" {}", names.join(", ")), last)
+        }
+        false => (String::new(), model.cluster().last_event),
+    };
+    let since = last
+        .map(|t| format!(" STALE{names} · as of {} ago ", age(model.now, Some(t))))
+        .unwrap_or_else(|| format!(" STALE{names} "));
     let since_w = since.width();
     if used + since_w < width {
         header.push(Span::raw(" ".repeat(width - used - since_w)));
@@ -407,16 +423,65 @@ fn render_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// A fleet with no row to show: one line per cluster, how it stands.
+fn fleet_empty(model: &Model, theme: &Theme) -> (Style, Vec<String>) {
+    use crate::app::cluster::ClusterState;
+    if !model.home.filter.is_empty() && !model.home.rows.is_empty() {
+        return (
+            theme.dim(),
+            vec![format!(
+                "No row matches the filter \"{}\" ({} failing rows hidden).",
+                model.home.filter,
+                model.home.rows.len()
+            )],
+        );
+    }
+    let all_live = model.clusters.iter().all(|c| c.state().healthy());
+    let mut text = vec![if all_live {
+        format!(
+            "✓ No pod is failing to pull its image in {} clusters ({} pods watched).",
+            model.clusters.len(),
+            super::statusbar::group_digits(model.pod_count())
+        )
+    } else {
+        "No failing pod in the clusters that answer:".to_string()
+    }];
+    text.push(String::new());
+    for c in &model.clusters {
+        let state = c.state();
+        let why = match (&c.conn, state) {
+            (ConnState::Failed(e) | ConnState::Reconnecting(e), s) if !s.healthy() => {
+                format!(": {e}")
+            }
+            (_, ClusterState::Live | ClusterState::Forbidden) => format!(
+                ", {} pods in {}",
+                super::statusbar::group_digits(c.inventory.pod_count()),
+                c.scope
+            ),
+            _ => String::new(),
+        };
+        text.push(format!(
+            "{} {} {}{why}",
+            state.symbol(),
+            c.name(),
+            state.label()
+        ));
+    }
+    let style = if all_live { theme.ok() } else { theme.dim() };
+    (style, text)
+}
+
 fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let ctx = model
-        .cluster
+        .cluster()
         .connected_context
         .as_deref()
-        .or(model.cluster.context.as_deref())
+        .or(model.cluster().context.as_deref())
         .unwrap_or("the current context");
     let resync = model.keymap.label(Intent::Resync);
     let palette = model.keymap.label(Intent::Palette);
-    let (style, text): (Style, Vec<String>) = match &model.cluster.conn {
+    let (style, text): (Style, Vec<String>) = match &model.cluster().conn {
+        _ if model.is_fleet() => fleet_empty(model, theme),
         ConnState::Connecting => (theme.dim(), vec![format!("Connecting to {ctx}…")]),
         ConnState::Failed(e) => (
             theme.error(),
@@ -430,14 +495,14 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         ),
         ConnState::Syncing => (
             theme.dim(),
-            vec![format!("Listing pods in {}…", model.cluster.scope)],
+            vec![format!("Listing pods in {}…", model.cluster().scope)],
         ),
-        ConnState::Reconnecting(e) if !model.cluster.inventory.synced => (
+        ConnState::Reconnecting(e) if !model.cluster().inventory.synced => (
             theme.error(),
             vec![
                 format!(
                     "Cannot list pods in {} of {ctx}; retrying.",
-                    model.cluster.scope
+                    model.cluster().scope
                 ),
                 String::new(),
                 e.clone(),
@@ -457,18 +522,18 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 format!(
                     "No pod was failing to pull its image {} ({} pods in {}).",
                     model
-                        .cluster
+                        .cluster()
                         .last_event
                         .map(|t| format!(
                             "{} ago, when the watch last spoke",
                             age(model.now, Some(t))
                         ))
                         .unwrap_or_else(|| "when the watch last spoke".to_string()),
-                    super::statusbar::group_digits(model.cluster.inventory.pod_count()),
-                    model.cluster.scope
+                    super::statusbar::group_digits(model.cluster().inventory.pod_count()),
+                    model.cluster().scope
                 ),
                 String::new(),
-                match &model.cluster.conn {
+                match &model.cluster().conn {
                     ConnState::Reconnecting(e) => format!("Reconnecting: {e}"),
                     _ => "Reading everything again…".to_string(),
                 },
@@ -478,8 +543,8 @@ fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.ok(),
             vec![format!(
                 "✓ No pod is failing to pull its image ({} pods watched in {}).",
-                super::statusbar::group_digits(model.cluster.inventory.pod_count()),
-                model.cluster.scope
+                super::statusbar::group_digits(model.cluster().inventory.pod_count()),
+                model.cluster().scope
             )],
         ),
     };

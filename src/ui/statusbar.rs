@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::{Theme, age};
+use crate::app::cluster::ClusterState;
 use crate::app::home::{SUMMARY_SEP, summary_lines};
 use crate::app::keymap::Intent;
 use crate::app::text::truncate;
@@ -26,22 +27,50 @@ pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect
 
 /// " (last event 42s ago)": how old what the screen shows is.
 fn last_event(model: &Model, compact: bool) -> String {
-    match model.cluster.last_event {
+    match model.cluster().last_event {
         Some(t) if compact => format!(" ({} ago)", age(model.now, Some(t))),
         Some(t) => format!(" (last event {} ago)", age(model.now, Some(t))),
         None => String::new(),
     }
 }
 
+/// A fleet's clusters, each with how it stands: `fleet-a ● · fleet-b ↻
+/// reconnecting · fleet-c ● forbidden (ns scoped)`; `compact`: names and
+/// symbols only.
+fn cluster_strip(model: &Model, theme: &Theme, compact: bool) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (i, c) in model.clusters.iter().enumerate() {
+        spans.push(Span::raw(if i == 0 { " " } else { " · " }));
+        spans.push(Span::styled(c.name().to_string(), theme.title()));
+        let state = c.state();
+        let style = match state {
+            ClusterState::Live | ClusterState::Forbidden => theme.ok(),
+            ClusterState::Connecting | ClusterState::Syncing => theme.warning(),
+            _ => theme.error(),
+        };
+        let text = match (state, &c.fallback) {
+            _ if compact => state.symbol().to_string(),
+            (ClusterState::Live, _) => state.symbol().to_string(),
+            (ClusterState::Forbidden, Some(ns)) => {
+                format!("{} forbidden (ns {ns})", state.symbol())
+            }
+            _ => format!("{} {}", state.symbol(), state.label()),
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text, style));
+    }
+    spans
+}
+
 /// The status bar's spans; `compact` for narrow terminals.
 fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
     let ctx = model
-        .cluster
+        .cluster()
         .connected_context
         .as_deref()
-        .or(model.cluster.context.as_deref())
+        .or(model.cluster().context.as_deref())
         .unwrap_or("(current)");
-    let (dot, state, style) = match &model.cluster.conn {
+    let (dot, state, style) = match &model.cluster().conn {
         ConnState::Connecting => ("◌", "connecting".to_string(), theme.warning()),
         ConnState::Syncing if model.is_stale() => (
             "◌",
@@ -51,7 +80,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Syncing => ("◌", "syncing".to_string(), theme.warning()),
         ConnState::Live => {
             let since = model
-                .cluster
+                .cluster()
                 .last_event
                 .map(|t| {
                     let a = age(model.now, Some(t));
@@ -72,7 +101,7 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
     };
     // A recording is never shown as live.
-    let (dot, state, style) = match (&model.replay, &model.cluster.conn) {
+    let (dot, state, style) = match (&model.replay, &model.cluster().conn) {
         (Some(r), ConnState::Live) => {
             let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
             let text = if compact {
@@ -87,28 +116,34 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
     let rows = model.home.rows.len();
     let pods = model.failing_pods();
     let counts = if rows == pods {
-        format!(
-            "{pods} failing of {} pods",
-            group_digits(model.cluster.inventory.pod_count())
-        )
+        format!("{pods} failing of {} pods", group_digits(model.pod_count()))
     } else {
         format!(
             "{pods} failing ({rows} containers) of {} pods",
-            group_digits(model.cluster.inventory.pod_count())
+            group_digits(model.pod_count())
         )
     };
     let help = format!("{} help", model.keymap.label(Intent::Help));
-    let mut spans = vec![
-        Span::styled(if compact { "" } else { " pulltui " }, theme.title()),
-        Span::raw(" ctx "),
-        Span::styled(ctx.to_string(), theme.title()),
-        Span::raw("  "),
-        Span::raw(model.cluster.scope.to_string()),
-        Span::raw("  "),
-        Span::styled(format!("{dot} {state}"), style),
+    let mut spans = vec![Span::styled(
+        if compact { "" } else { " pulltui " },
+        theme.title(),
+    )];
+    if model.is_fleet() {
+        spans.extend(cluster_strip(model, theme, compact));
+    } else {
+        spans.extend([
+            Span::raw(" ctx "),
+            Span::styled(ctx.to_string(), theme.title()),
+            Span::raw("  "),
+            Span::raw(model.cluster().scope.to_string()),
+            Span::raw("  "),
+            Span::styled(format!("{dot} {state}"), style),
+        ]);
+    }
+    spans.extend([
         Span::raw(if compact { "  " } else { "   " }),
         Span::raw(counts),
-    ];
+    ]);
     if model.actions.read_only {
         spans.push(Span::styled("  READ-ONLY", theme.warning()));
     } else if model.actions.dry_run {
@@ -157,7 +192,12 @@ pub fn render_summary(model: &Model, theme: &Theme, frame: &mut Frame, area: Rec
                     spans.push(Span::styled(SUMMARY_SEP, theme.dim()));
                 }
                 spans.push(Span::styled(e.category.id(), theme.category(e.category)));
-                spans.push(Span::raw(format!(" ×{} {}", e.count, e.registry)));
+                spans.push(Span::raw(format!(
+                    " ×{} {}{}",
+                    e.count,
+                    e.registry,
+                    e.clusters_text()
+                )));
                 if e.upstream.is_some() {
                     spans.push(Span::styled(e.upstream_text(), theme.warning()));
                 }

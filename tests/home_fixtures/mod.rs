@@ -146,7 +146,7 @@ pub fn code(c: KeyCode) -> Msg {
 }
 
 pub fn cluster(model: &Model, m: ClusterMsg) -> Msg {
-    Msg::Cluster(model.cluster.generation, m)
+    Msg::Cluster(model.cluster().generation, m)
 }
 
 pub fn pods(model: &Model, ev: WatchEvent<PodFact>) -> Msg {

@@ -85,6 +85,77 @@ impl Preview {
     }
 }
 
+impl Preview {
+    /// The preview of a change to one cluster among several (a fleet): the
+    /// title names the context and its server, and every kubectl command
+    /// names the context, so that running it reaches the same cluster.
+    pub fn on_cluster(&mut self, context: &str, server: &str) {
+        let ctx = super::kubectl::sh(context);
+        self.title = format!("context {context} ({server}): {}", self.title);
+        for k in &mut self.kubectl {
+            *k = with_context(k, &ctx);
+        }
+    }
+}
+
+/// `line` with `--context CTX` after each `kubectl` that starts a command
+/// (the line's start, or after a pipe), never inside a quoted argument.
+fn with_context(line: &str, ctx: &str) -> String {
+    const KUBECTL: &str = "kubectl ";
+    let mut out = String::with_capacity(line.len() + 32);
+    let mut quoted = false;
+    let mut command_start = true;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if !quoted && command_start && rest.starts_with(KUBECTL) {
+            out.push_str(KUBECTL);
+            out.push_str("--context ");
+            out.push_str(ctx);
+            out.push(' ');
+            rest = &rest[KUBECTL.len()..];
+            command_start = false;
+            continue;
+        }
+        command_start = match c {
+            '\'' => {
+                quoted = !quoted;
+                false
+            }
+            '|' => !quoted,
+            ' ' => command_start,
+            _ => false,
+        };
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::with_context;
+
+    #[test]
+    fn the_context_goes_after_each_kubectl_that_starts_a_command() {
+        assert_eq!(
+            with_context("kubectl -n shop delete pod web", "fleet-a"),
+            "kubectl --context fleet-a -n shop delete pod web"
+        );
+        assert_eq!(
+            with_context(
+                "kubectl -n a get job j -o json | jq '{x: \"| kubectl \"}' | kubectl replace --force -f -",
+                "'b c'"
+            ),
+            "kubectl --context 'b c' -n a get job j -o json | jq '{x: \"| kubectl \"}' | kubectl --context 'b c' replace --force -f -"
+        );
+        // Inside quotes it is text, not a command.
+        assert_eq!(
+            with_context("kubectl -n a annotate pod p 'x=kubectl y'", "c"),
+            "kubectl --context c -n a annotate pod p 'x=kubectl y'"
+        );
+    }
+}
+
 impl fmt::Display for Preview {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.title)?;
