@@ -187,14 +187,11 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Err(e) = crate::process::protect_memory() {
         eprintln!("pulltui: warning: cannot turn core dumps off: {e}");
     }
-    let one_cluster = matches!(
-        cli.command,
-        Some(Command::Fix(_) | Command::Probe(_) | Command::Snapshot { .. })
-    );
+    let one_cluster = matches!(cli.command, Some(Command::Fix(_) | Command::Probe(_)));
     if one_cluster && cli.cluster.fleet() {
         eprintln!(
-            "pulltui: --contexts/--all-contexts work with the console and `pulltui check` in \
-             this version; fix, probe and snapshot read one context (pass --context NAME)"
+            "pulltui: --contexts/--all-contexts work with the console, `pulltui check` and \
+             `pulltui snapshot`; fix and probe act on one context (pass --context NAME)"
         );
         return ExitCode::from(2);
     }
@@ -237,7 +234,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Snapshot { output }) => {
             let _log = crate::logging::init();
-            snapshot::run(&cli.cluster, &output)
+            match cli.cluster.fleet() {
+                true => snapshot::run_fleet(&cli.cluster, &output),
+                false => snapshot::run(&cli.cluster, &output),
+            }
         }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -268,32 +268,40 @@ pub fn no_color() -> bool {
 enum Source {
     Live,
     Recorded {
-        recorded: Arc<crate::snapshot::Recorded>,
+        /// One cluster, or a fleet's (in the file's order).
+        recorded: Vec<Arc<crate::snapshot::Recorded>>,
         label: String,
     },
 }
 
 fn load_source(cli: &Cli) -> Result<Source, String> {
     if cli.demo {
-        let snap = crate::snapshot::parse(crate::snapshot::DEMO)
-            .map_err(|e| format!("the bundled demo is broken: {e}"))?;
+        let clusters =
+            crate::snapshot::demo().map_err(|e| format!("the bundled demo is broken: {e}"))?;
         return Ok(Source::Recorded {
-            recorded: Arc::new(crate::snapshot::Recorded::new(snap)),
+            recorded: recorded(clusters),
             label: "demo".into(),
         });
     }
     if let Some(path) = &cli.replay {
         // A parse error can quote the file: inert.
-        let snap = crate::snapshot::load(path).map_err(|e| {
+        let clusters = crate::snapshot::load_any(path).map_err(|e| {
             let e = crate::domain::inert::inert(&e.to_string()).into_owned();
             format!("{}: {e}", path.display())
         })?;
         return Ok(Source::Recorded {
-            recorded: Arc::new(crate::snapshot::Recorded::new(snap)),
+            recorded: recorded(clusters),
             label: file_label(path),
         });
     }
     Ok(Source::Live)
+}
+
+fn recorded(clusters: Vec<crate::snapshot::Snapshot>) -> Vec<Arc<crate::snapshot::Recorded>> {
+    clusters
+        .into_iter()
+        .map(|s| Arc::new(crate::snapshot::Recorded::new(s)))
+        .collect()
 }
 
 /// The REPLAY banner's file name (a received file's name can hold anything).
@@ -384,14 +392,22 @@ fn console(cli: &Cli) -> ExitCode {
             ))
         }
         Source::Recorded { recorded, label } => {
-            let mut model = replay_model(&recorded, label, cli.cluster.scope(), config.keymap);
+            let Some(first) = recorded.first() else {
+                eprintln!("pulltui: the recording holds no cluster");
+                return ExitCode::from(2);
+            };
+            let mut model = if recorded.len() > 1 {
+                fleet_replay_model(&recorded, label, cli.cluster.scope(), config.keymap)
+            } else {
+                replay_model(first, label, cli.cluster.scope(), config.keymap)
+            };
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
-            let clock = crate::runtime::FrozenClock(recorded.snapshot.captured_at);
+            let clock = crate::runtime::FrozenClock(model.now);
             rt.block_on(crate::runtime::run(
                 model,
-                |tx| crate::snapshot::Replay::new(recorded.clone(), tx),
+                |tx| crate::snapshot::Replay::fleet(recorded.clone(), tx),
                 &clock,
                 &theme,
             ))
@@ -431,6 +447,43 @@ pub fn fleet_model(target: &Target, contexts: Vec<String>, scope: Scope, keymap:
         keymap,
         jiff::Timestamp::UNIX_EPOCH,
     )
+}
+
+/// The model of a fleet's replay: one cluster per recorded context, the
+/// banner, the clock of the latest capture.
+pub fn fleet_replay_model(
+    recorded: &[Arc<crate::snapshot::Recorded>],
+    label: String,
+    scope: Scope,
+    keymap: Keymap,
+) -> Model {
+    let contexts: Vec<String> = recorded
+        .iter()
+        .map(|r| r.snapshot.context.clone().unwrap_or_default())
+        .collect();
+    let captured_at = recorded
+        .iter()
+        .map(|r| r.snapshot.captured_at)
+        .max()
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut m = Model::fleet(contexts.clone(), contexts, scope, keymap, captured_at);
+    m.actions.replay = true;
+    let warnings: Vec<String> = recorded
+        .iter()
+        .filter_map(|r| r.snapshot.completeness_warning())
+        .collect();
+    if let Some(w) = warnings.first() {
+        m.notice = Some(crate::app::Notice {
+            text: w.clone(),
+            warning: true,
+        });
+    }
+    m.replay = Some(ReplayBanner {
+        file: label,
+        context: None,
+        captured_at,
+    });
+    m
 }
 
 /// The model of a replay: one context, the banner, the capture's clock.

@@ -479,3 +479,111 @@ fn the_screen_shows_a_cluster_column_and_a_strip_of_clusters() {
         "{text}"
     );
 }
+
+/// The bundled demo, a fleet of three recordings, answered through the real
+/// `update` as `Replay::fleet` answers it (each slot by its recording).
+fn fleet_demo() -> (Model, Vec<std::sync::Arc<pulltui::snapshot::Recorded>>) {
+    use pulltui::snapshot::{Recorded, demo};
+    let clusters: Vec<_> = demo()
+        .expect("the demo parses")
+        .into_iter()
+        .map(|s| std::sync::Arc::new(Recorded::new(s)))
+        .collect();
+    let mut m =
+        pulltui::cli::fleet_replay_model(&clusters, "demo".into(), Scope::All, Keymap::default());
+    m.size = (200, 50);
+    let fx = m.start();
+    answer_fleet(&mut m, &clusters, fx);
+    (m, clusters)
+}
+
+fn answer_fleet(
+    m: &mut Model,
+    clusters: &[std::sync::Arc<pulltui::snapshot::Recorded>],
+    mut fx: Vec<Effect>,
+) {
+    let mut sessions = std::collections::HashMap::new();
+    for c in &m.clusters {
+        sessions.insert(c.generation, c.slot);
+    }
+    while let Some(e) = fx.pop() {
+        let slot = match &e {
+            Effect::Watch(WatchEffect::Connect {
+                slot, generation, ..
+            }) => {
+                sessions.insert(*generation, *slot);
+                *slot
+            }
+            other => other
+                .generation()
+                .and_then(|g| sessions.get(&g).copied())
+                .unwrap_or(0),
+        };
+        for msg in clusters[slot].answer(&e) {
+            fx.extend(pulltui::app::update(m, msg));
+        }
+    }
+    m.settle();
+}
+
+#[test]
+fn the_demo_is_a_fleet_whose_registry_link_broke_in_two_clusters() {
+    let (mut m, clusters) = fleet_demo();
+    assert_eq!(m.clusters.len(), 3);
+    for c in &m.clusters {
+        assert_eq!(c.state(), ClusterState::Live, "{}", c.name());
+    }
+    let top = &m.home.summary[0];
+    assert_eq!(
+        (top.category.id(), top.registry.as_str(), top.clusters),
+        ("network.timeout", "shopreg.tencentcloudcr.com", 2),
+        "the first thing on screen: {}",
+        top.text()
+    );
+    assert!(m.clusters[2].inventory.pod_count() > 0);
+    assert!(
+        m.home
+            .rows
+            .iter()
+            .all(|r| r.cluster.context() != "tke-prod-ap-singapore")
+    );
+    let text = support::screen::screen(&m);
+    assert!(text.contains("REPLAY demo"), "{text}");
+    assert!(
+        text.contains("network.timeout ×8 shopreg.tencentcloudcr.com — 2 clusters"),
+        "{text}"
+    );
+    // Shanghai's row opens with Shanghai's recorded events.
+    select_row_of(&mut m, "tke-prod-ap-shanghai", "web");
+    let fx = pulltui::app::update(&mut m, code(KeyCode::Enter));
+    answer_fleet(&mut m, &clusters, fx);
+    let d = m.detail.as_ref().expect("detail");
+    assert_eq!(d.key.cluster.context(), "tke-prod-ap-shanghai");
+    assert!(!d.events.is_empty(), "the recorded events of the pod");
+}
+
+#[test]
+fn check_replays_a_fleet_file_cluster_by_cluster() {
+    let clusters = pulltui::snapshot::demo().expect("demo");
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let text = pulltui::snapshot::fleet_to_yaml(&pulltui::snapshot::FleetSnapshot::new(clusters))
+        .expect("yaml");
+    std::fs::write(file.path(), text).expect("write");
+    let run = support::cli::Pulltui::new()
+        .args(&["check", "--json", "--replay"])
+        .arg(file.path())
+        .run();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let contexts: std::collections::BTreeSet<&str> = v["pods"]
+        .as_array()
+        .expect("pods")
+        .iter()
+        .filter_map(|p| p["context"].as_str())
+        .collect();
+    assert_eq!(
+        contexts.into_iter().collect::<Vec<_>>(),
+        ["tke-prod-ap-guangzhou", "tke-prod-ap-shanghai"]
+    );
+    assert_eq!(v["clusters"].as_array().map(Vec::len), Some(3));
+}

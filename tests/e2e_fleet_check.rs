@@ -178,6 +178,41 @@ async fn every_failing_pod_of_every_cluster_with_its_context() {
         }
     }
 
+    // `snapshot --all-contexts` writes one file; `check --replay` reads it
+    // as the fleet it was, each pod under its context.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("fleet.yaml");
+    let snap = f
+        .pulltui()
+        .args(&["snapshot", "--all-contexts", "-o"])
+        .arg(&file)
+        .run();
+    assert_eq!(snap.code, Some(0), "{}", snap.stderr);
+    assert!(snap.stderr.contains("3 clusters"), "{}", snap.stderr);
+    let text = std::fs::read_to_string(&file).expect("the fleet file");
+    assert!(text.contains("kind: PulltuiFleetSnapshot"));
+    assert!(text.trim_end().ends_with("end: PulltuiFleetSnapshot"));
+    let replayed = f
+        .pulltui()
+        .args(&["check", "--json", "--replay"])
+        .arg(&file)
+        .run();
+    assert_eq!(replayed.code, Some(1), "{}", replayed.stderr);
+    let rv = json_of(&replayed.stdout);
+    for e in &expected {
+        assert!(
+            has_pod(&rv, e),
+            "{e:?} missing from the replay:\n{}",
+            replayed.stdout
+        );
+    }
+    assert_eq!(
+        rv["clusters"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        replayed.stdout
+    );
+
     // `--contexts` reads only those named.
     let first = &expected[0].0;
     let run = f
@@ -230,8 +265,9 @@ async fn a_stopped_cluster_is_named_and_holds_no_other_back() {
 #[test]
 fn one_cluster_commands_refuse_fleet_flags() {
     let run = support::cli::Pulltui::new()
-        .args(&["snapshot", "--all-contexts", "-o", "/dev/null"])
+        .args(&["probe", "--all-contexts", "docker.io/library/nginx:1"])
         .run();
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("pulltui check"), "{}", run.stderr);
+    assert!(run.stderr.contains("one context"), "{}", run.stderr);
 }

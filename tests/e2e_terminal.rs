@@ -103,7 +103,7 @@ fn resizing_down_to_20x5_and_back_redraws() {
     t.send(&["Escape"]);
     let _ = t.cmd(&["resize-window", "-t", "e2e", "-x", "120", "-y", "30"]);
     t.wait("a full redraw at 120×30", SCREEN, |s| {
-        s.contains("REPLAY") && s.contains("NAMESPACE")
+        s.contains("REPLAY") && s.contains("CLUSTER") && s.contains("POD")
     });
     t.send(&["q"]);
     let s = t.wait("the shell", SCREEN, |s| exit_line(s).is_some());

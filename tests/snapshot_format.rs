@@ -21,6 +21,35 @@ fn the_bundled_demo_is_what_its_generator_writes() {
 }
 
 #[test]
+fn the_demos_other_clusters_are_what_its_generator_writes() {
+    let generated = pulltui::snapshot::fleet_to_yaml(&incident::fleet()).expect("yaml");
+    assert!(
+        generated == pulltui::snapshot::DEMO_FLEET,
+        "assets/demo-fleet.yaml is stale: run `cargo run --example make-demo -- --fleet > assets/demo-fleet.yaml`"
+    );
+    let demo = pulltui::snapshot::demo().expect("the demo parses");
+    let contexts: Vec<_> = demo.iter().filter_map(|s| s.context.as_deref()).collect();
+    assert_eq!(
+        contexts,
+        [
+            "tke-prod-ap-guangzhou",
+            "tke-prod-ap-shanghai",
+            "tke-prod-ap-singapore"
+        ]
+    );
+    // The registry's private link is broken in two of the three.
+    let timeouts = |s: &pulltui::snapshot::Snapshot| {
+        s.events.iter().any(|e| {
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.contains("43.137.1.5:443: i/o timeout"))
+        })
+    };
+    assert_eq!(demo.iter().filter(|s| timeouts(s)).count(), 2);
+    assert!(demo[2].pods.is_empty(), "Singapore is healthy");
+}
+
+#[test]
 fn a_snapshot_round_trips() {
     let s = parse(pulltui::snapshot::DEMO).expect("demo parses");
     let again = parse(&to_yaml(&s).expect("yaml")).expect("parses again");

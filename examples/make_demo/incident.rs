@@ -769,3 +769,88 @@ pub fn incident() -> Snapshot {
     }
     .sealed()
 }
+
+/// One more TKE cluster of the same account, as a snapshot: `web` and
+/// `cart` of `shop` pull from the same registry instance; with `broken`,
+/// its private link is gone here too (its public address times out).
+fn sibling(context: &str, server: &str, broken: bool) -> Snapshot {
+    let mut b = Builder::default();
+    let tcr = "shopreg.tencentcloudcr.com";
+    for (name, tag, failing, healthy, age) in
+        [("web", "2.14.0", 2, 6, 36), ("cart", "5.3.1", 1, 4, 34)]
+    {
+        let image = format!("{tcr}/shop/{name}:{tag}");
+        let failure = || Failure {
+            message: request_failure(&image, "dial tcp 43.137.1.5:443: i/o timeout"),
+            reason: "ImagePullBackOff",
+            attempts: 8,
+            secret_warning: None,
+        };
+        let (failing, healthy) = if broken {
+            (failing, healthy)
+        } else {
+            (0, failing + healthy)
+        };
+        b.deployment(
+            "shop",
+            name,
+            &image,
+            &["tcr-pull"],
+            json!({}),
+            failing,
+            healthy,
+            age,
+            &failure,
+        );
+    }
+    b.healthy_pods("shop", "frontend-gateway", 24);
+    b.healthy_pods("kube-system", "coredns", 2);
+    b.healthy_pods("kube-system", "kube-proxy", 4);
+    b.service_account("shop", "default", &[]);
+    b.pull_secret("shop", "tcr-pull", tcr, "100012345678");
+    b.healthy.sort();
+    Snapshot {
+        kind: KIND.into(),
+        version: VERSION,
+        contents: None,
+        captured_at: at(0),
+        pulltui_version: "demo".into(),
+        context: Some(context.into()),
+        server: Some(server.into()),
+        scope: Scope::All,
+        default_namespace: Some("shop".into()),
+        fallback: None,
+        pods_seen: b.pods.len() + b.healthy.len(),
+        namespaces: vec!["kube-system".into(), "shop".into()],
+        healthy_pods: b.healthy,
+        pods: b.pods,
+        events: b.events,
+        owners: b.owners,
+        service_accounts: b.service_accounts,
+        pull_secrets: b.secrets,
+        unread: b.unread,
+        last_errors: Vec::new(),
+        probes: Vec::new(),
+        end: None,
+    }
+    .sealed()
+}
+
+/// The demo's other clusters (`assets/demo-fleet.yaml`): Shanghai, where
+/// the registry's private link broke too, and Singapore, where it holds.
+pub fn fleet() -> pulltui::snapshot::FleetSnapshot {
+    let mut f = pulltui::snapshot::FleetSnapshot::new(vec![
+        sibling(
+            "tke-prod-ap-shanghai",
+            "https://cls-7mq2k4zt.ccs.tencent-cloud.com",
+            true,
+        ),
+        sibling(
+            "tke-prod-ap-singapore",
+            "https://cls-2xw9p6hd.ccs.tencent-cloud.com",
+            false,
+        ),
+    ]);
+    f.pulltui_version = "demo".into();
+    f
+}

@@ -369,6 +369,41 @@ pub enum ProbeEffect {
     Cancel { probe: ProbeId },
 }
 
+impl Effect {
+    /// The session it is for (none: an action's or probe's own id names it).
+    pub fn generation(&self) -> Option<Generation> {
+        match self {
+            Effect::Watch(
+                WatchEffect::Connect { generation, .. } | WatchEffect::PodEvents { generation, .. },
+            )
+            | Effect::Fetch(
+                FetchEffect::Owner { generation, .. }
+                | FetchEffect::Namespaces { generation }
+                | FetchEffect::ServiceAccount { generation, .. }
+                | FetchEffect::Secret { generation, .. }
+                | FetchEffect::Node { generation, .. }
+                | FetchEffect::Attachable { generation, .. },
+            )
+            | Effect::Mutate(
+                MutateEffect::Prepare { generation, .. }
+                | MutateEffect::Candidates { generation, .. },
+            )
+            | Effect::Probe(
+                ProbeEffect::Laptop { generation, .. }
+                | ProbeEffect::NodePreview { generation, .. },
+            ) => Some(*generation),
+            Effect::Watch(WatchEffect::Disconnect { .. } | WatchEffect::StopDetail)
+            | Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. })
+            | Effect::Probe(
+                ProbeEffect::NodeStart { .. }
+                | ProbeEffect::NodeCancel { .. }
+                | ProbeEffect::Cancel { .. },
+            )
+            | Effect::Quit => None,
+        }
+    }
+}
+
 impl From<ProbeEffect> for Effect {
     fn from(e: ProbeEffect) -> Self {
         Effect::Probe(e)

@@ -74,8 +74,15 @@ impl<'a> CheckPod<'a> {
 
 pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     let report = match replay {
-        Some(path) => match crate::snapshot::load(path) {
-            Ok(s) => {
+        Some(path) => match crate::snapshot::load_any(path) {
+            Ok(clusters) if clusters.len() > 1 => {
+                return super::fleet_check::replay_fleet(clusters, json);
+            }
+            Ok(mut clusters) => {
+                let Some(s) = clusters.pop() else {
+                    eprintln!("pulltui check: {}: no cluster in the file", path.display());
+                    return ExitCode::from(2);
+                };
                 if let Some(w) = s.completeness_warning() {
                     eprintln!("pulltui check: warning: {}: {w}", path.display());
                 }

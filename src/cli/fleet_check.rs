@@ -95,8 +95,31 @@ pub fn run_fleet(args: &ClusterArgs, json: bool) -> ExitCode {
         }
     };
     let outcomes = rt.block_on(read_all(args, &contexts));
+    print_fleet(&outcomes, json, Timestamp::now())
+}
+
+/// `check --replay` of a fleet snapshot: each cluster's rows as recorded.
+pub fn replay_fleet(clusters: Vec<crate::snapshot::Snapshot>, json: bool) -> ExitCode {
+    let now = clusters
+        .iter()
+        .map(|s| s.captured_at)
+        .max()
+        .unwrap_or_else(Timestamp::now);
+    let outcomes: Vec<ClusterOutcome> = clusters
+        .into_iter()
+        .map(|s| ClusterOutcome {
+            context: s.context.clone().unwrap_or_default(),
+            result: Ok(crate::snapshot::Recorded::new(s).report()),
+        })
+        .collect();
+    print_fleet(&outcomes, json, now)
+}
+
+/// Prints a fleet's rows (a table or JSON) and says which clusters could
+/// not be read; the exit code of `check`.
+fn print_fleet(outcomes: &[ClusterOutcome], json: bool, now: Timestamp) -> ExitCode {
     // Say which clusters could not be read, and which fell back to a namespace.
-    for o in &outcomes {
+    for o in outcomes {
         match &o.result {
             Err(e) => eprintln!("pulltui check: context {}: {}", inert(&o.context), inert(e)),
             Ok(r) => {
@@ -114,11 +137,11 @@ pub fn run_fleet(args: &ClusterArgs, json: bool) -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
-        crate::domain::inert::json_to_writer(&mut out, &fleet_json(&outcomes))
+        crate::domain::inert::json_to_writer(&mut out, &fleet_json(outcomes))
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
-        write_fleet_table(&mut out, &outcomes, Timestamp::now())
+        write_fleet_table(&mut out, outcomes, now)
     };
     if let Err(e) = res.and_then(|_| out.flush())
         && e.kind() != io::ErrorKind::BrokenPipe
@@ -126,7 +149,7 @@ pub fn run_fleet(args: &ClusterArgs, json: bool) -> ExitCode {
         eprintln!("pulltui check: {e}");
         return ExitCode::from(2);
     }
-    exit_code(&outcomes)
+    exit_code(outcomes)
 }
 
 /// 2 when a cluster could not be read, else 1 when any has failing pods.

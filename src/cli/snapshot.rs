@@ -33,18 +33,7 @@ pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Written next to the target and renamed: a failed run never leaves half a file.
-    let write = || -> std::io::Result<()> {
-        let dir = output
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile_in(dir)?;
-        tmp.1.write_all(yaml.as_bytes())?;
-        tmp.1.sync_all()?;
-        std::fs::rename(&tmp.0, output)
-    };
-    if let Err(e) = write() {
+    if let Err(e) = write_whole(output, &yaml) {
         eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
         return ExitCode::from(2);
     }
@@ -57,6 +46,100 @@ pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
         output.display()
     );
     ExitCode::SUCCESS
+}
+
+/// Written next to the target and renamed: a failed run never leaves half
+/// a file.
+fn write_whole(output: &Path, text: &str) -> std::io::Result<()> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile_in(dir)?;
+    tmp.1.write_all(text.as_bytes())?;
+    tmp.1.sync_all()?;
+    std::fs::rename(&tmp.0, output)
+}
+
+/// `pulltui snapshot --all-contexts | --contexts … -o FILE`: every context
+/// captured at once into one fleet file (`--replay` opens it as a fleet).
+/// A context that cannot be captured is named; the others are written and
+/// the exit code is 2.
+pub fn run_fleet(args: &ClusterArgs, output: &Path) -> ExitCode {
+    let contexts = args.fleet_contexts();
+    if contexts.is_empty() {
+        eprintln!(
+            "pulltui snapshot: no context to capture (the kubeconfig has none, or none was named)"
+        );
+        return ExitCode::from(2);
+    }
+    let rt = match tokio_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulltui snapshot: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let captures = contexts.iter().map(|ctx| {
+        let mut target = args.target();
+        target.context = Some(ctx.clone());
+        let scope = args.scope();
+        let ctx = ctx.clone();
+        async move {
+            let progress = |m: &str| {
+                eprintln!(
+                    "pulltui snapshot: context {}: {m}",
+                    crate::domain::inert::inert(&ctx)
+                )
+            };
+            let res = crate::snapshot::capture::capture(&target, scope, &progress).await;
+            (ctx.clone(), res)
+        }
+    });
+    let results = rt.block_on(futures::future::join_all(captures));
+    let mut clusters = Vec::new();
+    let mut failed = 0;
+    for (ctx, res) in results {
+        match res {
+            Ok(s) => clusters.push(s),
+            Err(e) => {
+                failed += 1;
+                let ctx = crate::domain::inert::inert(&ctx);
+                eprintln!("pulltui snapshot: context {ctx}: not captured: {e}");
+            }
+        }
+    }
+    if clusters.is_empty() {
+        eprintln!("pulltui snapshot: no context could be captured; nothing written");
+        return ExitCode::from(2);
+    }
+    let (pods, events) = clusters
+        .iter()
+        .fold((0, 0), |(p, e), s| (p + s.pods.len(), e + s.events.len()));
+    let n = clusters.len();
+    let fleet = crate::snapshot::FleetSnapshot::new(clusters);
+    let yaml = match crate::snapshot::fleet_to_yaml(&fleet) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("pulltui snapshot: cannot write YAML: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = write_whole(output, &yaml) {
+        eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "pulltui snapshot: wrote {} ({n} clusters, {pods} failing pods, {events} events, {} bytes); open it with `pulltui --replay {}`",
+        output.display(),
+        yaml.len(),
+        output.display()
+    );
+    if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn tempfile_in(dir: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {

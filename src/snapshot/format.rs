@@ -227,7 +227,7 @@ impl Snapshot {
     }
 
     /// A file that states its contents must end and hold them.
-    fn check_complete(&self) -> Result<(), LoadError> {
+    pub(crate) fn check_complete(&self) -> Result<(), LoadError> {
         let Some(said) = &self.contents else {
             return Ok(());
         };
@@ -373,12 +373,12 @@ impl std::error::Error for LoadError {}
 
 /// Just enough to check the kind and version before the whole parse.
 #[derive(Deserialize)]
-struct Header {
-    kind: Option<serde_json::Value>,
-    version: Option<serde_json::Value>,
+pub(crate) struct Header {
+    pub(crate) kind: Option<serde_json::Value>,
+    pub(crate) version: Option<serde_json::Value>,
 }
 
-fn syntax(e: &serde_saphyr::Error) -> LoadError {
+pub(crate) fn syntax(e: &serde_saphyr::Error) -> LoadError {
     let loc = e.location();
     // The rendered error repeats the location and a snippet; keep its first line.
     let text = e.to_string();
@@ -442,6 +442,11 @@ pub fn read_bounded(input: impl std::io::Read, max: u64) -> Result<Vec<u8>, Load
 /// Reads and parses a snapshot file (a regular file, or a stream: at most
 /// `MAX_BYTES` either way).
 pub fn load(path: &std::path::Path) -> Result<Snapshot, LoadError> {
+    parse(&read_text(path)?)
+}
+
+/// The file's text, bounded (`MAX_BYTES`), as UTF-8.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
     let file = std::fs::File::open(path).map_err(|e| LoadError::Io(e.to_string()))?;
     let meta = file.metadata().map_err(|e| LoadError::Io(e.to_string()))?;
     if meta.len() > MAX_BYTES {
@@ -453,7 +458,7 @@ pub fn load(path: &std::path::Path) -> Result<Snapshot, LoadError> {
         column: None,
         message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
     })?;
-    parse(&text)
+    Ok(text)
 }
 
 /// The document, with a comment header saying what it is; always sealed

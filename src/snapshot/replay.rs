@@ -519,21 +519,53 @@ fn last_error_fact(cluster: &ClusterId, l: &LastError) -> EventFact {
     }
 }
 
-/// The app backend over a recording: replies are sent from a task, in order.
+/// The app backend over a recording (one cluster, or a fleet's: one per
+/// slot): replies are sent from a task, in order.
 pub struct Replay {
-    recorded: Arc<Recorded>,
+    clusters: Vec<Arc<Recorded>>,
+    /// Which cluster each session (generation) reads.
+    sessions: std::collections::HashMap<Generation, usize>,
     tx: mpsc::Sender<Msg>,
 }
 
 impl Replay {
     pub fn new(recorded: Arc<Recorded>, tx: mpsc::Sender<Msg>) -> Self {
-        Replay { recorded, tx }
+        Replay::fleet(vec![recorded], tx)
+    }
+
+    /// A fleet's recording: cluster `i` answers the sessions of slot `i`.
+    pub fn fleet(clusters: Vec<Arc<Recorded>>, tx: mpsc::Sender<Msg>) -> Self {
+        Replay {
+            clusters,
+            sessions: Default::default(),
+            tx,
+        }
+    }
+
+    /// The recording that answers `effect`.
+    fn recorded_for(&mut self, effect: &Effect) -> Option<&Arc<Recorded>> {
+        let slot = match effect {
+            Effect::Watch(WatchEffect::Connect {
+                slot, generation, ..
+            }) => {
+                self.sessions.insert(*generation, *slot);
+                *slot
+            }
+            other => match other.generation() {
+                Some(g) => *self.sessions.get(&g)?,
+                None => 0,
+            },
+        };
+        self.clusters.get(slot)
     }
 }
 
 impl Backend for Replay {
     fn dispatch(&mut self, effect: Effect) {
-        let msgs = self.recorded.answer(&effect);
+        let Some(recorded) = self.recorded_for(&effect) else {
+            return;
+        };
+        let msgs = recorded.answer(&effect);
         if msgs.is_empty() {
             return;
         }

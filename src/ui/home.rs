@@ -88,7 +88,8 @@ impl Col {
     fn max(self) -> usize {
         match self {
             Col::Age | Col::Count => 5,
-            Col::Namespace | Col::Cluster => 16,
+            Col::Namespace => 16,
+            Col::Cluster => 24,
             // `istio-proxy [istio]`, `FailedCreatePodSandBox`.
             Col::Container | Col::Reason => 22,
             Col::Cause => 26,
@@ -365,8 +366,9 @@ fn row_line(model: &Model, r: &FailureRow, cols: &[(Col, usize)], theme: &Theme)
             spans.push(Span::raw(" "));
         }
         let content = cell(model, r, *c);
-        // Pod names differ at the end (replica hashes): cut the middle.
-        let cut = if *c == Col::Pod {
+        // Pod names differ at the end (replica hashes), context names
+        // often too (regions): cut the middle.
+        let cut = if matches!(c, Col::Pod | Col::Cluster) {
             truncate_middle(&content, *w)
         } else {
             truncate(&content, *w)

@@ -41,7 +41,12 @@ fn cluster_strip(model: &Model, theme: &Theme, compact: bool) -> Vec<Span<'stati
     let mut spans = Vec::new();
     for (i, c) in model.clusters.iter().enumerate() {
         spans.push(Span::raw(if i == 0 { " " } else { " · " }));
-        spans.push(Span::styled(c.name().to_string(), theme.title()));
+        // Narrow: context names lose their middle (regions differ at the end).
+        let name = match compact {
+            true => crate::app::text::truncate_middle(c.name(), 14),
+            false => c.name().to_string(),
+        };
+        spans.push(Span::styled(name, theme.title()));
         let state = c.state();
         let style = match state {
             ClusterState::Live | ClusterState::Forbidden => theme.ok(),
@@ -49,6 +54,8 @@ fn cluster_strip(model: &Model, theme: &Theme, compact: bool) -> Vec<Span<'stati
             _ => theme.error(),
         };
         let text = match (state, &c.fallback) {
+            // A recording: what was recorded, not a live state.
+            (ClusterState::Live, _) if model.replay.is_some() => "⏺".to_string(),
             _ if compact => state.symbol().to_string(),
             (ClusterState::Live, _) => state.symbol().to_string(),
             (ClusterState::Forbidden, Some(ns)) => {
@@ -129,6 +136,15 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         theme.title(),
     )];
     if model.is_fleet() {
+        // A recording is never shown as live.
+        if let Some(r) = &model.replay {
+            let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+            let text = match compact {
+                true => format!(" ⏺ REPLAY {at} "),
+                false => format!(" ⏺ REPLAY {} · captured {at} ", r.file),
+            };
+            spans.push(Span::styled(text, theme.warning()));
+        }
         spans.extend(cluster_strip(model, theme, compact));
     } else {
         spans.extend([
