@@ -65,6 +65,7 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
         )));
         for (k, d) in [
             ("Enter", "keep the filter / choose"),
+            ("Tab", "palette: mark a context (several: a fleet)"),
             ("Esc", "clear the filter / close"),
             ("Backspace", "delete a character"),
         ] {
