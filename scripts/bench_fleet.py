@@ -113,6 +113,11 @@ def measure(b, binary, env, contexts, good, expect_each, quiet):
     else:
         out["full_table_seconds"] = round(full["t_ms"] / 1000 - t.started, 2)
         out["failing_on_screen"] = full["failing"]
+        # Quiet means after the full lists (every healthy pod) are in.
+        synced = t.wait_for(lambda fr: complete(fr) and all(
+            c["synced"] for c in fr.get("clusters", []) if c["context"] in good), 600)
+        if synced is not None:
+            out["synced_seconds"] = round(synced["t_ms"] / 1000 - t.started, 2)
     time.sleep(3)
     c0 = t.cpu()
     time.sleep(quiet)

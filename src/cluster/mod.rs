@@ -87,6 +87,9 @@ impl SharedConn {
 pub struct Session {
     generation: Generation,
     conn: SharedConn,
+    /// Bounds its concurrent owner lookups (each cluster its own: a slow
+    /// one never holds another's back).
+    lookups: Arc<Semaphore>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -111,6 +114,9 @@ pub enum WriteMode {
     ReadOnly,
 }
 
+/// Owner lookups in flight at once, per cluster.
+const OWNER_LOOKUPS: usize = 8;
+
 /// Runs the app's cluster effects; owns the sessions (one per slot: one
 /// cluster, or each cluster of a fleet).
 pub struct Cluster {
@@ -121,8 +127,6 @@ pub struct Cluster {
     /// The open detail's watch and reads, and the session they use.
     detail: Option<DetailTasks>,
     detail_session: Option<Generation>,
-    /// Bounds concurrent owner lookups.
-    lookups: Arc<Semaphore>,
     /// The fixes started from the keys (they outlive a reconnect).
     fixer: fixer::Fixer,
     /// The probe pane's probes.
@@ -140,7 +144,6 @@ impl Cluster {
             sessions: Default::default(),
             detail: None,
             detail_session: None,
-            lookups: Arc::new(Semaphore::new(8)),
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
             heartbeat: Some(liveness::HEARTBEAT_EVERY),
@@ -255,6 +258,7 @@ impl Cluster {
             Session {
                 generation,
                 conn: cell,
+                lookups: Arc::new(Semaphore::new(OWNER_LOOKUPS)),
                 tasks: vec![main],
             },
         );
@@ -320,11 +324,14 @@ impl Cluster {
     }
 
     pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
-        let Some(client) = self.client(generation) else {
+        let Some(s) = self.sessions.values().find(|s| s.generation == generation) else {
+            return;
+        };
+        let Some(client) = s.conn.client() else {
             return;
         };
         let tx = self.tx.clone();
-        let sem = self.lookups.clone();
+        let sem = s.lookups.clone();
         tokio::spawn(async move {
             let _permit = sem.acquire().await;
             let lookup = resolve_owner(&client, &owner).await;
