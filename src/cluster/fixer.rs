@@ -212,7 +212,7 @@ pub async fn follow_step(
         existing,
         ctx.category,
     )?;
-    Ok(follow::follow(client, &spec, timeout, progress).await)
+    Ok(follow::follow(client, &step.facts.cluster, &spec, timeout, progress).await)
 }
 
 /// The copy and attach offers for the credential form.

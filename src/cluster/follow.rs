@@ -226,9 +226,12 @@ fn running(p: &Pod) -> bool {
         })
 }
 
-/// Follows until the followed pods run (`desired` of them) or `timeout`.
+/// Follows until the followed pods run (`desired` of them) or `timeout`;
+/// `cluster` is the one `client` reads (the rows of pods still failing
+/// are that cluster's).
 pub async fn follow(
     client: &Client,
+    cluster: &ClusterId,
     spec: &FollowSpec,
     timeout: Duration,
     progress: Option<mpsc::Sender<Progress>>,
@@ -262,9 +265,7 @@ pub async fn follow(
             .iter()
             .filter(|p| !failing_containers(p).is_empty())
         {
-            // Only the category is read: the rows' cluster is the fix's, unnamed here.
-            let cluster = ClusterId::new("", "");
-            let cat = classify_pod(client, &cluster, p)
+            let cat = classify_pod(client, cluster, p)
                 .await
                 .first()
                 .map(|r| r.category);

@@ -88,6 +88,8 @@ pub async fn classify_pod(client: &Client, cluster: &ClusterId, pod: &Pod) -> Ve
 /// What `plan` needs about a pod, read from the cluster.
 #[derive(Debug, Clone)]
 pub struct PodFacts {
+    /// The cluster the pod was read from (its key's).
+    pub cluster: crate::domain::cluster_id::ClusterId,
     pub context: PodContext,
     pub pod: Pod,
     /// The pod's failing parts, their categories and facets.
@@ -190,6 +192,7 @@ pub async fn pod_facts(
             .or_else(|| crate::domain::facet::injected(&pod, &c.name).map(|i| i.by)),
     };
     Ok(PodFacts {
+        cluster: key.cluster.clone(),
         context,
         pod,
         failing,
