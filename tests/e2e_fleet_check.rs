@@ -11,34 +11,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
-use support::fleet::{Fleet, fleet};
-use support::{pod_state, wait_named};
-
-const SETTLE: Duration = Duration::from_secs(60);
-
-/// A pod pulling from the basic-auth registry without credentials.
-async fn failing(c: &kube::Client, ns: &str, name: &str, image: &str, node: &str) {
-    let pod: Pod = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "app", "image": image}]}
-    }))
-    .expect("pod");
-    Api::<Pod>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &pod)
-        .await
-        .unwrap_or_else(|e| panic!("creating {ns}/{name}: {e}"));
-    wait_named(c, ns, name, SETTLE, "failing its pull", |p| {
-        p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)
-            && matches!(
-                pod_state(p).as_deref(),
-                Some("ErrImagePull" | "ImagePullBackOff")
-            )
-    })
-    .await;
-}
+use support::fleet::{Fleet, failing_bare, fleet};
 
 /// One failing pod in the first cluster (a namespace of its own) and one in
 /// the restricted cluster's namespace: (context, namespace, pod) of each.
@@ -47,12 +21,12 @@ async fn two_failing_pods(f: &Fleet, tag: &str) -> Vec<(String, String, String)>
     let ac = a.h.admin().await;
     let ns = a.h.namespace(&ac, tag).await;
     let img = format!("{}/team/app:1.0", a.h.reg_auth());
-    failing(&ac, &ns.name, "web", &img, &a.node).await;
+    failing_bare(&ac, &ns.name, "web", &img, &a.node).await;
     let r = f.restricted();
     let rc = r.h.admin().await;
     let name = format!("{tag}-{}", std::process::id());
     let img = format!("{}/team/app:1.0", r.h.reg_auth());
-    failing(&rc, f.restricted_ns(), &name, &img, &r.node).await;
+    failing_bare(&rc, f.restricted_ns(), &name, &img, &r.node).await;
     vec![
         (a.context.clone(), ns.name.clone(), "web".to_string()),
         (r.context.clone(), f.restricted_ns().to_string(), name),

@@ -16,14 +16,13 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::api::{Api, ListParams, PostParams};
 use serde_json::{Value, json};
 use support::cli::Dirs;
-use support::fleet::{Fleet, fleet};
+use support::fleet::{Fleet, failing_bare, fleet};
 use support::tmux::{Tmux, exit_line};
 use support::workload::{W, as_written, failing_pod};
-use support::{pod_state, wait_named};
 
 const SETTLE: Duration = Duration::from_secs(90);
 const SCREEN: Duration = Duration::from_secs(30);
@@ -57,67 +56,38 @@ async fn namespace(h: &support::Harness, c: &kube::Client, name: &str) {
     }
 }
 
-/// A bare pod pulling from the basic-auth registry without credentials,
-/// failing on the cluster's node.
-async fn failing_bare(c: &kube::Client, ns: &str, name: &str, image: &str, node: &str) {
-    let pod: Pod = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "app", "image": image}]}
-    }))
-    .expect("pod");
-    Api::<Pod>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &pod)
+/// The objects of kind `K` in `ns`, as written (no status, no
+/// bookkeeping), by `Kind/name`.
+async fn as_written_all<K>(
+    c: &kube::Client,
+    ns: &str,
+    kind: &str,
+    out: &mut serde_json::Map<String, Value>,
+) where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let list = Api::<K>::namespaced(c.clone(), ns)
+        .list(&ListParams::default())
         .await
-        .unwrap_or_else(|e| panic!("creating {ns}/{name}: {e}"));
-    wait_named(c, ns, name, SETTLE, "failing its pull", |p| {
-        p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)
-            && matches!(
-                pod_state(p).as_deref(),
-                Some("ErrImagePull" | "ImagePullBackOff")
-            )
-    })
-    .await;
+        .unwrap_or_else(|e| panic!("listing {kind} in {ns}: {e}"));
+    for o in list {
+        let name = o.meta().name.clone().unwrap_or_default();
+        let v = serde_json::to_value(&o).expect("json");
+        out.insert(format!("{kind}/{name}"), as_written(&v));
+    }
 }
 
 /// What a fix could have written in `ns`: its Deployments, Secrets and
-/// ServiceAccounts, as written (no status, no bookkeeping), by name.
+/// ServiceAccounts, as written, by name.
 async fn writable(c: &kube::Client, ns: &str) -> Value {
-    use k8s_openapi::api::apps::v1::Deployment;
-    let lp = ListParams::default();
     let mut out = serde_json::Map::new();
-    let deps = Api::<Deployment>::namespaced(c.clone(), ns)
-        .list(&lp)
-        .await
-        .expect("deployments");
-    for d in deps {
-        let v = serde_json::to_value(&d).expect("json");
-        out.insert(
-            format!("Deployment/{}", d.metadata.name.unwrap_or_default()),
-            as_written(&v),
-        );
-    }
-    let secrets = Api::<Secret>::namespaced(c.clone(), ns)
-        .list(&lp)
-        .await
-        .expect("secrets");
-    for s in secrets {
-        let v = serde_json::to_value(&s).expect("json");
-        out.insert(
-            format!("Secret/{}", s.metadata.name.unwrap_or_default()),
-            as_written(&v),
-        );
-    }
-    let sas = Api::<ServiceAccount>::namespaced(c.clone(), ns)
-        .list(&lp)
-        .await
-        .expect("serviceaccounts");
-    for s in sas {
-        let v = serde_json::to_value(&s).expect("json");
-        out.insert(
-            format!("ServiceAccount/{}", s.metadata.name.unwrap_or_default()),
-            as_written(&v),
-        );
-    }
+    as_written_all::<k8s_openapi::api::apps::v1::Deployment>(c, ns, "Deployment", &mut out).await;
+    as_written_all::<Secret>(c, ns, "Secret", &mut out).await;
+    as_written_all::<ServiceAccount>(c, ns, "ServiceAccount", &mut out).await;
     Value::Object(out)
 }
 

@@ -26,17 +26,9 @@ pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let yaml = match crate::snapshot::to_yaml(&snap) {
-        Ok(y) => y,
-        Err(e) => {
-            eprintln!("pulltui snapshot: cannot write YAML: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = write_whole(output, &yaml) {
-        eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
+    let Some(yaml) = save(output, crate::snapshot::to_yaml(&snap)) else {
         return ExitCode::from(2);
-    }
+    };
     eprintln!(
         "pulltui snapshot: wrote {} ({} failing pods, {} events, {} bytes); open it with `pulltui --replay {}`",
         output.display(),
@@ -46,6 +38,22 @@ pub fn run(args: &ClusterArgs, output: &Path) -> ExitCode {
         output.display()
     );
     ExitCode::SUCCESS
+}
+
+/// Writes the file's text (or says why it cannot); the text written.
+fn save(output: &Path, yaml: Result<String, String>) -> Option<String> {
+    let yaml = match yaml {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("pulltui snapshot: cannot write YAML: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = write_whole(output, &yaml) {
+        eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
+        return None;
+    }
+    Some(yaml)
 }
 
 /// Written next to the target and renamed: a failed run never leaves half
@@ -118,17 +126,9 @@ pub fn run_fleet(args: &ClusterArgs, output: &Path) -> ExitCode {
         .fold((0, 0), |(p, e), s| (p + s.pods.len(), e + s.events.len()));
     let n = clusters.len();
     let fleet = crate::snapshot::FleetSnapshot::new(clusters);
-    let yaml = match crate::snapshot::fleet_to_yaml(&fleet) {
-        Ok(y) => y,
-        Err(e) => {
-            eprintln!("pulltui snapshot: cannot write YAML: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = write_whole(output, &yaml) {
-        eprintln!("pulltui snapshot: cannot write {}: {e}", output.display());
+    let Some(yaml) = save(output, crate::snapshot::fleet_to_yaml(&fleet)) else {
         return ExitCode::from(2);
-    }
+    };
     eprintln!(
         "pulltui snapshot: wrote {} ({n} clusters, {pods} failing pods, {events} events, {} bytes); open it with `pulltui --replay {}`",
         output.display(),

@@ -21,7 +21,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::format::{Header, KIND, LoadError, Snapshot, VERSION, parse, read_text, syntax};
+use super::format::{
+    Header, KIND, LoadError, Snapshot, VERSION, parse, read_text, syntax, version_of,
+};
 
 /// `kind:` of a fleet snapshot document.
 pub const FLEET_KIND: &str = "PulltuiFleetSnapshot";
@@ -56,22 +58,6 @@ impl FleetSnapshot {
             end: Some(FLEET_KIND.into()),
         }
     }
-}
-
-fn version_of(header: &Header) -> Result<u32, LoadError> {
-    let version = header
-        .version
-        .as_ref()
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| LoadError::NotASnapshot("no numeric `version`".into()))?;
-    let version = u32::try_from(version).unwrap_or(u32::MAX);
-    if version > VERSION {
-        return Err(LoadError::FutureVersion(version));
-    }
-    if version == 0 {
-        return Err(LoadError::NotASnapshot("version 0 does not exist".into()));
-    }
-    Ok(version)
 }
 
 /// A snapshot or a fleet snapshot: its clusters (one for a snapshot).

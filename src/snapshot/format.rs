@@ -407,6 +407,16 @@ pub fn parse(text: &str) -> Result<Snapshot, LoadError> {
         }
         None => return Err(LoadError::NotASnapshot(format!("no `kind: {KIND}` line"))),
     }
+    version_of(&header)?;
+    let snapshot: Snapshot = serde_saphyr::from_str(text).map_err(|e| syntax(&e))?;
+    snapshot.check_complete()?;
+    Ok(snapshot)
+}
+
+/// Reads at most `max` bytes; more is `TooLarge` (a FIFO, `/dev/stdin` or
+/// a device has no length to check first).
+/// The header's format version, if this pulltui reads it.
+pub(crate) fn version_of(header: &Header) -> Result<u32, LoadError> {
     let version = header
         .version
         .as_ref()
@@ -419,13 +429,9 @@ pub fn parse(text: &str) -> Result<Snapshot, LoadError> {
     if version == 0 {
         return Err(LoadError::NotASnapshot("version 0 does not exist".into()));
     }
-    let snapshot: Snapshot = serde_saphyr::from_str(text).map_err(|e| syntax(&e))?;
-    snapshot.check_complete()?;
-    Ok(snapshot)
+    Ok(version)
 }
 
-/// Reads at most `max` bytes; more is `TooLarge` (a FIFO, `/dev/stdin` or
-/// a device has no length to check first).
 pub fn read_bounded(input: impl std::io::Read, max: u64) -> Result<Vec<u8>, LoadError> {
     use std::io::Read as _;
     let mut bytes = Vec::new();

@@ -313,3 +313,34 @@ impl Drop for Stopped<'_> {
         }
     }
 }
+
+/// A bare pod named `name` in `ns` pulling `image` (a registry that wants
+/// credentials it lacks), once it fails its pull on `node`.
+pub async fn failing_bare(c: &kube::Client, ns: &str, name: &str, image: &str, node: &str) {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, PostParams};
+    let pod: Pod = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "app", "image": image}]}
+    }))
+    .expect("pod");
+    Api::<Pod>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &pod)
+        .await
+        .unwrap_or_else(|e| panic!("creating {ns}/{name}: {e}"));
+    super::wait_named(
+        c,
+        ns,
+        name,
+        Duration::from_secs(90),
+        "failing its pull",
+        |p| {
+            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)
+                && matches!(
+                    super::pod_state(p).as_deref(),
+                    Some("ErrImagePull" | "ImagePullBackOff")
+                )
+        },
+    )
+    .await;
+}
