@@ -587,3 +587,223 @@ fn check_replays_a_fleet_file_cluster_by_cluster() {
     );
     assert_eq!(v["clusters"].as_array().map(Vec::len), Some(3));
 }
+
+/// The prepare effects of `fx`: (session, part id, clusters of its pods).
+fn prepares(fx: &[Effect]) -> Vec<(Generation, pulltui::app::ActionId, Vec<String>)> {
+    fx.iter()
+        .map(|e| match e {
+            Effect::Mutate(MutateEffect::Prepare {
+                generation,
+                action,
+                request,
+            }) => (
+                *generation,
+                *action,
+                request
+                    .pods
+                    .iter()
+                    .map(|p| p.cluster.context().to_string())
+                    .collect(),
+            ),
+            other => panic!("not a prepare: {other:?}"),
+        })
+        .collect()
+}
+
+fn prepared(m: &Model, ix: usize, action: pulltui::app::ActionId, title: &str) -> Msg {
+    let preview = pulltui::domain::mutation::Preview {
+        title: title.into(),
+        objects: vec![format!("Deployment shop/web ({ix})")],
+        diff: vec!["+ x".into()],
+        kubectl: vec!["kubectl -n shop annotate deployment web x=y".into()],
+        notes: Vec::new(),
+    };
+    on(
+        m,
+        ix,
+        ClusterMsg::Action {
+            action,
+            msg: Box::new(pulltui::app::ActionMsg::Prepared {
+                preview: Box::new(preview),
+                live: true,
+            }),
+        },
+    )
+}
+
+/// Opens `A` on fleet-a's web row and widens it to every cluster of the
+/// group (the form's last row), then asks for the previews.
+fn widened_group_fix(m: &mut Model) -> Vec<Effect> {
+    select_row_of(m, "fleet-a", "web");
+    send(m, [key('A')]);
+    let a = m.actions.current.as_ref().expect("group form");
+    assert_eq!(a.subject.clusters().first(), Some(&"fleet-a"));
+    let form = match &a.stage {
+        pulltui::app::action::Stage::Form(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(a.rows(form).last(), Some(&pulltui::app::action::Row::Scope));
+    // Up from the first row wraps to the last: the clusters row.
+    send(m, [code(KeyCode::Up), code(KeyCode::Right)]);
+    send(m, [code(KeyCode::Enter)])
+}
+
+#[test]
+fn a_group_fix_widened_to_the_fleet_prepares_each_cluster_on_its_own_session() {
+    let mut m = fleet([vec![web()], vec![web()], vec![]]);
+    // Not widened: one cluster, one prepare.
+    select_row_of(&mut m, "fleet-a", "web");
+    send(&mut m, [key('A')]);
+    let fx = send(&mut m, [code(KeyCode::Enter)]);
+    let p = prepares(&fx);
+    assert_eq!(p.len(), 1, "{fx:?}");
+    assert_eq!(p[0].2, vec!["fleet-a"]);
+    send(&mut m, [code(KeyCode::Esc)]);
+    m.actions.current = None;
+
+    let fx = widened_group_fix(&mut m);
+    let subject = &m.actions.current.as_ref().expect("action").subject;
+    assert_eq!(subject.clusters(), vec!["fleet-a", "fleet-b"]);
+    let p = prepares(&fx);
+    assert_eq!(p.len(), 2, "{fx:?}");
+    assert_eq!(
+        (p[0].0, p[0].2.clone()),
+        (m.clusters[0].generation, vec!["fleet-a".to_string()])
+    );
+    assert_eq!(
+        (p[1].0, p[1].2.clone()),
+        (m.clusters[1].generation, vec!["fleet-b".to_string()])
+    );
+    assert_ne!(p[0].1, p[1].1, "each part has its own id");
+    // One preview of both, once both are in; each names its cluster.
+    let msg = prepared(&m, 1, p[1].1, "annotate b");
+    send(&mut m, [msg]);
+    assert!(matches!(
+        m.actions.current.as_ref().map(|a| &a.stage),
+        Some(pulltui::app::action::Stage::Preparing)
+    ));
+    let msg = prepared(&m, 0, p[0].1, "annotate a");
+    send(&mut m, [msg]);
+    let preview = match m.actions.current.as_ref().map(|a| &a.stage) {
+        Some(pulltui::app::action::Stage::Confirm { preview, .. }) => preview.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        preview.title.starts_with("2 clusters (fleet-a, fleet-b)"),
+        "{preview:?}"
+    );
+    assert_eq!(preview.objects.len(), 2, "{preview:?}");
+    assert!(
+        preview
+            .kubectl
+            .iter()
+            .any(|k| k.starts_with("kubectl --context fleet-b ")),
+        "{preview:?}"
+    );
+    // `y` once applies both parts, nothing to fleet-c.
+    let fx = send(&mut m, [key('y')]);
+    let applied: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Mutate(MutateEffect::Apply { action, .. }) => Some(*action),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(applied, vec![p[0].1, p[1].1], "{fx:?}");
+    for (ix, id) in [(0, p[0].1), (1, p[1].1)] {
+        let msg = on(
+            &m,
+            ix,
+            ClusterMsg::Action {
+                action: id,
+                msg: Box::new(pulltui::app::ActionMsg::Applied {
+                    dry_run: false,
+                    writes: vec![format!("Deployment shop/web ({ix})")],
+                    notes: Vec::new(),
+                    audit: None,
+                }),
+            },
+        );
+        send(&mut m, [msg]);
+    }
+    assert!(m.actions.current.is_none(), "closed once both answered");
+    assert_eq!(m.actions.following.len(), 2);
+    let toasts: Vec<&str> = m.actions.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        toasts.iter().any(|t| t.starts_with("fleet-a: applied"))
+            && toasts.iter().any(|t| t.starts_with("fleet-b: applied")),
+        "{toasts:?}"
+    );
+}
+
+#[test]
+fn a_widened_fix_skips_a_cluster_it_cannot_prepare_and_a_refused_value_goes_back_to_the_form() {
+    let mut m = fleet([vec![web()], vec![web()], vec![web()]]);
+    let fx = widened_group_fix(&mut m);
+    let p = prepares(&fx);
+    assert_eq!(p.len(), 3, "{fx:?}");
+    let msg = prepared(&m, 0, p[0].1, "annotate a");
+    send(&mut m, [msg]);
+    let msg = prepared(&m, 1, p[1].1, "annotate b");
+    send(&mut m, [msg]);
+    let failed = on(
+        &m,
+        2,
+        ClusterMsg::Action {
+            action: p[2].1,
+            msg: Box::new(pulltui::app::ActionMsg::Failed {
+                message: "forbidden: cannot get deployments".into(),
+            }),
+        },
+    );
+    send(&mut m, [failed]);
+    let preview = match m.actions.current.as_ref().map(|a| &a.stage) {
+        Some(pulltui::app::action::Stage::Confirm { preview, .. }) => preview.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        preview
+            .notes
+            .iter()
+            .any(|n| n.contains("fleet-c") && n.contains("forbidden")),
+        "{preview:?}"
+    );
+    let fx = send(&mut m, [key('y')]);
+    let applied = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::Mutate(MutateEffect::Apply { .. })))
+        .count();
+    assert_eq!(applied, 2, "the skipped cluster is not applied: {fx:?}");
+    m.actions.current = None;
+
+    // A value one cluster refuses: the form again, with the cluster named;
+    // the other parts are cancelled.
+    let fx = widened_group_fix(&mut m);
+    let p = prepares(&fx);
+    let refused = on(
+        &m,
+        1,
+        ClusterMsg::Action {
+            action: p[1].1,
+            msg: Box::new(pulltui::app::ActionMsg::Refused {
+                message: "invalid annotation".into(),
+                input: true,
+            }),
+        },
+    );
+    let fx = send(&mut m, [refused]);
+    let cancelled: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Mutate(MutateEffect::Cancel { action }) => Some(*action),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cancelled, vec![p[0].1, p[2].1], "{fx:?}");
+    match m.actions.current.as_ref().map(|a| &a.stage) {
+        Some(pulltui::app::action::Stage::Form(f)) => {
+            assert_eq!(f.error.as_deref(), Some("fleet-b: invalid annotation"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

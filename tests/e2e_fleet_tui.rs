@@ -339,3 +339,109 @@ async fn a_stopped_cluster_turns_stale_alone_and_comes_back() {
     });
     console.quit();
 }
+
+/// The template annotations of Deployment `web` in `ns`.
+async fn template_annotations(c: &kube::Client, ns: &str) -> Value {
+    let d: Value = serde_json::to_value(
+        Api::<k8s_openapi::api::apps::v1::Deployment>::namespaced(c.clone(), ns)
+            .get("web")
+            .await
+            .expect("deployment"),
+    )
+    .expect("json");
+    d["spec"]["template"]["metadata"]["annotations"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_fix_widened_to_the_fleet_writes_to_each_cluster_of_the_group_after_one_y() {
+    let Some(f) = fleet() else { return };
+    let _all_up = f.shared();
+    f.require_simulators().await;
+    let (a, b, r) = (&f.members[0], &f.members[1], f.restricted());
+    let (ac, bc, rc) = (a.h.admin().await, b.h.admin().await, r.h.admin().await);
+    let pid = std::process::id();
+    let (na, nb) = (format!("fwa-{pid}"), format!("fwb-{pid}"));
+    namespace(&a.h, &ac, &na).await;
+    namespace(&b.h, &bc, &nb).await;
+    // A registry name of this test alone: its group is this test's.
+    let registry = format!("widen-{pid}.invalid");
+    let image = format!("{registry}/team/app:1.0");
+    W::new("Deployment", "web", image.clone())
+        .create(&ac, &na)
+        .await;
+    W::new("Deployment", "web", image.clone())
+        .create(&bc, &nb)
+        .await;
+    failing_pod(&ac, &na, "web").await;
+    failing_pod(&bc, &nb, "web").await;
+    let before_r = writable(&rc, f.restricted_ns()).await;
+
+    let console = Console::launch(&f, &format!("fleet-widen-{pid}"));
+    console.filter(&registry);
+    console.wait("the group's rows in both clusters", |s| {
+        Console::has_row(s, &a.context, &na) && Console::has_row(s, &b.context, &nb)
+    });
+    console.tmux.send(&["A"]);
+    let form = console.wait("the group form, one cluster", |s| {
+        s.contains("clusters") && s.contains("this cluster only")
+    });
+    assert!(form.contains("(+1 in other"), "{form}");
+    // The clusters row is the last: Up from the first wraps to it.
+    console.tmux.send(&["Up", "Right"]);
+    console.wait("widened to both clusters", |s| s.contains("all 2 clusters"));
+    console.tmux.send(&["Enter"]);
+    let preview = console.wait("one preview of both clusters", |s| {
+        s.contains("2 clusters (") && s.contains("equivalent kubectl")
+    });
+    for ctx in [&a.context, &b.context] {
+        assert!(preview.contains(ctx.as_str()), "{ctx}:\n{preview}");
+    }
+    assert!(
+        !preview.contains(&format!("context {}", r.context)),
+        "{preview}"
+    );
+    console.tmux.send(&["y"]);
+    console.wait("both applied", |s| {
+        s.contains(&format!("{}: applied", a.context))
+            || s.contains(&format!("{}: applied", b.context))
+    });
+    // Both clusters' Deployments got the annotation; fleet-c is untouched.
+    let t = std::time::Instant::now();
+    loop {
+        let (wa, wb) = (
+            template_annotations(&ac, &na).await,
+            template_annotations(&bc, &nb).await,
+        );
+        let has = |v: &Value| {
+            v.as_object()
+                .is_some_and(|m| m.values().any(|x| x.as_str() == Some(registry.as_str())))
+        };
+        if has(&wa) && has(&wb) {
+            break;
+        }
+        assert!(t.elapsed() < SCREEN, "annotations: {wa} {wb}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        writable(&rc, f.restricted_ns()).await,
+        before_r,
+        "fleet-c unchanged"
+    );
+    // One audit line per cluster, each naming its context.
+    let t = std::time::Instant::now();
+    loop {
+        let contexts: Vec<String> = console
+            .dirs
+            .audit_lines()
+            .iter()
+            .filter_map(|l| l["context"].as_str().map(str::to_string))
+            .collect();
+        if contexts.contains(&a.context) && contexts.contains(&b.context) {
+            assert_eq!(contexts.len(), 2, "{contexts:?}");
+            break;
+        }
+        assert!(t.elapsed() < SCREEN, "audit: {contexts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    console.quit();
+}

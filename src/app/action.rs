@@ -12,6 +12,7 @@ use jiff::Timestamp;
 pub use super::field::{Field, SECRET_CAPACITY};
 use super::msg::{ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect};
 use crate::domain::classify::Category;
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::failing::{FailureRow, PodKey};
 use crate::domain::image::ImageRef;
 use crate::domain::mutation::{
@@ -58,6 +59,9 @@ pub struct Subject {
     pub pull_secrets: Vec<String>,
     /// The registry × cause group, for a group fix.
     pub group: Option<String>,
+    /// A group fix in a fleet: the group's pods in the other clusters (one
+    /// per workload), written to only when the user widens the fix.
+    pub others: Vec<PodKey>,
 }
 
 impl Subject {
@@ -79,18 +83,46 @@ impl Subject {
             missing_secret,
             pull_secrets,
             group: None,
+            others: Vec::new(),
         }
     }
 
     /// What the overlay's title names.
     pub fn label(&self) -> String {
         match &self.group {
-            Some(g) => format!("{} workloads of {g}", self.pods.len()),
+            Some(g) if !self.others.is_empty() => format!(
+                "{} of {g} (+{} in other clusters)",
+                workloads(self.pods.len()),
+                self.others.len(),
+            ),
+            Some(g) => format!("{} of {g}", workloads(self.pods.len())),
             None => match self.pods.first() {
                 Some(p) => format!("{} ({p})", self.workload),
                 None => self.workload.clone(),
             },
         }
+    }
+}
+
+fn workloads(n: usize) -> String {
+    match n {
+        1 => "1 workload".into(),
+        n => format!("{n} workloads"),
+    }
+}
+
+impl Subject {
+    /// The contexts the subject's pods are in: the selected pod's first,
+    /// then the other clusters' in the order they come.
+    pub fn clusters(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for p in self.pods.iter().chain(&self.others) {
+            let c = p.cluster.context();
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
     }
 }
 
@@ -132,6 +164,9 @@ pub enum Row {
     Preset,
     Source,
     Attach,
+    /// A group fix in a fleet: this cluster only, or every cluster of the
+    /// group (the user widens it).
+    Scope,
 }
 
 pub const PRESET_CUSTOM: &str = "custom key / value";
@@ -150,6 +185,8 @@ pub struct Form {
     pub attach: AttachChoice,
     /// The inline error (bad input, or the server's refusal of it).
     pub error: Option<String>,
+    /// A group fix in a fleet, widened to every cluster of the group.
+    pub widen: bool,
 }
 
 impl Form {
@@ -164,6 +201,7 @@ impl Form {
             offers: Offers::Loaded,
             attach: AttachChoice::Template,
             error: None,
+            widen: false,
         }
     }
 
@@ -210,38 +248,15 @@ pub struct Action {
     /// values brings it back with the error).
     pub form: Option<Form>,
     pub fix: Option<FixId>,
+    /// A fix widened to several clusters: one part per cluster, each with
+    /// its own id at the backend (empty: the action's own id is the one).
+    pub parts: Vec<Part>,
 }
 
 impl Action {
     /// The rows of the form, in focus order.
     pub fn rows(&self, form: &Form) -> Vec<Row> {
-        rows_of(self.kind, self.subject.group.is_some(), form)
-    }
-}
-
-/// The rows of a form of `kind`, in focus order (`group`: a group fix).
-pub fn rows_of(kind: Kind, group: bool, form: &Form) -> Vec<Row> {
-    {
-        let mut rows = Vec::new();
-        match kind {
-            Kind::Annotate => {
-                rows.push(Row::Preset);
-                rows.extend((0..form.fields.len()).map(Row::Field));
-            }
-            Kind::Credential => {
-                if !group {
-                    rows.push(Row::Source);
-                }
-                if *form.current_source() == Source::New {
-                    rows.extend((0..form.fields.len()).map(Row::Field));
-                }
-                rows.push(Row::Attach);
-            }
-            Kind::Image | Kind::Kick => rows.extend((0..form.fields.len()).map(Row::Field)),
-        }
-        // Locked fields take no focus.
-        rows.retain(|r| !matches!(r, Row::Field(i) if form.fields[*i].locked));
-        rows
+        rows_of(self.kind, &self.subject, form)
     }
 }
 
@@ -340,6 +355,7 @@ impl Actions {
             stage: Stage::Preparing,
             form: None,
             fix: None,
+            parts: Vec::new(),
         };
         let mut fx = Vec::new();
         match kind {
@@ -382,12 +398,25 @@ impl Actions {
 
     /// A key while the overlay is open. `Esc` cancels at every stage.
     pub fn key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
+        self.key_routed(key, generation, &[], now)
+    }
+
+    /// A key while the overlay is open; `routes`: the session of each
+    /// cluster a widened fix may write to (`generation`: the selected
+    /// pod's cluster's).
+    pub fn key_routed(
+        &mut self,
+        key: KeyEvent,
+        generation: Generation,
+        routes: &[(ClusterId, Generation)],
+        now: Timestamp,
+    ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
         };
-        let id = action.id;
+        let parts = action.part_ids();
         match &mut action.stage {
-            Stage::Form(_) => self.form_key(key, generation, now),
+            Stage::Form(_) => self.form_key(key, generation, routes, now),
             Stage::Confirm { scroll, .. } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
                     if self.replay {
@@ -397,21 +426,20 @@ impl Actions {
                             Level::Info,
                             "replay: the change was only previewed, nothing is sent",
                         );
-                        return vec![MutateEffect::Cancel { action: id }.into()];
+                        return cancel_all(&parts);
                     }
                     action.stage = Stage::Applying;
-                    vec![
-                        MutateEffect::Apply {
-                            action: id,
-                            dry_run: self.dry_run,
-                        }
-                        .into(),
-                    ]
+                    let dry_run = self.dry_run;
+                    action
+                        .start_parts()
+                        .into_iter()
+                        .map(|action| MutateEffect::Apply { action, dry_run }.into())
+                        .collect()
                 }
                 KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => {
                     self.current = None;
                     self.toast(now, Level::Info, "cancelled: nothing was changed");
-                    vec![MutateEffect::Cancel { action: id }.into()]
+                    cancel_all(&parts)
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
                     *scroll += 1;
@@ -434,7 +462,7 @@ impl Actions {
             Stage::Preparing => match key.code {
                 KeyCode::Esc => {
                     self.current = None;
-                    vec![MutateEffect::Cancel { action: id }.into()]
+                    cancel_all(&parts)
                 }
                 _ => Vec::new(),
             },
@@ -457,7 +485,7 @@ impl Actions {
         let Stage::Form(form) = &mut action.stage else {
             return false;
         };
-        let rows = rows_of(action.kind, action.subject.group.is_some(), form);
+        let rows = rows_of(action.kind, &action.subject, form);
         let Some(Row::Field(i)) = rows.get(form.focus).copied() else {
             return false;
         };
@@ -471,14 +499,20 @@ impl Actions {
         }
     }
 
-    fn form_key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
+    fn form_key(
+        &mut self,
+        key: KeyEvent,
+        generation: Generation,
+        routes: &[(ClusterId, Generation)],
+        now: Timestamp,
+    ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
         };
         let Stage::Form(form) = &mut action.stage else {
             return Vec::new();
         };
-        let rows = rows_of(action.kind, action.subject.group.is_some(), form);
+        let rows = rows_of(action.kind, &action.subject, form);
         let n = rows.len().max(1);
         form.focus = form.focus.min(n - 1);
         let row = rows.get(form.focus).copied();
@@ -488,7 +522,7 @@ impl Actions {
                 self.current = None;
                 return Vec::new();
             }
-            KeyCode::Enter => return self.submit(generation, now),
+            KeyCode::Enter => return self.submit(generation, routes, now),
             KeyCode::Tab | KeyCode::Down => {
                 form.focus = (form.focus + 1) % n;
                 return Vec::new();
@@ -533,6 +567,10 @@ impl Actions {
                 };
                 form.error = None;
             }
+            Some(Row::Scope) if left || right => {
+                form.widen = !form.widen;
+                form.error = None;
+            }
             Some(Row::Attach) if left || right => {
                 let choices = attach_choices(form.current_source());
                 let i = choices.iter().position(|c| *c == form.attach).unwrap_or(0);
@@ -568,8 +606,14 @@ impl Actions {
         Vec::new()
     }
 
-    /// Checks the form; when it is valid, asks for the preview.
-    fn submit(&mut self, generation: Generation, now: Timestamp) -> Vec<Effect> {
+    /// Checks the form; when it is valid, asks for the preview (of each
+    /// cluster, when the fix is widened).
+    fn submit(
+        &mut self,
+        generation: Generation,
+        routes: &[(ClusterId, Generation)],
+        now: Timestamp,
+    ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
             return Vec::new();
         };
@@ -584,17 +628,26 @@ impl Actions {
             Ok(request) => {
                 let id = action.id;
                 action.fix = Some(request.fix);
+                let widen = form.widen && !action.subject.others.is_empty();
                 let stage = std::mem::replace(&mut action.stage, Stage::Preparing);
                 if let Stage::Form(f) = stage {
                     action.form = Some(f);
+                }
+                if widen {
+                    return across::prepare_parts(self, request, generation, routes, now);
                 }
                 vec![prepare(generation, id, request, now)]
             }
         }
     }
 
-    /// An answer from the backend. Returns follow-up effects (none today).
+    /// An answer from the backend. Returns follow-up effects (the other
+    /// parts' cancels, when one part's input is refused).
     pub fn apply_msg(&mut self, id: ActionId, msg: ActionMsg, now: Timestamp) -> Vec<Effect> {
+        let msg = match across::part_msg(self, id, msg, now) {
+            Ok(fx) => return fx,
+            Err(msg) => msg,
+        };
         match msg {
             ActionMsg::Candidates { copy, attach } => self.offers(id, copy, attach),
             ActionMsg::Prepared { preview, live } => {
@@ -733,8 +786,11 @@ impl Actions {
     }
 }
 
+mod across;
 mod form;
 #[cfg(test)]
 mod tests;
 
+use across::cancel_all;
+pub use across::{Part, PartState};
 pub use form::*;

@@ -54,15 +54,23 @@ impl Layer {
     pub(super) fn handle(self, model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match self {
             Layer::Action => {
-                let generation = match model.actions.current.as_ref() {
-                    Some(a) => match a.subject.pods.first() {
-                        Some(p) => model.generation_of(&p.cluster),
-                        None => model.cluster().generation,
-                    },
-                    None => model.cluster().generation,
-                };
+                let mut generation = model.cluster().generation;
+                let mut routes = Vec::new();
+                if let Some(a) = model.actions.current.as_ref() {
+                    if let Some(p) = a.subject.pods.first() {
+                        generation = model.generation_of(&p.cluster);
+                    }
+                    // The sessions of the clusters a widened fix may reach.
+                    for p in &a.subject.others {
+                        if !routes.iter().any(|(c, _)| *c == p.cluster)
+                            && model.connected_to(&p.cluster)
+                        {
+                            routes.push((p.cluster.clone(), model.generation_of(&p.cluster)));
+                        }
+                    }
+                }
                 let now = model.now;
-                model.actions.key(key, generation, now)
+                model.actions.key_routed(key, generation, &routes, now)
             }
             Layer::Picker => picker_key(model, key),
             Layer::Filter => filter_key(model, key),

@@ -45,31 +45,55 @@ pub(super) fn subject(model: &Model) -> Option<Subject> {
 }
 
 /// The same subject widened to its registry × cause group: one pod per
-/// distinct workload, in the selected pod's cluster only (a fix never
-/// spans clusters unasked).
+/// distinct workload, in the selected pod's cluster (a fix never spans
+/// clusters unasked); in a fleet, the group's pods in the other clusters
+/// too (`others`), which the form's "clusters" row may add.
 pub(super) fn group_subject(model: &Model) -> Option<Subject> {
     let mut s = subject(model)?;
     let category = s.category?;
     let registry = s.registry.clone()?;
+    let selected = s.pods.first().cloned()?;
+    let cluster = model.cluster_ix(&selected.cluster)?;
+    let mut pods = group_pods(model, cluster, category, &registry, Some(&selected));
+    // The selected pod's workload first.
+    if let Some(i) = pods.iter().position(|p| *p == selected) {
+        let first = pods.remove(i);
+        pods.insert(0, first);
+    }
+    if model.is_fleet() {
+        s.others = (0..model.clusters.len())
+            .filter(|&ix| ix != cluster)
+            .flat_map(|ix| group_pods(model, ix, category, &registry, None))
+            .collect();
+    }
+    s.group = Some(format!("{registry} × {}", category.id()));
+    s.pods = pods;
+    Some(s)
+}
+
+/// The pods of cluster `ix` failing with `category` at `registry`, one per
+/// distinct workload (`selected` stands for its own workload).
+fn group_pods(
+    model: &Model,
+    ix: usize,
+    category: crate::domain::classify::Category,
+    registry: &str,
+    selected: Option<&crate::domain::failing::PodKey>,
+) -> Vec<crate::domain::failing::PodKey> {
     let workload_of = |r: &crate::domain::failing::FailureRow| match &r.workload {
         Some(w) => format!("{}/{}/{}", r.namespace, w.kind, w.name),
         None => format!("{}/pod/{}", r.namespace, r.pod),
     };
-    let selected = s.pods.first().cloned();
     let mut seen: Vec<String> = Vec::new();
     let mut pods = Vec::new();
-    let cluster = selected
-        .as_ref()
-        .and_then(|k| model.cluster_ix(&k.cluster))?;
-    for r in model.clusters[cluster].inventory.rows() {
-        if r.category != category || r.registry.as_deref() != Some(registry.as_str()) {
+    for r in model.clusters[ix].inventory.rows() {
+        if r.category != category || r.registry.as_deref() != Some(registry) {
             continue;
         }
         let key = r.pod_key();
         let w = workload_of(r);
         match seen.iter().position(|x| *x == w) {
-            // The selected pod stands for its own workload.
-            Some(i) if Some(&key) == selected.as_ref() => pods[i] = key,
+            Some(i) if Some(&key) == selected => pods[i] = key,
             Some(_) => {}
             None => {
                 seen.push(w);
@@ -77,14 +101,7 @@ pub(super) fn group_subject(model: &Model) -> Option<Subject> {
             }
         }
     }
-    // The selected pod's workload first.
-    if let Some(i) = pods.iter().position(|p| Some(p) == selected.as_ref()) {
-        let first = pods.remove(i);
-        pods.insert(0, first);
-    }
-    s.group = Some(format!("{registry} × {}", category.id()));
-    s.pods = pods;
-    Some(s)
+    pods
 }
 
 /// `a`/`c`/`i`/`k` (and the group forms): opens the action on the subject.

@@ -186,6 +186,23 @@ fn render_form(
                 ));
                 lines.push(Line::from(spans));
             }
+            Row::Scope => {
+                let clusters = a.subject.clusters();
+                let text = match form.widen {
+                    false => format!(
+                        "this cluster only ({})",
+                        clusters.first().copied().unwrap_or("?")
+                    ),
+                    true => format!("all {} clusters ({})", clusters.len(), clusters.join(", ")),
+                };
+                let mut spans = vec![label("clusters", focused, theme)];
+                spans.extend(choice(
+                    truncate(&text, inner_w.saturating_sub(LABEL_W + 4)),
+                    focused,
+                    theme,
+                ));
+                lines.push(Line::from(spans));
+            }
             Row::Field(i) => {
                 inputs.push((lines.len(), i));
                 lines.push(field_line(&form.fields[i], focused, theme, inner_w));
@@ -236,6 +253,7 @@ fn shown_rows(a: &Action, form: &Form, rows: &[Row]) -> Vec<Row> {
         Kind::Annotate => {
             let mut v = vec![Row::Preset];
             v.extend((0..form.fields.len()).map(Row::Field));
+            v.extend(rows.iter().filter(|r| **r == Row::Scope));
             v
         }
         _ => {

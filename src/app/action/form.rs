@@ -180,3 +180,33 @@ pub fn request_of(kind: Kind, s: &Subject, form: &Form) -> Result<FixRequest, St
         params,
     })
 }
+
+/// The rows of a form of `kind` for `subject`, in focus order.
+pub fn rows_of(kind: Kind, subject: &Subject, form: &Form) -> Vec<Row> {
+    let group = subject.group.is_some();
+    {
+        let mut rows = Vec::new();
+        match kind {
+            Kind::Annotate => {
+                rows.push(Row::Preset);
+                rows.extend((0..form.fields.len()).map(Row::Field));
+            }
+            Kind::Credential => {
+                if !group {
+                    rows.push(Row::Source);
+                }
+                if *form.current_source() == Source::New {
+                    rows.extend((0..form.fields.len()).map(Row::Field));
+                }
+                rows.push(Row::Attach);
+            }
+            Kind::Image | Kind::Kick => rows.extend((0..form.fields.len()).map(Row::Field)),
+        }
+        // Locked fields take no focus.
+        rows.retain(|r| !matches!(r, Row::Field(i) if form.fields[*i].locked));
+        if group && !subject.others.is_empty() {
+            rows.push(Row::Scope);
+        }
+        rows
+    }
+}
