@@ -117,6 +117,12 @@ pub enum WriteMode {
 /// Owner lookups in flight at once, per cluster.
 const OWNER_LOOKUPS: usize = 8;
 
+/// Full pod lists (every healthy pod) in flight at once, over the whole
+/// fleet: ten clusters decoding their first lists together starve each
+/// other's failing pods of CPU and hold every list's pages at once. A
+/// slow cluster holds its turn only for `watch::FULL_LIST_TURN`.
+const FULL_LISTS: usize = 2;
+
 /// Runs the app's cluster effects; owns the sessions (one per slot: one
 /// cluster, or each cluster of a fleet).
 pub struct Cluster {
@@ -133,6 +139,8 @@ pub struct Cluster {
     prober: prober::Prober,
     /// How often a session asks whether the server is there (`None`: never).
     heartbeat: Option<Duration>,
+    /// The turns of the sessions' full pod lists (`FULL_LISTS`).
+    full_lists: Arc<Semaphore>,
 }
 
 impl Cluster {
@@ -147,6 +155,7 @@ impl Cluster {
             fixer: fixer::Fixer::default(),
             prober: prober::Prober::default(),
             heartbeat: Some(liveness::HEARTBEAT_EVERY),
+            full_lists: Arc::new(Semaphore::new(FULL_LISTS)),
         }
     }
 
@@ -248,9 +257,13 @@ impl Cluster {
             .probe_namespace
             .clone()
             .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
-        let heartbeat = self.heartbeat;
+        let settings = watch::Settings {
+            mode,
+            probe_ns,
+            heartbeat: self.heartbeat,
+            full_lists: self.full_lists.clone(),
+        };
         let main = tokio::spawn(async move {
-            let settings = (mode, probe_ns, heartbeat);
             run_session(generation, target, scope, conn_cell, tx, settings).await;
         });
         self.sessions.insert(

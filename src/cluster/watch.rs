@@ -24,14 +24,39 @@ pub const SECRET_EVENT_FIELDS: &str =
 /// pause image failed to pull: `facet::sandbox_image`).
 pub const SANDBOX_EVENT_FIELDS: &str = "involvedObject.kind=Pod,reason=FailedCreatePodSandBox";
 
+/// How long a session's full pod list keeps its turn (`FULL_LISTS`) before
+/// it lets the next cluster's start beside it: a slow cluster never holds
+/// the fleet back for longer.
+pub const FULL_LIST_TURN: Duration = Duration::from_secs(3);
+
+/// How long the first full pod list waits for the failing pods listed
+/// first (which it would otherwise compete with) before it starts anyway.
+const FAILING_FIRST_WAIT: Duration = Duration::from_secs(5);
+
+/// A session's settings.
+pub(super) struct Settings {
+    pub mode: WriteMode,
+    /// Where pulltui's probe pods run (swept at start).
+    pub probe_ns: String,
+    pub heartbeat: Option<Duration>,
+    /// The fleet's turns for full pod lists.
+    pub full_lists: Arc<Semaphore>,
+}
+
 pub(super) async fn run_session(
     generation: Generation,
     target: Target,
     scope: Scope,
     cell: SharedConn,
     tx: mpsc::Sender<Msg>,
-    (mode, probe_ns, heartbeat): (WriteMode, String, Option<Duration>),
+    settings: Settings,
 ) {
+    let Settings {
+        mode,
+        probe_ns,
+        heartbeat,
+        full_lists,
+    } = settings;
     let send = |m: ClusterMsg| {
         let tx = tx.clone();
         async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
@@ -156,13 +181,15 @@ pub(super) async fn run_session(
             activity: activity.clone(),
             restart: restart_tx.clone(),
             events_listed: Arc::new(AtomicU8::new(0)),
+            full_lists: full_lists.clone(),
+            failing_listed: Arc::new(tokio::sync::Notify::new()),
         };
         let early = first;
         first = false;
         let watchers = async {
             tokio::join!(
                 failing_first(&w, early),
-                watch_pods(&w),
+                watch_pods(&w, early),
                 watch_events(&w, EVENT_FIELDS, 0b001),
                 watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
                 watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
@@ -238,6 +265,10 @@ struct Watch {
     restart: mpsc::Sender<liveness::Restart>,
     /// One bit per events watcher that has completed its list.
     events_listed: Arc<AtomicU8>,
+    /// The fleet's turns for full pod lists.
+    full_lists: Arc<Semaphore>,
+    /// Told when the failing pods listed first are in (or could not be).
+    failing_listed: Arc<tokio::sync::Notify>,
 }
 
 impl Watch {
@@ -279,6 +310,14 @@ async fn failing_first(w: &Watch, enabled: bool) {
     if !enabled {
         return;
     }
+    // However it ends, the full list may start.
+    struct Listed<'a>(&'a tokio::sync::Notify);
+    impl Drop for Listed<'_> {
+        fn drop(&mut self) {
+            self.0.notify_one();
+        }
+    }
+    let _listed = Listed(&w.failing_listed);
     let api: Api<Pod> = scoped(&w.client, &w.scope);
     let lp = ListParams::default()
         .fields("status.phase=Pending")
@@ -302,13 +341,36 @@ async fn failing_first(w: &Watch, enabled: bool) {
     }
 }
 
-async fn watch_pods(w: &Watch) {
+/// Every pod: the failing ones listed first go ahead (`first`), then the
+/// full list waits for its turn among the fleet's (`FULL_LISTS`), which it
+/// keeps until its list is in or `FULL_LIST_TURN` has passed.
+async fn watch_pods(w: &Watch, first: bool) {
+    if first {
+        let _ = tokio::time::timeout(FAILING_FIRST_WAIT, w.failing_listed.notified()).await;
+    }
+    let mut turn = tokio::time::timeout(FULL_LIST_TURN, w.full_lists.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    let turn_ends = tokio::time::sleep(FULL_LIST_TURN);
+    tokio::pin!(turn_ends);
     let api: Api<Pod> = scoped(&w.client, &w.scope);
     let cfg = watcher::Config::default()
         .page_size(500)
         .timeout(WATCH_TIMEOUT_SECS);
     let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
-    while let Some(item) = stream.next().await {
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => item,
+            _ = &mut turn_ends, if turn.is_some() => {
+                turn = None;
+                continue;
+            }
+        };
+        let Some(item) = item else { break };
+        if matches!(item, Ok(watcher::Event::InitDone)) {
+            turn = None;
+        }
         let msg = match item {
             Ok(ev) => {
                 w.activity.touch();
