@@ -49,3 +49,21 @@ fn append_line(text: &str) -> std::io::Result<PathBuf> {
     writeln!(f, "{text}")?;
     Ok(path)
 }
+
+/// The fixes of the audit log (`report`, snapshots), oldest first; an
+/// unreadable or missing log has none.
+pub fn fixes() -> Vec<crate::domain::postmortem::FixNote> {
+    use std::io::BufRead as _;
+    let Some(path) = log_path() else {
+        return Vec::new();
+    };
+    let Ok(f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+        .filter_map(|v| crate::domain::postmortem::FixNote::from_audit(&v))
+        .collect()
+}

@@ -4,7 +4,9 @@
 mod check;
 pub mod fix;
 mod fleet_check;
+mod report;
 mod snapshot;
+mod watch;
 
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -157,6 +159,28 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
+    /// The journal without the console: one line per change of state (a
+    /// container failing, its cause changing, recovering; a cluster's
+    /// connection), until SIGTERM or Ctrl-C. Writes nothing to the cluster.
+    Watch {
+        /// One JSON object per line (for chat bots and scripts).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A Markdown postmortem: groups with first/last failure and evidence,
+    /// the timeline, the fixes applied and what followed.
+    Report {
+        /// Only the last DURATION (90s, 30m, 2h, 7d); from a snapshot, the
+        /// DURATION before its capture.
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// Report on a snapshot file (its journal) instead of this machine's journal.
+        #[arg(long, value_name = "FILE")]
+        replay: Option<PathBuf>,
+        /// Write the report to FILE (private, 0600) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print a shell completion script: `pulltui completions bash > ...`.
     Completions { shell: clap_complete::Shell },
     /// Classify pull-error messages: one as an argument, or one per line on stdin.
@@ -238,6 +262,29 @@ pub fn run(cli: Cli) -> ExitCode {
                 true => snapshot::run_fleet(&cli.cluster, &output),
                 false => snapshot::run(&cli.cluster, &output),
             }
+        }
+        Some(Command::Watch { json }) => {
+            let _log = crate::logging::init();
+            match crate::config::load(cli.config.as_deref()) {
+                Ok(config) => watch::run(&cli.cluster, &config, json),
+                Err(e) => {
+                    eprintln!("pulltui: invalid config file {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some(Command::Report {
+            since,
+            replay,
+            output,
+        }) => {
+            let _log = crate::logging::init();
+            report::run(
+                &cli.cluster,
+                since.as_deref(),
+                replay.as_deref(),
+                output.as_deref(),
+            )
         }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
@@ -389,6 +436,7 @@ fn console(cli: &Cli) -> ExitCode {
                 },
                 &crate::runtime::SystemClock,
                 &theme,
+                crate::journal::Journals::default_place(config.journal),
             ))
         }
         Source::Recorded { recorded, label } => {
@@ -410,6 +458,7 @@ fn console(cli: &Cli) -> ExitCode {
                 |tx| crate::snapshot::Replay::fleet(recorded.clone(), tx),
                 &clock,
                 &theme,
+                None,
             ))
         }
     };

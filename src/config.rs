@@ -43,6 +43,8 @@ pub struct Config {
     /// The upstream events table with the file's `[[upstream_events]]`
     /// first (`None`: the file adds none).
     pub upstream: Option<Arc<Catalogue>>,
+    /// How much each cluster's journal keeps (`[journal]`).
+    pub journal: crate::journal::Limits,
     /// The file it came from, when there was one.
     pub path: Option<PathBuf>,
 }
@@ -67,6 +69,18 @@ struct File {
     keys: BTreeMap<String, toml::Spanned<Keys>>,
     #[serde(default)]
     upstream_events: Vec<EventSpec>,
+    #[serde(default)]
+    journal: Option<JournalFile>,
+}
+
+/// `[journal]`: how long and how much of each cluster's journal is kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalFile {
+    /// Days (fractions allowed); default 7.
+    max_age_days: Option<f64>,
+    /// Megabytes per cluster; default 50.
+    max_mb: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,12 +125,14 @@ pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
     let probe_image = parse_probe_image(&text).map_err(err)?;
     let (probe_namespace, probe_pull_secret) = parse_probe_names(&text).map_err(err)?;
     let upstream = parse_upstream_events(&text).map_err(err)?;
+    let journal = parse_journal(&text).map_err(err)?;
     Ok(Config {
         keymap,
         probe_image,
         probe_namespace,
         probe_pull_secret,
         upstream,
+        journal,
         path: Some(path),
     })
 }
@@ -180,6 +196,32 @@ pub fn parse_upstream_events(text: &str) -> Result<Option<Arc<Catalogue>>, Strin
     }
     let extra = validate_all(file.upstream_events)?;
     Catalogue::with_extra(extra).map(|c| Some(Arc::new(c)))
+}
+
+/// The `[journal]` limits (the defaults for what is not given).
+pub fn parse_journal(text: &str) -> Result<crate::journal::Limits, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.message().trim().to_string())?;
+    let mut limits = crate::journal::Limits::default();
+    let Some(j) = file.journal else {
+        return Ok(limits);
+    };
+    if let Some(d) = j.max_age_days {
+        if !(d.is_finite() && d > 0.0 && d <= 3650.0) {
+            return Err(format!(
+                "[journal] max_age_days = {d}: give a number of days in (0, 3650]"
+            ));
+        }
+        limits.max_age_secs = (d * 86_400.0) as i64;
+    }
+    if let Some(mb) = j.max_mb {
+        if !(mb.is_finite() && (0.1..=100_000.0).contains(&mb)) {
+            return Err(format!(
+                "[journal] max_mb = {mb}: give megabytes in [0.1, 100000]"
+            ));
+        }
+        limits.max_bytes = (mb * 1024.0 * 1024.0) as u64;
+    }
+    Ok(limits)
 }
 
 /// The `probe_image` key (validated as an image reference).

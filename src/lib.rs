@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod files;
+pub mod journal;
 pub mod logging;
 pub mod probe;
 pub mod process;

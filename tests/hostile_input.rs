@@ -130,7 +130,7 @@ async fn run_keys<B: Backend>(
         tokio::time::sleep(Duration::from_secs(20)).await;
     };
     let theme = Theme::plain();
-    let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme);
+    let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme, None);
     tokio::select! {
         r = run => r.expect("the loop ends cleanly"),
         _ = driver => panic!("the loop did not quit on q"),

@@ -63,7 +63,7 @@ async fn run_with_keys<B: Backend>(
     };
     let theme = Theme::plain();
     {
-        let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme);
+        let run = run_loop(model, backend, terminal, keys_rx, rx, clock, &theme, None);
         tokio::select! {
             r = run => r.expect("the loop ends cleanly"),
             _ = driver => panic!("the loop did not quit on q"),

@@ -743,7 +743,7 @@ pub fn incident() -> Snapshot {
     .collect();
     namespaces.sort();
     let probes = probes::recorded(&b.pods);
-    Snapshot {
+    let mut s = Snapshot {
         kind: KIND.into(),
         version: VERSION,
         contents: None,
@@ -765,9 +765,12 @@ pub fn incident() -> Snapshot {
         unread: b.unread,
         last_errors: Vec::new(),
         probes,
+        journal: Vec::new(),
+        fixes: Vec::new(),
         end: None,
-    }
-    .sealed()
+    };
+    s.journal = journal(&s);
+    s.sealed()
 }
 
 /// One more TKE cluster of the same account, as a snapshot: `web` and
@@ -809,7 +812,7 @@ fn sibling(context: &str, server: &str, broken: bool) -> Snapshot {
     b.service_account("shop", "default", &[]);
     b.pull_secret("shop", "tcr-pull", tcr, "100012345678");
     b.healthy.sort();
-    Snapshot {
+    let mut s = Snapshot {
         kind: KIND.into(),
         version: VERSION,
         contents: None,
@@ -831,9 +834,12 @@ fn sibling(context: &str, server: &str, broken: bool) -> Snapshot {
         unread: b.unread,
         last_errors: Vec::new(),
         probes: Vec::new(),
+        journal: Vec::new(),
+        fixes: Vec::new(),
         end: None,
-    }
-    .sealed()
+    };
+    s.journal = journal(&s);
+    s.sealed()
 }
 
 /// The demo's other clusters (`assets/demo-fleet.yaml`): Shanghai, where
@@ -853,4 +859,26 @@ pub fn fleet() -> pulltui::snapshot::FleetSnapshot {
     ]);
     f.pulltui_version = "demo".into();
     f
+}
+
+/// The journal the console would have written while the incident grew: it
+/// watched from 50 minutes before the capture, looked every minute, and saw
+/// each pod start failing at the time the pod itself says (its rows, as
+/// the replay reads them).
+fn journal(s: &Snapshot) -> Vec<pulltui::domain::journal::Record> {
+    use pulltui::domain::journal::{Record, Recorder};
+    let rows = pulltui::snapshot::Recorded::new(s.clone()).report().rows;
+    let start = s.captured_at - SignedDuration::from_secs(50 * 60);
+    let mut out = vec![Record::Watching {
+        at: start,
+        context: s.context.clone().unwrap_or_default(),
+        server: s.server.clone().unwrap_or_default(),
+    }];
+    let mut recorder = Recorder::default();
+    for minute in 0..=50 {
+        let now = start + SignedDuration::from_secs(minute * 60);
+        let present = rows.iter().filter(|r| r.since.is_none_or(|t| t <= now));
+        out.extend(recorder.observe(present, None, now));
+    }
+    out
 }

@@ -41,7 +41,15 @@ pub struct ClusterView {
     pub credentials_refused: bool,
     /// Reading events was refused (403).
     pub events_forbidden: bool,
+    /// The cluster's journal as read back and written since (the most
+    /// recent `JOURNAL_KEPT` records), oldest first.
+    pub journal: Vec<crate::domain::journal::Record>,
+    /// The fixes applied to the cluster: the audit log's, then this run's.
+    pub fixes: Vec<crate::domain::postmortem::FixNote>,
 }
+
+/// The journal records a cluster view holds at most.
+pub const JOURNAL_KEPT: usize = 50_000;
 
 /// How one cluster stands, as the cluster strip tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +111,8 @@ impl ClusterView {
             fallback: None,
             credentials_refused: false,
             events_forbidden: false,
+            journal: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
@@ -113,6 +123,8 @@ impl ClusterView {
         self.generation = generation;
         if context != self.context {
             self.fallback = None;
+            self.journal.clear();
+            self.fixes.clear();
         }
         self.id = ClusterId::new(context.clone().unwrap_or_default(), "");
         self.context = context;
@@ -136,6 +148,14 @@ impl ClusterView {
         self.default_namespace = Some(default_namespace);
         self.scope = scope;
         self.conn = ConnState::Syncing;
+    }
+
+    /// The cluster as its journal and audit lines name it (the context
+    /// connected and its server); `None` before the session connects.
+    pub fn journal_id(&self) -> Option<ClusterId> {
+        let server = self.server.clone()?;
+        let context = self.connected_context.clone().or(self.context.clone());
+        Some(ClusterId::new(context.unwrap_or_default(), server))
     }
 
     /// The context's name as shown (the CLUSTER column, the strip).

@@ -111,6 +111,13 @@ pub enum ClusterMsg {
     /// The failing pods, listed ahead of the full list (`status.phase=Pending`):
     /// rows to show until the pods watcher's first list is in.
     FailingFirst(Vec<PodFact>),
+    /// Records of the cluster's journal (`domain::journal`): the earlier
+    /// ones when it is opened, then what each look wrote; with the fixes
+    /// the audit log has of the cluster when it is opened.
+    Journal {
+        records: Vec<crate::domain::journal::Record>,
+        fixes: Vec<crate::domain::postmortem::FixNote>,
+    },
     /// A watch failed; it retries with back-off.
     WatchError {
         what: &'static str,

@@ -161,6 +161,16 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             model.home.view_stale = true;
             Vec::new()
         }
+        ClusterMsg::Journal { records, fixes } => {
+            cluster.fixes.extend(fixes);
+            cluster.journal.extend(records);
+            let extra = cluster
+                .journal
+                .len()
+                .saturating_sub(super::cluster::JOURNAL_KEPT);
+            cluster.journal.drain(..extra);
+            Vec::new()
+        }
         ClusterMsg::WatchError { what, error } => {
             cluster.conn = ConnState::Reconnecting(format!("{what}: {error}"));
             Vec::new()
@@ -252,6 +262,38 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
         },
         ClusterMsg::Action { action, msg } => {
             let mut msg = *msg;
+            // An applied fix is a marker of the cluster's timeline.
+            if let ActionMsg::Applied {
+                dry_run: false,
+                writes,
+                ..
+            } = &msg
+            {
+                let c = &model.clusters[ix];
+                let id = c.journal_id();
+                let fix = model
+                    .actions
+                    .current
+                    .as_ref()
+                    .and_then(|a| a.fix)
+                    .map_or("fix".to_string(), |f| f.id().to_string());
+                let note = crate::domain::postmortem::FixNote {
+                    at: model.now,
+                    context: id
+                        .as_ref()
+                        .map(|i| i.context().to_string())
+                        .unwrap_or_default(),
+                    server: id
+                        .as_ref()
+                        .map(|i| i.server().to_string())
+                        .unwrap_or_default(),
+                    fix,
+                    object: writes.join("; "),
+                    dry_run: false,
+                    result: "ok".into(),
+                };
+                model.clusters[ix].fixes.push(note);
+            }
             // A fleet: the preview says which cluster it writes to.
             if let ActionMsg::Prepared { preview, .. } = &mut msg
                 && model.is_fleet()

@@ -41,6 +41,9 @@ const DRAIN_MAX: usize = 4096;
 /// Capacity of the backend → app channel.
 pub const CHANNEL: usize = 1024;
 
+mod watch;
+pub use watch::{Change, watch};
+
 /// Where "now" comes from.
 pub trait Clock {
     fn now(&self) -> Timestamp;
@@ -218,6 +221,7 @@ pub async fn run<B, F>(
     make_backend: F,
     clock: &dyn Clock,
     theme: &Theme,
+    mut journal: Option<crate::journal::Journals>,
 ) -> anyhow::Result<()>
 where
     B: Backend,
@@ -241,6 +245,7 @@ where
         rx,
         clock,
         theme,
+        journal.as_mut(),
     )
     .await;
     signals.abort();
@@ -260,7 +265,10 @@ fn test_panic_on_key() -> bool {
 }
 
 /// The loop itself, headless-capable: returns when the model quits or the
-/// input ends.
+/// input ends. (Each argument is a separate input of the loop: the model,
+/// where effects go, where frames go, the keys, the replies, the clock, the
+/// look, the journal.)
+#[allow(clippy::too_many_arguments)]
 pub async fn run_loop<B, S, I>(
     model: &mut Model,
     backend: &mut B,
@@ -269,6 +277,7 @@ pub async fn run_loop<B, S, I>(
     mut rx: mpsc::Receiver<Msg>,
     clock: &dyn Clock,
     theme: &Theme,
+    mut journal: Option<&mut crate::journal::Journals>,
 ) -> anyhow::Result<()>
 where
     B: Backend + ?Sized,
@@ -333,7 +342,12 @@ where
                     n += 1;
                 }
             }
-            _ = tick.tick() => effects = update(model, Msg::Tick(clock.now())),
+            _ = tick.tick() => {
+                effects = update(model, Msg::Tick(clock.now()));
+                if let Some(j) = journal.as_deref_mut() {
+                    journal_look(model, j, clock.now());
+                }
+            }
             _ = tokio::time::sleep(wait), if model.dirty => {}
         }
         backend.dispatch_all(effects);
@@ -354,6 +368,36 @@ where
         }
     }
     Ok(())
+}
+
+/// One look of the journal at every live cluster; what it read back and
+/// wrote goes to the model (the timeline).
+pub fn journal_look(
+    model: &mut Model,
+    journal: &mut crate::journal::Journals,
+    now: Timestamp,
+) -> crate::journal::Written {
+    let (written, opened) = journal.look(model, now);
+    let opened = opened.into_iter().map(|(ix, records)| {
+        let fixes = match model.clusters.get(ix).and_then(|c| c.journal_id()) {
+            Some(id) => crate::audit::fixes()
+                .into_iter()
+                .filter(|f| crate::journal::same_cluster(f, &id))
+                .collect(),
+            None => Vec::new(),
+        };
+        (ix, records, fixes)
+    });
+    let fresh = written.iter().map(|(ix, r)| (*ix, r.clone(), Vec::new()));
+    let all: Vec<_> = opened.chain(fresh).collect();
+    for (ix, records, fixes) in all {
+        if let Some(c) = model.clusters.get(ix) {
+            let generation = c.generation;
+            let msg = crate::app::ClusterMsg::Journal { records, fixes };
+            update(model, Msg::Cluster(generation, msg));
+        }
+    }
+    written
 }
 
 /// A development instrument for the benchmarks (`scripts/bench`): with

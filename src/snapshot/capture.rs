@@ -445,6 +445,13 @@ pub async fn capture(
     namespaces.dedup();
     healthy.sort();
 
+    let (journal, fixes) = crate::journal::of_cluster(
+        &crate::domain::cluster_id::ClusterId::new(
+            conn.context.clone().unwrap_or_default(),
+            conn.server.clone(),
+        ),
+        &scope,
+    );
     Ok(Snapshot {
         kind: KIND.into(),
         version: VERSION,
@@ -467,6 +474,8 @@ pub async fn capture(
         unread: unread_list,
         last_errors,
         probes: Vec::new(),
+        journal,
+        fixes,
         end: None,
     }
     .sealed())

@@ -94,6 +94,13 @@ pub struct Snapshot {
     /// `pulltui snapshot` records none): replay answers `p` and `P` from them.
     #[serde(default)]
     pub probes: Vec<RecordedProbe>,
+    /// The cluster's journal over the captured scope (`domain::journal`):
+    /// `report --replay` and the timeline read it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub journal: Vec<crate::domain::journal::Record>,
+    /// The fixes pulltui applied to this cluster (from the audit log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::domain::postmortem::FixNote>,
     /// `PulltuiSnapshot`: the last line of a whole file (`seal`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
@@ -123,11 +130,15 @@ pub struct Contents {
     pub last_errors: u64,
     #[serde(default)]
     pub probes: u64,
+    #[serde(default)]
+    pub journal: u64,
+    #[serde(default)]
+    pub fixes: u64,
 }
 
 impl Contents {
     /// `(what, count)` in file order.
-    fn items(&self) -> [(&'static str, u64); 10] {
+    fn items(&self) -> [(&'static str, u64); 12] {
         [
             ("namespaces", self.namespaces),
             ("healthy pods", self.healthy_pods),
@@ -139,6 +150,8 @@ impl Contents {
             ("unread objects", self.unread),
             ("last errors", self.last_errors),
             ("recorded probes", self.probes),
+            ("journal records", self.journal),
+            ("fixes", self.fixes),
         ]
     }
 }
@@ -207,6 +220,8 @@ impl Snapshot {
             unread: n(self.unread.len()),
             last_errors: n(self.last_errors.len()),
             probes: n(self.probes.len()),
+            journal: n(self.journal.len()),
+            fixes: n(self.fixes.len()),
         }
     }
 

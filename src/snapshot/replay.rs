@@ -147,6 +147,12 @@ impl Recorded {
             }
         }
         out.push(ClusterMsg::Events(WatchEvent::InitDone));
+        if !s.journal.is_empty() || !s.fixes.is_empty() {
+            out.push(ClusterMsg::Journal {
+                records: s.journal.clone(),
+                fixes: s.fixes.clone(),
+            });
+        }
         out
     }
 

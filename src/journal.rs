@@ -1,0 +1,433 @@
+//! The journal's files (issue 24): one per cluster, JSON lines
+//! (`domain::journal::Record`), private (0600), in `<data dir>/journal/`,
+//! bounded in age and size (`[journal]` in the config). The console and
+//! `pulltui watch` append to them as they watch; a console opened later,
+//! `report` and `snapshot` read them back.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::app::Model;
+use crate::app::cluster::ClusterState;
+use crate::domain::cluster_id::ClusterId;
+use crate::domain::journal::{Record, Recorder};
+
+/// How much a journal keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Records older than this are dropped.
+    pub max_age_secs: i64,
+    /// A file larger than this is compacted (oldest counts first).
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    /// A week, 50 MB per cluster.
+    fn default() -> Self {
+        Limits {
+            max_age_secs: 7 * 24 * 3600,
+            max_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+/// The journals' directory.
+pub fn dir() -> Option<PathBuf> {
+    crate::audit::data_dir().map(|d| d.join("journal"))
+}
+
+/// The file of a cluster: its context, made a file name, and a hash of its
+/// server (two kubeconfigs may use one context name for two clusters).
+pub fn file_name(id: &ClusterId) -> String {
+    let ctx: String = id
+        .context()
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || "-_.".contains(c) {
+            true => c,
+            false => '_',
+        })
+        .take(80)
+        .collect();
+    // FNV-1a: stable across runs and builds (std's hasher is not).
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in id.server().trim_end_matches('/').bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    let ctx = match ctx.is_empty() {
+        true => "in-cluster".to_string(),
+        false => ctx,
+    };
+    format!("{ctx}-{:08x}.jsonl", h as u32)
+}
+
+/// The records of a file, oldest first (torn lines skipped); none when it
+/// does not exist.
+pub fn read(path: &Path) -> io::Result<Vec<Record>> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for line in io::BufReader::new(f).lines() {
+        if let Some(r) = Record::parse(&line?) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Every journal of the directory: (file, records).
+pub fn read_all(dir: &Path) -> io::Result<Vec<(PathBuf, Vec<Record>)>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for e in entries {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            let records = read(&p)?;
+            out.push((p, records));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The records to keep of `records` at `now`: none older than the limit,
+/// and under three quarters of the size limit (the oldest counts go
+/// first, then the oldest records of any kind).
+pub fn bounded(mut records: Vec<Record>, limits: Limits, now: Timestamp) -> Vec<Record> {
+    let oldest = now.as_second() - limits.max_age_secs;
+    records.retain(|r| r.at().as_second() >= oldest);
+    let target = limits.max_bytes / 4 * 3;
+    let size = |rs: &[Record]| rs.iter().map(|r| r.line().len() as u64 + 1).sum::<u64>();
+    let mut total = size(&records);
+    if total <= target {
+        return records;
+    }
+    let mut keep = vec![true; records.len()];
+    for (i, r) in records.iter().enumerate() {
+        if total <= target {
+            break;
+        }
+        if matches!(r, Record::Counts { .. }) {
+            keep[i] = false;
+            total -= r.line().len() as u64 + 1;
+        }
+    }
+    for (i, r) in records.iter().enumerate() {
+        if total <= target {
+            break;
+        }
+        if keep[i] {
+            keep[i] = false;
+            total -= r.line().len() as u64 + 1;
+        }
+    }
+    let mut k = keep.into_iter();
+    records.retain(|_| k.next().unwrap_or(false));
+    records
+}
+
+/// What a snapshot of cluster `id` over `scope` carries: its journal (a
+/// namespace's records only, without the cluster-wide counts, when the
+/// scope is one namespace) and the fixes pulltui applied to it there.
+pub fn of_cluster(
+    id: &ClusterId,
+    scope: &crate::domain::scope::Scope,
+) -> (Vec<Record>, Vec<crate::domain::postmortem::FixNote>) {
+    let records = dir()
+        .and_then(|d| read(&d.join(file_name(id))).ok())
+        .unwrap_or_default();
+    let ns = match scope {
+        crate::domain::scope::Scope::All => None,
+        crate::domain::scope::Scope::Namespace(ns) => Some(ns.as_str()),
+    };
+    let records = match ns {
+        None => records,
+        Some(ns) => records
+            .into_iter()
+            .filter(|r| match r {
+                Record::Failing { subject, .. }
+                | Record::Cause { subject, .. }
+                | Record::Recovered { subject, .. } => subject.namespace == ns,
+                Record::Watching { .. } => true,
+                Record::Counts { .. } => false,
+            })
+            .collect(),
+    };
+    let fixes = crate::audit::fixes()
+        .into_iter()
+        .filter(|f| same_cluster(f, id))
+        .filter(|f| {
+            ns.is_none_or(|ns| {
+                f.object
+                    .split_once(' ')
+                    .is_some_and(|(_, o)| o.starts_with(&format!("{ns}/")))
+            })
+        })
+        .collect();
+    (records, fixes)
+}
+
+/// Whether a fix was applied to cluster `id` (its context and server).
+pub fn same_cluster(f: &crate::domain::postmortem::FixNote, id: &ClusterId) -> bool {
+    f.context == id.context() && f.server.trim_end_matches('/') == id.server().trim_end_matches('/')
+}
+
+/// One cluster's journal, open for appending.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    bytes: u64,
+    limits: Limits,
+    recorder: Recorder,
+}
+
+impl Journal {
+    /// Opens (creating) the journal of `id` in `dir`, bounded at `now`;
+    /// the records it holds, oldest first.
+    pub fn open(
+        dir: &Path,
+        id: &ClusterId,
+        limits: Limits,
+        now: Timestamp,
+    ) -> io::Result<(Journal, Vec<Record>)> {
+        crate::files::create_dir(dir)?;
+        let path = dir.join(file_name(id));
+        let all = read(&path)?;
+        let before = all.len();
+        let kept = bounded(all, limits, now);
+        if kept.len() != before {
+            rewrite(&path, &kept)?;
+        }
+        let file = crate::files::append(&path)?;
+        let bytes = file.metadata()?.len();
+        let recorder = Recorder::resume(&kept);
+        let mut j = Journal {
+            path,
+            file,
+            bytes,
+            limits,
+            recorder,
+        };
+        j.append(&[Record::Watching {
+            at: now,
+            context: id.context().to_string(),
+            server: id.server().to_string(),
+        }])?;
+        Ok((j, kept))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// One look at the cluster's failing rows: the records written.
+    pub fn observe<'a>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'a crate::domain::failing::FailureRow>,
+        within: Option<&str>,
+        now: Timestamp,
+    ) -> io::Result<Vec<Record>> {
+        let records = self.recorder.observe(rows, within, now);
+        if !records.is_empty() {
+            self.append(&records)?;
+        }
+        if self.bytes > self.limits.max_bytes {
+            let kept = bounded(read(&self.path)?, self.limits, now);
+            rewrite(&self.path, &kept)?;
+            self.file = crate::files::append(&self.path)?;
+            self.bytes = self.file.metadata()?.len();
+        }
+        Ok(records)
+    }
+
+    fn append(&mut self, records: &[Record]) -> io::Result<()> {
+        let mut buf = String::new();
+        for r in records {
+            buf.push_str(&r.line());
+            buf.push('\n');
+        }
+        self.file.write_all(buf.as_bytes())?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+}
+
+/// Replaces the file with `records`, atomically (a private temporary file
+/// renamed over it).
+fn rewrite(path: &Path, records: &[Record]) -> io::Result<()> {
+    let tmp = path.with_extension("jsonl.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = crate::files::create_new(&tmp)?;
+    let mut buf = String::new();
+    for r in records {
+        buf.push_str(&r.line());
+        buf.push('\n');
+    }
+    f.write_all(buf.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The journals of the clusters a console or `watch` looks at: each
+/// cluster's opened when it is first live, fed its rows on every look.
+pub struct Journals {
+    dir: PathBuf,
+    limits: Limits,
+    open: HashMap<ClusterId, Journal>,
+    /// Said once: the journal could not be written (a full disk).
+    failed: bool,
+}
+
+/// What one look wrote, per cluster (its index in the model).
+pub type Written = Vec<(usize, Vec<Record>)>;
+
+impl Journals {
+    pub fn new(dir: PathBuf, limits: Limits) -> Journals {
+        Journals {
+            dir,
+            limits,
+            open: HashMap::new(),
+            failed: false,
+        }
+    }
+
+    /// The default place (`None`: no data directory).
+    pub fn default_place(limits: Limits) -> Option<Journals> {
+        dir().map(|d| Journals::new(d, limits))
+    }
+
+    /// Looks at every live, listed cluster of `model` (a replay is never
+    /// journaled): the records written, and a cluster's earlier records
+    /// when its journal was opened now (`opened`).
+    pub fn look(&mut self, model: &Model, now: Timestamp) -> (Written, Written) {
+        let mut written = Vec::new();
+        let mut opened = Vec::new();
+        if model.actions.replay {
+            return (written, opened);
+        }
+        for (ix, c) in model.clusters.iter().enumerate() {
+            let live = matches!(c.state(), ClusterState::Live | ClusterState::Forbidden);
+            let Some(id) = c.journal_id() else { continue };
+            if !live || !c.inventory.synced {
+                continue;
+            }
+            if !self.open.contains_key(&id) {
+                match Journal::open(&self.dir, &id, self.limits, now) {
+                    Ok((j, earlier)) => {
+                        self.open.insert(id.clone(), j);
+                        opened.push((ix, earlier));
+                    }
+                    Err(e) => {
+                        self.fail(&e);
+                        continue;
+                    }
+                }
+            }
+            let within = match (&c.fallback, &c.scope) {
+                (Some(ns), _) => Some(ns.as_str()),
+                (None, crate::domain::scope::Scope::Namespace(ns)) => Some(ns.as_str()),
+                (None, crate::domain::scope::Scope::All) => None,
+            };
+            let Some(j) = self.open.get_mut(&id) else {
+                continue;
+            };
+            match j.observe(c.inventory.rows().map(|r| &**r), within, now) {
+                Ok(records) if !records.is_empty() => written.push((ix, records)),
+                Ok(_) => {}
+                Err(e) => self.fail(&e),
+            }
+        }
+        (written, opened)
+    }
+
+    fn fail(&mut self, e: &io::Error) {
+        if !self.failed {
+            self.failed = true;
+            tracing::warn!(error = %e, dir = %self.dir.display(), "the journal cannot be written");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).expect("time")
+    }
+
+    #[test]
+    fn the_file_name_is_safe_and_tells_servers_apart() {
+        let a = file_name(&ClusterId::new("arn:aws:eks:x/prod", "https://a"));
+        let b = file_name(&ClusterId::new("arn:aws:eks:x/prod", "https://b"));
+        assert!(a.starts_with("arn_aws_eks_x_prod-"), "{a}");
+        assert_ne!(a, b);
+        assert!(!file_name(&ClusterId::new("../../etc", "s")).contains('/'));
+    }
+
+    #[test]
+    fn old_records_go_then_the_oldest_counts() {
+        let counts = |s| Record::Counts {
+            at: at(s),
+            groups: vec![],
+        };
+        let watching = |s| Record::Watching {
+            at: at(s),
+            context: "c".into(),
+            server: "s".into(),
+        };
+        let limits = Limits {
+            max_age_secs: 100,
+            max_bytes: 10_000,
+        };
+        let kept = bounded(vec![counts(0), watching(150), counts(160)], limits, at(200));
+        assert_eq!(kept.len(), 2, "the one older than 100 s went");
+        let many: Vec<Record> = (0..400)
+            .map(|i| {
+                if i % 2 == 0 {
+                    counts(150)
+                } else {
+                    watching(150)
+                }
+            })
+            .collect();
+        let kept = bounded(many, limits, at(200));
+        let size: usize = kept.iter().map(|r| r.line().len() + 1).sum();
+        assert!(size as u64 <= limits.max_bytes / 4 * 3, "{size}");
+        assert!(
+            kept.iter().all(|r| matches!(r, Record::Watching { .. })),
+            "counts go first"
+        );
+    }
+
+    #[test]
+    fn a_journal_is_private_and_resumes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let id = ClusterId::new("ctx", "https://x");
+        let (mut j, earlier) =
+            Journal::open(dir.path(), &id, Limits::default(), at(0)).expect("open");
+        assert!(earlier.is_empty());
+        j.append(&[Record::Counts {
+            at: at(1),
+            groups: vec![],
+        }])
+        .expect("append");
+        let path = j.path().to_path_buf();
+        drop(j);
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (_j, earlier) = Journal::open(dir.path(), &id, Limits::default(), at(2)).expect("open");
+        assert_eq!(earlier.len(), 2, "{earlier:?}");
+    }
+}
