@@ -767,6 +767,7 @@ pub fn incident() -> Snapshot {
         probes,
         journal: Vec::new(),
         fixes: Vec::new(),
+        changes: Vec::new(),
         end: None,
     };
     s.journal = journal(&s);
@@ -836,6 +837,7 @@ fn sibling(context: &str, server: &str, broken: bool) -> Snapshot {
         probes: Vec::new(),
         journal: Vec::new(),
         fixes: Vec::new(),
+        changes: Vec::new(),
         end: None,
     };
     s.journal = journal(&s);

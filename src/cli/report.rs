@@ -39,6 +39,7 @@ pub fn run(
                         server: s.server.clone().unwrap_or_default(),
                         records: s.journal,
                         fixes: s.fixes,
+                        changes: Ok(s.changes),
                     })
                     .collect();
                 let name = super::file_label(path);
@@ -122,14 +123,48 @@ fn live_stories(cluster: &ClusterArgs) -> Result<Vec<ClusterStory>, String> {
             .filter(|f| crate::journal::same_cluster(f, &id))
             .cloned()
             .collect();
+        let changes = read_changes(cluster, &context, &records);
         out.push(ClusterStory {
             context,
             server,
             records,
             fixes,
+            changes,
         });
     }
     Ok(out)
+}
+
+/// What changed near the first failures of `records`, read from the
+/// context's cluster now.
+fn read_changes(
+    cluster: &ClusterArgs,
+    context: &str,
+    records: &[Record],
+) -> Result<Vec<crate::domain::changes::Change>, String> {
+    let Some((from, to, namespaces)) = crate::domain::postmortem::changes_window(records) else {
+        return Ok(Vec::new());
+    };
+    let target = crate::cluster::Target {
+        kubeconfig: cluster.kubeconfig.clone(),
+        context: Some(context.to_string()),
+        non_interactive: true,
+    };
+    let rt = super::tokio_runtime().map_err(|e| e.to_string())?;
+    let read = rt.block_on(async {
+        let conn = crate::cluster::connect(&target)
+            .await
+            .map_err(|e| e.to_string())?;
+        let changes = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            crate::cluster::changes::read(&conn.client, &namespaces, from, to),
+        )
+        .await
+        .map_err(|_| "no answer within 60 s".to_string())?;
+        Ok::<_, String>(changes)
+    });
+    rt.shutdown_background();
+    read
 }
 
 fn current_context(cluster: &ClusterArgs) -> Option<String> {

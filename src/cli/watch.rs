@@ -67,7 +67,7 @@ pub fn run(cluster: &ClusterArgs, config: &crate::config::Config, as_json: bool)
     }
 }
 
-/// One change as a line of text.
+/// One change as a line of text (times to the second).
 pub fn text_line(change: &Change) -> String {
     let line = match change {
         Change::Cluster {
@@ -76,8 +76,8 @@ pub fn text_line(change: &Change) -> String {
             state,
             detail,
         } => match detail {
-            Some(d) => format!("{at}  {context}  {}: {d}", state.label()),
-            None => format!("{at}  {context}  {}", state.label()),
+            Some(d) => format!("{}  {context}  {}: {d}", short(at), state.label()),
+            None => format!("{}  {context}  {}", short(at), state.label()),
         },
         Change::Record { context, record } => match record {
             Record::Failing {
@@ -87,7 +87,8 @@ pub fn text_line(change: &Change) -> String {
                 evidence,
                 ..
             } => format!(
-                "{at}  {context}  failing    {}  {}  — {evidence}",
+                "{}  {context}  failing    {}  {}  — {evidence}",
+                short(at),
                 subject.label(),
                 group.label()
             ),
@@ -98,23 +99,31 @@ pub fn text_line(change: &Change) -> String {
                 to,
                 evidence,
             } => format!(
-                "{at}  {context}  cause      {}  {} → {}  — {evidence}",
+                "{}  {context}  cause      {}  {} → {}  — {evidence}",
+                short(at),
                 subject.label(),
                 from.label(),
                 to.label()
             ),
             Record::Recovered { at, subject, group } => format!(
-                "{at}  {context}  recovered  {}  (was {})",
+                "{}  {context}  recovered  {}  (was {})",
+                short(at),
                 subject.label(),
                 group.label()
             ),
-            Record::Watching { at, server, .. } => format!("{at}  {context}  journal    {server}"),
+            Record::Watching { at, server, .. } => {
+                format!("{}  {context}  journal    {server}", short(at))
+            }
             Record::Counts { at, groups } => {
-                format!("{at}  {context}  counts     {}", groups.len())
+                format!("{}  {context}  counts     {}", short(at), groups.len())
             }
         },
     };
     inert(&line).into_owned()
+}
+
+fn short(t: &jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// One change as a JSON object: the record's fields, `context`; a

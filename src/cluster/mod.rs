@@ -8,6 +8,7 @@
 //! (field selector, works on 1.20+), and owners are looked up on demand for
 //! failing pods only (metadata GETs) rather than watching every ReplicaSet.
 
+pub mod changes;
 pub mod check;
 mod connect;
 mod deletes;

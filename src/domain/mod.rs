@@ -3,6 +3,7 @@
 
 pub mod api_error;
 pub mod audit;
+pub mod changes;
 pub mod classify;
 pub mod clock;
 pub mod cluster_id;

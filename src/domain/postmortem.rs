@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::changes::{Change, rank};
 use super::journal::{Lane, Record, lanes};
 
 /// A fix pulltui applied (from the audit log), as a report tells it.
@@ -74,6 +75,53 @@ pub struct ClusterStory {
     pub server: String,
     pub records: Vec<Record>,
     pub fixes: Vec<FixNote>,
+    /// What changed near the groups' first failures, as read from the
+    /// cluster; `Err`: why it could not be read.
+    pub changes: Result<Vec<Change>, String>,
+}
+
+/// Changes listed per group at most.
+pub const CHANGES_MAX: usize = 3;
+
+/// The namespaces and registry of a lane, and its first failure: what a
+/// change must fit.
+pub fn lane_scope(lane: &Lane, records: &[Record]) -> super::changes::Scope {
+    let namespaces = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Failing { subject, group, .. } if *group == lane.group => {
+                Some(subject.namespace.clone())
+            }
+            Record::Cause { subject, to, .. } if *to == lane.group => {
+                Some(subject.namespace.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    super::changes::Scope {
+        first: lane.first,
+        registry: lane.group.registry.clone(),
+        namespaces,
+    }
+}
+
+/// The window and namespaces to read changes for, over every lane of
+/// `records` (`None`: nothing failed).
+pub fn changes_window(
+    records: &[Record],
+) -> Option<(Timestamp, Timestamp, std::collections::BTreeSet<String>)> {
+    let ls = lanes(records);
+    let first = ls.iter().map(|l| l.first).min()?;
+    let last = ls.iter().map(|l| l.first).max()?;
+    let mut namespaces = std::collections::BTreeSet::new();
+    for l in &ls {
+        namespaces.extend(lane_scope(l, records).namespaces);
+    }
+    Some((
+        first - jiff::SignedDuration::from_secs(super::changes::BEFORE_SECS),
+        last + jiff::SignedDuration::from_secs(super::changes::AFTER_SECS),
+        namespaces,
+    ))
 }
 
 /// What the report covers.
@@ -156,6 +204,9 @@ pub fn markdown(stories: &[ClusterStory], window: &Window) -> String {
         };
         let _ = writeln!(out, "## {}", code(&title));
         let _ = writeln!(out);
+        if ls.is_empty() {
+            let _ = writeln!(out, "No failing container in this window.");
+        }
         for l in ls {
             let _ = writeln!(
                 out,
@@ -171,6 +222,7 @@ pub fn markdown(stories: &[ClusterStory], window: &Window) -> String {
             if !l.evidence.is_empty() {
                 let _ = writeln!(out, "  Evidence: {}", code(&l.evidence));
             }
+            what_changed(&mut out, l, records, &s.changes);
         }
         let fixes: Vec<&FixNote> = s
             .fixes
@@ -203,6 +255,46 @@ pub fn markdown(stories: &[ClusterStory], window: &Window) -> String {
         let _ = writeln!(out);
     }
     out
+}
+
+/// The changes that fit a lane, or that none was found, or why none was read.
+fn what_changed(
+    out: &mut String,
+    lane: &Lane,
+    records: &[Record],
+    changes: &Result<Vec<Change>, String>,
+) {
+    let changes = match changes {
+        Ok(c) => c,
+        Err(why) => {
+            let _ = writeln!(out, "  What changed: not read ({}).", code(why));
+            return;
+        }
+    };
+    let fits = rank(&lane_scope(lane, records), changes, CHANGES_MAX);
+    if fits.is_empty() {
+        let _ = writeln!(
+            out,
+            "  What changed: nothing found from 30 min before its first failure to 2 min \
+             after (rollouts, pull secrets, ServiceAccounts, nodes)."
+        );
+        return;
+    }
+    let _ = writeln!(out, "  What changed, best fit first:");
+    for f in fits {
+        let when = f.change.at.map_or("time unknown".to_string(), short);
+        let by = f
+            .change
+            .by
+            .as_ref()
+            .map_or(String::new(), |b| format!(" by {}", code(b)));
+        let _ = writeln!(
+            out,
+            "  - {when}: {}{by} — {}",
+            code(&f.change.summary),
+            f.why.join(", ")
+        );
+    }
 }
 
 /// The timeline's lines, in time order.

@@ -377,6 +377,8 @@ pub fn journal_look(
     journal: &mut crate::journal::Journals,
     now: Timestamp,
 ) -> crate::journal::Written {
+    // The rows as the pods and events have them now.
+    model.settle();
     let (written, opened) = journal.look(model, now);
     let opened = opened.into_iter().map(|(ix, records)| {
         let fixes = match model.clusters.get(ix).and_then(|c| c.journal_id()) {

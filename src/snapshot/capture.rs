@@ -452,6 +452,12 @@ pub async fn capture(
         ),
         &scope,
     );
+    let changes = match crate::domain::postmortem::changes_window(&journal) {
+        Some((from, to, namespaces)) => {
+            crate::cluster::changes::read(&client, &namespaces, from, to).await
+        }
+        None => Vec::new(),
+    };
     Ok(Snapshot {
         kind: KIND.into(),
         version: VERSION,
@@ -476,6 +482,7 @@ pub async fn capture(
         probes: Vec::new(),
         journal,
         fixes,
+        changes,
         end: None,
     }
     .sealed())

@@ -101,6 +101,9 @@ pub struct Snapshot {
     /// The fixes pulltui applied to this cluster (from the audit log).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<crate::domain::postmortem::FixNote>,
+    /// What changed near the journal's first failures, read at capture.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::domain::changes::Change>,
     /// `PulltuiSnapshot`: the last line of a whole file (`seal`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
@@ -134,11 +137,13 @@ pub struct Contents {
     pub journal: u64,
     #[serde(default)]
     pub fixes: u64,
+    #[serde(default)]
+    pub changes: u64,
 }
 
 impl Contents {
     /// `(what, count)` in file order.
-    fn items(&self) -> [(&'static str, u64); 12] {
+    fn items(&self) -> [(&'static str, u64); 13] {
         [
             ("namespaces", self.namespaces),
             ("healthy pods", self.healthy_pods),
@@ -152,6 +157,7 @@ impl Contents {
             ("recorded probes", self.probes),
             ("journal records", self.journal),
             ("fixes", self.fixes),
+            ("changes", self.changes),
         ]
     }
 }
@@ -222,6 +228,7 @@ impl Snapshot {
             probes: n(self.probes.len()),
             journal: n(self.journal.len()),
             fixes: n(self.fixes.len()),
+            changes: n(self.changes.len()),
         }
     }
 

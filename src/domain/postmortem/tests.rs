@@ -53,6 +53,15 @@ fn story() -> ClusterStory {
             dry_run: false,
             result: "ok".into(),
         }],
+        changes: Ok(vec![crate::domain::changes::Change {
+            kind: crate::domain::changes::Kind::Rollout,
+            at: Some(at(-45)),
+            object: "Deployment shop/web".into(),
+            namespace: Some("shop".into()),
+            registries: vec!["reg.example".into()],
+            summary: "Deployment shop/web image reg.example/shop/web:0.9 → reg.example/shop/web:1, revision 2".into(),
+            by: Some("kubectl-set".into()),
+        }]),
     }
 }
 
@@ -76,6 +85,10 @@ fn the_report_has_the_group_the_timeline_and_the_fix_with_what_followed() {
     let recovered = md.find("recovered: `shop/web-1 (web)`").expect(&md);
     assert!(failing < fix && fix < recovered, "in time order:\n{md}");
     assert!(md.contains("then 1 container(s) of shop recovered"), "{md}");
+    assert!(
+        md.contains("web:0.9 → reg.example/shop/web:1, revision 2` by `kubectl-set` — 15 s before the first failure, same namespace, same registry"),
+        "{md}"
+    );
     // A backtick or a pipe in evidence never breaks out of its code span.
     assert!(md.contains("`` pull access denied   `x` ``"), "{md}");
 }

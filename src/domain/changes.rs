@@ -1,0 +1,205 @@
+//! What changed near a group's first failure (issue 24, "why now"), pure:
+//! the changes read from the cluster (`cluster::changes`: rollouts, pull
+//! secrets, ServiceAccounts, nodes) ranked by how well their time and
+//! scope fit the group — the same namespace, the same registry, close
+//! before the first failure. Each says its evidence; none found is said.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// How far before a first failure a change is looked for, and after it.
+pub const BEFORE_SECS: i64 = 30 * 60;
+pub const AFTER_SECS: i64 = 2 * 60;
+
+/// What kind of change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A Deployment's new ReplicaSet (its image changed from → to).
+    Rollout,
+    /// A pull secret created or changed (its managedFields' time).
+    PullSecret,
+    /// A pull secret the failing pods reference does not exist.
+    PullSecretMissing,
+    /// A ServiceAccount's imagePullSecrets changed.
+    ServiceAccount,
+    /// A node joined (it has no image cached).
+    Node,
+}
+
+/// One change found in the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: Kind,
+    /// When it happened (`None`: the cluster keeps no time for it, e.g. a
+    /// deletion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// `Deployment shop/web`, `Secret shop/regcred`, `Node n-7`.
+    pub object: String,
+    /// Its namespace (none for a node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The registries it is about (an image's, a secret's `auths`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registries: Vec<String>,
+    /// What changed, one sentence ("image r/a:1.0 → r/a:1.1, revision 3").
+    pub summary: String,
+    /// Who, per `managedFields` (the field manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// A group, as the ranking needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub first: Timestamp,
+    pub registry: String,
+    pub namespaces: BTreeSet<String>,
+}
+
+/// A change that fits a group, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    pub change: Change,
+    pub score: u32,
+    /// The evidence of the fit ("4 min before the first failure", "same
+    /// namespace", "same registry").
+    pub why: Vec<String>,
+}
+
+/// The changes that fit `scope`, best first (at most `max`).
+pub fn rank(scope: &Scope, changes: &[Change], max: usize) -> Vec<Fit> {
+    let mut out: Vec<Fit> = changes.iter().filter_map(|c| fit(scope, c)).collect();
+    out.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.change.at.cmp(&b.change.at).reverse())
+            .then(a.change.object.cmp(&b.change.object))
+    });
+    out.truncate(max);
+    out
+}
+
+fn fit(scope: &Scope, c: &Change) -> Option<Fit> {
+    let mut why = Vec::new();
+    let mut score = 0;
+    let same_ns = c
+        .namespace
+        .as_ref()
+        .is_some_and(|ns| scope.namespaces.contains(ns));
+    let same_registry = c.registries.contains(&scope.registry);
+    match c.at {
+        Some(at) => {
+            let d = scope.first.as_second() - at.as_second();
+            if !(-AFTER_SECS..=BEFORE_SECS).contains(&d) {
+                return None;
+            }
+            score += match d.abs() {
+                0..=60 => 50,
+                61..=300 => 35,
+                301..=900 => 20,
+                _ => 10,
+            };
+            why.push(match d {
+                d if d < 0 => format!("{} after the first failure", span(-d)),
+                0 => "at the first failure".to_string(),
+                d => format!("{} before the first failure", span(d)),
+            });
+        }
+        // No time: only a change in the group's own scope counts.
+        None if same_ns => {
+            score += 30;
+            why.push("no time kept by the API server".to_string());
+        }
+        None => return None,
+    }
+    if same_ns {
+        score += 20;
+        why.push("same namespace".into());
+    } else if c.namespace.is_some() {
+        // A namespaced change elsewhere does not explain this group.
+        return None;
+    }
+    if same_registry {
+        score += 20;
+        why.push("same registry".into());
+    }
+    Some(Fit {
+        change: c.clone(),
+        score,
+        why,
+    })
+}
+
+/// `45 s`, `4 min`, `2 h 5 min`.
+fn span(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).expect("time")
+    }
+
+    fn change(kind: Kind, at_s: Option<i64>, ns: Option<&str>, registry: &str) -> Change {
+        Change {
+            kind,
+            at: at_s.map(at),
+            object: format!("{kind:?}"),
+            namespace: ns.map(str::to_string),
+            registries: vec![registry.into()],
+            summary: String::new(),
+            by: None,
+        }
+    }
+
+    fn scope() -> Scope {
+        Scope {
+            first: at(0),
+            registry: "reg.example".into(),
+            namespaces: ["shop".to_string()].into(),
+        }
+    }
+
+    #[test]
+    fn the_closest_change_in_scope_ranks_first_and_others_are_left_out() {
+        let changes = vec![
+            change(Kind::Node, Some(-1200), None, ""),
+            change(Kind::Rollout, Some(-40), Some("shop"), "reg.example"),
+            change(Kind::Rollout, Some(-40), Some("other"), "reg.example"),
+            change(Kind::PullSecret, Some(-7200), Some("shop"), "reg.example"),
+            change(Kind::PullSecretMissing, None, Some("shop"), "reg.example"),
+        ];
+        let ranked = rank(&scope(), &changes, 5);
+        let kinds: Vec<Kind> = ranked.iter().map(|f| f.change.kind).collect();
+        assert_eq!(
+            kinds,
+            [Kind::Rollout, Kind::PullSecretMissing, Kind::Node],
+            "{ranked:#?}"
+        );
+        assert_eq!(
+            ranked[0].why,
+            [
+                "40 s before the first failure",
+                "same namespace",
+                "same registry"
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_fits_nothing_is_ranked() {
+        let changes = vec![change(Kind::Node, Some(-7200), None, "")];
+        assert!(rank(&scope(), &changes, 3).is_empty());
+    }
+}

@@ -1,0 +1,396 @@
+//! The journal (issue 24) on the harness, through the binary:
+//!
+//! - `pulltui watch --json` says the cluster is live, then a container
+//!   failing (its cause, registry and evidence), and ends with exit 0 on
+//!   SIGTERM, its journal private (0600);
+//! - a second `watch` on the same data directory goes on from the journal
+//!   (the pod that still fails is not "failing" anew) and says when the
+//!   workload's pods recover;
+//! - `report` tells the group, the failure and the recovery in time order;
+//!   `snapshot` carries the journal, and `report --replay` of it gives the
+//!   same groups and timeline offline.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, DeleteParams};
+use serde_json::Value;
+use support::workload::{W, failing_pod};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+/// `pulltui watch --json` running, its lines read as they come.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl Watch {
+    fn start(pt: &support::cli::Pulltui) -> Watch {
+        let mut cmd = pt.command();
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("pulltui watch starts");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Watch {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line (seen before or coming) that `pred` accepts.
+    fn wait(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(v) = self.seen.iter().find(|v| pred(v)) {
+            return v.clone();
+        }
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) else {
+                continue;
+            };
+            let v: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("watch --json printed a non-JSON line {line:?}: {e}"));
+            self.seen.push(v.clone());
+            if pred(&v) {
+                return v;
+            }
+        }
+        panic!("no {what} within {WAIT:?}; lines: {:#?}", self.seen);
+    }
+
+    /// Every line that came within `d`.
+    fn drain(&mut self, d: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < d {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100))
+                && let Ok(v) = serde_json::from_str(&line)
+            {
+                self.seen.push(v);
+            }
+        }
+    }
+
+    /// SIGTERM; the exit code.
+    fn term(mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -TERM {pid}");
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("watch did not end within 10 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn is_live(v: &Value) -> bool {
+    v["kind"] == "cluster" && v["state"] == "live"
+}
+
+fn about(v: &Value, kind: &str, ns: &str) -> bool {
+    v["kind"] == kind
+        && v["namespace"] == ns
+        && v["pod"].as_str().is_some_and(|p| p.starts_with("web-"))
+}
+
+/// The part of a report from its groups on (its header names the source).
+fn body(report: &str) -> &str {
+    report.find("## Groups").map_or(report, |i| &report[i..])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_journals_a_failure_a_restart_goes_on_and_report_tells_it_live_and_from_a_snapshot() {
+    let Some(h) = support::harness() else { return };
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "journal").await;
+    let image = format!("{}/team/app:1.0", h.reg_auth());
+    W::new("Deployment", "web", image)
+        .create(&c, &ns.name)
+        .await;
+    let pod = failing_pod(&c, &ns.name, "web").await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = |args: &[&str]| {
+        h.pulltui()
+            .dir(dir.path())
+            .env("PULLTUI_HEARTBEAT_SECS", "2")
+            .args(&["--context", "admin"])
+            .args(args)
+    };
+    let watch = pt(&["watch", "--json", "-n", &ns.name]);
+    let mut w = Watch::start(&watch);
+    w.wait("the cluster live", is_live);
+    let failing = w.wait("the pod failing", |v| about(v, "failing", &ns.name));
+    assert_eq!(failing["pod"], pod.as_str(), "{failing}");
+    assert_eq!(failing["context"], "admin", "{failing}");
+    assert_eq!(failing["group"]["registry"], h.reg_auth(), "{failing}");
+    let cause = failing["group"]["cause"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(cause.starts_with("auth."), "{failing}");
+    assert!(
+        failing["evidence"].as_str().is_some_and(|e| !e.is_empty()),
+        "{failing}"
+    );
+    assert_eq!(w.term(), Some(0), "watch ends cleanly on SIGTERM");
+
+    // The journal: one private file of JSON lines.
+    let jdir = watch.dirs().data().join("journal");
+    let files: Vec<_> = std::fs::read_dir(&jdir)
+        .expect("journal directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&files[0])
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{}", files[0].display());
+
+    // A second run goes on from it: live, and no "failing" anew.
+    let mut w = Watch::start(&watch);
+    w.wait("the cluster live again", is_live);
+    w.drain(Duration::from_secs(4));
+    assert!(
+        !w.seen.iter().any(|v| about(v, "failing", &ns.name)),
+        "the pod failed before: {:#?}",
+        w.seen
+    );
+    Api::<Deployment>::namespaced(c.clone(), &ns.name)
+        .delete("web", &DeleteParams::background())
+        .await
+        .expect("deleting the Deployment");
+    let recovered = w.wait("the pod recovered (gone)", |v| {
+        about(v, "recovered", &ns.name)
+    });
+    assert_eq!(recovered["group"]["cause"], cause.as_str(), "{recovered}");
+    assert_eq!(w.term(), Some(0));
+
+    // The report: the group, then failing before recovered.
+    let live = pt(&["report"]).run();
+    assert_eq!(live.code, Some(0), "{}", live.stderr);
+    let md = &live.stdout;
+    assert!(md.starts_with("# Image pull report"), "{md}");
+    assert!(
+        md.contains(&format!("| `{cause}` | `{}` |", h.reg_auth())),
+        "{md}"
+    );
+    let f = md
+        .find(&format!("failing: `{}/{pod} (app)`", ns.name))
+        .unwrap_or_else(|| panic!("the failure in the timeline:\n{md}"));
+    let r = md
+        .find(&format!("recovered: `{}/{pod} (app)`", ns.name))
+        .unwrap_or_else(|| panic!("the recovery in the timeline:\n{md}"));
+    assert!(f < r, "in time order:\n{md}");
+
+    // A snapshot carries the namespace's journal; its report is the same.
+    let file = dir.path().join("after.yaml");
+    let file_s = file.to_str().expect("utf-8");
+    let snap = pt(&["snapshot", "-o", file_s, "-n", &ns.name]).run();
+    assert_eq!(snap.code, Some(0), "{}", snap.stderr);
+    let offline = pt(&["report", "--replay", file_s]).run();
+    assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    let ours = |md: &str| -> Vec<String> {
+        body(md)
+            .lines()
+            .filter(|l| l.contains(&ns.name) || (l.starts_with('|') && l.contains(&cause)))
+            .map(str::to_string)
+            .collect()
+    };
+    let (a, b) = (ours(md), ours(&offline.stdout));
+    assert!(!a.is_empty(), "{md}");
+    assert_eq!(
+        a, b,
+        "the snapshot's report tells the same:\n{}",
+        offline.stdout
+    );
+    // Written to a file on request, private.
+    let out = dir.path().join("report.md");
+    let run = pt(&[
+        "report",
+        "--replay",
+        file_s,
+        "-o",
+        out.to_str().expect("utf-8"),
+    ])
+    .run();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let mode = std::fs::metadata(&out)
+        .expect("report file")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    ns.delete().await;
+}
+
+/// Waits until a pod of `app` in `ns` is Running.
+async fn running(c: &kube::Client, ns: &str, app: &str) {
+    support::wait_pod(c, ns, app, WAIT, "Running", |p| {
+        support::pod_state(p).as_deref() == Some("Running")
+    })
+    .await;
+}
+
+/// The report's lines of the group section whose heading line holds
+/// `needle`, up to the next group or section.
+fn group_section(md: &str, needle: &str) -> String {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in md.lines() {
+        if l.starts_with("- **") {
+            inside = l.contains(needle);
+        } else if l.starts_with('#') {
+            inside = false;
+        }
+        if inside {
+            out.push(l);
+        }
+    }
+    out.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
+    let Some(h) = support::harness() else { return };
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let (rollout, creds) = (
+        h.namespace(&c, "why-rollout").await,
+        h.namespace(&c, "why-secret").await,
+    );
+    let reg = h.reg_auth();
+    support::scenarios::ensure_secret(&c, &rollout.name, "regcred", reg, &h).await;
+    support::scenarios::ensure_secret(&c, &creds.name, "regcred", reg, &h).await;
+    let good = format!("{reg}/team/app:1.0");
+    let w = W {
+        pull_secrets: &["regcred"],
+        ..W::new("Deployment", "web", good.clone())
+    };
+    w.create(&c, &rollout.name).await;
+    let w = W {
+        pull_secrets: &["regcred"],
+        ..W::new("Deployment", "api", good.clone())
+    };
+    w.create(&c, &creds.name).await;
+    running(&c, &rollout.name, "web").await;
+    running(&c, &creds.name, "api").await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = |args: &[&str]| {
+        h.pulltui()
+            .dir(dir.path())
+            .env("PULLTUI_HEARTBEAT_SECS", "2")
+            .args(&["--context", "admin"])
+            .args(args)
+    };
+    let mut watch = Watch::start(&pt(&["watch", "--json"]));
+    watch.wait("the cluster live", is_live);
+
+    // A rollout to a tag that does not exist.
+    let bad = format!("{reg}/team/app:nope");
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": bad}]}}}});
+    Api::<Deployment>::namespaced(c.clone(), &rollout.name)
+        .patch(
+            "web",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Strategic(&patch),
+        )
+        .await
+        .expect("rolling web to a bad tag");
+    // A pull secret deleted; the pod that needs it again cannot pull.
+    Api::<k8s_openapi::api::core::v1::Secret>::namespaced(c.clone(), &creds.name)
+        .delete("regcred", &DeleteParams::default())
+        .await
+        .expect("deleting the pull secret");
+    Api::<k8s_openapi::api::core::v1::Pod>::namespaced(c.clone(), &creds.name)
+        .delete_collection(&DeleteParams::default(), &kube::api::ListParams::default())
+        .await
+        .expect("deleting api's pod");
+    watch.wait("web failing after the rollout", |v| {
+        v["kind"] == "failing" && v["namespace"] == rollout.name.as_str()
+    });
+    watch.wait("api failing without its secret", |v| {
+        v["kind"] == "failing" && v["namespace"] == creds.name.as_str()
+    });
+    assert_eq!(watch.term(), Some(0));
+
+    // The new ReplicaSet: the rollout's object and time.
+    let sets = Api::<k8s_openapi::api::apps::v1::ReplicaSet>::namespaced(c.clone(), &rollout.name)
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("ReplicaSets");
+    let newest = sets
+        .items
+        .iter()
+        .filter_map(|rs| rs.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .max()
+        .expect("a ReplicaSet");
+    let when = newest.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+
+    let check = |md: &str| {
+        let web = group_section(md, "`image.");
+        let web: String = web
+            .lines()
+            .skip_while(|l| !l.contains(&rollout.name) && !l.starts_with("- **"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let line = format!(
+            "{when}: `Deployment {}/web image {good} → {bad}, revision 2`",
+            rollout.name
+        );
+        assert!(
+            md.lines()
+                .any(|l| l.trim_start().starts_with(&format!("- {line}"))),
+            "the rollout, at its ReplicaSet's time, behind the image group:\n{web}\n---\n{md}"
+        );
+        let secret = format!("pull secret {}/regcred, referenced by", creds.name);
+        assert!(
+            md.lines()
+                .any(|l| l.contains(&secret) && l.contains("time unknown")),
+            "the deleted secret behind the credentials group:\n{md}"
+        );
+    };
+    let live = pt(&["report"]).run();
+    assert_eq!(live.code, Some(0), "{}", live.stderr);
+    check(&live.stdout);
+
+    // A snapshot carries what changed; its report tells the same offline.
+    let file = dir.path().join("why.yaml");
+    let file_s = file.to_str().expect("utf-8");
+    let snap = pt(&["snapshot", "-o", file_s]).run();
+    assert_eq!(snap.code, Some(0), "{}", snap.stderr);
+    let offline = pt(&["report", "--replay", file_s]).run();
+    assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    check(&offline.stdout);
+    rollout.delete().await;
+    creds.delete().await;
+}
