@@ -152,29 +152,36 @@ pub fn of_cluster(
     };
     let records = match ns {
         None => records,
-        Some(ns) => records
-            .into_iter()
-            .filter(|r| match r {
-                Record::Failing { subject, .. }
-                | Record::Cause { subject, .. }
-                | Record::Recovered { subject, .. } => subject.namespace == ns,
-                Record::Watching { .. } => true,
-                Record::Counts { .. } => false,
-            })
-            .collect(),
+        Some(ns) => in_namespace(records, ns),
     };
     let fixes = crate::audit::fixes()
         .into_iter()
         .filter(|f| same_cluster(f, id))
-        .filter(|f| {
-            ns.is_none_or(|ns| {
-                f.object
-                    .split_once(' ')
-                    .is_some_and(|(_, o)| o.starts_with(&format!("{ns}/")))
-            })
-        })
+        .filter(|f| ns.is_none_or(|ns| fix_in(f, ns)))
         .collect();
     (records, fixes)
+}
+
+/// The records of `ns`'s containers (and the session marks), without the
+/// cluster-wide counts.
+pub fn in_namespace(records: Vec<Record>, ns: &str) -> Vec<Record> {
+    records
+        .into_iter()
+        .filter(|r| match r {
+            Record::Failing { subject, .. }
+            | Record::Cause { subject, .. }
+            | Record::Recovered { subject, .. } => subject.namespace == ns,
+            Record::Watching { .. } => true,
+            Record::Counts { .. } => false,
+        })
+        .collect()
+}
+
+/// Whether a fix wrote to namespace `ns` (its object is `Kind ns/name`).
+pub fn fix_in(f: &crate::domain::postmortem::FixNote, ns: &str) -> bool {
+    f.object
+        .split_once(' ')
+        .is_some_and(|(_, o)| o.split_once('/').is_some_and(|(n, _)| n == ns))
 }
 
 /// Whether a fix was applied to cluster `id` (its context and server).

@@ -28,7 +28,11 @@ pub fn run(
             return ExitCode::from(2);
         }
     };
-    let (stories, until, source) = match replay {
+    let namespace = match cluster.scope() {
+        crate::domain::scope::Scope::Namespace(ns) => Some(ns),
+        crate::domain::scope::Scope::All => None,
+    };
+    let (mut stories, until, source) = match replay {
         Some(path) => match crate::snapshot::load_any(path) {
             Ok(snaps) => {
                 let until = snaps.iter().map(|s| s.captured_at).max().unwrap_or(now);
@@ -51,7 +55,7 @@ pub fn run(
                 return ExitCode::from(2);
             }
         },
-        None => match live_stories(cluster) {
+        None => match live_stories(cluster, namespace.as_deref()) {
             Ok(s) => (s, now, "pulltui's journal".to_string()),
             Err(e) => {
                 eprintln!("pulltui report: {e}");
@@ -59,6 +63,13 @@ pub fn run(
             }
         },
     };
+    // `-n`: that namespace's containers only (and their groups).
+    if let Some(ns) = &namespace {
+        for s in &mut stories {
+            s.records = crate::journal::in_namespace(std::mem::take(&mut s.records), ns);
+            s.fixes.retain(|f| crate::journal::fix_in(f, ns));
+        }
+    }
     // The window ends now, or at a snapshot's capture.
     let since = back.map(|d| until - d);
     let text = markdown(
@@ -91,7 +102,10 @@ pub fn run(
 /// The journals of the contexts asked for (all of them with
 /// `--all-contexts`; else those named, or the current context), with the
 /// audit log's fixes of each.
-fn live_stories(cluster: &ClusterArgs) -> Result<Vec<ClusterStory>, String> {
+fn live_stories(
+    cluster: &ClusterArgs,
+    namespace: Option<&str>,
+) -> Result<Vec<ClusterStory>, String> {
     let dir = crate::journal::dir().ok_or("no data directory (set PULLTUI_DATA_DIR)")?;
     let all = crate::journal::read_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let wanted: Option<Vec<String>> = if cluster.all_contexts {
@@ -123,6 +137,10 @@ fn live_stories(cluster: &ClusterArgs) -> Result<Vec<ClusterStory>, String> {
             .filter(|f| crate::journal::same_cluster(f, &id))
             .cloned()
             .collect();
+        let records = match namespace {
+            Some(ns) => crate::journal::in_namespace(records, ns),
+            None => records,
+        };
         let changes = read_changes(cluster, &context, &records);
         out.push(ClusterStory {
             context,

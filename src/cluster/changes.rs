@@ -47,6 +47,7 @@ pub async fn read(
                         object: format!("Node {}", n.name_any()),
                         namespace: None,
                         registries: Vec::new(),
+                        images: Vec::new(),
                         summary: format!(
                             "node {} joined: it has no image cached, every pod there pulls",
                             n.name_any()
@@ -69,7 +70,12 @@ fn latest(
     fields
         .iter()
         .filter(|f| pred(f))
-        .filter_map(|f| Some((f.time.as_ref()?.0, f.manager.as_deref().unwrap_or("?"))))
+        .filter_map(|f| {
+            Some((
+                f.time.as_ref()?.0,
+                f.manager.as_deref().unwrap_or("unknown"),
+            ))
+        })
         .max_by_key(|(t, _)| *t)
 }
 
@@ -166,6 +172,7 @@ async fn rollouts(
                 object: format!("Deployment {ns}/{name}"),
                 namespace: Some(ns.to_string()),
                 registries,
+                images: after.clone(),
                 summary: format!("Deployment {ns}/{name} {what}"),
                 by,
             });
@@ -212,6 +219,7 @@ async fn secrets(
             object: format!("Secret {ns}/{}", s.name_any()),
             namespace: Some(ns.to_string()),
             registries: Vec::new(),
+            images: Vec::new(),
             summary: format!("pull secret {ns}/{} {verb}", s.name_any()),
             by: Some(manager.to_string()),
         });
@@ -254,6 +262,7 @@ async fn secrets(
                 object: format!("Secret {ns}/{name}"),
                 namespace: Some(ns.to_string()),
                 registries: Vec::new(),
+                images: Vec::new(),
                 summary: format!(
                     "pull secret {ns}/{name}, referenced by {from}, does not exist (deleted, or \
                      never created; the API server keeps no time of a deletion)"
@@ -299,6 +308,7 @@ async fn service_accounts(
                 object: format!("ServiceAccount {ns}/{}", sa.name_any()),
                 namespace: Some(ns.to_string()),
                 registries: Vec::new(),
+                images: Vec::new(),
                 summary: format!(
                     "ServiceAccount {ns}/{} imagePullSecrets written (now: {})",
                     sa.name_any(),

@@ -45,6 +45,9 @@ pub struct Change {
     /// The registries it is about (an image's, a secret's `auths`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub registries: Vec<String>,
+    /// The images it put in place (a rollout's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
     /// What changed, one sentence ("image r/a:1.0 → r/a:1.1, revision 3").
     pub summary: String,
     /// Who, per `managedFields` (the field manager).
@@ -57,7 +60,13 @@ pub struct Change {
 pub struct Scope {
     pub first: Timestamp,
     pub registry: String,
+    /// The cause id (`auth.denied`, ...).
+    pub cause: String,
     pub namespaces: BTreeSet<String>,
+    /// The images that failed.
+    pub images: BTreeSet<String>,
+    /// The kubelet's words (the group's evidence).
+    pub evidence: String,
 }
 
 /// A change that fits a group, and why.
@@ -127,11 +136,64 @@ fn fit(scope: &Scope, c: &Change) -> Option<Fit> {
         score += 20;
         why.push("same registry".into());
     }
+    let affine = affine(c.kind, &scope.cause);
+    // A rollout matters by its image for an image's failure only (for a
+    // credentials failure, the image is not what broke).
+    if affine && c.images.iter().any(|i| scope.images.contains(i)) {
+        score += 30;
+        why.push("it put the failing image in place".into());
+    }
+    // The object the kubelet's message names (`... pull secrets (regcred)`):
+    // the strongest sign there is.
+    let name = c.object.rsplit('/').next().unwrap_or_default();
+    if name.len() > 2 && mentions(&scope.evidence, name) {
+        score += 60;
+        why.push("named in the evidence".into());
+    }
+    if affine {
+        score += 25;
+        why.push(format!(
+            "a {} change, for a {} failure",
+            kind_word(c.kind),
+            scope.cause
+        ));
+    }
     Some(Fit {
         change: c.clone(),
         score,
         why,
     })
+}
+
+/// Whether `text` names `name` as a whole word (not inside a longer name).
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// Whether a change of `kind` is of the sort that causes `cause`.
+fn affine(kind: Kind, cause: &str) -> bool {
+    let family = cause.split('.').next().unwrap_or_default();
+    match kind {
+        Kind::Rollout => family == "image",
+        Kind::PullSecret | Kind::PullSecretMissing | Kind::ServiceAccount => {
+            family == "auth" || family == "credentials"
+        }
+        Kind::Node => matches!(family, "network" | "tls" | "node" | "registry"),
+    }
+}
+
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Rollout => "rollout",
+        Kind::PullSecret | Kind::PullSecretMissing => "pull secret",
+        Kind::ServiceAccount => "ServiceAccount",
+        Kind::Node => "node",
+    }
 }
 
 /// `45 s`, `4 min`, `2 h 5 min`.
@@ -158,6 +220,7 @@ mod tests {
             object: format!("{kind:?}"),
             namespace: ns.map(str::to_string),
             registries: vec![registry.into()],
+            images: Vec::new(),
             summary: String::new(),
             by: None,
         }
@@ -167,7 +230,10 @@ mod tests {
         Scope {
             first: at(0),
             registry: "reg.example".into(),
+            cause: "network.timeout".into(),
             namespaces: ["shop".to_string()].into(),
+            images: BTreeSet::new(),
+            evidence: String::new(),
         }
     }
 
@@ -194,6 +260,49 @@ mod tests {
                 "same namespace",
                 "same registry"
             ]
+        );
+    }
+
+    #[test]
+    fn the_secret_the_kubelet_names_outranks_a_closer_rollout_for_a_credentials_failure() {
+        let mut missing = change(Kind::PullSecretMissing, None, Some("shop"), "");
+        missing.object = "Secret shop/regcred".into();
+        let created = change(Kind::Rollout, Some(-1), Some("shop"), "reg.example");
+        let s = Scope {
+            cause: "credentials.secret-missing".into(),
+            evidence: "Unable to retrieve some image pull secrets (regcred); attempting to pull \
+                       the image may not succeed."
+                .into(),
+            ..scope()
+        };
+        let ranked = rank(&s, &[created, missing], 2);
+        assert_eq!(
+            ranked[0].change.kind,
+            Kind::PullSecretMissing,
+            "{ranked:#?}"
+        );
+        assert!(ranked[0].why.contains(&"named in the evidence".to_string()));
+        // Not a word inside a longer name.
+        assert!(!mentions("secrets (regcred-old)", "regcred"));
+    }
+
+    #[test]
+    fn the_rollout_that_put_the_failing_image_in_place_comes_first() {
+        let mut bad = change(Kind::Rollout, Some(-1), Some("shop"), "reg.example");
+        bad.images = vec!["reg.example/app:nope".into()];
+        bad.object = "Deployment shop/web".into();
+        let mut first = change(Kind::Rollout, Some(-2), Some("shop"), "reg.example");
+        first.images = vec!["reg.example/app:1.0".into()];
+        let s = Scope {
+            cause: "image.not-found".into(),
+            images: ["reg.example/app:nope".to_string()].into(),
+            ..scope()
+        };
+        let ranked = rank(&s, &[first, bad], 2);
+        assert_eq!(
+            ranked[0].change.images,
+            ["reg.example/app:nope"],
+            "{ranked:#?}"
         );
     }
 

@@ -86,22 +86,32 @@ pub const CHANGES_MAX: usize = 3;
 /// The namespaces and registry of a lane, and its first failure: what a
 /// change must fit.
 pub fn lane_scope(lane: &Lane, records: &[Record]) -> super::changes::Scope {
-    let namespaces = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Failing { subject, group, .. } if *group == lane.group => {
-                Some(subject.namespace.clone())
+    let mut namespaces = std::collections::BTreeSet::new();
+    let mut images = std::collections::BTreeSet::new();
+    for r in records {
+        match r {
+            Record::Failing {
+                subject,
+                group,
+                image,
+                ..
+            } if *group == lane.group => {
+                namespaces.insert(subject.namespace.clone());
+                images.insert(image.clone());
             }
             Record::Cause { subject, to, .. } if *to == lane.group => {
-                Some(subject.namespace.clone())
+                namespaces.insert(subject.namespace.clone());
             }
-            _ => None,
-        })
-        .collect();
+            _ => {}
+        }
+    }
     super::changes::Scope {
         first: lane.first,
         registry: lane.group.registry.clone(),
+        cause: lane.group.cause.clone(),
         namespaces,
+        images,
+        evidence: lane.evidence.clone(),
     }
 }
 
@@ -283,11 +293,11 @@ fn what_changed(
     let _ = writeln!(out, "  What changed, best fit first:");
     for f in fits {
         let when = f.change.at.map_or("time unknown".to_string(), short);
-        let by = f
-            .change
-            .by
-            .as_ref()
-            .map_or(String::new(), |b| format!(" by {}", code(b)));
+        // The API server names a writer that gave no field manager "unknown".
+        let by = match f.change.by.as_deref() {
+            Some(b) if b != "unknown" => format!(" by {}", code(b)),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
             "  - {when}: {}{by} — {}",

@@ -59,6 +59,7 @@ fn story() -> ClusterStory {
             object: "Deployment shop/web".into(),
             namespace: Some("shop".into()),
             registries: vec!["reg.example".into()],
+            images: vec!["reg.example/shop/web:1".into()],
             summary: "Deployment shop/web image reg.example/shop/web:0.9 → reg.example/shop/web:1, revision 2".into(),
             by: Some("kubectl-set".into()),
         }]),
