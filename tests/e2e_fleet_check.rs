@@ -245,3 +245,47 @@ fn one_cluster_commands_refuse_fleet_flags() {
     assert!(run.stderr.contains("pulltui check"), "{}", run.stderr);
     assert!(run.stderr.contains("one context"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn watch_all_contexts_says_each_clusters_state_and_failures_with_its_context() {
+    let Some(f) = fleet() else { return };
+    let _all_up = f.shared();
+    f.require_simulators().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = f
+        .pulltui()
+        .dir(dir.path())
+        .env("PULLTUI_HEARTBEAT_SECS", "2")
+        .args(&["watch", "--all-contexts", "--json"]);
+    let mut w = support::watch::Watch::start(&pt);
+    for m in &f.members {
+        let ctx = m.context.clone();
+        w.wait(&format!("{ctx}'s state"), |v| {
+            v["kind"] == "cluster" && v["context"] == ctx.as_str() && v["state"] == "live"
+                || v["kind"] == "cluster"
+                    && v["context"] == ctx.as_str()
+                    && v["state"] == "forbidden"
+        });
+    }
+    let expected = two_failing_pods(&f, "fleet-watch").await;
+    for (ctx, ns, name) in &expected {
+        let v = w.wait(&format!("{ctx} {ns}/{name} failing"), |v| {
+            v["kind"] == "failing"
+                && v["context"] == ctx.as_str()
+                && v["namespace"] == ns.as_str()
+                && v["pod"] == name.as_str()
+        });
+        assert!(
+            v["group"]["cause"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("auth.")),
+            "{v}"
+        );
+    }
+    assert_eq!(w.term(), Some(0));
+    // One journal per cluster.
+    let files = std::fs::read_dir(pt.dirs().data().join("journal"))
+        .expect("journal directory")
+        .count();
+    assert_eq!(files, f.members.len(), "one journal per cluster");
+}

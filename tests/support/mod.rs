@@ -33,6 +33,7 @@ pub mod screen;
 pub mod secrets;
 pub mod tenant;
 pub mod tmux;
+pub mod watch;
 pub mod workload;
 
 // The names most tests use, at the top (a test binary uses some of them).
