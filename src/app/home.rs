@@ -106,6 +106,9 @@ pub struct SummaryEntry {
     pub clusters: usize,
     /// The upstream event the group's rows match (`domain::upstream`).
     pub upstream: Option<GroupEvent>,
+    /// Its failing count over the last hour, from the journal (summed over
+    /// a fleet's clusters); `None` when the journal has none.
+    pub spark: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,6 +134,8 @@ pub struct Home {
     /// The upstream events named in the summary bar and the detail
     /// (`None`: the built-in table).
     pub upstream: Option<Arc<Catalogue>>,
+    /// The clock the summary's sparklines were drawn at (`None`: not yet).
+    pub sparks_at: Option<jiff::Timestamp>,
 }
 
 impl Home {
@@ -155,6 +160,7 @@ impl Home {
                 category,
                 count,
                 clusters: clusters.len(),
+                spark: None,
             })
             .collect();
         // Biggest first; ties in a fixed order so the bar does not shuffle.
@@ -165,6 +171,7 @@ impl Home {
                 .then_with(|| a.category.id().cmp(b.category.id()))
         });
         self.summary = summary;
+        self.sparks_at = None;
         self.rows = rows;
         self.view_stale = true;
     }
@@ -339,16 +346,24 @@ impl Home {
 
 impl SummaryEntry {
     /// `auth.no-credentials ×3 private.example`, then in how many clusters
-    /// (a fleet) and the upstream event.
+    /// (a fleet), the last hour from the journal and the upstream event.
     pub fn text(&self) -> String {
         format!(
-            "{} ×{} {}{}{}",
+            "{} ×{} {}{}{}{}",
             self.category.id(),
             self.count,
             self.registry,
             self.clusters_text(),
+            self.spark_text(),
             self.upstream_text()
         )
+    }
+
+    /// ` ▁▂▅█` (the last hour) when the journal has the group, or nothing.
+    pub fn spark_text(&self) -> String {
+        self.spark
+            .as_ref()
+            .map_or(String::new(), |s| format!(" {s}"))
     }
 
     /// ` — 3 clusters` when the group spans several, or nothing.

@@ -48,10 +48,20 @@ pub enum Intent {
     Probe,
     /// `P`: probe it from the pod's node too (a short-lived pod).
     ProbeNode,
+    /// `t`: the timeline of the journal (one lane per registry × cause).
+    Timeline,
+    /// The timeline: a shorter window.
+    ZoomIn,
+    /// The timeline: a longer window.
+    ZoomOut,
+    /// The timeline: the lane's previous marker.
+    PrevMarker,
+    /// The timeline: the lane's next marker.
+    NextMarker,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 27] = [
+    pub const ALL: [Intent; 32] = [
         Intent::Quit,
         Intent::Help,
         Intent::Back,
@@ -79,6 +89,11 @@ impl Intent {
         Intent::GroupCredential,
         Intent::Probe,
         Intent::ProbeNode,
+        Intent::Timeline,
+        Intent::ZoomIn,
+        Intent::ZoomOut,
+        Intent::PrevMarker,
+        Intent::NextMarker,
     ];
 
     /// The keys that change the cluster (disabled by `--read-only`).
@@ -101,6 +116,7 @@ impl Intent {
                 Intent::Open,
                 Intent::Probe,
                 Intent::ProbeNode,
+                Intent::Timeline,
                 Intent::Annotate,
                 Intent::Credential,
                 Intent::Image,
@@ -121,6 +137,21 @@ impl Intent {
                 Intent::Top,
                 Intent::Bottom,
                 Intent::Back,
+                Intent::Help,
+                Intent::Quit,
+            ],
+            Screen::Timeline => &[
+                Intent::Back,
+                Intent::Up,
+                Intent::Down,
+                Intent::PrevMarker,
+                Intent::NextMarker,
+                Intent::ZoomIn,
+                Intent::ZoomOut,
+                Intent::PageUp,
+                Intent::PageDown,
+                Intent::Top,
+                Intent::Bottom,
                 Intent::Help,
                 Intent::Quit,
             ],
@@ -158,7 +189,13 @@ impl Intent {
     /// One line for the help overlay of `screen`.
     pub fn describe_on(self, screen: Screen) -> &'static str {
         match (screen, self) {
-            (Screen::Detail, Intent::Back) => "back to the failing pods",
+            (Screen::Detail | Screen::Timeline, Intent::Back) => "back to the failing pods",
+            (Screen::Timeline, Intent::Up) => "previous lane (also k)",
+            (Screen::Timeline, Intent::Down) => "next lane (also j)",
+            (Screen::Timeline, Intent::PageUp) => "a page of lanes up",
+            (Screen::Timeline, Intent::PageDown) => "a page of lanes down",
+            (Screen::Timeline, Intent::Top) => "first lane",
+            (Screen::Timeline, Intent::Bottom) => "last lane",
             (Screen::Probe, Intent::Back) => "close the probe (stops it; the probe pod is deleted)",
             (Screen::Probe, Intent::ProbeNode) => {
                 "probe from the pod's node too (creates a short-lived pod: preview, y)"
@@ -204,6 +241,11 @@ impl Intent {
             Intent::GroupCredential => "group_credential",
             Intent::Probe => "probe",
             Intent::ProbeNode => "probe_node",
+            Intent::Timeline => "timeline",
+            Intent::ZoomIn => "zoom_in",
+            Intent::ZoomOut => "zoom_out",
+            Intent::PrevMarker => "prev_marker",
+            Intent::NextMarker => "next_marker",
         }
     }
 
@@ -241,6 +283,11 @@ impl Intent {
             Intent::GroupCredential => "one pull secret for every workload of this group",
             Intent::Probe => "probe the registry from this machine, step by step",
             Intent::ProbeNode => "probe from the pod's node too (a short-lived pod)",
+            Intent::Timeline => "timeline: failing pods per registry × cause over time",
+            Intent::ZoomIn => "zoom in: a shorter window (15 min … 7 d)",
+            Intent::ZoomOut => "zoom out: a longer window",
+            Intent::PrevMarker => "previous marker of the lane (also h)",
+            Intent::NextMarker => "next marker of the lane (also l)",
         }
     }
 
@@ -253,6 +300,7 @@ impl Intent {
             Intent::Image => "image",
             Intent::Kick => "kick",
             Intent::Probe => "probe",
+            Intent::Timeline => "timeline",
             Intent::Filter => "filter",
             Intent::Group => "group",
             Intent::Sort => "sort",
@@ -429,7 +477,7 @@ impl Default for Keymap {
         use KeyCodeSpec as K;
         let c = KeySpec::code;
         let p = KeySpec::plain;
-        let defaults: [(Intent, Vec<KeySpec>); 27] = [
+        let defaults: [(Intent, Vec<KeySpec>); 32] = [
             (Intent::Quit, vec![p('q'), KeySpec::ctrl('c')]),
             (Intent::Help, vec![p('?')]),
             (Intent::Back, vec![c(K::Esc)]),
@@ -457,6 +505,11 @@ impl Default for Keymap {
             (Intent::GroupCredential, vec![p('C')]),
             (Intent::Probe, vec![p('p')]),
             (Intent::ProbeNode, vec![p('P')]),
+            (Intent::Timeline, vec![p('t')]),
+            (Intent::ZoomIn, vec![p('+'), p('=')]),
+            (Intent::ZoomOut, vec![p('-')]),
+            (Intent::PrevMarker, vec![c(K::Left)]),
+            (Intent::NextMarker, vec![c(K::Right)]),
         ];
         Keymap {
             bindings: defaults.into_iter().collect(),

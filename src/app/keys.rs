@@ -274,6 +274,7 @@ pub(super) fn home_intent(model: &mut Model, intent: Intent) -> Vec<Effect> {
         Intent::Top => h.top(vp),
         Intent::Bottom => h.bottom(vp),
         Intent::Open => return open_detail(model),
+        Intent::Timeline => return super::timeline::open(model),
         i if i.mutates() => return start_action(model, i),
         Intent::Probe => return open_probe(model, false),
         Intent::ProbeNode => return open_probe(model, true),

@@ -84,13 +84,16 @@ impl Layer {
                 _ => Vec::new(),
             },
             Layer::Screen => {
+                if model.screen() == Screen::Timeline {
+                    return super::timeline::key(model, key);
+                }
                 let Some(intent) = model.keymap.resolve(&key) else {
                     return Vec::new();
                 };
                 match model.screen() {
                     Screen::Home => home_intent(model, intent),
                     Screen::Detail => detail_intent(model, intent),
-                    Screen::Probe => Vec::new(),
+                    Screen::Probe | Screen::Timeline => Vec::new(),
                 }
             }
         }

@@ -16,6 +16,7 @@ pub mod paste;
 pub mod probe;
 mod subject;
 pub mod text;
+pub mod timeline;
 mod update;
 
 use keys::*;
@@ -59,6 +60,8 @@ pub enum Screen {
     Detail,
     /// The registry probe of a pod (`Model::probe`).
     Probe,
+    /// The journal as lanes over time (`Model::timeline`).
+    Timeline,
 }
 
 /// A choice in the palette or namespace picker.
@@ -165,6 +168,10 @@ pub struct Model {
     /// The open probe pane (when `Screen::Probe` is on the stack).
     pub probe: Option<probe::ProbePane>,
     pub probe_seq: ProbeId,
+    /// The open timeline (when `Screen::Timeline` is on the stack).
+    pub timeline: Option<timeline::Timeline>,
+    /// The journals' lanes, computed when a journal changes.
+    pub lanes: timeline::LaneCache,
     pub keymap: Keymap,
     pub size: (u16, u16),
     pub quit: bool,
@@ -195,6 +202,8 @@ impl Model {
             actions: Actions::default(),
             probe: None,
             probe_seq: ProbeId(0),
+            timeline: None,
+            lanes: timeline::LaneCache::default(),
             keymap,
             size: (80, 24),
             quit: false,
@@ -370,6 +379,7 @@ impl Model {
         if changed {
             self.collect_rows();
         }
+        self.settle_journal();
         if self.home.view_stale {
             let vp = self.viewport();
             self.home.rebuild(vp);

@@ -21,6 +21,7 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
         Screen::Home => "Failing pods — keys",
         Screen::Detail => "Pod detail — keys",
         Screen::Probe => "Registry probe — keys",
+        Screen::Timeline => "Timeline — keys",
     };
     out.push(Line::from(Span::styled(title, theme.title())));
     let intents = Intent::on_screen(screen);
@@ -68,6 +69,22 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
             ("Tab", "palette: mark a context (several: a fleet)"),
             ("Esc", "clear the filter / close"),
             ("Backspace", "delete a character"),
+        ] {
+            out.push(Line::from(vec![
+                Span::styled(format!(" {k:<key_w$} "), theme.key()),
+                Span::raw(truncate(d, desc_w)),
+            ]));
+        }
+    }
+    if screen == Screen::Timeline {
+        out.push(Line::from(""));
+        out.push(Line::from(Span::styled("Markers", theme.title())));
+        for (k, d) in [
+            ("j k h l", "lanes and markers, as ↓ ↑ ← →"),
+            ("●", "a container's first failure"),
+            ("◆", "its cause changed (from → to)"),
+            ("○", "it recovered"),
+            ("✚", "a fix pulltui applied"),
         ] {
             out.push(Line::from(vec![
                 Span::styled(format!(" {k:<key_w$} "), theme.key()),

@@ -606,12 +606,15 @@ fn render_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             ));
         }
         let mut used: usize = spans.iter().map(|s| s.content.width()).sum();
+        // The timeline's key once there is a journal to show.
+        let journal = !model.lanes.is_empty();
         for intent in [
             Intent::Filter,
             Intent::Group,
             Intent::Sort,
             Intent::Namespace,
             Intent::Open,
+            Intent::Timeline,
             Intent::Palette,
             Intent::Help,
             Intent::Quit,
@@ -621,7 +624,9 @@ fn render_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Intent::Kick,
             Intent::Resync,
         ] {
-            if intent.mutates() && model.actions.read_only {
+            if (intent.mutates() && model.actions.read_only)
+                || (intent == Intent::Timeline && !journal)
+            {
                 continue;
             }
             let (Some(k), Some(hint)) = (model.keymap.first(intent), intent.hint()) else {

@@ -9,6 +9,7 @@ pub mod palette;
 pub mod probe;
 pub mod statusbar;
 pub mod theme;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -26,6 +27,7 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
         Screen::Home => home::render(model, theme, frame, area),
         Screen::Detail => detail::render(model, theme, frame, area),
         Screen::Probe => probe::render_screen(model, theme, frame, area),
+        Screen::Timeline => timeline::render(model, theme, frame, area),
     }
     match &model.overlay {
         Some(Overlay::Help) => help::render(model, theme, frame, area),

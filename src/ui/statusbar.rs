@@ -214,6 +214,9 @@ pub fn render_summary(model: &Model, theme: &Theme, frame: &mut Frame, area: Rec
                     e.registry,
                     e.clusters_text()
                 )));
+                if e.spark.is_some() {
+                    spans.push(Span::styled(e.spark_text(), theme.category(e.category)));
+                }
                 if e.upstream.is_some() {
                     spans.push(Span::styled(e.upstream_text(), theme.warning()));
                 }
