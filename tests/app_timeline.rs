@@ -268,6 +268,28 @@ fn the_group_bar_has_a_sparkline_per_group_with_a_journal() {
 }
 
 #[test]
+fn a_journal_that_comes_after_the_screen_opened_gets_a_marker_selected() {
+    // The console was opened, `t` pressed before the journal was read.
+    let mut m = incident((120, 30));
+    open(&mut m);
+    let rows: Vec<_> = m.home.rows.clone();
+    let refs: Vec<&pulltui::domain::failing::FailureRow> = rows.iter().map(|r| &**r).collect();
+    let now = m.now;
+    let msg = cluster(
+        &m,
+        ClusterMsg::Journal {
+            records: journal_of(&refs, now),
+            fixes: Vec::new(),
+        },
+    );
+    send(&mut m, [msg]);
+    let t = m.timeline.as_ref().expect("timeline");
+    assert!(!t.lanes.is_empty());
+    let d = detail(&m).expect("a marker of the first lane is selected");
+    assert_eq!(d.kind, MarkerKind::Failing);
+}
+
+#[test]
 fn an_empty_journal_opens_a_timeline_that_says_so() {
     let mut m = incident((120, 30));
     open(&mut m);

@@ -314,3 +314,48 @@ async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
     rollout.delete().await;
     creds.delete().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
+    let Some(h) = support::harness() else { return };
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "later").await;
+    let image = format!("{}/team/app:1.0", h.reg_auth());
+    W::new("Deployment", "web", image)
+        .create(&c, &ns.name)
+        .await;
+    let pod = failing_pod(&c, &ns.name, "web").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = |args: &[&str]| {
+        h.pulltui()
+            .dir(dir.path())
+            .no_color()
+            .env("PULLTUI_HEARTBEAT_SECS", "2")
+            .args(&["--context", "admin", "-n", &ns.name])
+            .args(args)
+    };
+    // The first responder's run.
+    let mut w = Watch::start(&pt(&["watch", "--json"]));
+    let failing = w.wait("the pod failing", |v| about(v, "failing", &ns.name));
+    let cause = failing["group"]["cause"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(w.term(), Some(0));
+
+    // Later, the console: `t` shows the group's lane and the pod's failure.
+    let tmux = support::tmux::Tmux::start(&format!("later-{}", std::process::id()), 160, 40);
+    tmux.launch(pt(&[]));
+    tmux.wait("the console with the row", WAIT, |s| s.contains(&pod));
+    tmux.send(&["t"]);
+    let lane = format!("{cause} {}", h.reg_auth());
+    let s = tmux.wait(
+        "the timeline with the lane and its first failure",
+        WAIT,
+        |s| s.contains(&lane) && s.contains(&format!("{}/{pod} (app)", ns.name)),
+    );
+    assert!(s.contains("failing"), "{s}");
+    tmux.send(&["Escape", "q"]);
+    ns.delete().await;
+}

@@ -328,21 +328,26 @@ pub fn build(clusters: &[ClusterView], cache: &LaneCache) -> Vec<TimeLane> {
     out
 }
 
+/// The smallest window that holds every lane (at most the widest).
+fn fitting_zoom(lanes: &[TimeLane], now: Timestamp) -> usize {
+    let earliest = lanes
+        .iter()
+        .map(|l| l.first)
+        .chain(lanes.iter().filter_map(|l| l.markers.first().map(|m| m.at)))
+        .min();
+    let needed = earliest.map_or(0, |e| now.duration_since(e).as_secs());
+    SPANS
+        .iter()
+        .position(|(s, _)| *s >= needed)
+        .unwrap_or(SPANS.len() - 1)
+}
+
 impl Timeline {
     /// The screen over `clusters`' journals at `now`, zoomed to the
     /// smallest window that holds them all (at most a week).
     pub fn open(clusters: &[ClusterView], cache: &LaneCache, now: Timestamp) -> Timeline {
         let lanes = build(clusters, cache);
-        let earliest = lanes
-            .iter()
-            .map(|l| l.first)
-            .chain(lanes.iter().filter_map(|l| l.markers.first().map(|m| m.at)))
-            .min();
-        let needed = earliest.map_or(0, |e| now.duration_since(e).as_secs());
-        let zoom = SPANS
-            .iter()
-            .position(|(s, _)| *s >= needed)
-            .unwrap_or(SPANS.len() - 1);
+        let zoom = fitting_zoom(&lanes, now);
         let mut t = Timeline {
             zoom,
             lanes,
@@ -367,8 +372,13 @@ impl Timeline {
             .get(self.selected)
             .map(|l| (l.cluster, l.group.clone()));
         let marker = self.selected_marker();
+        let was_empty = self.lanes.is_empty();
         self.lanes = build(clusters, cache);
         self.keys = keys;
+        // Opened before the journal was read: zoomed to fit it now.
+        if was_empty {
+            self.zoom = fitting_zoom(&self.lanes, now);
+        }
         self.selected = was
             .and_then(|(c, g)| {
                 self.lanes
@@ -420,13 +430,15 @@ impl Timeline {
         self.lanes.get(self.selected)?.markers.get(m).copied()
     }
 
-    /// Keeps the selected marker inside the window (the clock moved, or
-    /// the window changed): the nearest one inside, or none.
+    /// Keeps the selected marker inside the window (the clock moved, the
+    /// window or the journal changed): the nearest one inside, the first
+    /// when none was selected (the journal came after the screen opened),
+    /// or none when the window has none.
     pub fn clamp(&mut self, now: Timestamp) {
         let r = self.in_window(self.selected, now);
         self.marker = match self.marker {
             _ if r.is_empty() => None,
-            None => None,
+            None => Some(r.start),
             Some(m) if m < r.start => Some(r.start),
             Some(m) if m >= r.end => Some(r.end - 1),
             Some(m) => Some(m),
