@@ -120,9 +120,10 @@ const OWNER_LOOKUPS: usize = 8;
 
 /// Full pod lists (every healthy pod) in flight at once, over the whole
 /// fleet: ten clusters decoding their first lists together starve each
-/// other's failing pods of CPU and hold every list's pages at once. A
-/// slow cluster holds its turn only for `watch::FULL_LIST_TURN`.
-const FULL_LISTS: usize = 2;
+/// other's failing pods of CPU (`scripts/bench --fleet 10`: one at a time
+/// is as fast or faster than two for every figure). A slow cluster holds
+/// its turn only for `watch::FULL_LIST_TURN`.
+const FULL_LISTS: usize = 1;
 
 /// Runs the app's cluster effects; owns the sessions (one per slot: one
 /// cluster, or each cluster of a fleet).
