@@ -22,6 +22,23 @@ use support::workload::{W, failing_pod};
 
 const WAIT: Duration = Duration::from_secs(90);
 
+/// A namespace of `prefix` whose Deployment `web` cannot pull (no
+/// credentials): the admin client, the namespace, the failing pod.
+async fn failing_web(
+    h: &support::Harness,
+    prefix: &str,
+) -> (kube::Client, support::TestNamespace, String) {
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, prefix).await;
+    let image = format!("{}/team/app:1.0", h.reg_auth());
+    W::new("Deployment", "web", image)
+        .create(&c, &ns.name)
+        .await;
+    let pod = failing_pod(&c, &ns.name, "web").await;
+    (c, ns, pod)
+}
+
 fn is_live(v: &Value) -> bool {
     v["kind"] == "cluster" && v["state"] == "live"
 }
@@ -40,14 +57,7 @@ fn body(report: &str) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_journals_a_failure_a_restart_goes_on_and_report_tells_it_live_and_from_a_snapshot() {
     let Some(h) = support::harness() else { return };
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, "journal").await;
-    let image = format!("{}/team/app:1.0", h.reg_auth());
-    W::new("Deployment", "web", image)
-        .create(&c, &ns.name)
-        .await;
-    let pod = failing_pod(&c, &ns.name, "web").await;
+    let (c, ns, pod) = failing_web(&h, "journal").await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let pt = |args: &[&str]| {
@@ -318,14 +328,7 @@ async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
     let Some(h) = support::harness() else { return };
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, "later").await;
-    let image = format!("{}/team/app:1.0", h.reg_auth());
-    W::new("Deployment", "web", image)
-        .create(&c, &ns.name)
-        .await;
-    let pod = failing_pod(&c, &ns.name, "web").await;
+    let (_c, ns, pod) = failing_web(&h, "later").await;
     let dir = tempfile::tempdir().expect("tempdir");
     let pt = |args: &[&str]| {
         h.pulltui()

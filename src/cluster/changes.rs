@@ -114,19 +114,28 @@ async fn rollouts(
             return Vec::new();
         }
     };
-    let mut by_owner: BTreeMap<String, Vec<&ReplicaSet>> = BTreeMap::new();
+    // By owner name and uid: a ReplicaSet a tenant wrote naming another
+    // Deployment as its owner is not that Deployment's (checked below).
+    let mut by_owner: BTreeMap<(String, String), Vec<&ReplicaSet>> = BTreeMap::new();
     for rs in &list {
         if let Some(o) = rs
             .owner_references()
             .iter()
             .find(|o| o.kind == "Deployment" && o.controller == Some(true))
         {
-            by_owner.entry(o.name.clone()).or_default().push(rs);
+            by_owner
+                .entry((o.name.clone(), o.uid.clone()))
+                .or_default()
+                .push(rs);
         }
     }
     let deployments = Api::<Deployment>::namespaced(client.clone(), ns);
     let mut out = Vec::new();
-    for (name, mut sets) in by_owner {
+    for ((name, uid), mut sets) in by_owner {
+        let owner = match deployments.get_opt(&name).await {
+            Ok(Some(d)) if d.metadata.uid.as_deref() == Some(uid.as_str()) => d,
+            _ => continue,
+        };
         sets.sort_by_key(|rs| revision(rs));
         for (i, rs) in sets.iter().enumerate() {
             let created = rs.metadata.creation_timestamp.as_ref().map(|t| t.0);
@@ -152,16 +161,16 @@ async fn rollouts(
                     revision(rs)
                 ),
             };
-            // Who: the Deployment's latest writer up to the new set.
-            let by = match (deployments.get_opt(&name).await, created) {
-                (Ok(Some(d)), Some(c)) => latest(d.managed_fields(), |f| {
+            // Who: the Deployment's latest writer up to the new set, as
+            // the writer named itself (a field manager is the client's word).
+            let by = created.and_then(|c| {
+                latest(owner.managed_fields(), |f| {
                     f.operation.as_deref() != Some("Update")
                         || f.subresource.as_deref() != Some("status")
                 })
                 .filter(|(t, _)| t.as_second() <= c.as_second() + 5)
-                .map(|(_, m)| m.to_string()),
-                _ => None,
-            };
+                .map(|(_, m)| m.to_string())
+            });
             let registries = after
                 .iter()
                 .filter_map(|i| ImageRef::parse(i).ok().map(|r| r.registry))
