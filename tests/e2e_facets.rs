@@ -485,8 +485,10 @@ async fn the_console_shows_the_facets() {
             .args(&["-n", &ns.name]),
     );
     let has = |s: &str, parts: &[&str]| s.lines().any(|l| parts.iter().all(|p| l.contains(p)));
-    let screen = t.wait("the facets", Duration::from_secs(30), |s| {
-        has(s, &["sb", "(sandbox)", "FailedCreatePodSandBox"])
+    // The failing pods are listed first; live once every pod is in.
+    let screen = t.wait("the facets, live", Duration::from_secs(30), |s| {
+        s.contains("● live")
+            && has(s, &["sb", "(sandbox)", "FailedCreatePodSandBox"])
             && (!sidecars || has(s, &["side", "proxy (sidecar)"]))
             && (h.k8s_minor() < 35 || has(s, &["vol", "volume data"]))
     });
