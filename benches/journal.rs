@@ -43,6 +43,7 @@ fn row(i: usize, category: Category) -> FailureRow {
         cause_source: CauseSource::Status,
         since: None,
         count: 3,
+        node: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn journal(now: Timestamp) -> Vec<Record> {
                         "rpc error: code = Unknown desc = failed to pull and unpack image \"{}/app:1\": {}",
                         g.registry, g.cause
                     ),
+                    node: None,
                 },
             ));
             let back = start + SignedDuration::from_secs(t + 2 * 3600);

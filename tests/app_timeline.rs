@@ -384,3 +384,132 @@ fn the_fleet_demo_shows_lanes_per_cluster() {
     assert!(journals >= 2, "{journals}");
     assert_eq!(with_lanes.len(), journals, "{:?}", lane_labels(&m));
 }
+
+/// The image lane's namespace, failing image and first failure, from the journal.
+fn lane_facts(m: &Model, cause_family: &str) -> (usize, String, String, jiff::Timestamp) {
+    use pulltui::domain::journal::Record;
+    let t = m.timeline.as_ref().expect("timeline");
+    let lane = t
+        .lanes
+        .iter()
+        .position(|l| l.group.cause.starts_with(cause_family))
+        .expect("lane");
+    let group = &t.lanes[lane].group;
+    let (ns, image) = m.clusters[0]
+        .journal
+        .iter()
+        .find_map(|r| match r {
+            Record::Failing {
+                subject,
+                group: g,
+                image,
+                ..
+            } if g == group => Some((subject.namespace.clone(), image.clone())),
+            _ => None,
+        })
+        .expect("a failing record of the lane");
+    (lane, ns, image, t.lanes[lane].first)
+}
+
+#[test]
+fn what_changed_is_read_when_the_screen_opens_and_marks_the_lanes_it_fits() {
+    use pulltui::app::{FetchEffect, Msg};
+    use pulltui::domain::changes::{Change, Kind};
+    let mut m = incident_with_journal((120, 30));
+    let fx = send(&mut m, [key('t')]);
+    let asked: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Fetch(FetchEffect::Changes {
+                from,
+                to,
+                namespaces,
+                ..
+            }) => Some((*from, *to, namespaces.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1, "one read for the one cluster: {fx:?}");
+    let (lane, ns, image, first) = lane_facts(&m, "image");
+    let (from, to, namespaces) = &asked[0];
+    assert!(*from < first && *to > first, "{from} {to} {first}");
+    assert!(namespaces.contains(&ns), "{namespaces:?} {ns}");
+
+    let rollout = Change {
+        kind: Kind::Rollout,
+        at: Some(first - mins(2)),
+        object: format!("Deployment {ns}/typo"),
+        namespace: Some(ns.clone()),
+        registries: Vec::new(),
+        images: vec![image.clone()],
+        node: None,
+        summary: format!("Deployment {ns}/typo image old → {image}, revision 4"),
+        by: Some("kubectl-set".into()),
+    };
+    let long_ago = Change {
+        kind: Kind::Node,
+        at: Some(first - mins(300)),
+        object: "Node n-old".into(),
+        namespace: None,
+        registries: Vec::new(),
+        images: Vec::new(),
+        node: Some("n-old".into()),
+        summary: "node n-old joined".into(),
+        by: None,
+    };
+    let msg = cluster(&m, ClusterMsg::Changes(vec![long_ago, rollout]));
+    send(&mut m, [msg]);
+    let t = m.timeline.as_ref().expect("timeline");
+    let changes: Vec<(usize, jiff::Timestamp)> = t
+        .lanes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            l.markers
+                .iter()
+                .filter(|k| k.kind == MarkerKind::Change)
+                .map(move |k| (i, k.at))
+        })
+        .collect();
+    assert!(changes.contains(&(lane, first - mins(2))), "{changes:?}");
+    assert!(
+        changes.iter().all(|(_, at)| *at != first - mins(300)),
+        "a change hours before any failure fits no lane: {changes:?}"
+    );
+
+    // Its story: what, who (as the writer names itself), why it fits.
+    for _ in 0..lane {
+        send(&mut m, [code(KeyCode::Down)]);
+    }
+    let mut found = None;
+    for _ in 0..30 {
+        if let Some(d) = detail(&m).filter(|d| d.kind == MarkerKind::Change) {
+            found = Some(d);
+            break;
+        }
+        send(&mut m, [code(KeyCode::Right)]);
+    }
+    let d = found.expect("the change marker is selectable");
+    assert!(d.what.contains("revision 4"), "{d:?}");
+    assert!(
+        d.object
+            .as_deref()
+            .is_some_and(|o| o.contains("by kubectl-set")),
+        "{d:?}"
+    );
+    let why = d.evidence.unwrap_or_default();
+    assert!(why.contains("2 min before the first failure"), "{why}");
+    assert!(why.contains("it put the failing image in place"), "{why}");
+    let s = support::screen::screen(&m);
+    assert!(s.contains("what changed") && s.contains("fits"), "{s}");
+
+    // Not read again at every tick: a minute later, and only if the
+    // journal's window moved.
+    let later = m.now + mins(5);
+    let fx = send(&mut m, [Msg::Tick(later)]);
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Fetch(FetchEffect::Changes { .. }))),
+        "{fx:?}"
+    );
+}

@@ -106,6 +106,7 @@ fn evidence_never_breaks_the_layout() {
         },
         image: "i".repeat(300),
         evidence: long,
+        node: None,
     }];
     let msg = cluster(
         &m,

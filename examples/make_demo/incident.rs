@@ -771,6 +771,7 @@ pub fn incident() -> Snapshot {
         end: None,
     };
     s.journal = journal(&s);
+    s.changes = changes(&s.journal);
     s.sealed()
 }
 
@@ -841,6 +842,7 @@ fn sibling(context: &str, server: &str, broken: bool) -> Snapshot {
         end: None,
     };
     s.journal = journal(&s);
+    s.changes = changes(&s.journal);
     s.sealed()
 }
 
@@ -881,6 +883,66 @@ fn journal(s: &Snapshot) -> Vec<pulltui::domain::journal::Record> {
         let now = start + SignedDuration::from_secs(minute * 60);
         let present = rows.iter().filter(|r| r.since.is_none_or(|t| t <= now));
         out.extend(recorder.observe(present, None, now));
+    }
+    out
+}
+
+/// What the cluster would have shown as changed before each group's first
+/// failure: the rollout that put a missing image in place, the
+/// ServiceAccount whose pull secrets were dropped — so the demo's
+/// timeline and report have their "what changed".
+fn changes(records: &[pulltui::domain::journal::Record]) -> Vec<pulltui::domain::changes::Change> {
+    use pulltui::domain::changes::{Change, Kind};
+    let mut out = Vec::new();
+    for lane in pulltui::domain::journal::lanes(records) {
+        let scope = pulltui::domain::postmortem::lane_scope(&lane, records);
+        let Some(ns) = scope.namespaces.iter().next().cloned() else {
+            continue;
+        };
+        let family = lane.group.cause.split('.').next().unwrap_or_default();
+        let blank = Change {
+            kind: Kind::Rollout,
+            at: None,
+            object: String::new(),
+            namespace: Some(ns.clone()),
+            registries: vec![lane.group.registry.clone()],
+            images: Vec::new(),
+            node: None,
+            summary: String::new(),
+            by: None,
+        };
+        let change = match family {
+            "image" => {
+                let Some(image) = scope.images.iter().next().cloned() else {
+                    continue;
+                };
+                let last = image.rsplit('/').next().unwrap_or("app");
+                let workload = last.split([':', '@']).next().unwrap_or("app");
+                Change {
+                    at: Some(lane.first - SignedDuration::from_secs(150)),
+                    object: format!("Deployment {ns}/{workload}"),
+                    images: vec![image.clone()],
+                    summary: format!(
+                        "Deployment {ns}/{workload} image {workload}:previous → {image}, revision 7"
+                    ),
+                    by: Some("kubectl-set".into()),
+                    ..blank
+                }
+            }
+            "auth" | "credentials" => Change {
+                kind: Kind::ServiceAccount,
+                at: Some(lane.first - SignedDuration::from_secs(240)),
+                object: format!("ServiceAccount {ns}/default"),
+                registries: Vec::new(),
+                summary: format!(
+                    "ServiceAccount {ns}/default imagePullSecrets written (now: none)"
+                ),
+                by: Some("helm".into()),
+                ..blank
+            },
+            _ => continue,
+        };
+        out.push(change);
     }
     out
 }

@@ -46,7 +46,17 @@ pub struct ClusterView {
     pub journal: Vec<crate::domain::journal::Record>,
     /// The fixes applied to the cluster: the audit log's, then this run's.
     pub fixes: Vec<crate::domain::postmortem::FixNote>,
+    /// What changed in the cluster around its journal's failures, as last
+    /// read (`FetchEffect::Changes`); the timeline's change markers.
+    pub changes: Vec<crate::domain::changes::Change>,
+    /// When those were asked for, and the journal's window then.
+    pub changes_asked: Option<(Timestamp, ChangesWindow)>,
+    /// How many answers came (the timeline's lanes follow).
+    pub changes_read: u64,
 }
+
+/// The window (from, to) and namespaces changes are read for.
+pub type ChangesWindow = (Timestamp, Timestamp, std::collections::BTreeSet<String>);
 
 /// The journal records a cluster view holds at most.
 pub const JOURNAL_KEPT: usize = 50_000;
@@ -113,6 +123,9 @@ impl ClusterView {
             events_forbidden: false,
             journal: Vec::new(),
             fixes: Vec::new(),
+            changes: Vec::new(),
+            changes_asked: None,
+            changes_read: 0,
         }
     }
 

@@ -125,6 +125,8 @@ pub enum ClusterMsg {
     },
     Owner(OwnerKey, OwnerLookup),
     Namespaces(Result<Vec<String>, ApiError>),
+    /// What changed around the journal's failures (`FetchEffect::Changes`).
+    Changes(Vec<crate::domain::changes::Change>),
     /// For the detail screen opened as `detail`; stale ones are dropped.
     Detail {
         detail: DetailId,
@@ -298,6 +300,14 @@ pub enum FetchEffect {
     Namespaces {
         generation: Generation,
     },
+    /// What changed in `namespaces` (and the nodes) between `from` and
+    /// `to` (`cluster::changes`): metadata only, never a secret's data.
+    Changes {
+        generation: Generation,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+        namespaces: std::collections::BTreeSet<String>,
+    },
     ServiceAccount {
         generation: Generation,
         detail: DetailId,
@@ -386,6 +396,7 @@ impl Effect {
             | Effect::Fetch(
                 FetchEffect::Owner { generation, .. }
                 | FetchEffect::Namespaces { generation }
+                | FetchEffect::Changes { generation, .. }
                 | FetchEffect::ServiceAccount { generation, .. }
                 | FetchEffect::Secret { generation, .. }
                 | FetchEffect::Node { generation, .. }

@@ -1,7 +1,8 @@
 //! The timeline screen (`t`): the journal drawn as one lane per registry ×
 //! cause (and per cluster, in a fleet), ordered by first failure, with the
 //! journal's changes as markers on them — first failures, changes of
-//! cause, recoveries — and the fixes applied. `↑↓` pick a lane, `←→` a
+//! cause, recoveries — the fixes applied, and what changed in the cluster
+//! that fits the lane (`domain::changes`, read when the screen opens). `↑↓` pick a lane, `←→` a
 //! marker, `+`/`-` zoom through fixed windows that end at the app clock.
 //!
 //! Lanes are computed when a journal changes ([`LaneCache`], keyed by each
@@ -41,6 +42,7 @@ pub struct JournalKey {
     last: Option<Timestamp>,
     fixes: usize,
     fix_last: Option<Timestamp>,
+    changes: u64,
 }
 
 impl JournalKey {
@@ -51,6 +53,7 @@ impl JournalKey {
             last: c.journal.last().map(Record::at),
             fixes: c.fixes.len(),
             fix_last: c.fixes.last().map(|f| f.at),
+            changes: c.changes_read,
         }
     }
 }
@@ -144,6 +147,8 @@ pub enum MarkerKind {
     Recovered,
     /// A fix pulltui applied (`ClusterView::fixes`).
     Fix,
+    /// A change in the cluster that fits the lane (`ClusterView::changes`).
+    Change,
 }
 
 impl MarkerKind {
@@ -153,6 +158,7 @@ impl MarkerKind {
             MarkerKind::Cause => "cause changed",
             MarkerKind::Recovered => "recovered",
             MarkerKind::Fix => "fix",
+            MarkerKind::Change => "what changed",
         }
     }
 
@@ -163,12 +169,14 @@ impl MarkerKind {
             MarkerKind::Cause => '◆',
             MarkerKind::Recovered => '○',
             MarkerKind::Fix => '✚',
+            MarkerKind::Change => '▲',
         }
     }
 
     /// Which one a cell shows when several fall in it.
     pub fn weight(self) -> u8 {
         match self {
+            MarkerKind::Change => 4,
             MarkerKind::Fix => 3,
             MarkerKind::Cause => 2,
             MarkerKind::Failing => 1,
@@ -224,6 +232,8 @@ pub struct MarkerDetail {
     pub container: Option<String>,
     pub workload: Option<String>,
     pub image: Option<String>,
+    /// The object a change is about, and who made it.
+    pub object: Option<String>,
     pub evidence: Option<String>,
 }
 
@@ -313,6 +323,19 @@ pub fn build(clusters: &[ClusterView], cache: &LaneCache) -> Vec<TimeLane> {
                     kind: MarkerKind::Fix,
                     index: j,
                 });
+            }
+        }
+        if !c.changes.is_empty() {
+            for (k, lane) in lanes.iter().enumerate() {
+                let scope = crate::domain::postmortem::lane_scope(lane, &c.journal);
+                for f in crate::domain::changes::rank(&scope, &c.changes, CHANGES_PER_LANE) {
+                    out[start + k].markers.push(Marker {
+                        // No time kept (a deletion): at the first failure.
+                        at: f.change.at.unwrap_or(lane.first),
+                        kind: MarkerKind::Change,
+                        index: f.index,
+                    });
+                }
             }
         }
         for l in &mut out[start..] {
@@ -508,8 +531,22 @@ pub fn detail(model: &Model) -> Option<MarkerDetail> {
         container: None,
         workload: None,
         image: None,
+        object: None,
         evidence: None,
     };
+    if m.kind == MarkerKind::Change {
+        let change = c.changes.get(m.index)?;
+        let lane = model.lanes.clusters.get(lane.cluster)?.get(lane.lane)?;
+        let scope = crate::domain::postmortem::lane_scope(lane, &c.journal);
+        let fit = crate::domain::changes::fit(&scope, m.index, change)?;
+        let mut out = d(change.summary.clone());
+        out.object = Some(match &change.by {
+            Some(by) => format!("{}  (by {by}, as it names itself)", change.object),
+            None => change.object.clone(),
+        });
+        out.evidence = Some(fit.why.join("; "));
+        return Some(out);
+    }
     if m.kind == MarkerKind::Fix {
         let f = c.fixes.get(m.index).filter(|f| f.at == m.at)?;
         let mut out = d(format!(
@@ -564,7 +601,45 @@ pub(super) fn open(model: &mut Model) -> Vec<Effect> {
     t.select_lane(0, model.now, vp);
     model.timeline = Some(t);
     model.screens.push(Screen::Timeline);
-    Vec::new()
+    ask_changes(model)
+}
+
+/// Change markers a lane shows at most (the best fits).
+pub const CHANGES_PER_LANE: usize = 3;
+/// How often, at most, what changed is read again while the screen is open.
+pub const CHANGES_EVERY_SECS: i64 = 60;
+
+/// Reads of what changed around each cluster's journal failures: when
+/// none was asked yet, or a minute after the last one if the journal's
+/// window moved since.
+pub(super) fn ask_changes(model: &mut Model) -> Vec<Effect> {
+    let now = model.now;
+    let mut out = Vec::new();
+    for c in &mut model.clusters {
+        if let Some((at, _)) = &c.changes_asked
+            && now.duration_since(*at).as_secs() < CHANGES_EVERY_SECS
+        {
+            continue;
+        }
+        let Some(window) = crate::domain::postmortem::changes_window(&c.journal) else {
+            continue;
+        };
+        if c.changes_asked.as_ref().is_some_and(|(_, w)| *w == window) {
+            continue;
+        }
+        let (from, to, namespaces) = window.clone();
+        c.changes_asked = Some((now, window));
+        out.push(
+            super::msg::FetchEffect::Changes {
+                generation: c.generation,
+                from,
+                to,
+                namespaces,
+            }
+            .into(),
+        );
+    }
+    out
 }
 
 pub(super) fn close(model: &mut Model) -> Vec<Effect> {

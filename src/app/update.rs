@@ -31,7 +31,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.actions.expire(now);
             // Ages and "event 2s ago" change with the clock.
             model.dirty = true;
-            Vec::new()
+            // The open timeline's change markers follow the journal.
+            match model.timeline.is_some() {
+                true => super::timeline::ask_changes(model),
+                false => Vec::new(),
+            }
         }
         Msg::Shutdown => {
             model.quit = true;
@@ -234,6 +238,11 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
         }
         ClusterMsg::Owner(key, lookup) => {
             cluster.inventory.apply_owner(key, lookup);
+            Vec::new()
+        }
+        ClusterMsg::Changes(changes) => {
+            cluster.changes = changes;
+            cluster.changes_read += 1;
             Vec::new()
         }
         ClusterMsg::Namespaces(res) => {

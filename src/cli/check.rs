@@ -253,6 +253,7 @@ mod tests {
             cause_source: CauseSource::Status,
             since: None,
             count: 0,
+            node: None,
         };
         let long = FailureRow {
             pod: "p".repeat(10_000),

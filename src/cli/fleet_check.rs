@@ -263,6 +263,7 @@ mod tests {
             cause_source: CauseSource::Status,
             since: None,
             count: 0,
+            node: None,
         };
         Report {
             context: Some("a".into()),

@@ -79,7 +79,7 @@ pub fn text_line(change: &Change) -> String {
             Some(d) => format!("{}  {context}  {}: {d}", short(at), state.label()),
             None => format!("{}  {context}  {}", short(at), state.label()),
         },
-        Change::Record { context, record } => match record {
+        Change::Record { context, record } => match record.as_ref() {
             Record::Failing {
                 at,
                 subject,

@@ -458,6 +458,26 @@ impl Cluster {
         self.fixer.stop();
     }
 
+    /// What changed around the journal's failures (`FetchEffect::Changes`).
+    pub fn read_changes(
+        &self,
+        generation: Generation,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+        namespaces: std::collections::BTreeSet<String>,
+    ) {
+        let Some(client) = self.client(generation) else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let changes = changes::read(&client, &namespaces, from, to).await;
+            let _ = tx
+                .send(Msg::Cluster(generation, ClusterMsg::Changes(changes)))
+                .await;
+        });
+    }
+
     pub fn list_namespaces(&self, generation: Generation) {
         let Some(client) = self.client(generation) else {
             return;
@@ -495,6 +515,12 @@ impl Backend for Cluster {
             Effect::Fetch(FetchEffect::Namespaces { generation }) => {
                 self.list_namespaces(generation)
             }
+            Effect::Fetch(FetchEffect::Changes {
+                generation,
+                from,
+                to,
+                namespaces,
+            }) => self.read_changes(generation, from, to, namespaces),
             Effect::Fetch(FetchEffect::ServiceAccount {
                 generation,
                 detail,

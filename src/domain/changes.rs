@@ -1,8 +1,9 @@
 //! What changed near a group's first failure (issue 24, "why now"), pure:
 //! the changes read from the cluster (`cluster::changes`: rollouts, pull
-//! secrets, ServiceAccounts, nodes) ranked by how well their time and
-//! scope fit the group — the same namespace, the same registry, close
-//! before the first failure. Each says its evidence; none found is said.
+//! secrets, ServiceAccounts, nodes, the registry annotations pulltui
+//! knows) ranked by how well their time and scope fit the group — the
+//! same namespace, the same registry, the same node, close before the
+//! first failure. Each says its evidence; none found is said.
 
 use std::collections::BTreeSet;
 
@@ -27,6 +28,9 @@ pub enum Kind {
     ServiceAccount,
     /// A node joined (it has no image cached).
     Node,
+    /// A registry annotation pulltui knows (the TKE ones) added to or
+    /// removed from a workload's pod template.
+    Annotation,
 }
 
 /// One change found in the cluster.
@@ -48,6 +52,9 @@ pub struct Change {
     /// The images it put in place (a rollout's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<String>,
+    /// The node it is about (a node that joined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// What changed, one sentence ("image r/a:1.0 → r/a:1.1, revision 3").
     pub summary: String,
     /// Who, per `managedFields` (the field manager).
@@ -65,6 +72,8 @@ pub struct Scope {
     pub namespaces: BTreeSet<String>,
     /// The images that failed.
     pub images: BTreeSet<String>,
+    /// The nodes its pods failed on (empty: not known).
+    pub nodes: BTreeSet<String>,
     /// The kubelet's words (the group's evidence).
     pub evidence: String,
 }
@@ -72,6 +81,8 @@ pub struct Scope {
 /// A change that fits a group, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fit {
+    /// Its index in the changes ranked.
+    pub index: usize,
     pub change: Change,
     pub score: u32,
     /// The evidence of the fit ("4 min before the first failure", "same
@@ -81,7 +92,11 @@ pub struct Fit {
 
 /// The changes that fit `scope`, best first (at most `max`).
 pub fn rank(scope: &Scope, changes: &[Change], max: usize) -> Vec<Fit> {
-    let mut out: Vec<Fit> = changes.iter().filter_map(|c| fit(scope, c)).collect();
+    let mut out: Vec<Fit> = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| fit(scope, i, c))
+        .collect();
     out.sort_by(|a, b| {
         b.score
             .cmp(&a.score)
@@ -92,7 +107,8 @@ pub fn rank(scope: &Scope, changes: &[Change], max: usize) -> Vec<Fit> {
     out
 }
 
-fn fit(scope: &Scope, c: &Change) -> Option<Fit> {
+/// How `c` (the `index`th change) fits `scope`, if it does.
+pub fn fit(scope: &Scope, index: usize, c: &Change) -> Option<Fit> {
     let mut why = Vec::new();
     let mut score = 0;
     let same_ns = c
@@ -136,6 +152,17 @@ fn fit(scope: &Scope, c: &Change) -> Option<Fit> {
         score += 20;
         why.push("same registry".into());
     }
+    // A node that joined explains the failures on it, not those elsewhere.
+    if let Some(node) = &c.node {
+        match scope.nodes.contains(node) {
+            true => {
+                score += 30;
+                why.push("the group's pods fail on it".into());
+            }
+            false if !scope.nodes.is_empty() => return None,
+            false => {}
+        }
+    }
     let affine = affine(c.kind, &scope.cause);
     // A rollout matters by its image for an image's failure only (for a
     // credentials failure, the image is not what broke).
@@ -159,6 +186,7 @@ fn fit(scope: &Scope, c: &Change) -> Option<Fit> {
         ));
     }
     Some(Fit {
+        index,
         change: c.clone(),
         score,
         why,
@@ -184,6 +212,7 @@ fn affine(kind: Kind, cause: &str) -> bool {
             family == "auth" || family == "credentials"
         }
         Kind::Node => matches!(family, "network" | "tls" | "node" | "registry"),
+        Kind::Annotation => matches!(family, "network" | "tls" | "registry"),
     }
 }
 
@@ -193,6 +222,7 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::PullSecret | Kind::PullSecretMissing => "pull secret",
         Kind::ServiceAccount => "ServiceAccount",
         Kind::Node => "node",
+        Kind::Annotation => "registry annotation",
     }
 }
 
@@ -221,6 +251,7 @@ mod tests {
             namespace: ns.map(str::to_string),
             registries: vec![registry.into()],
             images: Vec::new(),
+            node: None,
             summary: String::new(),
             by: None,
         }
@@ -233,6 +264,7 @@ mod tests {
             cause: "network.timeout".into(),
             namespaces: ["shop".to_string()].into(),
             images: BTreeSet::new(),
+            nodes: BTreeSet::new(),
             evidence: String::new(),
         }
     }
@@ -302,6 +334,30 @@ mod tests {
         assert_eq!(
             ranked[0].change.images,
             ["reg.example/app:nope"],
+            "{ranked:#?}"
+        );
+    }
+
+    #[test]
+    fn a_node_that_joined_explains_the_failures_on_it_and_not_those_elsewhere() {
+        let mut joined = change(Kind::Node, Some(-30), None, "");
+        joined.node = Some("n-new".into());
+        let rollout = change(Kind::Rollout, Some(-20), Some("shop"), "reg.example");
+        let on_it = Scope {
+            cause: "tls.untrusted".into(),
+            nodes: ["n-new".to_string()].into(),
+            ..scope()
+        };
+        let ranked = rank(&on_it, &[rollout.clone(), joined.clone()], 2);
+        assert_eq!(ranked[0].change.kind, Kind::Node, "{ranked:#?}");
+        assert!(ranked[0].why.iter().any(|w| w.contains("fail on it")));
+        let elsewhere = Scope {
+            nodes: ["n-old".to_string()].into(),
+            ..on_it
+        };
+        let ranked = rank(&elsewhere, &[rollout, joined], 2);
+        assert!(
+            ranked.iter().all(|f| f.change.kind != Kind::Node),
             "{ranked:#?}"
         );
     }

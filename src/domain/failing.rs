@@ -131,6 +131,8 @@ pub struct FailureRow {
     pub since: Option<Timestamp>,
     /// Failed pulls seen (event count), 0 when unknown.
     pub count: u32,
+    /// The node the pod is bound to (`None`: not scheduled yet).
+    pub node: Option<String>,
 }
 
 impl FailureRow {
@@ -329,6 +331,11 @@ pub fn failure_rows<'e>(
         return Vec::new();
     }
     let workload = workload_of(pod, owners);
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .map(|n| super::inert::inert_cut(n, 253).into_owned());
     let pod_start = pod
         .status
         .as_ref()
@@ -391,6 +398,7 @@ pub fn failure_rows<'e>(
                 cause_source: source,
                 since: event.and_then(|e| e.first_seen).or(pod_start),
                 count: event.map_or(0, |e| e.count),
+                node: node.clone(),
             }
         })
         .collect()

@@ -2,7 +2,7 @@
 //! failing pods themselves, the latest cause-carrying `Failed` event per
 //! container, and resolved owners. Fed by watcher events; memory grows with
 //! the number of *failing* pods, not with the cluster (healthy pods are only
-//! a key).
+//! a slot in a table, `PodSet`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use super::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_key};
 use super::failing::{
     CauseEvent, FailureRow, OwnerLookup, PodKey, failure_rows, stable_order, uid_matches,
 };
+use super::podset::PodSet;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailingPod {
@@ -39,8 +40,8 @@ const SECRET_SLOT: &str = "#pull-secret";
 /// Slot of a pod's `FailedCreatePodSandBox` event that failed to pull.
 const SANDBOX_SLOT: &str = "#sandbox";
 
-/// A re-list in progress: every pod key, and the failing pods.
-type Relist = (HashSet<PodKey>, BTreeMap<PodKey, Arc<Pod>>);
+/// A re-list in progress: every pod, and the failing pods.
+type Relist = (PodSet, BTreeMap<PodKey, Arc<Pod>>);
 
 /// One kept cause (see `Inventory::cause_events`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub struct KeptCause<'a> {
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Inventory {
-    all: HashSet<PodKey>,
+    all: PodSet,
     pub failing: BTreeMap<PodKey, FailingPod>,
     relist: Option<Relist>,
     /// pod → container ("" = any) → latest cause-carrying event.
@@ -94,9 +95,8 @@ impl Inventory {
             }
             WatchEvent::InitApply(fact) => {
                 let (all, failing) = self.relist.get_or_insert_with(Default::default);
-                let key = fact.key().clone();
-                all.insert(key.clone());
-                if let PodFact::Failing(_, p) = fact {
+                all.insert(fact.key());
+                if let PodFact::Failing(key, p) = fact {
                     failing.insert(key, p);
                 }
                 Vec::new()
@@ -138,7 +138,7 @@ impl Inventory {
             }
             WatchEvent::Apply(fact) => {
                 let key = fact.key().clone();
-                self.all.insert(key.clone());
+                self.all.insert(&key);
                 match fact {
                     PodFact::Failing(_, pod) => {
                         let wanted = self.owner_wanted(&pod);
@@ -396,10 +396,7 @@ impl Inventory {
 
     /// Namespaces seen (pods), for pickers when listing namespaces is not allowed.
     pub fn namespaces(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.all.iter().map(|k| k.namespace.clone()).collect();
-        v.sort();
-        v.dedup();
-        v
+        self.all.namespaces()
     }
 
     /// Owners asked about and not answered yet.

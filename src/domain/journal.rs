@@ -101,6 +101,9 @@ pub enum Record {
         group: Group,
         image: String,
         evidence: String,
+        /// The node it failed on (a record of an older pulltui has none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// Its cause changed.
     Cause {
@@ -223,6 +226,7 @@ impl Recorder {
                         group: group.clone(),
                         image: super::inert::inert_cut(&row.image, EVIDENCE_MAX).into_owned(),
                         evidence: evidence(row),
+                        node: row.node.clone(),
                     });
                     self.failing.insert(subject.clone(), Seen { group });
                 }

@@ -22,6 +22,7 @@ pub mod mutation;
 pub mod node_credentials;
 pub mod owners;
 pub mod pod;
+pub mod podset;
 pub mod postmortem;
 pub mod probe;
 pub mod realm;

@@ -88,16 +88,19 @@ pub const CHANGES_MAX: usize = 3;
 pub fn lane_scope(lane: &Lane, records: &[Record]) -> super::changes::Scope {
     let mut namespaces = std::collections::BTreeSet::new();
     let mut images = std::collections::BTreeSet::new();
+    let mut nodes = std::collections::BTreeSet::new();
     for r in records {
         match r {
             Record::Failing {
                 subject,
                 group,
                 image,
+                node,
                 ..
             } if *group == lane.group => {
                 namespaces.insert(subject.namespace.clone());
                 images.insert(image.clone());
+                nodes.extend(node.clone());
             }
             Record::Cause { subject, to, .. } if *to == lane.group => {
                 namespaces.insert(subject.namespace.clone());
@@ -111,6 +114,7 @@ pub fn lane_scope(lane: &Lane, records: &[Record]) -> super::changes::Scope {
         cause: lane.group.cause.clone(),
         namespaces,
         images,
+        nodes,
         evidence: lane.evidence.clone(),
     }
 }

@@ -25,7 +25,10 @@ pub enum Change {
         detail: Option<String>,
     },
     /// A journal record (counts are not printed).
-    Record { context: String, record: Record },
+    Record {
+        context: String,
+        record: Box<Record>,
+    },
 }
 
 /// Runs until a signal (or the backend's channel closes); `out` gets each
@@ -79,7 +82,7 @@ where
                     let context = model.clusters.get(ix).map(|c| c.name().to_string()).unwrap_or_default();
                     for record in records {
                         if !matches!(record, Record::Counts { .. }) {
-                            out(Change::Record { context: context.clone(), record });
+                            out(Change::Record { context: context.clone(), record: Box::new(record) });
                         }
                     }
                 }

@@ -445,6 +445,11 @@ impl Recorded {
                 *generation,
                 ClusterMsg::Namespaces(Ok(self.snapshot.namespaces.clone())),
             )],
+            // What changed was read when the snapshot was taken.
+            Effect::Fetch(FetchEffect::Changes { generation, .. }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::Changes(self.snapshot.changes.clone()),
+            )],
             Effect::Fetch(FetchEffect::ServiceAccount {
                 generation,
                 detail,

@@ -95,7 +95,7 @@ fn render_header(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, 
         truncate(&zoom, width.saturating_sub(used)),
         theme.dim(),
     ));
-    let legend = "  ● failing ◆ cause ○ recovered ✚ fix";
+    let legend = "  ● failing ◆ cause ○ recovered ✚ fix ▲ changed";
     let used = used + zoom.width();
     if used + legend.width() <= width {
         spans.push(Span::styled(legend, theme.dim()));
@@ -244,6 +244,7 @@ fn marker_style(theme: &Theme, k: MarkerKind) -> Style {
         MarkerKind::Cause => theme.warning(),
         MarkerKind::Recovered => theme.ok(),
         MarkerKind::Fix => theme.key(),
+        MarkerKind::Change => theme.warning().add_modifier(Modifier::BOLD),
     }
 }
 
@@ -307,9 +308,14 @@ fn render_detail(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, 
             if let Some(i) = d.image {
                 lines.push(field("image", i, Style::new()));
             }
+            if let Some(o) = d.object {
+                lines.push(field("object", o, Style::new()));
+            }
             evidence = d.evidence;
-            if d.kind == MarkerKind::Fix {
-                evidence_label = "result";
+            match d.kind {
+                MarkerKind::Fix => evidence_label = "result",
+                MarkerKind::Change => evidence_label = "fits",
+                _ => {}
             }
         }
         None => {

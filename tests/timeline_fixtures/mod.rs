@@ -67,6 +67,7 @@ pub fn journal_of(rows: &[&FailureRow], now: Timestamp) -> Vec<Record> {
                 group: Group::of(r),
                 image: r.image.clone(),
                 evidence: r.message.clone(),
+                node: None,
             },
         ));
     }
@@ -87,6 +88,7 @@ pub fn journal_of(rows: &[&FailureRow], now: Timestamp) -> Vec<Record> {
                 group: gb.clone(),
                 image: b.image.clone(),
                 evidence: "first evidence of old-0".into(),
+                node: None,
             },
         ));
         timed.push((

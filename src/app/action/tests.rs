@@ -21,6 +21,7 @@ fn row(category: Category, image: &str) -> FailureRow {
         cause_source: crate::domain::failing::CauseSource::Status,
         since: None,
         count: 0,
+        node: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn row(pod: &str, category: Category, message: &str) -> FailureRow {
         cause_source: CauseSource::Status,
         since: Some(at(-60)),
         count: 0,
+        node: None,
     }
 }
 

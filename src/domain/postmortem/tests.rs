@@ -33,6 +33,7 @@ fn story() -> ClusterStory {
                 group: group("auth.no-credentials"),
                 image: "reg.example/shop/web:1".into(),
                 evidence: "pull access denied | `x`".into(),
+                node: None,
             },
             Record::Counts {
                 at: at(0),
@@ -60,6 +61,7 @@ fn story() -> ClusterStory {
             namespace: Some("shop".into()),
             registries: vec!["reg.example".into()],
             images: vec!["reg.example/shop/web:1".into()],
+            node: None,
             summary: "Deployment shop/web image reg.example/shop/web:0.9 → reg.example/shop/web:1, revision 2".into(),
             by: Some("kubectl-set".into()),
         }]),
