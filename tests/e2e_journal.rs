@@ -8,7 +8,10 @@
 //!   workload's pods recover;
 //! - `report` tells the group, the failure and the recovery in time order;
 //!   `snapshot` carries the journal, and `report --replay` of it gives the
-//!   same groups and timeline offline.
+//!   same groups and timeline offline;
+//! - what changed: a rollout to a bad tag, a deleted pull secret and a node
+//!   that joined (without the registry's CA) are each found first behind
+//!   their group, with the right object and time.
 
 mod support;
 
@@ -361,4 +364,132 @@ async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
     assert!(s.contains("failing"), "{s}");
     tmux.send(&["Escape", "q"]);
     ns.delete().await;
+}
+
+/// A second simulated node joining the cluster as `name`: it trusts the
+/// API server's CA, not the registry's (a node image without the
+/// registry's CA), and runs only the pods bound to it. Killed on drop.
+struct JoinedNode(std::process::Child);
+
+impl JoinedNode {
+    fn start(h: &support::Harness, name: &str, root: &std::path::Path) -> JoinedNode {
+        let sim = std::env::var_os("PULLTUI_KUBELET_SIM")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pulltui"));
+                bin.with_file_name("examples").join("kubelet-sim")
+            });
+        let log = std::fs::File::create(root.join("joined-node.log")).expect("log file");
+        let child = std::process::Command::new(sim)
+            .arg("--kubeconfig")
+            .arg(h.kubeconfig())
+            .args(["--context", "admin", "--scheduler-context", "admin"])
+            .args(["--registry-ca", h.var("PULLTUI_HARNESS_CA")])
+            .args(["--dns", h.var("PULLTUI_DNS")])
+            .args(["--node", name, "--selected-only", "--backoff-max", "10"])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting a second kubelet simulator");
+        JoinedNode(child)
+    }
+}
+
+impl Drop for JoinedNode {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_finds_the_node_that_joined_behind_the_failures_on_it() {
+    use k8s_openapi::api::core::v1::Node;
+    let Some(h) = support::harness() else { return };
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "why-node").await;
+    let reg = h.reg_auth();
+    support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = |args: &[&str]| {
+        h.pulltui()
+            .dir(dir.path())
+            .env("PULLTUI_HEARTBEAT_SECS", "2")
+            .args(&["--context", "admin"])
+            .args(args)
+    };
+    let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
+    watch.wait("the cluster live", is_live);
+
+    let node = format!("joined-{}", ns.name);
+    let nodes = Api::<Node>::all(c.clone());
+    let _sim = JoinedNode::start(&h, &node, dir.path());
+    let start = std::time::Instant::now();
+    let joined = loop {
+        if let Ok(Some(n)) = nodes.get_opt(&node).await
+            && let Some(t) = n.metadata.creation_timestamp.clone()
+        {
+            break t.0;
+        }
+        assert!(start.elapsed() < WAIT, "node {node} never registered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // Its pods: bound to the new node, their credentials in order.
+    let deployment: Deployment = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "edge"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "edge"}},
+            "template": {
+                "metadata": {"labels": {"app": "edge"}},
+                "spec": {
+                    "nodeName": node,
+                    "containers": [{"name": "app", "image": format!("{reg}/team/app:1.0")}],
+                    "imagePullSecrets": [{"name": "regcred"}],
+                    "terminationGracePeriodSeconds": 1,
+                },
+            },
+        },
+    }))
+    .expect("a Deployment");
+    Api::<Deployment>::namespaced(c.clone(), &ns.name)
+        .create(&kube::api::PostParams::default(), &deployment)
+        .await
+        .expect("creating edge");
+    let failing = watch.wait("edge failing on the new node", |v| {
+        v["kind"] == "failing" && v["namespace"] == ns.name.as_str()
+    });
+    assert!(
+        failing["group"]["cause"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("tls.")),
+        "the new node does not trust the registry: {failing}"
+    );
+    assert_eq!(failing["node"], node.as_str(), "{failing}");
+    assert_eq!(watch.term(), Some(0));
+
+    let when = joined.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+    let line = format!("{when}: `node {node} joined");
+    let check = |md: &str| {
+        assert!(
+            best_fits(md)
+                .iter()
+                .any(|l| l.starts_with(&line) && l.contains("the group's pods fail on it")),
+            "the node that joined, at its time, first behind its group:\n{md}"
+        );
+    };
+    let live = pt(&["report", "-n", &ns.name]).run();
+    assert_eq!(live.code, Some(0), "{}", live.stderr);
+    check(&live.stdout);
+    let file = dir.path().join("node.yaml");
+    let file_s = file.to_str().expect("utf-8");
+    let snap = pt(&["snapshot", "-o", file_s, "-n", &ns.name]).run();
+    assert_eq!(snap.code, Some(0), "{}", snap.stderr);
+    let offline = pt(&["report", "--replay", file_s]).run();
+    assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    check(&offline.stdout);
+
+    ns.delete().await;
+    let _ = nodes.delete(&node, &DeleteParams::default()).await;
 }
