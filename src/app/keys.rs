@@ -79,6 +79,8 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let generation = model.generation_of(&row.cluster);
+    pane.laptop_since = model.now;
+    pane.node_since = model.now;
     let mut fx = vec![pane.start(generation)];
     if node_too {
         let ro = model.actions.read_only;
@@ -113,7 +115,11 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
+    let was_running = p.node_stage == probe::NodeStage::Running;
     let (fx, close) = p.key(key, generation, ro);
+    if !was_running && p.node_stage == probe::NodeStage::Running {
+        p.node_since = model.now;
+    }
     if close {
         model.probe = None;
         model.screens.retain(|s| *s != Screen::Probe);
@@ -144,6 +150,7 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.recorded = model.replay.is_some();
     d.fix_keys = fix_keys(&model.keymap);
     d.probe_key = model.keymap.first(Intent::Probe).map(|k| k.to_string());
+    d.probe_node_key = model.keymap.first(Intent::ProbeNode).map(|k| k.to_string());
     d.upstream = model.home.catalogue();
     let fx = if model.clusters[ix].is_connected() {
         d.requests(model.clusters[ix].generation)

@@ -453,6 +453,12 @@ impl Model {
         self.screens.last().copied().unwrap_or(Screen::Home)
     }
 
+    /// The probe pane is shown and a side still runs: its step's clock
+    /// ("dns … 2.1 s") wants a tick more often than once a second.
+    pub fn probing(&self) -> bool {
+        self.screen() == Screen::Probe && self.probe.as_ref().is_some_and(|p| p.running())
+    }
+
     /// The table shows what was true when the watch last spoke, not now:
     /// the server is silent or the fresh list after it is not in yet.
     /// (A fleet: some cluster's table is.)

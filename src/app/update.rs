@@ -307,7 +307,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             if let Some(p) = &mut model.probe
                 && p.id == probe
             {
-                p.apply(*msg);
+                p.apply(*msg, model.now);
             }
             Vec::new()
         }
