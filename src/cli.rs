@@ -47,6 +47,11 @@ pub struct Cli {
     /// Open the console on the bundled demo incident (no cluster needed).
     #[arg(long)]
     pub demo: bool,
+    /// Open this pod's detail at start, once it is listed (with -n, in that
+    /// namespace); when it is not failing, or not found, the status line
+    /// says so and the table stays (the k9s plugin's pod shortcut).
+    #[arg(long, value_name = "NAME")]
+    pub pod: Option<String>,
     /// The console changes nothing: the fix keys (a, c, i, k, A, C) are disabled.
     #[arg(long)]
     pub read_only: bool,
@@ -410,6 +415,7 @@ fn console(cli: &Cli) -> ExitCode {
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
+            model.open_pod = cli.pod.clone();
             rt.block_on(crate::runtime::run(
                 model,
                 |tx| {
@@ -452,6 +458,7 @@ fn console(cli: &Cli) -> ExitCode {
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
+            model.open_pod = cli.pod.clone();
             let clock = crate::runtime::FrozenClock(model.now);
             rt.block_on(crate::runtime::run(
                 model,

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 /// glibc's malloc keeps a heap (arena) per thread: the watchers decode pages
 /// of 500 pods on one tokio worker and free them on another, and the freed
@@ -29,8 +29,23 @@ fn tune_malloc() {
     }
 }
 
+/// Run as `kubectl-pulltui` (a symlink or copy on the PATH, or krew's):
+/// kubectl started it for `kubectl pulltui …`, so usage and errors say that.
+fn bin_name() -> Option<&'static str> {
+    let argv0 = std::env::args_os().next()?;
+    let name = std::path::Path::new(&argv0)
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    (name == "kubectl-pulltui" || name == "kubectl-pulltui.exe").then_some("kubectl pulltui")
+}
+
 fn main() -> ExitCode {
     tune_malloc();
-    let cli = pulltui::cli::Cli::parse();
+    let mut cmd = pulltui::cli::Cli::command();
+    if let Some(name) = bin_name() {
+        cmd = cmd.bin_name(name);
+    }
+    let cli = pulltui::cli::Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit());
     pulltui::cli::run(cli)
 }

@@ -162,6 +162,50 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     fx
 }
 
+/// `--pod NAME`: once a row of that pod is listed, selects it and opens
+/// its detail; once every cluster has listed its pods without one, says so
+/// in the status line (the pod is healthy, or there is no such pod) and
+/// stays on the table.
+pub(super) fn open_pod(model: &mut Model) -> Vec<Effect> {
+    let Some(name) = model.open_pod.clone() else {
+        return Vec::new();
+    };
+    model.settle();
+    let at = model.home.items.iter().position(|it| {
+        matches!(it, super::home::Item::Row(i)
+            if model.home.rows.get(*i).is_some_and(|r| r.pod == name))
+    });
+    if let Some(at) = at {
+        model.open_pod = None;
+        model.home.cursor = at;
+        model.home.selected = model.home.selected_row().map(|r| r.key());
+        return open_detail(model);
+    }
+    if model.clusters.iter().all(|c| c.inventory.synced) {
+        model.open_pod = None;
+        let exists = model
+            .clusters
+            .iter()
+            .any(|c| c.inventory.has_pod_named(&name));
+        let name = crate::domain::inert::inert(&name).into_owned();
+        let text = if exists {
+            format!(
+                "--pod {name}: that pod is not failing to pull its images; showing the pods that are"
+            )
+        } else {
+            format!(
+                "--pod {name}: no pod of that name is listed here (check -n/--context); showing the pods that fail"
+            )
+        };
+        model.notice = Some(Notice {
+            text,
+            warning: true,
+        });
+        model.dirty = true;
+    }
+    Vec::new()
+}
+
 /// Which key carries out each fix id (the detail's FIXES list names them).
 pub(super) fn fix_keys(km: &Keymap) -> Vec<(crate::domain::mutation::FixId, String)> {
     use crate::domain::mutation::FixId;

@@ -177,6 +177,9 @@ pub struct Model {
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// `--pod NAME`: open that pod's detail once its row is listed (or say
+    /// in the status line that it is not failing).
+    pub open_pod: Option<String>,
 }
 
 impl Model {
@@ -208,6 +211,7 @@ impl Model {
             size: (80, 24),
             quit: false,
             dirty: true,
+            open_pod: None,
         }
     }
 

@@ -42,7 +42,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 return Vec::new();
             };
             model.dirty = true;
-            on_cluster(model, ix, m)
+            let mut fx = on_cluster(model, ix, m);
+            if model.open_pod.is_some() {
+                fx.extend(keys::open_pod(model));
+            }
+            fx
         }
     }
 }
