@@ -21,6 +21,7 @@ use crate::cluster::Target;
 use crate::domain::scope::Scope;
 
 mod explain;
+mod help;
 
 mod probe;
 
@@ -28,6 +29,8 @@ mod probe;
 #[command(
     name = "pulltui",
     version,
+    // `pulltui help TOPIC` is ours (help topics beside the commands' help).
+    disable_help_subcommand = true,
     about = "See, explain and fix Kubernetes image-pull failures",
     long_about = "pulltui shows the pods that cannot pull their images, explains why each pull \
                   fails (network, DNS, TLS, plain-HTTP registry, credentials, missing image, ...), \
@@ -208,6 +211,20 @@ pub enum Command {
     /// Probe an image's registry step by step (DNS, TCP, TLS, HTTP, /v2/, auth, manifest),
     /// from this machine and optionally from a node; exit 0 when it can be pulled, 1 when not.
     Probe(Box<probe::ProbeArgs>),
+    /// Help on a topic or a command: `pulltui help categories` (why pulls
+    /// fail: each category with typical evidence and fixes), `pulltui help check`.
+    Help {
+        /// `categories`, or a command's name; none: the overview and the topics.
+        topic: Option<String>,
+    },
+    /// Print a man page (roff): `pulltui man > pulltui.1`, `pulltui man check`.
+    Man {
+        /// A command's page (`pulltui-check`); none: pulltui's own.
+        command: Option<String>,
+        /// Name every page this prints instead, one per line.
+        #[arg(long, conflicts_with = "command")]
+        list: bool,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -291,6 +308,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 output.as_deref(),
             )
         }
+        Some(Command::Help { topic }) => help::run(topic.as_deref()),
+        Some(Command::Man { list: true, .. }) => help::list(),
+        Some(Command::Man { command, .. }) => help::man(command.as_deref()),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = io::stdout();
