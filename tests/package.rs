@@ -1,5 +1,9 @@
-//! How pulltui documents itself: `pulltui help categories` (from the
-//! taxonomy table) and the man pages (`pulltui man`, rendered by `man -l`).
+//! How pulltui documents and installs itself: `pulltui help categories`
+//! (from the taxonomy table), the man pages (`pulltui man`, rendered by
+//! `man -l`), and the Debian package `scripts/deb` builds from Cargo.toml's
+//! metadata — its contents, and the binary run from a test root it is
+//! unpacked into. The package is made from the debug binary the tests run
+//! (stripped), not a release build: the same files, at a test's cost.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -142,4 +146,81 @@ fn man_pulltui_renders_every_flag_and_the_categories() {
     }
     let check = render_man(&dir.path().join("pulltui-check.1"));
     assert!(check.contains("--json"), "{check}");
+}
+
+fn dpkg_deb(args: &[&str], deb: &Path) -> String {
+    String::from_utf8(run(Command::new("dpkg-deb").args(args).arg(deb)).stdout).expect("utf-8")
+}
+
+#[test]
+fn the_deb_holds_the_binary_man_pages_and_completions_and_runs_from_a_test_root() {
+    if !Path::new("/usr/bin/dpkg-deb").exists() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but dpkg-deb is missing (scripts/test-cluster install installs it)"
+        );
+        eprintln!("SKIPPED: no dpkg-deb");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = run(
+        Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/deb"))
+            .args(["--binary", BIN, "--out"])
+            .arg(dir.path()),
+    );
+    let deb = String::from_utf8(out.stdout).expect("utf-8");
+    let deb = Path::new(deb.trim());
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        deb.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&format!("pulltui_{version}_")) && n.ends_with(".deb")),
+        "{}",
+        deb.display()
+    );
+    let fields = dpkg_deb(&["-f"], deb);
+    assert!(fields.contains("Package: pulltui\n"), "{fields}");
+    assert!(
+        fields.contains(&format!("Version: {version}\n")),
+        "{fields}"
+    );
+    assert!(fields.contains("Depends: libc6"), "{fields}");
+
+    let listing = dpkg_deb(&["-c"], deb);
+    let entry = |path: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" ./{path}")))
+            .unwrap_or_else(|| panic!("{path} not in the package:\n{listing}"))
+            .to_string()
+    };
+    let bin = entry("usr/bin/pulltui");
+    assert!(bin.starts_with("-rwxr-xr-x root/root"), "{bin}");
+    for path in [
+        "usr/share/man/man1/pulltui.1.gz",
+        "usr/share/man/man1/pulltui-check.1.gz",
+        "usr/share/bash-completion/completions/pulltui",
+        "usr/share/zsh/vendor-completions/_pulltui",
+        "usr/share/fish/vendor_completions.d/pulltui.fish",
+        "usr/share/doc/pulltui/copyright",
+        "usr/share/doc/pulltui/README.md",
+    ] {
+        let e = entry(path);
+        assert!(e.starts_with("-rw-r--r-- root/root"), "{e}");
+    }
+
+    // Installed into a test root, it runs and its man page renders.
+    let root = dir.path().join("root");
+    run(Command::new("dpkg").arg("-x").arg(deb).arg(&root));
+    let out = run(Command::new(root.join("usr/bin/pulltui")).arg("--version"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("pulltui {version}")
+    );
+    let man = render_man(&root.join("usr/share/man/man1/pulltui.1.gz"));
+    assert!(man.contains("FAILURE CATEGORIES"), "{man}");
+    let bash = std::fs::read_to_string(root.join("usr/share/bash-completion/completions/pulltui"))
+        .expect("bash completion");
+    assert!(bash.contains("--pod"), "the completions know the flags");
 }
