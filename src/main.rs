@@ -8,8 +8,8 @@ use clap::{CommandFactory, FromArgMatches};
 /// of 500 pods on one tokio worker and free them on another, and the freed
 /// pages stay resident in each arena. One arena, and big buffers always
 /// mapped and given back (a fixed mmap threshold instead of glibc's rising
-/// one), keep the peak RSS of 50,000 pods under 100 MB (the figures: the
-/// README's "Performance at scale"). Set before any thread exists;
+/// one), keep the peak RSS of 50,000 pods under 100 MB (the figures:
+/// docs/performance.md). Set before any thread exists;
 /// `MALLOC_*` variables are still honoured where they are given.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

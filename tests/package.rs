@@ -205,6 +205,7 @@ fn the_deb_holds_the_binary_man_pages_and_completions_and_runs_from_a_test_root(
         "usr/share/fish/vendor_completions.d/pulltui.fish",
         "usr/share/doc/pulltui/copyright",
         "usr/share/doc/pulltui/README.md",
+        "usr/share/doc/pulltui/docs/install.md",
     ] {
         let e = entry(path);
         assert!(e.starts_with("-rw-r--r-- root/root"), "{e}");
