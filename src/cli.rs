@@ -114,7 +114,9 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     pub fn scope(&self) -> Scope {
         match &self.namespace {
-            Some(ns) if !self.all_namespaces => Scope::Namespace(ns.clone()),
+            // `-n ""` is no namespace: every one (k9s's $NAMESPACE on a
+            // cluster-wide view, such as nodes, is empty).
+            Some(ns) if !self.all_namespaces && !ns.is_empty() => Scope::Namespace(ns.clone()),
             _ => Scope::All,
         }
     }

@@ -223,6 +223,25 @@ fn the_k9s_snippet_has_k9s_plugin_shape_and_its_commands_parse() {
             Some("value-of-namespace"),
             "{name}"
         );
+        // On a cluster-wide view (nodes, namespaces) k9s's $NAMESPACE is
+        // empty: every namespace, not a namespace named "".
+        let empty_ns: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a == "$NAMESPACE" {
+                    String::new()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let wide = Cli::try_parse_from(std::iter::once("pulltui".to_string()).chain(empty_ns))
+            .unwrap_or_else(|e| panic!("{name} with an empty $NAMESPACE: {e}"));
+        assert_eq!(
+            wide.cluster.scope(),
+            pulltui::domain::scope::Scope::All,
+            "{name}"
+        );
         if name == "pulltui-pod" {
             assert_eq!(p["scopes"][0], "pods");
             assert_eq!(cli.pod.as_deref(), Some("value-of-name"));
