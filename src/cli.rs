@@ -21,6 +21,7 @@ use crate::cluster::Target;
 use crate::domain::scope::Scope;
 
 mod explain;
+mod help;
 
 mod probe;
 
@@ -28,6 +29,8 @@ mod probe;
 #[command(
     name = "pulltui",
     version,
+    // `pulltui help TOPIC` is ours (help topics beside the commands' help).
+    disable_help_subcommand = true,
     about = "See, explain and fix Kubernetes image-pull failures",
     long_about = "pulltui shows the pods that cannot pull their images, explains why each pull \
                   fails (network, DNS, TLS, plain-HTTP registry, credentials, missing image, ...), \
@@ -47,6 +50,11 @@ pub struct Cli {
     /// Open the console on the bundled demo incident (no cluster needed).
     #[arg(long)]
     pub demo: bool,
+    /// Open this pod's detail at start, once it is listed (with -n, in that
+    /// namespace); when it is not failing, or not found, the status line
+    /// says so and the table stays (the k9s plugin's pod shortcut).
+    #[arg(long, value_name = "NAME")]
+    pub pod: Option<String>,
     /// The console changes nothing: the fix keys (a, c, i, k, A, C) are disabled.
     #[arg(long)]
     pub read_only: bool,
@@ -106,7 +114,9 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     pub fn scope(&self) -> Scope {
         match &self.namespace {
-            Some(ns) if !self.all_namespaces => Scope::Namespace(ns.clone()),
+            // `-n ""` is no namespace: every one (k9s's $NAMESPACE on a
+            // cluster-wide view, such as nodes, is empty).
+            Some(ns) if !self.all_namespaces && !ns.is_empty() => Scope::Namespace(ns.clone()),
             _ => Scope::All,
         }
     }
@@ -203,6 +213,20 @@ pub enum Command {
     /// Probe an image's registry step by step (DNS, TCP, TLS, HTTP, /v2/, auth, manifest),
     /// from this machine and optionally from a node; exit 0 when it can be pulled, 1 when not.
     Probe(Box<probe::ProbeArgs>),
+    /// Help on a topic or a command: `pulltui help categories` (why pulls
+    /// fail: each category with typical evidence and fixes), `pulltui help check`.
+    Help {
+        /// `categories`, or a command's name; none: the overview and the topics.
+        topic: Option<String>,
+    },
+    /// Print a man page (roff): `pulltui man > pulltui.1`, `pulltui man check`.
+    Man {
+        /// A command's page (`pulltui-check`); none: pulltui's own.
+        command: Option<String>,
+        /// Name every page this prints instead, one per line.
+        #[arg(long, conflicts_with = "command")]
+        list: bool,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -286,6 +310,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 output.as_deref(),
             )
         }
+        Some(Command::Help { topic }) => help::run(topic.as_deref()),
+        Some(Command::Man { list: true, .. }) => help::list(),
+        Some(Command::Man { command, .. }) => help::man(command.as_deref()),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = io::stdout();
@@ -410,6 +437,7 @@ fn console(cli: &Cli) -> ExitCode {
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
+            model.open_pod = cli.pod.clone();
             rt.block_on(crate::runtime::run(
                 model,
                 |tx| {
@@ -452,6 +480,7 @@ fn console(cli: &Cli) -> ExitCode {
             model.home.upstream = config.upstream.clone();
             model.actions.read_only = cli.read_only;
             model.actions.dry_run = cli.dry_run;
+            model.open_pod = cli.pod.clone();
             let clock = crate::runtime::FrozenClock(model.now);
             rt.block_on(crate::runtime::run(
                 model,

@@ -433,3 +433,44 @@ fn the_probe_pane_opens_with_p_refuses_p_in_read_only_and_esc_cancels() {
     assert_eq!(m.screen(), Screen::Home);
     assert!(m.probe.is_none());
 }
+
+/// The demo started as `pulltui --demo --pod NAME` would start it.
+fn demo_opening(pod: &str) -> Model {
+    use pulltui::app::Scope;
+    use pulltui::app::keymap::Keymap;
+    let recorded = Recorded::new(pulltui::snapshot::parse(pulltui::snapshot::DEMO).expect("demo"));
+    let mut m = pulltui::cli::replay_model(&recorded, "demo".into(), Scope::All, Keymap::default());
+    m.size = (160, 45);
+    m.open_pod = Some(pod.into());
+    let fx = m.start();
+    answer(&mut m, &recorded, fx);
+    m
+}
+
+/// `--pod NAME` (the k9s plugin's pod shortcut) opens that pod's detail.
+#[test]
+fn pod_flag_opens_the_failing_pods_detail_at_start() {
+    let m = demo_opening("cart-mrfwl7tzv-78xfs");
+    assert_eq!(m.screen(), pulltui::app::Screen::Detail);
+    let d = m.detail.as_ref().expect("the detail");
+    assert_eq!(d.key.name, "cart-mrfwl7tzv-78xfs");
+    assert_eq!(d.key.namespace, "shop");
+    assert_eq!(m.open_pod, None);
+    assert!(m.notice.is_none(), "{:?}", m.notice);
+}
+
+/// A healthy pod, or none of that name: the status line says which, and
+/// the table stays; nothing crashes.
+#[test]
+fn pod_flag_on_a_healthy_or_unknown_pod_says_so_and_stays_on_the_table() {
+    let m = demo_opening("etl-pxkqxxh68-87xqn");
+    assert_eq!(m.screen(), pulltui::app::Screen::Home);
+    let n = m.notice.as_ref().expect("a notice");
+    assert!(n.text.contains("etl-pxkqxxh68-87xqn"), "{}", n.text);
+    assert!(n.text.contains("not failing"), "{}", n.text);
+    let m = demo_opening("no-such-pod");
+    assert_eq!(m.screen(), pulltui::app::Screen::Home);
+    let n = m.notice.as_ref().expect("a notice");
+    assert!(n.text.contains("no pod of that name"), "{}", n.text);
+    assert!(m.home.selected_row().is_some(), "the table is there");
+}

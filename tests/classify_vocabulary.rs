@@ -578,3 +578,18 @@ fn phrases_wrapped_across_lines_are_still_read() {
         "{two:?}"
     );
 }
+
+/// `pulltui help categories` prints each category's typical evidence from
+/// the taxonomy table: every message there is read as its own category, and
+/// every category but `unknown` has some.
+#[test]
+fn each_categorys_typical_evidence_is_classified_as_that_category() {
+    for c in Category::ALL {
+        let ev = c.typical_evidence();
+        assert_eq!(ev.is_empty(), c == Category::Unknown, "{c}");
+        for (reason, message) in ev {
+            let got = classify(message, Some(reason)).category;
+            assert_eq!(got, c, "{reason}: {message}");
+        }
+    }
+}

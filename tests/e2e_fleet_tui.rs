@@ -203,6 +203,7 @@ async fn the_fleet_console_shows_every_cluster_and_a_fix_changes_only_its_own() 
     console.wait("the credential form", |s| {
         s.contains("username") && s.contains("password")
     });
+    console.tmux.credential_form_at_username(SCREEN);
     console.tmux.type_text(a.h.reg_auth_user());
     console.tmux.send(&["Tab"]);
     console.tmux.type_text(a.h.reg_auth_pass());

@@ -228,9 +228,11 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
         s.contains("username") && s.contains("password") && s.contains("use")
     });
     let copy = format!("copy {}/shared (user {})", src.name, cred.user);
-    // Focus the "use" row (above secret name, server, username), then cycle
-    // the sources until the copy (the offers load from the cluster).
-    con.keys(&["Up", "Up", "Up"]);
+    // Once the offers are in (they load from the cluster), the form sits on
+    // the "use" row: cycle the sources until the copy.
+    con.wait("the offers", SCREEN, |s| {
+        s.contains("existing secrets cover this registry")
+    });
     for _ in 0..20 {
         if con.t.capture().contains(&copy) {
             break;
@@ -255,6 +257,7 @@ async fn the_console_shows_stores_and_logs_no_password_in_any_secret_flow() {
     con.wait("the credential form again", SCREEN, |s| {
         s.contains("secret name") && s.contains("password")
     });
+    con.t.credential_form_at_username(SCREEN);
     con.t.type_text(&cred.user);
     con.keys(&["Tab"]);
     con.t.type_text(&cred.pass);
@@ -621,6 +624,7 @@ fn demo_credential_form(t: &Tmux, cred: &Cred) {
     t.wait("the credential form", SCREEN, |s| {
         s.contains("username") && s.contains("password")
     });
+    t.credential_form_at_username(SCREEN);
     t.type_text(&cred.user);
     t.send(&["Tab"]);
     t.type_text(&cred.pass);

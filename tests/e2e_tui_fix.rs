@@ -236,7 +236,9 @@ async fn a_new_pull_secret_typed_in_the_form_fixes_the_auth_registry() {
     t.wait("the credential form", SCREEN, |s| {
         s.contains("username") && s.contains("password") && s.contains("secret name")
     });
-    // Focus starts on the username.
+    // The offers answered (from the username, or from "use" when some
+    // secret covers the registry), to the username.
+    t.tmux.credential_form_at_username(SCREEN);
     t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
     t.type_text(t.f.h.reg_auth_pass());
@@ -274,6 +276,7 @@ async fn a_pull_secret_on_the_service_account_then_k_fixes_the_auth_registry() {
     t.wait_row("Deployment/web", "auth.");
     t.keys(&["c"]);
     t.wait("the credential form", SCREEN, |s| s.contains("attach to"));
+    t.tmux.credential_form_at_username(SCREEN);
     t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
     t.type_text(t.f.h.reg_auth_pass());
@@ -330,6 +333,7 @@ async fn creating_the_missing_secret_from_the_form_fixes_the_pod_in_place() {
     t.wait("the form named after the missing secret", SCREEN, |s| {
         s.contains("does-not-exist") && s.contains("do not attach")
     });
+    t.tmux.credential_form_at_username(SCREEN);
     t.type_text(t.f.h.reg_auth_user());
     t.keys(&["Tab"]);
     t.type_text(t.f.h.reg_auth_pass());

@@ -129,3 +129,58 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     t.send(&["q"]);
     f.delete().await;
 }
+
+/// While a step runs the pane names it with its elapsed time, and the time
+/// moves: the laptop's TCP connect to a blackholed port takes the step's
+/// whole timeout (5 s), shown as "tcp … 1.2 s", "… 2.0 s", then the verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probe_pane_shows_the_step_in_progress_and_its_elapsed_time() {
+    let Some(f) = Fixture::with_tmux("tui-probe-clock").await else {
+        return;
+    };
+    let (h, c, ns) = (&f.h, &f.c, &f.ns);
+    W::new(
+        "Deployment",
+        "slow",
+        format!("{}/team/app:1.0", h.reg_blackhole()),
+    )
+    .create(c, &ns.name)
+    .await;
+    failing_pod(c, &ns.name, "slow").await;
+    let t = Tmux::start("tui-probe-clock", 160, 45);
+    t.launch(
+        f.pulltui()
+            .no_color()
+            .context("admin")
+            .args(&["-n", f.ns()]),
+    );
+    t.wait("the failing row", SCREEN, |s| s.contains("Deployment/slow"));
+    t.send(&["p"]);
+    let elapsed = |s: &str| -> Option<f64> {
+        regex::Regex::new(r"tcp … (\d+\.\d) s")
+            .expect("regex")
+            .captures(s)
+            .and_then(|c| c[1].parse().ok())
+    };
+    let first = t.wait("tcp in progress, past a second", SCREEN, |s| {
+        elapsed(s).is_some_and(|e| e >= 1.0)
+    });
+    let at = elapsed(&first).unwrap_or_default();
+    let later = t.wait("the clock moving", SCREEN, |s| {
+        elapsed(s).is_some_and(|e| e >= at + 0.5) || s.contains("verdict")
+    });
+    assert!(
+        elapsed(&later).is_some_and(|e| e > at),
+        "the elapsed time did not move from {at}:\n{later}"
+    );
+    let done = t.wait("the verdict", SCREEN, |s| {
+        s.contains("verdict network.timeout")
+    });
+    assert!(
+        elapsed(&done).is_none(),
+        "no step in progress once done:\n{done}"
+    );
+    t.send(&["q"]);
+    t.wait("exit", SCREEN, |s| exit_line(s) == Some("PULLTUI-EXIT=0"));
+    f.delete().await;
+}

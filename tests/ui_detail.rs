@@ -75,6 +75,40 @@ fn network_timeout_to_a_public_ip() {
     insta::assert_snapshot!("detail_network", s);
 }
 
+/// The probes in the FIXES list carry their keys as the fix keys do, and
+/// the footer offers the keys that apply to this container.
+#[test]
+fn the_probe_fixes_carry_their_keys_and_the_footer_offers_them() {
+    let mut m = one(with_secrets(timeout_pod(), &[]), (120, 32));
+    open(&mut m, "agent");
+    let mut msgs = listed(&m, vec![]);
+    msgs.push(sa(&m, &[]));
+    send(&mut m, msgs);
+    let s = screen(&m);
+    assert!(
+        s.contains("• [p] Probe the registry from this machine"),
+        "{s}"
+    );
+    assert!(s.contains("• [P] Probe from the failing pod's node"), "{s}");
+    let footer = s.lines().last().unwrap_or_default().to_string();
+    assert!(footer.contains(" p probe "), "{footer}");
+    assert!(footer.contains(" P probe from node "), "{footer}");
+    // A TLS failure: the annotate fix's key and the restart's too.
+    let t = screen(&web_detail((160, 40)));
+    let footer = t.lines().last().unwrap_or_default().to_string();
+    assert!(footer.contains(" a annotate "), "{footer}");
+    assert!(footer.contains(" p probe "), "{footer}");
+    // --read-only: the keys that write (and the node probe, which creates
+    // a pod) are not offered; the probe is.
+    let mut ro = web_detail((160, 40));
+    ro.actions.read_only = true;
+    let r = screen(&ro);
+    let footer = r.lines().last().unwrap_or_default().to_string();
+    assert!(!footer.contains(" a annotate "), "{footer}");
+    assert!(!footer.contains("probe from node"), "{footer}");
+    assert!(footer.contains(" p probe "), "{footer}");
+}
+
 #[test]
 fn protocol_plain_http_registry() {
     let img = "10.0.0.5:5000/team/api:3";
@@ -328,8 +362,10 @@ fn sandbox_image_offers_node_guidance_only() {
     let s = screen(&m);
     assert!(s.contains("the pod's sandbox image"), "{s}");
     assert!(s.contains("pod pull secrets"), "{s}");
-    // No write is offered: no [key] bullet.
-    assert!(!s.contains("• ["), "{s}");
+    // No write is offered: no fix key's bullet (the probe's [p] is not a write).
+    for k in ["a", "c", "i", "k"] {
+        assert!(!s.contains(&format!("• [{k}]")), "{s}");
+    }
     insta::assert_snapshot!("detail_sandbox", s);
 }
 

@@ -187,6 +187,8 @@ pub struct Form {
     pub error: Option<String>,
     /// A group fix in a fleet, widened to every cluster of the group.
     pub widen: bool,
+    /// A key reached the form: the focus is the user's from then on.
+    pub touched: bool,
 }
 
 impl Form {
@@ -202,6 +204,7 @@ impl Form {
             attach: AttachChoice::Template,
             error: None,
             widen: false,
+            touched: false,
         }
     }
 
@@ -512,6 +515,7 @@ impl Actions {
         let Stage::Form(form) = &mut action.stage else {
             return Vec::new();
         };
+        form.touched = true;
         let rows = rows_of(action.kind, &action.subject, form);
         let n = rows.len().max(1);
         form.focus = form.focus.min(n - 1);
@@ -714,6 +718,7 @@ impl Actions {
         let Some(a) = self.current_with(id) else {
             return;
         };
+        let (kind, subject) = (a.kind, &a.subject);
         let Stage::Form(form) = &mut a.stage else {
             return;
         };
@@ -731,6 +736,16 @@ impl Actions {
         } else {
             Offers::Failed(failed.join("; "))
         };
+        // "N existing secrets cover this registry: ←/→ to use one": the
+        // focus goes to that choice, unless the user has already moved.
+        if form.sources.len() > 1
+            && !form.touched
+            && let Some(i) = rows_of(kind, subject, form)
+                .iter()
+                .position(|r| *r == Row::Source)
+        {
+            form.focus = i;
+        }
     }
 
     /// The server refused the request: back to the form when the input

@@ -79,6 +79,8 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let generation = model.generation_of(&row.cluster);
+    pane.laptop_since = model.now;
+    pane.node_since = model.now;
     let mut fx = vec![pane.start(generation)];
     if node_too {
         let ro = model.actions.read_only;
@@ -113,7 +115,11 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
+    let was_running = p.node_stage == probe::NodeStage::Running;
     let (fx, close) = p.key(key, generation, ro);
+    if !was_running && p.node_stage == probe::NodeStage::Running {
+        p.node_since = model.now;
+    }
     if close {
         model.probe = None;
         model.screens.retain(|s| *s != Screen::Probe);
@@ -144,6 +150,7 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.recorded = model.replay.is_some();
     d.fix_keys = fix_keys(&model.keymap);
     d.probe_key = model.keymap.first(Intent::Probe).map(|k| k.to_string());
+    d.probe_node_key = model.keymap.first(Intent::ProbeNode).map(|k| k.to_string());
     d.upstream = model.home.catalogue();
     let fx = if model.clusters[ix].is_connected() {
         d.requests(model.clusters[ix].generation)
@@ -153,6 +160,50 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     model.detail = Some(d);
     model.screens.push(Screen::Detail);
     fx
+}
+
+/// `--pod NAME`: once a row of that pod is listed, selects it and opens
+/// its detail; once every cluster has listed its pods without one, says so
+/// in the status line (the pod is healthy, or there is no such pod) and
+/// stays on the table.
+pub(super) fn open_pod(model: &mut Model) -> Vec<Effect> {
+    let Some(name) = model.open_pod.clone() else {
+        return Vec::new();
+    };
+    model.settle();
+    let at = model.home.items.iter().position(|it| {
+        matches!(it, super::home::Item::Row(i)
+            if model.home.rows.get(*i).is_some_and(|r| r.pod == name))
+    });
+    if let Some(at) = at {
+        model.open_pod = None;
+        model.home.cursor = at;
+        model.home.selected = model.home.selected_row().map(|r| r.key());
+        return open_detail(model);
+    }
+    if model.clusters.iter().all(|c| c.inventory.synced) {
+        model.open_pod = None;
+        let exists = model
+            .clusters
+            .iter()
+            .any(|c| c.inventory.has_pod_named(&name));
+        let name = crate::domain::inert::inert(&name).into_owned();
+        let text = if exists {
+            format!(
+                "--pod {name}: that pod is not failing to pull its images; showing the pods that are"
+            )
+        } else {
+            format!(
+                "--pod {name}: no pod of that name is listed here (check -n/--context); showing the pods that fail"
+            )
+        };
+        model.notice = Some(Notice {
+            text,
+            warning: true,
+        });
+        model.dirty = true;
+    }
+    Vec::new()
 }
 
 /// Which key carries out each fix id (the detail's FIXES list names them).

@@ -177,6 +177,9 @@ pub struct Model {
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// `--pod NAME`: open that pod's detail once its row is listed (or say
+    /// in the status line that it is not failing).
+    pub open_pod: Option<String>,
 }
 
 impl Model {
@@ -208,6 +211,7 @@ impl Model {
             size: (80, 24),
             quit: false,
             dirty: true,
+            open_pod: None,
         }
     }
 
@@ -451,6 +455,12 @@ impl Model {
 
     pub fn screen(&self) -> Screen {
         self.screens.last().copied().unwrap_or(Screen::Home)
+    }
+
+    /// The probe pane is shown and a side still runs: its step's clock
+    /// ("dns … 2.1 s") wants a tick more often than once a second.
+    pub fn probing(&self) -> bool {
+        self.screen() == Screen::Probe && self.probe.as_ref().is_some_and(|p| p.running())
     }
 
     /// The table shows what was true when the watch last spoke, not now:

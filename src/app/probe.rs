@@ -5,12 +5,13 @@
 //! both; the probe pod is deleted on every path.
 
 use crossterm::event::{KeyCode, KeyEvent};
+use jiff::Timestamp;
 
 use super::msg::{Effect, Generation, ProbeEffect, ProbeId, ProbeMsg};
 use crate::domain::classify::classify;
 use crate::domain::failing::{FailureRow, PodKey};
 use crate::domain::image::ImageRef;
-use crate::domain::probe::{ClusterError, ProbeView};
+use crate::domain::probe::{ClusterError, ProbeView, Step, StepResult};
 
 /// Where the node's side is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,29 @@ pub struct ProbePane {
     pub node_stage: NodeStage,
     pub laptop_running: bool,
     pub scroll: usize,
+    /// When this machine's step in progress began (the probe's start, or
+    /// the previous step's answer).
+    pub laptop_since: Timestamp,
+    /// When the node's step in progress began.
+    pub node_since: Timestamp,
+}
+
+/// Each side's step in progress and for how long, as the pane says it
+/// ("dns … 2.1 s"); `None`: that side is not running.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub laptop: Option<String>,
+    pub node: Option<String>,
+}
+
+/// The first step of `order` without an answer yet, and how long it has
+/// taken; "… running" when every step answered and the report is due.
+fn in_progress(order: &[Step], done: &[StepResult], since: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(since).as_secs_f64().max(0.0);
+    match order.iter().find(|s| !done.iter().any(|d| d.step == **s)) {
+        Some(step) => format!("{} … {secs:.1} s", step.id()),
+        None => format!("… running {secs:.1} s"),
+    }
 }
 
 impl ProbePane {
@@ -69,7 +93,25 @@ impl ProbePane {
             node_stage: NodeStage::Idle,
             laptop_running: true,
             scroll: 0,
+            laptop_since: Timestamp::UNIX_EPOCH,
+            node_since: Timestamp::UNIX_EPOCH,
         })
+    }
+
+    /// Whether a side is still probing (the pane's clock runs).
+    pub fn running(&self) -> bool {
+        self.view.laptop_running() || self.node_stage == NodeStage::Running
+    }
+
+    /// The step each side is on, timed from `now`.
+    pub fn progress(&self, now: Timestamp) -> Progress {
+        let laptop = self
+            .view
+            .laptop_running()
+            .then(|| in_progress(&Step::ALL, &self.view.laptop, self.laptop_since, now));
+        let node = (self.node_stage == NodeStage::Running && self.view.node_done.is_none())
+            .then(|| in_progress(&Step::NODE, &self.view.node_steps, self.node_since, now));
+        Progress { laptop, node }
     }
 
     /// The laptop probe's request.
@@ -167,9 +209,13 @@ impl ProbePane {
         }
     }
 
-    pub fn apply(&mut self, msg: ProbeMsg) {
+    /// An answer of the probes, at `now` (which times the next step).
+    pub fn apply(&mut self, msg: ProbeMsg, now: Timestamp) {
         match msg {
-            ProbeMsg::LaptopStep(s) => self.view.laptop_step(s),
+            ProbeMsg::LaptopStep(s) => {
+                self.laptop_since = now;
+                self.view.laptop_step(s)
+            }
             ProbeMsg::LaptopDone(r) => {
                 self.laptop_running = false;
                 self.view.laptop_finished(*r);
@@ -189,6 +235,7 @@ impl ProbePane {
                 }
             }
             ProbeMsg::NodeCreated { name, host_network } => {
+                self.node_since = now;
                 self.view.node_note(format!(
                     "pod {name} created ({})",
                     if host_network {
@@ -199,7 +246,10 @@ impl ProbePane {
                 ));
             }
             ProbeMsg::NodeNote(n) => self.view.node_note(n),
-            ProbeMsg::NodeStep(s) => self.view.node_step(s),
+            ProbeMsg::NodeStep(s) => {
+                self.node_since = now;
+                self.view.node_step(s)
+            }
             ProbeMsg::NodeDeleted { name } => self.view.node_note(format!("pod {name} deleted")),
             ProbeMsg::NodeDone(Ok(r)) => {
                 self.node_stage = NodeStage::Done;
@@ -221,5 +271,84 @@ impl ProbePane {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::classify::Category;
+    use crate::domain::failing::CauseSource;
+
+    fn row() -> FailureRow {
+        FailureRow {
+            cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
+            namespace: "shop".into(),
+            pod: "web-1".into(),
+            workload: None,
+            container: "web".into(),
+            init: false,
+            facet: Default::default(),
+            volume: None,
+            injected: None,
+            image: "registry.example:5000/team/app:1".into(),
+            registry: Some("registry.example:5000".into()),
+            reason: "ErrImagePull".into(),
+            category: Category::NetworkTimeout,
+            cause: String::new(),
+            message: String::new(),
+            cause_source: CauseSource::Status,
+            since: None,
+            count: 0,
+        }
+    }
+
+    fn at(secs: f64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_secs_f64(1_000.0 + secs)
+    }
+
+    #[test]
+    fn the_pane_names_each_sides_step_in_progress_with_its_elapsed_time() {
+        let mut p = ProbePane::new(ProbeId(1), &row(), Some("n1".into())).expect("pane");
+        p.laptop_since = at(0.0);
+        assert_eq!(p.progress(at(2.1)).laptop.as_deref(), Some("dns … 2.1 s"));
+        assert_eq!(
+            p.progress(at(2.1)).node,
+            None,
+            "the node side was not asked"
+        );
+        p.apply(
+            ProbeMsg::LaptopStep(StepResult::ok(Step::Dns, 3, "10.0.0.1")),
+            at(2.5),
+        );
+        assert_eq!(p.progress(at(3.0)).laptop.as_deref(), Some("tcp … 0.5 s"));
+        // The node side, once it runs, has its own step and clock.
+        p.node_stage = NodeStage::Running;
+        p.view.node_started("n1");
+        p.apply(
+            ProbeMsg::NodeCreated {
+                name: "pulltui-probe-x".into(),
+                host_network: true,
+            },
+            at(4.0),
+        );
+        p.apply(
+            ProbeMsg::NodeStep(StepResult::ok(Step::Dns, 1, "10.0.0.1")),
+            at(5.0),
+        );
+        p.apply(
+            ProbeMsg::NodeStep(StepResult::ok(Step::Tcp, 1, "connected")),
+            at(6.0),
+        );
+        assert!(p.running());
+        assert_eq!(p.progress(at(7.25)).node.as_deref(), Some("tls … 1.2 s"));
+    }
+
+    #[test]
+    fn a_finished_side_has_no_step_in_progress() {
+        let mut p = ProbePane::new(ProbeId(1), &row(), None).expect("pane");
+        p.apply(ProbeMsg::LaptopFailed("no route".into()), at(1.0));
+        assert_eq!(p.progress(at(3.0)), Progress::default());
+        assert!(!p.running());
     }
 }

@@ -46,7 +46,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 return Vec::new();
             };
             model.dirty = true;
-            on_cluster(model, ix, m)
+            let mut fx = on_cluster(model, ix, m);
+            if model.open_pod.is_some() {
+                fx.extend(keys::open_pod(model));
+            }
+            fx
         }
     }
 }
@@ -316,7 +320,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             if let Some(p) = &mut model.probe
                 && p.id == probe
             {
-                p.apply(*msg);
+                p.apply(*msg, model.now);
             }
             Vec::new()
         }

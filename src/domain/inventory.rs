@@ -86,6 +86,12 @@ impl Inventory {
         self.all.contains(key)
     }
 
+    /// Whether a pod of that name exists (failing or healthy), in any
+    /// namespace listed.
+    pub fn has_pod_named(&self, name: &str) -> bool {
+        self.all.iter().any(|k| k.name == name)
+    }
+
     /// Applies a pods watcher event. Returns owners to resolve.
     pub fn apply_pod(&mut self, ev: WatchEvent<PodFact>) -> Vec<OwnerKey> {
         match ev {

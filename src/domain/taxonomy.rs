@@ -210,6 +210,109 @@ impl Category {
     }
 }
 
+impl Category {
+    /// What the category looks like in a pod's status or events: typical
+    /// messages (with the waiting or event reason they come with), each
+    /// one the classifier reads as this category (a test holds it to that).
+    /// `pulltui help categories` prints them beside the meaning and fixes.
+    pub fn typical_evidence(self) -> &'static [(&'static str, &'static str)] {
+        const P: &str = "ErrImagePull";
+        match self {
+            Category::NetworkTimeout => &[
+                (P, "dial tcp 203.0.113.7:443: i/o timeout"),
+                (
+                    P,
+                    "net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)",
+                ),
+            ],
+            Category::NetworkRefused => {
+                &[(P, "dial tcp 10.0.0.5:5000: connect: connection refused")]
+            }
+            Category::NetworkDns => &[(
+                P,
+                "dial tcp: lookup registry.example on 10.96.0.10:53: no such host",
+            )],
+            Category::NetworkUnreachable => &[
+                (P, "dial tcp 10.0.0.5:443: connect: network is unreachable"),
+                (
+                    P,
+                    "read tcp 10.0.2.15:34856->10.0.0.5:443: read: connection reset by peer",
+                ),
+            ],
+            Category::NetworkProxy => &[(
+                P,
+                "proxyconnect tcp: dial tcp 10.0.0.9:3128: connect: connection refused",
+            )],
+            Category::TlsUntrusted => &[(P, "x509: certificate signed by unknown authority")],
+            Category::TlsHostname => &[(
+                P,
+                "x509: certificate is valid for mirror.example, not registry.example",
+            )],
+            Category::TlsExpired => &[(P, "x509: certificate has expired or is not yet valid")],
+            Category::ProtocolHttpRegistry => {
+                &[(P, "http: server gave HTTP response to HTTPS client")]
+            }
+            Category::AuthNoCredentials => &[
+                (P, "no basic auth credentials"),
+                (P, "unexpected status from HEAD request: 401 Unauthorized"),
+            ],
+            Category::AuthDenied => &[
+                (P, "insufficient_scope: authorization failed"),
+                (P, "unexpected status from HEAD request: 403 Forbidden"),
+            ],
+            Category::ImageNotFound => &[
+                (P, "manifest unknown: manifest unknown"),
+                (
+                    P,
+                    "failed to resolve reference \"registry.example/team/app:9.9\": registry.example/team/app:9.9: not found",
+                ),
+            ],
+            Category::ImageInvalidName => &[(
+                "InvalidImageName",
+                "Failed to apply default image tag \"Registry.example/App\": couldn't parse image reference \"Registry.example/App\": invalid reference format: repository name must be lowercase",
+            )],
+            Category::ImagePlatform => &[(
+                P,
+                "no matching manifest for linux/arm64 in the manifest list entries",
+            )],
+            Category::RegistryRateLimit => {
+                &[(P, "toomanyrequests: You have reached your pull rate limit")]
+            }
+            Category::RegistryServerError => &[(
+                P,
+                "received unexpected HTTP status: 503 Service Unavailable",
+            )],
+            Category::NodeDisk => &[(
+                P,
+                "write /var/lib/containerd/io.containerd.content.v1.content/ingest/3f2a/data: no space left on device",
+            )],
+            Category::NodeRuntime => &[(P, "failed to extract layer sha256:3f2a: unexpected EOF")],
+            Category::CredentialsSecretMissing => &[(
+                "FailedToRetrieveImagePullSecret",
+                "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.",
+            )],
+            Category::NodePullThrottle => &[(P, "pull QPS exceeded")],
+            Category::PolicyNeverPull => &[(
+                "ErrImageNeverPull",
+                "Container image \"registry.example/team/app:1.0\" is not present with pull policy of Never",
+            )],
+            Category::PolicySignature => &[(
+                "SignatureValidationFailed",
+                "Source image rejected: A signature was required, but no signature exists",
+            )],
+            Category::NetworkStalled => &[(
+                P,
+                "cancel pulling image registry.example/team/app:1.0 because of no progress in 5m0s",
+            )],
+            Category::AuthUpstream => &[(
+                P,
+                "denied: The authentication to the upstream registry failed; check the credentials of the pull through cache rule",
+            )],
+            Category::Unknown => &[],
+        }
+    }
+}
+
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())

@@ -36,6 +36,8 @@ use crate::ui::{self, Theme};
 /// drawn together (an event storm is ten frames a second, not thirty).
 /// Keys and resizes are drawn at once.
 const FRAME: Duration = Duration::from_millis(100);
+/// The clock of a running probe's step in progress.
+const PROBE_TICK: Duration = Duration::from_millis(200);
 /// At most this many queued messages are applied before a frame may be drawn.
 const DRAIN_MAX: usize = 4096;
 /// Capacity of the backend → app channel.
@@ -294,6 +296,9 @@ where
 
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // While a probe runs, its step's elapsed time moves by tenths.
+    let mut probe_tick = tokio::time::interval(PROBE_TICK);
+    probe_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw: Option<Instant> = None;
     let mut trace = FrameTrace::from_env();
     // A key press is answered by the next frame at once, not at the cap.
@@ -347,6 +352,9 @@ where
                 if let Some(j) = journal.as_deref_mut() {
                     journal_look(model, j, clock.now());
                 }
+            }
+            _ = probe_tick.tick(), if model.probing() => {
+                effects = update(model, Msg::Tick(clock.now()));
             }
             _ = tokio::time::sleep(wait), if model.dirty => {}
         }

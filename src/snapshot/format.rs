@@ -5,7 +5,7 @@
 //! Deployment, Job → CronJob, StatefulSet, DaemonSet), ServiceAccounts, pull-secret
 //! *metadata* (type, `auths` hosts, usernames — never passwords, `auth`
 //! strings or tokens), the last cause seen per container, and the names of
-//! the healthy pods (for counts). Documented in README.md ("Snapshots").
+//! the healthy pods (for counts). Documented in docs/snapshots.md.
 //!
 //! Loading never panics: YAML errors carry line and column, a file of
 //! another kind or of a newer format version is refused by name.

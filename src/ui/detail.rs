@@ -84,14 +84,15 @@ fn render_footer(
     if let (Some(u), Some(d)) = (first(Intent::Up), first(Intent::Down)) {
         hints.push((format!("{u}{d}"), "scroll"));
     }
+    let mut rest: Vec<(String, &str)> = Vec::new();
     if several && let Some(k) = first(Intent::NextContainer) {
-        hints.push((k, "next container"));
+        rest.push((k, "next container"));
     }
     if let Some(k) = first(Intent::Help) {
-        hints.push((k, "help"));
+        rest.push((k, "help"));
     }
     if let Some(k) = first(Intent::Quit) {
-        hints.push((k, "quit"));
+        rest.push((k, "quit"));
     }
     let position = if total > vp {
         let end = (scroll + vp).min(total);
@@ -99,6 +100,25 @@ fn render_footer(
     } else {
         String::new()
     };
+    // The fixes and probes that apply to the focused container, between
+    // scrolling and help: as many as leave room for help and quit.
+    let hint_w = |h: &[(String, &str)]| -> usize {
+        h.iter()
+            .map(|(k, l)| k.width() + l.width() + 3)
+            .sum::<usize>()
+    };
+    let mut room = width.saturating_sub(position.width() + hint_w(&hints) + hint_w(&rest));
+    if let Some(d) = &model.detail {
+        for h in d.key_hints(model.actions.read_only) {
+            let w = hint_w(std::slice::from_ref(&h));
+            if w > room {
+                break;
+            }
+            room -= w;
+            hints.push(h);
+        }
+    }
+    hints.extend(rest);
     let mut spans = Vec::new();
     let mut used = position.width();
     for (k, label) in hints {

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::Theme;
+use crate::app::probe::Progress;
 use crate::app::text::truncate;
 use crate::domain::probe::{ProbeView, Status, StepResult};
 
@@ -45,7 +46,7 @@ fn side(
     steps: &[StepResult],
     notes: &[String],
     verdict: Option<(String, String)>,
-    running: bool,
+    running: Option<String>,
 ) -> Paragraph<'static> {
     let mut lines = step_lines(theme, steps);
     for n in notes {
@@ -54,8 +55,8 @@ fn side(
             theme.warning(),
         ));
     }
-    if running {
-        lines.push(Line::styled("… running", theme.dim()));
+    if let Some(r) = running {
+        lines.push(Line::styled(r, theme.dim()));
     }
     if let Some((id, summary)) = verdict {
         lines.push(Line::from(""));
@@ -77,8 +78,25 @@ fn side(
     )
 }
 
-/// Draws the pane into `area`: two columns when the node side exists.
+/// Draws the pane into `area`: two columns when the node side exists; a
+/// side still running says "… running".
 pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let running = Progress {
+        laptop: view.laptop_running().then(|| "… running".to_string()),
+        node: view.node_done.is_none().then(|| "… running".to_string()),
+    };
+    render_progress(view, &running, theme, frame, area);
+}
+
+/// `render`, each running side naming its step in progress and for how
+/// long ("dns … 2.1 s").
+pub fn render_progress(
+    view: &ProbeView,
+    progress: &Progress,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let findings = view.findings();
     let [top, bottom] = area.layout(&Layout::vertical([
         Constraint::Min(3),
@@ -93,7 +111,7 @@ pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
             let v = r.verdict();
             (v.id().to_string(), v.summary)
         }),
-        view.laptop_running(),
+        progress.laptop.clone(),
     );
     match &view.node {
         Some(node) => {
@@ -111,7 +129,7 @@ pub fn render(view: &ProbeView, theme: &Theme, frame: &mut Frame, area: Rect) {
                     let v = r.verdict();
                     (v.id().to_string(), v.summary)
                 }),
-                view.node_done.is_none(),
+                progress.node.clone(),
             );
             frame.render_widget(p, r);
         }
@@ -152,7 +170,7 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
         Constraint::Length(1),
     ]));
     super::statusbar::render_status(model, theme, frame, status);
-    render(&p.view, theme, frame, body);
+    render_progress(&p.view, &p.progress(model.now), theme, frame, body);
     let node_line = match &p.node_stage {
         NodeStage::Idle => match &p.node {
             Some(n) => format!(

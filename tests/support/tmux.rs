@@ -113,6 +113,25 @@ impl Tmux {
         reverse_text(&self.capture_escaped())
     }
 
+    /// The `c` form once its search for secrets to reuse has answered. When
+    /// some cover the registry the form opens on that choice ("use", ←/→):
+    /// three Tabs reach the username, where a new credential is typed.
+    /// Returns the screen with the answer.
+    pub fn credential_form_at_username(&self, timeout: Duration) -> String {
+        let s = self.wait("the credential form's offers", timeout, |s| {
+            s.contains("existing secrets cover this registry")
+                || s.contains("no readable secret covers this registry")
+                || s.contains("cannot look for secrets to reuse")
+        });
+        if s.contains("existing secrets cover this registry") {
+            for _ in 0..3 {
+                self.send(&["Tab"]);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        s
+    }
+
     /// Waits until `pred` holds for the screen; panics with the screen otherwise.
     pub fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();

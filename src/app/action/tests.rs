@@ -250,3 +250,90 @@ fn toasts_fade_and_are_bounded() {
     assert!(a.expire(later));
     assert!(a.toasts.is_empty());
 }
+
+fn covering(name: &str) -> crate::domain::mutation::Candidate {
+    crate::domain::mutation::Candidate {
+        namespace: "shop".into(),
+        name: name.into(),
+        username: Some("robot".into()),
+    }
+}
+
+/// "2 existing secrets cover this registry: ←/→ to use one": the form
+/// opens on that choice, so → shows the first of them at once.
+#[test]
+fn the_credential_form_focuses_the_existing_secrets_when_some_cover_the_registry() {
+    let mut a = Actions::default();
+    let s = Subject::from_row(
+        &row(Category::AuthNoCredentials, "r.io/app:1"),
+        None,
+        vec![],
+    );
+    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    let id = a.current.as_ref().expect("open").id;
+    assert_eq!(form(&a).offers, Offers::Loading);
+    assert_eq!(form(&a).focus, 3, "the username, while the offers load");
+    a.apply_msg(
+        id,
+        ActionMsg::Candidates {
+            copy: Ok(vec![covering("reg-copy")]),
+            attach: Ok(vec![covering("reg-own")]),
+        },
+        Timestamp::UNIX_EPOCH,
+    );
+    let f = form(&a);
+    let subject = &a.current.as_ref().expect("open").subject;
+    let rows = rows_of(Kind::Credential, subject, f);
+    assert_eq!(rows.get(f.focus), Some(&Row::Source), "{f:?}");
+    a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
+    assert_eq!(
+        form(&a).current_source(),
+        &Source::Attach(covering("reg-own"))
+    );
+}
+
+/// The user who already moved keeps their focus when the offers come.
+#[test]
+fn offers_that_arrive_after_a_key_leave_the_focus_where_the_user_put_it() {
+    let mut a = Actions::default();
+    let s = Subject::from_row(
+        &row(Category::AuthNoCredentials, "r.io/app:1"),
+        None,
+        vec![],
+    );
+    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    let id = a.current.as_ref().expect("open").id;
+    typed(&mut a, "me");
+    a.apply_msg(
+        id,
+        ActionMsg::Candidates {
+            copy: Ok(vec![covering("reg-copy")]),
+            attach: Ok(vec![]),
+        },
+        Timestamp::UNIX_EPOCH,
+    );
+    assert_eq!(form(&a).focus, 3);
+    assert_eq!(form(&a).value("username"), "me");
+}
+
+/// No secret to offer: the focus stays on the first empty field.
+#[test]
+fn without_offers_the_credential_form_stays_on_the_username() {
+    let mut a = Actions::default();
+    let s = Subject::from_row(
+        &row(Category::AuthNoCredentials, "r.io/app:1"),
+        None,
+        vec![],
+    );
+    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    let id = a.current.as_ref().expect("open").id;
+    a.apply_msg(
+        id,
+        ActionMsg::Candidates {
+            copy: Ok(vec![]),
+            attach: Ok(vec![]),
+        },
+        Timestamp::UNIX_EPOCH,
+    );
+    assert_eq!(form(&a).focus, 3);
+}

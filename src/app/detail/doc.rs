@@ -386,9 +386,7 @@ impl<'a> Doc<'a> {
         let mut first = true;
         let fixes = fixes_for_facet(&ev.class.fixes, ev.facet, ev.injected.is_some());
         for fix in &fixes {
-            let key = crate::domain::mutation::FixId::for_fix(*fix)
-                .and_then(|id| self.d.fix_keys.iter().find(|(f, _)| *f == id))
-                .map(|(_, k)| k.clone());
+            let key = self.d.key_for(*fix);
             let bullet = match key {
                 Some(k) => vec![
                     seg("• ", Tag::Dim),

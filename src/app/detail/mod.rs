@@ -24,6 +24,7 @@ use doc::Doc;
 
 mod doc;
 mod extra;
+mod hints;
 use crate::domain::facet::{Facet, Injected};
 use crate::domain::facts::WatchEvent;
 use crate::domain::failing::{
@@ -89,6 +90,8 @@ pub struct Detail {
     pub fix_keys: Vec<(FixId, String)>,
     /// The key of the probe, which settles weak evidence.
     pub probe_key: Option<String>,
+    /// The key of the probe from the pod's node (`P`).
+    pub probe_node_key: Option<String>,
     /// The upstream events the detail names (built-in and config).
     pub upstream: Arc<Catalogue>,
 }
@@ -155,6 +158,7 @@ impl Detail {
             attachable: Fetch::Pending,
             fix_keys: Vec::new(),
             probe_key: None,
+            probe_node_key: None,
             upstream: Catalogue::builtin(),
         }
     }
