@@ -300,6 +300,7 @@ mod tests {
             cause_source: CauseSource::Status,
             since: None,
             count: 0,
+            node: None,
         }
     }
 

@@ -89,7 +89,7 @@ impl Inventory {
     /// Whether a pod of that name exists (failing or healthy), in any
     /// namespace listed.
     pub fn has_pod_named(&self, name: &str) -> bool {
-        self.all.iter().any(|k| k.name == name)
+        self.all.has_named(name)
     }
 
     /// Applies a pods watcher event. Returns owners to resolve.

@@ -19,11 +19,15 @@ pub struct PodSet {
 }
 
 fn digest(key: &PodKey) -> u128 {
+    digest_of(&key.namespace, &key.name)
+}
+
+fn digest_of(namespace: &str, name: &str) -> u128 {
     let half = |seed: u8| {
         let mut h = DefaultHasher::new();
         seed.hash(&mut h);
-        key.namespace.hash(&mut h);
-        key.name.hash(&mut h);
+        namespace.hash(&mut h);
+        name.hash(&mut h);
         h.finish()
     };
     (u128::from(half(0)) << 64) | u128::from(half(1))
@@ -60,6 +64,13 @@ impl PodSet {
         self.keys.contains(&digest(key))
     }
 
+    /// Whether a pod of that name is in any namespace.
+    pub fn has_named(&self, name: &str) -> bool {
+        self.namespaces
+            .keys()
+            .any(|ns| self.keys.contains(&digest_of(ns, name)))
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -94,6 +105,7 @@ mod tests {
         assert_eq!(s.len(), 5);
         assert_eq!(s.namespaces(), ["a", "ab", "b"]);
         assert!(s.contains(&k("b", "p")) && !s.contains(&k("b", "q")));
+        assert!(s.has_named("bc") && s.has_named("q") && !s.has_named("zz"));
         assert!(s.remove(&k("b", "p")));
         assert!(!s.remove(&k("b", "p")), "removed once");
         assert_eq!(s.namespaces(), ["a", "ab"]);
