@@ -46,6 +46,9 @@ pub struct ClusterView {
     pub journal: Vec<crate::domain::journal::Record>,
     /// The fixes applied to the cluster: the audit log's, then this run's.
     pub fixes: Vec<crate::domain::postmortem::FixNote>,
+    /// The failing pods' pull secrets, reduced to hosts, usernames and
+    /// expiries, by (namespace, name): the credential expiry radar.
+    pub pull_secrets: crate::app::radar::Radar,
 }
 
 /// The journal records a cluster view holds at most.
@@ -113,6 +116,7 @@ impl ClusterView {
             events_forbidden: false,
             journal: Vec::new(),
             fixes: Vec::new(),
+            pull_secrets: Default::default(),
         }
     }
 
@@ -132,6 +136,7 @@ impl ClusterView {
         self.conn = ConnState::Connecting;
         self.inventory = Inventory::default();
         self.last_event = None;
+        self.pull_secrets = Default::default();
     }
 
     /// The session reached `server` as `context`.

@@ -124,6 +124,12 @@ pub enum ClusterMsg {
         error: ApiError,
     },
     Owner(OwnerKey, OwnerLookup),
+    /// A failing pod's pull secret, for the expiry radar.
+    PullSecret {
+        namespace: String,
+        name: String,
+        result: Fetch<SecretInfo>,
+    },
     Namespaces(Result<Vec<String>, ApiError>),
     /// For the detail screen opened as `detail`; stale ones are dropped.
     Detail {
@@ -311,6 +317,13 @@ pub enum FetchEffect {
         namespace: String,
         name: String,
     },
+    /// A failing pod's pull secret, for the expiry radar: the reply
+    /// carries only hosts, usernames and expiries.
+    PullSecret {
+        generation: Generation,
+        namespace: String,
+        name: String,
+    },
     /// The pod's node (kubelet version, cached images).
     Node {
         generation: Generation,
@@ -388,6 +401,7 @@ impl Effect {
                 | FetchEffect::Namespaces { generation }
                 | FetchEffect::ServiceAccount { generation, .. }
                 | FetchEffect::Secret { generation, .. }
+                | FetchEffect::PullSecret { generation, .. }
                 | FetchEffect::Node { generation, .. }
                 | FetchEffect::Attachable { generation, .. },
             )

@@ -31,7 +31,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.actions.expire(now);
             // Ages and "event 2s ago" change with the clock.
             model.dirty = true;
-            Vec::new()
+            radar_reads(model, now)
         }
         Msg::Shutdown => {
             model.quit = true;
@@ -45,6 +45,28 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             on_cluster(model, ix, m)
         }
     }
+}
+
+/// The failing pods' pull secrets the expiry radar reads now.
+fn radar_reads(model: &mut Model, now: jiff::Timestamp) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for c in &mut model.clusters {
+        if !c.inventory.synced && c.inventory.failing.is_empty() {
+            continue;
+        }
+        let generation = c.generation;
+        for (namespace, name) in c.pull_secrets.wanted(&c.inventory, now) {
+            fx.push(
+                FetchEffect::PullSecret {
+                    generation,
+                    namespace,
+                    name,
+                }
+                .into(),
+            );
+        }
+    }
+    fx
 }
 
 /// A notice's sentence about cluster `ix`: in a fleet it names the context.
@@ -234,6 +256,15 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
         }
         ClusterMsg::Owner(key, lookup) => {
             cluster.inventory.apply_owner(key, lookup);
+            Vec::new()
+        }
+        ClusterMsg::PullSecret {
+            namespace,
+            name,
+            result,
+        } => {
+            cluster.pull_secrets.apply(namespace, name, result);
+            model.home.cred_stale = true;
             Vec::new()
         }
         ClusterMsg::Namespaces(res) => {
