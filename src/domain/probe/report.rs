@@ -115,10 +115,16 @@ impl ProbeReport {
             },
             Side::Laptop => {
                 let manifest = self.step(Step::Manifest).filter(|m| m.status == Status::Ok);
+                // The blob leg, when it ran, says where the layers come from.
+                let blob = self
+                    .step(Step::Blob)
+                    .filter(|b| b.status == Status::Ok)
+                    .map(|b| format!("; {}", b.detail))
+                    .unwrap_or_default();
                 match manifest {
                     Some(m) => Verdict {
                         category: None,
-                        summary: format!("{} can be pulled: {}", self.image, m.detail),
+                        summary: format!("{} can be pulled: {}{blob}", self.image, m.detail),
                     },
                     None => Verdict {
                         category: Some(Category::Unknown),
