@@ -47,7 +47,7 @@ pub(super) async fn digest(
     match resp.status {
         200 => {
             let detail = if named && reference != by_tag {
-                format!("{by_tag} resolves to {reference}, and {reference} answers")
+                format!("{by_tag} resolves to {reference}, which answers by digest too")
             } else if named {
                 format!("{reference} answers")
             } else {
