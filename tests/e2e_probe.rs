@@ -672,6 +672,55 @@ async fn the_node_probe_runs_on_the_node_and_its_pod_is_gone_afterwards() {
     ns.delete().await;
 }
 
+/// The node probe checks the host this machine's blob leg was redirected
+/// to: reachable from the node, then one that times out from it.
+#[tokio::test]
+async fn the_node_probe_names_the_blob_host_that_fails_from_the_node() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-blob").await;
+    let ca = h.var("PULLTUI_REG_CA").to_string();
+    let user = h.var("PULLTUI_REG_BLOB_USER").to_string();
+    for (front, host, ok) in [
+        ("PULLTUI_REG_BLOBFRONT", h.var("PULLTUI_REG_BLOBHOST"), true),
+        ("PULLTUI_REG_BLOBDEAD", h.reg_blackhole(), false),
+    ] {
+        let img = format!("{}/legs/app:1.0", h.var(front));
+        let extra = ["--ca-file", &ca, "--username", &user, "--password-stdin"];
+        let a = node_args(&h, &ns.name, &img, &extra);
+        let (hh, pass) = (h.clone(), h.var("PULLTUI_REG_BLOB_PASS").to_string());
+        let r =
+            tokio::task::spawn_blocking(move || pulltui_probe(Some(&hh), &args(&a), Some(&pass)))
+                .await
+                .expect("probe");
+        let node = &r.json["node"];
+        let blob = node["steps"]
+            .as_array()
+            .and_then(|s| s.iter().find(|x| x["step"] == "blob"))
+            .unwrap_or_else(|| panic!("no blob step from the node: {}\n{}", r.json, r.stderr));
+        let d = blob["detail"].as_str().unwrap_or("");
+        if ok {
+            assert_eq!(blob["status"], "ok", "{node}");
+            assert!(d.contains(&format!("layers come from {host}")), "{node}");
+        } else {
+            assert_eq!(node["verdict"]["category"], "network.timeout", "{node}");
+            let want = format!(
+                "blob failed: the registry is reachable from this node; layers come from {host} \
+                 and that host times out from this node"
+            );
+            assert!(
+                node["verdict"]["summary"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(&want)),
+                "{node}"
+            );
+        }
+    }
+    assert!(probe_pods(&client, &ns.name).await.is_empty());
+    ns.delete().await;
+}
+
 #[tokio::test]
 async fn node_and_laptop_disagreeing_on_the_ca_is_named_node_ca() {
     let Some(h) = support::harness() else { return };

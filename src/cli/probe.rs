@@ -281,6 +281,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 node: node.clone(),
                 probe_image,
                 target: image.clone(),
+                blob_host: laptop.blob_host().map(|t| (t.host.clone(), t.port)),
                 step_timeout_s: args.timeout.ceil() as u64,
                 host_network: true,
                 origin: crate::audit::Origin::new(

@@ -214,6 +214,9 @@ impl Prober {
                         .clone()
                         .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string()),
                     target,
+                    // The console's node probe does not wait for this
+                    // machine's: the blob host is checked from the CLI.
+                    blob_host: None,
                     step_timeout_s: STEP_TIMEOUT_S,
                     host_network: true,
                     origin,

@@ -259,6 +259,10 @@ impl Hops<'_> {
             let why = refused.replacen("the token realm", "the blob host", 1);
             return Err(blob_fail(Category::Unknown, why, facts.clone()));
         }
+        if !next.same_origin(&self.registry) {
+            // The node probe checks this host too (it passed the rule here).
+            facts.blob_host = Some(next.clone());
+        }
         let dialled = net::connect(&addrs, next.port, t).await;
         let Some(stream) = dialled.stream else {
             let words = match dialled.outcome {

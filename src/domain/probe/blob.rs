@@ -191,6 +191,10 @@ pub struct BlobFacts {
     pub blob_addrs: Option<String>,
     /// Bytes read before stopping.
     pub first_bytes: usize,
+    /// The other host the registry sent the blob request to, once it
+    /// passed the address rule: what the node probe checks as well.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_host: Option<Target>,
 }
 
 #[cfg(test)]

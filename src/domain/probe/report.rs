@@ -85,6 +85,14 @@ impl ProbeReport {
         }
     }
 
+    /// The host the blob leg was redirected to (the last one), if any.
+    pub fn blob_host(&self) -> Option<&super::blob::Target> {
+        match self.step(Step::Blob).map(|s| &s.facts) {
+            Some(Facts::Blob(b)) => b.blob_host.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The first failure decides, as the innermost cause decides a message.
     /// A node probe that passed every step it ran says the path is open up
     /// to TLS, not that the image can be pulled.
