@@ -157,6 +157,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let pass = Redacted::new(line.trim_end_matches(['\r', '\n']).to_string());
         zeroize::Zeroize::zeroize(&mut line);
         creds.push(Credential {
+            expiry: None,
             source: "--username".into(),
             username: args.username.clone().unwrap_or_default(),
             password: pass,

@@ -232,7 +232,15 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             failure: tls.failure.clone(),
             chain: tls.chain.clone(),
         };
-        let (status, category, detail) = facts.result(tls.protocol.as_deref());
+        let (status, category, mut detail) = facts.result(tls.protocol.as_deref());
+        // The certificate's end, beside the credentials' (auth step).
+        if let Some(e) = facts
+            .chain
+            .first()
+            .and_then(|c| c.expiry(jiff::Timestamp::now()))
+        {
+            detail.push_str(&format!("; {e}"));
+        }
         self.push(StepResult {
             step: Step::Tls,
             status,
