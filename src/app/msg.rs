@@ -380,6 +380,9 @@ pub enum ProbeEffect {
         namespace: String,
         node: String,
         image: String,
+        /// The host this machine's blob leg was redirected to, when its
+        /// probe has finished: the node checks it too.
+        blob_host: Option<(String, u16)>,
     },
     /// Create the previewed probe pod (the user said `y`).
     NodeStart { probe: ProbeId },

@@ -209,6 +209,7 @@ impl Cluster {
                 namespace,
                 node,
                 image,
+                blob_host,
                 ..
             } => {
                 if let Some(conn) = self.connection(generation) {
@@ -225,6 +226,7 @@ impl Cluster {
                         namespace,
                         node,
                         image,
+                        blob_host,
                         tx,
                     );
                 }
