@@ -109,11 +109,31 @@ impl Radar {
         now: Timestamp,
         out: &mut HashMap<RowKey, SecretExpiry>,
     ) {
-        if self.read.is_empty() {
+        // Only secrets with a decoded expiry can mark a row: most clusters
+        // have none, and a storm of row changes then costs nothing here.
+        let timed: std::collections::BTreeSet<&(String, String)> = self
+            .read
+            .iter()
+            .filter(|(_, r)| match &r.fetch {
+                Fetch::Found(SecretInfo::Parsed { entries }) => entries
+                    .iter()
+                    .any(|e| e.expiry.as_ref().is_some_and(|x| x.expires.is_some())),
+                _ => false,
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if timed.is_empty() {
             return;
         }
         for (key, fp) in &inv.failing {
-            let in_force = self.in_force(&key.namespace, pull_secret_names(&fp.pod));
+            let names = pull_secret_names(&fp.pod);
+            if !names
+                .iter()
+                .any(|n| timed.contains(&(key.namespace.clone(), n.clone())))
+            {
+                continue;
+            }
+            let in_force = self.in_force(&key.namespace, names);
             if in_force.is_empty() {
                 continue;
             }
