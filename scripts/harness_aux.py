@@ -162,6 +162,18 @@ def cmd_serve(args):
         threading.Thread(target=serve_stall,
                          args=(args.stall_port, args.stall_cert, args.stall_key),
                          daemon=True).start()
+    if args.blobhost_port:
+        threading.Thread(target=serve_blobhost,
+                         args=(args.blobhost_port, args.blobhost_cert, args.blobhost_key,
+                               args.blobhost_log), daemon=True).start()
+        base = f"https://127.0.0.1:{args.blobhost_port}"
+        dead = f"https://127.0.0.1:{args.blackhole_port}"
+        for port, redirect, head405 in ((args.blobfront_port, base, False),
+                                        (args.blobdead_port, dead, False),
+                                        (args.head405_port, None, True)):
+            threading.Thread(target=serve_blobfront,
+                             args=(port, args.stall_cert, args.stall_key, args.blob_password,
+                                   redirect, head405), daemon=True).start()
     serve_blackhole(args.blackhole_port)
 
 
@@ -281,6 +293,111 @@ def serve_stall(port, cert, key):
 
         def do_HEAD(self):
             self.route(False)
+
+    tls_server(port, Handler, cert, key).serve_forever()
+
+
+# ------------------------------------------------------------ blob legs ----
+# Registry fronts whose blobs come from another host, as ECR's come from
+# S3 or ACR's from a data endpoint: a 307 to the blob host (its own port and
+# certificate), or to the blackhole (that host times out); and one whose
+# HEAD of a manifest answers 405, as some proxies do. The fronts want Basic
+# credentials, so the probe sends them; the blob host logs the headers of
+# every request it receives (one JSON object a line), so a test asserts
+# that no Authorization ever reached it.
+
+BLOB_USER = "pulltui"
+
+
+def blob_image():
+    config, layer, manifest = make_image("legs/app", "1.0")
+    return {sha(config): config, sha(layer): layer}, manifest
+
+
+def serve_blobfront(port, cert, key, password, redirect_base, head405):
+    blobs, manifest = blob_image()
+    mdigest = sha(manifest)
+    want = "Basic " + base64.b64encode(f"{BLOB_USER}:{password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def answer(self, code, body=b"", ctype="application/json", extra=None, send=True):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if send:
+                self.wfile.write(body)
+
+        def route(self, send):
+            path = urllib.parse.urlparse(self.path).path
+            if self.headers.get("Authorization") != want:
+                return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                                   extra={"WWW-Authenticate": 'Basic realm="legs"'}, send=send)
+            if path in ("/v2", "/v2/"):
+                return self.answer(200, b"{}", send=send)
+            if path.startswith("/v2/legs/app/manifests/"):
+                if head405 and not send:
+                    return self.answer(405, b"", send=False)
+                return self.answer(200, manifest,
+                                   "application/vnd.docker.distribution.manifest.v2+json",
+                                   {"Docker-Content-Digest": mdigest}, send)
+            if path.startswith("/v2/legs/app/blobs/"):
+                d = path.rsplit("/", 1)[-1]
+                if d not in blobs:
+                    return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}', send=send)
+                if redirect_base is None:
+                    return self.answer(200, blobs[d], "application/octet-stream", send=send)
+                # A presigned-looking URL on the blob host.
+                to = f"{redirect_base}/layers/{d}?X-Signature=harness"
+                return self.answer(307, b"", extra={"Location": to}, send=send)
+            return self.answer(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', send=send)
+
+        def do_GET(self):
+            try:
+                self.route(True)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def do_HEAD(self):
+            self.route(False)
+
+    tls_server(port, Handler, cert, key).serve_forever()
+
+
+def serve_blobhost(port, cert, key, log_path):
+    blobs, _ = blob_image()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            with lock, open(log_path, "a") as f:
+                f.write(json.dumps({"path": self.path,
+                                    "headers": {k: v for k, v in self.headers.items()}}) + "\n")
+            d = urllib.parse.urlparse(self.path).path.rsplit("/", 1)[-1]
+            body = blobs.get(d)
+            code = 200 if body is not None else 404
+            body = body or b"<Error><Code>NoSuchKey</Code></Error>"
+            self.send_response(code)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
     tls_server(port, Handler, cert, key).serve_forever()
 
@@ -516,6 +633,14 @@ def main():
     p.add_argument("--stall-port", type=int)
     p.add_argument("--stall-cert")
     p.add_argument("--stall-key")
+    p.add_argument("--blobhost-port", type=int)
+    p.add_argument("--blobhost-cert")
+    p.add_argument("--blobhost-key")
+    p.add_argument("--blobhost-log")
+    p.add_argument("--blobfront-port", type=int)
+    p.add_argument("--blobdead-port", type=int)
+    p.add_argument("--head405-port", type=int)
+    p.add_argument("--blob-password")
     p = sub.add_parser("push")
     p.add_argument("--registry", required=True)
     p.add_argument("--repo", required=True)

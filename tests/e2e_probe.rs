@@ -104,7 +104,12 @@ fn json_has_the_public_shape_and_every_step() {
         .iter()
         .map(|s| s["step"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(ids, ["dns", "tcp", "tls", "http", "v2", "auth", "manifest"]);
+    assert_eq!(
+        ids,
+        [
+            "dns", "tcp", "tls", "http", "v2", "auth", "manifest", "digest", "blob"
+        ]
+    );
     for s in j["steps"].as_array().expect("steps") {
         assert!(
             matches!(s["status"].as_str(), Some("ok" | "fail" | "skipped")),

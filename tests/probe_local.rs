@@ -102,6 +102,7 @@ fn plan_with_two_stale_secrets(registry: &str) -> ProbePlan {
     plan.allow_plain_http_credentials = true;
     for (name, pass) in [("team/old", "stale-1"), ("team/older", "stale-2")] {
         plan.credentials.push(Credential {
+            expiry: None,
             source: format!("secret {name} ({registry})"),
             username: "robot".into(),
             password: Redacted::new(pass),

@@ -441,6 +441,7 @@ impl Builder {
                     key: host.into(),
                     normalized: pulltui::domain::secrets::normalize_key(host),
                     username: Some(user.into()),
+                    expiry: None,
                 }],
             },
         });

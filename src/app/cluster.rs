@@ -53,6 +53,9 @@ pub struct ClusterView {
     pub changes_asked: Option<(Timestamp, ChangesWindow)>,
     /// How many answers came (the timeline's lanes follow).
     pub changes_read: u64,
+    /// The failing pods' pull secrets, reduced to hosts, usernames and
+    /// expiries, by (namespace, name): the credential expiry radar.
+    pub pull_secrets: crate::app::radar::Radar,
 }
 
 /// The window (from, to) and namespaces changes are read for.
@@ -126,6 +129,7 @@ impl ClusterView {
             changes: Vec::new(),
             changes_asked: None,
             changes_read: 0,
+            pull_secrets: Default::default(),
         }
     }
 
@@ -145,6 +149,7 @@ impl ClusterView {
         self.conn = ConnState::Connecting;
         self.inventory = Inventory::default();
         self.last_event = None;
+        self.pull_secrets = Default::default();
     }
 
     /// The session reached `server` as `context`.

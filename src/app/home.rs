@@ -136,6 +136,11 @@ pub struct Home {
     pub upstream: Option<Arc<Catalogue>>,
     /// The clock the summary's sparklines were drawn at (`None`: not yet).
     pub sparks_at: Option<jiff::Timestamp>,
+    /// Per row, the credential in force for its image that expired or
+    /// expires within a day (`app::radar`): the row's marker.
+    pub cred: std::collections::HashMap<RowKey, crate::domain::secrets::SecretExpiry>,
+    /// `cred` needs recomputing (rows or secrets changed).
+    pub cred_stale: bool,
 }
 
 impl Home {

@@ -14,6 +14,7 @@ pub mod layers;
 pub mod msg;
 pub mod paste;
 pub mod probe;
+pub mod radar;
 mod subject;
 pub mod text;
 pub mod timeline;
@@ -377,11 +378,26 @@ impl Model {
                 c.inventory.changed = false;
                 // Pod updates and events that change no row (most of a
                 // storm) cost no new view.
-                changed |= c.inventory.refresh();
+                if c.inventory.refresh() {
+                    changed = true;
+                    c.pull_secrets.due = true;
+                }
             }
         }
         if changed {
             self.collect_rows();
+            self.home.cred_stale = true;
+        }
+        if self.home.cred_stale {
+            self.home.cred_stale = false;
+            let mut cred = std::collections::HashMap::new();
+            for c in &self.clusters {
+                c.pull_secrets.markers(&c.inventory, self.now, &mut cred);
+            }
+            if cred != self.home.cred {
+                self.home.cred = cred;
+                self.home.view_stale = true;
+            }
         }
         self.settle_journal();
         if self.home.view_stale {

@@ -124,6 +124,12 @@ pub enum ClusterMsg {
         error: ApiError,
     },
     Owner(OwnerKey, OwnerLookup),
+    /// A failing pod's pull secret, for the expiry radar.
+    PullSecret {
+        namespace: String,
+        name: String,
+        result: Fetch<SecretInfo>,
+    },
     Namespaces(Result<Vec<String>, ApiError>),
     /// What changed around the journal's failures (`FetchEffect::Changes`).
     Changes(Vec<crate::domain::changes::Change>),
@@ -321,6 +327,13 @@ pub enum FetchEffect {
         namespace: String,
         name: String,
     },
+    /// A failing pod's pull secret, for the expiry radar: the reply
+    /// carries only hosts, usernames and expiries.
+    PullSecret {
+        generation: Generation,
+        namespace: String,
+        name: String,
+    },
     /// The pod's node (kubelet version, cached images).
     Node {
         generation: Generation,
@@ -377,6 +390,9 @@ pub enum ProbeEffect {
         namespace: String,
         node: String,
         image: String,
+        /// The host this machine's blob leg was redirected to, when its
+        /// probe has finished: the node checks it too.
+        blob_host: Option<(String, u16)>,
     },
     /// Create the previewed probe pod (the user said `y`).
     NodeStart { probe: ProbeId },
@@ -399,6 +415,7 @@ impl Effect {
                 | FetchEffect::Changes { generation, .. }
                 | FetchEffect::ServiceAccount { generation, .. }
                 | FetchEffect::Secret { generation, .. }
+                | FetchEffect::PullSecret { generation, .. }
                 | FetchEffect::Node { generation, .. }
                 | FetchEffect::Attachable { generation, .. },
             )

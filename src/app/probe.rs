@@ -152,6 +152,12 @@ impl ProbePane {
                 namespace: self.pod.namespace.clone(),
                 node,
                 image: self.image.clone(),
+                blob_host: self
+                    .view
+                    .laptop_done
+                    .as_ref()
+                    .and_then(|r| r.blob_host())
+                    .map(|t| (t.host.clone(), t.port)),
             }
             .into(),
         ]

@@ -31,11 +31,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.actions.expire(now);
             // Ages and "event 2s ago" change with the clock.
             model.dirty = true;
+            let mut fx = radar_reads(model, now);
             // The open timeline's change markers follow the journal.
-            match model.timeline.is_some() {
-                true => super::timeline::ask_changes(model),
-                false => Vec::new(),
+            if model.timeline.is_some() {
+                fx.extend(super::timeline::ask_changes(model));
             }
+            fx
         }
         Msg::Shutdown => {
             model.quit = true;
@@ -53,6 +54,28 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             fx
         }
     }
+}
+
+/// The failing pods' pull secrets the expiry radar reads now.
+fn radar_reads(model: &mut Model, now: jiff::Timestamp) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for c in &mut model.clusters {
+        if !c.inventory.synced && c.inventory.failing.is_empty() {
+            continue;
+        }
+        let generation = c.generation;
+        for (namespace, name) in c.pull_secrets.wanted(&c.inventory, now) {
+            fx.push(
+                FetchEffect::PullSecret {
+                    generation,
+                    namespace,
+                    name,
+                }
+                .into(),
+            );
+        }
+    }
+    fx
 }
 
 /// A notice's sentence about cluster `ix`: in a fleet it names the context.
@@ -247,6 +270,15 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
         ClusterMsg::Changes(changes) => {
             cluster.changes = changes;
             cluster.changes_read += 1;
+            Vec::new()
+        }
+        ClusterMsg::PullSecret {
+            namespace,
+            name,
+            result,
+        } => {
+            cluster.pull_secrets.apply(namespace, name, result);
+            model.home.cred_stale = true;
             Vec::new()
         }
         ClusterMsg::Namespaces(res) => {

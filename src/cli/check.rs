@@ -10,9 +10,12 @@ use serde::Serialize;
 
 use super::{ClusterArgs, tokio_runtime};
 use crate::domain::clock::age;
+use crate::domain::cred_expiry::{CredField, CredKind};
 use crate::domain::failing::{FailureRow, Workload};
+use crate::domain::image::ImageRef;
 use crate::domain::inert::{MAX_FIELD, inert_cut};
-use crate::domain::report::Report;
+use crate::domain::report::{PodSecrets, Report};
+use crate::domain::secrets::expiries_for;
 
 /// `check --json`: `{"pods": [...]}`.
 #[derive(Debug, Serialize)]
@@ -41,20 +44,68 @@ pub struct CheckPod<'a> {
     /// The sidecar injector that put the container there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected_by: Option<&'a str>,
+    /// The credentials in force for the image (the pod's pull secrets that
+    /// cover its registry) whose kind or expiry could be decoded, soonest
+    /// first; never the credential itself. Empty when none is known.
+    pub expires: Vec<CheckExpiry>,
+}
+
+/// One credential's expiry in `check --json`.
+#[derive(Debug, Serialize)]
+pub struct CheckExpiry {
+    /// The pull secret.
+    pub secret: String,
+    /// Its `auths` key that covers the image.
+    pub key: String,
+    /// `ecr-token`, `jwt` or `harbor-robot`.
+    pub kind: CredKind,
+    /// Where it was read: `password`, `identitytoken` or `registrytoken`.
+    pub field: CredField,
+    /// When it stops working (RFC 3339); `null` when not in the secret.
+    pub at: Option<String>,
+    /// Whether it had expired when checked (a snapshot: when captured).
+    pub expired: bool,
 }
 
 impl<'a> CheckJson<'a> {
-    pub fn new(rows: &'a [FailureRow]) -> Self {
+    pub fn new(report: &'a Report, now: Timestamp) -> Self {
         CheckJson {
-            pods: rows.iter().map(CheckPod::of).collect(),
+            pods: report
+                .rows
+                .iter()
+                .map(|r| CheckPod::of(r, &report.pull_secrets, now))
+                .collect(),
         }
     }
 }
 
+/// The expiries of the credentials in force for a row's image.
+pub fn row_expiries(r: &FailureRow, secrets: &PodSecrets, now: Timestamp) -> Vec<CheckExpiry> {
+    let (Some(in_force), Ok(image)) = (
+        secrets.get(&(r.namespace.clone(), r.pod.clone())),
+        ImageRef::parse(&r.image),
+    ) else {
+        return Vec::new();
+    };
+    expiries_for(in_force, &image)
+        .into_iter()
+        .map(|e| CheckExpiry {
+            expired: e.expiry.expired_at(now),
+            at: e.expiry.expires.map(|t| t.to_string()),
+            kind: e.expiry.kind,
+            field: e.expiry.field,
+            secret: e.secret,
+            key: e.key,
+        })
+        .collect()
+}
+
 impl<'a> CheckPod<'a> {
-    /// One row as `check --json` prints it.
-    pub fn of(r: &'a FailureRow) -> Self {
+    /// One row as `check --json` prints it, with its credentials' expiries
+    /// at `now`.
+    pub fn of(r: &'a FailureRow, secrets: &PodSecrets, now: Timestamp) -> Self {
         CheckPod {
+            expires: row_expiries(r, secrets, now),
             namespace: &r.namespace,
             name: &r.pod,
             workload: r.workload.as_ref(),
@@ -127,7 +178,7 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
         // Original values; DEL, C1, bidi and format characters as `\u` escapes.
-        crate::domain::inert::json_to_writer(&mut out, &CheckJson::new(&report.rows))
+        crate::domain::inert::json_to_writer(&mut out, &CheckJson::new(&report, now))
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
@@ -267,6 +318,7 @@ mod tests {
             pods_seen: 2,
             rows: vec![row, long],
             captured_at: Some(Timestamp::UNIX_EPOCH),
+            pull_secrets: Default::default(),
         };
         let mut out = Vec::new();
         write_table(&mut out, &report, Timestamp::UNIX_EPOCH).expect("write");

@@ -137,7 +137,7 @@ fn print_fleet(outcomes: &[ClusterOutcome], json: bool, now: Timestamp) -> ExitC
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
-        crate::domain::inert::json_to_writer(&mut out, &fleet_json(outcomes))
+        crate::domain::inert::json_to_writer(&mut out, &fleet_json(outcomes, now))
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
@@ -166,7 +166,7 @@ pub fn exit_code(outcomes: &[ClusterOutcome]) -> ExitCode {
     }
 }
 
-fn fleet_json(outcomes: &[ClusterOutcome]) -> FleetJson<'_> {
+fn fleet_json(outcomes: &[ClusterOutcome], now: Timestamp) -> FleetJson<'_> {
     let mut pods = Vec::new();
     let mut clusters = Vec::new();
     for o in outcomes {
@@ -174,7 +174,7 @@ fn fleet_json(outcomes: &[ClusterOutcome]) -> FleetJson<'_> {
             Ok(r) => {
                 pods.extend(r.rows.iter().map(|row| FleetPod {
                     context: &o.context,
-                    pod: CheckPod::of(row),
+                    pod: CheckPod::of(row, &r.pull_secrets, now),
                 }));
                 let failing: std::collections::BTreeSet<(&str, &str)> = r
                     .rows
@@ -273,6 +273,7 @@ mod tests {
             pods_seen: 10,
             rows: (0..rows).map(row).collect(),
             captured_at: None,
+            pull_secrets: Default::default(),
         }
     }
 
@@ -290,7 +291,7 @@ mod tests {
             outcome("b", Err("connection refused".into())),
         ];
         assert_eq!(exit_code(&all), ExitCode::from(2));
-        let v = serde_json::to_value(fleet_json(&all)).expect("json");
+        let v = serde_json::to_value(fleet_json(&all, Timestamp::now())).expect("json");
         assert_eq!(v["pods"][0]["context"], "a");
         assert_eq!(v["pods"][0]["name"], "web-0");
         assert_eq!(v["clusters"][1]["context"], "b");

@@ -157,6 +157,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         let pass = Redacted::new(line.trim_end_matches(['\r', '\n']).to_string());
         zeroize::Zeroize::zeroize(&mut line);
         creds.push(Credential {
+            expiry: None,
             source: "--username".into(),
             username: args.username.clone().unwrap_or_default(),
             password: pass,
@@ -281,6 +282,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
                 node: node.clone(),
                 probe_image,
                 target: image.clone(),
+                blob_host: laptop.blob_host().map(|t| (t.host.clone(), t.port)),
                 step_timeout_s: args.timeout.ceil() as u64,
                 host_network: true,
                 origin: crate::audit::Origin::new(

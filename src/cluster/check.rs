@@ -2,11 +2,11 @@
 //! inventory and rows as the console (`domain::report::Report`; `cli::check`
 //! prints it).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use futures::StreamExt;
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod, Secret};
 use kube::api::{Api, ListParams};
 use kube::core::ObjectList;
 
@@ -14,8 +14,10 @@ use super::error::ApiError;
 use super::{Connection, Target, connect, resolve_owner, scoped, strip};
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::inventory::Inventory;
-use crate::domain::report::Report;
+use crate::domain::pod::pull_secret_names;
+use crate::domain::report::{PodSecrets, Report};
 use crate::domain::scope::Scope;
+use crate::domain::secrets::{SecretInfo, read_secret};
 
 /// Owner lookups in flight at once.
 const OWNER_LOOKUPS: usize = 8;
@@ -55,6 +57,69 @@ where
     let mut out = Vec::new();
     list_pages(api, fields, |items| out.extend(items)).await?;
     Ok(out)
+}
+
+/// Distinct pull secrets read at most (a hostile tenant's pods can name
+/// thousands).
+const MAX_SECRETS: usize = 500;
+
+/// The pull secrets in force of each failing pod (its own
+/// `imagePullSecrets`, which the kubelet uses), each read once, eight at a
+/// time, and reduced to hosts, usernames and expiries the moment it
+/// arrives. What cannot be read (forbidden, missing) is left out: the
+/// expiry is then unknown, and `check` does not fail for it.
+pub async fn read_pull_secrets(client: &kube::Client, inv: &Inventory) -> PodSecrets {
+    let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut per_pod: Vec<((String, String), Vec<String>)> = Vec::new();
+    for (key, fp) in &inv.failing {
+        let names = pull_secret_names(&fp.pod);
+        for n in &names {
+            if wanted.len() < MAX_SECRETS {
+                wanted.insert((key.namespace.clone(), n.clone()));
+            }
+        }
+        per_pod.push(((key.namespace.clone(), key.name.clone()), names));
+    }
+    let reads = wanted.into_iter().map(|(ns, name)| {
+        let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
+        async move {
+            let got = api.get_opt(&name).await;
+            let info = match got {
+                Ok(Some(s)) => Some(read_secret(&s)),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::debug!(%ns, %name, error = %ApiError::from(&e), "reading pull secret");
+                    None
+                }
+            };
+            ((ns, name), info)
+        }
+    });
+    let mut read: BTreeMap<(String, String), SecretInfo> = BTreeMap::new();
+    let mut answers = futures::stream::iter(reads).buffer_unordered(OWNER_LOOKUPS);
+    while let Some((k, info)) = answers.next().await {
+        if let Some(info) = info {
+            read.insert(k, info);
+        }
+    }
+    pod_secrets(per_pod, &read)
+}
+
+/// Each pod's pull secrets that were read, by name, in spec order.
+pub fn pod_secrets(
+    per_pod: Vec<((String, String), Vec<String>)>,
+    read: &BTreeMap<(String, String), SecretInfo>,
+) -> PodSecrets {
+    per_pod
+        .into_iter()
+        .map(|((ns, pod), names)| {
+            let found = names
+                .into_iter()
+                .filter_map(|n| Some((n.clone(), read.get(&(ns.clone(), n))?.clone())))
+                .collect();
+            ((ns, pod), found)
+        })
+        .collect()
 }
 
 /// Lists, classifies and resolves owners.
@@ -118,7 +183,9 @@ pub async fn run(target: &Target, scope: Scope) -> Result<Report, String> {
             inv.apply_owner(o, l);
         }
     }
+    let pull_secrets = read_pull_secrets(&conn.client, &inv).await;
     Ok(Report {
+        pull_secrets,
         context: conn.context,
         server: Some(conn.server),
         scope,

@@ -27,7 +27,7 @@ use crate::domain::facts::EventRow;
 use crate::domain::failing::PodKey;
 use crate::domain::node_credentials::service_account_view;
 use crate::domain::reverify::node_view;
-use crate::domain::secrets::read_secret;
+use crate::domain::secrets::{SecretInfo, read_secret};
 
 /// The running tasks of one open detail.
 pub struct DetailTasks {
@@ -193,6 +193,18 @@ pub async fn get_attachable(
         Err(e) => failed(&e),
     };
     send(&tx, generation, detail, DetailMsg::Attachable(result)).await;
+}
+
+/// One pull secret, reduced to hosts, usernames and expiries before
+/// anything else sees it.
+pub async fn read_pull_secret(client: Client, namespace: &str, name: &str) -> Fetch<SecretInfo> {
+    let api: Api<Secret> = Api::namespaced(client, namespace);
+    let res = api.get_opt(name).await.map(|s| s.map(|s| read_secret(&s)));
+    let result = fetch_of(res);
+    if let Fetch::Failed(e) = &result {
+        tracing::debug!(%namespace, %name, error = %e, "reading pull secret (radar)");
+    }
+    result
 }
 
 pub async fn get_secret(

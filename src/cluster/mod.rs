@@ -209,6 +209,7 @@ impl Cluster {
                 namespace,
                 node,
                 image,
+                blob_host,
                 ..
             } => {
                 if let Some(conn) = self.connection(generation) {
@@ -225,6 +226,7 @@ impl Cluster {
                         namespace,
                         node,
                         image,
+                        blob_host,
                         tx,
                     );
                 }
@@ -336,6 +338,33 @@ impl Cluster {
                     .candidates(generation, action, client, pod, container, self.tx.clone());
             }
         }
+    }
+
+    /// One failing pod's pull secret for the expiry radar, reduced the
+    /// moment it arrives; shares the owner lookups' bound.
+    pub fn read_pull_secret(&self, generation: Generation, namespace: String, name: String) {
+        let Some(s) = self.sessions.values().find(|s| s.generation == generation) else {
+            return;
+        };
+        let Some(client) = s.conn.client() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        let sem = s.lookups.clone();
+        tokio::spawn(async move {
+            let _permit = sem.acquire().await;
+            let result = detail::read_pull_secret(client, &namespace, &name).await;
+            let _ = tx
+                .send(Msg::Cluster(
+                    generation,
+                    ClusterMsg::PullSecret {
+                        namespace,
+                        name,
+                        result,
+                    },
+                ))
+                .await;
+        });
     }
 
     pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
@@ -538,6 +567,11 @@ impl Backend for Cluster {
                 detail,
                 name,
             }) => self.get_node(generation, detail, name),
+            Effect::Fetch(FetchEffect::PullSecret {
+                generation,
+                namespace,
+                name,
+            }) => self.read_pull_secret(generation, namespace, name),
             Effect::Fetch(FetchEffect::Attachable {
                 generation,
                 detail,

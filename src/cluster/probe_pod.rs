@@ -66,6 +66,9 @@ pub struct ProbePodRequest {
     pub host_network: bool,
     /// A pull secret (in the probe namespace) for the probe image itself.
     pub pull_secret: Option<String>,
+    /// The host the registry sends blob requests to, as this machine's
+    /// probe found (`host`, `port`): the node checks DNS, TCP and TLS to it.
+    pub blob_host: Option<(String, u16)>,
     /// The cluster and user, for the audit records.
     pub origin: Origin,
 }
@@ -73,7 +76,7 @@ pub struct ProbePodRequest {
 impl ProbePodRequest {
     /// The pod's deadline: every step's timeout plus room for the image pull.
     pub fn deadline_s(&self) -> i64 {
-        (self.step_timeout_s * 4 + 30) as i64
+        (self.step_timeout_s * 6 + 30) as i64
     }
 }
 
@@ -679,6 +682,7 @@ mod tests {
 
     fn req() -> ProbePodRequest {
         ProbePodRequest {
+            blob_host: None,
             pull_secret: None,
             namespace: "default".into(),
             node: "Sim_Node.1".into(),
@@ -699,7 +703,7 @@ mod tests {
         let spec = pod.spec.as_ref().expect("spec");
         assert_eq!(spec.node_name.as_deref(), Some("Sim_Node.1"));
         assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
-        assert_eq!(spec.active_deadline_seconds, Some(42));
+        assert_eq!(spec.active_deadline_seconds, Some(48));
         assert_eq!(spec.host_network, Some(true));
         assert_eq!(spec.dns_policy.as_deref(), Some("Default"));
         let tol = spec.tolerations.as_ref().expect("tolerations");
@@ -716,9 +720,23 @@ mod tests {
             .as_ref()
             .and_then(|a| a.get(EXPIRES_KEY))
             .expect("expiry");
-        assert_eq!(exp, "2026-12-02T08:02:42Z");
+        assert_eq!(exp, "2026-12-02T08:02:48Z");
         let cmd = spec.containers[0].command.as_ref().expect("command");
         assert_eq!(&cmd[4..], ["127.0.0.1", "5000", "3"]);
+        // The blob host this machine was redirected to: two more arguments.
+        let with_blob = ProbePodRequest {
+            blob_host: Some(("layers.example".into(), 443)),
+            ..req()
+        };
+        let pod = build_pod(&with_blob, &name, now);
+        let cmd = pod.spec.expect("spec").containers[0]
+            .command
+            .clone()
+            .expect("command");
+        assert_eq!(
+            &cmd[4..],
+            ["127.0.0.1", "5000", "3", "layers.example", "443"]
+        );
     }
 
     #[test]

@@ -194,6 +194,7 @@ impl Prober {
         namespace: String,
         node: String,
         image: String,
+        blob_host: Option<(String, u16)>,
         tx: mpsc::Sender<Msg>,
     ) {
         let msg = match ImageRef::parse(&image) {
@@ -214,6 +215,8 @@ impl Prober {
                         .clone()
                         .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string()),
                     target,
+                    // When this machine's probe has finished (`p` first).
+                    blob_host,
                     step_timeout_s: STEP_TIMEOUT_S,
                     host_network: true,
                     origin,

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod classify;
 pub mod clock;
 pub mod cluster_id;
+pub mod cred_expiry;
 pub mod evidence;
 pub mod facet;
 pub mod facts;

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use super::failing::FailureRow;
 use super::scope::Scope;
+use super::secrets::SecretInfo;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -17,4 +18,10 @@ pub struct Report {
     pub rows: Vec<FailureRow>,
     /// A snapshot's capture time (`None`: live).
     pub captured_at: Option<Timestamp>,
+    /// The pull secrets in force of each failing pod (by namespace and
+    /// pod) that could be read, reduced to hosts, usernames and expiries.
+    pub pull_secrets: PodSecrets,
 }
+
+/// `(namespace, pod)` → its pull secrets that were read, by name.
+pub type PodSecrets = std::collections::BTreeMap<(String, String), Vec<(String, SecretInfo)>>;

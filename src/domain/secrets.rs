@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::Secret;
 use serde::{Deserialize, Serialize};
 
+use super::cred_expiry::{CredExpiry, decode_entry};
 use super::image::{DOCKER_HUB, ImageRef};
 
 pub const DOCKER_CONFIG_JSON_TYPE: &str = "kubernetes.io/dockerconfigjson";
@@ -52,6 +53,9 @@ pub struct AuthEntry {
     pub username: Option<String>,
     /// Whether this entry applies to the image.
     pub covers: bool,
+    /// What its credential's kind and expiry are, when they can be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<CredExpiry>,
 }
 
 /// What reading one secret told.
@@ -152,6 +156,10 @@ pub struct AuthKey {
     #[serde(deserialize_with = "without_userinfo")]
     pub normalized: String,
     pub username: Option<String>,
+    /// Its credential's kind and expiry, decoded locally
+    /// (`domain::cred_expiry`); absent from snapshots written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<CredExpiry>,
 }
 
 fn without_userinfo<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -202,10 +210,11 @@ pub fn read_secret(secret: &Secret) -> SecretInfo {
         Ok(raw) => SecretInfo::Parsed {
             entries: raw
                 .into_iter()
-                .map(|(key, username)| AuthKey {
+                .map(|(key, username, expiry)| AuthKey {
                     normalized: normalize_key(&key),
                     key,
                     username,
+                    expiry,
                 })
                 .collect(),
         },
@@ -230,6 +239,7 @@ pub fn check_info(info: &SecretInfo, image: &ImageRef) -> SecretState {
                     normalized: k.normalized.clone(),
                     username: k.username.clone(),
                     covers: key_matches(&k.normalized, image),
+                    expiry: k.expiry.clone(),
                 })
                 .collect();
             let covers = entries.iter().any(|e| e.covers);
@@ -238,12 +248,53 @@ pub fn check_info(info: &SecretInfo, image: &ImageRef) -> SecretState {
     }
 }
 
-/// Parses a docker config payload into (key, username) pairs. The password
-/// and `auth` string are read only to find the username and then dropped.
-fn parse_entries(
-    payload: &[u8],
-    legacy_dockercfg: bool,
-) -> Result<Vec<(String, Option<String>)>, String> {
+/// One `auths` entry as read: key, username, what its credential's expiry is.
+type RawEntry = (String, Option<String>, Option<CredExpiry>);
+
+/// A credential in force for an image whose kind (and expiry) is known:
+/// what `check --json` prints as `expires`, the table's marker and the
+/// detail read. Never the credential, only where it is and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretExpiry {
+    /// The pull secret's name.
+    pub secret: String,
+    /// The `auths` key that covers the image.
+    pub key: String,
+    #[serde(flatten)]
+    pub expiry: CredExpiry,
+}
+
+/// The known expiries of the `auths` entries of `secrets` (a pod's pull
+/// secrets in force, by name) that cover `image`, soonest first.
+pub fn expiries_for(secrets: &[(String, SecretInfo)], image: &ImageRef) -> Vec<SecretExpiry> {
+    let mut out: Vec<SecretExpiry> = secrets
+        .iter()
+        .filter_map(|(name, info)| match info {
+            SecretInfo::Parsed { entries } => Some((name, entries)),
+            _ => None,
+        })
+        .flat_map(|(name, entries)| {
+            entries
+                .iter()
+                .filter(|k| key_matches(&k.normalized, image))
+                .filter_map(move |k| {
+                    Some(SecretExpiry {
+                        secret: name.clone(),
+                        key: k.key.clone(),
+                        expiry: k.expiry.clone()?,
+                    })
+                })
+        })
+        .collect();
+    // Known times first, soonest first; robot accounts without one last.
+    out.sort_by_key(|e| (e.expiry.expires.is_none(), e.expiry.expires));
+    out
+}
+
+/// Parses a docker config payload into (key, username, expiry). The
+/// password, `auth` and tokens are read only to find the username and the
+/// expiry, and then dropped.
+fn parse_entries(payload: &[u8], legacy_dockercfg: bool) -> Result<Vec<RawEntry>, String> {
     let v: serde_json::Value = serde_json::from_slice(payload).map_err(|e| {
         // serde_json's message names line and column, never the content.
         format!("not JSON ({e})")
@@ -275,9 +326,10 @@ fn parse_entries(
                 drop(text);
                 user.filter(|u| !u.is_empty())
             });
-        out.push((strip_userinfo(key).into_owned(), username));
+        let expiry = decode_entry(entry, username.as_deref());
+        out.push((strip_userinfo(key).into_owned(), username, expiry));
     }
-    out.sort();
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     Ok(out)
 }
 
@@ -557,6 +609,44 @@ mod tests {
             (old.key.as_str(), old.normalized.as_str()),
             ("https://reg.example/", "reg.example")
         );
+    }
+
+    #[test]
+    fn expiry_is_read_with_each_entry_and_only_for_covering_keys() {
+        let ecr = STANDARD.encode(
+            r#"{"payload":"p","datakey":"d","version":"2","type":"DATA_KEY","expiration":1790000000}"#,
+        );
+        let payload = format!(
+            r#"{{"auths":{{"reg.example:5000":{{"username":"AWS","password":"{ecr}","auth":"{}"}},"other.example":{{"username":"robot$team+ci","password":"x"}}}}}}"#,
+            auth("AWS", &ecr)
+        );
+        let s = secret(DOCKER_CONFIG_JSON_TYPE, DOCKER_CONFIG_JSON_KEY, &payload);
+        let info = read_secret(&s);
+        let shown = format!("{info:?}{}", serde_json::to_string(&info).expect("json"));
+        assert!(
+            !shown.contains(&ecr) && !shown.contains("datakey"),
+            "{shown}"
+        );
+        let got = expiries_for(
+            &[("ecr".into(), info.clone())],
+            &image("reg.example:5000/a:1"),
+        );
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].secret, "ecr");
+        assert_eq!(
+            got[0].expiry.kind,
+            crate::domain::cred_expiry::CredKind::EcrToken
+        );
+        assert_eq!(
+            got[0].expiry.expires.map(|t| t.as_second()),
+            Some(1_790_000_000)
+        );
+        let robot = expiries_for(&[("r".into(), info)], &image("other.example/a:1"));
+        assert_eq!(
+            robot[0].expiry.kind,
+            crate::domain::cred_expiry::CredKind::HarborRobot
+        );
+        assert!(expiries_for(&[], &image("reg.example:5000/a:1")).is_empty());
     }
 
     #[test]

@@ -78,18 +78,19 @@ pub(super) async fn authenticate(
                         Step::Auth,
                         0,
                         format!(
-                            "credentials valid (Basic): user {} from {}{untried}",
-                            c.username, c.source
+                            "credentials valid (Basic): {}{untried}",
+                            c.who(jiff::Timestamp::now())
                         ),
                     ),
                     Some(value),
                 );
             }
             Ok(resp) => rejected.push(format!(
-                "user {} from {}: {}",
-                c.username, c.source, resp.status
+                "{}: {}",
+                c.who(jiff::Timestamp::now()),
+                resp.status
             )),
-            Err(e) => rejected.push(format!("user {} from {}: {e}", c.username, c.source)),
+            Err(e) => rejected.push(format!("{}: {e}", c.who(jiff::Timestamp::now()))),
         }
     }
     (
@@ -162,7 +163,7 @@ pub(super) async fn bearer_flow(
     let mut no_scope = vec![];
     for c in tries {
         let who = c
-            .map(|c| format!("user {} from {}", c.username, c.source))
+            .map(|c| c.who(jiff::Timestamp::now()))
             .unwrap_or_else(|| "anonymous".to_string());
         let answer = match request.ask(c, &plan.image.repository).await {
             Ok(a) => a,

@@ -58,8 +58,25 @@ pub(super) async fn manifest(
         Ok(r) => r,
         Err(e) => return fail(Category::Unknown, format!("HEAD {path}: {e}")),
     };
+    // Some proxies answer HEAD 405/501: the runtime resolves with GET then.
+    let head_refused = matches!(resp.status, 405 | 501).then_some(resp.status);
+    let resp = match head_refused {
+        Some(_) => match conn.request("GET", &path, &headers).await {
+            Ok(r) => r,
+            Err(e) => return fail(Category::Unknown, format!("GET {path}: {e}")),
+        },
+        None => resp,
+    };
     match resp.status {
-        200..=299 => found(plan, conn, &resp, &headers).await,
+        200..=299 => {
+            let mut r = found(plan, conn, &resp, &headers).await;
+            if let Some(s) = head_refused {
+                r.detail.push_str(&format!(
+                    " (HEAD answered {s}: resolved with GET, as runtimes do)"
+                ));
+            }
+            r
+        }
         404 => not_found(plan, conn, authorization).await,
         401 => unauthorized(plan, &resp, authorization),
         403 => fail(

@@ -14,6 +14,7 @@
 //! registry's own; a private one only by name, from a private registry).
 
 mod auth;
+mod blob;
 pub mod dns;
 mod manifest;
 pub mod net;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use bytes::Bytes;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::CertificateDer;
 use tokio::sync::mpsc;
@@ -34,8 +36,9 @@ use tokio::sync::mpsc;
 use crate::domain::classify::Category;
 use crate::domain::probe::{
     Challenge, Credential, Facts, INDEX_TYPES, MANIFEST_ACCEPT, ManifestFacts, ProbePlan,
-    ProbeReport, ProxyEnv, ProxyUse, Side, Status, Step, StepResult, TcpFacts, TlsFacts,
-    TlsFailure, index_platforms, parse_challenges, proxy_use, realm_refusal, token_grants_pull,
+    ProbeReport, ProxyEnv, ProxyUse, Side, Status, Step, StepResult, TcpFacts, TcpOutcome,
+    TlsFacts, TlsFailure, addrs_with_scope, index_platforms, parse_challenges, proxy_use,
+    realm_refusal, token_grants_pull,
 };
 use net::Http;
 

@@ -577,29 +577,7 @@ impl Http {
         path: &str,
         headers: &[(&str, String)],
     ) -> Result<Response, String> {
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| format!("connection closed: {e}"))?;
-        let mut req = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("Host", &self.authority)
-            .header(
-                "User-Agent",
-                concat!("pulltui/", env!("CARGO_PKG_VERSION"), " (probe)"),
-            );
-        for (k, v) in headers {
-            req = req.header(*k, v);
-        }
-        let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
-        let resp = self.sender.send_request(req).await.map_err(|e| {
-            if e.is_parse() {
-                format!("not an HTTP response ({e})")
-            } else {
-                e.to_string()
-            }
-        })?;
+        let resp = self.send(method, path, headers).await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = if method == "HEAD" {
@@ -616,6 +594,38 @@ impl Http {
             status,
             headers,
             body,
+        })
+    }
+
+    /// One request, its body left unread (the caller reads what it needs).
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+    ) -> Result<http::Response<hyper::body::Incoming>, String> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection closed: {e}"))?;
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("Host", &self.authority)
+            .header(
+                "User-Agent",
+                concat!("pulltui/", env!("CARGO_PKG_VERSION"), " (probe)"),
+            );
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let req = req.body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+        self.sender.send_request(req).await.map_err(|e| {
+            if e.is_parse() {
+                format!("not an HTTP response ({e})")
+            } else {
+                e.to_string()
+            }
         })
     }
 }

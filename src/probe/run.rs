@@ -71,9 +71,78 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         let tls = self.tls(stream, &host, verifier.clone(), t).await;
         let mut conn = self.http(tls, addr, t).await?;
         let challenges = self.v2(&mut conn, t).await?;
-        let authorization = self.auth(&mut conn, &challenges, addr, verifier, t).await?;
-        self.manifest(&mut conn, authorization.as_deref(), t).await;
+        let authorization = self
+            .auth(&mut conn, &challenges, addr, verifier.clone(), t)
+            .await?;
+        let facts = self
+            .manifest(&mut conn, authorization.as_deref(), t)
+            .await?;
+        let body = self
+            .digest(&mut conn, authorization.as_deref(), &facts, t)
+            .await?;
+        let started = Instant::now();
+        let leg = blob::Leg {
+            plan: self.plan,
+            opts,
+            registry_ip: addr.ip(),
+            authorization: authorization.as_deref(),
+            verifier,
+            t,
+        };
+        let leg = blob::blob(leg, &mut conn, body);
+        // Each hop has its own timeouts; the whole leg is bounded too.
+        let mut res = match tokio::time::timeout(t * 4, leg).await {
+            Ok(r) => r,
+            Err(_) => StepResult::fail(
+                Step::Blob,
+                0,
+                Category::NetworkTimeout,
+                format!(
+                    "the blob leg did not finish within {} ms",
+                    (t * 4).as_millis()
+                ),
+            ),
+        };
+        res.ms = ms(started);
+        self.push(res);
         Some(())
+    }
+
+    /// The manifest by the digest the tag resolved to.
+    async fn digest(
+        &mut self,
+        conn: &mut Http,
+        authorization: Option<&str>,
+        facts: &ManifestFacts,
+        t: Duration,
+    ) -> Option<Bytes> {
+        let started = Instant::now();
+        let fut = blob::digest(self.plan, conn, authorization, facts);
+        let (mut res, body) = match tokio::time::timeout(t, fut).await {
+            Ok(r) => r,
+            Err(_) => (
+                StepResult::fail(
+                    Step::Digest,
+                    0,
+                    Category::NetworkTimeout,
+                    format!(
+                        "GET of the manifest by digest: no answer within {} ms",
+                        t.as_millis()
+                    ),
+                ),
+                None,
+            ),
+        };
+        res.ms = ms(started);
+        let skipped = res.status == Status::Skipped;
+        let failed = res.status == Status::Fail;
+        self.push(res);
+        match body {
+            Some(b) => Some(b),
+            None if skipped => self.stop("the manifest was not fetched"),
+            None if failed => self.stop("the digest does not answer"),
+            None => self.stop("no manifest"),
+        }
     }
 
     /// The registry host's addresses.
@@ -163,7 +232,15 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             failure: tls.failure.clone(),
             chain: tls.chain.clone(),
         };
-        let (status, category, detail) = facts.result(tls.protocol.as_deref());
+        let (status, category, mut detail) = facts.result(tls.protocol.as_deref());
+        // The certificate's end, beside the credentials' (auth step).
+        if let Some(e) = facts
+            .chain
+            .first()
+            .and_then(|c| c.expiry(jiff::Timestamp::now()))
+        {
+            detail.push_str(&format!("; {e}"));
+        }
         self.push(StepResult {
             step: Step::Tls,
             status,
@@ -309,8 +386,13 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         Some(authorization)
     }
 
-    /// `HEAD` of the exact manifest.
-    async fn manifest(&mut self, conn: &mut Http, authorization: Option<&str>, t: Duration) {
+    /// `HEAD` of the exact manifest; its facts when it exists.
+    async fn manifest(
+        &mut self,
+        conn: &mut Http,
+        authorization: Option<&str>,
+        t: Duration,
+    ) -> Option<ManifestFacts> {
         let started = Instant::now();
         let res = tokio::time::timeout(t, manifest(self.plan, conn, authorization)).await;
         let mut res = match res {
@@ -326,7 +408,15 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             Ok(r) => r,
         };
         res.ms = ms(started);
+        let facts = match (&res.status, &res.facts) {
+            (Status::Ok, Facts::Manifest(f)) => Some(f.clone()),
+            _ => None,
+        };
         self.push(res);
+        match facts {
+            Some(f) => Some(f),
+            None => self.stop("the manifest cannot be pulled"),
+        }
     }
 }
 

@@ -460,6 +460,18 @@ impl Recorded {
                 *detail,
                 DetailMsg::ServiceAccount(self.service_account(namespace, name)),
             )],
+            Effect::Fetch(FetchEffect::PullSecret {
+                generation,
+                namespace,
+                name,
+            }) => vec![Msg::Cluster(
+                *generation,
+                ClusterMsg::PullSecret {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    result: self.secret(namespace, name),
+                },
+            )],
             Effect::Fetch(FetchEffect::Secret {
                 generation,
                 detail,
@@ -492,7 +504,23 @@ impl Recorded {
             let l = self.owner(&o);
             inv.apply_owner(o, l);
         }
+        // The recorded pull secrets of each failing pod (reduced when captured).
+        let pull_secrets = inv
+            .failing
+            .iter()
+            .map(|(key, fp)| {
+                let found = pull_secret_names(&fp.pod)
+                    .into_iter()
+                    .filter_map(|n| match self.secret(&key.namespace, &n) {
+                        Fetch::Found(info) => Some((n, info)),
+                        _ => None,
+                    })
+                    .collect();
+                ((key.namespace.clone(), key.name.clone()), found)
+            })
+            .collect();
         Report {
+            pull_secrets,
             context: s.context.clone(),
             server: s.server.clone(),
             scope: s.scope.clone(),

@@ -14,6 +14,7 @@ use super::statusbar::{render_status, render_summary};
 use super::{Theme, age};
 use crate::app::home::{Item, SortColumn};
 use crate::app::keymap::Intent;
+use crate::app::radar::marker;
 use crate::app::text::{clip, truncate, truncate_middle};
 use crate::app::{ConnState, Model};
 use crate::domain::failing::{CauseSource, FailureRow};
@@ -92,7 +93,8 @@ impl Col {
             Col::Cluster => 24,
             // `istio-proxy [istio]`, `FailedCreatePodSandBox`.
             Col::Container | Col::Reason => 22,
-            Col::Cause => 26,
+            // `auth.no-credentials · cred expired 3h`.
+            Col::Cause => 38,
             Col::Pod => 40,
             _ => 30,
         }
@@ -138,10 +140,22 @@ fn cell(model: &Model, r: &FailureRow, c: Col) -> String {
         Col::Container => r.container_label(),
         Col::Registry => r.registry_label().to_string(),
         Col::Reason => r.reason.clone(),
-        Col::Cause => match r.cause_source {
-            CauseSource::Missing => format!("{} (no event)", r.category.id()),
-            _ => r.category.id().to_string(),
-        },
+        Col::Cause => {
+            let cause = match r.cause_source {
+                CauseSource::Missing => format!("{} (no event)", r.category.id()),
+                _ => r.category.id().to_string(),
+            };
+            // The credential expiry radar's marker.
+            match model
+                .home
+                .cred
+                .get(&r.key())
+                .and_then(|e| marker(e, model.now))
+            {
+                Some(m) => format!("{cause} · {m}"),
+                None => cause,
+            }
+        }
         Col::Age => age(model.now, r.since),
         Col::Count => {
             if r.count > 0 {
@@ -410,6 +424,22 @@ fn render_detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         r.message.clone()
     } else {
         text
+    };
+    // An expired (or soon expiring) credential in force comes first.
+    let (text, style) = match model.home.cred.get(&r.key()) {
+        Some(e) => (
+            format!(
+                "pull secret {}: {} — {text}",
+                e.secret,
+                e.expiry.describe(model.now)
+            ),
+            if e.expiry.expired_at(model.now) {
+                theme.error()
+            } else {
+                style
+            },
+        ),
+        None => (text, style),
     };
     let head = truncate(&head, width / 2);
     let rest = width.saturating_sub(head.width());

@@ -102,6 +102,7 @@ pub fn hosts(keys: &[&str]) -> Fetch<SecretInfo> {
                 key: k.to_string(),
                 normalized: normalize_key(k),
                 username: Some("deploy".into()),
+                expiry: None,
             })
             .collect(),
     })

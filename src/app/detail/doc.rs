@@ -312,14 +312,19 @@ impl<'a> Doc<'a> {
     /// upstream notes.
     fn cause(&mut self, ev: &Evidence, image: Option<&ImageRef>) {
         let c = ev.class.category;
-        self.section(
-            "CAUSE",
-            vec![
-                seg(c.id(), Tag::Category(c)),
-                seg("  ", Tag::Plain),
-                seg(c.explanation(), Tag::Plain),
-            ],
-        );
+        let what = vec![
+            seg(c.id(), Tag::Category(c)),
+            seg("  ", Tag::Plain),
+            seg(c.explanation(), Tag::Plain),
+        ];
+        // An expired credential in force says so first.
+        match super::extra::expired_first(self.d, ev, image, self.now) {
+            Some(first) => {
+                self.section("CAUSE", first);
+                self.more(what);
+            }
+            None => self.section("CAUSE", what),
+        }
         if ev.class.ambiguous {
             self.more(vec![seg(
                 "The registry's answer cannot tell a missing image from missing access; \
@@ -608,6 +613,7 @@ impl<'a> Doc<'a> {
                             if e.covers { Tag::Good } else { Tag::Plain },
                         ));
                         segs.push(seg(user, Tag::Dim));
+                        segs.extend(super::extra::expiry_segs(e.expiry.as_ref(), self.now));
                     }
                 }
             }

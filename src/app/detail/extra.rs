@@ -4,12 +4,17 @@
 //! a cached image (KEP-2535), and upstream events recognised by name. Each
 //! function returns the segments; `doc` places them.
 
+use jiff::Timestamp;
+
 use super::{Detail, Evidence};
 use crate::app::msg::Fetch;
 use crate::app::text::{Seg, Tag, seg};
+use crate::domain::classify::Category;
+use crate::domain::cred_expiry::{CredExpiry, CredKind, SOON_SECS};
 use crate::domain::image::ImageRef;
 use crate::domain::node_credentials::provider_for;
 use crate::domain::reverify::{Shape, pull_policy, reverification};
+use crate::domain::secrets::{SecretInfo, expiries_for};
 
 /// The SECRETS verdict when no pull secret covers `image` but a node
 /// credential provider serves its host. `auth`: the registry demanded (or
@@ -142,4 +147,63 @@ pub(super) fn upstream_lines(
         vec![seg(format!("source: {}", e.source), Tag::Dim)],
     ];
     Some((first, rest))
+}
+
+/// After an `auths` entry: its credential's kind and when it expires
+/// (`· ECR token: expired 3 h ago`), red once expired, amber within a day.
+pub(super) fn expiry_segs(e: Option<&CredExpiry>, now: Timestamp) -> Vec<Seg> {
+    let Some(e) = e else {
+        return Vec::new();
+    };
+    let tag = match e.expires {
+        Some(t) if t <= now => Tag::Bad,
+        Some(t) if t.as_second() - now.as_second() < SOON_SECS => Tag::Unsure,
+        _ => Tag::Dim,
+    };
+    vec![seg(" · ", Tag::Dim), seg(e.describe(now), tag)]
+}
+
+/// The pod's own pull secrets (those the kubelet uses) that were read.
+pub(super) fn in_force(d: &Detail) -> Vec<(String, SecretInfo)> {
+    d.pod_secret_names()
+        .into_iter()
+        .filter_map(|n| match d.secrets.get(&n) {
+            Some(Fetch::Found(info)) => Some((n, info.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first line of CAUSE when the pull failed for credentials and a
+/// credential in force for the image had expired: it is the likeliest cause.
+pub(super) fn expired_first(
+    d: &Detail,
+    ev: &Evidence,
+    image: Option<&ImageRef>,
+    now: Timestamp,
+) -> Option<Vec<Seg>> {
+    let credential_failure = matches!(
+        ev.class.category,
+        Category::AuthNoCredentials | Category::AuthDenied
+    );
+    if !credential_failure {
+        return None;
+    }
+    let all = expiries_for(&in_force(d), image?);
+    let e = all.iter().find(|e| e.expiry.expired_at(now))?;
+    Some(vec![seg(
+        format!(
+            "✕ The credential in pull secret {} ({}) {}: {} is refused with it — renew it{}",
+            e.secret,
+            e.expiry.kind.label(),
+            e.expiry.when(now),
+            e.key,
+            match e.expiry.kind {
+                CredKind::EcrToken =>
+                    " (an ECR token lives 12 h: refresh the secret on a schedule)",
+                _ => "",
+            }
+        ),
+        Tag::Bad,
+    )])
 }

@@ -23,10 +23,11 @@ pub fn pod_name(node: &str, now: Timestamp) -> String {
     )
 }
 
-/// The shell script the pod runs: `sh -c SCRIPT probe HOST PORT TIMEOUT`.
+/// The shell script the pod runs: `sh -c SCRIPT probe HOST PORT TIMEOUT
+/// [BLOBHOST BLOBPORT]`.
 /// Each line it prints is a [`parse_node_line`] result; the same lines go
 /// to the termination message.
-pub const SCRIPT: &str = r#"H="$1"; P="$2"; T="$3"
+pub const SCRIPT: &str = r#"H="$1"; P="$2"; T="$3"; BH="${4:-}"; BP="${5:-443}"
 out() { echo "PULLTUI-PROBE $*"; echo "PULLTUI-PROBE $*" >>/dev/termination-log 2>/dev/null; }
 ms() { awk -v s="$1" 'BEGIN{printf "%d", s*1000}'; }
 CA=""
@@ -57,6 +58,24 @@ if [ -z "$A" ] && [ "$RC" -eq 6 ]; then
 fi
 [ -n "$A" ] || A="$IP"
 out "step=dns status=ok ms=$DNS_MS addrs=$A detail=the node's resolver: $A"
+blob() {
+  [ -n "$BH" ] || return 0
+  case "$BH" in *:*) BU="[$BH]";; *) BU="$BH";; esac
+  BO=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 2)) -r 0-0 "https://$BU:$BP/" 2>&1)
+  BRC=$?
+  BE=$(echo "$BO" | grep '^curl:' | head -n 1)
+  L="the registry is reachable from this node; layers come from $BH:$BP and"
+  case "$BRC" in
+    0|22) out "step=blob status=ok ms=0 detail=layers come from $BH:$BP: DNS, TCP and TLS to it work from this node" ;;
+    6) out "step=blob status=fail ms=0 category=network.dns detail=$L its name does not resolve from this node: $BE"; return 1 ;;
+    7) out "step=blob status=fail ms=0 category=network.refused detail=$L that host refuses the connection from this node: $BE$PROXY"; return 1 ;;
+    28) out "step=blob status=fail ms=0 category=network.timeout detail=$L that host times out from this node: $BE$PROXY"; return 1 ;;
+    5) out "step=blob status=fail ms=0 category=network.proxy detail=$L the proxy fails for it: $BE$PROXY"; return 1 ;;
+    51) out "step=blob status=fail ms=0 category=tls.hostname detail=$L its certificate does not match it: $BE"; return 1 ;;
+    35|53|54|58|59|60|77|80|83|90|91) out "step=blob status=fail ms=0 category=tls.untrusted detail=$L its TLS fails from this node: $BE"; return 1 ;;
+    *) out "step=blob status=fail ms=0 category=unknown detail=$L curl exit $BRC: $BE"; return 1 ;;
+  esac
+}
 case "$RC" in
   0|35|51|53|54|58|59|60|77|80|83|90|91) : ;;
   5) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=$E$PROXY"; exit 1 ;;
@@ -73,6 +92,7 @@ out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
 if [ "$RC" -eq 0 ] || [ "$RC" -eq 22 ]; then
   out "step=tls status=ok ms=$TLS_MS detail=verified by curl against the node's roots; GET /v2/ answered ${5:-?}"
   out "step=http status=skipped ms=0 detail=the port speaks TLS"
+  blob || exit 1
   exit 0
 fi
 if [ "$RC" -eq 28 ]; then
@@ -115,6 +135,18 @@ pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
         host
     };
     let port = req.target.port().unwrap_or(443).to_string();
+    let mut command = vec![
+        "sh".to_string(),
+        "-c".into(),
+        SCRIPT.into(),
+        "probe".into(),
+        api_host,
+        port,
+        req.step_timeout_s.to_string(),
+    ];
+    if let Some((h, p)) = &req.blob_host {
+        command.extend([h.clone(), p.to_string()]);
+    }
     let mut spec = serde_json::json!({
         "nodeName": req.node,
         "restartPolicy": "Never",
@@ -129,7 +161,7 @@ pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
             "name": CONTAINER,
             "image": req.probe_image,
             "imagePullPolicy": "IfNotPresent",
-            "command": ["sh", "-c", SCRIPT, "probe", api_host, port, req.step_timeout_s.to_string()],
+            "command": command,
             "terminationMessagePolicy": "FallbackToLogsOnError",
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
                           "limits": {"cpu": "200m", "memory": "64Mi"}},

@@ -65,6 +65,7 @@ mod tests {
                 key: key.into(),
                 normalized: crate::domain::secrets::normalize_key(key),
                 username: Some(user.into()),
+                expiry: None,
             }],
         };
         let secrets = vec![

@@ -247,6 +247,18 @@ impl CertInfo {
         self.subject == self.issuer
     }
 
+    /// `the certificate expires in 40 d` / `… expired 3 h ago` at `now`,
+    /// from `not_after` (RFC 3339), shown beside the credentials' expiry.
+    pub fn expiry(&self, now: jiff::Timestamp) -> Option<String> {
+        let t: jiff::Timestamp = self.not_after.parse().ok()?;
+        let span = crate::domain::cred_expiry::span;
+        Some(if t <= now {
+            format!("the certificate expired {} ago", span(now, t))
+        } else {
+            format!("the certificate expires in {}", span(t, now))
+        })
+    }
+
     pub fn describe(&self) -> String {
         let sans = if self.sans.is_empty() {
             "none".to_string()

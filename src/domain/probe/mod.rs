@@ -14,6 +14,7 @@
 //! - `view`: the probe pane's state;
 //! - `node_line`: the probe pod's output lines.
 
+pub mod blob;
 mod compare;
 mod facts;
 #[cfg(test)]

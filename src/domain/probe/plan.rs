@@ -18,6 +18,20 @@ pub struct Credential {
     pub source: String,
     pub username: String,
     pub password: Redacted,
+    /// Its kind and expiry as decoded locally (`domain::cred_expiry`).
+    pub expiry: Option<crate::domain::cred_expiry::CredExpiry>,
+}
+
+impl Credential {
+    /// `user U from SOURCE`, with the credential's expiry at `now` when
+    /// known (`(ECR token: expired 3 h ago)`): what the auth step names.
+    pub fn who(&self, now: jiff::Timestamp) -> String {
+        let mut s = format!("user {} from {}", self.username, self.source);
+        if let Some(e) = &self.expiry {
+            s.push_str(&format!(" ({})", e.describe(now)));
+        }
+        s
+    }
 }
 
 /// OS/architecture(/variant) of a node.
@@ -241,7 +255,9 @@ pub fn credentials_from_secret(
                 (u.to_string(), Redacted::new(p))
             }
         };
+        let expiry = crate::domain::cred_expiry::decode_entry(entry, Some(&user));
         out.push(Credential {
+            expiry,
             // The key as shown everywhere: without a password written into it.
             source: format!(
                 "secret {name} ({})",
@@ -277,5 +293,48 @@ mod tests {
             "secret team/pull (https://reg.example:5000)"
         );
         assert_eq!(creds[0].username, "robot");
+    }
+
+    /// A probed credential says when it expires, beside the certificate's.
+    #[test]
+    fn a_probed_credential_and_certificate_say_when_they_expire() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let pw = b64(
+            r#"{"payload":"p","datakey":"d","version":"2","type":"DATA_KEY","expiration":1790000000}"#,
+        );
+        let cfg =
+            format!(r#"{{"auths":{{"reg.example":{{"username":"AWS","password":"{pw}"}}}}}}"#);
+        let secret: k8s_openapi::api::core::v1::Secret =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "ecr", "namespace": "team"},
+                "type": "kubernetes.io/dockerconfigjson",
+                "data": {".dockerconfigjson": b64(&cfg)},
+            }))
+            .expect("secret");
+        let image = ImageRef::parse("reg.example/team/app:1").expect("image");
+        let creds = credentials_from_secret(&secret, &image).expect("credentials");
+        let now = jiff::Timestamp::from_second(1_790_000_000 + 3 * 3600).expect("time");
+        assert_eq!(
+            creds[0].who(now),
+            "user AWS from secret team/ecr (reg.example) (ECR token: expired 3 h ago)"
+        );
+        assert!(!format!("{creds:?}").contains(&pw));
+        let cert = super::super::facts::CertInfo {
+            subject: "CN=reg.example".into(),
+            issuer: "CN=ca".into(),
+            sans: vec![],
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2026-10-01T00:00:00Z".into(),
+        };
+        let t = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
+        assert_eq!(
+            cert.expiry(t("2026-09-01T00:00:00Z")).as_deref(),
+            Some("the certificate expires in 30 d")
+        );
+        assert_eq!(
+            cert.expiry(t("2026-10-01T03:00:00Z")).as_deref(),
+            Some("the certificate expired 3 h ago")
+        );
     }
 }

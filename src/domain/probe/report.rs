@@ -85,6 +85,14 @@ impl ProbeReport {
         }
     }
 
+    /// The host the blob leg was redirected to (the last one), if any.
+    pub fn blob_host(&self) -> Option<&super::blob::Target> {
+        match self.step(Step::Blob).map(|s| &s.facts) {
+            Some(Facts::Blob(b)) => b.blob_host.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The first failure decides, as the innermost cause decides a message.
     /// A node probe that passed every step it ran says the path is open up
     /// to TLS, not that the image can be pulled.
@@ -115,10 +123,16 @@ impl ProbeReport {
             },
             Side::Laptop => {
                 let manifest = self.step(Step::Manifest).filter(|m| m.status == Status::Ok);
+                // The blob leg, when it ran, says where the layers come from.
+                let blob = self
+                    .step(Step::Blob)
+                    .filter(|b| b.status == Status::Ok)
+                    .map(|b| format!("; {}", b.detail))
+                    .unwrap_or_default();
                 match manifest {
                     Some(m) => Verdict {
                         category: None,
-                        summary: format!("{} can be pulled: {}", self.image, m.detail),
+                        summary: format!("{} can be pulled: {}{blob}", self.image, m.detail),
                     },
                     None => Verdict {
                         category: Some(Category::Unknown),

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::blob::BlobFacts;
 use super::facts::{Challenge, DnsFacts, ManifestFacts, TcpFacts, TlsFacts};
 use crate::domain::classify::Category;
 
@@ -19,10 +20,14 @@ pub enum Step {
     V2,
     Auth,
     Manifest,
+    /// The tag's digest answers too (a cache can serve a stale tag).
+    Digest,
+    /// A blob of the node's platform, where the registry sends for it.
+    Blob,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 9] = [
         Step::Dns,
         Step::Tcp,
         Step::Tls,
@@ -30,6 +35,8 @@ impl Step {
         Step::V2,
         Step::Auth,
         Step::Manifest,
+        Step::Digest,
+        Step::Blob,
     ];
     /// What the in-cluster probe pod checks.
     pub const NODE: [Step; 4] = [Step::Dns, Step::Tcp, Step::Tls, Step::Http];
@@ -43,6 +50,8 @@ impl Step {
             Step::V2 => "v2",
             Step::Auth => "auth",
             Step::Manifest => "manifest",
+            Step::Digest => "digest",
+            Step::Blob => "blob",
         }
     }
 
@@ -91,6 +100,7 @@ pub enum Facts {
     Tls(TlsFacts),
     Challenge { challenges: Vec<Challenge> },
     Manifest(ManifestFacts),
+    Blob(BlobFacts),
 }
 
 /// One step's result.
@@ -174,7 +184,12 @@ mod tests {
     #[test]
     fn step_ids_are_the_public_contract() {
         let ids: Vec<&str> = Step::ALL.iter().map(|s| s.id()).collect();
-        assert_eq!(ids, ["dns", "tcp", "tls", "http", "v2", "auth", "manifest"]);
+        assert_eq!(
+            ids,
+            [
+                "dns", "tcp", "tls", "http", "v2", "auth", "manifest", "digest", "blob"
+            ]
+        );
         for s in Step::ALL {
             assert_eq!(Step::from_id(s.id()), Some(s));
         }
