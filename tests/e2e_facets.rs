@@ -502,7 +502,14 @@ async fn the_console_shows_the_facets() {
         s.contains("the pod's sandbox image") && s.contains("FIXES")
     });
     assert!(detail.contains("pod's pull secrets"), "{detail}");
-    assert!(!detail.contains("• ["), "no key is offered:\n{detail}");
+    // No write is offered (a probe is: it reads).
+    for write in ["• [a]", "• [c]", "• [i]", "• [k]", "• [A]", "• [C]"] {
+        assert!(
+            !detail.contains(write),
+            "no write key is offered ({write}):\n{detail}"
+        );
+    }
+    assert!(detail.contains("• [p] Probe"), "{detail}");
     t.send(&["q"]);
     let end = t.wait("exit", Duration::from_secs(10), |s| exit_line(s).is_some());
     assert_eq!(exit_line(&end), Some("PULLTUI-EXIT=0"), "{end}");
