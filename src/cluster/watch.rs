@@ -2,6 +2,7 @@
 //! kubelet's events that carry causes (three narrow field selectors), all
 //! restarted from a fresh list when the server says so.
 
+use super::lean_pod::LeanPod;
 use super::*;
 
 /// Every watch asks the server to end it after this long (the watcher
@@ -318,14 +319,15 @@ async fn failing_first(w: &Watch, enabled: bool) {
         }
     }
     let _listed = Listed(&w.failing_listed);
-    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    let api: Api<LeanPod> = scoped(&w.client, &w.scope);
     let lp = ListParams::default()
         .fields("status.phase=Pending")
         .match_any();
     let mut facts = Vec::new();
     match api.list(&lp).await {
         Ok(list) => {
-            for mut p in list.items {
+            for p in list.items {
+                let mut p = p.into_pod();
                 strip(&mut p);
                 let fact = PodFact::from_pod(&w.cluster, p);
                 if matches!(fact, PodFact::Failing(..)) {
@@ -354,11 +356,12 @@ async fn watch_pods(w: &Watch, first: bool) {
         .and_then(Result::ok);
     let turn_ends = tokio::time::sleep(FULL_LIST_TURN);
     tokio::pin!(turn_ends);
-    let api: Api<Pod> = scoped(&w.client, &w.scope);
+    // Decoded without their managedFields (`LeanPod`).
+    let api: Api<LeanPod> = scoped(&w.client, &w.scope);
     let cfg = watcher::Config::default()
         .page_size(500)
         .timeout(WATCH_TIMEOUT_SECS);
-    let mut stream = watcher(api, cfg).default_backoff().modify(strip).boxed();
+    let mut stream = watcher(api, cfg).default_backoff().boxed();
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
@@ -374,7 +377,12 @@ async fn watch_pods(w: &Watch, first: bool) {
         let msg = match item {
             Ok(ev) => {
                 w.activity.touch();
-                match map_event(ev, |p| Some(PodFact::from_pod(&w.cluster, p))) {
+                let fact = |p: LeanPod| {
+                    let mut p = p.into_pod();
+                    strip(&mut p);
+                    Some(PodFact::from_pod(&w.cluster, p))
+                };
+                match map_event(ev, fact) {
                     Some(e) => ClusterMsg::Pods(e),
                     None => continue,
                 }
