@@ -341,9 +341,13 @@ impl Cluster {
         }
     }
 
-    /// One failing pod's pull secret for the expiry radar, reduced the
-    /// moment it arrives; shares the owner lookups' bound.
-    pub fn read_pull_secret(&self, generation: Generation, namespace: String, name: String) {
+    /// Runs `read` on the session's client within its bound of lookups,
+    /// and sends its answer tagged with the session's generation.
+    fn spawn_lookup<F, Fut>(&self, generation: Generation, read: F)
+    where
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ClusterMsg> + Send + 'static,
+    {
         let Some(s) = self.sessions.values().find(|s| s.generation == generation) else {
             return;
         };
@@ -354,35 +358,28 @@ impl Cluster {
         let sem = s.lookups.clone();
         tokio::spawn(async move {
             let _permit = sem.acquire().await;
+            let msg = read(client).await;
+            let _ = tx.send(Msg::Cluster(generation, msg)).await;
+        });
+    }
+
+    /// One failing pod's pull secret for the expiry radar, reduced the
+    /// moment it arrives; shares the owner lookups' bound.
+    pub fn read_pull_secret(&self, generation: Generation, namespace: String, name: String) {
+        self.spawn_lookup(generation, |client| async move {
             let result = detail::read_pull_secret(client, &namespace, &name).await;
-            let _ = tx
-                .send(Msg::Cluster(
-                    generation,
-                    ClusterMsg::PullSecret {
-                        namespace,
-                        name,
-                        result,
-                    },
-                ))
-                .await;
+            ClusterMsg::PullSecret {
+                namespace,
+                name,
+                result,
+            }
         });
     }
 
     pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
-        let Some(s) = self.sessions.values().find(|s| s.generation == generation) else {
-            return;
-        };
-        let Some(client) = s.conn.client() else {
-            return;
-        };
-        let tx = self.tx.clone();
-        let sem = s.lookups.clone();
-        tokio::spawn(async move {
-            let _permit = sem.acquire().await;
+        self.spawn_lookup(generation, |client| async move {
             let lookup = resolve_owner(&client, &owner).await;
-            let _ = tx
-                .send(Msg::Cluster(generation, ClusterMsg::Owner(owner, lookup)))
-                .await;
+            ClusterMsg::Owner(owner, lookup)
         });
     }
 
