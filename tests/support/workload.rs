@@ -147,6 +147,19 @@ pub fn as_written(object: &Value) -> Value {
     if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
         m.remove("managedFields");
+        // The Deployment controller's own bookkeeping, written when it gets
+        // to it (it may be after the first pod exists); a rollout pulltui
+        // caused shows in the template.
+        let empty = match m.get_mut("annotations").and_then(Value::as_object_mut) {
+            Some(a) => {
+                a.remove("deployment.kubernetes.io/revision");
+                a.is_empty()
+            }
+            None => false,
+        };
+        if empty {
+            m.remove("annotations");
+        }
     }
     v
 }
