@@ -53,15 +53,26 @@ impl Radar {
             return out;
         }
         self.scanned = Some(now);
+        // Secrets no failing pod names any more go: the bound is for the
+        // pods failing now, not for every pod that ever failed.
+        let named: std::collections::BTreeSet<(String, String)> = inv
+            .failing
+            .iter()
+            .flat_map(|(key, fp)| {
+                pull_secret_names(&fp.pod)
+                    .into_iter()
+                    .map(|n| (key.namespace.clone(), n))
+            })
+            .collect();
+        self.read.retain(|k, _| named.contains(k));
         for (key, fp) in &inv.failing {
             for name in pull_secret_names(&fp.pod) {
                 let k = (key.namespace.clone(), name);
+                // A read still pending a minute on is asked again: its
+                // answer may have gone with a session that reconnected.
                 let ask = match self.read.get(&k) {
                     None => self.read.len() < MAX_SECRETS,
-                    Some(r) => {
-                        !matches!(r.fetch, Fetch::Pending)
-                            && now.as_second() - r.asked.as_second() >= REREAD_SECS
-                    }
+                    Some(r) => now.as_second() - r.asked.as_second() >= REREAD_SECS,
                 };
                 if ask && !out.contains(&k) {
                     let fetch = match self.read.remove(&k) {
@@ -162,4 +173,48 @@ pub fn marker(e: &SecretExpiry, now: Timestamp) -> Option<String> {
     } else {
         format!("cred expires {}", crate::domain::clock::age(t, Some(now)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::cluster_id::ClusterId;
+    use crate::domain::facts::{PodFact, WatchEvent};
+
+    fn failing(name: &str, secret: &str) -> PodFact {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "shop", "uid": name},
+            "spec": {"containers": [{"name": "app", "image": "reg.example/app:1"}],
+                     "imagePullSecrets": [{"name": secret}]},
+            "status": {"phase": "Pending", "containerStatuses": [{
+                "name": "app", "image": "reg.example/app:1", "imageID": "", "ready": false,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off"}}}]},
+        }))
+        .expect("pod");
+        PodFact::from_pod(&ClusterId::new("c", "https://c"), pod)
+    }
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).expect("time")
+    }
+
+    #[test]
+    fn a_lost_read_is_asked_again_and_a_secret_no_pod_names_is_forgotten() {
+        let mut inv = Inventory::default();
+        inv.apply_pod(WatchEvent::Apply(failing("web-1", "regcred")));
+        let mut r = Radar::default();
+        let k = ("shop".to_string(), "regcred".to_string());
+        assert_eq!(r.wanted(&inv, at(0)), [k.clone()]);
+        // Pending, not answered: not asked again within the minute...
+        r.due = true;
+        assert!(r.wanted(&inv, at(30)).is_empty());
+        // ...but at the next scan a minute on, as its answer may be lost.
+        assert_eq!(r.wanted(&inv, at(91)), [k.clone()]);
+        // The pod recovers: the secret is forgotten, and the room with it.
+        inv.apply_pod(WatchEvent::Delete(failing("web-1", "regcred")));
+        r.due = true;
+        assert!(r.wanted(&inv, at(92)).is_empty());
+        assert!(r.read.is_empty());
+    }
 }
