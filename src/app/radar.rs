@@ -205,12 +205,12 @@ mod tests {
         inv.apply_pod(WatchEvent::Apply(failing("web-1", "regcred")));
         let mut r = Radar::default();
         let k = ("shop".to_string(), "regcred".to_string());
-        assert_eq!(r.wanted(&inv, at(0)), [k.clone()]);
+        assert_eq!(r.wanted(&inv, at(0)), vec![k.clone()]);
         // Pending, not answered: not asked again within the minute...
         r.due = true;
         assert!(r.wanted(&inv, at(30)).is_empty());
         // ...but at the next scan a minute on, as its answer may be lost.
-        assert_eq!(r.wanted(&inv, at(91)), [k.clone()]);
+        assert_eq!(r.wanted(&inv, at(91)), vec![k]);
         // The pod recovers: the secret is forgotten, and the room with it.
         inv.apply_pod(WatchEvent::Delete(failing("web-1", "regcred")));
         r.due = true;
