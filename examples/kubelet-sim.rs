@@ -94,6 +94,11 @@ struct Args {
     /// pull goes to the registry.
     #[arg(long)]
     keep_images: bool,
+    /// The kubelet's version (`v1.34.2`), as a node of another version than
+    /// the API server's (an upgrade is a restart with another one); its
+    /// minor decides the kubelet's behaviour. By default the API server's.
+    #[arg(long)]
+    kubelet_version: Option<String>,
 }
 
 #[tokio::main]
@@ -120,11 +125,21 @@ async fn main() -> anyhow::Result<()> {
         .apiserver_version()
         .await
         .context("reading the API server's version")?;
-    let minor: u32 = version
-        .minor
-        .trim_end_matches('+')
+    let git_version = args
+        .kubelet_version
+        .clone()
+        .unwrap_or_else(|| version.git_version.clone());
+    let minor_text = match &args.kubelet_version {
+        Some(v) => v
+            .trim_start_matches('v')
+            .split('.')
+            .nth(1)
+            .unwrap_or_default(),
+        None => version.minor.trim_end_matches('+'),
+    };
+    let minor: u32 = minor_text
         .parse()
-        .with_context(|| format!("API server minor version {:?}", version.minor))?;
+        .with_context(|| format!("kubelet minor version {minor_text:?}"))?;
     let runtime = match args.runtime.as_str() {
         "containerd" => Runtime::Containerd,
         "cri-o" => Runtime::CriO,
@@ -139,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let flavor = Flavor {
         minor,
-        git_version: version.git_version.clone(),
+        git_version,
         runtime,
         require_signatures: args.require_signatures.clone(),
         sandbox_images,
@@ -163,6 +178,12 @@ async fn main() -> anyhow::Result<()> {
         flavor.clone(),
     ));
 
+    // A kubelet publishes the images it has when it starts (none, for a
+    // new store: a node after its images were collected).
+    let images = args.keep_images.then(kubelet_sim::images::Store::default);
+    if let Some(store) = &images {
+        node::publish_images(&client, &args.node, store).await;
+    }
     let ctx = Arc::new(pods::Ctx {
         client: client.clone(),
         scheduler,
@@ -174,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
         backoff_initial: Duration::from_secs_f64(args.backoff_initial),
         backoff_max: Duration::from_secs_f64(args.backoff_max),
         node_root: args.node_root.clone(),
-        images: args.keep_images.then(kubelet_sim::images::Store::default),
+        images,
     });
     tokio::select! {
         r = pods::run(ctx) => r,

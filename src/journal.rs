@@ -171,7 +171,9 @@ pub fn in_namespace(records: Vec<Record>, ns: &str) -> Vec<Record> {
             Record::Failing { subject, .. }
             | Record::Cause { subject, .. }
             | Record::Recovered { subject, .. } => subject.namespace == ns,
-            Record::Watching { .. } => true,
+            Record::SecretDeleted { namespace, .. } => namespace == ns,
+            // The nodes are every namespace's.
+            Record::Watching { .. } | Record::Kubelet { .. } | Record::ImagesGone { .. } => true,
             Record::Counts { .. } => false,
         })
         .collect()
@@ -196,6 +198,8 @@ pub struct Journal {
     bytes: u64,
     limits: Limits,
     recorder: Recorder,
+    /// The nodes' kubelet versions it holds.
+    known: crate::domain::history::Known,
 }
 
 impl Journal {
@@ -218,12 +222,14 @@ impl Journal {
         let file = crate::files::append(&path)?;
         let bytes = file.metadata()?.len();
         let recorder = Recorder::resume(&kept);
+        let known = crate::domain::history::Known::resume(&kept);
         let mut j = Journal {
             path,
             file,
             bytes,
             limits,
             recorder,
+            known,
         };
         j.append(&[Record::Watching {
             at: now,
@@ -245,6 +251,23 @@ impl Journal {
         now: Timestamp,
     ) -> io::Result<Vec<Record>> {
         let records = self.recorder.observe(rows, within, now);
+        self.write(records, now)
+    }
+
+    /// Nodes and pull secrets seen change (in `within`, or all): the
+    /// records written.
+    pub fn note(
+        &mut self,
+        facts: &[crate::domain::history::Fact],
+        within: Option<&str>,
+        now: Timestamp,
+    ) -> io::Result<Vec<Record>> {
+        let records = self.known.records(facts, within);
+        self.write(records, now)
+    }
+
+    /// Appends `records`, and bounds the file when it grew past its size.
+    fn write(&mut self, records: Vec<Record>, now: Timestamp) -> io::Result<Vec<Record>> {
         if !records.is_empty() {
             self.append(&records)?;
         }
@@ -298,6 +321,16 @@ pub struct Journals {
 /// What one look wrote, per cluster (its index in the model).
 pub type Written = Vec<(usize, Vec<Record>)>;
 
+/// What one look did: the records written, a cluster's earlier records
+/// when its journal was opened now, and the clusters whose node and secret
+/// facts it took.
+#[derive(Debug, Default)]
+pub struct Look {
+    pub written: Written,
+    pub opened: Written,
+    pub took_facts: Vec<usize>,
+}
+
 impl Journals {
     pub fn new(dir: PathBuf, limits: Limits) -> Journals {
         Journals {
@@ -316,11 +349,10 @@ impl Journals {
     /// Looks at every live, listed cluster of `model` (a replay is never
     /// journaled): the records written, and a cluster's earlier records
     /// when its journal was opened now (`opened`).
-    pub fn look(&mut self, model: &Model, now: Timestamp) -> (Written, Written) {
-        let mut written = Vec::new();
-        let mut opened = Vec::new();
+    pub fn look(&mut self, model: &Model, now: Timestamp) -> Look {
+        let mut look = Look::default();
         if model.actions.replay {
-            return (written, opened);
+            return look;
         }
         for (ix, c) in model.clusters.iter().enumerate() {
             let live = matches!(c.state(), ClusterState::Live | ClusterState::Forbidden);
@@ -332,7 +364,7 @@ impl Journals {
                 match Journal::open(&self.dir, &id, self.limits, now) {
                     Ok((j, earlier)) => {
                         self.open.insert(id.clone(), j);
-                        opened.push((ix, earlier));
+                        look.opened.push((ix, earlier));
                     }
                     Err(e) => {
                         self.fail(&e);
@@ -348,13 +380,25 @@ impl Journals {
             let Some(j) = self.open.get_mut(&id) else {
                 continue;
             };
-            match j.observe(c.inventory.rows().map(|r| &**r), within, now) {
-                Ok(records) if !records.is_empty() => written.push((ix, records)),
-                Ok(_) => {}
+            let mut records = match j.observe(c.inventory.rows().map(|r| &**r), within, now) {
+                Ok(records) => records,
+                Err(e) => {
+                    self.fail(&e);
+                    continue;
+                }
+            };
+            match j.note(&c.facts, within, now) {
+                Ok(noted) => {
+                    records.extend(noted);
+                    look.took_facts.push(ix);
+                }
                 Err(e) => self.fail(&e),
             }
+            if !records.is_empty() {
+                look.written.push((ix, records));
+            }
         }
-        (written, opened)
+        look
     }
 
     fn fail(&mut self, e: &io::Error) {

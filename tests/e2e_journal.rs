@@ -9,9 +9,11 @@
 //! - `report` tells the group, the failure and the recovery in time order;
 //!   `snapshot` carries the journal, and `report --replay` of it gives the
 //!   same groups and timeline offline;
-//! - what changed: a rollout to a bad tag, a deleted pull secret and a node
-//!   that joined (without the registry's CA) are each found first behind
-//!   their group, with the right object and time.
+//! - what changed: a rollout to a bad tag, a deleted pull secret (at the
+//!   time the watch saw it go) and a node that joined (without the
+//!   registry's CA) are each found first behind their group, with the right
+//!   object and time; a node whose kubelet was upgraded and whose images
+//!   went is found behind the failures on it, both at the time seen.
 
 mod support;
 
@@ -256,10 +258,16 @@ async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
         .await
         .expect("rolling web to a bad tag");
     // A pull secret deleted; the pod that needs it again cannot pull.
+    let before = jiff::Timestamp::now();
     Api::<k8s_openapi::api::core::v1::Secret>::namespaced(c.clone(), &creds.name)
         .delete("regcred", &DeleteParams::default())
         .await
         .expect("deleting the pull secret");
+    let deleted = watch.wait("the pull secret's deletion", |v| {
+        v["kind"] == "secret_deleted" && v["namespace"] == creds.name.as_str()
+    });
+    assert_eq!(deleted["name"], "regcred", "{deleted}");
+    let after = jiff::Timestamp::now();
     Api::<k8s_openapi::api::core::v1::Pod>::namespaced(c.clone(), &creds.name)
         .delete_collection(&DeleteParams::default(), &kube::api::ListParams::default())
         .await
@@ -295,16 +303,18 @@ async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
             "the rollout, at its ReplicaSet's time, first behind its group:\n{md}"
         );
     };
+    // The deletion, at the time the watch saw it (the API server keeps none).
     let secret_first = |md: &str| {
-        let secret = format!(
-            "time unknown: `pull secret {}/regcred, referenced by",
-            creds.name
-        );
+        let secret = format!("`pull secret {}/regcred deleted`", creds.name);
+        let fit = best_fits(md)
+            .into_iter()
+            .find(|l| l.contains(&secret) && l.contains("named in the evidence"))
+            .unwrap_or_else(|| panic!("the deleted secret first behind its group:\n{md}"));
+        let t = time_of(&fit);
         assert!(
-            best_fits(md)
-                .iter()
-                .any(|l| l.starts_with(&secret) && l.contains("named in the evidence")),
-            "the deleted secret first behind its group:\n{md}"
+            t >= before - jiff::SignedDuration::from_secs(1)
+                && t <= after + jiff::SignedDuration::from_secs(1),
+            "{t} not between {before} and {after}: {fit}"
         );
     };
     for (ns, check) in [
@@ -366,6 +376,190 @@ async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
     ns.delete().await;
 }
 
+/// Deployment `edge` of `image`, its pods bound to `node`, pull secret
+/// `regcred`.
+async fn edge_on(c: &kube::Client, ns: &str, node: &str, image: &str) {
+    let deployment: Deployment = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "edge"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "edge"}},
+            "template": {
+                "metadata": {"labels": {"app": "edge"}},
+                "spec": {
+                    "nodeName": node,
+                    "containers": [{"name": "app", "image": image}],
+                    "imagePullSecrets": [{"name": "regcred"}],
+                    "terminationGracePeriodSeconds": 1,
+                },
+            },
+        },
+    }))
+    .expect("a Deployment");
+    Api::<Deployment>::namespaced(c.clone(), ns)
+        .create(&kube::api::PostParams::default(), &deployment)
+        .await
+        .expect("creating edge");
+}
+
+/// The time a "what changed" line starts with (`2026-12-06 15:01:02Z`).
+fn time_of(line: &str) -> jiff::Timestamp {
+    line.get(..20)
+        .map(|t| t.replace(' ', "T"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("a time first: {line}"))
+}
+
+/// Every "what changed" line of a report (without its list marker).
+fn fit_lines(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut on = false;
+    for l in md.lines() {
+        let t = l.trim_start();
+        if t.starts_with("What changed") {
+            on = true;
+        } else if on && l.starts_with("  - ") {
+            out.push(t.trim_start_matches("- ").to_string());
+        } else {
+            on = false;
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_finds_the_kubelet_upgrade_and_the_images_gone_behind_the_failures_on_that_node() {
+    use k8s_openapi::api::core::v1::Node;
+    let Some(h) = support::harness() else { return };
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, "why-upgrade").await;
+    let reg = h.reg_auth();
+    support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pt = |args: &[&str]| {
+        h.pulltui()
+            .dir(dir.path())
+            .env("PULLTUI_HEARTBEAT_SECS", "2")
+            .args(&["--context", "admin"])
+            .args(args)
+    };
+    let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
+    watch.wait("the cluster live", is_live);
+
+    // A node of kubelet 1.34 that keeps its images, and a pod that pulls there.
+    let node = format!("upgraded-{}", ns.name);
+    let image = format!("{reg}/team/app:1.0");
+    let nodes = Api::<Node>::all(c.clone());
+    let keep = ["--keep-images", "--kubelet-version"];
+    let old = JoinedNode::with(
+        &h,
+        &node,
+        dir.path(),
+        "PULLTUI_REG_CA",
+        &[keep[0], keep[1], "v1.34.2"],
+    );
+    edge_on(&c, &ns.name, &node, &image).await;
+    running(&c, &ns.name, "edge").await;
+    let start = std::time::Instant::now();
+    loop {
+        let n = nodes.get(&node).await.expect("the node");
+        let listed = n.status.and_then(|s| s.images).unwrap_or_default();
+        if listed
+            .iter()
+            .any(|i| i.names.iter().flatten().any(|n| *n == image))
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{image} never listed in {node}'s images"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // pulltui's node watch sees the images (a watch: well within this).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // The kubelet upgraded to 1.35, its images gone, and no longer the
+    // registry's CA: the pod started again there must pull, and cannot.
+    drop(old);
+    let before = jiff::Timestamp::now();
+    let _new = JoinedNode::with(
+        &h,
+        &node,
+        dir.path(),
+        "PULLTUI_HARNESS_CA",
+        &[keep[0], keep[1], "v1.35.4"],
+    );
+    let kubelet = watch.wait("the kubelet's new version", |v| {
+        v["kind"] == "kubelet" && v["node"] == node.as_str()
+    });
+    assert_eq!(kubelet["from"], "v1.34.2", "{kubelet}");
+    assert_eq!(kubelet["version"], "v1.35.4", "{kubelet}");
+    let gone = watch.wait("the images gone", |v| {
+        v["kind"] == "images_gone" && v["node"] == node.as_str()
+    });
+    assert!(
+        gone["images"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|i| *i == image.as_str())),
+        "{gone}"
+    );
+    let after = jiff::Timestamp::now();
+    Api::<k8s_openapi::api::core::v1::Pod>::namespaced(c.clone(), &ns.name)
+        .delete_collection(&DeleteParams::default(), &kube::api::ListParams::default())
+        .await
+        .expect("deleting edge's pod");
+    let failing = watch.wait("edge failing on the upgraded node", |v| {
+        v["kind"] == "failing" && v["namespace"] == ns.name.as_str()
+    });
+    assert_eq!(failing["node"], node.as_str(), "{failing}");
+    assert_eq!(watch.term(), Some(0));
+
+    // Both are behind the group, the image gone first (it is why the pod
+    // pulled), each at a time between the restart and the watch telling it.
+    let check = |md: &str| {
+        let lines = fit_lines(md);
+
+        let image_line = lines
+            .iter()
+            .position(|l| l.contains(&format!("{image} gone from node {node}'s images")))
+            .unwrap_or_else(|| panic!("the images gone, behind the group:\n{md}"));
+        let kubelet_line = lines
+            .iter()
+            .position(|l| l.contains(&format!("kubelet on node {node}: v1.34.2 → v1.35.4")))
+            .unwrap_or_else(|| panic!("the kubelet upgrade, behind the group:\n{md}"));
+        assert!(image_line < kubelet_line, "{md}");
+        assert!(
+            lines[image_line].contains("the failing image was cached there"),
+            "{md}"
+        );
+        assert!(lines[kubelet_line].contains("KEP-2535"), "{md}");
+        for l in [&lines[image_line], &lines[kubelet_line]] {
+            let t = time_of(l);
+            assert!(
+                t >= before - jiff::SignedDuration::from_secs(1)
+                    && t <= after + jiff::SignedDuration::from_secs(1),
+                "{t} not between {before} and {after}: {l}"
+            );
+        }
+    };
+    let live = pt(&["report", "-n", &ns.name]).run();
+    assert_eq!(live.code, Some(0), "{}", live.stderr);
+    eprintln!("{}", live.stdout);
+    check(&live.stdout);
+    let file = dir.path().join("upgrade.yaml");
+    let file_s = file.to_str().expect("utf-8");
+    let snap = pt(&["snapshot", "-o", file_s, "-n", &ns.name]).run();
+    assert_eq!(snap.code, Some(0), "{}", snap.stderr);
+    let offline = pt(&["report", "--replay", file_s]).run();
+    assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    check(&offline.stdout);
+
+    ns.delete().await;
+    let _ = nodes.delete(&node, &DeleteParams::default()).await;
+}
+
 /// A second simulated node joining the cluster as `name`: it trusts the
 /// API server's CA, not the registry's (a node image without the
 /// registry's CA), and runs only the pods bound to it. Killed on drop.
@@ -373,20 +567,37 @@ struct JoinedNode(std::process::Child);
 
 impl JoinedNode {
     fn start(h: &support::Harness, name: &str, root: &std::path::Path) -> JoinedNode {
+        JoinedNode::with(h, name, root, "PULLTUI_HARNESS_CA", &[])
+    }
+
+    /// The node trusting the CA in harness variable `ca`, with more of the
+    /// simulator's flags.
+    fn with(
+        h: &support::Harness,
+        name: &str,
+        root: &std::path::Path,
+        ca: &str,
+        more: &[&str],
+    ) -> JoinedNode {
         let sim = std::env::var_os("PULLTUI_KUBELET_SIM")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
                 let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pulltui"));
                 bin.with_file_name("examples").join("kubelet-sim")
             });
-        let log = std::fs::File::create(root.join("joined-node.log")).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("joined-node.log"))
+            .expect("log file");
         let child = std::process::Command::new(sim)
             .arg("--kubeconfig")
             .arg(h.kubeconfig())
             .args(["--context", "admin", "--scheduler-context", "admin"])
-            .args(["--registry-ca", h.var("PULLTUI_HARNESS_CA")])
+            .args(["--registry-ca", h.var(ca)])
             .args(["--dns", h.var("PULLTUI_DNS")])
             .args(["--node", name, "--selected-only", "--backoff-max", "10"])
+            .args(more)
             .stdout(std::process::Stdio::null())
             .stderr(log)
             .spawn()
@@ -436,27 +647,7 @@ async fn report_finds_the_node_that_joined_behind_the_failures_on_it() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     // Its pods: bound to the new node, their credentials in order.
-    let deployment: Deployment = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "edge"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "edge"}},
-            "template": {
-                "metadata": {"labels": {"app": "edge"}},
-                "spec": {
-                    "nodeName": node,
-                    "containers": [{"name": "app", "image": format!("{reg}/team/app:1.0")}],
-                    "imagePullSecrets": [{"name": "regcred"}],
-                    "terminationGracePeriodSeconds": 1,
-                },
-            },
-        },
-    }))
-    .expect("a Deployment");
-    Api::<Deployment>::namespaced(c.clone(), &ns.name)
-        .create(&kube::api::PostParams::default(), &deployment)
-        .await
-        .expect("creating edge");
+    edge_on(&c, &ns.name, &node, &format!("{reg}/team/app:1.0")).await;
     let failing = watch.wait("edge failing on the new node", |v| {
         v["kind"] == "failing" && v["namespace"] == ns.name.as_str()
     });

@@ -56,7 +56,14 @@ pub struct ClusterView {
     /// The failing pods' pull secrets, reduced to hosts, usernames and
     /// expiries, by (namespace, name): the credential expiry radar.
     pub pull_secrets: crate::app::radar::Radar,
+    /// Nodes and pull secrets seen change, until the journal takes them
+    /// (at most `FACTS_HELD`, the newest).
+    pub facts: Vec<crate::domain::history::Fact>,
 }
+
+/// Node and secret facts held for the journal at most (without a journal
+/// nobody takes them).
+pub const FACTS_HELD: usize = 5_000;
 
 /// The window (from, to) and namespaces changes are read for.
 pub type ChangesWindow = (Timestamp, Timestamp, std::collections::BTreeSet<String>);
@@ -129,6 +136,7 @@ impl ClusterView {
             changes: Vec::new(),
             changes_asked: None,
             changes_read: 0,
+            facts: Vec::new(),
             pull_secrets: Default::default(),
         }
     }

@@ -133,6 +133,9 @@ pub enum ClusterMsg {
     Namespaces(Result<Vec<String>, ApiError>),
     /// What changed around the journal's failures (`FetchEffect::Changes`).
     Changes(Vec<crate::domain::changes::Change>),
+    /// Nodes and pull secrets seen change (`cluster::history`), for the
+    /// journal.
+    History(Vec<crate::domain::history::Fact>),
     /// For the detail screen opened as `detail`; stale ones are dropped.
     Detail {
         detail: DetailId,

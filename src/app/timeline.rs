@@ -305,7 +305,9 @@ pub fn build(clusters: &[ClusterView], cache: &LaneCache) -> Vec<TimeLane> {
                 Record::Recovered { at, group, .. } => {
                     mark(&mut out, group, *at, MarkerKind::Recovered, i);
                 }
-                Record::Counts { .. } | Record::Watching { .. } => {}
+                // Node and secret records are marked as changes, where they
+                // fit a lane (`ClusterMsg::Changes`).
+                _ => {}
             }
         }
         for (j, f) in c.fixes.iter().enumerate() {
@@ -589,7 +591,7 @@ pub fn detail(model: &Model) -> Option<MarkerDetail> {
             container: Some(subject.label()),
             ..d(group.label())
         },
-        Record::Counts { .. } | Record::Watching { .. } => return None,
+        _ => return None,
     })
 }
 

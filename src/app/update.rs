@@ -263,12 +263,22 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
                 _ => Vec::new(),
             }
         }
+        ClusterMsg::History(facts) => {
+            cluster.facts.extend(facts);
+            let over = cluster
+                .facts
+                .len()
+                .saturating_sub(crate::app::cluster::FACTS_HELD);
+            cluster.facts.drain(..over);
+            Vec::new()
+        }
         ClusterMsg::Owner(key, lookup) => {
             cluster.inventory.apply_owner(key, lookup);
             Vec::new()
         }
         ClusterMsg::Changes(changes) => {
-            cluster.changes = changes;
+            // With what the journal saw of nodes and pull secrets.
+            cluster.changes = crate::domain::history::merged(&changes, &cluster.journal);
             cluster.changes_read += 1;
             Vec::new()
         }

@@ -117,6 +117,13 @@ pub fn text_line(change: &Change) -> String {
             Record::Counts { at, groups } => {
                 format!("{}  {context}  counts     {}", short(at), groups.len())
             }
+            // A node or a secret, as the change it is.
+            other => {
+                let what = crate::domain::history::changes(std::slice::from_ref(other))
+                    .pop()
+                    .map_or_else(|| "node seen".to_string(), |c| c.summary);
+                format!("{}  {context}  changed    {what}", short(&other.at()))
+            }
         },
     };
     inert(&line).into_owned()

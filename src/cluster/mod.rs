@@ -16,6 +16,7 @@ pub mod detail;
 pub mod error;
 pub mod fixer;
 pub mod follow;
+mod history;
 mod lean_pod;
 pub mod liveness;
 pub mod mutate;

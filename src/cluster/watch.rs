@@ -194,6 +194,7 @@ pub(super) async fn run_session(
                 watch_events(&w, EVENT_FIELDS, 0b001),
                 watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
                 watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
+                super::history::watch(&w.client, &w.scope, w.generation, &w.tx),
             )
         };
         tokio::pin!(watchers);

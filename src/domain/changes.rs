@@ -31,6 +31,13 @@ pub enum Kind {
     /// A registry annotation pulltui knows (the TKE ones) added to or
     /// removed from a workload's pod template.
     Annotation,
+    /// A node's kubelet version changed (seen by the journal).
+    Kubelet,
+    /// Images gone from a node's `status.images` (seen by the journal):
+    /// garbage collection, so the next pod there pulls.
+    ImageGone,
+    /// A pull secret deleted (seen by the journal, with its time).
+    PullSecretDeleted,
 }
 
 /// One change found in the cluster.
@@ -164,11 +171,20 @@ pub fn fit(scope: &Scope, index: usize, c: &Change) -> Option<Fit> {
         }
     }
     let affine = affine(c.kind, &scope.cause);
+    let same_image = c
+        .images
+        .iter()
+        .any(|i| scope.images.iter().any(|s| same_image(i, s)));
     // A rollout matters by its image for an image's failure only (for a
     // credentials failure, the image is not what broke).
-    if affine && c.images.iter().any(|i| scope.images.contains(i)) {
+    if affine && same_image && c.kind == Kind::Rollout {
         score += 30;
         why.push("it put the failing image in place".into());
+    }
+    // An image gone from the node its pods fail on: that is why they pull.
+    if same_image && c.kind == Kind::ImageGone {
+        score += 30;
+        why.push("the failing image was cached there".into());
     }
     // The object the kubelet's message names (`... pull secrets (regcred)`):
     // the strongest sign there is.
@@ -203,15 +219,41 @@ fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
+/// Whether two image references name one image (`nginx:1.25` is
+/// `docker.io/library/nginx:1.25`).
+fn same_image(a: &str, b: &str) -> bool {
+    a == b
+        || match (
+            super::image::ImageRef::parse(a),
+            super::image::ImageRef::parse(b),
+        ) {
+            (Ok(a), Ok(b)) => a.canonical() == b.canonical(),
+            _ => false,
+        }
+}
+
 /// Whether a change of `kind` is of the sort that causes `cause`.
 fn affine(kind: Kind, cause: &str) -> bool {
     let family = cause.split('.').next().unwrap_or_default();
     match kind {
         Kind::Rollout => family == "image",
-        Kind::PullSecret | Kind::PullSecretMissing | Kind::ServiceAccount => {
-            family == "auth" || family == "credentials"
-        }
+        Kind::PullSecret
+        | Kind::PullSecretMissing
+        | Kind::PullSecretDeleted
+        | Kind::ServiceAccount => family == "auth" || family == "credentials",
         Kind::Node => matches!(family, "network" | "tls" | "node" | "registry"),
+        // Gone from the cache: the next pod pulls, and meets whatever is
+        // broken on the way.
+        Kind::ImageGone => matches!(
+            family,
+            "network" | "tls" | "node" | "registry" | "auth" | "image"
+        ),
+        // A kubelet that checks cached images' credentials again fails them
+        // as credentials failures.
+        Kind::Kubelet => matches!(
+            family,
+            "network" | "tls" | "node" | "registry" | "auth" | "policy"
+        ),
         Kind::Annotation => matches!(family, "network" | "tls" | "registry"),
     }
 }
@@ -219,9 +261,11 @@ fn affine(kind: Kind, cause: &str) -> bool {
 fn kind_word(kind: Kind) -> &'static str {
     match kind {
         Kind::Rollout => "rollout",
-        Kind::PullSecret | Kind::PullSecretMissing => "pull secret",
+        Kind::PullSecret | Kind::PullSecretMissing | Kind::PullSecretDeleted => "pull secret",
         Kind::ServiceAccount => "ServiceAccount",
         Kind::Node => "node",
+        Kind::Kubelet => "kubelet",
+        Kind::ImageGone => "node image",
         Kind::Annotation => "registry annotation",
     }
 }

@@ -121,6 +121,43 @@ pub enum Record {
         subject: Subject,
         group: Group,
     },
+    /// A node's kubelet version: first seen (`from` none), or changed
+    /// (`domain::history`).
+    Kubelet {
+        at: Timestamp,
+        node: String,
+        version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// When the journal last saw the version before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Timestamp>,
+    },
+    /// Images gone from a node's `status.images` since `since`.
+    ImagesGone {
+        at: Timestamp,
+        since: Timestamp,
+        node: String,
+        images: Vec<String>,
+        /// Images gone beyond those named.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        more: usize,
+        /// The kubelet's list was full (an image may have dropped off it).
+        #[serde(default)]
+        capped: bool,
+    },
+    /// A pull secret deleted.
+    SecretDeleted {
+        at: Timestamp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Timestamp>,
+        namespace: String,
+        name: String,
+    },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Record {
@@ -130,8 +167,20 @@ impl Record {
             | Record::Counts { at, .. }
             | Record::Failing { at, .. }
             | Record::Cause { at, .. }
-            | Record::Recovered { at, .. } => *at,
+            | Record::Recovered { at, .. }
+            | Record::Kubelet { at, .. }
+            | Record::ImagesGone { at, .. }
+            | Record::SecretDeleted { at, .. } => *at,
         }
+    }
+
+    /// Whether it tells a change of state (`pulltui watch` prints those):
+    /// not the counts, not a node's first kubelet version.
+    pub fn is_change_of_state(&self) -> bool {
+        !matches!(
+            self,
+            Record::Counts { .. } | Record::Kubelet { from: None, .. }
+        )
     }
 
     /// The record as one JSON line (its strings are inert already).
@@ -186,7 +235,10 @@ impl Recorder {
                     r.counts = groups.iter().cloned().collect();
                     r.counts_at = Some(*at);
                 }
-                Record::Watching { .. } => {}
+                Record::Watching { .. }
+                | Record::Kubelet { .. }
+                | Record::ImagesGone { .. }
+                | Record::SecretDeleted { .. } => {}
             }
         }
         r
@@ -290,7 +342,7 @@ fn sort_key(r: &Record) -> (u8, Option<&Subject>) {
         Record::Failing { subject, .. } => (0, Some(subject)),
         Record::Cause { subject, .. } => (1, Some(subject)),
         Record::Recovered { subject, .. } => (2, Some(subject)),
-        Record::Watching { .. } | Record::Counts { .. } => (3, None),
+        _ => (3, None),
     }
 }
 
@@ -418,7 +470,10 @@ pub fn lanes(records: &[Record]) -> Vec<Lane> {
                     }
                 }
             }
-            Record::Watching { .. } => {}
+            Record::Watching { .. }
+            | Record::Kubelet { .. }
+            | Record::ImagesGone { .. }
+            | Record::SecretDeleted { .. } => {}
         }
         if let Record::Failing { group, .. } | Record::Cause { to: group, .. } = r
             && let Some(l) = by.get_mut(group)

@@ -13,6 +13,7 @@ pub mod facet;
 pub mod facts;
 pub mod failing;
 pub mod fixes;
+pub mod history;
 pub mod image;
 pub mod inert;
 pub mod inventory;

@@ -278,23 +278,35 @@ fn what_changed(
     records: &[Record],
     changes: &Result<Vec<Change>, String>,
 ) {
-    let changes = match changes {
-        Ok(c) => c,
+    // With what the journal saw of nodes and pull secrets.
+    let scope = lane_scope(lane, records);
+    let fits = match changes {
+        Ok(c) => rank(&scope, &super::history::merged(c, records), CHANGES_MAX),
         Err(why) => {
-            let _ = writeln!(out, "  What changed: not read ({}).", code(why));
-            return;
+            let fits = rank(&scope, &super::history::changes(records), CHANGES_MAX);
+            if fits.is_empty() {
+                let _ = writeln!(out, "  What changed: not read ({}).", code(why));
+                return;
+            }
+            let _ = writeln!(
+                out,
+                "  What changed: the cluster was not read ({}); the journal kept:",
+                code(why)
+            );
+            fits
         }
     };
-    let fits = rank(&lane_scope(lane, records), changes, CHANGES_MAX);
     if fits.is_empty() {
         let _ = writeln!(
             out,
             "  What changed: nothing found from 30 min before its first failure to 2 min \
-             after (rollouts, pull secrets, ServiceAccounts, nodes)."
+             after (rollouts, pull secrets, ServiceAccounts, nodes, kubelets, node images)."
         );
         return;
     }
-    let _ = writeln!(out, "  What changed, best fit first:");
+    if changes.is_ok() {
+        let _ = writeln!(out, "  What changed, best fit first:");
+    }
     for f in fits {
         let when = f.change.at.map_or("time unknown".to_string(), short);
         // The API server names a writer that gave no field manager "unknown".
@@ -351,6 +363,12 @@ fn timeline(records: &[Record], fixes: &[&FixNote]) -> Vec<(Timestamp, String)> 
                 code(&subject.label()),
                 group.cause
             ),
+            // A node or a secret: said as the change it is (nothing for a
+            // node's first kubelet version).
+            _ => match super::history::changes(std::slice::from_ref(r)).pop() {
+                Some(c) => format!("{} changed: {}", short(r.at()), code(&c.summary)),
+                None => continue,
+            },
         };
         out.push((r.at(), line));
     }
@@ -406,7 +424,7 @@ fn fix_line(f: &FixNote, records: &[Record]) -> String {
 }
 
 /// `2026-12-06 15:01:02Z`.
-fn short(t: Timestamp) -> String {
+pub fn short(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 

@@ -387,7 +387,16 @@ pub fn journal_look(
 ) -> crate::journal::Written {
     // The rows as the pods and events have them now.
     model.settle();
-    let (written, opened) = journal.look(model, now);
+    let crate::journal::Look {
+        written,
+        opened,
+        took_facts,
+    } = journal.look(model, now);
+    for ix in took_facts {
+        if let Some(c) = model.clusters.get_mut(ix) {
+            c.facts.clear();
+        }
+    }
     let opened = opened.into_iter().map(|(ix, records)| {
         let fixes = match model.clusters.get(ix).and_then(|c| c.journal_id()) {
             Some(id) => crate::audit::fixes()

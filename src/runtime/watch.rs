@@ -81,7 +81,7 @@ where
                 for (ix, records) in journal_look(&mut model, &mut journal, now) {
                     let context = model.clusters.get(ix).map(|c| c.name().to_string()).unwrap_or_default();
                     for record in records {
-                        if !matches!(record, Record::Counts { .. }) {
+                        if record.is_change_of_state() {
                             out(Change::Record { context: context.clone(), record: Box::new(record) });
                         }
                     }

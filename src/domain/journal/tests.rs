@@ -39,6 +39,7 @@ fn kinds(records: &[Record]) -> Vec<&'static str> {
             Record::Failing { .. } => "failing",
             Record::Cause { .. } => "cause",
             Record::Recovered { .. } => "recovered",
+            _ => "history",
         })
         .collect()
 }
