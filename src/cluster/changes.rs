@@ -411,9 +411,9 @@ async fn secrets(
         .await
     {
         for sa in sas {
-            for r in sa.image_pull_secrets.iter().flatten() {
+            for name in crate::domain::pod::sa_pull_secret_names(&sa) {
                 referenced
-                    .entry(r.name.clone())
+                    .entry(name)
                     .or_insert_with(|| format!("ServiceAccount {}", sa.name_any()));
             }
         }
@@ -461,12 +461,7 @@ async fn service_accounts(
         if let Some((t, manager)) = latest(sa.managed_fields(), touches)
             && within(Some(t))
         {
-            let now: Vec<String> = sa
-                .image_pull_secrets
-                .iter()
-                .flatten()
-                .map(|r| r.name.clone())
-                .collect();
+            let now = crate::domain::pod::sa_pull_secret_names(&sa);
             out.push(Change {
                 kind: Kind::ServiceAccount,
                 at: Some(t),

@@ -555,7 +555,7 @@ pub async fn attachable_secrets(
     let mut referenced = ctx.pull_secrets.clone();
     let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &ctx.namespace);
     if let Ok(sa) = sas.get(&ctx.service_account).await {
-        referenced.extend(sa.image_pull_secrets.into_iter().flatten().map(|s| s.name));
+        referenced.extend(crate::domain::pod::sa_pull_secret_names(&sa));
     }
     Ok(attachable(&infos, &image, &referenced))
 }

@@ -63,9 +63,9 @@ pub async fn plan_for(client: &Client, pod: &PodKey, container: &str) -> Result<
         .get(&sa)
         .await
     {
-        for s in sa.image_pull_secrets.into_iter().flatten() {
-            if !names.contains(&s.name) {
-                names.push(s.name);
+        for s in crate::domain::pod::sa_pull_secret_names(&sa) {
+            if !names.contains(&s) {
+                names.push(s);
             }
         }
     }

@@ -244,13 +244,7 @@ impl ServiceAccountView {
 
 /// Reduces a fetched ServiceAccount to its view.
 pub fn service_account_view(sa: &ServiceAccount) -> ServiceAccountView {
-    let pull_secrets = sa
-        .image_pull_secrets
-        .iter()
-        .flatten()
-        .map(|r| r.name.clone())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let pull_secrets = super::pod::sa_pull_secret_names(sa);
     ServiceAccountView {
         pull_secrets,
         annotations: known_annotations(sa.metadata.annotations.as_ref()),

@@ -94,6 +94,19 @@ pub fn pull_secret_names(pod: &Pod) -> Vec<String> {
     names
 }
 
+/// A ServiceAccount's `imagePullSecrets` names, by the pod's rule: in
+/// order, without empty names or repeats (the kubelet adds them to the
+/// pod's own when the pod names none).
+pub fn sa_pull_secret_names(sa: &k8s_openapi::api::core::v1::ServiceAccount) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in sa.image_pull_secrets.as_deref().unwrap_or_default() {
+        if !r.name.is_empty() && !names.contains(&r.name) {
+            names.push(r.name.clone());
+        }
+    }
+    names
+}
+
 /// The pod spec's list a container is in: `initContainers` or `containers`.
 pub fn container_list(init: bool) -> &'static str {
     if init { "initContainers" } else { "containers" }

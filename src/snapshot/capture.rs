@@ -359,8 +359,8 @@ pub async fn capture(
             Ok(Some(mut sa)) => {
                 sa.metadata.managed_fields = None;
                 redact_sa_annotations(&mut sa.metadata.annotations);
-                for r in sa.image_pull_secrets.iter().flatten() {
-                    secret_names.insert((ns.clone(), r.name.clone()));
+                for name in crate::domain::pod::sa_pull_secret_names(&sa) {
+                    secret_names.insert((ns.clone(), name));
                 }
                 service_accounts.push(sa);
             }
