@@ -24,12 +24,13 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use pulltui::app::keymap::Keymap;
 use pulltui::app::msg::Fetch;
 use pulltui::app::{Backend, ConnState, Model, Msg, update};
 use pulltui::domain::scope::Scope;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::workload::create;
 use tokio::sync::mpsc;
 
 const T: Duration = Duration::from_secs(60);
@@ -138,22 +139,6 @@ async fn replay_detail(file: &Path, pod: &str) -> String {
     );
     model.size = (160, 60);
     detail_text(&mut model, &mut backend, &mut rx, pod).await
-}
-
-async fn create<K>(client: &kube::Client, ns: &str, obj: Value) -> K
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), ns);
-    let o: K = serde_json::from_value(obj).expect("object");
-    api.create(&PostParams::default(), &o)
-        .await
-        .unwrap_or_else(|e| panic!("creating in {ns}: {e}"))
 }
 
 /// The named pod's first container: its waiting reason (or `Running`) and message.

@@ -19,13 +19,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, PostParams};
 use pulltui::app::keymap::Keymap;
 use pulltui::app::msg::Fetch;
 use pulltui::app::{Backend, ConnState, Model, Msg, update};
 use pulltui::domain::scope::Scope;
 use serde_json::{Value, json};
-use support::workload::{W, failing_pod};
+use support::workload::{W, create, failing_pod, pull_secret};
 use tokio::sync::mpsc;
 
 const T: Duration = Duration::from_secs(90);
@@ -50,17 +49,7 @@ fn jwt(exp: i64) -> String {
 
 /// A dockerconfigjson secret with one `auths` entry for `host`.
 async fn secret(c: &kube::Client, ns: &str, name: &str, host: &str, entry: Value) {
-    let config = json!({"auths": {host: entry}});
-    let s: Secret = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": STANDARD.encode(config.to_string())},
-    }))
-    .expect("secret");
-    Api::<Secret>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &s)
-        .await
-        .unwrap_or_else(|e| panic!("creating secret {name}: {e}"));
+    let _: Secret = create(c, ns, pull_secret(name, host, entry)).await;
 }
 
 /// What no output may contain: the tokens' payload parts.

@@ -13,7 +13,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::workload::as_written;
+use support::workload::{as_written, create, deployment_json};
 use support::{Fixture, Harness, Run};
 
 const T: Duration = Duration::from_secs(60);
@@ -27,23 +27,14 @@ async fn deployment(c: &kube::Client, ns: &str, name: &str, pod_spec: Value, lab
     if let (Some(a), Some(l)) = (all_labels.as_object_mut(), labels.as_object()) {
         a.extend(l.clone());
     }
-    let d: Deployment = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": all_labels}, "spec": pod_spec}}}))
-    .expect("deployment");
-    Api::<Deployment>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &d)
-        .await
-        .unwrap_or_else(|e| panic!("creating Deployment {ns}/{name}: {e}"));
-}
-
-async fn deployment_json(c: &kube::Client, ns: &str, name: &str) -> Value {
-    let d = Api::<Deployment>::namespaced(c.clone(), ns)
-        .get(name)
-        .await
-        .unwrap_or_else(|e| panic!("reading Deployment {ns}/{name}: {e}"));
-    serde_json::to_value(d).expect("json")
+    let _: Deployment = create(
+        c,
+        ns,
+        json!({"metadata": {"name": name},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": all_labels}, "spec": pod_spec}}}),
+    )
+    .await;
 }
 
 fn waiting_any(p: &Pod, reasons: &[&str]) -> bool {
