@@ -371,7 +371,7 @@ impl JoinedNode {
         let sim = std::env::var_os("PULLTUI_KUBELET_SIM")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pulltui"));
+                let bin = std::path::Path::new(support::cli::BIN);
                 bin.with_file_name("examples").join("kubelet-sim")
             });
         let log = std::fs::File::create(root.join("joined-node.log")).expect("log file");
