@@ -22,45 +22,20 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use pulltui::app::keymap::Keymap;
 use pulltui::app::msg::Fetch;
 use pulltui::app::{Backend, ConnState, Model, Msg, update};
-use pulltui::domain::scope::Scope;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::screen::{drive, key, live_console};
+use support::workload::create;
 use tokio::sync::mpsc;
 
 const T: Duration = Duration::from_secs(60);
 
 const ECR: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:2.1";
-
-fn key(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-/// Applies the backend's messages until `done` holds.
-async fn drive(
-    model: &mut Model,
-    backend: &mut dyn Backend,
-    rx: &mut mpsc::Receiver<Msg>,
-    what: &str,
-    done: impl Fn(&Model) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        model.settle();
-        if done(model) {
-            return;
-        }
-        assert!(start.elapsed() < T, "timed out waiting for {what}");
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-            let fx = update(model, m);
-            backend.dispatch_all(fx);
-        }
-    }
-}
 
 /// Opens the detail of the only row whose pod is `pod` and returns its
 /// document once the ServiceAccount and the node are read, wrapping undone.
@@ -72,7 +47,7 @@ async fn detail_text(
 ) -> String {
     let fx = model.start();
     backend.dispatch_all(fx);
-    drive(model, backend, rx, "the pod's row", |m| {
+    drive(model, backend, rx, "the pod's row", T, |m| {
         m.cluster().conn == ConnState::Live
             && m.cluster().inventory.events_synced
             && m.home.rows.iter().any(|r| r.pod == pod)
@@ -87,7 +62,7 @@ async fn detail_text(
         backend.dispatch_all(fx);
         model.settle();
     }
-    drive(model, backend, rx, "the detail's reads", |m| {
+    drive(model, backend, rx, "the detail's reads", T, |m| {
         m.detail.as_ref().is_some_and(|d| {
             d.key.name == pod
                 && d.sa != Fetch::Pending
@@ -111,16 +86,7 @@ async fn detail_text(
 
 /// The live console's detail of `pod` in `ns`.
 async fn live_detail(kubeconfig: &Path, ns: &str, pod: &str) -> String {
-    let (tx, mut rx) = mpsc::channel(1024);
-    let mut backend = pulltui::cluster::Cluster::new(Some(kubeconfig.to_path_buf()), tx);
-    let mut model = Model::new(
-        Some("admin".into()),
-        vec![],
-        Scope::Namespace(ns.into()),
-        Keymap::default(),
-        jiff::Timestamp::now(),
-    );
-    model.size = (160, 60);
+    let (mut model, mut backend, mut rx) = live_console(kubeconfig, ns, (160, 60));
     detail_text(&mut model, &mut backend, &mut rx, pod).await
 }
 
@@ -138,22 +104,6 @@ async fn replay_detail(file: &Path, pod: &str) -> String {
     );
     model.size = (160, 60);
     detail_text(&mut model, &mut backend, &mut rx, pod).await
-}
-
-async fn create<K>(client: &kube::Client, ns: &str, obj: Value) -> K
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + serde::Serialize
-        + std::fmt::Debug,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    let api: Api<K> = Api::namespaced(client.clone(), ns);
-    let o: K = serde_json::from_value(obj).expect("object");
-    api.create(&PostParams::default(), &o)
-        .await
-        .unwrap_or_else(|e| panic!("creating in {ns}: {e}"))
 }
 
 /// The named pod's first container: its waiting reason (or `Running`) and message.

@@ -13,20 +13,17 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, PostParams};
-use pulltui::app::keymap::Keymap;
 use pulltui::app::msg::Fetch;
-use pulltui::app::{Backend, ConnState, Model, Msg, update};
-use pulltui::domain::scope::Scope;
+use pulltui::app::{Backend as _, ConnState, update};
 use serde_json::{Value, json};
-use support::workload::{W, failing_pod};
-use tokio::sync::mpsc;
+use support::screen::{drive_ticking, key, live_console};
+use support::workload::{W, create, failing_pod, pull_secret};
 
 const T: Duration = Duration::from_secs(90);
 
@@ -50,17 +47,7 @@ fn jwt(exp: i64) -> String {
 
 /// A dockerconfigjson secret with one `auths` entry for `host`.
 async fn secret(c: &kube::Client, ns: &str, name: &str, host: &str, entry: Value) {
-    let config = json!({"auths": {host: entry}});
-    let s: Secret = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "type": "kubernetes.io/dockerconfigjson",
-        "data": {".dockerconfigjson": STANDARD.encode(config.to_string())},
-    }))
-    .expect("secret");
-    Api::<Secret>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &s)
-        .await
-        .unwrap_or_else(|e| panic!("creating secret {name}: {e}"));
+    let _: Secret = create(c, ns, pull_secret(name, host, entry)).await;
 }
 
 /// What no output may contain: the tokens' payload parts.
@@ -69,39 +56,6 @@ const SECRET_TEXT: &[&str] = &["S3CRET", "ZTJlUzNDUkVU", "eyJ"];
 fn clean(text: &str, what: &str) {
     for n in SECRET_TEXT {
         assert!(!text.contains(n), "{what} shows token material {n}: {text}");
-    }
-}
-
-fn key(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-/// Applies the backend's messages (and a clock tick every half second)
-/// until `done` holds.
-async fn drive(
-    model: &mut Model,
-    backend: &mut dyn Backend,
-    rx: &mut mpsc::Receiver<Msg>,
-    what: &str,
-    done: impl Fn(&Model) -> bool,
-) {
-    let start = Instant::now();
-    let mut ticked = Instant::now();
-    loop {
-        model.settle();
-        if done(model) {
-            return;
-        }
-        assert!(start.elapsed() < T, "timed out waiting for {what}");
-        if ticked.elapsed() > Duration::from_millis(500) {
-            ticked = Instant::now();
-            let fx = update(model, Msg::Tick(jiff::Timestamp::now()));
-            backend.dispatch_all(fx);
-        }
-        if let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-            let fx = update(model, m);
-            backend.dispatch_all(fx);
-        }
     }
 }
 
@@ -184,19 +138,10 @@ async fn expired_and_valid_tokens_show_in_check_the_table_and_the_detail() {
     }
 
     // The console: the row markers, then the detail of the expired ECR token.
-    let (tx, mut rx) = mpsc::channel(1024);
-    let mut backend = pulltui::cluster::Cluster::new(Some(h.kubeconfig()), tx);
-    let mut model = Model::new(
-        Some("admin".into()),
-        vec![],
-        Scope::Namespace(ns.name.clone()),
-        Keymap::default(),
-        jiff::Timestamp::now(),
-    );
-    model.size = (200, 60);
+    let (mut model, mut backend, mut rx) = live_console(&h.kubeconfig(), &ns.name, (200, 60));
     let fx = model.start();
     backend.dispatch_all(fx);
-    drive(&mut model, &mut backend, &mut rx, "the markers", |m| {
+    drive_ticking(&mut model, &mut backend, &mut rx, "the markers", T, |m| {
         m.cluster().conn == ConnState::Live && m.home.rows.len() == 4 && m.home.cred.len() == 3
     })
     .await;
@@ -223,11 +168,12 @@ async fn expired_and_valid_tokens_show_in_check_the_table_and_the_detail() {
         backend.dispatch_all(fx);
         model.settle();
     }
-    drive(
+    drive_ticking(
         &mut model,
         &mut backend,
         &mut rx,
         "the detail's reads",
+        T,
         |m| {
             m.detail.as_ref().is_some_and(|d| {
                 d.key.name == "ecr-old"

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::workload::as_written;
+use support::workload::{as_written, create, deployment_json};
 use support::{Fixture, Harness, Run};
 
 const T: Duration = Duration::from_secs(60);
@@ -27,23 +27,14 @@ async fn deployment(c: &kube::Client, ns: &str, name: &str, pod_spec: Value, lab
     if let (Some(a), Some(l)) = (all_labels.as_object_mut(), labels.as_object()) {
         a.extend(l.clone());
     }
-    let d: Deployment = serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": all_labels}, "spec": pod_spec}}}))
-    .expect("deployment");
-    Api::<Deployment>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), &d)
-        .await
-        .unwrap_or_else(|e| panic!("creating Deployment {ns}/{name}: {e}"));
-}
-
-async fn deployment_json(c: &kube::Client, ns: &str, name: &str) -> Value {
-    let d = Api::<Deployment>::namespaced(c.clone(), ns)
-        .get(name)
-        .await
-        .unwrap_or_else(|e| panic!("reading Deployment {ns}/{name}: {e}"));
-    serde_json::to_value(d).expect("json")
+    let _: Deployment = create(
+        c,
+        ns,
+        json!({"metadata": {"name": name},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": all_labels}, "spec": pod_spec}}}),
+    )
+    .await;
 }
 
 fn waiting_any(p: &Pod, reasons: &[&str]) -> bool {
@@ -177,12 +168,13 @@ async fn the_sandbox_image_and_an_ephemeral_container_offer_no_write() {
         return;
     }
     let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
-    let p: Pod = serde_json::from_value(json!({"metadata": {"name": "debugged"},
-        "spec": {"containers": [{"name": "app", "image": good}]}}))
-    .expect("pod");
-    pods.create(&PostParams::default(), &p)
-        .await
-        .expect("creating pod");
+    let _: Pod = create(
+        &c,
+        &ns.name,
+        json!({"metadata": {"name": "debugged"},
+            "spec": {"containers": [{"name": "app", "image": good}]}}),
+    )
+    .await;
     support::wait_named(&c, &ns.name, "debugged", T, "Running", |p| {
         support::pod_state(p).as_deref() == Some("Running")
     })
@@ -354,7 +346,6 @@ async fn a_snapshot_replays_the_facets() {
     let reg = h.var("PULLTUI_REG_TOKEN");
     let good = format!("{reg}/library/tiny:latest");
     let gone = format!("{reg}/library/tiny:gone");
-    let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
     let mut labels = serde_json::Map::new();
     labels.insert(h.var("PULLTUI_INJECT_LABEL").into(), json!("true"));
     let mut specs = vec![
@@ -379,10 +370,7 @@ async fn a_snapshot_replays_the_facets() {
         want.push(("vol", "image-volume"));
     }
     for spec in specs {
-        let p: Pod = serde_json::from_value(spec).expect("pod");
-        pods.create(&PostParams::default(), &p)
-            .await
-            .expect("creating pod");
+        let _: Pod = create(&c, &ns.name, spec).await;
     }
     // Until check --json sees every facet live.
     let start = std::time::Instant::now();
@@ -452,7 +440,6 @@ async fn the_console_shows_the_facets() {
     let reg = h.var("PULLTUI_REG_TOKEN");
     let good = format!("{reg}/library/tiny:latest");
     let gone = format!("{reg}/library/tiny:gone");
-    let pods: Api<Pod> = Api::namespaced(c.clone(), &ns.name);
     let mut specs = vec![
         json!({"metadata": {"name": "sb"},
             "spec": {"runtimeClassName": h.var("PULLTUI_RUNTIMECLASS_BROKEN_SANDBOX"),
@@ -472,10 +459,7 @@ async fn the_console_shows_the_facets() {
         if !sidecars && spec["metadata"]["name"] == json!("side") {
             continue;
         }
-        let p: Pod = serde_json::from_value(spec).expect("pod");
-        pods.create(&PostParams::default(), &p)
-            .await
-            .expect("creating pod");
+        let _: Pod = create(&c, &ns.name, spec).await;
     }
     let t = Tmux::start("facets", 160, 45);
     t.launch(

@@ -3,6 +3,9 @@
 //! registries. Each test has its own namespace and its own data (audit) and
 //! state (log) directories, so tests run in parallel.
 //!
+//! Where a fix refuses or changes nothing (dry run, 403, no `--yes`, a
+//! change between preview and apply): `e2e_fix_refused.rs`.
+//!
 //! Every fix must make the new pods Running and the follow-up say so; the
 //! server's objects are compared field by field (other annotations and pull
 //! secrets survive); the test password and its base64 never appear in
@@ -12,67 +15,17 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
-use kube::api::{Api, Patch, PatchParams, PostParams};
-use serde_json::{Value, json};
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use kube::api::{Api, PostParams};
+use serde_json::json;
+use support::fix::{assert_fixed, create_pull_secret, fix, fix_as, pod_arg, template_of};
 use support::scenarios::{ANN_HTTP, ANN_SKIP_VERIFY, ensure_secret};
-use support::workload::{W, as_written, failing_pod};
-use support::{Fixture, Run, pod_state, pods_of, wait_pod};
+use support::workload::{W, app_image, failing_pod};
+use support::{Fixture, pod_state, pods_of, wait_pod};
 
 const SETTLE: Duration = Duration::from_secs(60);
-
-/// `pulltui --context CTX fix ARGS` at `PULLTUI_LOG=debug`, `stdin` fed in;
-/// the output is checked for the password before it is returned.
-fn fix_as(t: &Fixture, context: &str, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut fix = t
-        .pulltui()
-        .env("PULLTUI_LOG", "debug")
-        .context(context)
-        .arg("fix")
-        .args(args);
-    if let Some(s) = stdin {
-        fix = fix.stdin(s);
-    }
-    let run = fix.run();
-    t.assert_no_password(&format!("{run:?}"), "the output");
-    run
-}
-
-fn fix(t: &Fixture, args: &[&str]) -> Run {
-    fix_as(t, "admin", args, None)
-}
-
-fn pod_arg(ns: &str, pod: &str) -> String {
-    format!("{ns}/{pod}")
-}
-
-fn template_of(v: &Value) -> &Value {
-    &v["spec"]["template"]
-}
-
-/// The follow-up says the new pods run, and every live pod of `app` runs.
-async fn assert_fixed(t: &Fixture, run: &Run, app: &str, target: &str, want: u32, new: bool) {
-    assert_eq!(run.code, Some(0), "{run:?}");
-    let word = if want == 1 { "pod" } else { "pods" };
-    let line = format!(
-        "{target}: {want}/{want} {}{word} Running after ",
-        if new { "new " } else { "" }
-    );
-    assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.starts_with(&line) && l.ends_with(" s ✓")),
-        "expected a line starting {line:?}: {run:?}"
-    );
-    let pods = pods_of(&t.c, t.ns(), app).await;
-    let running = pods
-        .iter()
-        .filter(|p| pod_state(p).as_deref() == Some("Running"))
-        .count();
-    assert!(running >= want as usize, "{running} running pods of {app}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
@@ -81,16 +34,11 @@ async fn skip_verify_fixes_the_self_signed_registry_and_keeps_other_fields() {
     };
     let ns = t.ns().to_string();
     ensure_secret(&t.c, &ns, "keep-secret", "other.example", &t.h).await;
-    let mut w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
-    );
+    let mut w = W::new("Deployment", "web", app_image(t.h.reg_selfsigned()));
     w.replicas = 2;
     w.annotations = json!({"keep": "me", ANN_SKIP_VERIFY: "other.example"});
     w.pull_secrets = &["keep-secret"];
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let pod = t.failing(&w).await;
 
     let run = fix(
         &t,
@@ -158,14 +106,9 @@ async fn http_endpoint_with_its_port_fixes_a_statefulset_deleting_the_stuck_pod(
         return;
     };
     let ns = t.ns().to_string();
-    let mut w = W::new(
-        "StatefulSet",
-        "db",
-        format!("{}/team/app:1.0", t.h.reg_http()),
-    );
+    let mut w = W::new("StatefulSet", "db", app_image(t.h.reg_http()));
     w.annotations = json!({"keep": "me"});
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "db").await;
+    let pod = t.failing(&w).await;
     assert_eq!(pod, "db-0");
 
     let run = fix(
@@ -248,14 +191,9 @@ async fn a_new_pull_secret_on_the_template_fixes_the_auth_registry() {
     let ns = t.ns().to_string();
     // A secret for another host stays in the list.
     ensure_secret(&t.c, &ns, "keep-secret", t.h.reg_http(), &t.h).await;
-    let mut w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
+    let mut w = W::new("Deployment", "web", app_image(t.h.reg_auth()));
     w.pull_secrets = &["keep-secret"];
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let pod = t.failing(&w).await;
 
     let user = t.h.reg_auth_user().to_string();
     let pass = format!("{}\n", t.h.reg_auth_pass());
@@ -348,25 +286,11 @@ async fn a_pull_secret_on_the_service_account_plus_restart_fixes_the_auth_regist
     let ns = t.ns().to_string();
     let pod = t.web_as_a_service_account().await;
 
-    let user = t.h.reg_auth_user().to_string();
-    let pass = t.h.reg_auth_pass().to_string();
-    let run = fix_as(
+    let run = create_pull_secret(
         &t,
         "admin",
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "create-pull-secret",
-            "--secret-name",
-            "sa-cred",
-            "--username",
-            &user,
-            "--password-stdin",
-            "--attach",
-            "serviceaccount",
-            "--yes",
-        ],
-        Some(&pass),
+        &pod_arg(&ns, &pod),
+        &["--secret-name", "sa-cred", "--attach", "serviceaccount"],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.contains("only pods created after"), "{run:?}");
@@ -424,26 +348,10 @@ async fn creating_the_missing_referenced_secret_fixes_the_pods_in_place() {
         format!("{}/library/tiny:latest", t.h.reg_auth()),
     );
     w.pull_secrets = &["does-not-exist"];
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let pod = t.failing(&w).await;
     let before = t.deployment("web").await;
 
-    let user = t.h.reg_auth_user().to_string();
-    let pass = t.h.reg_auth_pass().to_string();
-    let run = fix_as(
-        &t,
-        "admin",
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "create-pull-secret",
-            "--username",
-            &user,
-            "--password-stdin",
-            "--yes",
-        ],
-        Some(&pass),
-    );
+    let run = create_pull_secret(&t, "admin", &pod_arg(&ns, &pod), &[]);
     assert!(
         run.stdout
             .contains(&format!("create pull secret {ns}/does-not-exist")),
@@ -477,8 +385,7 @@ async fn set_image_recreates_a_job_with_a_missing_tag() {
     );
     w.pull_secrets = &["regcred"];
     w.annotations = json!({"keep": "me"});
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "once").await;
+    let pod = t.failing(&w).await;
     let jobs: Api<Job> = Api::namespaced(t.c.clone(), &ns);
     let old_uid = jobs.get("once").await.expect("job").metadata.uid;
 
@@ -528,322 +435,6 @@ async fn set_image_recreates_a_job_with_a_missing_tag() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dry_run_changes_nothing_on_the_server() {
-    let Some(t) = Fixture::new("fix-dry").await else {
-        return;
-    };
-    let ns = t.ns().to_string();
-    let w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
-    let before = t.deployment("web").await;
-
-    let run = fix(
-        &t,
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "annotate-skip-verify",
-            "--dry-run",
-            "--yes",
-            "--json",
-        ],
-    );
-    assert_eq!(run.code, Some(0), "{run:?}");
-    let v = run.json();
-    assert_eq!(v["dry_run"], true);
-    assert_eq!(v["applied"], false);
-    assert_eq!(
-        v["writes"][0]["action"], "patched",
-        "the server answered the dry run: {run:?}"
-    );
-    assert!(run.stderr.contains("dry run: dryRun=All"), "{run:?}");
-
-    let user = t.h.reg_auth_user().to_string();
-    let pass = t.h.reg_auth_pass().to_string();
-    let run = fix_as(
-        &t,
-        "admin",
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "create-pull-secret",
-            "--username",
-            &user,
-            "--password-stdin",
-            "--dry-run",
-            "--yes",
-        ],
-        Some(&pass),
-    );
-    assert_eq!(run.code, Some(0), "{run:?}");
-    assert!(
-        run.stdout.contains("dry run, accepted: created Secret"),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout.contains("dry run, accepted: patched Deployment"),
-        "{run:?}"
-    );
-
-    let after = t.deployment("web").await;
-    assert_eq!(as_written(&after), as_written(&before), "nothing changed");
-    assert_eq!(template_of(&after), template_of(&before));
-    let secrets = Api::<Secret>::namespaced(t.c.clone(), &ns);
-    let name = format!("regcred-{}", t.h.reg_auth().replace(['.', ':'], "-"));
-    assert!(
-        secrets
-            .get_opt(&name)
-            .await
-            .expect("reading secret")
-            .is_none()
-    );
-    let audit = t.dirs().audit_lines();
-    assert_eq!(audit.len(), 2);
-    assert!(
-        audit
-            .iter()
-            .all(|a| a["dry_run"] == true && a["result"] == "ok"),
-        "{audit:?}"
-    );
-    t.assert_files_clean();
-    t.delete().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_viewer_gets_a_readable_forbidden_and_nothing_changes() {
-    let Some(t) = Fixture::new("fix-viewer").await else {
-        return;
-    };
-    let ns = t.ns().to_string();
-    let w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
-    );
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
-    let before = t.deployment("web").await;
-
-    let run = fix_as(
-        &t,
-        "viewer",
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "annotate-skip-verify",
-            "--yes",
-            "--json",
-        ],
-        None,
-    );
-    assert_eq!(run.code, Some(1), "{run:?}");
-    let v = run.json();
-    assert_eq!(v["error"]["status"], 403, "{run:?}");
-    assert!(run.stderr.contains("forbidden (403)"), "{run:?}");
-    assert!(run.stderr.contains("patching Deployment"), "{run:?}");
-    let after = t.deployment("web").await;
-    assert_eq!(as_written(&after), as_written(&before), "nothing changed");
-
-    let pass = t.h.reg_auth_pass().to_string();
-    let run = fix_as(
-        &t,
-        "viewer",
-        &[
-            &pod_arg(&ns, &pod),
-            "--fix",
-            "create-pull-secret",
-            "--username",
-            "u",
-            "--password-stdin",
-            "--yes",
-        ],
-        Some(&pass),
-    );
-    assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(
-        run.stderr.contains("creating Secret") && run.stderr.contains("forbidden"),
-        "{run:?}"
-    );
-    let after = t.deployment("web").await;
-    assert_eq!(template_of(&after), template_of(&before));
-    let audit = t.dirs().audit_lines();
-    assert!(audit.iter().all(|a| a["result"] == "api"), "{audit:?}");
-    t.assert_files_clean();
-    t.delete().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_terminal_or_yes_nothing_is_applied_and_bad_input_exits_2() {
-    let Some(t) = Fixture::new("fix-usage").await else {
-        return;
-    };
-    let ns = t.ns().to_string();
-    let w = W::new(
-        "Pod",
-        "bare",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
-    );
-    w.create(&t.c, &ns).await;
-    failing_pod(&t.c, &ns, "bare").await;
-    let pods: Api<Pod> = Api::namespaced(t.c.clone(), &ns);
-    let rv = pods.get("bare").await.expect("pod").metadata.annotations;
-
-    let run = fix(
-        &t,
-        &[&pod_arg(&ns, "bare"), "--fix", "annotate-skip-verify"],
-    );
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(run.stderr.contains("--yes"), "{run:?}");
-    assert!(
-        run.stdout.contains("annotate Pod/bare"),
-        "the preview is printed: {run:?}"
-    );
-    assert_eq!(
-        pods.get("bare").await.expect("pod").metadata.annotations,
-        rv
-    );
-
-    let run = fix(&t, &[&pod_arg(&ns, "bare"), "--fix", "restart", "--yes"]);
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(run.stderr.contains("bare pod"), "{run:?}");
-    let run = fix(
-        &t,
-        &[&pod_arg(&ns, "bare"), "--fix", "no-such-fix", "--yes"],
-    );
-    assert_eq!(run.code, Some(2), "{run:?}");
-    let run = fix(
-        &t,
-        &[
-            &pod_arg(&ns, "bare"),
-            "--fix",
-            "set-image",
-            "--image",
-            "Bad:Image:Ref",
-            "--yes",
-        ],
-    );
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(run.stderr.contains("invalid image"), "{run:?}");
-    let run = fix(&t, &[&pod_arg(&ns, "nope"), "--fix", "restart", "--yes"]);
-    assert_eq!(run.code, Some(2), "{run:?}");
-    assert!(run.stderr.contains("not found"), "{run:?}");
-
-    // And the bare pod, annotated in place, runs.
-    let run = fix(
-        &t,
-        &[
-            &pod_arg(&ns, "bare"),
-            "--fix",
-            "annotate-skip-verify",
-            "--value",
-            "all",
-            "--yes",
-        ],
-    );
-    assert!(
-        run.stdout.contains("kubectl -n ") && run.stdout.contains(" annotate pod bare --overwrite"),
-        "{run:?}"
-    );
-    assert_fixed(&t, &run, "bare", "Pod/bare", 1, false).await;
-    t.delete().await;
-}
-
-/// Library level, the console's path: a change between preview and apply
-/// is reported, never overwritten.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_between_preview_and_apply_is_reported_and_not_clobbered() {
-    use pulltui::cluster::mutate::{self, MutationError};
-    use pulltui::domain::mutation::{FixId, FixParams, plan};
-
-    let Some(t) = Fixture::new("fix-race").await else {
-        return;
-    };
-    let ns = t.ns().to_string();
-    let mut w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
-    );
-    w.annotations = json!({ANN_SKIP_VERIFY: "first.example"});
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
-
-    let facts = mutate::pod_facts(
-        &t.c,
-        &pulltui::domain::failing::PodKey::new(
-            &pulltui::domain::cluster_id::ClusterId::new("test", "https://test"),
-            &ns,
-            &pod,
-        ),
-        None,
-    )
-    .await
-    .expect("pod facts");
-    assert_eq!(facts.context.target.to_string(), "Deployment/web");
-    let m = plan(
-        &facts.context,
-        FixId::AnnotateSkipVerify,
-        &FixParams::default(),
-    )
-    .expect("plan");
-    let prepared = mutate::prepare(&t.c, m).await.expect("prepare");
-    assert!(
-        prepared.preview.to_string().contains("first.example,"),
-        "{}",
-        prepared.preview
-    );
-
-    // Someone else changes the same annotation meanwhile.
-    let patch = json!({"spec": {"template": {"metadata": {"annotations": {ANN_SKIP_VERIFY: "someone.else"}}}}});
-    Api::<Deployment>::namespaced(t.c.clone(), &ns)
-        .patch("web", &PatchParams::default(), &Patch::Strategic(&patch))
-        .await
-        .expect("concurrent patch");
-
-    let err = mutate::apply(&t.c, &prepared, false)
-        .await
-        .expect_err("must not apply");
-    let MutationError::Changed {
-        ref was, ref now, ..
-    } = err
-    else {
-        panic!("expected Changed, got {err:?}")
-    };
-    assert_eq!(
-        (was.as_str(), now.as_str()),
-        ("\"first.example\"", "\"someone.else\"")
-    );
-    assert!(
-        err.to_string().contains("changed since the preview"),
-        "{err}"
-    );
-    let d = t.deployment("web").await;
-    assert_eq!(
-        template_of(&d)["metadata"]["annotations"][ANN_SKIP_VERIFY],
-        "someone.else"
-    );
-
-    // The password in a planned mutation never shows in Debug.
-    let params = FixParams {
-        username: Some(t.h.reg_auth_user().into()),
-        password: Some(t.h.reg_auth_pass().into()),
-        ..FixParams::default()
-    };
-    let m = plan(&facts.context, FixId::CreatePullSecret, &params).expect("plan secret");
-    let prepared = mutate::prepare(&t.c, m).await.expect("prepare secret");
-    t.assert_no_password(
-        &format!("{prepared:?} {params:?} {}", prepared.preview),
-        "Debug output",
-    );
-    t.delete().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
     let Some(t) = Fixture::new("fix-copy").await else {
         return;
@@ -851,13 +442,8 @@ async fn a_pull_secret_copied_from_another_namespace_fixes_the_auth_registry() {
     let ns = t.ns().to_string();
     let source = t.h.namespace(&t.c, "fix-copy-src").await;
     ensure_secret(&t.c, &source.name, "shared", t.h.reg_auth(), &t.h).await;
-    let w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let w = W::new("Deployment", "web", app_image(t.h.reg_auth()));
+    let pod = t.failing(&w).await;
 
     // Without --from: the candidates are listed (namespace/name/user, no data).
     let run = fix(
@@ -911,13 +497,8 @@ async fn an_unreferenced_secret_that_covers_the_registry_is_offered_and_attached
     let ns = t.ns().to_string();
     ensure_secret(&t.c, &ns, "there", t.h.reg_auth(), &t.h).await;
     ensure_secret(&t.c, &ns, "elsewhere", t.h.reg_http(), &t.h).await;
-    let w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_auth()),
-    );
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let w = W::new("Deployment", "web", app_image(t.h.reg_auth()));
+    let pod = t.failing(&w).await;
 
     let run = fix(
         &t,
@@ -956,13 +537,8 @@ async fn the_follow_up_names_the_new_cause_when_the_new_pods_still_fail() {
         return;
     };
     let ns = t.ns().to_string();
-    let w = W::new(
-        "Deployment",
-        "web",
-        format!("{}/team/app:1.0", t.h.reg_selfsigned()),
-    );
-    w.create(&t.c, &ns).await;
-    let pod = failing_pod(&t.c, &ns, "web").await;
+    let w = W::new("Deployment", "web", app_image(t.h.reg_selfsigned()));
+    let pod = t.failing(&w).await;
     // A "mirror" that speaks plain HTTP: applied, but the new pod fails anew.
     let image = format!("{}/team/app:1.0", t.h.reg_http());
     let run = fix(

@@ -35,19 +35,15 @@ fn forbidden<T: std::fmt::Debug>(r: Result<T, kube::Error>, what: &str) {
 
 /// A pod pulling from the basic-auth registry without credentials: its node
 /// drives it to ErrImagePull / ImagePullBackOff.
-fn failing_pod(name: &str, image: &str) -> Pod {
-    serde_json::from_value(json!({
+fn failing_pod(name: &str, image: &str) -> serde_json::Value {
+    json!({
         "metadata": {"name": name, "labels": {"app": name}},
         "spec": {"containers": [{"name": "app", "image": image}]}
-    }))
-    .expect("pod")
+    })
 }
 
-async fn create_pod(c: &kube::Client, ns: &str, pod: &Pod) -> Pod {
-    Api::<Pod>::namespaced(c.clone(), ns)
-        .create(&PostParams::default(), pod)
-        .await
-        .unwrap_or_else(|e| panic!("creating pod in {ns}: {e}"))
+async fn create_pod(c: &kube::Client, ns: &str, pod: serde_json::Value) -> Pod {
+    support::workload::create(c, ns, pod).await
 }
 
 /// The pod, once its cluster's node has bound it and failed its pull.
@@ -175,7 +171,7 @@ async fn a_pod_made_in_one_cluster_is_in_no_other() {
     let a = home.h.admin().await;
     let ns = home.h.namespace(&a, "fleet-iso").await;
     let image = format!("{}/team/app:1.0", home.h.reg_auth());
-    let created = create_pod(&a, &ns.name, &failing_pod("lonely", &image)).await;
+    let created = create_pod(&a, &ns.name, failing_pod("lonely", &image)).await;
     let uid = created.metadata.uid.clone().expect("uid");
     // Its own cluster's node runs it (and no other node sees it).
     wait_failing_on(&a, &ns.name, "lonely", &home.node).await;
@@ -237,7 +233,7 @@ async fn the_restricted_context_reads_its_namespace_and_nothing_cluster_wide() {
     let admin = m.h.admin().await;
     let name = format!("scoped-{}", std::process::id());
     let image = format!("{}/team/app:1.0", m.h.reg_auth());
-    create_pod(&admin, ns, &failing_pod(&name, &image)).await;
+    create_pod(&admin, ns, failing_pod(&name, &image)).await;
     wait_failing_on(&admin, ns, &name, &m.node).await;
 
     let r = f.client(&m.context).await;
@@ -317,8 +313,11 @@ async fn the_restricted_context_reads_its_namespace_and_nothing_cluster_wide() {
         "list secrets in its namespace",
     );
     forbidden(
-        pods.create(&PostParams::default(), &failing_pod("nope", &image))
-            .await,
+        pods.create(
+            &PostParams::default(),
+            &serde_json::from_value(failing_pod("nope", &image)).expect("pod"),
+        )
+        .await,
         "create a pod in its namespace",
     );
     // The other contexts are admins: they list every namespace.
@@ -349,7 +348,7 @@ async fn a_stopped_cluster_refuses_connections_and_comes_back_with_its_objects()
         .await
         .expect("creating the configmap");
     let image = format!("{}/team/app:1.0", m.h.reg_auth());
-    create_pod(&c, &ns.name, &failing_pod("survivor", &image)).await;
+    create_pod(&c, &ns.name, failing_pod("survivor", &image)).await;
     let pod = wait_failing_on(&c, &ns.name, "survivor", &m.node).await;
 
     let stopped = f.stop(&m.context);
@@ -399,7 +398,7 @@ async fn a_stopped_cluster_refuses_connections_and_comes_back_with_its_objects()
         Some(m.node.as_str())
     );
     // It takes writes again, and its node still drives its pods.
-    create_pod(&c, &ns.name, &failing_pod("newcomer", &image)).await;
+    create_pod(&c, &ns.name, failing_pod("newcomer", &image)).await;
     wait_failing_on(&c, &ns.name, "newcomer", &m.node).await;
     ns.delete().await;
 }

@@ -27,6 +27,15 @@ use support::workload::{W, failing_pod};
 
 const WAIT: Duration = Duration::from_secs(90);
 
+/// `pulltui` as these tests run it: context `admin`, a heartbeat every 2 s,
+/// every file (the journal too) under `dir`, shared by the runs of a test.
+fn journaled(h: &support::Harness, dir: &std::path::Path) -> support::Pulltui {
+    h.pulltui()
+        .dir(dir)
+        .env("PULLTUI_HEARTBEAT_SECS", "2")
+        .args(&["--context", "admin"])
+}
+
 /// A namespace of `prefix` whose Deployment `web` cannot pull (no
 /// credentials): the admin client, the namespace, the failing pod.
 async fn failing_web(
@@ -65,13 +74,7 @@ async fn watch_journals_a_failure_a_restart_goes_on_and_report_tells_it_live_and
     let (c, ns, pod) = failing_web(&h, "journal").await;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let pt = |args: &[&str]| {
-        h.pulltui()
-            .dir(dir.path())
-            .env("PULLTUI_HEARTBEAT_SECS", "2")
-            .args(&["--context", "admin"])
-            .args(args)
-    };
+    let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
     let watch = pt(&["watch", "--json", "-n", &ns.name]);
     let mut w = Watch::start(&watch);
     w.wait("the cluster live", is_live);
@@ -236,13 +239,7 @@ async fn report_finds_the_rollout_and_the_deleted_secret_behind_their_groups() {
     running(&c, &creds.name, "api").await;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let pt = |args: &[&str]| {
-        h.pulltui()
-            .dir(dir.path())
-            .env("PULLTUI_HEARTBEAT_SECS", "2")
-            .args(&["--context", "admin"])
-            .args(args)
-    };
+    let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
     let mut watch = Watch::start(&pt(&["watch", "--json"]));
     watch.wait("the cluster live", is_live);
 
@@ -344,11 +341,9 @@ async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
     let (_c, ns, pod) = failing_web(&h, "later").await;
     let dir = tempfile::tempdir().expect("tempdir");
     let pt = |args: &[&str]| {
-        h.pulltui()
-            .dir(dir.path())
+        journaled(&h, dir.path())
             .no_color()
-            .env("PULLTUI_HEARTBEAT_SECS", "2")
-            .args(&["--context", "admin", "-n", &ns.name])
+            .args(&["-n", &ns.name])
             .args(args)
     };
     // The first responder's run.
@@ -379,27 +374,27 @@ async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
 /// Deployment `edge` of `image`, its pods bound to `node`, pull secret
 /// `regcred`.
 async fn edge_on(c: &kube::Client, ns: &str, node: &str, image: &str) {
-    let deployment: Deployment = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "edge"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "edge"}},
-            "template": {
-                "metadata": {"labels": {"app": "edge"}},
-                "spec": {
-                    "nodeName": node,
-                    "containers": [{"name": "app", "image": image}],
-                    "imagePullSecrets": [{"name": "regcred"}],
-                    "terminationGracePeriodSeconds": 1,
+    support::workload::create::<Deployment>(
+        c,
+        ns,
+        serde_json::json!({
+            "metadata": {"name": "edge"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "edge"}},
+                "template": {
+                    "metadata": {"labels": {"app": "edge"}},
+                    "spec": {
+                        "nodeName": node,
+                        "containers": [{"name": "app", "image": image}],
+                        "imagePullSecrets": [{"name": "regcred"}],
+                        "terminationGracePeriodSeconds": 1,
+                    },
                 },
             },
-        },
-    }))
-    .expect("a Deployment");
-    Api::<Deployment>::namespaced(c.clone(), ns)
-        .create(&kube::api::PostParams::default(), &deployment)
-        .await
-        .expect("creating edge");
+        }),
+    )
+    .await;
 }
 
 /// The time a "what changed" line starts with (`2026-12-06 15:01:02Z`).
@@ -437,13 +432,7 @@ async fn report_finds_the_kubelet_upgrade_and_the_images_gone_behind_the_failure
     let reg = h.reg_auth();
     support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let pt = |args: &[&str]| {
-        h.pulltui()
-            .dir(dir.path())
-            .env("PULLTUI_HEARTBEAT_SECS", "2")
-            .args(&["--context", "admin"])
-            .args(args)
-    };
+    let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
     let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
     watch.wait("the cluster live", is_live);
 
@@ -582,7 +571,7 @@ impl JoinedNode {
         let sim = std::env::var_os("PULLTUI_KUBELET_SIM")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pulltui"));
+                let bin = std::path::Path::new(support::cli::BIN);
                 bin.with_file_name("examples").join("kubelet-sim")
             });
         let log = std::fs::OpenOptions::new()
@@ -623,13 +612,7 @@ async fn report_finds_the_node_that_joined_behind_the_failures_on_it() {
     let reg = h.reg_auth();
     support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let pt = |args: &[&str]| {
-        h.pulltui()
-            .dir(dir.path())
-            .env("PULLTUI_HEARTBEAT_SECS", "2")
-            .args(&["--context", "admin"])
-            .args(args)
-    };
+    let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
     let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
     watch.wait("the cluster live", is_live);
 

@@ -24,11 +24,7 @@ use support::{Fixture, Harness};
 const T: Duration = Duration::from_secs(60);
 
 async fn create_pod(client: &kube::Client, ns: &str, pod: Value) -> Pod {
-    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
-    let p: Pod = serde_json::from_value(pod).expect("pod object");
-    api.create(&PostParams::default(), &p)
-        .await
-        .unwrap_or_else(|e| panic!("creating pod in {ns}: {e}"))
+    support::workload::create(client, ns, pod).await
 }
 
 /// Wait until the named pod satisfies `pred`.

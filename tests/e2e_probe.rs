@@ -10,85 +10,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, PostParams};
-use serde_json::Value;
+use support::probe::{
+    Probed, args, ca, category, detail, node_args, pulltui_probe, step, within_timeouts,
+};
 use support::registry::{Fake, respond};
+use support::workload::{self, create};
 use support::{Harness, Pulltui, probe_pods};
-
-/// Step timeout the cases run with (seconds).
-const STEP_TIMEOUT: f64 = 2.0;
-
-/// What `probe --json` answered.
-struct Probed {
-    code: Option<i32>,
-    json: Value,
-    stderr: String,
-}
-
-/// `pulltui probe ARGS --json` with the cases' step timeout, the
-/// harness's kubeconfig (if any), `stdin` and a newline fed in.
-fn pulltui_probe(h: Option<&Harness>, args: &[&str], stdin: Option<&str>) -> Probed {
-    let mut probe = match h {
-        Some(h) => h.pulltui(),
-        None => Pulltui::new(),
-    }
-    .no_proxy()
-    .arg("probe")
-    .args(args)
-    .args(&["--json", "--timeout", &STEP_TIMEOUT.to_string()]);
-    if let Some(s) = stdin {
-        probe = probe.stdin(format!("{s}\n"));
-    }
-    let run = probe.run();
-    let lines: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    assert_eq!(lines.len(), 1, "--json prints exactly one line: {run:?}");
-    let json: Value =
-        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"));
-    Probed {
-        code: run.code,
-        json,
-        stderr: run.stderr,
-    }
-}
-
-fn step<'a>(j: &'a Value, name: &str) -> &'a Value {
-    j["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|x| x["step"] == name))
-        .unwrap_or_else(|| panic!("no {name} step in {j}"))
-}
-
-fn detail(j: &Value, name: &str) -> String {
-    step(j, name)["detail"].as_str().unwrap_or("").to_string()
-}
-
-/// Every step ran within its timeout (plus scheduling slack).
-fn within_timeouts(j: &Value) {
-    for s in j["steps"].as_array().expect("steps") {
-        let ms = s["ms"].as_u64().expect("ms");
-        assert!(
-            ms <= (STEP_TIMEOUT * 1000.0) as u64 + 500,
-            "step {} took {ms} ms, over its {STEP_TIMEOUT} s timeout: {j}",
-            s["step"]
-        );
-    }
-}
-
-fn category(j: &Value) -> &str {
-    j["verdict"]["category"].as_str().unwrap_or("")
-}
-
-fn ca(h: &Harness) -> Vec<String> {
-    vec!["--ca-file".into(), h.var("PULLTUI_REG_CA").into()]
-}
-
-fn args(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
 
 #[test]
 fn json_has_the_public_shape_and_every_step() {
@@ -166,17 +93,13 @@ fn auth_registry_without_credentials_needs_credentials() {
 }
 
 async fn pull_secret(h: &Harness, ns: &str, name: &str, host: &str, user: &str, pass: &str) {
-    let cfg = serde_json::json!({"auths": {host: {"username": user, "password": pass}}});
-    let s: Secret = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": name},
-        "type": "kubernetes.io/dockerconfigjson",
-        "stringData": {".dockerconfigjson": cfg.to_string()},
-    }))
-    .expect("secret");
-    Api::<Secret>::namespaced(h.admin().await, ns)
-        .create(&PostParams::default(), &s)
-        .await
-        .expect("creating the pull secret");
+    let entry = serde_json::json!({"username": user, "password": pass});
+    let _: Secret = create(
+        &h.admin().await,
+        ns,
+        workload::pull_secret(name, host, entry),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -500,21 +423,6 @@ fn credentials_never_go_over_plain_http_unless_confirmed() {
 }
 
 // ------------------------------------------------------ in-cluster probe ----
-
-fn node_args(h: &Harness, ns: &str, image: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = vec![
-        image.to_string(),
-        "--from-node".into(),
-        h.var("PULLTUI_SIM_NODE").into(),
-        "--probe-image".into(),
-        h.var("PULLTUI_PROBE_IMAGE").into(),
-        "--yes".into(),
-        "--probe-namespace".into(),
-        ns.to_string(),
-    ];
-    a.extend(extra.iter().map(|s| s.to_string()));
-    a
-}
 
 #[tokio::test]
 async fn the_node_probe_runs_on_the_node_and_its_pod_is_gone_afterwards() {

@@ -8,80 +8,8 @@
 mod support;
 
 use serde_json::Value;
+use support::probe::{Probed, args, ca, category, detail, node_args, pulltui_probe, step};
 use support::{Harness, probe_pods};
-
-/// Step timeout the cases run with (seconds).
-const STEP_TIMEOUT: f64 = 2.0;
-
-struct Probed {
-    code: Option<i32>,
-    json: Value,
-    stderr: String,
-}
-
-/// `pulltui probe ARGS --json` with the harness's kubeconfig and `stdin`.
-fn pulltui_probe(h: &Harness, args: &[&str], stdin: Option<&str>) -> Probed {
-    let mut probe = h.pulltui().no_proxy().arg("probe").args(args).args(&[
-        "--json",
-        "--timeout",
-        &STEP_TIMEOUT.to_string(),
-    ]);
-    if let Some(s) = stdin {
-        probe = probe.stdin(format!("{s}\n"));
-    }
-    let run = probe.run();
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or_default()
-        .to_string();
-    let json: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", run.stdout, run.stderr));
-    Probed {
-        code: run.code,
-        json,
-        stderr: run.stderr,
-    }
-}
-
-fn step<'a>(j: &'a Value, name: &str) -> &'a Value {
-    j["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|x| x["step"] == name))
-        .unwrap_or_else(|| panic!("no {name} step in {j}"))
-}
-
-fn detail(j: &Value, name: &str) -> String {
-    step(j, name)["detail"].as_str().unwrap_or("").to_string()
-}
-
-fn category(j: &Value) -> &str {
-    j["verdict"]["category"].as_str().unwrap_or("")
-}
-
-fn ca(h: &Harness) -> Vec<String> {
-    vec!["--ca-file".into(), h.var("PULLTUI_REG_CA").into()]
-}
-
-fn args(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
-fn node_args(h: &Harness, ns: &str, image: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = vec![
-        image.to_string(),
-        "--from-node".into(),
-        h.var("PULLTUI_SIM_NODE").into(),
-        "--probe-image".into(),
-        h.var("PULLTUI_PROBE_IMAGE").into(),
-        "--yes".into(),
-        "--probe-namespace".into(),
-        ns.to_string(),
-    ];
-    a.extend(extra.iter().map(|s| s.to_string()));
-    a
-}
 
 /// `probe --json` of the blob-leg front `var`'s image, with its Basic
 /// credentials (so the registry's requests carry an Authorization).
@@ -94,7 +22,7 @@ fn blob_front(h: &Harness, var: &str) -> Probed {
         h.var("PULLTUI_REG_BLOB_USER").into(),
         "--password-stdin".into(),
     ]);
-    pulltui_probe(h, &args(&a), Some(h.var("PULLTUI_REG_BLOB_PASS")))
+    pulltui_probe(Some(h), &args(&a), Some(h.var("PULLTUI_REG_BLOB_PASS")))
 }
 
 /// The blob host's log: one JSON object per request it received.
@@ -200,9 +128,10 @@ async fn the_node_probe_names_the_blob_host_that_fails_from_the_node() {
         let extra = ["--ca-file", &ca, "--username", &user, "--password-stdin"];
         let a = node_args(&h, &ns.name, &img, &extra);
         let (hh, pass) = (h.clone(), h.var("PULLTUI_REG_BLOB_PASS").to_string());
-        let r = tokio::task::spawn_blocking(move || pulltui_probe(&hh, &args(&a), Some(&pass)))
-            .await
-            .expect("probe");
+        let r =
+            tokio::task::spawn_blocking(move || pulltui_probe(Some(&hh), &args(&a), Some(&pass)))
+                .await
+                .expect("probe");
         let node = &r.json["node"];
         let blob = node["steps"]
             .as_array()

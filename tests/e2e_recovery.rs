@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, ServiceAccount};
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::Kubeconfig;
 use serde_json::json;
 use support::tmux::{Tmux, tmux_available};
 use support::{Dirs, Harness, Pulltui};
@@ -285,16 +285,8 @@ impl Drop for OwnCluster {
 }
 
 async fn client(kubeconfig: &Path) -> kube::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let kc = Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
-    let opts = KubeConfigOptions {
-        context: Some("admin".into()),
-        ..Default::default()
-    };
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &opts)
-        .await
-        .expect("config");
-    kube::Client::try_from(cfg).expect("client")
+    support::client_of(kc, Some("admin")).await
 }
 
 /// The namespace and its default ServiceAccount (no controller-manager here).

@@ -6,13 +6,13 @@
 mod support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use pulltui::app::keymap::Keymap;
 use pulltui::app::{Backend, ConnState, Model, Msg, Screen, update};
-use pulltui::domain::scope::Scope;
+use support::screen::{drive, key, live_console};
 use support::{Fixture, Pulltui, scenarios};
 use tokio::sync::mpsc;
 
@@ -24,37 +24,6 @@ fn pulltui(kubeconfig: &str, args: &[&str]) -> (Option<i32>, String, String) {
 /// What a person compares between two consoles: per row, the pod, workload,
 /// container, registry, category and cause; and the detail's evidence.
 type View = Vec<(String, String, String, String, String, String, String)>;
-
-/// Drives `model` with `backend` until `done` holds (or panics after `timeout`).
-async fn drive(
-    model: &mut Model,
-    backend: &mut dyn Backend,
-    rx: &mut mpsc::Receiver<Msg>,
-    what: &str,
-    timeout: Duration,
-    done: impl Fn(&Model) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        model.settle();
-        if done(model) {
-            return;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-            Ok(Some(m)) => {
-                let fx = update(model, m);
-                backend.dispatch_all(fx);
-            }
-            Ok(None) => panic!("backend channel closed"),
-            Err(_) => {}
-        }
-    }
-}
-
-fn key(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
 
 /// The rows and, for each, the evidence the detail screen shows.
 async fn view_of(
@@ -142,16 +111,7 @@ async fn view_of(
 }
 
 async fn live_view(kubeconfig: &Path, ns: &str) -> View {
-    let (tx, mut rx) = mpsc::channel(1024);
-    let mut backend = pulltui::cluster::Cluster::new(Some(kubeconfig.to_path_buf()), tx);
-    let mut model = Model::new(
-        Some("admin".into()),
-        vec![],
-        Scope::Namespace(ns.into()),
-        Keymap::default(),
-        jiff::Timestamp::now(),
-    );
-    model.size = (200, 60);
+    let (mut model, mut backend, mut rx) = live_console(kubeconfig, ns, (200, 60));
     let fx = model.start();
     backend.dispatch_all(fx);
     view_of(&mut model, &mut backend, &mut rx).await

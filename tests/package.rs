@@ -5,12 +5,14 @@
 //! unpacked into. The package is made from the debug binary the tests run
 //! (stripped), not a release build: the same files, at a test's cost.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use pulltui::domain::classify::{Category, fixes_for};
-
-const BIN: &str = env!("CARGO_BIN_EXE_pulltui");
+use support::cli::BIN;
+use support::{Pulltui, Run};
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd
@@ -25,8 +27,14 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
+/// What `pulltui ARGS` printed; it must succeed.
 fn pulltui(args: &[&str]) -> String {
-    String::from_utf8(run(Command::new(BIN).args(args)).stdout).expect("utf-8")
+    succeeded(Pulltui::new().args(args).run())
+}
+
+fn succeeded(run: Run) -> String {
+    assert_eq!(run.code, Some(0), "{run:?}");
+    run.stdout
 }
 
 fn words(s: &str) -> String {
@@ -62,12 +70,9 @@ fn help_categories_prints_each_category_with_its_evidence_and_fixes() {
     }
     // The older spelling of a command's help still works.
     assert!(pulltui(&["help", "check"]).contains("--json"));
-    let out = Command::new(BIN)
-        .args(["help", "no-such-topic"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("categories"));
+    let out = Pulltui::new().args(&["help", "no-such-topic"]).run();
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("categories"), "{out:?}");
 }
 
 /// The page as `man` shows it (or groff, where man-db is not installed).
@@ -214,14 +219,88 @@ fn the_deb_holds_the_binary_man_pages_and_completions_and_runs_from_a_test_root(
     // Installed into a test root, it runs and its man page renders.
     let root = dir.path().join("root");
     run(Command::new("dpkg").arg("-x").arg(deb).arg(&root));
-    let out = run(Command::new(root.join("usr/bin/pulltui")).arg("--version"));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("pulltui {version}")
+    let out = succeeded(
+        Pulltui::new()
+            .program(root.join("usr/bin/pulltui"))
+            .arg("--version")
+            .run(),
     );
+    assert_eq!(out.trim(), format!("pulltui {version}"));
     let man = render_man(&root.join("usr/share/man/man1/pulltui.1.gz"));
     assert!(man.contains("FAILURE CATEGORIES"), "{man}");
     let bash = std::fs::read_to_string(root.join("usr/share/bash-completion/completions/pulltui"))
         .expect("bash completion");
     assert!(bash.contains("--pod"), "the completions know the flags");
+}
+
+/// The test hooks (`PULLTUI_TEST_PANIC`, the `test-hooks` feature) are in
+/// the builds that compile the tests and in no other: the feature is not a
+/// default one, only the package's dev-dependency on itself turns it on
+/// (cargo leaves a dev-dependency's features out of `cargo build --release`
+/// and `cargo install`), and every read of a `PULLTUI_TEST_*` variable in
+/// `src/` is under `#[cfg(feature = "test-hooks")]`.
+#[test]
+fn test_hooks_are_compiled_into_test_builds_only() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    // The package's own features in a build with (`all`) or without
+    // (`no-dev`) its dev-dependencies.
+    let features = |edges: &str| {
+        let out = run(Command::new(&cargo).current_dir(root).args([
+            "tree",
+            "--offline",
+            "--depth",
+            "0",
+            "-f",
+            "{p} [{f}]",
+            "-e",
+            edges,
+        ]));
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    let release = features("no-dev");
+    assert!(release.starts_with("pulltui "), "{release}");
+    assert!(!release.contains("test-hooks"), "{release}");
+    let tests = features("all");
+    assert!(tests.contains("test-hooks"), "{tests}");
+
+    let gate = "#[cfg(feature = \"test-hooks\")]";
+    let mut reads = 0;
+    for file in rust_files(&root.join("src")) {
+        let text = std::fs::read_to_string(&file).expect("source");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("env::var") && line.contains("\"PULLTUI_TEST_")) {
+                continue;
+            }
+            reads += 1;
+            // The gate on the statement, or on the function it is the first line of.
+            let above = &lines[i.saturating_sub(3)..i];
+            assert!(
+                above.iter().any(|l| l.trim() == gate),
+                "{}:{}: a PULLTUI_TEST_ read outside {gate}",
+                file.display(),
+                i + 1
+            );
+        }
+    }
+    assert!(
+        reads > 0,
+        "no PULLTUI_TEST_ read found: the scan reads nothing"
+    );
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -4,12 +4,16 @@
 //! k9s's plugin shape, and each command line parsed by pulltui's own
 //! flags once k9s has filled in its variables).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use clap::Parser;
 use pulltui::cli::Cli;
 use serde_json::Value;
+use support::Pulltui;
+use support::cli::BIN;
 
 fn yaml(file: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
@@ -36,7 +40,7 @@ fn subset(v: &Value, allowed: &[&str], what: &str) {
 
 /// The binary's name (Cargo's `[[bin]]`): what krew links as kubectl-pulltui.
 fn bin_name() -> &'static str {
-    Path::new(env!("CARGO_BIN_EXE_pulltui"))
+    Path::new(BIN)
         .file_name()
         .and_then(|n| n.to_str())
         .expect("binary name")
@@ -255,13 +259,10 @@ fn the_k9s_snippet_has_k9s_plugin_shape_and_its_commands_parse() {
 fn run_as_kubectl_pulltui_its_usage_says_kubectl_pulltui() {
     let dir = tempfile::tempdir().expect("tmp");
     let link = dir.path().join("kubectl-pulltui");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_pulltui"), &link).expect("symlink");
-    let out = std::process::Command::new(&link)
-        .arg("--help")
-        .output()
-        .expect("runs");
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
+    std::os::unix::fs::symlink(BIN, &link).expect("symlink");
+    let help = Pulltui::new().program(&link).arg("--help").run();
+    assert_eq!(help.code, Some(0), "{help:?}");
+    let help = help.stdout;
     assert!(help.contains("Usage: kubectl pulltui"), "{help}");
     for flag in [
         "--context",
@@ -272,12 +273,9 @@ fn run_as_kubectl_pulltui_its_usage_says_kubectl_pulltui() {
     ] {
         assert!(help.contains(flag), "{flag} in {help}");
     }
-    let out = std::process::Command::new(&link)
-        .arg("--version")
-        .output()
-        .expect("runs");
+    let out = Pulltui::new().program(&link).arg("--version").run();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        out.stdout.trim(),
         format!("pulltui {}", env!("CARGO_PKG_VERSION"))
     );
 }

@@ -11,6 +11,7 @@ mod support;
 
 use base64::Engine as _;
 use support::Pulltui;
+use support::probe::step;
 use support::registry::{Fake, Seen, respond};
 
 const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -103,13 +104,6 @@ fn probe(image: &str) -> (Option<i32>, serde_json::Value) {
         .stdin("blob-leg-pw\n")
         .run();
     (run.code, run.json())
-}
-
-fn step<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    j["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|x| x["step"] == name))
-        .unwrap_or_else(|| panic!("no {name} step in {j}"))
 }
 
 fn basic() -> String {

@@ -11,6 +11,7 @@ use pulltui::domain::image::ImageRef;
 use pulltui::domain::probe::{Credential, ProbePlan, Status, Step};
 use pulltui::domain::redact::Redacted;
 use support::Pulltui;
+use support::probe::step;
 use support::registry::{Fake, respond};
 
 /// `pulltui probe IMAGE --json` and its one JSON line.
@@ -25,13 +26,6 @@ fn probe() -> Pulltui {
         .env("PULLTUI_LOG", "off")
         .no_proxy()
         .arg("probe")
-}
-
-fn step<'a>(j: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    j["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|x| x["step"] == name))
-        .unwrap_or_else(|| panic!("no {name} step in {j}"))
 }
 
 /// M4: a registry answering `Bearer realm="http://0.0.0.0:PORT/..."` would

@@ -284,29 +284,15 @@ impl ProbePane {
 mod tests {
     use super::*;
     use crate::domain::classify::Category;
-    use crate::domain::failing::CauseSource;
 
     fn row() -> FailureRow {
         FailureRow {
-            cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
-            namespace: "shop".into(),
-            pod: "web-1".into(),
             workload: None,
-            container: "web".into(),
-            init: false,
-            facet: Default::default(),
-            volume: None,
-            injected: None,
             image: "registry.example:5000/team/app:1".into(),
             registry: Some("registry.example:5000".into()),
             reason: "ErrImagePull".into(),
             category: Category::NetworkTimeout,
-            cause: String::new(),
-            message: String::new(),
-            cause_source: CauseSource::Status,
-            since: None,
-            count: 0,
-            node: None,
+            ..FailureRow::sample()
         }
     }
 

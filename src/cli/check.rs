@@ -277,8 +277,6 @@ pub fn write_table(out: &mut impl Write, report: &Report, now: Timestamp) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::classify::Category;
-    use crate::domain::failing::CauseSource;
     use crate::domain::inert::is_hostile;
     use crate::domain::scope::Scope;
 
@@ -286,25 +284,14 @@ mod tests {
     fn the_table_shows_hostile_values_inert_and_bounded() {
         let evil = "\x1b]0;PWNED\x07\u{9b}2J\u{202e}x\ny";
         let row = FailureRow {
-            cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
             namespace: format!("ns{evil}"),
             pod: format!("pod{evil}"),
             workload: Some(Workload::new("Deployment", format!("web{evil}"))),
             container: format!("c{evil}"),
-            init: false,
-            facet: Default::default(),
-            volume: None,
-            injected: None,
             image: "img".into(),
             registry: Some(format!("r{evil}")),
             reason: format!("ErrImagePull{evil}"),
-            category: Category::Unknown,
-            cause: String::new(),
-            message: String::new(),
-            cause_source: CauseSource::Status,
-            since: None,
-            count: 0,
-            node: None,
+            ..FailureRow::sample()
         };
         let long = FailureRow {
             pod: "p".repeat(10_000),

@@ -242,28 +242,16 @@ mod tests {
     use super::*;
 
     fn report(rows: usize) -> Report {
-        use crate::domain::classify::Category;
-        use crate::domain::failing::{CauseSource, FailureRow};
+        use crate::domain::failing::FailureRow;
         let row = |i: usize| FailureRow {
             cluster: crate::domain::cluster_id::ClusterId::new("a", "https://a"),
-            namespace: "shop".into(),
             pod: format!("web-{i}"),
             workload: None,
             container: "app".into(),
-            init: false,
-            facet: Default::default(),
-            volume: None,
-            injected: None,
             image: "img".into(),
             registry: None,
             reason: "ErrImagePull".into(),
-            category: Category::Unknown,
-            cause: String::new(),
-            message: String::new(),
-            cause_source: CauseSource::Status,
-            since: None,
-            count: 0,
-            node: None,
+            ..FailureRow::sample()
         };
         Report {
             context: Some("a".into()),

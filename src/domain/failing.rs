@@ -442,6 +442,37 @@ pub fn event_has_cause(message: &str) -> bool {
     classify(message, Some(kubelet::FAILED)).has_cause()
 }
 
+/// The unit tests' one failing row: pod `shop/web-1` of Deployment `web` on
+/// cluster `test`, container `web` pulling `reg.example/shop/web:1`,
+/// `ImagePullBackOff`, category unknown, nothing else known. A test sets the
+/// fields it is about: `FailureRow { pod: .., ..FailureRow::sample() }`.
+#[cfg(test)]
+impl FailureRow {
+    pub(crate) fn sample() -> FailureRow {
+        FailureRow {
+            cluster: ClusterId::new("test", "https://test"),
+            namespace: "shop".into(),
+            pod: "web-1".into(),
+            workload: Some(Workload::new("Deployment", "web")),
+            container: "web".into(),
+            init: false,
+            facet: Facet::default(),
+            volume: None,
+            injected: None,
+            image: "reg.example/shop/web:1".into(),
+            registry: Some("reg.example".into()),
+            reason: "ImagePullBackOff".into(),
+            category: Category::Unknown,
+            cause: String::new(),
+            message: String::new(),
+            cause_source: CauseSource::Status,
+            since: None,
+            count: 0,
+            node: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

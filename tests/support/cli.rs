@@ -90,6 +90,8 @@ pub struct Pulltui {
     stdin: Option<Vec<u8>>,
     root: Root,
     current_dir: Option<PathBuf>,
+    /// The binary by another path (`BIN` when `None`).
+    program: Option<PathBuf>,
 }
 
 impl Default for Pulltui {
@@ -110,6 +112,7 @@ impl Pulltui {
             stdin: None,
             root: Root::Own(tempfile::tempdir().expect("temp dir")),
             current_dir: None,
+            program: None,
         }
     }
 
@@ -177,6 +180,17 @@ impl Pulltui {
         self
     }
 
+    /// The binary run by another path: a link to it (kubectl runs a plugin
+    /// as `kubectl-pulltui`), or a copy (the one a package installed).
+    pub fn program(mut self, path: impl Into<PathBuf>) -> Self {
+        self.program = Some(path.into());
+        self
+    }
+
+    fn bin(&self) -> &Path {
+        self.program.as_deref().unwrap_or(Path::new(BIN))
+    }
+
     /// Where the invocation writes.
     pub fn dirs(&self) -> Dirs {
         Dirs::new(match &self.root {
@@ -209,7 +223,7 @@ impl Pulltui {
 
     /// The configured process, standard input empty; the caller spawns it.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(self.bin());
         cmd.args(self.argv()).stdin(Stdio::null());
         for (k, v) in self.vars() {
             match v {
@@ -274,7 +288,7 @@ impl Pulltui {
             let (k, v) = (k.to_string_lossy(), v.to_string_lossy());
             words.push(format!("{k}={}", quote(&v)));
         }
-        words.push(quote(BIN));
+        words.push(quote(&self.bin().to_string_lossy()));
         words.extend(self.argv().iter().map(|a| quote(&a.to_string_lossy())));
         words.join(" ")
     }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::cli::{Dirs, Pulltui};
 use super::scenarios;
-use super::workload::{W, failing_pod};
+use super::workload::{W, app_image, deployment_json, failing_pod};
 use super::{Harness, TestNamespace};
 
 pub struct Fixture {
@@ -105,25 +105,21 @@ impl Fixture {
             .create(&PostParams::default(), &sa)
             .await
             .expect("creating sa");
-        let mut w = W::new(
-            "Deployment",
-            "web",
-            format!("{}/team/app:1.0", self.h.reg_auth()),
-        );
+        let mut w = W::new("Deployment", "web", app_image(self.h.reg_auth()));
         w.service_account = Some("puller");
-        w.create(&self.c, ns).await;
-        failing_pod(&self.c, ns, "web").await
+        self.failing(&w).await
+    }
+
+    /// `w` created in the namespace; its pod (label `app=NAME`), once it
+    /// fails its pull.
+    pub async fn failing(&self, w: &W<'_>) -> String {
+        w.create(&self.c, self.ns()).await;
+        failing_pod(&self.c, self.ns(), w.name).await
     }
 
     /// The Deployment `name` of the namespace, as the server has it.
     pub async fn deployment(&self, name: &str) -> Value {
-        let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
-            kube::Api::namespaced(self.c.clone(), self.ns());
-        let d = api
-            .get(name)
-            .await
-            .unwrap_or_else(|e| panic!("reading Deployment {}/{name}: {e}", self.ns()));
-        serde_json::to_value(d).expect("json")
+        deployment_json(&self.c, self.ns(), name).await
     }
 
     /// The harness registry's password, its base64 and the base64 of

@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::Kubeconfig;
 
 use super::Harness;
 use super::cli::Pulltui;
@@ -160,7 +160,6 @@ impl Fleet {
     /// A client for `context` of the fleet kubeconfig that verifies the
     /// server against the CA of the context `ca_of` instead of its own.
     pub async fn client_with_ca_of(&self, context: &str, ca_of: &str) -> kube::Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut kc = Kubeconfig::read_from(self.kubeconfig()).expect("fleet kubeconfig readable");
         let ca = |kc: &Kubeconfig, name: &str| {
             kc.clusters
@@ -178,14 +177,7 @@ impl Fleet {
                 cluster.certificate_authority_data = Some(other.clone());
             }
         }
-        let options = KubeConfigOptions {
-            context: Some(context.to_string()),
-            ..KubeConfigOptions::default()
-        };
-        let config = kube::Config::from_custom_kubeconfig(kc, &options)
-            .await
-            .expect("fleet kubeconfig valid");
-        kube::Client::try_from(config).expect("kube client")
+        super::client_of(kc, Some(context)).await
     }
 
     /// The binary with the fleet kubeconfig.

@@ -3,6 +3,8 @@
 //! - `cli`: the `pulltui` binary, one builder for every run (`Pulltui`,
 //!   `Run`, the directories it writes: `Dirs`);
 //! - `tmux`: the console in a real terminal;
+//! - `probe`: `pulltui probe --json` and its steps; `fix`: `pulltui fix`
+//!   through a `Fixture`, and the checks after a fix;
 //! - `fixture`: one end-to-end test's world (harness, admin client,
 //!   namespace, private directory);
 //! - `screen`, `demo`: the console headless (`TestBackend`) and the demo
@@ -25,8 +27,10 @@
 
 pub mod cli;
 pub mod demo;
+pub mod fix;
 pub mod fixture;
 pub mod fleet;
+pub mod probe;
 pub mod registry;
 pub mod scenarios;
 pub mod screen;
@@ -149,16 +153,8 @@ impl Harness {
 
     /// A client for a kubeconfig context (`admin` or `viewer`).
     pub async fn client(&self, context: &str) -> kube::Client {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let kc = Kubeconfig::read_from(self.kubeconfig()).expect("harness kubeconfig readable");
-        let options = KubeConfigOptions {
-            context: Some(context.to_string()),
-            ..KubeConfigOptions::default()
-        };
-        let config = kube::Config::from_custom_kubeconfig(kc, &options)
-            .await
-            .expect("harness kubeconfig valid");
-        kube::Client::try_from(config).expect("kube client")
+        client_of(kc, Some(context)).await
     }
 
     pub async fn admin(&self) -> kube::Client {
@@ -297,6 +293,19 @@ pub async fn pods_of(client: &kube::Client, ns: &str, app: &str) -> Vec<Pod> {
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect()
+}
+
+/// A client for `context` of `kc` (its current context when `None`).
+pub async fn client_of(kc: Kubeconfig, context: Option<&str>) -> kube::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..KubeConfigOptions::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kc, &options)
+        .await
+        .expect("kubeconfig valid");
+    kube::Client::try_from(config).expect("kube client")
 }
 
 /// pulltui's node probe pods in `ns` (label `app.kubernetes.io/managed-by=pulltui`).

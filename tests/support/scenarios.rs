@@ -363,14 +363,9 @@ pub async fn ensure_secret(client: &kube::Client, ns: &str, name: &str, host: &s
     let user = h.reg_auth_user();
     let pass = h.reg_auth_pass();
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-    let config =
-        serde_json::json!({"auths": {host: {"username": user, "password": pass, "auth": auth}}});
-    let s: Secret = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": name},
-        "type": "kubernetes.io/dockerconfigjson",
-        "stringData": {".dockerconfigjson": config.to_string()},
-    }))
-    .expect("secret object");
+    let entry = serde_json::json!({"username": user, "password": pass, "auth": auth});
+    let s: Secret = serde_json::from_value(super::workload::pull_secret(name, host, entry))
+        .expect("secret object");
     match Api::<Secret>::namespaced(client.clone(), ns)
         .create(&PostParams::default(), &s)
         .await

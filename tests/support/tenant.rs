@@ -99,10 +99,7 @@ pub async fn identity(
     );
     std::fs::write(&kubeconfig, text).expect("writing the kubeconfig");
     let kc = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    let client = kube::Client::try_from(config).expect("client");
+    let client = super::client_of(kc, None).await;
     Identity {
         kubeconfig,
         client,

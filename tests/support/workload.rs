@@ -1,5 +1,7 @@
-//! A workload (Deployment, StatefulSet, Job or bare pod) built for a test,
-//! waiting for its pod to fail its pull, and walking a directory.
+//! What the e2e tests create on the harness: any object from its JSON
+//! (`create`), a workload (Deployment, StatefulSet, Job or bare pod: `W`),
+//! a pull secret (`pull_secret`); waiting for a pod to fail its pull; and
+//! walking a directory.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +29,12 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `REGISTRY/team/app:1.0`: the image every harness registry serves (its
+/// pull fails for want of what the registry asks: trust, credentials, ...).
+pub fn app_image(registry: &str) -> String {
+    format!("{registry}/team/app:1.0")
 }
 
 /// A workload (or bare pod) named `name`, label `app=name`, one container `app`.
@@ -115,6 +123,45 @@ impl<'a> W<'a> {
         };
         res.unwrap_or_else(|e| panic!("creating {} {ns}/{}: {e}", self.kind, self.name));
     }
+}
+
+/// The namespaced object `obj` (its JSON) created in `ns`, as the server
+/// answered.
+pub async fn create<K>(client: &kube::Client, ns: &str, obj: Value) -> K
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), ns);
+    let o: K = serde_json::from_value(obj).expect("object");
+    api.create(&PostParams::default(), &o)
+        .await
+        .unwrap_or_else(|e| panic!("creating in {ns}: {e}"))
+}
+
+/// A `kubernetes.io/dockerconfigjson` Secret `name` (its JSON, for
+/// `create`) whose one `auths` entry is `host: entry` (`{"username": ..,
+/// "password": ..}`, `{"auth": ..}`, ...).
+pub fn pull_secret(name: &str, host: &str, entry: Value) -> Value {
+    let config = json!({"auths": {host: entry}});
+    json!({
+        "metadata": {"name": name},
+        "type": "kubernetes.io/dockerconfigjson",
+        "stringData": {".dockerconfigjson": config.to_string()},
+    })
+}
+
+/// The Deployment `ns/name`, as the server has it.
+pub async fn deployment_json(c: &kube::Client, ns: &str, name: &str) -> Value {
+    let d = Api::<Deployment>::namespaced(c.clone(), ns)
+        .get(name)
+        .await
+        .unwrap_or_else(|e| panic!("reading Deployment {ns}/{name}: {e}"));
+    serde_json::to_value(d).expect("json")
 }
 
 pub fn pulling_failed(p: &Pod) -> bool {

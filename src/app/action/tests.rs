@@ -1,27 +1,11 @@
 use super::*;
-use crate::domain::failing::Workload;
 
 fn row(category: Category, image: &str) -> FailureRow {
     FailureRow {
-        cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
-        namespace: "shop".into(),
-        pod: "web-1".into(),
-        workload: Some(Workload::new("Deployment", "web")),
-        container: "web".into(),
-        init: false,
-        facet: Default::default(),
-        volume: None,
-        injected: None,
         image: image.into(),
         registry: ImageRef::parse(image).ok().map(|r| r.registry),
-        reason: "ImagePullBackOff".into(),
         category,
-        cause: String::new(),
-        message: String::new(),
-        cause_source: crate::domain::failing::CauseSource::Status,
-        since: None,
-        count: 0,
-        node: None,
+        ..FailureRow::sample()
     }
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::classify::Category;
-use crate::domain::failing::{CauseSource, FailureRow, Workload};
+use crate::domain::failing::FailureRow;
 
 fn at(s: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + s).expect("time")
@@ -8,25 +8,11 @@ fn at(s: i64) -> Timestamp {
 
 fn row(pod: &str, category: Category, message: &str) -> FailureRow {
     FailureRow {
-        cluster: crate::domain::cluster_id::ClusterId::new("test", "https://test"),
-        namespace: "shop".into(),
         pod: pod.into(),
-        workload: Some(Workload::new("Deployment", "web")),
-        container: "web".into(),
-        init: false,
-        facet: Default::default(),
-        volume: None,
-        injected: None,
-        image: "reg.example/shop/web:1".into(),
-        registry: Some("reg.example".into()),
-        reason: "ImagePullBackOff".into(),
         category,
-        cause: String::new(),
         message: message.into(),
-        cause_source: CauseSource::Status,
         since: Some(at(-60)),
-        count: 0,
-        node: None,
+        ..FailureRow::sample()
     }
 }
 
