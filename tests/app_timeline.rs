@@ -513,3 +513,36 @@ fn what_changed_is_read_when_the_screen_opens_and_marks_the_lanes_it_fits() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn what_the_journal_saw_go_is_marked_with_the_changes_read() {
+    use pulltui::domain::journal::Record;
+    let mut m = incident_with_journal((120, 30));
+    send(&mut m, [key('t')]);
+    let (lane, ns, _image, first) = lane_facts(&m, "image");
+    // The journal saw a pull secret of the lane's namespace deleted a
+    // minute before its first failure; the API server keeps no such time.
+    let deleted = Record::SecretDeleted {
+        at: first - mins(1),
+        since: None,
+        namespace: ns.clone(),
+        name: "regcred".into(),
+    };
+    let msg = cluster(
+        &m,
+        ClusterMsg::Journal {
+            records: vec![deleted],
+            fixes: Vec::new(),
+        },
+    );
+    send(&mut m, [msg]);
+    let msg = cluster(&m, ClusterMsg::Changes(Vec::new()));
+    send(&mut m, [msg]);
+    let t = m.timeline.as_ref().expect("timeline");
+    let marked = t.lanes.get(lane).is_some_and(|l| {
+        l.markers
+            .iter()
+            .any(|k| k.kind == MarkerKind::Change && k.at == first - mins(1))
+    });
+    assert!(marked, "{:?}", t.lanes.get(lane).map(|l| &l.markers));
+}
