@@ -10,7 +10,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 
 pub use super::field::{Field, SECRET_CAPACITY};
-use super::msg::{ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect};
+use super::msg::{
+    ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect, ProbeEffect, ProbeId,
+};
 use crate::domain::classify::Category;
 use crate::domain::cluster_id::ClusterId;
 use crate::domain::failing::{FailureRow, PodKey};
@@ -28,6 +30,8 @@ pub enum Kind {
     Credential,
     Image,
     Kick,
+    /// The probe pane's node probe: its pod is created after `y`.
+    ProbePod(ProbeId),
 }
 
 impl Kind {
@@ -37,6 +41,7 @@ impl Kind {
             Kind::Credential => "pull secret",
             Kind::Image => "change the image",
             Kind::Kick => "kick",
+            Kind::ProbePod(_) => "create the probe pod",
         }
     }
 }
@@ -319,6 +324,21 @@ impl Actions {
             return Vec::new();
         };
         let parts = action.part_ids();
+        // The probe pod's preview: `y` creates it (the pane follows it).
+        if let Kind::ProbePod(probe) = action.kind
+            && let Some(create) = match key.code {
+                KeyCode::Char('y' | 'Y') => Some(true),
+                KeyCode::Esc | KeyCode::Char('n' | 'N') => Some(false),
+                _ => None,
+            }
+        {
+            self.current = None;
+            if create {
+                return vec![ProbeEffect::NodeStart { probe }.into()];
+            }
+            self.toast(now, Level::Info, "cancelled: the probe pod was not created");
+            return vec![ProbeEffect::NodeCancel { probe }.into()];
+        }
         match &mut action.stage {
             Stage::Form(_) => self.form_key(key, generation, routes, now),
             Stage::Confirm { scroll, .. } => match key.code {
@@ -378,6 +398,34 @@ impl Actions {
                 Vec::new()
             }
         }
+    }
+
+    /// Opens the probe pod's preview for `y` (the pane asked for it with
+    /// `P`); refused while another change is open.
+    pub fn confirm_probe_pod(
+        &mut self,
+        probe: ProbeId,
+        subject: Subject,
+        preview: Box<Preview>,
+    ) -> Result<(), String> {
+        if self.current.is_some() {
+            return Err("another change is being confirmed: close it, then press P again".into());
+        }
+        self.seq.0 += 1;
+        self.current = Some(Action {
+            id: self.seq,
+            kind: Kind::ProbePod(probe),
+            subject,
+            stage: Stage::Confirm {
+                preview,
+                live: true,
+                scroll: 0,
+            },
+            form: None,
+            fix: None,
+            parts: Vec::new(),
+        });
+        Ok(())
     }
 
     /// Pasted text (one clean line) into the focused field of an open form;

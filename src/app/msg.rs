@@ -159,8 +159,9 @@ pub enum ProbeMsg {
     LaptopFailed(String),
     /// A sentence about this machine's probe (a replay: recorded when).
     LaptopNote(String),
-    /// The probe pod to create, as YAML-ish text, for the confirmation.
-    NodePreview(String),
+    /// The probe pod to create, for the confirmation (the overlay every
+    /// cluster write is confirmed in).
+    NodePreview(Box<Preview>),
     /// The node probe cannot run: why.
     NodeRefused(String),
     NodeCreated {

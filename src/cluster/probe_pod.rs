@@ -20,7 +20,9 @@
 //!   equivalent, [`audit`] appends a JSON line to the audit log.
 
 mod manifest;
+mod preview;
 pub use manifest::*;
+pub use preview::pod_preview;
 
 use std::time::Duration;
 

@@ -244,7 +244,7 @@ pub(super) fn new_form(s: &Subject, kind: Kind) -> Form {
             f
         }
         Kind::Image => Form::new(vec![Field::new("image", &s.image)]),
-        Kind::Kick => Form::new(Vec::new()),
+        Kind::Kick | Kind::ProbePod(_) => Form::new(Vec::new()),
     }
 }
 
@@ -322,6 +322,7 @@ pub fn request_of(kind: Kind, s: &Subject, form: &Form) -> Result<FixRequest, St
             FixId::SetImage
         }
         Kind::Kick => FixId::Restart,
+        Kind::ProbePod(_) => return Err("the probe pod is not a fix".into()),
     };
     Ok(FixRequest {
         pods: s.pods.clone(),
@@ -350,7 +351,9 @@ pub fn rows_of(kind: Kind, subject: &Subject, form: &Form) -> Vec<Row> {
                 }
                 rows.push(Row::Attach);
             }
-            Kind::Image | Kind::Kick => rows.extend((0..form.fields.len()).map(Row::Field)),
+            Kind::Image | Kind::Kick | Kind::ProbePod(_) => {
+                rows.extend((0..form.fields.len()).map(Row::Field))
+            }
         }
         // Locked fields take no focus.
         rows.retain(|r| !matches!(r, Row::Field(i) if form.fields[*i].locked));
