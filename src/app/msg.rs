@@ -382,13 +382,13 @@ pub enum ProbeEffect {
         pod: PodKey,
         container: String,
     },
-    /// Build the probe pod for `node` (in `namespace`, probing `image`'s
-    /// registry, for `pod`) and answer with its preview.
+    /// Build the probe pod for `node` (in pulltui's probe namespace, never
+    /// the pod's; probing `image`'s registry, for `pod`) and answer with
+    /// its preview.
     NodePreview {
         generation: Generation,
         probe: ProbeId,
         pod: PodKey,
-        namespace: String,
         node: String,
         image: String,
         /// The host this machine's blob leg was redirected to, when its

@@ -151,7 +151,6 @@ impl ProbePane {
                 generation,
                 probe: self.id,
                 pod: self.pod.clone(),
-                namespace: self.pod.namespace.clone(),
                 node,
                 image: self.image.clone(),
                 blob_host: self

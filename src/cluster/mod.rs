@@ -207,7 +207,6 @@ impl Cluster {
             ProbeEffect::NodePreview {
                 generation,
                 probe,
-                namespace,
                 node,
                 image,
                 blob_host,
@@ -224,7 +223,6 @@ impl Cluster {
                         probe,
                         conn.client,
                         origin,
-                        namespace,
                         node,
                         image,
                         blob_host,

@@ -191,7 +191,6 @@ impl Prober {
         probe: ProbeId,
         client: Client,
         origin: Origin,
-        namespace: String,
         node: String,
         image: String,
         blob_host: Option<(String, u16)>,
@@ -202,7 +201,6 @@ impl Prober {
             Ok(target) => {
                 // Never the tenant's namespace (the failing pod's): the
                 // probe pod has the node's network and certificates.
-                let _ = namespace;
                 let req = ProbePodRequest {
                     namespace: self
                         .probe_namespace

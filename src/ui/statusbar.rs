@@ -121,12 +121,7 @@ fn replay_text(r: &ReplayBanner, compact: bool) -> String {
 
 /// The status bar's spans; `compact` for narrow terminals.
 fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
-    let ctx = model
-        .cluster()
-        .connected_context
-        .as_deref()
-        .or(model.cluster().context.as_deref())
-        .unwrap_or("(current)");
+    let ctx = model.cluster().name();
     let (dot, state, style) = connection(model, theme, compact);
     let rows = model.home.rows.len();
     let pods = model.failing_pods();
