@@ -430,38 +430,19 @@ fn console(cli: &Cli) -> ExitCode {
                     eprintln!("pulltui: the kubeconfig has no context to watch");
                     return ExitCode::from(2);
                 }
-                fleet_model(&target, contexts, cli.cluster.scope(), config.keymap)
+                fleet_model(
+                    &target,
+                    contexts,
+                    cli.cluster.scope(),
+                    config.keymap.clone(),
+                )
             } else {
-                live_model(&target, cli.cluster.scope(), config.keymap)
+                live_model(&target, cli.cluster.scope(), config.keymap.clone())
             };
-            model.home.upstream = config.upstream.clone();
-            model.actions.read_only = cli.read_only;
-            model.actions.dry_run = cli.dry_run;
-            model.open_pod = cli.pod.clone();
+            apply_flags(&mut model, cli, &config);
             rt.block_on(crate::runtime::run(
                 model,
-                |tx| {
-                    crate::cluster::Cluster::new(target.kubeconfig.clone(), tx)
-                        .with_heartbeat(crate::cluster::liveness::heartbeat_every(
-                            std::env::var("PULLTUI_HEARTBEAT_SECS").ok().as_deref(),
-                        ))
-                        .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
-                        .with_probe_namespace(
-                            cli.probe_namespace
-                                .clone()
-                                .or(config.probe_namespace.clone()),
-                            cli.probe_pull_secret
-                                .clone()
-                                .or(config.probe_pull_secret.clone()),
-                        )
-                        .with_mode(if cli.read_only {
-                            crate::cluster::WriteMode::ReadOnly
-                        } else if cli.dry_run {
-                            crate::cluster::WriteMode::DryRun
-                        } else {
-                            crate::cluster::WriteMode::Write
-                        })
-                },
+                |tx| live_backend(cli, &config, target.kubeconfig.clone(), tx),
                 &crate::runtime::SystemClock,
                 &theme,
                 crate::journal::Journals::default_place(config.journal),
@@ -473,14 +454,11 @@ fn console(cli: &Cli) -> ExitCode {
                 return ExitCode::from(2);
             };
             let mut model = if recorded.len() > 1 {
-                fleet_replay_model(&recorded, label, cli.cluster.scope(), config.keymap)
+                fleet_replay_model(&recorded, label, cli.cluster.scope(), config.keymap.clone())
             } else {
-                replay_model(first, label, cli.cluster.scope(), config.keymap)
+                replay_model(first, label, cli.cluster.scope(), config.keymap.clone())
             };
-            model.home.upstream = config.upstream.clone();
-            model.actions.read_only = cli.read_only;
-            model.actions.dry_run = cli.dry_run;
-            model.open_pod = cli.pod.clone();
+            apply_flags(&mut model, cli, &config);
             let clock = crate::runtime::FrozenClock(model.now);
             rt.block_on(crate::runtime::run(
                 model,
@@ -502,6 +480,44 @@ fn console(cli: &Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// What the flags and the config file set on a console's model.
+fn apply_flags(model: &mut Model, cli: &Cli, config: &crate::config::Config) {
+    model.home.upstream = config.upstream.clone();
+    model.actions.read_only = cli.read_only;
+    model.actions.dry_run = cli.dry_run;
+    model.open_pod = cli.pod.clone();
+}
+
+/// The live console's backend, as the flags and the config file set it
+/// (a flag wins over the config).
+fn live_backend(
+    cli: &Cli,
+    config: &crate::config::Config,
+    kubeconfig: Option<PathBuf>,
+    tx: tokio::sync::mpsc::Sender<crate::app::msg::Msg>,
+) -> crate::cluster::Cluster {
+    crate::cluster::Cluster::new(kubeconfig, tx)
+        .with_heartbeat(crate::cluster::liveness::heartbeat_every(
+            std::env::var("PULLTUI_HEARTBEAT_SECS").ok().as_deref(),
+        ))
+        .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
+        .with_probe_namespace(
+            cli.probe_namespace
+                .clone()
+                .or(config.probe_namespace.clone()),
+            cli.probe_pull_secret
+                .clone()
+                .or(config.probe_pull_secret.clone()),
+        )
+        .with_mode(if cli.read_only {
+            crate::cluster::WriteMode::ReadOnly
+        } else if cli.dry_run {
+            crate::cluster::WriteMode::DryRun
+        } else {
+            crate::cluster::WriteMode::Write
+        })
 }
 
 /// The model of the live console.

@@ -1,6 +1,7 @@
 //! The probe pane for real: `p` on a failing pod probes its registry from
-//! this machine, step by step; `P` previews the probe pod, `y` creates it on
-//! the pod's node, and its results appear beside the laptop's. The pod is
+//! this machine, step by step; `P` previews the probe pod in the overlay
+//! every cluster write is confirmed in, `y` creates it on the pod's node,
+//! and its results appear beside the laptop's. The pod is
 //! gone afterwards — after the probe ends, after `Esc` mid-run and after
 //! `q` — verified through the API.
 
@@ -13,6 +14,10 @@ use support::workload::{W, failing_pod};
 use support::{Fixture, probe_pods};
 
 const SCREEN: Duration = Duration::from_secs(30);
+
+/// The confirmation overlay's title for the probe pod (the one every
+/// cluster write is confirmed in).
+const CONFIRM: &str = "create the probe pod —";
 
 /// Waits until no probe pod is left in `ns`.
 async fn wait_no_probe_pods(client: &kube::Client, ns: &str, what: &str) {
@@ -68,7 +73,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
     // P: the preview first, nothing created until y.
     t.send(&["P"]);
     let preview = t.wait("the probe pod preview", SCREEN, |s| {
-        s.contains("create this probe pod?") && s.contains("host network")
+        s.contains(CONFIRM) && s.contains("host network")
     });
     assert!(probe_pods(c, &ns.name).await.is_empty(), "created before y");
     // The pod created is the pod previewed: the same name.
@@ -92,9 +97,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
 
     // Esc while the node probe runs: stopped, pod deleted.
     t.send(&["P"]);
-    t.wait("the preview again", SCREEN, |s| {
-        s.contains("create this probe pod?")
-    });
+    t.wait("the preview again", SCREEN, |s| s.contains(CONFIRM));
     t.send(&["y"]);
     t.wait("the node probe running", SCREEN, |s| {
         s.contains("probing from the node")
@@ -105,9 +108,7 @@ async fn p_probes_from_here_and_p_from_the_node_and_the_pod_is_gone_on_every_pat
 
     // q while the node probe runs: the console deletes it before exiting.
     t.send(&["P"]);
-    t.wait("the preview, from home", SCREEN, |s| {
-        s.contains("create this probe pod?")
-    });
+    t.wait("the preview, from home", SCREEN, |s| s.contains(CONFIRM));
     t.send(&["y"]);
     t.wait("the node probe running", SCREEN, |s| {
         s.contains("probing from the node")

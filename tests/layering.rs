@@ -254,3 +254,130 @@ fn text_is_cut_to_a_width_in_one_place() {
         bad.join("\n")
     );
 }
+
+/// The longest a function may run (its lines from `fn` to the closing
+/// brace) without a reason: a `// long: <reason>` comment right above it
+/// (above its attributes and doc comment) says why it stays whole.
+const LONGEST_FN: usize = 100;
+
+/// The functions in `text` longer than `LONGEST_FN` lines and not exempted,
+/// as (line of the `fn`, name, lines). Reads rustfmt'd code: a body closes
+/// on the first line holding only `}` at the indent of its `fn` line.
+fn long_fns(text: &str) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let Some(name) = fn_name(t) else { continue };
+        let indent = &line[..line.len() - t.len()];
+        let close = format!("{indent}}}");
+        // A declaration without a body (a trait's) ends in `;` before `{`.
+        let Some(open) = (i..lines.len()).find(|&j| {
+            let l = lines[j].split("//").next().unwrap_or("");
+            l.contains('{') || l.trim_end().ends_with(';')
+        }) else {
+            continue;
+        };
+        let opener = lines[open].split("//").next().unwrap_or("");
+        if !opener.contains('{') {
+            continue;
+        }
+        let end = if opener.trim_end().ends_with('}') && opener.trim_start() != "}" {
+            open
+        } else {
+            match (open + 1..lines.len()).find(|&j| lines[j] == close) {
+                Some(j) => j,
+                None => continue,
+            }
+        };
+        let len = end - i + 1;
+        if len > LONGEST_FN && !exempt(&lines, i) {
+            out.push((i + 1, name.to_string(), len));
+        }
+    }
+    out
+}
+
+/// The name of the function `t` (a trimmed line) declares, if it declares one.
+fn fn_name(t: &str) -> Option<&str> {
+    let mut rest = t;
+    loop {
+        let word = rest.split([' ', '(']).next().unwrap_or("");
+        match word {
+            "pub" | "pub(crate)" | "pub(super)" | "async" | "const" | "unsafe" | "extern" => {
+                rest = rest[word.len()..].trim_start();
+            }
+            _ if word.starts_with("pub(") => rest = rest[word.len()..].trim_start(),
+            "fn" => {
+                let name = rest[2..].trim_start();
+                let end = name
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(name.len());
+                return (end > 0).then(|| &name[..end]);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether a `// long:` comment sits right above the function at line
+/// `i` (its attributes and doc comment in between).
+fn exempt(lines: &[&str], i: usize) -> bool {
+    for l in lines[..i].iter().rev() {
+        let t = l.trim_start();
+        if t.starts_with("// long:") {
+            return true;
+        }
+        if !(t.starts_with("#[") || t.starts_with("///") || t.starts_with("//")) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Long functions exempted here because their file is being changed
+/// elsewhere: (path under `src/`, function, why).
+const EXEMPT_ELSEWHERE: [(&str, &str, &str); 1] = [("cli/probe.rs", "run", "split in branch i25b")];
+
+#[test]
+fn no_function_runs_over_a_hundred_lines_without_a_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    files.sort();
+    let mut bad = Vec::new();
+    for (path, text) in &files {
+        for (n, name, len) in long_fns(text) {
+            let elsewhere = EXEMPT_ELSEWHERE
+                .iter()
+                .any(|(f, fun, _)| Path::new(path) == root.join(f) && name == *fun);
+            if elsewhere {
+                continue;
+            }
+            bad.push(format!("{path}:{n}: fn {name}: {len} lines"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "functions over {LONGEST_FN} lines with no `// long: <reason>` above:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn a_long_function_is_seen_and_a_reason_exempts_it() {
+    let body = "    let x = 1;\n".repeat(LONGEST_FN);
+    let long = format!("pub async fn big(a: u8) -> u8 {{\n{body}    x\n}}\n");
+    assert_eq!(
+        long_fns(&long),
+        vec![(1, "big".to_string(), LONGEST_FN + 3)]
+    );
+    let nested = format!("impl A {{\n    fn big(&self) {{\n{body}    }}\n}}\n");
+    assert_eq!(long_fns(&nested).len(), 1, "a method");
+    let exempted = format!("// long: one table\n/// Doc.\n#[must_use]\n{long}");
+    assert!(long_fns(&exempted).is_empty());
+    let short = "fn small() {\n    1\n}\nfn decl();\nfn one() { 2 }\n";
+    assert!(long_fns(short).is_empty());
+    let under = "    let x = 1;\n".repeat(LONGEST_FN - 2);
+    assert!(long_fns(&format!("fn fits() {{\n{under}}}\n")).is_empty());
+}

@@ -10,7 +10,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 
 pub use super::field::{Field, SECRET_CAPACITY};
-use super::msg::{ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect};
+use super::msg::{
+    ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect, ProbeEffect, ProbeId,
+};
 use crate::domain::classify::Category;
 use crate::domain::cluster_id::ClusterId;
 use crate::domain::failing::{FailureRow, PodKey};
@@ -28,6 +30,8 @@ pub enum Kind {
     Credential,
     Image,
     Kick,
+    /// The probe pane's node probe: its pod is created after `y`.
+    ProbePod(ProbeId),
 }
 
 impl Kind {
@@ -37,6 +41,7 @@ impl Kind {
             Kind::Credential => "pull secret",
             Kind::Image => "change the image",
             Kind::Kick => "kick",
+            Kind::ProbePod(_) => "create the probe pod",
         }
     }
 }
@@ -123,105 +128,6 @@ impl Subject {
             }
         }
         out
-    }
-}
-
-/// Where a credential comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// Type a new one (dockerconfigjson).
-    New,
-    /// Copy a secret that covers the registry from another namespace.
-    Copy(Candidate),
-    /// Attach a secret of the pod's namespace that covers it but is unused.
-    Attach(Candidate),
-}
-
-impl Source {
-    pub fn label(&self) -> String {
-        let user = |c: &Candidate| c.username.clone().unwrap_or_else(|| "?".into());
-        match self {
-            Source::New => "new secret (type the credential)".into(),
-            Source::Copy(c) => format!("copy {}/{} (user {})", c.namespace, c.name, user(c)),
-            Source::Attach(c) => format!("attach {} (user {}), unused here", c.name, user(c)),
-        }
-    }
-}
-
-/// The copy/attach offers, as far as they are known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Offers {
-    Loading,
-    Loaded,
-    /// The look-up failed (a sentence).
-    Failed(String),
-}
-
-/// A row of a form: a text field or a choice cycled with ←/→.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
-    Field(usize),
-    Preset,
-    Source,
-    Attach,
-    /// A group fix in a fleet: this cluster only, or every cluster of the
-    /// group (the user widens it).
-    Scope,
-}
-
-pub const PRESET_CUSTOM: &str = "custom key / value";
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Form {
-    pub fields: Vec<Field>,
-    pub focus: usize,
-    /// Annotate: 0 and 1 the presets (the cause's first), 2 a free key.
-    pub preset: usize,
-    pub preset_fixes: [FixId; 2],
-    /// Credential: where the secret comes from.
-    pub sources: Vec<Source>,
-    pub source: usize,
-    pub offers: Offers,
-    pub attach: AttachChoice,
-    /// The inline error (bad input, or the server's refusal of it).
-    pub error: Option<String>,
-    /// A group fix in a fleet, widened to every cluster of the group.
-    pub widen: bool,
-    /// A key reached the form: the focus is the user's from then on.
-    pub touched: bool,
-}
-
-impl Form {
-    fn new(fields: Vec<Field>) -> Self {
-        Form {
-            fields,
-            focus: 0,
-            preset: 0,
-            preset_fixes: [FixId::AnnotateSkipVerify, FixId::AnnotateHttpEndpoint],
-            sources: vec![Source::New],
-            source: 0,
-            offers: Offers::Loaded,
-            attach: AttachChoice::Template,
-            error: None,
-            widen: false,
-            touched: false,
-        }
-    }
-
-    pub fn field(&self, label: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.label == label)
-    }
-
-    fn field_mut(&mut self, label: &str) -> Option<&mut Field> {
-        self.fields.iter_mut().find(|f| f.label == label)
-    }
-
-    fn value(&self, label: &str) -> String {
-        self.field(label).map(Field::value).unwrap_or_default()
-    }
-
-    pub fn current_source(&self) -> &Source {
-        self.sources.get(self.source).unwrap_or(&Source::New)
     }
 }
 
@@ -418,6 +324,21 @@ impl Actions {
             return Vec::new();
         };
         let parts = action.part_ids();
+        // The probe pod's preview: `y` creates it (the pane follows it).
+        if let Kind::ProbePod(probe) = action.kind
+            && let Some(create) = match key.code {
+                KeyCode::Char('y' | 'Y') => Some(true),
+                KeyCode::Esc | KeyCode::Char('n' | 'N') => Some(false),
+                _ => None,
+            }
+        {
+            self.current = None;
+            if create {
+                return vec![ProbeEffect::NodeStart { probe }.into()];
+            }
+            self.toast(now, Level::Info, "cancelled: the probe pod was not created");
+            return vec![ProbeEffect::NodeCancel { probe }.into()];
+        }
         match &mut action.stage {
             Stage::Form(_) => self.form_key(key, generation, routes, now),
             Stage::Confirm { scroll, .. } => match key.code {
@@ -477,6 +398,34 @@ impl Actions {
                 Vec::new()
             }
         }
+    }
+
+    /// Opens the probe pod's preview for `y` (the pane asked for it with
+    /// `P`); refused while another change is open.
+    pub fn confirm_probe_pod(
+        &mut self,
+        probe: ProbeId,
+        subject: Subject,
+        preview: Box<Preview>,
+    ) -> Result<(), String> {
+        if self.current.is_some() {
+            return Err("another change is being confirmed: close it, then press P again".into());
+        }
+        self.seq.0 += 1;
+        self.current = Some(Action {
+            id: self.seq,
+            kind: Kind::ProbePod(probe),
+            subject,
+            stage: Stage::Confirm {
+                preview,
+                live: true,
+                scroll: 0,
+            },
+            form: None,
+            fix: None,
+            parts: Vec::new(),
+        });
+        Ok(())
     }
 
     /// Pasted text (one clean line) into the focused field of an open form;
@@ -541,27 +490,7 @@ impl Actions {
         let right = matches!(key.code, KeyCode::Right | KeyCode::Char(' '));
         match row {
             Some(Row::Preset) if left || right => {
-                form.preset = cycle(form.preset, 3, right);
-                let key_value = match form.preset {
-                    2 => String::new(),
-                    i => preset_key(form.preset_fixes[i]).to_string(),
-                };
-                let custom = form.preset == 2;
-                if let Some(f) = form.field_mut("key") {
-                    f.set(&key_value);
-                    f.locked = !custom;
-                }
-                if custom {
-                    if let Some(f) = form.field_mut("value") {
-                        f.set("");
-                    }
-                } else if let Some(f) = form.field_mut("value")
-                    && f.value().is_empty()
-                {
-                    let v = action.subject.registry.clone().unwrap_or_default();
-                    f.set(&v);
-                }
-                form.error = None;
+                form.next_preset(right, action.subject.registry.as_deref());
             }
             Some(Row::Source) if left || right => {
                 form.source = cycle(form.source, form.sources.len(), right);
@@ -581,30 +510,7 @@ impl Actions {
                 form.attach = choices[cycle(i, choices.len(), right)];
                 form.error = None;
             }
-            Some(Row::Field(i)) => {
-                let ctrl_or_alt = key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-                // One-line inputs: no newlines; plain editing keys only.
-                let editing = matches!(
-                    key.code,
-                    KeyCode::Char(_)
-                        | KeyCode::Backspace
-                        | KeyCode::Delete
-                        | KeyCode::Left
-                        | KeyCode::Right
-                        | KeyCode::Home
-                        | KeyCode::End
-                ) && !(ctrl_or_alt && matches!(key.code, KeyCode::Char('m' | 'j')));
-                if editing && let Some(f) = form.fields.get_mut(i) {
-                    if f.secret {
-                        f.secret_key(key);
-                    } else {
-                        f.input.input(key);
-                    }
-                    form.error = None;
-                }
-            }
+            Some(Row::Field(i)) => form.edit(i, key),
             _ => {}
         }
         Vec::new()

@@ -180,16 +180,23 @@ impl ClusterView {
     /// connected and its server); `None` before the session connects.
     pub fn journal_id(&self) -> Option<ClusterId> {
         let server = self.server.clone()?;
-        let context = self.connected_context.clone().or(self.context.clone());
-        Some(ClusterId::new(context.unwrap_or_default(), server))
+        Some(ClusterId::new(
+            self.context_name().unwrap_or_default(),
+            server,
+        ))
     }
 
     /// The context's name as shown (the CLUSTER column, the strip).
     pub fn name(&self) -> &str {
+        self.context_name().unwrap_or("(current)")
+    }
+
+    /// The context connected to (or asked for); none: the kubeconfig's
+    /// current one, not known by name yet.
+    pub fn context_name(&self) -> Option<&str> {
         self.connected_context
             .as_deref()
             .or(self.context.as_deref())
-            .unwrap_or("(current)")
     }
 
     /// How the cluster stands now.

@@ -92,20 +92,13 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
 }
 
 pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let intent = model.keymap.resolve(&key);
-    let confirming = matches!(
-        model.probe.as_ref().map(|p| &p.node_stage),
-        Some(probe::NodeStage::Confirm { .. })
-    );
-    if !confirming {
-        match intent {
-            Some(Intent::Quit) => return quit(model),
-            Some(Intent::Help) => {
-                model.overlay = Some(Overlay::Help);
-                return Vec::new();
-            }
-            _ => {}
+    match model.keymap.resolve(&key) {
+        Some(Intent::Quit) => return quit(model),
+        Some(Intent::Help) => {
+            model.overlay = Some(Overlay::Help);
+            return Vec::new();
         }
+        _ => {}
     }
     let generation = match &model.probe {
         Some(p) => model.generation_of(&p.pod.cluster),
@@ -115,11 +108,7 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
-    let was_running = p.node_stage == probe::NodeStage::Running;
     let (fx, close) = p.key(key, generation, ro);
-    if !was_running && p.node_stage == probe::NodeStage::Running {
-        p.node_since = model.now;
-    }
     if close {
         model.probe = None;
         model.screens.retain(|s| *s != Screen::Probe);

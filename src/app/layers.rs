@@ -1,7 +1,7 @@
 //! The input stack: the layers open on the console, top first, derived from
-//! the model — a fix's form or preview, a picker, the help overlay, the
-//! filter's text input, the probe pane (with its probe-pod confirmation),
-//! and the screen under them all. The top layer owns every key (as a
+//! the model — a fix's form, the preview of a cluster write (a fix or the
+//! probe pod) waiting for `y`, a picker, the help overlay, the filter's
+//! text input, the probe pane, and the screen under them all. The top layer owns every key (as a
 //! compositor's top component does in helix): what it does not use is
 //! dropped, never passed down, so a key typed into a form can never act on
 //! the table behind it.
@@ -12,14 +12,14 @@ use super::*;
 /// One input layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
-    /// A fix's form or preview (`Model::actions`).
+    /// A fix's form, or the preview of a cluster write (`Model::actions`).
     Action,
     /// The `:` palette or the `n` namespace picker.
     Picker,
     Help,
     /// The home table's filter being typed.
     Filter,
-    /// The probe pane (its node probe's confirmation included).
+    /// The probe pane.
     Probe,
     /// Home or detail.
     Screen,
@@ -70,7 +70,12 @@ impl Layer {
                     }
                 }
                 let now = model.now;
-                model.actions.key_routed(key, generation, &routes, now)
+                let fx = model.actions.key_routed(key, generation, &routes, now);
+                // The probe pod's confirmation: the pane follows its answer.
+                if let Some(p) = &mut model.probe {
+                    p.confirmed(&fx, now);
+                }
+                fx
             }
             Layer::Picker => picker_key(model, key),
             Layer::Filter => filter_key(model, key),

@@ -162,8 +162,9 @@ pub enum ProbeMsg {
     LaptopFailed(String),
     /// A sentence about this machine's probe (a replay: recorded when).
     LaptopNote(String),
-    /// The probe pod to create, as YAML-ish text, for the confirmation.
-    NodePreview(String),
+    /// The probe pod to create, for the confirmation (the overlay every
+    /// cluster write is confirmed in).
+    NodePreview(Box<Preview>),
     /// The node probe cannot run: why.
     NodeRefused(String),
     NodeCreated {
@@ -384,13 +385,13 @@ pub enum ProbeEffect {
         pod: PodKey,
         container: String,
     },
-    /// Build the probe pod for `node` (in `namespace`, probing `image`'s
-    /// registry, for `pod`) and answer with its preview.
+    /// Build the probe pod for `node` (in pulltui's probe namespace, never
+    /// the pod's; probing `image`'s registry, for `pod`) and answer with
+    /// its preview.
     NodePreview {
         generation: Generation,
         probe: ProbeId,
         pod: PodKey,
-        namespace: String,
         node: String,
         image: String,
         /// The host this machine's blob leg was redirected to, when its

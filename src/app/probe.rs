@@ -1,12 +1,14 @@
 //! The probe pane (`p` from home or detail): this machine's probe of the
-//! pod's registry, streamed step by step, and — with `P`, after a preview
-//! and `y`, since it creates a pod — the same probe from the pod's node,
-//! side by side, with what the difference means. Leaving the pane cancels
-//! both; the probe pod is deleted on every path.
+//! pod's registry, streamed step by step, and — with `P`, since it creates
+//! a pod, after its preview is confirmed (`y`) in the overlay every cluster
+//! write is confirmed in (`app::action`) — the same probe from the pod's
+//! node, side by side, with what the difference means. Leaving the pane
+//! cancels both; the probe pod is deleted on every path.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use jiff::Timestamp;
 
+use super::action::Subject;
 use super::msg::{Effect, Generation, ProbeEffect, ProbeId, ProbeMsg};
 use crate::domain::classify::classify;
 use crate::domain::failing::{FailureRow, PodKey};
@@ -20,11 +22,8 @@ pub enum NodeStage {
     Idle,
     /// Building the preview of the probe pod.
     Preparing,
-    /// The pod to create, waiting for `y`.
-    Confirm {
-        preview: String,
-        scroll: usize,
-    },
+    /// Its preview is open in the confirmation overlay, waiting for `y`.
+    Confirming,
     Running,
     Done,
     /// A replay shows the node probe recorded with the snapshot.
@@ -37,6 +36,8 @@ pub enum NodeStage {
 pub struct ProbePane {
     pub id: ProbeId,
     pub pod: PodKey,
+    /// What the probe pod's confirmation is about (the failing row's pod).
+    pub subject: Subject,
     pub container: String,
     /// The image whose registry is probed.
     pub image: String,
@@ -86,6 +87,7 @@ impl ProbePane {
         Some(ProbePane {
             id,
             pod: row.pod_key(),
+            subject: Subject::from_row(row, None, Vec::new()),
             container: row.container.clone(),
             image: row.image.clone(),
             node,
@@ -149,7 +151,6 @@ impl ProbePane {
                 generation,
                 probe: self.id,
                 pod: self.pod.clone(),
-                namespace: self.pod.namespace.clone(),
                 node,
                 image: self.image.clone(),
                 blob_host: self
@@ -170,36 +171,6 @@ impl ProbePane {
         generation: Generation,
         read_only: bool,
     ) -> (Vec<Effect>, bool) {
-        if let NodeStage::Confirm { scroll, .. } = &mut self.node_stage {
-            return match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.node_stage = NodeStage::Running;
-                    if let Some(n) = self.node.clone() {
-                        self.view.node_started(&n);
-                    }
-                    (
-                        vec![ProbeEffect::NodeStart { probe: self.id }.into()],
-                        false,
-                    )
-                }
-                KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => {
-                    self.node_stage = NodeStage::Idle;
-                    (
-                        vec![ProbeEffect::NodeCancel { probe: self.id }.into()],
-                        false,
-                    )
-                }
-                KeyCode::Down => {
-                    *scroll += 1;
-                    (Vec::new(), false)
-                }
-                KeyCode::Up => {
-                    *scroll = scroll.saturating_sub(1);
-                    (Vec::new(), false)
-                }
-                _ => (Vec::new(), false),
-            };
-        }
         match key.code {
             KeyCode::Esc => (vec![ProbeEffect::Cancel { probe: self.id }.into()], true),
             KeyCode::Char('P') => (self.ask_node(generation, read_only), false),
@@ -215,7 +186,29 @@ impl ProbePane {
         }
     }
 
-    /// An answer of the probes, at `now` (which times the next step).
+    /// What the confirmation overlay answered for the probe pod: `y` starts
+    /// the node side (timed from `now`), `Esc` leaves it not asked.
+    pub fn confirmed(&mut self, effects: &[Effect], now: Timestamp) {
+        for e in effects {
+            match e {
+                Effect::Probe(ProbeEffect::NodeStart { probe }) if *probe == self.id => {
+                    self.node_stage = NodeStage::Running;
+                    self.node_since = now;
+                    if let Some(n) = self.node.clone() {
+                        self.view.node_started(&n);
+                    }
+                }
+                Effect::Probe(ProbeEffect::NodeCancel { probe }) if *probe == self.id => {
+                    self.node_stage = NodeStage::Idle;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// An answer of the probes, at `now` (which times the next step). The
+    /// probe pod's preview goes to the confirmation overlay (`Model`), not
+    /// here.
     pub fn apply(&mut self, msg: ProbeMsg, now: Timestamp) {
         match msg {
             ProbeMsg::LaptopStep(s) => {
@@ -232,14 +225,7 @@ impl ProbePane {
                     .laptop_failed(format!("this machine's probe could not start: {e}"));
             }
             ProbeMsg::LaptopNote(n) => self.view.laptop_note(n),
-            ProbeMsg::NodePreview(p) => {
-                if self.node_stage == NodeStage::Preparing {
-                    self.node_stage = NodeStage::Confirm {
-                        preview: p,
-                        scroll: 0,
-                    };
-                }
-            }
+            ProbeMsg::NodePreview(_) => {}
             ProbeMsg::NodeCreated { name, host_network } => {
                 self.node_since = now;
                 self.view.node_note(format!(
@@ -343,5 +329,89 @@ mod tests {
         p.apply(ProbeMsg::LaptopFailed("no route".into()), at(1.0));
         assert_eq!(p.progress(at(3.0)), Progress::default());
         assert!(!p.running());
+    }
+
+    /// `P`'s probe pod is confirmed in the overlay every cluster write is
+    /// confirmed in: the preview the backend built, as it built it; `y`
+    /// creates it and the pane runs its side, `Esc` leaves it not created.
+    #[test]
+    fn the_probe_pod_is_confirmed_where_every_cluster_write_is() {
+        use crate::app::action::{Kind, Stage};
+        use crate::app::keymap::Keymap;
+        use crate::app::layers::{Layer, top};
+        use crate::app::{ClusterMsg, Model, Msg, Screen, update};
+        use crate::domain::mutation::Preview;
+        use crate::domain::scope::Scope;
+        use crossterm::event::KeyModifiers;
+
+        let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), at(0.0));
+        m.probe = ProbePane::new(ProbeId(1), &row(), Some("n1".into()));
+        m.screens.push(Screen::Probe);
+        let preview = Preview {
+            title: "create pod pulltui-probe/pulltui-probe-n1-1 on node n1".into(),
+            objects: vec!["Pod pulltui-probe/pulltui-probe-n1-1 (new)".into()],
+            diff: vec![
+                "# Pod pulltui-probe/pulltui-probe-n1-1".into(),
+                "+ kind: Pod".into(),
+            ],
+            kubectl: Vec::new(),
+            notes: Vec::new(),
+        };
+        let generation = m.cluster().generation;
+        let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+        for (answer, created) in [(KeyCode::Char('y'), true), (KeyCode::Esc, false)] {
+            let mut sent = update(&mut m, key(KeyCode::Char('P')));
+            assert!(
+                matches!(
+                    sent.as_slice(),
+                    [Effect::Probe(ProbeEffect::NodePreview { .. })]
+                ),
+                "{sent:?}"
+            );
+            let previewed = ProbeMsg::NodePreview(Box::new(preview.clone()));
+            update(
+                &mut m,
+                Msg::Cluster(
+                    generation,
+                    ClusterMsg::Probe {
+                        probe: ProbeId(1),
+                        msg: Box::new(previewed),
+                    },
+                ),
+            );
+            let a = m
+                .actions
+                .current
+                .as_ref()
+                .expect("the confirmation overlay");
+            assert_eq!(a.kind, Kind::ProbePod(ProbeId(1)));
+            assert!(
+                matches!(&a.stage, Stage::Confirm { preview: p, .. } if **p == preview),
+                "{:?}",
+                a.stage
+            );
+            assert_eq!(top(&m), Layer::Action, "the overlay owns the keys");
+            let pane = m.probe.as_ref().expect("pane");
+            assert_eq!(pane.node_stage, NodeStage::Confirming);
+            sent = update(&mut m, key(answer));
+            assert!(m.actions.current.is_none());
+            let pane = m.probe.as_ref().expect("the pane stays");
+            if created {
+                assert_eq!(
+                    sent,
+                    vec![ProbeEffect::NodeStart { probe: ProbeId(1) }.into()]
+                );
+                assert_eq!(pane.node_stage, NodeStage::Running);
+                assert!(pane.running());
+                // Done, so that P asks again.
+                m.probe.as_mut().expect("pane").node_stage = NodeStage::Done;
+            } else {
+                assert_eq!(
+                    sent,
+                    vec![ProbeEffect::NodeCancel { probe: ProbeId(1) }.into()]
+                );
+                assert_eq!(pane.node_stage, NodeStage::Idle);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `update`: a message in, the model changed, effects out; the cluster's
 //! replies routed to the parts of the model they concern.
 
+use super::probe::NodeStage;
 use super::*;
 
 /// Applies one message. Pure: no I/O; effects say what to do.
@@ -359,10 +360,24 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             model.actions.apply_msg(action, msg, model.now)
         }
         ClusterMsg::Probe { probe, msg } => {
-            if let Some(p) = &mut model.probe
-                && p.id == probe
-            {
-                p.apply(*msg, model.now);
+            let Some(p) = model.probe.as_mut().filter(|p| p.id == probe) else {
+                return Vec::new();
+            };
+            match *msg {
+                // The probe pod is confirmed where every cluster write is.
+                ProbeMsg::NodePreview(preview) => {
+                    if p.node_stage == NodeStage::Preparing {
+                        p.node_stage =
+                            match model
+                                .actions
+                                .confirm_probe_pod(probe, p.subject.clone(), preview)
+                            {
+                                Ok(()) => NodeStage::Confirming,
+                                Err(why) => NodeStage::Refused(why),
+                            };
+                    }
+                }
+                msg => p.apply(msg, model.now),
             }
             Vec::new()
         }

@@ -272,41 +272,9 @@ async fn run_async(
     let client = conn.client.clone();
     // The same steps as the console's keys (cluster::fixer).
     let key = crate::domain::failing::PodKey::new(&conn.cluster_id(), &pod.namespace, &pod.name);
-    let step = match fixer::prepare_step(
-        &client,
-        &key,
-        args.container.as_deref(),
-        fix,
-        &params,
-        &[],
-    )
-    .await
-    {
+    let step = match prepare(&client, &key, args, fix, &params, &mut r).await {
         Ok(s) => s,
-        Err(e @ MutationError::Input(_)) => {
-            // Say what could be copied or attached instead of only "missing".
-            if let Ok(facts) = mutate::pod_facts(&client, &key, args.container.as_deref()).await {
-                let ctx = &facts.context;
-                r.set(
-                    "target",
-                    serde_json::to_value(&ctx.target).unwrap_or(Value::Null),
-                );
-                let hint = match fix {
-                    FixId::CopyPullSecret if params.from.is_none() => {
-                        candidates_hint(&client, ctx, true).await
-                    }
-                    FixId::AttachPullSecret if params.secret.is_none() => {
-                        candidates_hint(&client, ctx, false).await
-                    }
-                    _ => None,
-                };
-                if let Some(h) = hint {
-                    r.say(&h);
-                }
-            }
-            return r.fail(USAGE, &e);
-        }
-        Err(e) => return r.fail(code_of(&e), &e),
+        Err((code, e)) => return r.fail(code, &e),
     };
     drop(params);
     let ctx = &step.facts.context;
@@ -329,21 +297,10 @@ async fn run_async(
         prepared.preview.to_string().trim_end()
     ));
     if !args.yes {
-        if !stdin_terminal {
-            return r.usage(
-                "not applied: no terminal to confirm on; pass --yes to apply without asking",
-            );
-        }
-        eprint!("\napply this change to the cluster? [y/N] ");
-        let _ = io::stderr().flush();
-        let mut answer = String::new();
-        if io::stdin().lock().read_line(&mut answer).is_err()
-            || !matches!(answer.trim(), "y" | "Y" | "yes")
-        {
-            eprintln!("not applied.");
-            r.set("applied", json!(false));
-            return r.finish(USAGE);
-        }
+        r = match confirm(stdin_terminal, r) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
     }
     let origin = audit::Origin::new(
         &conn.cluster_id(),
@@ -359,34 +316,7 @@ async fn run_async(
             return r.fail(code_of(&e), &e);
         }
     };
-    match &applied.audit {
-        Some(p) => r.set("audit", json!(p.display().to_string())),
-        None => eprintln!("pulltui fix: could not write the audit log"),
-    }
-    let outcome: &Outcome = &applied.outcome;
-    r.set(
-        "writes",
-        serde_json::to_value(&outcome.writes).unwrap_or(Value::Null),
-    );
-    r.set("notes", json!(outcome.notes));
-    r.set("applied", json!(!args.dry_run));
-    r.say("");
-    for w in &outcome.writes {
-        let rv = match (&w.resource_version_before, &w.resource_version_after) {
-            (Some(b), Some(a)) => format!(" (resourceVersion {b} → {a})"),
-            (None, Some(a)) => format!(" (resourceVersion {a})"),
-            _ => String::new(),
-        };
-        let prefix = if args.dry_run {
-            "dry run, accepted: "
-        } else {
-            ""
-        };
-        r.say(&format!("{prefix}{}{rv}", w.describe()));
-    }
-    for n in &outcome.notes {
-        r.say(&format!("note: {n}"));
-    }
+    report_applied(&mut r, args, &applied);
     if args.dry_run || args.no_follow {
         return r.finish(APPLIED);
     }
@@ -394,7 +324,7 @@ async fn run_async(
     match fixer::follow_step(
         &client,
         &step,
-        outcome,
+        &applied.outcome,
         existing,
         None,
         Duration::from_secs(args.follow_timeout),
@@ -410,6 +340,92 @@ async fn run_async(
         }
     }
     r.finish(APPLIED)
+}
+
+/// The fix's step, as the console's keys prepare it; or the exit code and
+/// the error (for a missing secret, the report says what could be copied or
+/// attached instead).
+async fn prepare(
+    client: &kube::Client,
+    key: &crate::domain::failing::PodKey,
+    args: &FixArgs,
+    fix: FixId,
+    params: &FixParams,
+    r: &mut Report,
+) -> Result<fixer::Step, (u8, MutationError)> {
+    match fixer::prepare_step(client, key, args.container.as_deref(), fix, params, &[]).await {
+        Ok(s) => Ok(s),
+        Err(e @ MutationError::Input(_)) => {
+            if let Ok(facts) = mutate::pod_facts(client, key, args.container.as_deref()).await {
+                let ctx = &facts.context;
+                r.set(
+                    "target",
+                    serde_json::to_value(&ctx.target).unwrap_or(Value::Null),
+                );
+                let hint = match fix {
+                    FixId::CopyPullSecret if params.from.is_none() => {
+                        candidates_hint(client, ctx, true).await
+                    }
+                    FixId::AttachPullSecret if params.secret.is_none() => {
+                        candidates_hint(client, ctx, false).await
+                    }
+                    _ => None,
+                };
+                if let Some(h) = hint {
+                    r.say(&h);
+                }
+            }
+            Err((USAGE, e))
+        }
+        Err(e) => Err((code_of(&e), e)),
+    }
+}
+
+/// Asks on the terminal whether to apply; the exit code when not.
+fn confirm(stdin_terminal: bool, mut r: Report) -> Result<Report, ExitCode> {
+    if !stdin_terminal {
+        return Err(
+            r.usage("not applied: no terminal to confirm on; pass --yes to apply without asking")
+        );
+    }
+    eprint!("\napply this change to the cluster? [y/N] ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    if io::stdin().lock().read_line(&mut answer).is_err()
+        || !matches!(answer.trim(), "y" | "Y" | "yes")
+    {
+        eprintln!("not applied.");
+        r.set("applied", json!(false));
+        return Err(r.finish(USAGE));
+    }
+    Ok(r)
+}
+
+/// The report of what was written: the audit file, the writes, the notes.
+fn report_applied(r: &mut Report, args: &FixArgs, applied: &fixer::Applied) {
+    match &applied.audit {
+        Some(p) => r.set("audit", json!(p.display().to_string())),
+        None => eprintln!("pulltui fix: could not write the audit log"),
+    }
+    let outcome: &Outcome = &applied.outcome;
+    r.set(
+        "writes",
+        serde_json::to_value(&outcome.writes).unwrap_or(Value::Null),
+    );
+    r.set("notes", json!(outcome.notes));
+    r.set("applied", json!(!args.dry_run));
+    r.say("");
+    let prefix = if args.dry_run {
+        "dry run, accepted: "
+    } else {
+        ""
+    };
+    for w in &outcome.writes {
+        r.say(&format!("{prefix}{}", w.describe_with_versions()));
+    }
+    for n in &outcome.notes {
+        r.say(&format!("note: {n}"));
+    }
 }
 
 /// The secrets that cover the pod's registry: in other namespaces (copy) or,

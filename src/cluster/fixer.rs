@@ -410,34 +410,13 @@ async fn run_action(
         &conn.cluster_id(),
         audit::kubeconfig_user(kubeconfig.as_deref(), conn.context.as_deref()),
     );
-    let mut done: Vec<(usize, Outcome, Vec<String>)> = Vec::new();
-    let mut writes = Vec::new();
-    let mut notes = Vec::new();
-    let mut audit_path = None;
-    let mut failures = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let (res, existing) = apply_step(&client, &origin, step, dry_run).await;
-        match res {
-            Ok(a) => {
-                for w in &a.outcome.writes {
-                    let rv = match (&w.resource_version_before, &w.resource_version_after) {
-                        (Some(b), Some(a)) => format!(" (resourceVersion {b} → {a})"),
-                        (None, Some(a)) => format!(" (resourceVersion {a})"),
-                        _ => String::new(),
-                    };
-                    writes.push(format!("{}{rv}", w.describe()));
-                }
-                notes.extend(a.outcome.notes.iter().cloned());
-                audit_path = a.audit.or(audit_path);
-                done.push((i, a.outcome, existing));
-            }
-            Err(e) => failures.push(if steps.len() > 1 {
-                format!("{}: {e}", step.prepared.preview.title)
-            } else {
-                e.to_string()
-            }),
-        }
-    }
+    let AppliedSteps {
+        done,
+        writes,
+        mut notes,
+        audit,
+        failures,
+    } = apply_steps(&client, &origin, &steps, dry_run).await;
     if done.is_empty() {
         send(
             &tx,
@@ -461,14 +440,75 @@ async fn run_action(
             dry_run,
             writes,
             notes,
-            audit: audit_path.map(|p| p.display().to_string()),
+            audit: audit.map(|p| p.display().to_string()),
         },
     )
     .await;
     if dry_run {
         return;
     }
-    // Follow every applied step; progress lines go to the status bar.
+    let end = follow_steps(&client, generation, action, &tx, &steps, done).await;
+    send(&tx, generation, action, end).await;
+}
+
+/// What applying the steps did: the steps done (with the pods that existed
+/// before each), the writes and notes to show, the audit file, and the
+/// steps that failed.
+struct AppliedSteps {
+    done: Vec<(usize, Outcome, Vec<String>)>,
+    writes: Vec<String>,
+    notes: Vec<String>,
+    audit: Option<PathBuf>,
+    failures: Vec<String>,
+}
+
+/// Applies every step in turn; a failed step does not stop the others.
+async fn apply_steps(
+    client: &Client,
+    origin: &audit::Origin,
+    steps: &[Step],
+    dry_run: bool,
+) -> AppliedSteps {
+    let mut done: Vec<(usize, Outcome, Vec<String>)> = Vec::new();
+    let mut writes = Vec::new();
+    let mut notes = Vec::new();
+    let mut audit = None;
+    let mut failures = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let (res, existing) = apply_step(client, origin, step, dry_run).await;
+        match res {
+            Ok(a) => {
+                writes.extend(a.outcome.writes.iter().map(|w| w.describe_with_versions()));
+                notes.extend(a.outcome.notes.iter().cloned());
+                audit = a.audit.or(audit);
+                done.push((i, a.outcome, existing));
+            }
+            Err(e) => failures.push(if steps.len() > 1 {
+                format!("{}: {e}", step.prepared.preview.title)
+            } else {
+                e.to_string()
+            }),
+        }
+    }
+    AppliedSteps {
+        done,
+        writes,
+        notes,
+        audit,
+        failures,
+    }
+}
+
+/// Follows every applied step, progress lines to the status bar; the
+/// message that ends the action.
+async fn follow_steps(
+    client: &Client,
+    generation: Generation,
+    action: ActionId,
+    tx: &mpsc::Sender<Msg>,
+    steps: &[Step],
+    done: Vec<(usize, Outcome, Vec<String>)>,
+) -> ActionMsg {
     let (ptx, mut prx) = mpsc::channel::<follow::Progress>(16);
     let forward = {
         let tx = tx.clone();
@@ -509,26 +549,13 @@ async fn run_action(
         }
     }
     if summaries.is_empty() {
-        send(
-            &tx,
-            generation,
-            action,
-            ActionMsg::NotFollowed {
-                why: why.join("; "),
-            },
-        )
-        .await;
-        return;
+        return ActionMsg::NotFollowed {
+            why: why.join("; "),
+        };
     }
     summaries.extend(why.into_iter().map(|w| format!("not followed: {w}")));
-    send(
-        &tx,
-        generation,
-        action,
-        ActionMsg::Followed {
-            resolved,
-            summary: summaries.join("; "),
-        },
-    )
-    .await;
+    ActionMsg::Followed {
+        resolved,
+        summary: summaries.join("; "),
+    }
 }

@@ -245,32 +245,7 @@ pub async fn follow(
     let mut last_running: u32;
     loop {
         let elapsed = start.elapsed();
-        let pods = match list_pods(client, spec).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::debug!(error = %super::describe(&e), "follow: listing pods");
-                Vec::new()
-            }
-        };
-        let followed: Vec<&Pod> = pods
-            .iter()
-            .filter(|p| match &spec.watch {
-                Watch::NewPods { existing } => p.uid().is_none_or(|u| !existing.contains(&u)),
-                Watch::InPlace => true,
-            })
-            .collect();
-        let run = u32::try_from(followed.iter().filter(|p| running(p)).count()).unwrap_or(u32::MAX);
-        let mut failing = Vec::new();
-        for p in followed
-            .iter()
-            .filter(|p| !failing_containers(p).is_empty())
-        {
-            let cat = classify_pod(client, cluster, p)
-                .await
-                .first()
-                .map(|r| r.category);
-            failing.push((p.name_any(), cat));
-        }
+        let (run, failing) = look(client, cluster, spec).await;
         last_running = run;
         if let Some(c) = failing.iter().find_map(|(_, c)| *c) {
             last_failing = Some(c);
@@ -340,6 +315,42 @@ pub async fn follow(
         was: spec.was,
         summary,
     }
+}
+
+/// One look at the followed pods: how many run, and the failing ones with
+/// the cause of their first failing row.
+async fn look(
+    client: &Client,
+    cluster: &ClusterId,
+    spec: &FollowSpec,
+) -> (u32, Vec<(String, Option<Category>)>) {
+    let pods = match list_pods(client, spec).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!(error = %super::describe(&e), "follow: listing pods");
+            Vec::new()
+        }
+    };
+    let followed: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| match &spec.watch {
+            Watch::NewPods { existing } => p.uid().is_none_or(|u| !existing.contains(&u)),
+            Watch::InPlace => true,
+        })
+        .collect();
+    let run = u32::try_from(followed.iter().filter(|p| running(p)).count()).unwrap_or(u32::MAX);
+    let mut failing = Vec::new();
+    for p in followed
+        .iter()
+        .filter(|p| !failing_containers(p).is_empty())
+    {
+        let cat = classify_pod(client, cluster, p)
+            .await
+            .first()
+            .map(|r| r.category);
+        failing.push((p.name_any(), cat));
+    }
+    (run, failing)
 }
 
 fn failing_line(spec: &FollowSpec, new_word: &str, c: Category) -> String {

@@ -208,7 +208,6 @@ impl Cluster {
             ProbeEffect::NodePreview {
                 generation,
                 probe,
-                namespace,
                 node,
                 image,
                 blob_host,
@@ -225,7 +224,6 @@ impl Cluster {
                         probe,
                         conn.client,
                         origin,
-                        namespace,
                         node,
                         image,
                         blob_host,

@@ -321,8 +321,60 @@ pub async fn prepare_after(
     let mut rv = None;
     let mut field_before = Value::Null;
     let mut pod_uids = std::collections::HashMap::new();
-    // The template the mutation (or its attach step) changes.
-    let template_target: Option<(WriteTarget, TemplateChange)> = match &mutation {
+    let template_target = template_target(&mutation);
+    if let Some((target, change)) = &template_target {
+        let obj = get_json(client, target).await?;
+        if let Some(why) = refuse_template_change(target, target.template.get(&obj), change) {
+            return Err(MutationError::Invalid(why));
+        }
+        rv = rv_of(&obj);
+        field_before = field_value(target.template.get(&obj), change);
+        let stuck = stuck_pods(client, target, &obj).await;
+        cur.stuck_pods = stuck.iter().map(|(n, _)| n.clone()).collect();
+        pod_uids.extend(stuck);
+        cur.target = Some(obj);
+    }
+    let sa = service_account_target(&mutation);
+    if let Some((ns, name)) = sa {
+        let api: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
+        let s = api
+            .get(&name)
+            .await
+            .map_err(|e| MutationError::api("reading", format!("ServiceAccount {ns}/{name}"), e))?;
+        if template_target.is_none() {
+            rv = s.resource_version();
+        }
+        cur.service_account =
+            Some(serde_json::to_value(&s).map_err(|e| MutationError::Invalid(e.to_string()))?);
+    }
+    check_secrets(client, &mutation, created).await?;
+    if let Mutation::DeletePods {
+        namespace, pods, ..
+    } = &mutation
+    {
+        let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        for p in pods {
+            if let Ok(Some(pod)) = api.get_opt(p).await
+                && let Some(uid) = pod.metadata.uid
+            {
+                pod_uids.insert(p.clone(), uid);
+            }
+        }
+    }
+    let preview = mutation.preview(&cur);
+    Ok(Prepared {
+        stuck_pods: cur.stuck_pods.clone(),
+        mutation,
+        preview,
+        resource_version: rv,
+        field_before,
+        pod_uids,
+    })
+}
+
+/// The template the mutation (or its attach step) changes.
+fn template_target(mutation: &Mutation) -> Option<(WriteTarget, TemplateChange)> {
+    match mutation {
         Mutation::CreatePullSecret {
             attach: Some(AttachTo::Template { target }),
             name,
@@ -342,20 +394,12 @@ pub async fn prepare_after(
             },
         )),
         m => m.template_change().map(|(t, c)| (t.clone(), c)),
-    };
-    if let Some((target, change)) = &template_target {
-        let obj = get_json(client, target).await?;
-        if let Some(why) = refuse_template_change(target, target.template.get(&obj), change) {
-            return Err(MutationError::Invalid(why));
-        }
-        rv = rv_of(&obj);
-        field_before = field_value(target.template.get(&obj), change);
-        let stuck = stuck_pods(client, target, &obj).await;
-        cur.stuck_pods = stuck.iter().map(|(n, _)| n.clone()).collect();
-        pod_uids.extend(stuck);
-        cur.target = Some(obj);
     }
-    let sa = match &mutation {
+}
+
+/// The ServiceAccount the mutation (or its attach step) changes.
+fn service_account_target(mutation: &Mutation) -> Option<(String, String)> {
+    match mutation {
         Mutation::CreatePullSecret {
             attach: Some(AttachTo::ServiceAccount { namespace, name }),
             ..
@@ -369,21 +413,17 @@ pub async fn prepare_after(
             ..
         } => Some((namespace.clone(), name.clone())),
         _ => None,
-    };
-    if let Some((ns, name)) = sa {
-        let api: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
-        let s = api
-            .get(&name)
-            .await
-            .map_err(|e| MutationError::api("reading", format!("ServiceAccount {ns}/{name}"), e))?;
-        if template_target.is_none() {
-            rv = s.resource_version();
-        }
-        cur.service_account =
-            Some(serde_json::to_value(&s).map_err(|e| MutationError::Invalid(e.to_string()))?);
     }
-    // The secret to create must not exist; the one to attach or copy must.
-    match &mutation {
+}
+
+/// The secret to create must not exist; the one to attach or copy must
+/// (or be made by an earlier step of the same apply: `created`).
+async fn check_secrets(
+    client: &Client,
+    mutation: &Mutation,
+    created: &[crate::domain::mutation::ObjectRef],
+) -> Result<(), MutationError> {
+    match mutation {
         Mutation::CreatePullSecret {
             namespace, name, ..
         } => ensure_absent(client, namespace, name).await?,
@@ -418,28 +458,7 @@ pub async fn prepare_after(
         }
         _ => {}
     }
-    if let Mutation::DeletePods {
-        namespace, pods, ..
-    } = &mutation
-    {
-        let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
-        for p in pods {
-            if let Ok(Some(pod)) = api.get_opt(p).await
-                && let Some(uid) = pod.metadata.uid
-            {
-                pod_uids.insert(p.clone(), uid);
-            }
-        }
-    }
-    let preview = mutation.preview(&cur);
-    Ok(Prepared {
-        stuck_pods: cur.stuck_pods.clone(),
-        mutation,
-        preview,
-        resource_version: rv,
-        field_before,
-        pod_uids,
-    })
+    Ok(())
 }
 
 async fn ensure_absent(client: &Client, ns: &str, name: &str) -> Result<(), MutationError> {

@@ -20,7 +20,9 @@
 //!   equivalent, [`audit`] appends a JSON line to the audit log.
 
 mod manifest;
+mod preview;
 pub use manifest::*;
+pub use preview::pod_preview;
 
 use std::time::Duration;
 
@@ -296,84 +298,16 @@ pub async fn run(
         armed: true,
     };
     ensure_namespace(client, &req.namespace).await?;
-    // Pod Security first, with a dry-run create: a policy that forbids the
-    // host network is learnt before anything exists, and the pod network
-    // is tried (and validated) instead.
-    let dry = PostParams {
-        dry_run: true,
-        ..PostParams::default()
-    };
-    if req.host_network
-        && let Err(e) = api.create(&dry, &build_pod(&req, &name, now)).await
-    {
-        let err = ApiError::from(&e);
-        if !policy_forbids_host(&err) {
-            guard.armed = false;
-            return Err(err);
-        }
-        audit(
-            Action::CreateProbePod,
-            &build_pod(&req, &name, now),
-            &req.origin,
-            Done::Refused {
-                error: &err,
-                dry_run: true,
-            },
-            now,
-        );
-        let note = format!(
-            "policy forbids the host network in namespace {} ({}): probing from the pod \
-             network instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
-            req.namespace, err.message
-        );
-        on_event(PodEvent::Note(note.clone()));
-        notes.push(note);
-        req.host_network = false;
-    }
-    let created = match api
-        .create(&PostParams::default(), &build_pod(&req, &name, now))
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            let err = ApiError::from(&e);
-            if req.host_network && policy_forbids_host(&err) {
-                let note = format!(
-                    "policy forbids the host network here ({}): probing from the pod network \
-                     instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
-                    err.message
-                );
-                on_event(PodEvent::Note(note.clone()));
-                notes.push(note);
-                req.host_network = false;
-                api.create(&PostParams::default(), &build_pod(&req, &name, now))
-                    .await
-                    .map_err(|e| {
-                        if matches!(e, kube::Error::Api(_)) {
-                            guard.armed = false;
-                        }
-                        ApiError::from(&e)
-                    })?
-            } else {
-                audit(
-                    Action::CreateProbePod,
-                    &build_pod(&req, &name, now),
-                    &req.origin,
-                    Done::Refused {
-                        error: &err,
-                        dry_run: false,
-                    },
-                    now,
-                );
-                // Refused by the server: nothing was created. (A timeout
-                // keeps the guard: the pod may exist.)
-                if matches!(e, kube::Error::Api(_)) {
-                    guard.armed = false;
-                }
-                return Err(err);
-            }
-        }
-    };
+    let created = create(
+        &api,
+        &mut req,
+        &name,
+        now,
+        &mut guard,
+        &mut notes,
+        &mut on_event,
+    )
+    .await?;
     audit(
         Action::CreateProbePod,
         &created,
@@ -422,6 +356,98 @@ pub async fn run(
     })
 }
 
+/// Creates the probe pod: on the host network unless policy forbids it (a
+/// dry-run create asks first; then the pod network, and a note says so).
+/// The guard is disarmed when the server refused: nothing exists.
+async fn create(
+    api: &Api<Pod>,
+    req: &mut ProbePodRequest,
+    name: &str,
+    now: Timestamp,
+    guard: &mut DeleteGuard,
+    notes: &mut Vec<String>,
+    on_event: &mut impl FnMut(PodEvent),
+) -> Result<Pod, ApiError> {
+    // Pod Security first, with a dry-run create: a policy that forbids the
+    // host network is learnt before anything exists, and the pod network
+    // is tried (and validated) instead.
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    if req.host_network
+        && let Err(e) = api.create(&dry, &build_pod(req, name, now)).await
+    {
+        let err = ApiError::from(&e);
+        if !policy_forbids_host(&err) {
+            guard.armed = false;
+            return Err(err);
+        }
+        audit(
+            Action::CreateProbePod,
+            &build_pod(req, name, now),
+            &req.origin,
+            Done::Refused {
+                error: &err,
+                dry_run: true,
+            },
+            now,
+        );
+        let note = format!(
+            "policy forbids the host network in namespace {} ({}): probing from the pod \
+             network instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
+            req.namespace, err.message
+        );
+        on_event(PodEvent::Note(note.clone()));
+        notes.push(note);
+        req.host_network = false;
+    }
+    match api
+        .create(&PostParams::default(), &build_pod(req, name, now))
+        .await
+    {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            let err = ApiError::from(&e);
+            if req.host_network && policy_forbids_host(&err) {
+                let note = format!(
+                    "policy forbids the host network here ({}): probing from the pod network \
+                     instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
+                    err.message
+                );
+                on_event(PodEvent::Note(note.clone()));
+                notes.push(note);
+                req.host_network = false;
+                api.create(&PostParams::default(), &build_pod(req, name, now))
+                    .await
+                    .map_err(|e| {
+                        if matches!(e, kube::Error::Api(_)) {
+                            guard.armed = false;
+                        }
+                        ApiError::from(&e)
+                    })
+            } else {
+                audit(
+                    Action::CreateProbePod,
+                    &build_pod(req, name, now),
+                    &req.origin,
+                    Done::Refused {
+                        error: &err,
+                        dry_run: false,
+                    },
+                    now,
+                );
+                // Refused by the server: nothing was created. (A timeout
+                // keeps the guard: the pod may exist.)
+                if matches!(e, kube::Error::Api(_)) {
+                    guard.armed = false;
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
 /// Follows the pod until its probe ended (or its own pull failed).
 async fn follow(
     api: &Api<Pod>,
@@ -463,73 +489,102 @@ async fn follow(
                         continue;
                     }
                 };
-                let status = pod.status.as_ref();
-                let cs = status
-                    .and_then(|s| s.container_statuses.as_ref())
-                    .and_then(|l| l.iter().find(|c| c.name == CONTAINER));
-                let state = cs.and_then(|c| c.state.as_ref());
-                if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
-                    let reason = w.reason.as_deref().unwrap_or("");
-                    if matches!(reason, "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull") {
-                        let msg = w.message.clone().unwrap_or_default();
-                        let c = classify(&msg, Some(reason));
-                        let n = format!(
-                            "the probe pod could not pull its own image ({}): {} — that is a \
-                             finding about this node's path to that registry",
-                            c.category, msg
-                        );
-                        on_event(PodEvent::Note(n.clone()));
-                        notes.push(n);
-                        report.blocked = Some((
-                            c.category,
-                            format!("the probe pod's image could not be pulled on the node: {}", c.summary),
-                        ));
+                match look(&pod, report, on_event) {
+                    Look::Ended(note) => {
+                        if let Some(n) = note {
+                            on_event(PodEvent::Note(n.clone()));
+                            notes.push(n);
+                        }
                         return;
                     }
-                }
-                if state.and_then(|s| s.running.as_ref()).is_some() && !log_tried {
-                    log_tried = true;
-                    let lp = LogParams {
-                        container: Some(CONTAINER.to_string()),
-                        follow: true,
-                        ..LogParams::default()
-                    };
-                    // Logs go through the kubelet; where that fails the
-                    // termination message still carries the result.
-                    match api.log_stream(name, &lp).await {
-                        Ok(s) => logs = Some(s.lines().filter_map(|l| async move { l.ok() }).boxed()),
-                        Err(e) => tracing::debug!(error = %e, "probe pod logs unavailable"),
-                    }
-                }
-                if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
-                    for line in t.message.as_deref().unwrap_or("").lines() {
-                        if let Some(step) = parse_node_line(line) {
-                            push_step(report, step, on_event);
+                    Look::Running if !log_tried => {
+                        log_tried = true;
+                        let lp = LogParams {
+                            container: Some(CONTAINER.to_string()),
+                            follow: true,
+                            ..LogParams::default()
+                        };
+                        // Logs go through the kubelet; where that fails the
+                        // termination message still carries the result.
+                        match api.log_stream(name, &lp).await {
+                            Ok(s) => logs = Some(s.lines().filter_map(|l| async move { l.ok() }).boxed()),
+                            Err(e) => tracing::debug!(error = %e, "probe pod logs unavailable"),
                         }
                     }
-                    if report.steps.is_empty() {
-                        let n = format!(
-                            "the probe container ended (exit {}, {}) without a result",
-                            t.exit_code,
-                            t.reason.as_deref().unwrap_or("")
-                        );
-                        on_event(PodEvent::Note(n.clone()));
-                        notes.push(n);
-                    }
-                    return;
-                }
-                let phase = status.and_then(|s| s.phase.as_deref());
-                if matches!(phase, Some("Failed") | Some("Succeeded")) {
-                    let why = status.and_then(|s| s.reason.clone()).unwrap_or_default();
-                    if report.steps.is_empty() {
-                        let n = format!("the probe pod ended ({}{why}) without a result", phase.unwrap_or(""));
-                        on_event(PodEvent::Note(n.clone()));
-                        notes.push(n);
-                    }
-                    return;
+                    Look::Running | Look::Waiting => {}
                 }
             }
         }
+    }
+}
+
+/// What one look at the probe pod says.
+enum Look {
+    /// Its probe ended, or its own pull failed: stop following; the note
+    /// says when it ended without a result.
+    Ended(Option<String>),
+    /// The probe container runs: its log can be followed.
+    Running,
+    Waiting,
+}
+
+/// Reads the probe pod's state: the steps of its termination message, a
+/// failed pull of its own image (a finding: `report.blocked`).
+fn look(pod: &Pod, report: &mut ProbeReport, on_event: &mut impl FnMut(PodEvent)) -> Look {
+    let status = pod.status.as_ref();
+    let cs = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|l| l.iter().find(|c| c.name == CONTAINER));
+    let state = cs.and_then(|c| c.state.as_ref());
+    if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+        let reason = w.reason.as_deref().unwrap_or("");
+        if matches!(
+            reason,
+            "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull"
+        ) {
+            let msg = w.message.clone().unwrap_or_default();
+            let c = classify(&msg, Some(reason));
+            let why = format!(
+                "the probe pod's image could not be pulled on the node: {}",
+                c.summary
+            );
+            report.blocked = Some((c.category, why));
+            return Look::Ended(Some(format!(
+                "the probe pod could not pull its own image ({}): {msg} — that is a finding \
+                 about this node's path to that registry",
+                c.category
+            )));
+        }
+    }
+    if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+        for line in t.message.as_deref().unwrap_or("").lines() {
+            if let Some(step) = parse_node_line(line) {
+                push_step(report, step, on_event);
+            }
+        }
+        return Look::Ended(report.steps.is_empty().then(|| {
+            let why = t.reason.as_deref().unwrap_or("");
+            format!(
+                "the probe container ended (exit {}, {why}) without a result",
+                t.exit_code
+            )
+        }));
+    }
+    let phase = status.and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Failed") | Some("Succeeded")) {
+        let why = status.and_then(|s| s.reason.clone()).unwrap_or_default();
+        let phase = phase.unwrap_or("");
+        return Look::Ended(
+            report
+                .steps
+                .is_empty()
+                .then(|| format!("the probe pod ended ({phase}{why}) without a result")),
+        );
+    }
+    if state.and_then(|s| s.running.as_ref()).is_some() {
+        Look::Running
+    } else {
+        Look::Waiting
     }
 }
 

@@ -191,7 +191,6 @@ impl Prober {
         probe: ProbeId,
         client: Client,
         origin: Origin,
-        namespace: String,
         node: String,
         image: String,
         blob_host: Option<(String, u16)>,
@@ -202,7 +201,6 @@ impl Prober {
             Ok(target) => {
                 // Never the tenant's namespace (the failing pod's): the
                 // probe pod has the node's network and certificates.
-                let _ = namespace;
                 let req = ProbePodRequest {
                     namespace: self
                         .probe_namespace
@@ -223,15 +221,7 @@ impl Prober {
                 };
                 let now = Timestamp::now();
                 let pod = probe_pod::build_pod(&req, &probe_pod::pod_name(&node, now), now);
-                let text = format!(
-                    "# on node {node}, host network (the node's DNS and /etc/hosts, as the runtime sees them)\n\
-                     # image {}, probing {}; deleted when the probe ends (deadline {} s)\n\
-                     # ↑/↓ scroll the manifest\n{}",
-                    req.probe_image,
-                    req.target.registry,
-                    req.deadline_s(),
-                    probe_pod::preview(&pod)
-                );
+                let preview = probe_pod::pod_preview(&req, &pod);
                 self.pending.insert(
                     probe,
                     Pending {
@@ -241,7 +231,7 @@ impl Prober {
                         at: now,
                     },
                 );
-                ProbeMsg::NodePreview(text)
+                ProbeMsg::NodePreview(Box::new(preview))
             }
         };
         tokio::spawn(async move {

@@ -49,6 +49,16 @@ impl Write {
             self.action, self.kind, self.namespace, self.name
         )
     }
+
+    /// `describe` and the object's resourceVersion before → after.
+    pub fn describe_with_versions(&self) -> String {
+        let rv = match (&self.resource_version_before, &self.resource_version_after) {
+            (Some(b), Some(a)) => format!(" (resourceVersion {b} → {a})"),
+            (None, Some(a)) => format!(" (resourceVersion {a})"),
+            _ => String::new(),
+        };
+        format!("{}{rv}", self.describe())
+    }
 }
 
 /// What the record is about.

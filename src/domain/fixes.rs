@@ -103,8 +103,8 @@ impl Fix {
         }
     }
 
+    // long: a flat table, one title per fix.
     /// What to do, in one line.
-    // Long because it is a flat table: one title per fix.
     pub fn title(self) -> &'static str {
         match self {
             Fix::Probe => {

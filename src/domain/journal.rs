@@ -373,6 +373,63 @@ pub struct Lane {
     pub subjects: usize,
 }
 
+impl Lane {
+    fn empty(group: &Group, at: Timestamp) -> Lane {
+        Lane {
+            group: group.clone(),
+            first: at,
+            last: at,
+            peak: 0,
+            now: 0,
+            series: Vec::new(),
+            evidence: String::new(),
+            subjects: 0,
+        }
+    }
+}
+
+/// `subject` fails in `group` now: counted there, no longer where it was.
+fn fails_in<'a>(
+    current: &mut HashMap<&'a Subject, &'a Group>,
+    failing_now: &mut HashMap<&'a Group, u32>,
+    subject: &'a Subject,
+    group: &'a Group,
+) {
+    if let Some(was) = current.insert(subject, group) {
+        let n = failing_now.entry(was).or_default();
+        *n = n.saturating_sub(1);
+    }
+    *failing_now.entry(group).or_default() += 1;
+}
+
+/// A counts record: every lane's series, peak and count now; a lane for a
+/// group counted before any record of its own.
+fn counts(by: &mut BTreeMap<Group, Lane>, at: Timestamp, groups: &[(Group, u32)]) {
+    for l in by.values_mut() {
+        let n = groups
+            .iter()
+            .find(|(g, _)| *g == l.group)
+            .map_or(0, |(_, n)| *n);
+        if l.series.last().is_none_or(|(_, last)| *last != n) {
+            l.series.push((at, n));
+        }
+        l.now = n;
+        l.peak = l.peak.max(n);
+        if n > 0 {
+            l.last = l.last.max(at);
+        }
+    }
+    for (g, n) in groups {
+        if !by.contains_key(g) {
+            let mut l = Lane::empty(g, at);
+            l.series.push((at, *n));
+            l.now = *n;
+            l.peak = *n;
+            by.insert(g.clone(), l);
+        }
+    }
+}
+
 /// The lanes of a journal, one per group that ever failed, by first failure.
 pub fn lanes(records: &[Record]) -> Vec<Lane> {
     let mut by: BTreeMap<Group, Lane> = BTreeMap::new();
@@ -381,16 +438,6 @@ pub fn lanes(records: &[Record]) -> Vec<Lane> {
     // counts are written at most every `COUNTS_EVERY_SECS`).
     let mut current: HashMap<&Subject, &Group> = HashMap::new();
     let mut failing_now: HashMap<&Group, u32> = HashMap::new();
-    let lane = |g: &Group, at: Timestamp| Lane {
-        group: g.clone(),
-        first: at,
-        last: at,
-        peak: 0,
-        now: 0,
-        series: Vec::new(),
-        evidence: String::new(),
-        subjects: 0,
-    };
     for r in records {
         match r {
             Record::Failing {
@@ -404,18 +451,14 @@ pub fn lanes(records: &[Record]) -> Vec<Lane> {
                 let start = since.map_or(*at, |s| s.min(*at));
                 let l = by
                     .entry(group.clone())
-                    .or_insert_with(|| lane(group, start));
+                    .or_insert_with(|| Lane::empty(group, start));
                 l.first = l.first.min(start);
                 l.last = l.last.max(*at);
                 if l.evidence.is_empty() {
                     l.evidence = evidence.clone();
                 }
                 subjects.entry(group.clone()).or_default().insert(subject);
-                if let Some(was) = current.insert(subject, group) {
-                    let n = failing_now.entry(was).or_default();
-                    *n = n.saturating_sub(1);
-                }
-                *failing_now.entry(group).or_default() += 1;
+                fails_in(&mut current, &mut failing_now, subject, group);
             }
             Record::Cause {
                 at,
@@ -424,17 +467,13 @@ pub fn lanes(records: &[Record]) -> Vec<Lane> {
                 evidence,
                 ..
             } => {
-                let l = by.entry(to.clone()).or_insert_with(|| lane(to, *at));
+                let l = by.entry(to.clone()).or_insert_with(|| Lane::empty(to, *at));
                 l.last = l.last.max(*at);
                 if l.evidence.is_empty() {
                     l.evidence = evidence.clone();
                 }
                 subjects.entry(to.clone()).or_default().insert(subject);
-                if let Some(was) = current.insert(subject, to) {
-                    let n = failing_now.entry(was).or_default();
-                    *n = n.saturating_sub(1);
-                }
-                *failing_now.entry(to).or_default() += 1;
+                fails_in(&mut current, &mut failing_now, subject, to);
             }
             Record::Recovered { at, subject, group } => {
                 if let Some(l) = by.get_mut(group) {
@@ -445,31 +484,7 @@ pub fn lanes(records: &[Record]) -> Vec<Lane> {
                     *n = n.saturating_sub(1);
                 }
             }
-            Record::Counts { at, groups } => {
-                for l in by.values_mut() {
-                    let n = groups
-                        .iter()
-                        .find(|(g, _)| *g == l.group)
-                        .map_or(0, |(_, n)| *n);
-                    if l.series.last().is_none_or(|(_, last)| *last != n) {
-                        l.series.push((*at, n));
-                    }
-                    l.now = n;
-                    l.peak = l.peak.max(n);
-                    if n > 0 {
-                        l.last = l.last.max(*at);
-                    }
-                }
-                for (g, n) in groups {
-                    if !by.contains_key(g) {
-                        let mut l = lane(g, *at);
-                        l.series.push((*at, *n));
-                        l.now = *n;
-                        l.peak = *n;
-                        by.insert(g.clone(), l);
-                    }
-                }
-            }
+            Record::Counts { at, groups } => counts(&mut by, *at, groups),
             Record::Watching { .. }
             | Record::Kubelet { .. }
             | Record::ImagesGone { .. }

@@ -212,63 +212,74 @@ pub fn markdown(stories: &[ClusterStory], window: &Window) -> String {
     }
     let _ = writeln!(out);
     for (s, records, ls) in &per_cluster {
-        let title = match s.server.is_empty() {
-            true => s.context.clone(),
-            false => format!("{} ({})", s.context, s.server),
-        };
-        let _ = writeln!(out, "## {}", code(&title));
-        let _ = writeln!(out);
-        if ls.is_empty() {
-            let _ = writeln!(out, "No failing container in this window.");
-        }
-        for l in ls {
-            let _ = writeln!(
-                out,
-                "- **`{}` at `{}`**: {} container(s) from {} to {}, peak {}, {} now.",
-                l.group.cause,
-                l.group.registry,
-                l.subjects,
-                short(l.first),
-                short(l.last),
-                l.peak,
-                l.now
-            );
-            if !l.evidence.is_empty() {
-                let _ = writeln!(out, "  Evidence: {}", code(&l.evidence));
-            }
-            what_changed(&mut out, l, records, &s.changes);
-        }
-        let fixes: Vec<&FixNote> = s
-            .fixes
-            .iter()
-            .filter(|f| window.since.is_none_or(|t| f.at >= t) && f.at <= window.until)
-            .collect();
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Timeline");
-        let _ = writeln!(out);
-        let lines = timeline(records, &fixes);
-        if lines.is_empty() {
-            let _ = writeln!(out, "Nothing recorded in this window.");
-        }
-        for (i, (_, line)) in lines.iter().enumerate() {
-            if i == TIMELINE_MAX {
-                let _ = writeln!(out, "- … {} more", lines.len() - TIMELINE_MAX);
-                break;
-            }
-            let _ = writeln!(out, "- {line}");
-        }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Fixes applied");
-        let _ = writeln!(out);
-        if fixes.is_empty() {
-            let _ = writeln!(out, "None recorded by pulltui in this window.");
-        }
-        for f in &fixes {
-            let _ = writeln!(out, "- {}", fix_line(f, records));
-        }
-        let _ = writeln!(out);
+        cluster_section(&mut out, s, records, ls, window);
     }
     out
+}
+
+/// One cluster's section: its groups, its timeline, the fixes applied.
+fn cluster_section(
+    out: &mut String,
+    s: &ClusterStory,
+    records: &[Record],
+    ls: &[Lane],
+    window: &Window,
+) {
+    let title = match s.server.is_empty() {
+        true => s.context.clone(),
+        false => format!("{} ({})", s.context, s.server),
+    };
+    let _ = writeln!(out, "## {}", code(&title));
+    let _ = writeln!(out);
+    if ls.is_empty() {
+        let _ = writeln!(out, "No failing container in this window.");
+    }
+    for l in ls {
+        let _ = writeln!(
+            out,
+            "- **`{}` at `{}`**: {} container(s) from {} to {}, peak {}, {} now.",
+            l.group.cause,
+            l.group.registry,
+            l.subjects,
+            short(l.first),
+            short(l.last),
+            l.peak,
+            l.now
+        );
+        if !l.evidence.is_empty() {
+            let _ = writeln!(out, "  Evidence: {}", code(&l.evidence));
+        }
+        what_changed(out, l, records, &s.changes);
+    }
+    let fixes: Vec<&FixNote> = s
+        .fixes
+        .iter()
+        .filter(|f| window.since.is_none_or(|t| f.at >= t) && f.at <= window.until)
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "### Timeline");
+    let _ = writeln!(out);
+    let lines = timeline(records, &fixes);
+    if lines.is_empty() {
+        let _ = writeln!(out, "Nothing recorded in this window.");
+    }
+    for (i, (_, line)) in lines.iter().enumerate() {
+        if i == TIMELINE_MAX {
+            let _ = writeln!(out, "- … {} more", lines.len() - TIMELINE_MAX);
+            break;
+        }
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "### Fixes applied");
+    let _ = writeln!(out);
+    if fixes.is_empty() {
+        let _ = writeln!(out, "None recorded by pulltui in this window.");
+    }
+    for f in &fixes {
+        let _ = writeln!(out, "- {}", fix_line(f, records));
+    }
+    let _ = writeln!(out);
 }
 
 /// The changes that fit a lane, or that none was found, or why none was read.

@@ -315,38 +315,25 @@ where
         let mut effects = Vec::new();
         tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) => {
-                    #[cfg(feature = "test-hooks")]
-                    if panic_on_key && k.code == crossterm::event::KeyCode::F(12) {
-                        panic!("PULLTUI_TEST_PANIC=key: F12 pressed; the model: {model:?}");
+                Some(Ok(ev)) => {
+                    if let Some(msg) = terminal_msg(ev) {
+                        #[cfg(feature = "test-hooks")]
+                        if panic_on_key
+                            && matches!(&msg, Msg::Key(k) if k.code == crossterm::event::KeyCode::F(12))
+                        {
+                            panic!("PULLTUI_TEST_PANIC=key: F12 pressed; the model: {model:?}");
+                        }
+                        if let (Some(t), Msg::Key(_)) = (&mut trace, &msg) {
+                            t.keys += 1;
+                        }
+                        urgent = true;
+                        effects = update(model, msg);
                     }
-                    if let Some(t) = &mut trace {
-                        t.keys += 1;
-                    }
-                    urgent = true;
-                    effects = update(model, Msg::Key(k));
                 }
-                Some(Ok(TermEvent::Paste(text))) => {
-                    urgent = true;
-                    effects = update(model, Msg::Paste(text.into()));
-                }
-                Some(Ok(TermEvent::Resize(w, h))) => {
-                    urgent = true;
-                    effects = update(model, Msg::Resize(w, h));
-                }
-                Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
-            Some(msg) = rx.recv() => {
-                effects = update(model, msg);
-                let mut n = 1;
-                while n < DRAIN_MAX {
-                    let Ok(m) = rx.try_recv() else { break };
-                    effects.extend(update(model, m));
-                    n += 1;
-                }
-            }
+            Some(msg) = rx.recv() => effects = drain(model, msg, &mut rx),
             _ = tick.tick() => {
                 effects = update(model, Msg::Tick(clock.now()));
                 if let Some(j) = journal.as_deref_mut() {
@@ -376,6 +363,29 @@ where
         }
     }
     Ok(())
+}
+
+/// A terminal event as the model's message: keys, pastes, resizes.
+fn terminal_msg(ev: TermEvent) -> Option<Msg> {
+    match ev {
+        TermEvent::Key(k) => Some(Msg::Key(k)),
+        TermEvent::Paste(text) => Some(Msg::Paste(text.into())),
+        TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// `first` and the replies already waiting behind it (at most `DRAIN_MAX`
+/// in all), applied to the model before the next frame.
+fn drain(model: &mut Model, first: Msg, rx: &mut mpsc::Receiver<Msg>) -> Vec<crate::app::Effect> {
+    let mut effects = update(model, first);
+    let mut n = 1;
+    while n < DRAIN_MAX {
+        let Ok(m) = rx.try_recv() else { break };
+        effects.extend(update(model, m));
+        n += 1;
+    }
+    effects
 }
 
 /// One look of the journal at every live cluster; what it read back and

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde_json::{Value, json};
@@ -18,6 +19,7 @@ use super::format::{
 use crate::cluster::check::list_all;
 use crate::cluster::error::ApiError;
 use crate::cluster::{Target, connect, scoped, strip};
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::facts::{EventFact, PodFact, WatchEvent};
 use crate::domain::failing::{PodKey, event_pod, is_failing, may_be_failing, uid_matches};
 use crate::domain::inventory::Inventory;
@@ -189,269 +191,26 @@ pub async fn capture(
         ));
     }
     let captured_at = Timestamp::now();
-
-    // Pods, page by page: failing ones whole, healthy ones as names.
-    progress(&format!("listing pods in {scope}…"));
-    let pods_api: Api<Pod> = scoped(&client, &scope);
-    let mut failing: Vec<Pod> = Vec::new();
-    let mut healthy: Vec<String> = Vec::new();
-    let mut token: Option<String> = None;
-    let mut seen = 0usize;
-    loop {
-        let mut lp = ListParams::default().limit(500);
-        if let Some(t) = &token {
-            lp = lp.continue_token(t);
-        }
-        let page = pods_api
-            .list(&lp)
-            .await
-            .map_err(|e| format!("listing pods in {scope}: {}", ApiError::from(&e)))?;
-        for mut p in page.items {
-            seen += 1;
-            strip(&mut p);
-            // The file keeps the pod as the server sent it (redacted), not
-            // the inert fact the console shows: replay makes it inert again.
-            if may_be_failing(&p) {
-                redact_pod(&mut p);
-                failing.push(p);
-            } else {
-                let k = PodKey::of(&cluster, &p);
-                healthy.push(format!("{}/{}", k.namespace, k.name));
-            }
-        }
-        if seen % 5000 < 500 {
-            progress(&format!("  {seen} pods, {} failing", failing.len()));
-        }
-        match page.metadata.continue_ {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
-        }
-    }
-    progress(&format!("{seen} pods, {} failing", failing.len()));
-    let failing_keys: HashMap<PodKey, Option<String>> = failing
-        .iter()
-        .map(|p| (PodKey::of(&cluster, p), p.metadata.uid.clone()))
-        .collect();
-
-    // Every event about a failing pod.
-    let mut events: Vec<Event> = Vec::new();
-    if !failing.is_empty() {
-        progress("listing events…");
-        let api: Api<Event> = scoped(&client, &scope);
-        match list_all(&api, Some("involvedObject.kind=Pod")).await {
-            Ok(all) => {
-                for mut e in all {
-                    // The pod's own events only: in its namespace, naming
-                    // its uid (`event_pod`, `uid_matches`).
-                    let own = event_pod(&cluster, &e).is_some_and(|key| {
-                        failing_keys.get(&key).is_some_and(|uid| {
-                            uid_matches(e.involved_object.uid.as_deref(), uid.as_deref())
-                        })
-                    });
-                    if own {
-                        e.metadata.managed_fields = None;
-                        events.push(e);
-                    }
-                }
-            }
-            Err(e) => progress(&format!(
-                "cannot list events ({}); causes come from pod statuses only",
-                ApiError::from(&e)
-            )),
-        }
-        progress(&format!("{} events of failing pods", events.len()));
-    }
-
-    // The cause kept per container, as the console keeps it.
-    let mut inv = Inventory::default();
-    inv.apply_pod(WatchEvent::Init);
-    for p in &failing {
-        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(
-            &cluster,
-            p.clone(),
-        )));
-    }
-    inv.apply_pod(WatchEvent::InitDone);
-    for e in events
-        .iter()
-        .filter_map(|e| EventFact::from_row_event(&cluster, e, captured_at))
-    {
-        inv.apply_event(WatchEvent::Apply(e));
-    }
-    // A pod still being created is kept only when events tell that its
-    // sandbox or an image volume failed to pull.
-    inv.refresh();
-    failing.retain(|p| {
-        is_failing(p)
-            || inv
-                .failing
-                .get(&PodKey::of(&cluster, p))
-                .is_some_and(|f| !f.rows.is_empty())
-    });
-    let kept: HashSet<PodKey> = failing.iter().map(|p| PodKey::of(&cluster, p)).collect();
-    events.retain(|e| event_pod(&cluster, e).is_some_and(|k| kept.contains(&k)));
-
-    // Owner chains.
-    let mut owners: Vec<DynamicObject> = Vec::new();
-    let mut done: HashSet<(String, String, String)> = HashSet::new();
-    let mut queue: Vec<(String, String, String, String)> = Vec::new();
-    for p in &failing {
-        let ns = p.namespace().unwrap_or_default();
-        for r in p.owner_references() {
-            queue.push((
-                ns.clone(),
-                r.api_version.clone(),
-                r.kind.clone(),
-                r.name.clone(),
-            ));
-        }
-    }
-    while let Some((ns, api_version, kind, name)) = queue.pop() {
-        if !done.insert((ns.clone(), kind.clone(), name.clone())) {
-            continue;
-        }
-        let Some(ar) = owner_resource(&api_version, &kind) else {
-            continue;
-        };
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
-        match api.get_opt(&name).await {
-            Ok(Some(mut o)) => {
-                for r in o.owner_references() {
-                    queue.push((
-                        ns.clone(),
-                        r.api_version.clone(),
-                        r.kind.clone(),
-                        r.name.clone(),
-                    ));
-                }
-                redact_owner(&mut o);
-                owners.push(o);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::debug!(%ns, %kind, %name, error = %ApiError::from(&e), "owner"),
-        }
-    }
-    owners.sort_by_key(|o| {
-        (
-            o.namespace(),
-            o.types.as_ref().map(|t| t.kind.clone()),
-            o.name_any(),
-        )
-    });
+    let Listed {
+        mut failing,
+        mut healthy,
+        seen,
+    } = list_pods(&client, &cluster, &scope, progress).await?;
+    let mut events = failing_pods_events(&client, &cluster, &scope, &failing, progress).await;
+    let inv = keep_failing(&cluster, captured_at, &mut failing, &mut events);
+    let owners = owner_chains(&client, &failing).await;
     progress(&format!("{} owner objects", owners.len()));
-
-    // ServiceAccounts and pull secrets.
-    let mut unread_list: Vec<Unread> = Vec::new();
-    let mut service_accounts: Vec<ServiceAccount> = Vec::new();
-    let mut secret_names: BTreeSet<(String, String)> = BTreeSet::new();
-    let sa_keys: BTreeSet<(String, String)> = failing
-        .iter()
-        .map(|p| (p.namespace().unwrap_or_default(), service_account_of(p)))
-        .collect();
-    for p in &failing {
-        for name in pull_secret_names(p) {
-            secret_names.insert((p.namespace().unwrap_or_default(), name));
-        }
-    }
-    for (ns, name) in &sa_keys {
-        let api: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
-        match api.get_opt(name).await {
-            Ok(Some(mut sa)) => {
-                sa.metadata.managed_fields = None;
-                redact_sa_annotations(&mut sa.metadata.annotations);
-                for name in crate::domain::pod::sa_pull_secret_names(&sa) {
-                    secret_names.insert((ns.clone(), name));
-                }
-                service_accounts.push(sa);
-            }
-            Ok(None) => unread_list.push(Unread {
-                kind: ReadKind::ServiceAccount,
-                namespace: ns.clone(),
-                name: name.clone(),
-                outcome: ReadOutcome::Missing,
-                message: String::new(),
-            }),
-            Err(e) => unread_list.push(unread(ReadKind::ServiceAccount, ns, name, &e)),
-        }
-    }
-    let mut pull_secrets = Vec::new();
-    for (ns, name) in &secret_names {
-        if name.is_empty() {
-            continue;
-        }
-        let api: Api<Secret> = Api::namespaced(client.clone(), ns);
-        match api.get_opt(name).await {
-            // Reduced here: the Secret (and its data) is dropped at once.
-            Ok(Some(s)) => pull_secrets.push(PullSecret {
-                namespace: ns.clone(),
-                name: name.clone(),
-                info: read_secret(&s),
-            }),
-            Ok(None) => unread_list.push(Unread {
-                kind: ReadKind::Secret,
-                namespace: ns.clone(),
-                name: name.clone(),
-                outcome: ReadOutcome::Missing,
-                message: String::new(),
-            }),
-            Err(e) => unread_list.push(unread(ReadKind::Secret, ns, name, &e)),
-        }
-    }
+    let creds = credentials(&client, &failing).await;
     progress(&format!(
         "{} ServiceAccounts, {} pull secrets (metadata only)",
-        service_accounts.len(),
-        pull_secrets.len()
+        creds.service_accounts.len(),
+        creds.pull_secrets.len()
     ));
-
-    let last_errors = inv
-        .cause_events()
-        .into_iter()
-        .map(|k| LastError {
-            namespace: k.pod.namespace.clone(),
-            pod: k.pod.name.clone(),
-            pod_uid: k.pod_uid.map(str::to_string),
-            container: k.container.map(str::to_string),
-            secret_missing: k.secret_missing,
-            sandbox: k.sandbox,
-            message: k.event.message.clone(),
-            first_seen: k.event.first_seen,
-            last_seen: k.event.last_seen,
-            count: k.event.count,
-        })
-        .collect();
-
-    let mut namespaces: Vec<String> = match &scope {
-        Scope::Namespace(ns) => vec![ns.clone()],
-        Scope::All => {
-            let api: Api<Namespace> = Api::all(client.clone());
-            match api.list_metadata(&ListParams::default()).await {
-                Ok(l) => l.items.into_iter().map(|n| n.name_any()).collect(),
-                Err(_) => Vec::new(),
-            }
-        }
-    };
-    if namespaces.is_empty() {
-        namespaces = failing
-            .iter()
-            .filter_map(|p| p.namespace())
-            .chain(
-                healthy
-                    .iter()
-                    .filter_map(|h| h.split_once('/').map(|(n, _)| n.to_string())),
-            )
-            .collect();
-    }
-    namespaces.sort();
-    namespaces.dedup();
+    let last_errors = last_errors(&inv);
+    let namespaces = namespaces(&client, &scope, &failing, &healthy).await;
     healthy.sort();
 
-    let (journal, fixes) = crate::journal::of_cluster(
-        &crate::domain::cluster_id::ClusterId::new(
-            conn.context.clone().unwrap_or_default(),
-            conn.server.clone(),
-        ),
-        &scope,
-    );
+    let (journal, fixes) = crate::journal::of_cluster(&cluster, &scope);
     let changes = match crate::domain::postmortem::changes_window(&journal) {
         Some((from, to, namespaces)) => {
             crate::cluster::changes::read(&client, &namespaces, from, to).await
@@ -475,9 +234,9 @@ pub async fn capture(
         pods: failing,
         events,
         owners,
-        service_accounts,
-        pull_secrets,
-        unread: unread_list,
+        service_accounts: creds.service_accounts,
+        pull_secrets: creds.pull_secrets,
+        unread: creds.unread,
         last_errors,
         probes: Vec::new(),
         journal,
@@ -486,6 +245,313 @@ pub async fn capture(
         end: None,
     }
     .sealed())
+}
+
+/// The pods of the scope, listed page by page: the ones that may be
+/// failing whole (redacted), the healthy ones as `namespace/name`.
+struct Listed {
+    failing: Vec<Pod>,
+    healthy: Vec<String>,
+    seen: usize,
+}
+
+async fn list_pods(
+    client: &kube::Client,
+    cluster: &ClusterId,
+    scope: &Scope,
+    progress: &dyn Fn(&str),
+) -> Result<Listed, String> {
+    progress(&format!("listing pods in {scope}…"));
+    let pods_api: Api<Pod> = scoped(client, scope);
+    let mut failing: Vec<Pod> = Vec::new();
+    let mut healthy: Vec<String> = Vec::new();
+    let mut token: Option<String> = None;
+    let mut seen = 0usize;
+    loop {
+        let mut lp = ListParams::default().limit(500);
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let page = pods_api
+            .list(&lp)
+            .await
+            .map_err(|e| format!("listing pods in {scope}: {}", ApiError::from(&e)))?;
+        for mut p in page.items {
+            seen += 1;
+            strip(&mut p);
+            // The file keeps the pod as the server sent it (redacted), not
+            // the inert fact the console shows: replay makes it inert again.
+            if may_be_failing(&p) {
+                redact_pod(&mut p);
+                failing.push(p);
+            } else {
+                let k = PodKey::of(cluster, &p);
+                healthy.push(format!("{}/{}", k.namespace, k.name));
+            }
+        }
+        if seen % 5000 < 500 {
+            progress(&format!("  {seen} pods, {} failing", failing.len()));
+        }
+        match page.metadata.continue_ {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    progress(&format!("{seen} pods, {} failing", failing.len()));
+    Ok(Listed {
+        failing,
+        healthy,
+        seen,
+    })
+}
+
+/// Every event about a failing pod: in its namespace, naming its uid
+/// (`event_pod`, `uid_matches`); none when the events cannot be listed.
+async fn failing_pods_events(
+    client: &kube::Client,
+    cluster: &ClusterId,
+    scope: &Scope,
+    failing: &[Pod],
+    progress: &dyn Fn(&str),
+) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::new();
+    if failing.is_empty() {
+        return events;
+    }
+    let failing_keys: HashMap<PodKey, Option<String>> = failing
+        .iter()
+        .map(|p| (PodKey::of(cluster, p), p.metadata.uid.clone()))
+        .collect();
+    progress("listing events…");
+    let api: Api<Event> = scoped(client, scope);
+    match list_all(&api, Some("involvedObject.kind=Pod")).await {
+        Ok(all) => {
+            for mut e in all {
+                let own = event_pod(cluster, &e).is_some_and(|key| {
+                    failing_keys.get(&key).is_some_and(|uid| {
+                        uid_matches(e.involved_object.uid.as_deref(), uid.as_deref())
+                    })
+                });
+                if own {
+                    e.metadata.managed_fields = None;
+                    events.push(e);
+                }
+            }
+        }
+        Err(e) => progress(&format!(
+            "cannot list events ({}); causes come from pod statuses only",
+            ApiError::from(&e)
+        )),
+    }
+    progress(&format!("{} events of failing pods", events.len()));
+    events
+}
+
+/// The cause kept per container, as the console keeps it: the pods and
+/// events go through an `Inventory`. A pod still being created is kept only
+/// when events tell that its sandbox or an image volume failed to pull;
+/// the events of the pods dropped go with them.
+fn keep_failing(
+    cluster: &ClusterId,
+    captured_at: Timestamp,
+    failing: &mut Vec<Pod>,
+    events: &mut Vec<Event>,
+) -> Inventory {
+    let mut inv = Inventory::default();
+    inv.apply_pod(WatchEvent::Init);
+    for p in failing.iter() {
+        inv.apply_pod(WatchEvent::InitApply(PodFact::from_pod(cluster, p.clone())));
+    }
+    inv.apply_pod(WatchEvent::InitDone);
+    for e in events
+        .iter()
+        .filter_map(|e| EventFact::from_row_event(cluster, e, captured_at))
+    {
+        inv.apply_event(WatchEvent::Apply(e));
+    }
+    inv.refresh();
+    failing.retain(|p| {
+        is_failing(p)
+            || inv
+                .failing
+                .get(&PodKey::of(cluster, p))
+                .is_some_and(|f| !f.rows.is_empty())
+    });
+    let kept: HashSet<PodKey> = failing.iter().map(|p| PodKey::of(cluster, p)).collect();
+    events.retain(|e| event_pod(cluster, e).is_some_and(|k| kept.contains(&k)));
+    inv
+}
+
+/// The owner chains of the failing pods, each object read once, redacted,
+/// sorted by namespace, kind and name.
+async fn owner_chains(client: &kube::Client, failing: &[Pod]) -> Vec<DynamicObject> {
+    let mut owners: Vec<DynamicObject> = Vec::new();
+    let mut done: HashSet<(String, String, String)> = HashSet::new();
+    let mut queue: Vec<(String, String, String, String)> = Vec::new();
+    let refs_of = |ns: &str, refs: &[OwnerReference]| {
+        refs.iter()
+            .map(|r| {
+                (
+                    ns.to_string(),
+                    r.api_version.clone(),
+                    r.kind.clone(),
+                    r.name.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for p in failing {
+        queue.extend(refs_of(
+            &p.namespace().unwrap_or_default(),
+            p.owner_references(),
+        ));
+    }
+    while let Some((ns, api_version, kind, name)) = queue.pop() {
+        if !done.insert((ns.clone(), kind.clone(), name.clone())) {
+            continue;
+        }
+        let Some(ar) = owner_resource(&api_version, &kind) else {
+            continue;
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
+        match api.get_opt(&name).await {
+            Ok(Some(mut o)) => {
+                queue.extend(refs_of(&ns, o.owner_references()));
+                redact_owner(&mut o);
+                owners.push(o);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(%ns, %kind, %name, error = %ApiError::from(&e), "owner"),
+        }
+    }
+    owners.sort_by_key(|o| {
+        (
+            o.namespace(),
+            o.types.as_ref().map(|t| t.kind.clone()),
+            o.name_any(),
+        )
+    });
+    owners
+}
+
+/// The failing pods' ServiceAccounts (redacted) and pull secrets (their
+/// metadata only), and what could not be read.
+struct Credentials {
+    service_accounts: Vec<ServiceAccount>,
+    pull_secrets: Vec<PullSecret>,
+    unread: Vec<Unread>,
+}
+
+async fn credentials(client: &kube::Client, failing: &[Pod]) -> Credentials {
+    let mut unread_list: Vec<Unread> = Vec::new();
+    let mut service_accounts: Vec<ServiceAccount> = Vec::new();
+    let mut secret_names: BTreeSet<(String, String)> = BTreeSet::new();
+    let sa_keys: BTreeSet<(String, String)> = failing
+        .iter()
+        .map(|p| (p.namespace().unwrap_or_default(), service_account_of(p)))
+        .collect();
+    for p in failing {
+        for name in pull_secret_names(p) {
+            secret_names.insert((p.namespace().unwrap_or_default(), name));
+        }
+    }
+    let missing = |kind: ReadKind, ns: &str, name: &str| Unread {
+        kind,
+        namespace: ns.to_string(),
+        name: name.to_string(),
+        outcome: ReadOutcome::Missing,
+        message: String::new(),
+    };
+    for (ns, name) in &sa_keys {
+        let api: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
+        match api.get_opt(name).await {
+            Ok(Some(mut sa)) => {
+                sa.metadata.managed_fields = None;
+                redact_sa_annotations(&mut sa.metadata.annotations);
+                for name in crate::domain::pod::sa_pull_secret_names(&sa) {
+                    secret_names.insert((ns.clone(), name));
+                }
+                service_accounts.push(sa);
+            }
+            Ok(None) => unread_list.push(missing(ReadKind::ServiceAccount, ns, name)),
+            Err(e) => unread_list.push(unread(ReadKind::ServiceAccount, ns, name, &e)),
+        }
+    }
+    let mut pull_secrets = Vec::new();
+    for (ns, name) in &secret_names {
+        if name.is_empty() {
+            continue;
+        }
+        let api: Api<Secret> = Api::namespaced(client.clone(), ns);
+        match api.get_opt(name).await {
+            // Reduced here: the Secret (and its data) is dropped at once.
+            Ok(Some(s)) => pull_secrets.push(PullSecret {
+                namespace: ns.clone(),
+                name: name.clone(),
+                info: read_secret(&s),
+            }),
+            Ok(None) => unread_list.push(missing(ReadKind::Secret, ns, name)),
+            Err(e) => unread_list.push(unread(ReadKind::Secret, ns, name, &e)),
+        }
+    }
+    Credentials {
+        service_accounts,
+        pull_secrets,
+        unread: unread_list,
+    }
+}
+
+/// The last error kept per container, as the file records it.
+fn last_errors(inv: &Inventory) -> Vec<LastError> {
+    inv.cause_events()
+        .into_iter()
+        .map(|k| LastError {
+            namespace: k.pod.namespace.clone(),
+            pod: k.pod.name.clone(),
+            pod_uid: k.pod_uid.map(str::to_string),
+            container: k.container.map(str::to_string),
+            secret_missing: k.secret_missing,
+            sandbox: k.sandbox,
+            message: k.event.message.clone(),
+            first_seen: k.event.first_seen,
+            last_seen: k.event.last_seen,
+            count: k.event.count,
+        })
+        .collect()
+}
+
+/// The namespaces of the scope, sorted: the one of a namespaced scope; all
+/// the cluster's when they can be listed, else those the pods are in.
+async fn namespaces(
+    client: &kube::Client,
+    scope: &Scope,
+    failing: &[Pod],
+    healthy: &[String],
+) -> Vec<String> {
+    let mut namespaces: Vec<String> = match scope {
+        Scope::Namespace(ns) => vec![ns.clone()],
+        Scope::All => {
+            let api: Api<Namespace> = Api::all(client.clone());
+            match api.list_metadata(&ListParams::default()).await {
+                Ok(l) => l.items.into_iter().map(|n| n.name_any()).collect(),
+                Err(_) => Vec::new(),
+            }
+        }
+    };
+    if namespaces.is_empty() {
+        namespaces = failing
+            .iter()
+            .filter_map(|p| p.namespace())
+            .chain(
+                healthy
+                    .iter()
+                    .filter_map(|h| h.split_once('/').map(|(n, _)| n.to_string())),
+            )
+            .collect();
+    }
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
 }
 
 #[cfg(test)]

@@ -347,19 +347,29 @@ impl Recorded {
     /// Answers one effect with the messages a live backend would send.
     pub fn answer(&self, effect: &Effect) -> Vec<Msg> {
         match effect {
-            Effect::Watch(WatchEffect::Connect {
+            Effect::Watch(w) => self.answer_watch(w),
+            Effect::Mutate(m) => self.answer_mutate(m),
+            Effect::Probe(p) => self.answer_probe(p),
+            Effect::Fetch(f) => self.answer_fetch(f),
+            Effect::Quit => Vec::new(),
+        }
+    }
+
+    fn answer_watch(&self, effect: &WatchEffect) -> Vec<Msg> {
+        match effect {
+            WatchEffect::Connect {
                 generation, scope, ..
-            }) => self
+            } => self
                 .session(scope)
                 .into_iter()
                 .map(|m| Msg::Cluster(*generation, m))
                 .collect(),
-            Effect::Watch(WatchEffect::PodEvents {
+            WatchEffect::PodEvents {
                 generation,
                 detail,
                 pod,
                 uid,
-            }) => {
+            } => {
                 let mut evs = vec![DetailMsg::Events(WatchEvent::Init)];
                 evs.extend(
                     self.pod_events(pod, uid.as_deref())
@@ -371,28 +381,28 @@ impl Recorded {
                     .map(|m| detail_msg(*generation, *detail, m))
                     .collect()
             }
-            // Not recorded: the detail shows no offer.
-            Effect::Watch(WatchEffect::StopDetail | WatchEffect::Disconnect { .. })
-            | Effect::Quit
-            | Effect::Fetch(FetchEffect::Attachable { .. } | FetchEffect::Node { .. }) => {
-                Vec::new()
-            }
-            // A recording never changes anything: the preview is computed
-            // offline, an apply is refused, the offers are the recorded ones.
-            Effect::Mutate(MutateEffect::Prepare {
+            WatchEffect::StopDetail | WatchEffect::Disconnect { .. } => Vec::new(),
+        }
+    }
+
+    /// A recording never changes anything: the preview is computed
+    /// offline, an apply is refused, the offers are the recorded ones.
+    fn answer_mutate(&self, effect: &MutateEffect) -> Vec<Msg> {
+        match effect {
+            MutateEffect::Prepare {
                 generation,
                 action,
                 request,
-            }) => vec![Msg::Cluster(
+            } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Action {
                     action: *action,
                     msg: Box::new(self.preview(request)),
                 },
             )],
-            Effect::Mutate(MutateEffect::Candidates {
+            MutateEffect::Candidates {
                 generation, action, ..
-            }) => vec![Msg::Cluster(
+            } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Action {
                     action: *action,
@@ -402,15 +412,20 @@ impl Recorded {
                     }),
                 },
             )],
-            Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. }) => Vec::new(),
-            // A recording cannot probe: the results recorded with it, or why
-            // there are none, at once.
-            Effect::Probe(ProbeEffect::Laptop {
+            MutateEffect::Apply { .. } | MutateEffect::Cancel { .. } => Vec::new(),
+        }
+    }
+
+    /// A recording cannot probe: the results recorded with it, or why
+    /// there are none, at once.
+    fn answer_probe(&self, effect: &ProbeEffect) -> Vec<Msg> {
+        match effect {
+            ProbeEffect::Laptop {
                 generation,
                 probe,
                 pod,
                 container,
-            }) => self
+            } => self
                 .laptop_probe(pod, container)
                 .into_iter()
                 .map(|m| {
@@ -423,48 +438,53 @@ impl Recorded {
                     )
                 })
                 .collect(),
-            Effect::Probe(ProbeEffect::NodePreview {
+            ProbeEffect::NodePreview {
                 generation,
                 probe,
                 pod,
                 image,
                 ..
-            }) => vec![Msg::Cluster(
+            } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Probe {
                     probe: *probe,
                     msg: Box::new(self.node_probe(pod, image)),
                 },
             )],
-            Effect::Probe(_) => Vec::new(),
-            Effect::Fetch(FetchEffect::Owner { generation, owner }) => vec![Msg::Cluster(
+            _ => Vec::new(),
+        }
+    }
+
+    fn answer_fetch(&self, effect: &FetchEffect) -> Vec<Msg> {
+        match effect {
+            FetchEffect::Owner { generation, owner } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Owner(owner.clone(), self.owner(owner)),
             )],
-            Effect::Fetch(FetchEffect::Namespaces { generation }) => vec![Msg::Cluster(
+            FetchEffect::Namespaces { generation } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Namespaces(Ok(self.snapshot.namespaces.clone())),
             )],
             // What changed was read when the snapshot was taken.
-            Effect::Fetch(FetchEffect::Changes { generation, .. }) => vec![Msg::Cluster(
+            FetchEffect::Changes { generation, .. } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::Changes(self.snapshot.changes.clone()),
             )],
-            Effect::Fetch(FetchEffect::ServiceAccount {
+            FetchEffect::ServiceAccount {
                 generation,
                 detail,
                 namespace,
                 name,
-            }) => vec![detail_msg(
+            } => vec![detail_msg(
                 *generation,
                 *detail,
                 DetailMsg::ServiceAccount(self.service_account(namespace, name)),
             )],
-            Effect::Fetch(FetchEffect::PullSecret {
+            FetchEffect::PullSecret {
                 generation,
                 namespace,
                 name,
-            }) => vec![Msg::Cluster(
+            } => vec![Msg::Cluster(
                 *generation,
                 ClusterMsg::PullSecret {
                     namespace: namespace.clone(),
@@ -472,12 +492,12 @@ impl Recorded {
                     result: self.secret(namespace, name),
                 },
             )],
-            Effect::Fetch(FetchEffect::Secret {
+            FetchEffect::Secret {
                 generation,
                 detail,
                 namespace,
                 name,
-            }) => vec![detail_msg(
+            } => vec![detail_msg(
                 *generation,
                 *detail,
                 DetailMsg::Secret {
@@ -485,6 +505,8 @@ impl Recorded {
                     result: self.secret(namespace, name),
                 },
             )],
+            // Not recorded: the detail shows no offer.
+            FetchEffect::Attachable { .. } | FetchEffect::Node { .. } => Vec::new(),
         }
     }
 

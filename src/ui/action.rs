@@ -69,8 +69,11 @@ fn render_confirm(model: &Model, a: &Action, theme: &Theme, frame: &mut Frame, a
     let h = (shown.len() as u16 + 3).min(area.height);
     let r = centered(area, w, h);
     frame.render_widget(Clear, r);
+    let probe_pod = matches!(a.kind, Kind::ProbePod(_));
     let mode = if !*live {
         " REPLAY: y closes, nothing is sent "
+    } else if model.actions.dry_run && probe_pod {
+        " DRY RUN: the probe pod is not created "
     } else if model.actions.dry_run {
         " DRY RUN: y sends with dryRun=All "
     } else {
@@ -80,7 +83,11 @@ fn render_confirm(model: &Model, a: &Action, theme: &Theme, frame: &mut Frame, a
     let more = if max_scroll > top { " ↓ more" } else { "" };
     let footer = Line::from(vec![
         Span::styled(" y ", theme.key()),
-        Span::raw(if *live { "apply  " } else { "close  " }),
+        Span::raw(match (*live, probe_pod) {
+            (false, _) => "close  ",
+            (true, true) => "create  ",
+            (true, false) => "apply  ",
+        }),
         Span::styled(" Esc ", theme.key()),
         Span::raw("cancel  "),
         Span::styled(" ↑/↓ ", theme.key()),
@@ -379,7 +386,7 @@ fn form_hint(kind: Kind) -> &'static str {
             "kubernetes.io/dockerconfigjson in the pod's namespace; an existing secret is never overwritten"
         }
         Kind::Image => "the container's image in the pod template (a Job is recreated)",
-        Kind::Kick => "",
+        Kind::Kick | Kind::ProbePod(_) => "",
     }
 }
 

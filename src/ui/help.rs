@@ -59,38 +59,33 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
         )));
     }
     if screen == Screen::Home {
-        out.push(Line::from(""));
-        out.push(Line::from(Span::styled(
+        section(
+            &mut out,
+            theme,
             "In the filter and pickers",
-            theme.title(),
-        )));
-        for (k, d) in [
-            ("Enter", "keep the filter / choose"),
-            ("Tab", "palette: mark a context (several: a fleet)"),
-            ("Esc", "clear the filter / close"),
-            ("Backspace", "delete a character"),
-        ] {
-            out.push(Line::from(vec![
-                Span::styled(format!(" {k:<key_w$} "), theme.key()),
-                Span::raw(truncate(d, desc_w)),
-            ]));
-        }
+            &[
+                ("Enter", "keep the filter / choose"),
+                ("Tab", "palette: mark a context (several: a fleet)"),
+                ("Esc", "clear the filter / close"),
+                ("Backspace", "delete a character"),
+            ],
+            (key_w, desc_w),
+        );
     }
     if screen == Screen::Timeline {
-        out.push(Line::from(""));
-        out.push(Line::from(Span::styled("Markers", theme.title())));
-        for (k, d) in [
-            ("j k h l", "lanes and markers, as ↓ ↑ ← →"),
-            ("●", "a container's first failure"),
-            ("◆", "its cause changed (from → to)"),
-            ("○", "it recovered"),
-            ("✚", "a fix pulltui applied"),
-        ] {
-            out.push(Line::from(vec![
-                Span::styled(format!(" {k:<key_w$} "), theme.key()),
-                Span::raw(truncate(d, desc_w)),
-            ]));
-        }
+        section(
+            &mut out,
+            theme,
+            "Markers",
+            &[
+                ("j k h l", "lanes and markers, as ↓ ↑ ← →"),
+                ("●", "a container's first failure"),
+                ("◆", "its cause changed (from → to)"),
+                ("○", "it recovered"),
+                ("✚", "a fix pulltui applied"),
+            ],
+            (key_w, desc_w),
+        );
     }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled("CAUSE colours", theme.title())));
@@ -116,6 +111,24 @@ pub fn lines(model: &Model, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     }
     out.push(Line::from(legend));
     out
+}
+
+/// A titled block of fixed key rows, after a blank line.
+fn section(
+    out: &mut Vec<Line<'static>>,
+    theme: &Theme,
+    title: &'static str,
+    rows: &[(&str, &str)],
+    (key_w, desc_w): (usize, usize),
+) {
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled(title, theme.title())));
+    for (k, d) in rows {
+        out.push(Line::from(vec![
+            Span::styled(format!(" {k:<key_w$} "), theme.key()),
+            Span::raw(truncate(d, desc_w)),
+        ]));
+    }
 }
 
 pub fn render(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {

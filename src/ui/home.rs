@@ -506,9 +506,7 @@ fn fleet_empty(model: &Model, theme: &Theme) -> (Style, Vec<String>) {
 fn render_empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let ctx = model
         .cluster()
-        .connected_context
-        .as_deref()
-        .or(model.cluster().context.as_deref())
+        .context_name()
         .unwrap_or("the current context");
     let resync = model.keymap.label(Intent::Resync);
     let palette = model.keymap.label(Intent::Palette);

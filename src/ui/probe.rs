@@ -156,8 +156,8 @@ pub fn render_progress(
     }
 }
 
-/// The probe screen: status bar, the pane, the node's state, the footer;
-/// the probe pod's preview over it while it waits for `y`.
+/// The probe screen: status bar, the pane, the node's state, the footer
+/// (the probe pod's preview is drawn over it by the confirmation overlay).
 pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     use crate::app::probe::NodeStage;
     let Some(p) = &model.probe else {
@@ -180,7 +180,9 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
             None => " the pod is not scheduled on a node: no node probe".to_string(),
         },
         NodeStage::Preparing => " building the probe pod…".to_string(),
-        NodeStage::Confirm { .. } => " y: create the probe pod   Esc: do not".to_string(),
+        NodeStage::Confirming => {
+            " the probe pod's preview is open: y creates it, Esc does not".to_string()
+        }
         NodeStage::Running => {
             " probing from the node… (Esc stops it and deletes the pod)".to_string()
         }
@@ -217,37 +219,6 @@ pub fn render_screen(model: &crate::app::Model, theme: &Theme, frame: &mut Frame
         )),
         footer,
     );
-    if let NodeStage::Confirm { preview, scroll } = &p.node_stage {
-        let w = area.width.saturating_sub(6).clamp(20, 110);
-        let lines: Vec<Line> = preview
-            .lines()
-            .skip(*scroll)
-            .map(|l| {
-                let style = if l.starts_with('#') {
-                    theme.title()
-                } else {
-                    Style::default()
-                };
-                Line::styled(crate::domain::inert::inert(l).into_owned(), style)
-            })
-            .collect();
-        let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-        let r = super::centered(area, w, h);
-        frame.render_widget(ratatui::widgets::Clear, r);
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                Block::bordered()
-                    .title(Span::styled(" create this probe pod? ", theme.title()))
-                    .title_bottom(Line::from(vec![
-                        Span::styled(" y ", theme.key()),
-                        Span::raw("create  "),
-                        Span::styled(" Esc ", theme.key()),
-                        Span::raw("do not  "),
-                    ])),
-            ),
-            r,
-        );
-    }
 }
 
 #[cfg(test)]

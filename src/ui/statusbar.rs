@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
@@ -12,7 +13,7 @@ use crate::app::cluster::ClusterState;
 use crate::app::home::{SUMMARY_SEP, summary_lines};
 use crate::app::keymap::Intent;
 use crate::app::text::truncate;
-use crate::app::{ConnState, Model};
+use crate::app::{ConnState, Model, ReplayBanner};
 
 pub fn render_status(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let full = status_spans(model, theme, area.width as usize, false);
@@ -69,14 +70,8 @@ fn cluster_strip(model: &Model, theme: &Theme, compact: bool) -> Vec<Span<'stati
     spans
 }
 
-/// The status bar's spans; `compact` for narrow terminals.
-fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
-    let ctx = model
-        .cluster()
-        .connected_context
-        .as_deref()
-        .or(model.cluster().context.as_deref())
-        .unwrap_or("(current)");
+/// The one cluster's connection: its symbol, its words, their style.
+fn connection(model: &Model, theme: &Theme, compact: bool) -> (&'static str, String, Style) {
     let (dot, state, style) = match &model.cluster().conn {
         ConnState::Connecting => ("◌", "connecting".to_string(), theme.warning()),
         ConnState::Syncing if model.is_stale() => (
@@ -108,18 +103,26 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
         ConnState::Failed(_) => ("✕", "not connected".to_string(), theme.error()),
     };
     // A recording is never shown as live.
-    let (dot, state, style) = match (&model.replay, &model.cluster().conn) {
-        (Some(r), ConnState::Live) => {
-            let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
-            let text = if compact {
-                format!("REPLAY {at}")
-            } else {
-                format!("REPLAY {} · captured {at}", r.file)
-            };
-            ("⏺", text, theme.warning())
-        }
+    match (&model.replay, &model.cluster().conn) {
+        (Some(r), ConnState::Live) => ("⏺", replay_text(r, compact), theme.warning()),
         _ => (dot, state, style),
-    };
+    }
+}
+
+/// A recording's banner: when it was captured (and, wide, its file).
+fn replay_text(r: &ReplayBanner, compact: bool) -> String {
+    let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+    if compact {
+        format!("REPLAY {at}")
+    } else {
+        format!("REPLAY {} · captured {at}", r.file)
+    }
+}
+
+/// The status bar's spans; `compact` for narrow terminals.
+fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Vec<Span<'static>> {
+    let ctx = model.cluster().name();
+    let (dot, state, style) = connection(model, theme, compact);
     let rows = model.home.rows.len();
     let pods = model.failing_pods();
     let counts = if rows == pods {
@@ -138,12 +141,10 @@ fn status_spans(model: &Model, theme: &Theme, width: usize, compact: bool) -> Ve
     if model.is_fleet() {
         // A recording is never shown as live.
         if let Some(r) = &model.replay {
-            let at = r.captured_at.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
-            let text = match compact {
-                true => format!(" ⏺ REPLAY {at} "),
-                false => format!(" ⏺ REPLAY {} · captured {at} ", r.file),
-            };
-            spans.push(Span::styled(text, theme.warning()));
+            spans.push(Span::styled(
+                format!(" ⏺ {} ", replay_text(r, compact)),
+                theme.warning(),
+            ));
         }
         spans.extend(cluster_strip(model, theme, compact));
     } else {

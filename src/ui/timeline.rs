@@ -248,12 +248,9 @@ fn marker_style(theme: &Theme, k: MarkerKind) -> Style {
     }
 }
 
-fn render_detail(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let width = area.width as usize;
-    let long = long_window(t);
-    let Some(l) = t.lanes.get(t.selected) else {
-        return;
-    };
+/// The detail's rule: the lane, and which marker (or how many are in the
+/// window).
+fn detail_title(model: &Model, t: &Timeline, l: &TimeLane, width: usize) -> String {
     let range = t.in_window(t.selected, model.now);
     let position = match t.marker {
         Some(m) if range.contains(&m) => {
@@ -262,11 +259,50 @@ fn render_detail(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, 
         _ => format!(" {} markers in the window ", range.len()),
     };
     let title = format!("── {}{position}", label(model, l, width / 2));
-    let title = format!(
+    format!(
         "{}{}",
         truncate(&title, width),
         "─".repeat(width.saturating_sub(title.width()))
-    );
+    )
+}
+
+/// The evidence (or a fix's result), word-wrapped into `room` lines, the
+/// last cut with "…" when it does not fit.
+fn evidence_lines(
+    label: &str,
+    e: String,
+    theme: &Theme,
+    width: usize,
+    room: usize,
+) -> Vec<Line<'static>> {
+    let text = Line::from(vec![
+        Span::styled(format!(" {label:<10}"), theme.title()),
+        Span::styled(e, theme.dim()),
+    ]);
+    let mut wrapped = wrap_lines(vec![text], Flow::words(11), width);
+    if wrapped.len() > room {
+        wrapped.truncate(room);
+        if let Some(last) = wrapped.last_mut() {
+            let used: usize = last.spans.iter().map(|s| s.content.width()).sum();
+            if used + 1 > width
+                && let Some(sp) = last.spans.last_mut()
+            {
+                let keep = sp.content.width().saturating_sub(used + 1 - width);
+                sp.content = clip(&sp.content, keep).to_string().into();
+            }
+            last.spans.push(Span::styled("…", theme.dim()));
+        }
+    }
+    wrapped
+}
+
+fn render_detail(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let width = area.width as usize;
+    let long = long_window(t);
+    let Some(l) = t.lanes.get(t.selected) else {
+        return;
+    };
+    let title = detail_title(model, t, l, width);
     let mut lines = vec![Line::from(Span::styled(title, theme.dim()))];
     // One line each (cut), but the evidence, which wraps into the rest.
     let field = |name: &str, value: String, style: Style| {
@@ -350,26 +386,8 @@ fn render_detail(model: &Model, t: &Timeline, theme: &Theme, frame: &mut Frame, 
     }
     let h = area.height as usize;
     if let Some(e) = evidence {
-        let text = Line::from(vec![
-            Span::styled(format!(" {evidence_label:<10}"), theme.title()),
-            Span::styled(e, theme.dim()),
-        ]);
-        let mut wrapped = wrap_lines(vec![text], Flow::words(11), width);
         let room = h.saturating_sub(lines.len()).max(1);
-        if wrapped.len() > room {
-            wrapped.truncate(room);
-            if let Some(last) = wrapped.last_mut() {
-                let used: usize = last.spans.iter().map(|s| s.content.width()).sum();
-                if used + 1 > width
-                    && let Some(sp) = last.spans.last_mut()
-                {
-                    let keep = sp.content.width().saturating_sub(used + 1 - width);
-                    sp.content = clip(&sp.content, keep).to_string().into();
-                }
-                last.spans.push(Span::styled("…", theme.dim()));
-            }
-        }
-        lines.extend(wrapped);
+        lines.extend(evidence_lines(evidence_label, e, theme, width, room));
     }
     lines.truncate(h);
     frame.render_widget(Paragraph::new(lines), area);

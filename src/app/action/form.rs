@@ -1,7 +1,157 @@
-//! The fix form's values: a new form for a subject, its presets and
-//! choices, and the request it turns into.
+//! The fix form: its rows, choices and fields, a new form for a subject,
+//! its presets, and the request it turns into.
 
 use super::*;
+
+/// Where a credential comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Type a new one (dockerconfigjson).
+    New,
+    /// Copy a secret that covers the registry from another namespace.
+    Copy(Candidate),
+    /// Attach a secret of the pod's namespace that covers it but is unused.
+    Attach(Candidate),
+}
+
+impl Source {
+    pub fn label(&self) -> String {
+        let user = |c: &Candidate| c.username.clone().unwrap_or_else(|| "?".into());
+        match self {
+            Source::New => "new secret (type the credential)".into(),
+            Source::Copy(c) => format!("copy {}/{} (user {})", c.namespace, c.name, user(c)),
+            Source::Attach(c) => format!("attach {} (user {}), unused here", c.name, user(c)),
+        }
+    }
+}
+
+/// The copy/attach offers, as far as they are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offers {
+    Loading,
+    Loaded,
+    /// The look-up failed (a sentence).
+    Failed(String),
+}
+
+/// A row of a form: a text field or a choice cycled with ←/→.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Field(usize),
+    Preset,
+    Source,
+    Attach,
+    /// A group fix in a fleet: this cluster only, or every cluster of the
+    /// group (the user widens it).
+    Scope,
+}
+
+pub const PRESET_CUSTOM: &str = "custom key / value";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// Annotate: 0 and 1 the presets (the cause's first), 2 a free key.
+    pub preset: usize,
+    pub preset_fixes: [FixId; 2],
+    /// Credential: where the secret comes from.
+    pub sources: Vec<Source>,
+    pub source: usize,
+    pub offers: Offers,
+    pub attach: AttachChoice,
+    /// The inline error (bad input, or the server's refusal of it).
+    pub error: Option<String>,
+    /// A group fix in a fleet, widened to every cluster of the group.
+    pub widen: bool,
+    /// A key reached the form: the focus is the user's from then on.
+    pub touched: bool,
+}
+
+impl Form {
+    /// The next (or, `!right`, previous) annotation preset: its key, locked
+    /// unless custom; the value cleared for a custom one, else the
+    /// registry when empty.
+    pub(super) fn next_preset(&mut self, right: bool, registry: Option<&str>) {
+        self.preset = cycle(self.preset, 3, right);
+        let key_value = match self.preset {
+            2 => String::new(),
+            i => preset_key(self.preset_fixes[i]).to_string(),
+        };
+        let custom = self.preset == 2;
+        if let Some(f) = self.field_mut("key") {
+            f.set(&key_value);
+            f.locked = !custom;
+        }
+        if custom {
+            if let Some(f) = self.field_mut("value") {
+                f.set("");
+            }
+        } else if let Some(f) = self.field_mut("value")
+            && f.value().is_empty()
+        {
+            f.set(registry.unwrap_or_default());
+        }
+        self.error = None;
+    }
+
+    /// A key into field `i`: one-line inputs, plain editing keys only.
+    pub(super) fn edit(&mut self, i: usize, key: KeyEvent) {
+        let ctrl_or_alt = key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let editing = matches!(
+            key.code,
+            KeyCode::Char(_)
+                | KeyCode::Backspace
+                | KeyCode::Delete
+                | KeyCode::Left
+                | KeyCode::Right
+                | KeyCode::Home
+                | KeyCode::End
+        ) && !(ctrl_or_alt && matches!(key.code, KeyCode::Char('m' | 'j')));
+        if editing && let Some(f) = self.fields.get_mut(i) {
+            if f.secret {
+                f.secret_key(key);
+            } else {
+                f.input.input(key);
+            }
+            self.error = None;
+        }
+    }
+
+    pub(super) fn new(fields: Vec<Field>) -> Self {
+        Form {
+            fields,
+            focus: 0,
+            preset: 0,
+            preset_fixes: [FixId::AnnotateSkipVerify, FixId::AnnotateHttpEndpoint],
+            sources: vec![Source::New],
+            source: 0,
+            offers: Offers::Loaded,
+            attach: AttachChoice::Template,
+            error: None,
+            widen: false,
+            touched: false,
+        }
+    }
+
+    pub fn field(&self, label: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.label == label)
+    }
+
+    pub(super) fn field_mut(&mut self, label: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.label == label)
+    }
+
+    pub(super) fn value(&self, label: &str) -> String {
+        self.field(label).map(Field::value).unwrap_or_default()
+    }
+
+    pub fn current_source(&self) -> &Source {
+        self.sources.get(self.source).unwrap_or(&Source::New)
+    }
+}
 
 /// The request goes out stamped with the app's clock (`restartedAt`).
 pub(super) fn prepare(
@@ -94,7 +244,7 @@ pub(super) fn new_form(s: &Subject, kind: Kind) -> Form {
             f
         }
         Kind::Image => Form::new(vec![Field::new("image", &s.image)]),
-        Kind::Kick => Form::new(Vec::new()),
+        Kind::Kick | Kind::ProbePod(_) => Form::new(Vec::new()),
     }
 }
 
@@ -172,6 +322,7 @@ pub fn request_of(kind: Kind, s: &Subject, form: &Form) -> Result<FixRequest, St
             FixId::SetImage
         }
         Kind::Kick => FixId::Restart,
+        Kind::ProbePod(_) => return Err("the probe pod is not a fix".into()),
     };
     Ok(FixRequest {
         pods: s.pods.clone(),
@@ -200,7 +351,9 @@ pub fn rows_of(kind: Kind, subject: &Subject, form: &Form) -> Vec<Row> {
                 }
                 rows.push(Row::Attach);
             }
-            Kind::Image | Kind::Kick => rows.extend((0..form.fields.len()).map(Row::Field)),
+            Kind::Image | Kind::Kick | Kind::ProbePod(_) => {
+                rows.extend((0..form.fields.len()).map(Row::Field))
+            }
         }
         // Locked fields take no focus.
         rows.retain(|r| !matches!(r, Row::Field(i) if form.fields[*i].locked));
