@@ -81,6 +81,11 @@ pub struct ProbeArgs {
     /// Refuse cluster writes (the probe pod).
     #[arg(long)]
     pub read_only: bool,
+    /// Connect directly even where HTTPS_PROXY / HTTP_PROXY apply (by
+    /// default the probe goes through the proxy as the runtime does,
+    /// NO_PROXY honoured).
+    #[arg(long)]
+    pub no_proxy: bool,
 }
 
 /// A message on stderr. Messages quote the API server, secrets' names and
@@ -139,6 +144,7 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         return usage("--from-node creates a pod; refused with --read-only");
     }
     let mut opts = crate::probe::Options::from_env();
+    opts.direct = args.no_proxy;
     if let Some(ca) = &args.ca_file
         && let Err(e) = opts.add_ca_file(ca)
     {

@@ -19,6 +19,7 @@ pub mod dns;
 mod manifest;
 pub mod net;
 mod run;
+pub mod tunnel;
 use auth::*;
 use manifest::*;
 pub use run::run;
@@ -48,6 +49,8 @@ pub struct Options {
     /// Extra trusted roots (e.g. `--ca-file`), on top of the platform's.
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub proxy: ProxyEnv,
+    /// `--no-proxy`: connect directly even where a proxy applies.
+    pub direct: bool,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
         };
         Options {
             extra_roots: vec![],
+            direct: false,
             proxy: ProxyEnv {
                 https_proxy: var(&["HTTPS_PROXY", "https_proxy"]),
                 http_proxy: var(&["HTTP_PROXY", "http_proxy"]),

@@ -35,7 +35,10 @@ pub use facts::{
 };
 pub use node_line::{NODE_LINE, parse_node_line, tls_failure_from_curl};
 pub use plan::{Credential, Platform, ProbePlan, credentials_from_secret};
-pub use proxy::{ProxyEnv, ProxyUse, proxy_use};
+pub use proxy::{
+    ProxyAddr, ProxyEnv, ProxyUse, connect_status, connect_verdict, parse_proxy_url, proxy_use,
+    redact_proxy_url,
+};
 pub use report::{NodeJson, ProbeJson, ProbeReport, Side, Verdict};
 pub use step::{Facts, Status, Step, StepResult};
 pub use view::ProbeView;

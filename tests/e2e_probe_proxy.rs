@@ -1,0 +1,215 @@
+//! The laptop probe through the harness's forward proxies
+//! (`scripts/harness_aux.py`): the registry reached through a `CONNECT`
+//! tunnel, as the runtime does when `HTTPS_PROXY` applies (the proxy's log
+//! shows the CONNECT); a proxy that wants credentials (407) and one that
+//! refuses the host (403), each a `network.proxy` finding; `NO_PROXY` and
+//! `--no-proxy`, which connect directly (the proxy sees nothing).
+
+mod support;
+
+use serde_json::Value;
+use support::Harness;
+
+struct Probed {
+    code: Option<i32>,
+    json: Value,
+    stderr: String,
+}
+
+/// `pulltui probe IMAGE --json` with `env` set (and no proxy variable of
+/// the test's own).
+fn probe(h: &Harness, image: &str, env: &[(&str, String)], extra: &[&str]) -> Probed {
+    let mut p = h
+        .pulltui()
+        .no_proxy()
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    for (k, v) in env {
+        p = p.env(k, v);
+    }
+    let run = p
+        .arg("probe")
+        .args(&[
+            image,
+            "--json",
+            "--timeout",
+            "3",
+            "--ca-file",
+            h.var("PULLTUI_REG_CA"),
+            "--nameserver",
+            h.var("PULLTUI_DNS"),
+        ])
+        .args(extra)
+        .run();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .to_string();
+    let json: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", run.stdout, run.stderr));
+    Probed {
+        code: run.code,
+        json,
+        stderr: run.stderr,
+    }
+}
+
+fn step<'a>(j: &'a Value, name: &str) -> &'a Value {
+    j["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == name))
+        .unwrap_or_else(|| panic!("no {name} step in {j}"))
+}
+
+fn detail(j: &Value, name: &str) -> String {
+    step(j, name)["detail"].as_str().unwrap_or("").to_string()
+}
+
+/// The proxies' log lines for `target`.
+fn proxy_log(h: &Harness, target: &str) -> Vec<Value> {
+    std::fs::read_to_string(h.var("PULLTUI_PROXY_LOG"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["target"] == target)
+        .collect()
+}
+
+/// The anonymous image on the token registry, by a name (not a loopback
+/// address: loopback is never proxied, as in Go).
+fn named_image(h: &Harness) -> (String, String) {
+    let reg = h.var("PULLTUI_REG_TOKEN_NAMED").to_string();
+    (format!("{reg}/library/tiny:latest"), reg)
+}
+
+#[test]
+fn the_registry_is_reached_through_the_proxy_that_https_proxy_names() {
+    let Some(h) = support::harness() else { return };
+    let (image, reg) = named_image(&h);
+    let before = proxy_log(&h, &reg).len();
+    let proxy = h.var("PULLTUI_PROXY").to_string();
+    let r = probe(&h, &image, &[("HTTPS_PROXY", proxy.clone())], &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
+    let via = format!("via HTTPS_PROXY={proxy}");
+    assert!(
+        detail(j, "tcp").contains(&via)
+            && detail(j, "tcp").contains(&format!("CONNECT {reg} answered 200")),
+        "{j}"
+    );
+    assert!(
+        detail(j, "dns").contains("the proxy resolves registry.localhost"),
+        "{j}"
+    );
+    assert_eq!(step(j, "blob")["status"], "ok", "{j}");
+    let seen = proxy_log(&h, &reg);
+    assert!(seen.len() > before, "the proxy saw no CONNECT to {reg}");
+    let last = &seen[seen.len() - 1];
+    assert_eq!(last["method"], "CONNECT", "{last}");
+    assert_eq!(last["proxy"], "open", "{last}");
+    assert_eq!(last["status"], 200, "{last}");
+}
+
+#[test]
+fn a_proxy_that_wants_credentials_is_a_proxy_finding_and_its_credentials_are_sent_not_shown() {
+    let Some(h) = support::harness() else { return };
+    let (image, reg) = named_image(&h);
+    let proxy = h.var("PULLTUI_PROXY_AUTH").to_string();
+    let r = probe(&h, &image, &[("HTTPS_PROXY", proxy.clone())], &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(1), "{j}");
+    assert_eq!(j["verdict"]["category"], "network.proxy", "{j}");
+    assert!(
+        detail(j, "tcp").contains("requires authentication (407"),
+        "{j}"
+    );
+    // With the user and password in the URL: the tunnel opens.
+    let pass = h.var("PULLTUI_PROXY_PASS");
+    let with = proxy.replacen(
+        "http://",
+        &format!("http://{}:{pass}@", h.var("PULLTUI_PROXY_USER")),
+        1,
+    );
+    let r = probe(&h, &image, &[("HTTPS_PROXY", with)], &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
+    let out = j.to_string();
+    assert!(!out.contains(pass), "the proxy's password is shown: {out}");
+    assert!(
+        detail(j, "tcp").contains("via HTTPS_PROXY=http://***@"),
+        "{j}"
+    );
+    let last = proxy_log(&h, &reg).pop().expect("logged");
+    assert_eq!(
+        (
+            &last["proxy"],
+            &last["proxy_authorization"],
+            &last["status"]
+        ),
+        (&Value::from("auth"), &Value::from(true), &Value::from(200)),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_proxy_that_refuses_the_host_is_a_proxy_finding() {
+    let Some(h) = support::harness() else { return };
+    let (image, reg) = named_image(&h);
+    let proxy = h.var("PULLTUI_PROXY_DENY").to_string();
+    let r = probe(&h, &image, &[("HTTPS_PROXY", proxy)], &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(1), "{j}");
+    assert_eq!(j["verdict"]["category"], "network.proxy", "{j}");
+    assert!(
+        detail(j, "tcp").contains(&format!("refuses to connect to {reg} (403)")),
+        "{j}"
+    );
+    assert_eq!(step(j, "tls")["status"], "skipped", "{j}");
+}
+
+#[test]
+fn no_proxy_and_the_no_proxy_flag_connect_directly() {
+    let Some(h) = support::harness() else { return };
+    let (image, _) = named_image(&h);
+    // A proxy of this test's own (the harness's log is shared with the
+    // tests running beside): it must see no connection at all.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let proxy = format!("http://{}", listener.local_addr().expect("addr"));
+    let env = [
+        ("HTTPS_PROXY", proxy.clone()),
+        ("NO_PROXY", ".localhost".to_string()),
+    ];
+    let r = probe(&h, &image, &env, &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
+    assert!(
+        detail(j, "tcp").contains("NO_PROXY exempts this host (.localhost)"),
+        "{j}"
+    );
+    let r = probe(&h, &image, &[("HTTPS_PROXY", proxy)], &["--no-proxy"]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
+    assert!(
+        detail(j, "tcp").contains("--no-proxy: connected directly"),
+        "{j}"
+    );
+    listener.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        listener.accept().is_err(),
+        "the proxy saw a connection that should have been direct"
+    );
+}
+
+#[test]
+fn an_unreachable_proxy_is_a_proxy_finding() {
+    let Some(h) = support::harness() else { return };
+    let (image, _) = named_image(&h);
+    let closed = format!("http://{}", h.var("PULLTUI_REG_CLOSED"));
+    let r = probe(&h, &image, &[("HTTPS_PROXY", closed)], &[]);
+    let j = &r.json;
+    assert_eq!(r.code, Some(1), "{j}");
+    assert_eq!(j["verdict"]["category"], "network.proxy", "{j}");
+    assert!(detail(j, "tcp").contains("is unreachable"), "{j}");
+}
