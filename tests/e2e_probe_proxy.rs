@@ -213,3 +213,133 @@ fn an_unreachable_proxy_is_a_proxy_finding() {
     assert_eq!(j["verdict"]["category"], "network.proxy", "{j}");
     assert!(detail(j, "tcp").contains("is unreachable"), "{j}");
 }
+
+/// `probe IMAGE --from-node NODE` (no proxy on this side), its pod in `ns`.
+fn node_probe(h: &Harness, image: &str, node: &str, ns: &str) -> Probed {
+    let extra = [
+        "--from-node",
+        node,
+        "--probe-image",
+        h.var("PULLTUI_PROBE_IMAGE"),
+        "--yes",
+        "--probe-namespace",
+        ns,
+    ];
+    probe(h, image, &[], &extra)
+}
+
+fn notes(j: &Value) -> Vec<String> {
+    j["node"]["notes"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The cache node's root has a containerd drop-in naming the harness's
+/// authenticating proxy (scripts/test-cluster): the node probe reads it,
+/// says so with the password redacted, and goes through that proxy (its
+/// log shows the CONNECT with credentials). The main node has none.
+#[tokio::test]
+async fn the_node_probe_reads_the_runtimes_proxy_settings() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-proxy").await;
+    let (image, reg) = named_image(&h);
+    let before = proxy_log(&h, &reg).len();
+    let (hh, img, n, node) = (
+        h.clone(),
+        image.clone(),
+        ns.name.clone(),
+        h.var("PULLTUI_SIM_NODE_CACHE").to_string(),
+    );
+    let r = tokio::task::spawn_blocking(move || node_probe(&hh, &img, &node, &n))
+        .await
+        .expect("probe");
+    let j = &r.json;
+    assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
+    let conf = h.var("PULLTUI_SIM_NODE_CACHE_PROXY_CONF");
+    let proxy_port = h.var("PULLTUI_PROXY_AUTH").rsplit(':').next().unwrap_or("");
+    let want = format!(
+        "the runtime's proxy settings: {conf} sets HTTPS_PROXY=http://***@127.0.0.1:{proxy_port}"
+    );
+    let found = notes(j);
+    assert!(found.iter().any(|n| n.starts_with(&want)), "{found:?}\n{j}");
+    let out = j.to_string();
+    assert!(
+        !out.contains(h.var("PULLTUI_PROXY_PASS")),
+        "password shown: {out}"
+    );
+    let tcp = j["node"]["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == "tcp"))
+        .unwrap_or_else(|| panic!("no tcp step from the node: {j}"));
+    assert!(
+        tcp["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("via the runtime's HTTPS_PROXY=http://***@")),
+        "{tcp}"
+    );
+    let seen = proxy_log(&h, &reg);
+    assert!(
+        seen[before.min(seen.len())..]
+            .iter()
+            .any(|e| e["proxy"] == "auth"
+                && e["proxy_authorization"] == true
+                && e["status"] == 200),
+        "the node's CONNECT is not in the proxy's log: {seen:?}"
+    );
+    // The main node has no runtime proxy settings.
+    let (hh, img, n, node) = (
+        h.clone(),
+        image,
+        ns.name.clone(),
+        h.var("PULLTUI_SIM_NODE").to_string(),
+    );
+    let r = tokio::task::spawn_blocking(move || node_probe(&hh, &img, &node, &n))
+        .await
+        .expect("probe");
+    let found = notes(&r.json);
+    assert!(
+        found
+            .iter()
+            .any(|n| n.starts_with("no runtime proxy settings found on the node")),
+        "{found:?}\n{}",
+        r.json
+    );
+    ns.delete().await;
+}
+
+/// Where Pod Security forbids host access, the probe pod is recreated
+/// without it and says the runtime's proxy settings could not be read.
+#[tokio::test]
+async fn without_host_access_the_runtimes_proxy_settings_are_not_read() {
+    let Some(h) = support::harness() else { return };
+    if !h.at_least(25, "Pod Security admission") {
+        return;
+    }
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let (image, _) = named_image(&h);
+    let (hh, ns, node) = (
+        h.clone(),
+        h.var("PULLTUI_NS_PSA_BASELINE").to_string(),
+        h.var("PULLTUI_SIM_NODE_CACHE").to_string(),
+    );
+    let r = tokio::task::spawn_blocking(move || node_probe(&hh, &image, &node, &ns))
+        .await
+        .expect("probe");
+    let found = notes(&r.json);
+    assert!(
+        found.iter().any(|n| n.contains("policy forbids the host network"))
+            && found.iter().any(|n| n.starts_with(
+                "the runtime's proxy settings could not be read: the pod has no access to the node's /etc"
+            )),
+        "{found:?}\n{}",
+        r.json
+    );
+}

@@ -35,7 +35,7 @@ use crate::cluster::error::ApiError;
 use crate::domain::audit::{Action, Entry, Origin, Write};
 use crate::domain::classify::classify;
 use crate::domain::image::ImageRef;
-use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line};
+use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line, parse_node_note};
 
 pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "pulltui";
@@ -448,6 +448,8 @@ async fn follow(
                     Some(l) => {
                         if let Some(step) = parse_node_line(&l) {
                             push_step(report, step, on_event);
+                        } else if let Some(n) = parse_node_note(&l) {
+                            push_note(notes, n, on_event);
                         }
                     }
                     None => logs = None,
@@ -505,6 +507,8 @@ async fn follow(
                     for line in t.message.as_deref().unwrap_or("").lines() {
                         if let Some(step) = parse_node_line(line) {
                             push_step(report, step, on_event);
+                        } else if let Some(n) = parse_node_note(line) {
+                            push_note(notes, n, on_event);
                         }
                     }
                     if report.steps.is_empty() {
@@ -540,6 +544,15 @@ fn push_step(report: &mut ProbeReport, step: StepResult, on_event: &mut impl FnM
     }
     on_event(PodEvent::Step(step.clone()));
     report.steps.push(step);
+}
+
+/// A note of the pod's (once: the log and the termination message repeat it).
+fn push_note(notes: &mut Vec<String>, note: String, on_event: &mut impl FnMut(PodEvent)) {
+    if notes.contains(&note) {
+        return;
+    }
+    on_event(PodEvent::Note(note.clone()));
+    notes.push(note);
 }
 
 /// Deletes probe pods whose expiry has passed, in every namespace we may list

@@ -33,7 +33,7 @@ pub use facts::{
     TcpAttempt, TcpFacts, TcpOutcome, TlsFacts, TlsFailure, addrs_with_scope, index_platforms,
     parse_challenges, token_grants_pull,
 };
-pub use node_line::{NODE_LINE, parse_node_line, tls_failure_from_curl};
+pub use node_line::{NODE_LINE, parse_node_line, parse_node_note, tls_failure_from_curl};
 pub use plan::{Credential, Platform, ProbePlan, credentials_from_secret};
 pub use proxy::{
     ProxyAddr, ProxyEnv, ProxyUse, connect_status, connect_verdict, parse_proxy_url, proxy_use,
