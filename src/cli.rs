@@ -161,6 +161,12 @@ pub enum Command {
         /// Check a snapshot file instead of the cluster.
         #[arg(long, value_name = "FILE")]
         replay: Option<PathBuf>,
+        /// Also one TLS handshake with each failing image's registry (5 s
+        /// each, through the proxy the runtime would use): its
+        /// certificate's end in "expires" (kind certificate), and below the
+        /// table when it expired or ends within a week.
+        #[arg(long, conflicts_with = "replay")]
+        certificates: bool,
     },
     /// Capture the failing pods, their events, owners, ServiceAccounts and
     /// pull-secret metadata (never secret data) to a YAML file.
@@ -267,7 +273,11 @@ pub fn run(cli: Cli) -> ExitCode {
             let _log = crate::logging::init();
             fix::run(&cli.cluster, *args)
         }
-        Some(Command::Check { json, replay }) => {
+        Some(Command::Check {
+            json,
+            replay,
+            certificates,
+        }) => {
             let _log = crate::logging::init();
             match (cli.cluster.fleet(), replay) {
                 (true, Some(_)) => {
@@ -276,8 +286,14 @@ pub fn run(cli: Cli) -> ExitCode {
                     );
                     ExitCode::from(2)
                 }
+                (true, None) if certificates => {
+                    eprintln!(
+                        "pulltui check: --certificates checks one cluster: drop --contexts/--all-contexts"
+                    );
+                    ExitCode::from(2)
+                }
                 (true, None) => fleet_check::run_fleet(&cli.cluster, json),
-                (false, replay) => check::run(&cli.cluster, json, replay.as_deref()),
+                (false, replay) => check::run(&cli.cluster, json, replay.as_deref(), certificates),
             }
         }
         Some(Command::Snapshot { output }) => {

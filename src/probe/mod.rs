@@ -92,6 +92,37 @@ impl Options {
     }
 }
 
+/// The certificate `host:port` serves, from one TLS handshake within `t`
+/// (through the proxy the runtime would use): kept even when it does not
+/// verify (an expired one does not). For `check --certificates`.
+pub async fn certificate(
+    host: &str,
+    port: u16,
+    opts: &Options,
+    t: Duration,
+) -> Result<crate::domain::probe::CertInfo, String> {
+    let verifier = net::platform_verifier(&opts.extra_roots)?;
+    let stream = match tunnel::via(opts, host, port, true) {
+        Some(via) => {
+            tunnel::dial(&via, host, port, true, t)
+                .await
+                .map_err(|(_, why)| why)?
+                .stream
+        }
+        None => {
+            let addrs = dns::resolve(host, port, None, t).await.addrs();
+            let dialled = net::connect(&addrs, port, t).await;
+            dialled.stream.ok_or(dialled.detail)?
+        }
+    };
+    let tls = net::handshake(stream, host, verifier, t).await;
+    match (tls.chain.into_iter().next(), tls.failure) {
+        (Some(c), _) => Ok(c),
+        (None, Some(f)) => Err(f.describe()),
+        (None, None) => Err("no certificate served".to_string()),
+    }
+}
+
 /// This machine's platform, as a node would name it (`linux/amd64`).
 pub fn this_platform() -> crate::domain::probe::Platform {
     let arch = match std::env::consts::ARCH {
