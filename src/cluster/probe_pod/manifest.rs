@@ -81,7 +81,7 @@ else
     out "note=proxy detail=no runtime proxy settings found on the node (containerd, CRI-O and docker drop-ins, /etc/sysconfig, /etc/default)"
   fi
 fi
-O=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 3)) -w '\nPTW %{time_namelookup} %{time_connect} %{time_appconnect} %{http_code} %{remote_ip}\n' "https://$U:$P/v2/" 2>&1)
+O=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 3)) -w '\nPTW %{time_namelookup} %{time_connect} %{time_appconnect} %{http_code} %{remote_ip} %{remote_port}\n' "https://$U:$P/v2/" 2>&1)
 RC=$?
 W=$(echo "$O" | grep '^PTW' | tail -n 1)
 E=$(echo "$O" | grep '^curl:' | head -n 1)
@@ -132,7 +132,14 @@ case "$RC" in
       fi ;;
   *) out "step=tcp status=fail ms=$CON_MS category=unknown detail=curl exit $RC: $E"; exit 1 ;;
 esac
-out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
+RPORT="${7:-$P}"
+if [ -n "$RF" ] && [ "$RPORT" != "$P" ]; then
+  out "step=tcp status=ok ms=$CON_MS detail=connected to the proxy ${IP}:$RPORT, a tunnel to $H:$P$PROXY"
+elif [ -n "$RF" ]; then
+  out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P directly: the runtime's NO_PROXY exempts $H ($RF)"
+else
+  out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
+fi
 if [ "$RC" -eq 0 ] || [ "$RC" -eq 22 ]; then
   out "step=tls status=ok ms=$TLS_MS detail=verified by curl against the node's roots; GET /v2/ answered ${5:-?}"
   out "step=http status=skipped ms=0 detail=the port speaks TLS"

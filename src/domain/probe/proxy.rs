@@ -86,7 +86,8 @@ pub fn parse_proxy_url(raw: &str) -> Result<ProxyAddr, String> {
         "http" => 80,
         "https" | "socks5" | "socks5h" => {
             return Err(format!(
-                "{shown}: a {scheme} proxy (the probe speaks to HTTP proxies only;                  --no-proxy probes directly)"
+                "{shown}: a {scheme} proxy (the probe speaks to HTTP proxies only; \
+                 --no-proxy probes directly)"
             ));
         }
         _ => return Err(format!("{shown}: unknown proxy scheme {scheme:?}")),
@@ -188,10 +189,12 @@ pub fn connect_verdict(
     let why = match status {
         200..=299 => return Ok(()),
         407 if with_credentials => format!(
-            "the proxy {proxy} rejects the credentials in its URL (407 Proxy Authentication              Required for CONNECT {target})"
+            "the proxy {proxy} rejects the credentials in its URL (407 Proxy Authentication \
+                 Required for CONNECT {target})"
         ),
         407 => format!(
-            "the proxy {proxy} requires authentication (407 for CONNECT {target}); the proxy              URL has no user and password"
+            "the proxy {proxy} requires authentication (407 for CONNECT {target}); the proxy \
+                 URL has no user and password"
         ),
         403 => format!("the proxy {proxy} refuses to connect to {target} (403)"),
         s @ 502..=504 => format!(
@@ -310,7 +313,11 @@ mod tests {
         assert!(connect_verdict(200, p, "reg:443", false).is_ok());
         let (c, why) = connect_verdict(407, p, "reg:443", false).expect_err("407");
         assert_eq!(c, Category::NetworkProxy);
-        assert!(why.contains("requires authentication"), "{why}");
+        assert!(
+            why.contains("requires authentication")
+                && why.contains("; the proxy URL has no user and password"),
+            "{why}"
+        );
         let (_, why) = connect_verdict(407, p, "reg:443", true).expect_err("407");
         assert!(why.contains("rejects the credentials"), "{why}");
         let (c, why) = connect_verdict(403, p, "reg:443", false).expect_err("403");
