@@ -176,9 +176,13 @@ def cmd_serve(args):
                                args.blobhost_log), daemon=True).start()
         base = f"https://127.0.0.1:{args.blobhost_port}"
         dead = f"https://127.0.0.1:{args.blackhole_port}"
-        for port, redirect, head405 in ((args.blobfront_port, base, False),
-                                        (args.blobdead_port, dead, False),
-                                        (args.head405_port, None, True)):
+        fronts = [(args.blobfront_port, base, False),
+                  (args.blobdead_port, dead, False),
+                  (args.head405_port, None, True)]
+        if args.blobsplit_port:
+            # Layers on a name only an internal resolver knows (split DNS).
+            fronts.append((args.blobsplit_port, "https://blobs.nx.invalid:443", False))
+        for port, redirect, head405 in fronts:
             threading.Thread(target=serve_blobfront,
                              args=(port, args.stall_cert, args.stall_key, args.blob_password,
                                    redirect, head405), daemon=True).start()
@@ -760,6 +764,7 @@ def main():
     p.add_argument("--blobfront-port", type=int)
     p.add_argument("--blobdead-port", type=int)
     p.add_argument("--head405-port", type=int)
+    p.add_argument("--blobsplit-port", type=int)
     p.add_argument("--blob-password")
     p.add_argument("--proxy-port", type=int)
     p.add_argument("--proxy-auth-port", type=int)

@@ -343,3 +343,74 @@ async fn without_host_access_the_runtimes_proxy_settings_are_not_read() {
         r.json
     );
 }
+
+/// Split DNS: the registry sends for its layers on a name this machine
+/// cannot resolve. The laptop's blob leg names that host as the failing
+/// leg, and the node probe is handed the host and checks it too (here the
+/// node cannot resolve it either).
+#[tokio::test]
+async fn a_blob_host_this_machine_cannot_resolve_is_checked_from_the_node() {
+    let Some(h) = support::harness() else { return };
+    let client = h.admin().await;
+    h.require_simulator(&client).await;
+    let ns = h.namespace(&client, "probe-split").await;
+    let image = format!("{}/legs/app:1.0", h.var("PULLTUI_REG_BLOBSPLIT"));
+    let (hh, n, node) = (
+        h.clone(),
+        ns.name.clone(),
+        h.var("PULLTUI_SIM_NODE").to_string(),
+    );
+    let user = h.var("PULLTUI_REG_BLOB_USER").to_string();
+    let pass = h.var("PULLTUI_REG_BLOB_PASS").to_string();
+    let r = tokio::task::spawn_blocking(move || {
+        let extra = [
+            "--from-node",
+            node.as_str(),
+            "--probe-image",
+            hh.var("PULLTUI_PROBE_IMAGE"),
+            "--yes",
+            "--probe-namespace",
+            n.as_str(),
+            "--username",
+            user.as_str(),
+            "--password-stdin",
+        ];
+        let mut p = hh.pulltui().no_proxy();
+        p = p.stdin(format!("{pass}\n"));
+        let run = p
+            .arg("probe")
+            .args(&[
+                image.as_str(),
+                "--json",
+                "--timeout",
+                "2",
+                "--ca-file",
+                hh.var("PULLTUI_REG_CA"),
+            ])
+            .args(&extra)
+            .run();
+        serde_json::from_str::<Value>(run.stdout.lines().next().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", run.stdout, run.stderr))
+    })
+    .await
+    .expect("probe");
+    let j = &r;
+    assert_eq!(step(j, "blob")["status"], "fail", "{j}");
+    assert!(
+        detail(j, "blob").contains(
+            "layers come from blobs.nx.invalid and its name does not resolve from this machine"
+        ),
+        "{j}"
+    );
+    let node_blob = j["node"]["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["step"] == "blob"))
+        .unwrap_or_else(|| panic!("the node did not check the blob host: {j}"));
+    assert!(
+        node_blob["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("layers come from blobs.nx.invalid:443")),
+        "{node_blob}"
+    );
+    ns.delete().await;
+}
