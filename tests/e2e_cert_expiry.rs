@@ -132,5 +132,16 @@ async fn the_registry_certificates_end_shows_in_check_and_the_detail() {
         "{text}"
     );
     assert!(text[secrets..].contains(&format!("({at})")), "{text}");
+    // The harness's certificates last three days: within a week, so the
+    // row is marked too.
+    let end = model
+        .home
+        .certs
+        .get(&host)
+        .copied()
+        .expect("the probe's certificate");
+    assert_eq!(end.to_string(), at);
+    let marker = pulltui::app::radar::cert_marker(end, model.now).unwrap_or_default();
+    assert!(marker.starts_with("cert expires "), "{marker}");
     ns.delete().await;
 }

@@ -354,11 +354,15 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             {
                 // The certificate's end goes to the pod's detail (SECRETS).
                 if let ProbeMsg::LaptopDone(r) = msg.as_ref()
-                    && let Some(d) = &mut model.detail
-                    && d.key == p.pod
                     && let Some(at) = r.certificate_end()
                 {
-                    d.registry_cert = Some((r.registry.clone(), at));
+                    model.home.certs.insert(r.registry.clone(), at);
+                    model.home.view_stale = true;
+                    if let Some(d) = &mut model.detail
+                        && d.key == p.pod
+                    {
+                        d.registry_cert = Some((r.registry.clone(), at));
+                    }
                 }
                 p.apply(*msg, model.now);
             }

@@ -14,7 +14,7 @@ use crate::domain::cred_expiry::{CredField, CredKind};
 use crate::domain::failing::{FailureRow, Workload};
 use crate::domain::image::ImageRef;
 use crate::domain::inert::{MAX_FIELD, inert_cut};
-use crate::domain::probe::{CertInfo, ProbePlan};
+use crate::domain::probe::{CertInfo, ProbePlan, cert_ends_soon};
 use crate::domain::report::{PodSecrets, Report};
 use crate::domain::secrets::expiries_for;
 
@@ -93,9 +93,6 @@ pub enum ExpiryField {
 /// The registries' certificates (`--certificates`), by `host:port`: the
 /// certificate served, or why none was.
 pub type Certificates = std::collections::BTreeMap<String, Result<CertInfo, String>>;
-
-/// A registry certificate ending within this long is named in the table.
-pub const CERT_SOON_SECS: i64 = 7 * 86_400;
 
 /// The `host:port` a TLS handshake with the image's registry goes to.
 fn registry_endpoint(image: &str) -> Option<(String, u16)> {
@@ -302,7 +299,7 @@ fn cert_lines(out: &mut impl Write, certs: &Certificates, now: Timestamp) -> io:
     for (host, c) in certs {
         let line = match c {
             Ok(c) => match c.not_after.parse::<Timestamp>() {
-                Ok(t) if t.as_second() - now.as_second() < CERT_SOON_SECS => c.expiry(now),
+                Ok(t) if cert_ends_soon(t, now) => c.expiry(now),
                 _ => None,
             },
             Err(e) => Some(format!("no certificate read: {e}")),

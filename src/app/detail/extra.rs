@@ -208,9 +208,6 @@ pub(super) fn expired_first(
     )])
 }
 
-/// A registry certificate ending within this long is drawn amber.
-pub const CERT_SOON_SECS: i64 = 7 * 86_400;
-
 /// SECRETS: the registry certificate's end, once this machine's probe saw
 /// it: red when expired, amber within a week.
 pub(super) fn certificate_line(d: &Detail, host: &str, now: Timestamp) -> Option<Vec<Seg>> {
@@ -228,14 +225,13 @@ pub(super) fn certificate_line(d: &Detail, host: &str, now: Timestamp) -> Option
             Tag::Bad,
         )
     } else {
-        let left = at.as_second() - now.as_second();
         let text = format!(
             "the registry's certificate expires in {} ({at}), from the probe",
             crate::domain::clock::age(*at, Some(now))
         );
         (
             text,
-            if left < CERT_SOON_SECS {
+            if crate::domain::probe::cert_ends_soon(*at, now) {
                 Tag::Unsure
             } else {
                 Tag::Dim
