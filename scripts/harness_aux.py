@@ -24,6 +24,14 @@
         --stall-key K): any repository/tag resolves to a real tiny image, its
         config blob is served, and its layer blob sends its headers and a few
         bytes, then nothing more (a pull that makes no progress).
+        Forward proxies (--proxy-port P --proxy-auth-port A --proxy-deny-port D
+        --proxy-log F --proxy-user U --proxy-password W --proxy-deny H,...) on
+        127.0.0.1: `CONNECT host:port` (a tunnel) and absolute-form requests
+        (`GET http://host:port/...`), `localhost`/`*.localhost` reaching
+        127.0.0.1; P is open, A answers 407 unless Proxy-Authorization is
+        Basic U:W, D answers 403 for the hosts H. Each request's line is
+        appended to F as JSON (proxy, method, target, status, whether
+        Proxy-Authorization came; never its value).
   push --registry URL --repo R --tag T [--user U --password P] [--cafile F | --insecure]
        [--arch A] [--index-only ARCH,...]
         push a tiny real image (config blob, gzip layer blob, schema2 manifest)
@@ -168,12 +176,25 @@ def cmd_serve(args):
                                args.blobhost_log), daemon=True).start()
         base = f"https://127.0.0.1:{args.blobhost_port}"
         dead = f"https://127.0.0.1:{args.blackhole_port}"
-        for port, redirect, head405 in ((args.blobfront_port, base, False),
-                                        (args.blobdead_port, dead, False),
-                                        (args.head405_port, None, True)):
+        fronts = [(args.blobfront_port, base, False),
+                  (args.blobdead_port, dead, False),
+                  (args.head405_port, None, True)]
+        if args.blobsplit_port:
+            # Layers on a name only an internal resolver knows (split DNS).
+            fronts.append((args.blobsplit_port, "https://blobs.nx.invalid:443", False))
+        for port, redirect, head405 in fronts:
             threading.Thread(target=serve_blobfront,
                              args=(port, args.stall_cert, args.stall_key, args.blob_password,
                                    redirect, head405), daemon=True).start()
+    if args.proxy_port:
+        deny = [h for h in (args.proxy_deny or "").split(",") if h]
+        for port, name, user, deny_hosts in (
+                (args.proxy_port, "open", None, []),
+                (args.proxy_auth_port, "auth", args.proxy_user, []),
+                (args.proxy_deny_port, "deny", None, deny)):
+            threading.Thread(target=serve_proxy,
+                             args=(port, name, args.proxy_log, user, args.proxy_password,
+                                   deny_hosts), daemon=True).start()
     serve_blackhole(args.blackhole_port)
 
 
@@ -400,6 +421,109 @@ def serve_blobhost(port, cert, key, log_path):
                 pass
 
     tls_server(port, Handler, cert, key).serve_forever()
+
+
+# ----------------------------------------------------------------- proxy ----
+
+def proxy_resolve(host):
+    h = host.strip("[]").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return "127.0.0.1"
+    return h
+
+
+def pipe(a, b):
+    """Copies both ways until either side closes."""
+    import select
+    socks = [a, b]
+    try:
+        while True:
+            ready, _, _ = select.select(socks, [], [], 30)
+            if not ready:
+                return
+            for s in ready:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (b if s is a else a).sendall(data)
+    except OSError:
+        return
+
+
+def serve_proxy(port, name, log_path, user, password, deny):
+    import socketserver
+    lock = threading.Lock()
+    expected = None
+    if user is not None:
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def log(entry):
+        with lock, open(log_path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    class Handler(socketserver.StreamRequestHandler):
+        # Unbuffered: the bytes after the header stay in the socket for pipe().
+        rbufsize = 0
+
+        def handle(self):
+            line = self.rfile.readline(8192).decode("latin-1").strip()
+            head = []
+            while True:
+                h = self.rfile.readline(8192)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                head.append(h)
+            headers = {}
+            for h in head:
+                k, _, v = h.decode("latin-1").partition(":")
+                headers[k.strip().lower()] = v.strip()
+            parts = line.split()
+            if len(parts) < 3:
+                return
+            method, target = parts[0], parts[1]
+            authz = headers.get("proxy-authorization")
+            entry = {"proxy": name, "method": method, "target": target,
+                     "proxy_authorization": authz is not None}
+
+            def answer(status, reason, extra=""):
+                entry["status"] = status
+                log(entry)
+                self.wfile.write(f"HTTP/1.1 {status} {reason}\r\n{extra}"
+                                 "Content-Length: 0\r\n\r\n".encode())
+
+            if expected is not None and authz != expected:
+                return answer(407, "Proxy Authentication Required",
+                              'Proxy-Authenticate: Basic realm="pulltui-harness"\r\n')
+            if method == "CONNECT":
+                host, _, p = target.rpartition(":")
+            elif target.startswith("http://"):
+                u = urllib.parse.urlsplit(target)
+                host, p = u.hostname or "", str(u.port or 80)
+            else:
+                return answer(400, "Bad Request")
+            if host.strip("[]").lower() in deny:
+                return answer(403, "Forbidden")
+            try:
+                upstream = socket.create_connection((proxy_resolve(host), int(p)), timeout=5)
+            except (OSError, ValueError):
+                return answer(502, "Bad Gateway")
+            with upstream:
+                if method == "CONNECT":
+                    answer(200, "Connection established")
+                else:
+                    entry["status"] = 0
+                    log(entry)
+                    kept = [h for h in head
+                            if not h.lower().startswith((b"proxy-authorization", b"proxy-connection"))]
+                    upstream.sendall(line.encode("latin-1") + b"\r\n" + b"".join(kept) + b"\r\n")
+                upstream.settimeout(None)
+                pipe(self.connection, upstream)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    Server(("127.0.0.1", port), Handler).serve_forever()
 
 
 # ----------------------------------------------------------------- token ----
@@ -640,7 +764,15 @@ def main():
     p.add_argument("--blobfront-port", type=int)
     p.add_argument("--blobdead-port", type=int)
     p.add_argument("--head405-port", type=int)
+    p.add_argument("--blobsplit-port", type=int)
     p.add_argument("--blob-password")
+    p.add_argument("--proxy-port", type=int)
+    p.add_argument("--proxy-auth-port", type=int)
+    p.add_argument("--proxy-deny-port", type=int)
+    p.add_argument("--proxy-log")
+    p.add_argument("--proxy-user")
+    p.add_argument("--proxy-password")
+    p.add_argument("--proxy-deny")
     p = sub.add_parser("push")
     p.add_argument("--registry", required=True)
     p.add_argument("--repo", required=True)

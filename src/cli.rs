@@ -161,6 +161,12 @@ pub enum Command {
         /// Check a snapshot file instead of the cluster.
         #[arg(long, value_name = "FILE")]
         replay: Option<PathBuf>,
+        /// Also one TLS handshake with each failing image's registry (5 s
+        /// each, through the proxy the runtime would use): its
+        /// certificate's end in "expires" (kind certificate), and below the
+        /// table when it expired or ends within a week.
+        #[arg(long, conflicts_with = "replay")]
+        certificates: bool,
     },
     /// Capture the failing pods, their events, owners, ServiceAccounts and
     /// pull-secret metadata (never secret data) to a YAML file.
@@ -267,18 +273,13 @@ pub fn run(cli: Cli) -> ExitCode {
             let _log = crate::logging::init();
             fix::run(&cli.cluster, *args)
         }
-        Some(Command::Check { json, replay }) => {
+        Some(Command::Check {
+            json,
+            replay,
+            certificates,
+        }) => {
             let _log = crate::logging::init();
-            match (cli.cluster.fleet(), replay) {
-                (true, Some(_)) => {
-                    eprintln!(
-                        "pulltui check: --replay reads one file: drop --contexts/--all-contexts"
-                    );
-                    ExitCode::from(2)
-                }
-                (true, None) => fleet_check::run_fleet(&cli.cluster, json),
-                (false, replay) => check::run(&cli.cluster, json, replay.as_deref()),
-            }
+            check_command(&cli.cluster, json, replay.as_deref(), certificates)
         }
         Some(Command::Snapshot { output }) => {
             let _log = crate::logging::init();
@@ -323,6 +324,29 @@ pub fn run(cli: Cli) -> ExitCode {
             let _log = crate::logging::init();
             console(&cli)
         }
+    }
+}
+
+/// `pulltui check`: one cluster, a replay, or every context asked for.
+fn check_command(
+    cluster: &ClusterArgs,
+    json: bool,
+    replay: Option<&std::path::Path>,
+    certificates: bool,
+) -> ExitCode {
+    match (cluster.fleet(), replay) {
+        (true, Some(_)) => {
+            eprintln!("pulltui check: --replay reads one file: drop --contexts/--all-contexts");
+            ExitCode::from(2)
+        }
+        (true, None) if certificates => {
+            eprintln!(
+                "pulltui check: --certificates checks one cluster: drop --contexts/--all-contexts"
+            );
+            ExitCode::from(2)
+        }
+        (true, None) => fleet_check::run_fleet(cluster, json),
+        (false, replay) => check::run(cluster, json, replay, certificates),
     }
 }
 

@@ -335,10 +335,6 @@ fn exempt(lines: &[&str], i: usize) -> bool {
     false
 }
 
-/// Long functions exempted here because their file is being changed
-/// elsewhere: (path under `src/`, function, why).
-const EXEMPT_ELSEWHERE: [(&str, &str, &str); 1] = [("cli/probe.rs", "run", "split in branch i25b")];
-
 #[test]
 fn no_function_runs_over_a_hundred_lines_without_a_reason() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -348,12 +344,6 @@ fn no_function_runs_over_a_hundred_lines_without_a_reason() {
     let mut bad = Vec::new();
     for (path, text) in &files {
         for (n, name, len) in long_fns(text) {
-            let elsewhere = EXEMPT_ELSEWHERE
-                .iter()
-                .any(|(f, fun, _)| Path::new(path) == root.join(f) && name == *fun);
-            if elsewhere {
-                continue;
-            }
             bad.push(format!("{path}:{n}: fn {name}: {len} lines"));
         }
     }

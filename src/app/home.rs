@@ -141,6 +141,10 @@ pub struct Home {
     pub cred: std::collections::HashMap<RowKey, crate::domain::secrets::SecretExpiry>,
     /// `cred` needs recomputing (rows or secrets changed).
     pub cred_stale: bool,
+    /// Registry certificates' ends as this machine's probe saw them, by
+    /// registry (as images name it): a row whose registry's certificate
+    /// expired or ends within a week is marked.
+    pub certs: std::collections::BTreeMap<String, jiff::Timestamp>,
 }
 
 impl Home {

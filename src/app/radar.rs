@@ -175,6 +175,20 @@ pub fn marker(e: &SecretExpiry, now: Timestamp) -> Option<String> {
     })
 }
 
+/// The table's marker for a row whose registry's certificate (as the
+/// probe saw it) expired or ends within a week: `cert expired 3h` /
+/// `cert expires 2d`.
+pub fn cert_marker(at: Timestamp, now: Timestamp) -> Option<String> {
+    if !crate::domain::probe::cert_ends_soon(at, now) {
+        return None;
+    }
+    Some(if at <= now {
+        format!("cert expired {}", crate::domain::clock::age(now, Some(at)))
+    } else {
+        format!("cert expires {}", crate::domain::clock::age(at, Some(now)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +207,20 @@ mod tests {
         }))
         .expect("pod");
         PodFact::from_pod(&ClusterId::new("c", "https://c"), pod)
+    }
+
+    #[test]
+    fn a_certificate_marks_a_row_when_it_expired_or_ends_within_a_week() {
+        let now = at(1_000_000);
+        assert_eq!(
+            cert_marker(at(1_000_000 - 3 * 3600), now).as_deref(),
+            Some("cert expired 3h")
+        );
+        assert_eq!(
+            cert_marker(at(1_000_000 + 2 * 86_400), now).as_deref(),
+            Some("cert expires 2d")
+        );
+        assert_eq!(cert_marker(at(1_000_000 + 30 * 86_400), now), None);
     }
 
     fn at(s: i64) -> Timestamp {

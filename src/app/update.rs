@@ -363,6 +363,18 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             let Some(p) = model.probe.as_mut().filter(|p| p.id == probe) else {
                 return Vec::new();
             };
+            // The certificate's end goes to the pod's detail (SECRETS).
+            if let ProbeMsg::LaptopDone(r) = msg.as_ref()
+                && let Some(at) = r.certificate_end()
+            {
+                model.home.certs.insert(r.registry.clone(), at);
+                model.home.view_stale = true;
+                if let Some(d) = &mut model.detail
+                    && d.key == p.pod
+                {
+                    d.registry_cert = Some((r.registry.clone(), at));
+                }
+            }
             match *msg {
                 // The probe pod is confirmed where every cluster write is.
                 ProbeMsg::NodePreview(preview) => {

@@ -14,6 +14,7 @@ use crate::domain::cred_expiry::{CredField, CredKind};
 use crate::domain::failing::{FailureRow, Workload};
 use crate::domain::image::ImageRef;
 use crate::domain::inert::{MAX_FIELD, inert_cut};
+use crate::domain::probe::{CertInfo, ProbePlan, cert_ends_soon};
 use crate::domain::report::{PodSecrets, Report};
 use crate::domain::secrets::expiries_for;
 
@@ -50,24 +51,113 @@ pub struct CheckPod<'a> {
     pub expires: Vec<CheckExpiry>,
 }
 
-/// One credential's expiry in `check --json`.
+/// One credential's expiry in `check --json`, or (`kind: certificate`,
+/// with `--certificates`) the registry certificate's.
 #[derive(Debug, Serialize)]
 pub struct CheckExpiry {
-    /// The pull secret.
+    /// The pull secret (absent for a certificate).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub secret: String,
-    /// Its `auths` key that covers the image.
+    /// Its `auths` key that covers the image; for a certificate, the
+    /// registry's `host:port`.
     pub key: String,
-    /// `ecr-token`, `jwt` or `harbor-robot`.
-    pub kind: CredKind,
-    /// Where it was read: `password`, `identitytoken` or `registrytoken`.
-    pub field: CredField,
+    /// `ecr-token`, `jwt`, `harbor-robot` or `certificate`.
+    pub kind: ExpiryKind,
+    /// Where it was read: `password`, `identitytoken` or `registrytoken`;
+    /// `not-after` for a certificate.
+    pub field: ExpiryField,
     /// When it stops working (RFC 3339); `null` when not in the secret.
     pub at: Option<String>,
     /// Whether it had expired when checked (a snapshot: when captured).
     pub expired: bool,
 }
 
+/// What expires: a credential of a pull secret, or the registry's certificate.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ExpiryKind {
+    Credential(CredKind),
+    /// `certificate`.
+    Certificate(&'static str),
+}
+
+/// Where the expiry was read.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ExpiryField {
+    Credential(CredField),
+    /// `not-after`.
+    Certificate(&'static str),
+}
+
+/// The registries' certificates (`--certificates`), by `host:port`: the
+/// certificate served, or why none was.
+pub type Certificates = std::collections::BTreeMap<String, Result<CertInfo, String>>;
+
+/// The `host:port` a TLS handshake with the image's registry goes to.
+fn registry_endpoint(image: &str) -> Option<(String, u16)> {
+    let image = ImageRef::parse(image).ok()?;
+    let plan = ProbePlan::new(image, crate::probe::this_platform());
+    Some((plan.api_host().to_string(), plan.port()))
+}
+
+/// One TLS handshake per distinct registry of the rows (at most
+/// `MAX_CERT_HOSTS`, at once, 5 s each), through the proxy the runtime
+/// would use.
+pub fn fetch_certificates(report: &Report) -> Certificates {
+    const MAX_CERT_HOSTS: usize = 64;
+    let hosts: std::collections::BTreeSet<(String, u16)> = report
+        .rows
+        .iter()
+        .filter_map(|r| registry_endpoint(&r.image))
+        .take(MAX_CERT_HOSTS)
+        .collect();
+    let Ok(rt) = tokio_runtime() else {
+        return Certificates::new();
+    };
+    let opts = crate::probe::Options::from_env();
+    let t = std::time::Duration::from_secs(5);
+    rt.block_on(async {
+        let asks = hosts.into_iter().map(|(h, p)| {
+            let opts = &opts;
+            async move {
+                let c = crate::probe::certificate(&h, p, opts, t).await;
+                (crate::probe::tunnel::authority(&h, p), c)
+            }
+        });
+        futures::future::join_all(asks).await.into_iter().collect()
+    })
+}
+
 impl<'a> CheckJson<'a> {
+    /// Adds each pod's registry certificate's end to its `expires`.
+    pub fn with_certificates(mut self, certs: &Certificates, now: Timestamp) -> Self {
+        if certs.is_empty() {
+            return self;
+        }
+        for p in &mut self.pods {
+            let Some((h, port)) = registry_endpoint(p.image) else {
+                continue;
+            };
+            let key = crate::probe::tunnel::authority(&h, port);
+            let Some(Ok(c)) = certs.get(&key) else {
+                continue;
+            };
+            let Ok(at) = c.not_after.parse::<Timestamp>() else {
+                continue;
+            };
+            p.expires.push(CheckExpiry {
+                secret: String::new(),
+                key,
+                kind: ExpiryKind::Certificate("certificate"),
+                field: ExpiryField::Certificate("not-after"),
+                at: Some(at.to_string()),
+                expired: at <= now,
+            });
+        }
+        self
+    }
+
     pub fn new(report: &'a Report, now: Timestamp) -> Self {
         CheckJson {
             pods: report
@@ -92,8 +182,8 @@ pub fn row_expiries(r: &FailureRow, secrets: &PodSecrets, now: Timestamp) -> Vec
         .map(|e| CheckExpiry {
             expired: e.expiry.expired_at(now),
             at: e.expiry.expires.map(|t| t.to_string()),
-            kind: e.expiry.kind,
-            field: e.expiry.field,
+            kind: ExpiryKind::Credential(e.expiry.kind),
+            field: ExpiryField::Credential(e.expiry.field),
             secret: e.secret,
             key: e.key,
         })
@@ -123,7 +213,7 @@ impl<'a> CheckPod<'a> {
     }
 }
 
-pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
+pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>, certificates: bool) -> ExitCode {
     let report = match replay {
         Some(path) => match crate::snapshot::load_any(path) {
             Ok(clusters) if clusters.len() > 1 => {
@@ -174,15 +264,21 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     }
     // Ages of a snapshot read as they did when it was taken.
     let now = report.captured_at.unwrap_or_else(Timestamp::now);
+    let certs = if certificates {
+        fetch_certificates(&report)
+    } else {
+        Certificates::new()
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let res = if json {
+        let obj = CheckJson::new(&report, now).with_certificates(&certs, now);
         // Original values; DEL, C1, bidi and format characters as `\u` escapes.
-        crate::domain::inert::json_to_writer(&mut out, &CheckJson::new(&report, now))
+        crate::domain::inert::json_to_writer(&mut out, &obj)
             .map_err(io::Error::other)
             .and_then(|_| writeln!(out))
     } else {
-        write_table(&mut out, &report, now)
+        write_table(&mut out, &report, now).and_then(|_| cert_lines(&mut out, &certs, now))
     };
     if let Err(e) = res.and_then(|_| out.flush())
         && e.kind() != io::ErrorKind::BrokenPipe
@@ -195,6 +291,29 @@ pub fn run(args: &ClusterArgs, json: bool, replay: Option<&Path>) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Below the table: each registry certificate that expired or ends within
+/// a week, and each that could not be read.
+fn cert_lines(out: &mut impl Write, certs: &Certificates, now: Timestamp) -> io::Result<()> {
+    for (host, c) in certs {
+        let line = match c {
+            Ok(c) => match c.not_after.parse::<Timestamp>() {
+                Ok(t) if cert_ends_soon(t, now) => c.expiry(now),
+                _ => None,
+            },
+            Err(e) => Some(format!("no certificate read: {e}")),
+        };
+        if let Some(l) = line {
+            writeln!(
+                out,
+                "{}: {}",
+                inert_cut(host, MAX_FIELD),
+                inert_cut(&l, 400)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The table, with ages at `now`. Every value is made inert and cut to
@@ -322,6 +441,77 @@ mod tests {
         assert!(
             text.lines().all(|l| l.chars().count() < 8 * MAX_FIELD),
             "bounded"
+        );
+    }
+
+    fn cert(not_after: &str) -> CertInfo {
+        CertInfo {
+            subject: "CN=reg".into(),
+            issuer: "CN=ca".into(),
+            sans: vec![],
+            not_before: "2020-01-01T00:00:00Z".into(),
+            not_after: not_after.into(),
+        }
+    }
+
+    #[test]
+    fn an_expired_or_soon_ending_certificate_is_named_below_the_table() {
+        let now: Timestamp = "2026-12-06T12:00:00Z".parse().expect("time");
+        let mut certs = Certificates::new();
+        certs.insert("old.example:443".into(), Ok(cert("2026-12-06T09:00:00Z")));
+        certs.insert("soon.example:443".into(), Ok(cert("2026-12-08T12:00:00Z")));
+        certs.insert("fine.example:443".into(), Ok(cert("2027-06-01T00:00:00Z")));
+        certs.insert("down.example:443".into(), Err("connection refused".into()));
+        let mut out = Vec::new();
+        cert_lines(&mut out, &certs, now).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.contains("old.example:443: the certificate expired 3 h ago"),
+            "{text}"
+        );
+        assert!(
+            text.contains("soon.example:443: the certificate expires in 2 d"),
+            "{text}"
+        );
+        assert!(
+            text.contains("down.example:443: no certificate read"),
+            "{text}"
+        );
+        assert!(!text.contains("fine.example"), "{text}");
+    }
+
+    #[test]
+    fn a_certificate_entry_joins_the_pods_expires() {
+        let now: Timestamp = "2026-12-06T12:00:00Z".parse().expect("time");
+        let row = FailureRow {
+            namespace: "ns".into(),
+            pod: "p".into(),
+            workload: None,
+            container: "c".into(),
+            image: "reg.example:5000/team/app:1.0".into(),
+            registry: Some("reg.example:5000".into()),
+            reason: "ErrImagePull".into(),
+            ..FailureRow::sample()
+        };
+        let report = Report {
+            context: None,
+            server: None,
+            scope: Scope::Namespace("ns".into()),
+            fallback: None,
+            pods_seen: 1,
+            rows: vec![row],
+            captured_at: None,
+            pull_secrets: Default::default(),
+        };
+        let mut certs = Certificates::new();
+        certs.insert("reg.example:5000".into(), Ok(cert("2026-12-06T09:00:00Z")));
+        let j = CheckJson::new(&report, now).with_certificates(&certs, now);
+        let v = serde_json::to_value(&j).expect("json");
+        assert_eq!(
+            v["pods"][0]["expires"],
+            serde_json::json!([{"key": "reg.example:5000", "kind": "certificate",
+                                "field": "not-after", "at": "2026-12-06T09:00:00Z",
+                                "expired": true}])
         );
     }
 }

@@ -81,6 +81,11 @@ pub struct ProbeArgs {
     /// Refuse cluster writes (the probe pod).
     #[arg(long)]
     pub read_only: bool,
+    /// Connect directly even where HTTPS_PROXY / HTTP_PROXY apply (by
+    /// default the probe goes through the proxy as the runtime does,
+    /// NO_PROXY honoured).
+    #[arg(long)]
+    pub no_proxy: bool,
 }
 
 /// A message on stderr. Messages quote the API server, secrets' names and
@@ -109,22 +114,49 @@ pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
 
 use crate::probe::this_platform;
 
+/// What the command line asks for, checked before anything runs.
+struct Parsed {
+    image: ImageRef,
+    nameserver: Option<SocketAddr>,
+    platform: Option<Platform>,
+    opts: crate::probe::Options,
+    file_config: crate::config::Config,
+    creds: Vec<Credential>,
+}
+
 pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeArgs) -> ExitCode {
-    let image = match ImageRef::parse(&args.image) {
-        Ok(i) => i,
-        Err(e) => return usage(format!("invalid image {:?}: {e}", args.image)),
+    let parsed = match parse(config, &args) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
+    let rt = match super::tokio_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulltui probe: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(probe(cluster, args, parsed))
+}
+
+/// The arguments checked, the options and credentials read (a password
+/// from stdin).
+fn parse(config: Option<&std::path::Path>, args: &ProbeArgs) -> Result<Parsed, ExitCode> {
+    let image = ImageRef::parse(&args.image)
+        .map_err(|e| usage(format!("invalid image {:?}: {e}", args.image)))?;
     if !(args.timeout > 0.0 && args.timeout <= 300.0) {
-        return usage("--timeout must be between 0 and 300 seconds");
+        return Err(usage("--timeout must be between 0 and 300 seconds"));
     }
-    let nameserver = match args.nameserver.as_deref().map(parse_nameserver).transpose() {
-        Ok(n) => n,
-        Err(e) => return usage(e),
-    };
+    let nameserver = args
+        .nameserver
+        .as_deref()
+        .map(parse_nameserver)
+        .transpose()
+        .map_err(usage)?;
     let platform = match args.platform.as_deref() {
         Some(p) => match Platform::parse(p) {
             Some(p) => Some(p),
-            None => return usage(format!("--platform {p:?}: not OS/ARCH[/VARIANT]")),
+            None => return Err(usage(format!("--platform {p:?}: not OS/ARCH[/VARIANT]"))),
         },
         None => None,
     };
@@ -132,27 +164,25 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
         if s.split_once('/')
             .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
         {
-            return usage(format!("--secret {s:?}: not NAMESPACE/NAME"));
+            return Err(usage(format!("--secret {s:?}: not NAMESPACE/NAME")));
         }
     }
     if args.from_node.is_some() && args.read_only {
-        return usage("--from-node creates a pod; refused with --read-only");
+        return Err(usage("--from-node creates a pod; refused with --read-only"));
     }
     let mut opts = crate::probe::Options::from_env();
-    if let Some(ca) = &args.ca_file
-        && let Err(e) = opts.add_ca_file(ca)
-    {
-        return usage(format!("--ca-file: {e}"));
+    opts.direct = args.no_proxy;
+    if let Some(ca) = &args.ca_file {
+        opts.add_ca_file(ca)
+            .map_err(|e| usage(format!("--ca-file: {e}")))?;
     }
-    let file_config = match crate::config::load(config) {
-        Ok(c) => c,
-        Err(e) => return usage(format!("invalid config file {e}")),
-    };
+    let file_config =
+        crate::config::load(config).map_err(|e| usage(format!("invalid config file {e}")))?;
     let mut creds = vec![];
     if args.username.is_some() {
         let mut line = String::new();
         if let Err(e) = io::stdin().lock().read_line(&mut line) {
-            return usage(format!("reading the password from stdin: {e}"));
+            return Err(usage(format!("reading the password from stdin: {e}")));
         }
         let pass = Redacted::new(line.trim_end_matches(['\r', '\n']).to_string());
         zeroize::Zeroize::zeroize(&mut line);
@@ -163,240 +193,313 @@ pub fn run(cluster: &ClusterArgs, config: Option<&std::path::Path>, args: ProbeA
             password: pass,
         });
     }
-    let rt = match super::tokio_runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pulltui probe: cannot start: {e}");
-            return ExitCode::from(2);
+    Ok(Parsed {
+        image,
+        nameserver,
+        platform,
+        opts,
+        file_config,
+        creds,
+    })
+}
+
+/// The probe from this machine, then (`--from-node`) from the node.
+async fn probe(cluster: &ClusterArgs, args: ProbeArgs, parsed: Parsed) -> ExitCode {
+    let Parsed {
+        image,
+        nameserver,
+        platform,
+        opts,
+        file_config,
+        mut creds,
+    } = parsed;
+    let needs_cluster = !args.secret.is_empty() || args.from_node.is_some();
+    let conn = if needs_cluster {
+        match crate::cluster::connect(&cluster.target()).await {
+            Ok(c) => Some(c),
+            Err(e) => return usage(format!("cluster: {e}")),
         }
+    } else {
+        None
     };
-    rt.block_on(async move {
-        let needs_cluster = !args.secret.is_empty() || args.from_node.is_some();
-        let conn = if needs_cluster {
-            match crate::cluster::connect(&cluster.target()).await {
-                Ok(c) => Some(c),
-                Err(e) => return usage(format!("cluster: {e}")),
+    let mut node_platform = None;
+    if let Some(conn) = &conn {
+        match from_cluster(conn, &args, &image).await {
+            Ok((c, p)) => {
+                creds.extend(c);
+                node_platform = p;
             }
-        } else {
-            None
+            Err(code) => return code,
+        }
+    }
+    let platform = platform.or(node_platform).unwrap_or_else(this_platform);
+    let mut plan = ProbePlan::new(image.clone(), platform);
+    plan.credentials = creds;
+    plan.nameserver = nameserver;
+    plan.step_timeout_ms = (args.timeout * 1000.0) as u64;
+    plan.allow_plain_http_credentials = args.allow_plain_http_credentials;
+    plan.try_all_credentials = args.try_all_credentials;
+    let laptop = laptop(&plan, &opts, &args).await;
+
+    let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
+    let mut node_failed = false;
+    if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
+        let req = match node_request(cluster, conn, &args, &file_config, &image, &laptop, node) {
+            Ok(r) => r,
+            Err(code) => return code,
         };
-        // Pull secrets.
-        if let Some(conn) = &conn {
-            for s in &args.secret {
-                let (ns, name) = s.split_once('/').unwrap_or(("default", s));
-                let api: Api<Secret> = Api::namespaced(conn.client.clone(), ns);
-                match api.get(name).await {
-                    Ok(secret) => match credentials_from_secret(&secret, &image) {
-                        Ok(c) if c.is_empty() => say(format!(
-                            "secret {s} has no entry for {} (kubelet would not use it)",
-                            image.registry
-                        )),
-                        Ok(c) => creds.extend(c),
-                        Err(e) => say(e),
-                    },
-                    Err(e) => {
-                        let e = crate::cluster::error::ApiError::from(&e);
-                        return usage(format!("reading secret {s}: {e}"));
-                    }
-                }
+        match from_node(conn, &args, &req, &laptop).await {
+            Err(code) => return code,
+            Ok(None) => node_failed = true,
+            Ok(Some((report, notes))) => {
+                node_failed = !report.verdict().is_ok();
+                node_side = Some((node.clone(), report, notes));
             }
         }
-        // The node's platform.
-        let mut node_platform = None;
-        if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
-            match Api::<Node>::all(conn.client.clone()).get(node).await {
-                Ok(n) => {
-                    node_platform = n
-                        .status
-                        .and_then(|s| s.node_info)
-                        .map(|i| Platform::new(&i.operating_system, &i.architecture));
-                }
-                Err(e) => {
-                    let e = crate::cluster::error::ApiError::from(&e);
-                    return usage(format!("node {node}: {e}"));
-                }
-            }
-        }
-        let platform = platform.or(node_platform).unwrap_or_else(this_platform);
-        let mut plan = ProbePlan::new(image.clone(), platform);
-        plan.credentials = creds;
-        plan.nameserver = nameserver;
-        plan.step_timeout_ms = (args.timeout * 1000.0) as u64;
-        plan.allow_plain_http_credentials = args.allow_plain_http_credentials;
-        plan.try_all_credentials = args.try_all_credentials;
-        let untried = plan.credentials_to_try().1.len();
+    }
+    if args.json && print_json(&laptop, node_side.as_ref()).is_err() {
+        return ExitCode::from(2);
+    }
+    if laptop.verdict().is_ok() && !node_failed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
 
-        let json = args.json;
-        let stdout = io::stdout();
+/// The credentials of `--secret`s, and the platform of `--from-node`'s node.
+async fn from_cluster(
+    conn: &crate::cluster::Connection,
+    args: &ProbeArgs,
+    image: &ImageRef,
+) -> Result<(Vec<Credential>, Option<Platform>), ExitCode> {
+    let mut creds = vec![];
+    for s in &args.secret {
+        let (ns, name) = s.split_once('/').unwrap_or(("default", s));
+        let api: Api<Secret> = Api::namespaced(conn.client.clone(), ns);
+        match api.get(name).await {
+            Ok(secret) => match credentials_from_secret(&secret, image) {
+                Ok(c) if c.is_empty() => say(format!(
+                    "secret {s} has no entry for {} (kubelet would not use it)",
+                    image.registry
+                )),
+                Ok(c) => creds.extend(c),
+                Err(e) => say(e),
+            },
+            Err(e) => {
+                let e = crate::cluster::error::ApiError::from(&e);
+                return Err(usage(format!("reading secret {s}: {e}")));
+            }
+        }
+    }
+    let Some(node) = &args.from_node else {
+        return Ok((creds, None));
+    };
+    match Api::<Node>::all(conn.client.clone()).get(node).await {
+        Ok(n) => {
+            let platform = n
+                .status
+                .and_then(|s| s.node_info)
+                .map(|i| Platform::new(&i.operating_system, &i.architecture));
+            Ok((creds, platform))
+        }
+        Err(e) => {
+            let e = crate::cluster::error::ApiError::from(&e);
+            Err(usage(format!("node {node}: {e}")))
+        }
+    }
+}
+
+/// This machine's probe, each step printed as it completes (not with --json).
+async fn laptop(plan: &ProbePlan, opts: &crate::probe::Options, args: &ProbeArgs) -> ProbeReport {
+    let json = args.json;
+    let image = &plan.image;
+    let stdout = io::stdout();
+    if !json {
+        let mut o = stdout.lock();
+        let _ = writeln!(
+            o,
+            "probing {} ({}) from this machine, {} s per step",
+            image.registry, image, args.timeout
+        );
+    }
+    let untried = plan.credentials_to_try().1.len();
+    let laptop = crate::probe::run(plan, opts, |s| {
         if !json {
             let mut o = stdout.lock();
-            let _ = writeln!(
-                o,
-                "probing {} ({}) from this machine, {} s per step",
-                image.registry, image, args.timeout
-            );
-        }
-        let laptop = crate::probe::run(&plan, &opts, |s| {
-            if !json {
-                let mut o = stdout.lock();
-                let _ = writeln!(o, "  {}", inert(&s.line()));
-                let _ = o.flush();
-            }
-        })
-        .await;
-        let verdict = laptop.verdict();
-        if !json {
-            let mut o = stdout.lock();
-            let _ = writeln!(o, "verdict: {}  {}", verdict.id(), inert(&verdict.summary));
-            if untried > 0 && !verdict.is_ok() {
-                let _ = writeln!(
-                    o,
-                    "note: {untried} other covering credential(s) not tried; \
-                     --try-all-credentials tries them in turn"
-                );
-            }
-        }
-
-        let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
-        let mut node_failed = false;
-        if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
-            let namespace = args
-                .probe_namespace
-                .clone()
-                .or(file_config.probe_namespace.clone())
-                .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
-            let probe_image = args
-                .probe_image
-                .clone()
-                .or(file_config.probe_image.clone())
-                .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string());
-            if let Err(e) = ImageRef::parse(&probe_image) {
-                return usage(format!("--probe-image {probe_image:?}: {e}"));
-            }
-            let req = ProbePodRequest {
-                namespace: namespace.clone(),
-                pull_secret: args
-                    .probe_pull_secret
-                    .clone()
-                    .or(file_config.probe_pull_secret.clone()),
-                node: node.clone(),
-                probe_image,
-                target: image.clone(),
-                blob_host: laptop.blob_host().map(|t| (t.host.clone(), t.port)),
-                step_timeout_s: args.timeout.ceil() as u64,
-                host_network: true,
-                origin: crate::audit::Origin::new(
-                    &conn.cluster_id(),
-                    crate::audit::kubeconfig_user(
-                        cluster.kubeconfig.as_deref(),
-                        conn.context.as_deref(),
-                    ),
-                ),
-            };
-            let now = jiff::Timestamp::now();
-            match probe_pod::sweep(&conn.client, &namespace, &req.origin, now).await {
-                Ok(gone) if !gone.is_empty() => {
-                    say(format!("removed expired probe pods: {}", gone.join(", ")))
-                }
-                Ok(_) => {}
-                Err(e) => say(format!("sweeping old probe pods: {e}")),
-            }
-            let pod = probe_pod::build_pod(&req, &probe_pod::pod_name(node, now), now);
-            eprint!("{}", probe_pod::preview(&pod));
-            if !args.yes {
-                if !io::stdin().is_terminal() || args.username.is_some() {
-                    return usage("creating the probe pod needs a confirmation: pass --yes");
-                }
-                eprint!("create this pod? [y/N] ");
-                let mut a = String::new();
-                let _ = io::stdin().lock().read_line(&mut a);
-                if !matches!(a.trim(), "y" | "Y" | "yes") {
-                    eprintln!("pulltui probe: not created");
-                    return ExitCode::from(1);
-                }
-            }
-            if !json {
-                let mut o = stdout.lock();
-                let _ = writeln!(o, "probing from node {node} (pod in {namespace}):");
-            }
-            let fut = probe_pod::run(&conn.client, &req, now, |ev| {
-                if json {
-                    return;
-                }
-                let mut o = stdout.lock();
-                let _ = writeln!(o, "  {}", pod_event_line(&ev));
-                let _ = o.flush();
-            });
-            // Ctrl-C: the future is dropped, and the pod (whose name is
-            // known before its create is sent) deleted before we exit.
-            let res = tokio::select! {
-                r = fut => Some(r),
-                _ = tokio::signal::ctrl_c() => None,
-            };
-            match res {
-                None => {
-                    let name = probe_pod::pod_name(node, now);
-                    eprintln!(
-                        "pulltui probe: cancelled; deleting the probe pod {namespace}/{name}"
-                    );
-                    if let Err(e) = probe_pod::delete_now(&conn.client, &namespace, &name).await {
-                        say(format!(
-                            "could not delete pod {namespace}/{name}: {e}; \
-                             kubectl -n {namespace} delete pod {name} --grace-period=0"
-                        ));
-                    }
-                    return ExitCode::from(1);
-                }
-                Some(Err(e)) => {
-                    say(format!("in-cluster probe: {e}"));
-                    node_failed = true;
-                }
-                Some(Ok(np)) => {
-                    let v = np.report.verdict();
-                    if !json {
-                        let mut o = stdout.lock();
-                        for line in node_verdict_lines(&laptop, &np.report) {
-                            let _ = writeln!(o, "{line}");
-                        }
-                    }
-                    node_failed = !v.is_ok();
-                    node_side = Some((node.clone(), np.report, np.notes));
-                }
-            }
-        }
-
-        if json {
-            let findings = node_side
-                .as_ref()
-                .and_then(|(_, r, _)| compare_sides(&laptop, r))
-                .map(|(d, why)| vec![format!("{}: {why}", d.id())])
-                .unwrap_or_default();
-            let obj = ProbeJson {
-                image: &laptop.image,
-                registry: &laptop.registry,
-                steps: &laptop.steps,
-                verdict: laptop.verdict(),
-                node: node_side.as_ref().map(|(n, r, notes)| NodeJson {
-                    name: n.clone(),
-                    steps: &r.steps,
-                    verdict: r.verdict(),
-                    notes,
-                }),
-                findings,
-            };
-            let mut o = stdout.lock();
-            // As `check --json`: the values kept, C1, bidi and invisible
-            // characters as `\u` escapes.
-            if crate::domain::inert::json_to_writer(&mut o, &obj).is_err() || writeln!(o).is_err() {
-                return ExitCode::from(2);
-            }
-        }
-        if verdict.is_ok() && !node_failed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
+            let _ = writeln!(o, "  {}", inert(&s.line()));
+            let _ = o.flush();
         }
     })
+    .await;
+    let verdict = laptop.verdict();
+    if !json {
+        let mut o = stdout.lock();
+        let _ = writeln!(o, "verdict: {}  {}", verdict.id(), inert(&verdict.summary));
+        if untried > 0 && !verdict.is_ok() {
+            let _ = writeln!(
+                o,
+                "note: {untried} other covering credential(s) not tried; \
+                 --try-all-credentials tries them in turn"
+            );
+        }
+    }
+    laptop
+}
+
+/// The probe pod's request: where it runs, its image, and what it checks
+/// (the blob host this machine was sent to, even one it could not resolve).
+fn node_request(
+    cluster: &ClusterArgs,
+    conn: &crate::cluster::Connection,
+    args: &ProbeArgs,
+    file_config: &crate::config::Config,
+    image: &ImageRef,
+    laptop: &ProbeReport,
+    node: &str,
+) -> Result<ProbePodRequest, ExitCode> {
+    let namespace = args
+        .probe_namespace
+        .clone()
+        .or(file_config.probe_namespace.clone())
+        .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
+    let probe_image = args
+        .probe_image
+        .clone()
+        .or(file_config.probe_image.clone())
+        .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string());
+    if let Err(e) = ImageRef::parse(&probe_image) {
+        return Err(usage(format!("--probe-image {probe_image:?}: {e}")));
+    }
+    Ok(ProbePodRequest {
+        namespace,
+        pull_secret: args
+            .probe_pull_secret
+            .clone()
+            .or(file_config.probe_pull_secret.clone()),
+        node: node.to_string(),
+        probe_image,
+        target: image.clone(),
+        blob_host: laptop.blob_host().map(|t| (t.host.clone(), t.port)),
+        step_timeout_s: args.timeout.ceil() as u64,
+        host_network: true,
+        origin: crate::audit::Origin::new(
+            &conn.cluster_id(),
+            crate::audit::kubeconfig_user(cluster.kubeconfig.as_deref(), conn.context.as_deref()),
+        ),
+    })
+}
+
+/// The probe pod: old ones swept, the new one previewed and confirmed,
+/// run, and deleted (on Ctrl-C too). `Ok(None)`: it could not run.
+async fn from_node(
+    conn: &crate::cluster::Connection,
+    args: &ProbeArgs,
+    req: &ProbePodRequest,
+    laptop: &ProbeReport,
+) -> Result<Option<(ProbeReport, Vec<String>)>, ExitCode> {
+    let (namespace, node, json) = (&req.namespace, &req.node, args.json);
+    let now = jiff::Timestamp::now();
+    match probe_pod::sweep(&conn.client, namespace, &req.origin, now).await {
+        Ok(gone) if !gone.is_empty() => {
+            say(format!("removed expired probe pods: {}", gone.join(", ")))
+        }
+        Ok(_) => {}
+        Err(e) => say(format!("sweeping old probe pods: {e}")),
+    }
+    let pod = probe_pod::build_pod(req, &probe_pod::pod_name(node, now), now);
+    eprint!("{}", probe_pod::preview(&pod));
+    if !args.yes {
+        if !io::stdin().is_terminal() || args.username.is_some() {
+            return Err(usage(
+                "creating the probe pod needs a confirmation: pass --yes",
+            ));
+        }
+        eprint!("create this pod? [y/N] ");
+        let mut a = String::new();
+        let _ = io::stdin().lock().read_line(&mut a);
+        if !matches!(a.trim(), "y" | "Y" | "yes") {
+            eprintln!("pulltui probe: not created");
+            return Err(ExitCode::from(1));
+        }
+    }
+    let stdout = io::stdout();
+    if !json {
+        let _ = writeln!(
+            stdout.lock(),
+            "probing from node {node} (pod in {namespace}):"
+        );
+    }
+    let fut = probe_pod::run(&conn.client, req, now, |ev| {
+        if json {
+            return;
+        }
+        let mut o = stdout.lock();
+        let _ = writeln!(o, "  {}", pod_event_line(&ev));
+        let _ = o.flush();
+    });
+    // Ctrl-C: the future is dropped, and the pod (whose name is known
+    // before its create is sent) deleted before we exit.
+    let res = tokio::select! {
+        r = fut => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    match res {
+        None => {
+            let name = probe_pod::pod_name(node, now);
+            eprintln!("pulltui probe: cancelled; deleting the probe pod {namespace}/{name}");
+            if let Err(e) = probe_pod::delete_now(&conn.client, namespace, &name).await {
+                say(format!(
+                    "could not delete pod {namespace}/{name}: {e}; \
+                     kubectl -n {namespace} delete pod {name} --grace-period=0"
+                ));
+            }
+            Err(ExitCode::from(1))
+        }
+        Some(Err(e)) => {
+            say(format!("in-cluster probe: {e}"));
+            Ok(None)
+        }
+        Some(Ok(np)) => {
+            if !json {
+                let mut o = stdout.lock();
+                for line in node_verdict_lines(laptop, &np.report) {
+                    let _ = writeln!(o, "{line}");
+                }
+            }
+            Ok(Some((np.report, np.notes)))
+        }
+    }
+}
+
+/// `--json`: one object, both sides and the difference between them.
+fn print_json(
+    laptop: &ProbeReport,
+    node_side: Option<&(String, ProbeReport, Vec<String>)>,
+) -> io::Result<()> {
+    let findings = node_side
+        .and_then(|(_, r, _)| compare_sides(laptop, r))
+        .map(|(d, why)| vec![format!("{}: {why}", d.id())])
+        .unwrap_or_default();
+    let obj = ProbeJson {
+        image: &laptop.image,
+        registry: &laptop.registry,
+        steps: &laptop.steps,
+        verdict: laptop.verdict(),
+        node: node_side.map(|(n, r, notes)| NodeJson {
+            name: n.clone(),
+            steps: &r.steps,
+            verdict: r.verdict(),
+            notes,
+        }),
+        findings,
+    };
+    let stdout = io::stdout();
+    let mut o = stdout.lock();
+    // As `check --json`: the values kept, C1, bidi and invisible
+    // characters as `\u` escapes.
+    crate::domain::inert::json_to_writer(&mut o, &obj).map_err(io::Error::other)?;
+    writeln!(o)
 }
 
 /// The line for an event of the node's probe pod. Notes carry the API

@@ -19,6 +19,7 @@
 //! - It is a cluster write: [`preview`] gives the YAML and the kubectl
 //!   equivalent, [`audit`] appends a JSON line to the audit log.
 
+mod follow;
 mod manifest;
 mod preview;
 pub use manifest::*;
@@ -26,18 +27,15 @@ pub use preview::pod_preview;
 
 use std::time::Duration;
 
-use futures::{AsyncBufReadExt as _, StreamExt as _};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, Preconditions};
-use kube::runtime::watcher;
+use kube::api::{Api, DeleteParams, ListParams, PostParams, Preconditions};
 
 use crate::cluster::error::ApiError;
 use crate::domain::audit::{Action, Entry, Origin, Write};
-use crate::domain::classify::classify;
 use crate::domain::image::ImageRef;
-use crate::domain::probe::{ProbeReport, Side, StepResult, parse_node_line};
+use crate::domain::probe::{ProbeReport, Side, StepResult};
 
 pub const MANAGED_BY_KEY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "pulltui";
@@ -323,7 +321,7 @@ pub async fn run(
     let wait = Duration::from_secs(req.deadline_s() as u64 + 15);
     let outcome = tokio::time::timeout(
         wait,
-        follow(&api, &name, &mut report, &mut notes, &mut on_event),
+        follow::follow(&api, &name, &mut report, &mut notes, &mut on_event),
     )
     .await;
     if outcome.is_err() {
@@ -446,155 +444,6 @@ async fn create(
             }
         }
     }
-}
-
-/// Follows the pod until its probe ended (or its own pull failed).
-async fn follow(
-    api: &Api<Pod>,
-    name: &str,
-    report: &mut ProbeReport,
-    notes: &mut Vec<String>,
-    on_event: &mut impl FnMut(PodEvent),
-) {
-    let cfg = watcher::Config::default()
-        .fields(&format!("metadata.name={name}"))
-        .timeout(super::WATCH_TIMEOUT_SECS);
-    let mut pods = watcher::watcher(api.clone(), cfg).boxed();
-    let mut logs: Option<futures::stream::BoxStream<'static, String>> = None;
-    let mut log_tried = false;
-    loop {
-        tokio::select! {
-            line = async {
-                match logs.as_mut() {
-                    Some(l) => l.next().await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                match line {
-                    Some(l) => {
-                        if let Some(step) = parse_node_line(&l) {
-                            push_step(report, step, on_event);
-                        }
-                    }
-                    None => logs = None,
-                }
-            }
-            ev = pods.next() => {
-                let Some(ev) = ev else { return };
-                let pod = match ev {
-                    Ok(watcher::Event::Apply(p)) | Ok(watcher::Event::InitApply(p)) => p,
-                    Ok(_) => continue,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "probe pod watch");
-                        continue;
-                    }
-                };
-                match look(&pod, report, on_event) {
-                    Look::Ended(note) => {
-                        if let Some(n) = note {
-                            on_event(PodEvent::Note(n.clone()));
-                            notes.push(n);
-                        }
-                        return;
-                    }
-                    Look::Running if !log_tried => {
-                        log_tried = true;
-                        let lp = LogParams {
-                            container: Some(CONTAINER.to_string()),
-                            follow: true,
-                            ..LogParams::default()
-                        };
-                        // Logs go through the kubelet; where that fails the
-                        // termination message still carries the result.
-                        match api.log_stream(name, &lp).await {
-                            Ok(s) => logs = Some(s.lines().filter_map(|l| async move { l.ok() }).boxed()),
-                            Err(e) => tracing::debug!(error = %e, "probe pod logs unavailable"),
-                        }
-                    }
-                    Look::Running | Look::Waiting => {}
-                }
-            }
-        }
-    }
-}
-
-/// What one look at the probe pod says.
-enum Look {
-    /// Its probe ended, or its own pull failed: stop following; the note
-    /// says when it ended without a result.
-    Ended(Option<String>),
-    /// The probe container runs: its log can be followed.
-    Running,
-    Waiting,
-}
-
-/// Reads the probe pod's state: the steps of its termination message, a
-/// failed pull of its own image (a finding: `report.blocked`).
-fn look(pod: &Pod, report: &mut ProbeReport, on_event: &mut impl FnMut(PodEvent)) -> Look {
-    let status = pod.status.as_ref();
-    let cs = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|l| l.iter().find(|c| c.name == CONTAINER));
-    let state = cs.and_then(|c| c.state.as_ref());
-    if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
-        let reason = w.reason.as_deref().unwrap_or("");
-        if matches!(
-            reason,
-            "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName" | "ErrImageNeverPull"
-        ) {
-            let msg = w.message.clone().unwrap_or_default();
-            let c = classify(&msg, Some(reason));
-            let why = format!(
-                "the probe pod's image could not be pulled on the node: {}",
-                c.summary
-            );
-            report.blocked = Some((c.category, why));
-            return Look::Ended(Some(format!(
-                "the probe pod could not pull its own image ({}): {msg} — that is a finding \
-                 about this node's path to that registry",
-                c.category
-            )));
-        }
-    }
-    if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
-        for line in t.message.as_deref().unwrap_or("").lines() {
-            if let Some(step) = parse_node_line(line) {
-                push_step(report, step, on_event);
-            }
-        }
-        return Look::Ended(report.steps.is_empty().then(|| {
-            let why = t.reason.as_deref().unwrap_or("");
-            format!(
-                "the probe container ended (exit {}, {why}) without a result",
-                t.exit_code
-            )
-        }));
-    }
-    let phase = status.and_then(|s| s.phase.as_deref());
-    if matches!(phase, Some("Failed") | Some("Succeeded")) {
-        let why = status.and_then(|s| s.reason.clone()).unwrap_or_default();
-        let phase = phase.unwrap_or("");
-        return Look::Ended(
-            report
-                .steps
-                .is_empty()
-                .then(|| format!("the probe pod ended ({phase}{why}) without a result")),
-        );
-    }
-    if state.and_then(|s| s.running.as_ref()).is_some() {
-        Look::Running
-    } else {
-        Look::Waiting
-    }
-}
-
-/// Keeps one result per step (the log and the termination message repeat).
-fn push_step(report: &mut ProbeReport, step: StepResult, on_event: &mut impl FnMut(PodEvent)) {
-    if report.steps.iter().any(|s| s.step == step.step) {
-        return;
-    }
-    on_event(PodEvent::Step(step.clone()));
-    report.steps.push(step);
 }
 
 /// Deletes probe pods whose expiry has passed, in every namespace we may list

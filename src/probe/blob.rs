@@ -241,40 +241,46 @@ impl Hops<'_> {
     async fn connect(&self, next: &Target, facts: &mut BlobFacts) -> Result<Http, StepResult> {
         let l = &self.leg;
         let (plan, registry_ip, verifier, t) = (l.plan, l.registry_ip, &l.verifier, l.t);
+        // The node probe checks another host too: one that passed the
+        // address rule here, or one that does not resolve here (split DNS:
+        // layers on an internal endpoint; the node's answer is its own).
+        let other = (!next.same_origin(&self.registry)).then(|| next.clone());
+        let via = tunnel::via(l.opts, &next.host, next.port, next.https);
         let dns = dns::resolve(&next.host, next.port, plan.nameserver, t).await;
         let addrs = dns.addrs();
         let (status, category, detail) = dns.result(&next.host);
-        if status == Status::Fail {
+        // Through a proxy the proxy resolves the name; a local answer is
+        // still held to the address rule.
+        if status == Status::Fail && via.is_none() {
+            facts.blob_host = other;
             let why = format!("its name does not resolve from this machine ({detail})");
             let c = category.unwrap_or(Category::NetworkDns);
             return Err(blob_fail(c, leg_failure(next, &why), facts.clone()));
         }
-        facts.blob_addrs = Some(addrs_with_scope(&addrs));
+        if !addrs.is_empty() {
+            facts.blob_addrs = Some(addrs_with_scope(&addrs));
+        }
         let url = format!(
             "{}://{}",
             if next.https { "https" } else { "http" },
             next.authority()
         );
-        if let Some(refused) = realm_refusal(&url, &addrs, registry_ip) {
+        if !addrs.is_empty()
+            && let Some(refused) = realm_refusal(&url, &addrs, registry_ip)
+        {
             let why = refused.replacen("the token realm", "the blob host", 1);
             return Err(blob_fail(Category::Unknown, why, facts.clone()));
         }
-        if !next.same_origin(&self.registry) {
-            // The node probe checks this host too (it passed the rule here).
-            facts.blob_host = Some(next.clone());
-        }
-        let dialled = net::connect(&addrs, next.port, t).await;
-        let Some(stream) = dialled.stream else {
-            let words = match dialled.outcome {
-                TcpOutcome::Timeout => "that host times out",
-                TcpOutcome::Refused => "that host refuses the connection",
-                TcpOutcome::Unreachable => "that host is unreachable",
-                TcpOutcome::Reset => "that host resets the connection",
-                _ => "that host cannot be connected to",
-            };
-            let why = format!("{words} from this machine ({})", dialled.detail);
-            let c = dialled.outcome.category().unwrap_or(Category::Unknown);
-            return Err(blob_fail(c, leg_failure(next, &why), facts.clone()));
+        facts.blob_host = other;
+        let stream = match &via {
+            Some(via) => match tunnel::dial(via, &next.host, next.port, next.https, t).await {
+                Ok(tun) => tun.stream,
+                Err((c, why)) => {
+                    let why = format!("the proxy fails for it: {why}");
+                    return Err(blob_fail(c, leg_failure(next, &why), facts.clone()));
+                }
+            },
+            None => self.direct(next, &addrs, facts).await?,
         };
         let io: Box<dyn net::Io> = if next.https {
             let tls = net::handshake(stream, &next.host, verifier.clone(), t).await;
@@ -292,9 +298,38 @@ impl Hops<'_> {
         } else {
             Box::new(stream)
         };
-        Http::new(io, next.authority(), next.https)
+        let mut conn = Http::new(io, next.authority(), next.https)
             .await
-            .map_err(|e| blob_fail(Category::Unknown, leg_failure(next, &e), facts.clone()))
+            .map_err(|e| blob_fail(Category::Unknown, leg_failure(next, &e), facts.clone()))?;
+        if !next.https
+            && let Some(via) = &via
+        {
+            conn.through_proxy(via.authorization());
+        }
+        Ok(conn)
+    }
+
+    /// TCP straight to a redirect's host.
+    async fn direct(
+        &self,
+        next: &Target,
+        addrs: &[IpAddr],
+        facts: &BlobFacts,
+    ) -> Result<tokio::net::TcpStream, StepResult> {
+        let dialled = net::connect(addrs, next.port, self.leg.t).await;
+        let Some(stream) = dialled.stream else {
+            let words = match dialled.outcome {
+                TcpOutcome::Timeout => "that host times out",
+                TcpOutcome::Refused => "that host refuses the connection",
+                TcpOutcome::Unreachable => "that host is unreachable",
+                TcpOutcome::Reset => "that host resets the connection",
+                _ => "that host cannot be connected to",
+            };
+            let why = format!("{words} from this machine ({})", dialled.detail);
+            let c = dialled.outcome.category().unwrap_or(Category::Unknown);
+            return Err(blob_fail(c, leg_failure(next, &why), facts.clone()));
+        };
+        Ok(stream)
     }
 }
 
@@ -310,15 +345,14 @@ fn blob_fail(c: Category, detail: String, facts: BlobFacts) -> StepResult {
     StepResult::fail(Step::Blob, 0, c, detail).with_facts(Facts::Blob(facts))
 }
 
-/// What a proxy would do for this host, as the runtime reads the variables.
+/// Which way the probe reached this host, as the runtime reads the variables.
 fn proxy_note(opts: &Options, at: &Target) -> String {
+    if let Some(note) = tunnel::forced_direct(opts, &at.host, at.port, at.https) {
+        return format!("; {}: {note}", at.authority());
+    }
     match proxy_use(&opts.proxy, &at.host, at.port, at.https) {
         ProxyUse::None => String::new(),
-        ProxyUse::Applies { var, url } => format!(
-            "; {var}={url} applies to {}: a runtime with it goes through the proxy, this \
-             probe connected directly",
-            at.authority()
-        ),
+        ProxyUse::Applies { var, url } => format!("; {} via {var}={url}", at.authority()),
         ProxyUse::Exempt { entry } => {
             format!("; NO_PROXY exempts {} ({entry})", at.authority())
         }

@@ -19,6 +19,7 @@ pub mod dns;
 mod manifest;
 pub mod net;
 mod run;
+pub mod tunnel;
 use auth::*;
 use manifest::*;
 pub use run::run;
@@ -48,6 +49,8 @@ pub struct Options {
     /// Extra trusted roots (e.g. `--ca-file`), on top of the platform's.
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub proxy: ProxyEnv,
+    /// `--no-proxy`: connect directly even where a proxy applies.
+    pub direct: bool,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
         };
         Options {
             extra_roots: vec![],
+            direct: false,
             proxy: ProxyEnv {
                 https_proxy: var(&["HTTPS_PROXY", "https_proxy"]),
                 http_proxy: var(&["HTTP_PROXY", "http_proxy"]),
@@ -85,6 +89,37 @@ impl Options {
             return Err(format!("{}: no certificate in the file", path.display()));
         }
         Ok(n)
+    }
+}
+
+/// The certificate `host:port` serves, from one TLS handshake within `t`
+/// (through the proxy the runtime would use): kept even when it does not
+/// verify (an expired one does not). For `check --certificates`.
+pub async fn certificate(
+    host: &str,
+    port: u16,
+    opts: &Options,
+    t: Duration,
+) -> Result<crate::domain::probe::CertInfo, String> {
+    let verifier = net::platform_verifier(&opts.extra_roots)?;
+    let stream = match tunnel::via(opts, host, port, true) {
+        Some(via) => {
+            tunnel::dial(&via, host, port, true, t)
+                .await
+                .map_err(|(_, why)| why)?
+                .stream
+        }
+        None => {
+            let addrs = dns::resolve(host, port, None, t).await.addrs();
+            let dialled = net::connect(&addrs, port, t).await;
+            dialled.stream.ok_or(dialled.detail)?
+        }
+    };
+    let tls = net::handshake(stream, host, verifier, t).await;
+    match (tls.chain.into_iter().next(), tls.failure) {
+        (Some(c), _) => Ok(c),
+        (None, Some(f)) => Err(f.describe()),
+        (None, None) => Err("no certificate served".to_string()),
     }
 }
 

@@ -386,6 +386,10 @@ pub async fn handshake(
     }
 }
 
+/// The words of a handshake the other end closed (through a proxy: the
+/// tunnel closed).
+pub const CLOSED_IN_HANDSHAKE: &str = "the server closed the connection during the handshake";
+
 fn tls_failure(e: &io::Error, first_bytes: &[u8], chain: &[CertInfo]) -> TlsFailure {
     if first_bytes.starts_with(b"HTTP/") {
         return TlsFailure::PlainHttp;
@@ -413,7 +417,7 @@ fn tls_failure(e: &io::Error, first_bytes: &[u8], chain: &[CertInfo]) -> TlsFail
         },
         Some(other) => TlsFailure::Other(other.to_string()),
         None if e.kind() == io::ErrorKind::UnexpectedEof => {
-            TlsFailure::Other("the server closed the connection during the handshake".into())
+            TlsFailure::Other(CLOSED_IN_HANDSHAKE.into())
         }
         None => TlsFailure::Other(e.to_string()),
     }
@@ -535,6 +539,9 @@ pub struct Http {
     /// `host[:port]` for the Host header.
     pub authority: String,
     pub https: bool,
+    /// Through an HTTP proxy (plain HTTP): the request target's prefix
+    /// (`http://host:port`) and the proxy's `Proxy-Authorization`.
+    proxy_form: Option<(String, Option<crate::domain::redact::Redacted>)>,
 }
 
 /// A response, body read (bounded) unless it was a HEAD.
@@ -567,7 +574,14 @@ impl Http {
             _driver: AbortOnDrop(driver),
             authority,
             https,
+            proxy_form: None,
         })
+    }
+
+    /// Requests go to an HTTP proxy in absolute form (plain HTTP only: an
+    /// HTTPS registry is reached through a `CONNECT` tunnel instead).
+    pub fn through_proxy(&mut self, authorization: Option<crate::domain::redact::Redacted>) {
+        self.proxy_form = Some((format!("http://{}", self.authority), authorization));
     }
 
     /// One request; `headers` are added as given.
@@ -608,14 +622,21 @@ impl Http {
             .ready()
             .await
             .map_err(|e| format!("connection closed: {e}"))?;
+        let uri = match &self.proxy_form {
+            Some((prefix, _)) => format!("{prefix}{path}"),
+            None => path.to_string(),
+        };
         let mut req = http::Request::builder()
             .method(method)
-            .uri(path)
+            .uri(uri)
             .header("Host", &self.authority)
             .header(
                 "User-Agent",
                 concat!("pulltui/", env!("CARGO_PKG_VERSION"), " (probe)"),
             );
+        if let Some((_, Some(a))) = &self.proxy_form {
+            req = req.header("Proxy-Authorization", a.expose());
+        }
         for (k, v) in headers {
             req = req.header(*k, v);
         }

@@ -59,8 +59,15 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         let t = self.timeout();
         let host = self.plan.api_host().to_string();
         let port = self.plan.port();
-        let addrs = self.dns(&host, port, t).await?;
-        let (stream, addr) = self.tcp(opts, &addrs, &host, port, t).await?;
+        let via = tunnel::via(opts, &host, port, true);
+        let addrs = self.dns(&host, port, via.as_ref(), t).await?;
+        let (stream, dialled) = self.tcp(opts, &addrs, &host, port, via.as_ref(), t).await?;
+        // Through a proxy, the registry's address is the local answer (the
+        // realm and blob-host rules compare against it), if any.
+        let addr = match (&via, addrs.first()) {
+            (Some(_), Some(ip)) => SocketAddr::new(*ip, port),
+            _ => dialled,
+        };
         let verifier = match net::platform_verifier(&opts.extra_roots) {
             Ok(v) => v,
             Err(e) => {
@@ -68,8 +75,10 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
                 return self.stop("no trusted roots");
             }
         };
-        let tls = self.tls(stream, &host, verifier.clone(), t).await;
-        let mut conn = self.http(tls, addr, t).await?;
+        let tls = self
+            .tls(stream, &host, via.as_ref(), verifier.clone(), t)
+            .await;
+        let mut conn = self.http(tls, opts, &addrs, t).await?;
         let challenges = self.v2(&mut conn, t).await?;
         let authorization = self
             .auth(&mut conn, &challenges, addr, verifier.clone(), t)
@@ -145,11 +154,26 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         }
     }
 
-    /// The registry host's addresses.
-    async fn dns(&mut self, host: &str, port: u16, t: Duration) -> Option<Vec<IpAddr>> {
+    /// The registry host's addresses. Through a proxy the proxy resolves
+    /// the name: the local answer is shown, and does not stop the run.
+    async fn dns(
+        &mut self,
+        host: &str,
+        port: u16,
+        via: Option<&tunnel::Via>,
+        t: Duration,
+    ) -> Option<Vec<IpAddr>> {
         let started = Instant::now();
         let facts = dns::resolve(host, port, self.plan.nameserver, t).await;
-        let (status, category, detail) = facts.result(host);
+        let (mut status, mut category, mut detail) = facts.result(host);
+        if let Some(via) = via {
+            detail = format!(
+                "the proxy resolves {host} ({}): the runtime does not resolve it itself; \
+                 here: {detail}",
+                via.describe()
+            );
+            (status, category) = (Status::Ok, None);
+        }
         let addrs = facts.addrs();
         self.push(StepResult {
             step: Step::Dns,
@@ -165,18 +189,23 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         Some(addrs)
     }
 
-    /// A connection to one of `addrs`, and the address that answered; the
-    /// detail says whether a proxy would apply.
+    /// A connection to one of `addrs`, or through the proxy `via` (its
+    /// address then stands for the registry's), and the address that
+    /// answered.
     async fn tcp(
         &mut self,
         opts: &Options,
         addrs: &[IpAddr],
         host: &str,
         port: u16,
+        via: Option<&tunnel::Via>,
         t: Duration,
     ) -> Option<(tokio::net::TcpStream, SocketAddr)> {
         let proxy = proxy_use(&opts.proxy, host, port, true);
         let started = Instant::now();
+        if let Some(via) = via {
+            return self.tcp_via(via, proxy, host, port, t).await;
+        }
         let net::Dialled {
             outcome,
             addr,
@@ -184,15 +213,12 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             mut detail,
             attempts,
         } = net::connect(addrs, port, t).await;
-        match &proxy {
-            ProxyUse::None => {}
-            ProxyUse::Applies { var, url } => detail.push_str(&format!(
-                "; {var}={url} applies to this host: a runtime with that variable goes through \
-                 the proxy, this probe connects directly"
-            )),
-            ProxyUse::Exempt { entry } => detail.push_str(&format!(
+        if let Some(note) = tunnel::forced_direct(opts, host, port, true) {
+            detail.push_str(&format!("; {note}"));
+        } else if let ProxyUse::Exempt { entry } = &proxy {
+            detail.push_str(&format!(
                 "; a proxy is set but NO_PROXY exempts this host ({entry})"
-            )),
+            ));
         }
         let category = outcome.category();
         self.push(StepResult {
@@ -218,11 +244,52 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         }
     }
 
+    /// The TCP step through a proxy: the tunnel to the registry.
+    async fn tcp_via(
+        &mut self,
+        via: &tunnel::Via,
+        proxy: ProxyUse,
+        host: &str,
+        port: u16,
+        t: Duration,
+    ) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+        let started = Instant::now();
+        let dialled = tunnel::dial(via, host, port, true, t).await;
+        let (status, category, detail, addr, outcome) = match &dialled {
+            Ok(tun) => (
+                Status::Ok,
+                None,
+                tun.detail.clone(),
+                Some(tun.proxy_addr),
+                TcpOutcome::Connected,
+            ),
+            Err((c, why)) => (Status::Fail, Some(*c), why.clone(), None, TcpOutcome::Other),
+        };
+        self.push(StepResult {
+            step: Step::Tcp,
+            status,
+            ms: ms(started),
+            detail,
+            category,
+            facts: Facts::Tcp(TcpFacts {
+                outcome,
+                addr,
+                proxy,
+                attempts: vec![],
+            }),
+        });
+        match dialled {
+            Ok(tun) => Some((tun.stream, tun.proxy_addr)),
+            Err(_) => self.stop("the proxy gave no tunnel"),
+        }
+    }
+
     /// The TLS handshake; its failure decides the next step.
     async fn tls(
         &mut self,
         stream: tokio::net::TcpStream,
         host: &str,
+        via: Option<&tunnel::Via>,
         verifier: Arc<dyn ServerCertVerifier>,
         t: Duration,
     ) -> net::TlsResult {
@@ -232,7 +299,19 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             failure: tls.failure.clone(),
             chain: tls.chain.clone(),
         };
-        let (status, category, mut detail) = facts.result(tls.protocol.as_deref());
+        let (status, mut category, mut detail) = facts.result(tls.protocol.as_deref());
+        // Through a proxy, a handshake closed at once is the tunnel closing.
+        if let (Some(via), Some(TlsFailure::Other(why))) = (via, &tls.failure)
+            && why == net::CLOSED_IN_HANDSHAKE
+        {
+            category = Some(Category::NetworkProxy);
+            detail = format!(
+                "the tunnel through the proxy ({}) closed during the TLS handshake with {host}",
+                via.describe()
+            );
+        } else if let Some(via) = via {
+            detail.push_str(&format!(" (inside the tunnel {})", via.describe()));
+        }
         // The certificate's end, beside the credentials' (auth step).
         if let Some(e) = facts
             .chain
@@ -254,7 +333,13 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
 
     /// An HTTP connection: over TLS, or plain when the port speaks plain
     /// HTTP (the `Http` step detects that).
-    async fn http(&mut self, tls: net::TlsResult, addr: SocketAddr, t: Duration) -> Option<Http> {
+    async fn http(
+        &mut self,
+        tls: net::TlsResult,
+        opts: &Options,
+        addrs: &[IpAddr],
+        t: Duration,
+    ) -> Option<Http> {
         let authority = self.plan.authority();
         match (tls.stream, &tls.failure) {
             (Some(s), _) => {
@@ -269,13 +354,20 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             }
             (None, Some(TlsFailure::PlainHttp)) => {
                 let started = Instant::now();
-                match plain_v2(addr, &authority, t).await {
+                let (host, port) = (self.plan.api_host(), self.plan.port());
+                // Plain HTTP is proxied by HTTP_PROXY, in absolute form.
+                let via = tunnel::via(opts, host, port, false);
+                let addr = addrs.first().map(|ip| SocketAddr::new(*ip, port));
+                match plain_v2(addr, via.as_ref(), host, &authority, t).await {
                     Ok((c, status)) => {
+                        let through = via
+                            .map(|v| format!(", {}", v.describe()))
+                            .unwrap_or_default();
                         self.push(StepResult::ok(
                             Step::Http,
                             ms(started),
                             format!(
-                                "the port speaks plain HTTP (GET /v2/ answered {status}); \
+                                "the port speaks plain HTTP (GET /v2/ answered {status}{through}); \
                                  runtimes need it configured as an insecure / HTTP registry"
                             ),
                         ));
@@ -473,13 +565,35 @@ fn v2_result(status: u16, challenges: &[Challenge], took: u64) -> StepResult {
     }
 }
 
-/// A fresh plain-HTTP connection and `GET /v2/` on it.
-async fn plain_v2(addr: SocketAddr, authority: &str, t: Duration) -> Result<(Http, u16), String> {
+/// A fresh plain-HTTP connection (direct to `addr`, or to the proxy
+/// `via`) and `GET /v2/` on it.
+async fn plain_v2(
+    addr: Option<SocketAddr>,
+    via: Option<&tunnel::Via>,
+    host: &str,
+    authority: &str,
+    t: Duration,
+) -> Result<(Http, u16), String> {
     let fut = async {
-        let tcp = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("reconnecting to {addr}: {e}"))?;
+        let (tcp, proxied) = match (via, addr) {
+            (Some(via), _) => {
+                let tun = tunnel::dial(via, host, 0, false, t)
+                    .await
+                    .map_err(|(_, why)| why)?;
+                (tun.stream, true)
+            }
+            (None, Some(addr)) => {
+                let tcp = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| format!("reconnecting to {addr}: {e}"))?;
+                (tcp, false)
+            }
+            (None, None) => return Err(format!("{host} has no address here")),
+        };
         let mut c = Http::new(Box::new(tcp), authority.to_string(), false).await?;
+        if proxied {
+            c.through_proxy(via.and_then(tunnel::Via::authorization));
+        }
         let resp = c.request("GET", "/v2/", &[]).await?;
         Ok::<_, String>((c, resp.status))
     };

@@ -145,12 +145,24 @@ fn cell(model: &Model, r: &FailureRow, c: Col) -> String {
                 CauseSource::Missing => format!("{} (no event)", r.category.id()),
                 _ => r.category.id().to_string(),
             };
-            // The credential expiry radar's marker.
+            // The credential expiry radar's marker, else the registry
+            // certificate's (as the probe saw it).
+            let cert = || {
+                if model.home.certs.is_empty() {
+                    return None;
+                }
+                let registry = crate::domain::image::ImageRef::parse(&r.image)
+                    .ok()?
+                    .registry;
+                let at = *model.home.certs.get(&registry)?;
+                crate::app::radar::cert_marker(at, model.now)
+            };
             match model
                 .home
                 .cred
                 .get(&r.key())
                 .and_then(|e| marker(e, model.now))
+                .or_else(cert)
             {
                 Some(m) => format!("{cause} · {m}"),
                 None => cause,

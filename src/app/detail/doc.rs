@@ -456,6 +456,9 @@ impl<'a> Doc<'a> {
             .any(|l| l.source == SecretSource::Pod && l.state.is_none());
         let verdict = self.secrets_verdict(ev, image, &in_force, pending);
         self.section("SECRETS", verdict);
+        if let Some(line) = super::extra::certificate_line(d, &host, self.now) {
+            self.more(line);
+        }
         self.service_account_notes(&lines, &in_force, &host);
         for p in super::extra::sa_provider_lines(d, image) {
             self.more(p);

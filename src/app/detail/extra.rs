@@ -207,3 +207,36 @@ pub(super) fn expired_first(
         Tag::Bad,
     )])
 }
+
+/// SECRETS: the registry certificate's end, once this machine's probe saw
+/// it: red when expired, amber within a week.
+pub(super) fn certificate_line(d: &Detail, host: &str, now: Timestamp) -> Option<Vec<Seg>> {
+    let (registry, at) = d.registry_cert.as_ref()?;
+    if registry != host {
+        return None;
+    }
+    let (text, tag) = if *at <= now {
+        (
+            format!(
+                "✕ the registry's certificate expired {} ago ({at}): every pull fails its TLS \
+                 check until {host} serves a renewed one",
+                crate::domain::clock::age(now, Some(*at))
+            ),
+            Tag::Bad,
+        )
+    } else {
+        let text = format!(
+            "the registry's certificate expires in {} ({at}), from the probe",
+            crate::domain::clock::age(*at, Some(now))
+        );
+        (
+            text,
+            if crate::domain::probe::cert_ends_soon(*at, now) {
+                Tag::Unsure
+            } else {
+                Tag::Dim
+            },
+        )
+    };
+    Some(vec![seg(text, tag)])
+}

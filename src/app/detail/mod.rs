@@ -92,6 +92,9 @@ pub struct Detail {
     pub probe_key: Option<String>,
     /// The key of the probe from the pod's node (`P`).
     pub probe_node_key: Option<String>,
+    /// The registry's certificate, as this machine's probe (`p`) saw it:
+    /// the registry and its notAfter. Not secret: shown in SECRETS.
+    pub registry_cert: Option<(String, Timestamp)>,
     /// The upstream events the detail names (built-in and config).
     pub upstream: Arc<Catalogue>,
 }
@@ -159,6 +162,7 @@ impl Detail {
             fix_keys: Vec::new(),
             probe_key: None,
             probe_node_key: None,
+            registry_cert: None,
             upstream: Catalogue::builtin(),
         }
     }

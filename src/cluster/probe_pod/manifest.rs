@@ -44,7 +44,44 @@ else
 fi
 PROXY=""
 [ -n "${HTTPS_PROXY:-}${https_proxy:-}" ] && PROXY="; HTTPS_PROXY is set in the pod"
-O=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 3)) -w '\nPTW %{time_namelookup} %{time_connect} %{time_appconnect} %{http_code} %{remote_ip}\n' "https://$U:$P/v2/" 2>&1)
+redact() { echo "$1" | sed 's#^\([a-zA-Z0-9]*://\)\{0,1\}[^/@]*@#\1***@#'; }
+# The container runtime's proxy settings, where the node's /etc is mounted
+# (PULLTUI_NODE_ETC): the first file that sets one is what curl uses too.
+RF=""
+if [ -z "${PULLTUI_NODE_ETC:-}" ]; then
+  out "note=proxy detail=the runtime's proxy settings could not be read: the pod has no access to the node's /etc"
+else
+  for f in "$PULLTUI_NODE_ETC"/systemd/system/containerd.service.d/*.conf "$PULLTUI_NODE_ETC"/systemd/system/crio.service.d/*.conf \
+           "$PULLTUI_NODE_ETC"/systemd/system/docker.service.d/*.conf "$PULLTUI_NODE_ETC"/sysconfig/containerd \
+           "$PULLTUI_NODE_ETC"/sysconfig/crio "$PULLTUI_NODE_ETC"/sysconfig/docker "$PULLTUI_NODE_ETC"/default/containerd \
+           "$PULLTUI_NODE_ETC"/default/docker; do
+    [ -f "$f" ] && [ -r "$f" ] || continue
+    KV=$(sed -n -e 's/^[[:space:]]*Environment=//p' -e 's/^[[:space:]]*export[[:space:]][[:space:]]*//p' \
+         -e '/^[[:space:]]*[A-Za-z_]*=/p' "$f" | tr ' ' '\n' | tr -d "\"'" | grep -iE '^(https_proxy|http_proxy|no_proxy)=')
+    [ -n "$KV" ] || continue
+    RF="${f#"$PULLTUI_NODE_ETC"}"; RF="/etc$RF"
+    for kv in $KV; do
+      v="${kv#*=}"
+      case "$kv" in
+        [Hh][Tt][Tt][Pp][Ss]_[Pp][Rr][Oo][Xx][Yy]=*) export HTTPS_PROXY="$v" https_proxy="$v" ;;
+        [Hh][Tt][Tt][Pp]_[Pp][Rr][Oo][Xx][Yy]=*) export HTTP_PROXY="$v" http_proxy="$v" ;;
+        [Nn][Oo]_[Pp][Rr][Oo][Xx][Yy]=*) export NO_PROXY="$v" no_proxy="$v" ;;
+      esac
+    done
+    break
+  done
+  if [ -n "$RF" ]; then
+    S=""
+    [ -n "${HTTPS_PROXY:-}" ] && S="$S HTTPS_PROXY=$(redact "$HTTPS_PROXY")"
+    [ -n "${HTTP_PROXY:-}" ] && S="$S HTTP_PROXY=$(redact "$HTTP_PROXY")"
+    [ -n "${NO_PROXY:-}" ] && S="$S NO_PROXY=$NO_PROXY"
+    out "note=proxy detail=the runtime's proxy settings: $RF sets$S; this probe goes the same way"
+    [ -n "${HTTPS_PROXY:-}" ] && PROXY="; via the runtime's HTTPS_PROXY=$(redact "$HTTPS_PROXY") ($RF)"
+  else
+    out "note=proxy detail=no runtime proxy settings found on the node (containerd, CRI-O and docker drop-ins, /etc/sysconfig, /etc/default)"
+  fi
+fi
+O=$(curl -sS -o /dev/null $CA --connect-timeout "$T" -m $((T * 3)) -w '\nPTW %{time_namelookup} %{time_connect} %{time_appconnect} %{http_code} %{remote_ip} %{remote_port}\n' "https://$U:$P/v2/" 2>&1)
 RC=$?
 W=$(echo "$O" | grep '^PTW' | tail -n 1)
 E=$(echo "$O" | grep '^curl:' | head -n 1)
@@ -78,17 +115,31 @@ blob() {
 }
 case "$RC" in
   0|35|51|53|54|58|59|60|77|80|83|90|91) : ;;
-  5) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=$E$PROXY"; exit 1 ;;
-  7) case "$E" in
+  56) case "$E" in
+        *CONNECT*|*roxy*) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=the proxy refuses the tunnel: $E$PROXY"; exit 1 ;;
+        *) out "step=tcp status=fail ms=$CON_MS category=unknown detail=curl exit $RC: $E"; exit 1 ;;
+      esac ;;
+  7) if [ -n "$RF" ] && [ -n "${HTTPS_PROXY:-}" ]; then
+       out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=the runtime's proxy is unreachable: $E$PROXY"; exit 1
+     fi
+     case "$E" in
        *nreachable*|*"No route"*) out "step=tcp status=fail ms=$CON_MS category=network.unreachable detail=$E$PROXY" ;;
        *) out "step=tcp status=fail ms=$CON_MS category=network.refused detail=connection refused: $E$PROXY" ;;
      esac; exit 1 ;;
+  5) out "step=tcp status=fail ms=$CON_MS category=network.proxy detail=$E$PROXY"; exit 1 ;;
   28) if [ "${3:-0}" = "0.000000" ] || [ "${3:-0}" = "0" ]; then
         out "step=tcp status=fail ms=$((T * 1000)) category=network.timeout detail=$E$PROXY"; exit 1
       fi ;;
   *) out "step=tcp status=fail ms=$CON_MS category=unknown detail=curl exit $RC: $E"; exit 1 ;;
 esac
-out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
+RPORT="${7:-$P}"
+if [ -n "$RF" ] && [ "$RPORT" != "$P" ]; then
+  out "step=tcp status=ok ms=$CON_MS detail=connected to the proxy ${IP}:$RPORT, a tunnel to $H:$P$PROXY"
+elif [ -n "$RF" ]; then
+  out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P directly: the runtime's NO_PROXY exempts $H ($RF)"
+else
+  out "step=tcp status=ok ms=$CON_MS detail=connected to ${IP:-$H}:$P$PROXY"
+fi
 if [ "$RC" -eq 0 ] || [ "$RC" -eq 22 ]; then
   out "step=tls status=ok ms=$TLS_MS detail=verified by curl against the node's roots; GET /v2/ answered ${5:-?}"
   out "step=http status=skipped ms=0 detail=the port speaks TLS"
@@ -117,6 +168,9 @@ else
 fi
 exit 1
 "#;
+
+/// Where the probe container sees the node's `/etc` (read-only).
+pub const NODE_ETC: &str = "/mnt";
 
 /// The probe pod object.
 pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
@@ -176,9 +230,20 @@ pub fn build_pod(req: &ProbePodRequest, name: &str, now: Timestamp) -> Pod {
     if req.host_network {
         spec["hostNetwork"] = true.into();
         spec["dnsPolicy"] = "Default".into();
-        spec["containers"][0]["volumeMounts"] = serde_json::json!([{"name": "node-certs", "mountPath": "/etc/ssl/certs", "readOnly": true}]);
-        spec["volumes"] = serde_json::json!([{"name": "node-certs",
-            "hostPath": {"path": "/etc/ssl/certs", "type": "Directory"}}]);
+        // The node's /etc, read-only, for the runtime's proxy settings: the
+        // parent of every place they live (systemd drop-ins, /etc/sysconfig,
+        // /etc/default), which exists on every node, so nothing is created
+        // and no mount fails where one of them is absent. The container runs
+        // as nobody: only world-readable files are visible, and the script
+        // reads only the proxy settings.
+        spec["containers"][0]["volumeMounts"] = serde_json::json!([
+            {"name": "node-certs", "mountPath": "/etc/ssl/certs", "readOnly": true},
+            {"name": "node-etc", "mountPath": NODE_ETC, "readOnly": true}]);
+        spec["containers"][0]["env"] =
+            serde_json::json!([{"name": "PULLTUI_NODE_ETC", "value": NODE_ETC}]);
+        spec["volumes"] = serde_json::json!([
+            {"name": "node-certs", "hostPath": {"path": "/etc/ssl/certs", "type": "Directory"}},
+            {"name": "node-etc", "hostPath": {"path": "/etc", "type": "Directory"}}]);
     }
     let pod = serde_json::json!({
         "apiVersion": "v1",

@@ -232,6 +232,16 @@ impl TlsFailure {
     }
 }
 
+/// A registry certificate that ends within this long (a week) is worth a
+/// warning: named below `check`'s table, amber in the detail, a row marker.
+pub const CERT_SOON_SECS: i64 = 7 * 86_400;
+
+/// Whether a certificate ending `at` had expired, or ends within
+/// [`CERT_SOON_SECS`], at `now`.
+pub fn cert_ends_soon(at: jiff::Timestamp, now: jiff::Timestamp) -> bool {
+    at.as_second() - now.as_second() < CERT_SOON_SECS
+}
+
 /// One certificate of the chain the server actually sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertInfo {

@@ -29,13 +29,16 @@ mod view;
 pub use crate::domain::realm::realm_refusal;
 pub use compare::{ClusterError, Disagreement, compare_sides, compare_with_cluster};
 pub use facts::{
-    CertInfo, Challenge, DnsFacts, INDEX_TYPES, MANIFEST_ACCEPT, ManifestFacts, Resolution,
-    TcpAttempt, TcpFacts, TcpOutcome, TlsFacts, TlsFailure, addrs_with_scope, index_platforms,
-    parse_challenges, token_grants_pull,
+    CERT_SOON_SECS, CertInfo, Challenge, DnsFacts, INDEX_TYPES, MANIFEST_ACCEPT, ManifestFacts,
+    Resolution, TcpAttempt, TcpFacts, TcpOutcome, TlsFacts, TlsFailure, addrs_with_scope,
+    cert_ends_soon, index_platforms, parse_challenges, token_grants_pull,
 };
-pub use node_line::{NODE_LINE, parse_node_line, tls_failure_from_curl};
+pub use node_line::{NODE_LINE, parse_node_line, parse_node_note, tls_failure_from_curl};
 pub use plan::{Credential, Platform, ProbePlan, credentials_from_secret};
-pub use proxy::{ProxyEnv, ProxyUse, proxy_use};
+pub use proxy::{
+    ProxyAddr, ProxyEnv, ProxyUse, connect_status, connect_verdict, parse_proxy_url, proxy_use,
+    redact_proxy_url,
+};
 pub use report::{NodeJson, ProbeJson, ProbeReport, Side, Verdict};
 pub use step::{Facts, Status, Step, StepResult};
 pub use view::ProbeView;

@@ -10,6 +10,15 @@ use crate::domain::classify::Category;
 /// The marker of a result line of the probe pod.
 pub const NODE_LINE: &str = "PULLTUI-PROBE";
 
+/// A note line of the probe pod (`PULLTUI-PROBE note=proxy detail=...`):
+/// what it found out beside the steps, e.g. the runtime's proxy settings.
+pub fn parse_node_note(line: &str) -> Option<String> {
+    let rest = line.trim().strip_prefix(NODE_LINE)?.trim_start();
+    let rest = rest.strip_prefix("note=")?;
+    let (_, detail) = rest.split_once(" detail=")?;
+    Some(detail.trim().to_string())
+}
+
 /// Parses one line the probe pod prints:
 /// `PULLTUI-PROBE step=tls status=fail ms=12 category=tls.untrusted detail=...`
 /// (`detail` runs to the end of the line; `addrs` is space-free, comma-separated).
@@ -113,6 +122,17 @@ pub fn tls_failure_from_curl(message: &str) -> TlsFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn note_lines_are_not_steps() {
+        let l = "PULLTUI-PROBE note=proxy detail=the runtime's proxy settings: /etc/x sets HTTPS_PROXY=http://***@p:3128";
+        assert_eq!(
+            parse_node_note(l).as_deref(),
+            Some("the runtime's proxy settings: /etc/x sets HTTPS_PROXY=http://***@p:3128")
+        );
+        assert!(parse_node_line(l).is_none());
+        assert!(parse_node_note("PULLTUI-PROBE step=dns status=ok ms=1 detail=x").is_none());
+    }
 
     #[test]
     fn curl_messages_name_the_tls_failure() {

@@ -67,6 +67,15 @@ impl ProbeReport {
         }
     }
 
+    /// The registry certificate's notAfter, when the TLS step saw one
+    /// (verified or not: an expired certificate fails verification).
+    pub fn certificate_end(&self) -> Option<jiff::Timestamp> {
+        match self.step(Step::Tls).map(|s| &s.facts) {
+            Some(Facts::Tls(t)) => t.chain.first()?.not_after.parse().ok(),
+            _ => None,
+        }
+    }
+
     pub fn step(&self, step: Step) -> Option<&StepResult> {
         self.steps.iter().find(|s| s.step == step)
     }
