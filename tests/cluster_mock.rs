@@ -2,7 +2,7 @@
 //! pattern: a `Client` over a tower service that records every request and
 //! answers from a script). These pin the request shapes of the writes —
 //! verbs, patch types, `dryRun=All`, the resourceVersion each write is
-//! computed from — and the handling of 403/404/409/422, conflict retries and
+//! computed from — and the handling of 401/403/404/409/422, conflict retries and
 //! paged lists. They run in well under a second, beside the e2e suite on the
 //! real API server, not instead of it.
 
@@ -288,6 +288,30 @@ async fn forbidden_and_invalid_answers_become_their_kinds() {
         assert_eq!(api.reason, reason, "{err}");
         assert!(err.is_refusal(), "{err}");
     }
+}
+
+#[tokio::test]
+async fn an_unauthorized_write_keeps_its_status_and_sends_nothing_more() {
+    let (client, log) = mock(
+        Script::default()
+            .on("GET", DEPLOY, vec![(200, deployment("41", None))])
+            .on(
+                "PATCH",
+                DEPLOY,
+                vec![(401, status(401, "Unauthorized", "Unauthorized"))],
+            ),
+    );
+    let prepared = prepare(&client, annotate()).await.expect("prepare");
+    let err = apply(&client, &prepared, false)
+        .await
+        .expect_err("unauthorized");
+    let api = err.api_error().unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(api.status(), Some(401), "{err}");
+    assert_eq!(
+        patches(&seen(&log)).len(),
+        1,
+        "a 401 is not retried as a conflict is"
+    );
 }
 
 const SA: &str = "/api/v1/namespaces/shop/serviceaccounts/default";

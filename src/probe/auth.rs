@@ -13,14 +13,22 @@ pub(super) fn basic(c: &Credential) -> String {
 
 /// The auth step: which credentials work, and the `Authorization` value
 /// the manifest request uses.
+/// How the probe reaches hosts other than the registry (a token realm):
+/// the proxy the runtime would use, the registry's address (the realm rule
+/// compares against it), the trusted roots, the step's time.
+pub(super) struct Reach<'a> {
+    pub opts: &'a Options,
+    pub registry_ip: IpAddr,
+    pub verifier: Arc<dyn ServerCertVerifier>,
+    pub t: Duration,
+}
+
 pub(super) async fn authenticate(
     plan: &ProbePlan,
     conn: &mut Http,
     challenges: &[Challenge],
     plain: bool,
-    registry_ip: IpAddr,
-    verifier: Arc<dyn ServerCertVerifier>,
-    t: Duration,
+    reach: &Reach<'_>,
 ) -> (StepResult, Option<String>) {
     let (creds, _) = plan.credentials_to_try();
     let untried = plan.untried_note();
@@ -47,7 +55,7 @@ pub(super) async fn authenticate(
         return (StepResult::ok(Step::Auth, 0, d), None);
     }
     if let Some(ch) = bearer {
-        return bearer_flow(plan, ch, plain, registry_ip, verifier, t).await;
+        return bearer_flow(plan, ch, plain, reach).await;
     }
     // Basic.
     if creds.is_empty() {
@@ -124,16 +132,14 @@ pub(super) async fn bearer_flow(
     plan: &ProbePlan,
     ch: &Challenge,
     plain: bool,
-    registry_ip: IpAddr,
-    verifier: Arc<dyn ServerCertVerifier>,
-    t: Duration,
+    reach: &Reach<'_>,
 ) -> Auth {
     let realm = match Realm::of(ch) {
         Ok(r) => r,
         Err((c, d)) => return auth_fail(c, d),
     };
-    let realm_ip = match realm.address(registry_ip).await {
-        Ok(ip) => ip,
+    let route = match realm.route(reach).await {
+        Ok(r) => r,
         Err((c, d)) => return auth_fail(c, d),
     };
     let (creds, _) = plan.credentials_to_try();
@@ -142,8 +148,13 @@ pub(super) async fn bearer_flow(
         return (StepResult::skipped(Step::Auth, PLAIN_REFUSAL), None);
     }
     let scope = plan.pull_scope();
+    // Said with the answer: the token request went through the proxy.
+    let via_note = match &route {
+        Route::Proxy { via, .. } => format!(" ({})", via.describe()),
+        Route::Direct(_) => String::new(),
+    };
     let request = TokenRequest {
-        addr: SocketAddr::new(realm_ip, realm.port),
+        route,
         path: realm.token_path(ch.param("service"), &scope),
         authority: realm
             .uri
@@ -151,8 +162,8 @@ pub(super) async fn bearer_flow(
             .map(|a| a.to_string())
             .unwrap_or(realm.host.clone()),
         realm: &realm,
-        verifier,
-        t,
+        verifier: reach.verifier.clone(),
+        t: reach.t,
     };
     let mut tries: Vec<Option<&Credential>> = creds.iter().map(Some).collect();
     if tries.is_empty() {
@@ -167,7 +178,9 @@ pub(super) async fn bearer_flow(
             .unwrap_or_else(|| "anonymous".to_string());
         let answer = match request.ask(c, &plan.image.repository).await {
             Ok(a) => a,
-            Err(e) => return auth_fail(Category::Unknown, format!("token request to {url}: {e}")),
+            Err((cat, e)) => {
+                return auth_fail(cat, format!("token request to {url}{via_note}: {e}"));
+            }
         };
         let (token, grants) = match answer {
             TokenAnswer::Refused(why) => {
@@ -186,9 +199,9 @@ pub(super) async fn bearer_flow(
             "token issued (opaque: the manifest request tells whether it grants pull)".to_string()
         };
         let d = if c.is_some() {
-            format!("credentials valid (Bearer via {url}): {who}; {how}{untried}")
+            format!("credentials valid (Bearer via {url}{via_note}): {who}; {how}{untried}")
         } else {
-            format!("anonymous token from {url}; {how}")
+            format!("anonymous token from {url}{via_note}; {how}")
         };
         return (
             StepResult::ok(Step::Auth, 0, d),
@@ -276,6 +289,36 @@ impl<'a> Realm<'a> {
         })
     }
 
+    /// How the token request goes: through the proxy the runtime would use
+    /// for the realm (which resolves its name; an address it resolves to
+    /// here, or an address literal, is still held to the realm rule), or
+    /// directly to an address that passes the rule.
+    async fn route(&self, reach: &Reach<'_>) -> Result<Route, (Category, String)> {
+        let Some(via) = tunnel::via(reach.opts, &self.host, self.port, self.https) else {
+            let ip = self.address(reach.registry_ip).await?;
+            return Ok(Route::Direct(SocketAddr::new(ip, self.port)));
+        };
+        let local: Vec<IpAddr> = match self.host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => {
+                let lookup = tokio::net::lookup_host((self.host.as_str(), self.port));
+                match tokio::time::timeout(reach.t, lookup).await {
+                    Ok(Ok(a)) => a.map(|s| s.ip()).collect(),
+                    _ => Vec::new(),
+                }
+            }
+        };
+        if !local.is_empty()
+            && let Some(why) = realm_refusal(self.url, &local, reach.registry_ip)
+        {
+            return Err((Category::Unknown, why));
+        }
+        Ok(Route::Proxy {
+            via,
+            port: self.port,
+        })
+    }
+
     /// The token request's path: the realm's, with the service and scope.
     fn token_path(&self, service: Option<&str>, scope: &str) -> String {
         let mut query = vec![];
@@ -292,9 +335,16 @@ impl<'a> Realm<'a> {
     }
 }
 
+/// How a request reaches its host: directly, or through the proxy (to
+/// `port` of the host).
+pub(super) enum Route {
+    Direct(SocketAddr),
+    Proxy { via: tunnel::Via, port: u16 },
+}
+
 /// One realm's token request, asked once per credential.
 struct TokenRequest<'a> {
-    addr: SocketAddr,
+    route: Route,
     path: String,
     authority: String,
     realm: &'a Realm<'a>,
@@ -314,12 +364,16 @@ enum TokenAnswer {
 }
 
 impl TokenRequest<'_> {
-    async fn ask(&self, c: Option<&Credential>, repository: &str) -> Result<TokenAnswer, String> {
+    async fn ask(
+        &self,
+        c: Option<&Credential>,
+        repository: &str,
+    ) -> Result<TokenAnswer, (Category, String)> {
         let headers: Vec<(&str, String)> = c
             .map(|c| vec![("Authorization", basic(c))])
             .unwrap_or_default();
         let resp = fetch(
-            self.addr,
+            &self.route,
             &self.realm.host,
             &self.authority,
             self.realm.https,
@@ -409,4 +463,120 @@ pub(super) fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `HTTP_PROXY` pointing at `port`, with credentials.
+    fn proxied(port: u16) -> Options {
+        Options {
+            proxy: ProxyEnv {
+                https_proxy: None,
+                http_proxy: Some(("HTTP_PROXY".into(), format!("http://u:pw@127.0.0.1:{port}"))),
+                no_proxy: None,
+            },
+            ..Options::default()
+        }
+    }
+
+    fn reach(opts: &Options) -> Reach<'_> {
+        Reach {
+            opts,
+            registry_ip: "8.8.8.8".parse().expect("ip"),
+            verifier: net::platform_verifier(&[]).expect("roots"),
+            t: Duration::from_secs(3),
+        }
+    }
+
+    fn realm_challenge(realm: &str) -> Challenge {
+        parse_challenges(&format!("Bearer realm=\"{realm}\",service=\"reg\""))
+            .into_iter()
+            .next()
+            .expect("a challenge")
+    }
+
+    #[tokio::test]
+    async fn the_token_request_goes_through_the_runtimes_proxy() {
+        let body = r#"{"token":"t0k"}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (port, seen) = tunnel::one_shot_proxy(answer).await;
+        let opts = proxied(port);
+        let reach = reach(&opts);
+        // A name only the proxy resolves.
+        let ch = realm_challenge("http://auth.nx.invalid/token");
+        let realm = Realm::of(&ch).expect("realm");
+        let route = realm.route(&reach).await.expect("through the proxy");
+        assert!(matches!(route, Route::Proxy { port: 80, .. }));
+        let resp = fetch(
+            &route,
+            "auth.nx.invalid",
+            "auth.nx.invalid",
+            false,
+            "/token?scope=x",
+            &[],
+            reach.verifier.clone(),
+            reach.t,
+        )
+        .await
+        .expect("the token server's answer");
+        assert_eq!(resp.status, 200);
+        let lines = seen.await.expect("proxy");
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("GET http://auth.nx.invalid/token?scope=x HTTP/1.1"),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case("proxy-authorization: Basic dTpwdw==")),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_realm_in_the_local_network_is_refused_through_a_proxy_too() {
+        let opts = proxied(9);
+        let reach = reach(&opts);
+        let ch = realm_challenge("http://10.1.2.3/token");
+        let realm = Realm::of(&ch).expect("realm");
+        let why = match realm.route(&reach).await {
+            Err((_, why)) => why,
+            Ok(_) => panic!("a private realm literal was let through"),
+        };
+        assert!(why.starts_with("refused"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_proxy_for_the_realm_is_a_proxy_finding() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let opts = proxied(port);
+        let reach = reach(&opts);
+        let ch = realm_challenge("http://auth.nx.invalid/token");
+        let realm = Realm::of(&ch).expect("realm");
+        let route = realm.route(&reach).await.expect("through the proxy");
+        let got = fetch(
+            &route,
+            "auth.nx.invalid",
+            "auth.nx.invalid",
+            false,
+            "/token",
+            &[],
+            reach.verifier.clone(),
+            reach.t,
+        )
+        .await;
+        let Err(err) = got else {
+            panic!("no proxy listens, yet an answer came");
+        };
+        assert_eq!(err.0, Category::NetworkProxy, "{}", err.1);
+    }
 }

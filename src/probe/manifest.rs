@@ -3,10 +3,11 @@
 
 use super::*;
 
-/// One request on a fresh connection (the token realm).
+/// One request on a fresh connection (the token realm), directly or
+/// through the proxy (a failure there is `network.proxy`).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn fetch(
-    addr: SocketAddr,
+    route: &auth::Route,
     host: &str,
     authority: &str,
     https: bool,
@@ -14,29 +15,45 @@ pub(super) async fn fetch(
     headers: &[(&str, String)],
     verifier: Arc<dyn ServerCertVerifier>,
     t: Duration,
-) -> Result<net::Response, String> {
-    let tcp = tokio::time::timeout(t, tokio::net::TcpStream::connect(addr))
-        .await
-        .map_err(|_| format!("connect to {addr} timed out"))?
-        .map_err(|e| format!("connect to {addr}: {e}"))?;
+) -> Result<net::Response, (Category, String)> {
+    let other = |e: String| (Category::Unknown, e);
+    let (tcp, absolute) = match route {
+        auth::Route::Direct(addr) => {
+            let tcp = tokio::time::timeout(t, tokio::net::TcpStream::connect(*addr))
+                .await
+                .map_err(|_| other(format!("connect to {addr} timed out")))?
+                .map_err(|e| other(format!("connect to {addr}: {e}")))?;
+            (tcp, None)
+        }
+        auth::Route::Proxy { via, port } => {
+            let tun = tunnel::dial(via, host, *port, https, t).await?;
+            // Plain HTTP through a proxy: requests in absolute form.
+            (tun.stream, (!https).then(|| via.authorization()))
+        }
+    };
     let io: Box<dyn net::Io> = if https {
         let tls = net::handshake(tcp, host, verifier, t).await;
         match (tls.stream, tls.failure) {
             (Some(s), _) => s,
-            (None, Some(f)) => return Err(format!("TLS: {}", f.describe())),
-            (None, None) => return Err("TLS failed".into()),
+            (None, Some(f)) => return Err(other(format!("TLS: {}", f.describe()))),
+            (None, None) => return Err(other("TLS failed".into())),
         }
     } else {
         Box::new(tcp)
     };
-    let mut c = Http::new(io, authority.to_string(), https).await?;
-    let resp = c.request("GET", path, headers).await?;
+    let mut c = Http::new(io, authority.to_string(), https)
+        .await
+        .map_err(other)?;
+    if let Some(authorization) = absolute {
+        c.through_proxy(authorization);
+    }
+    let resp = c.request("GET", path, headers).await.map_err(other)?;
     if (300..400).contains(&resp.status) {
-        return Err(format!(
+        return Err(other(format!(
             "redirected ({}) to {}: not followed, credentials stay with the realm",
             resp.status,
             resp.header("location").unwrap_or("?")
-        ));
+        )));
     }
     Ok(resp)
 }

@@ -111,6 +111,22 @@ pub async fn certificate(
         }
         None => {
             let addrs = dns::resolve(host, port, None, t).await.addrs();
+            // A pod's image names any host: one on a link-local or
+            // special-purpose address (a cloud metadata endpoint) is not a
+            // registry this check goes to unasked.
+            if let Some(ip) = addrs.iter().copied().find(|ip| {
+                matches!(
+                    crate::domain::ipscope::IpScope::of(*ip),
+                    crate::domain::ipscope::IpScope::LinkLocal
+                        | crate::domain::ipscope::IpScope::Special
+                )
+            }) {
+                return Err(format!(
+                    "not contacted: {host} resolves to {ip} ({}); `pulltui probe` checks it \
+                     when asked",
+                    crate::domain::ipscope::IpScope::of(ip).id()
+                ));
+            }
             let dialled = net::connect(&addrs, port, t).await;
             dialled.stream.ok_or(dialled.detail)?
         }
@@ -190,5 +206,15 @@ mod tests {
             urlencode("repository:team/app:pull"),
             "repository%3Ateam%2Fapp%3Apull"
         );
+    }
+
+    #[tokio::test]
+    async fn a_certificate_is_not_fetched_from_a_metadata_address() {
+        let t = Duration::from_millis(500);
+        for host in ["169.254.169.254", "fe80::1", "0.0.0.0"] {
+            let got = certificate(host, 443, &Options::default(), t).await;
+            let why = got.expect_err("refused");
+            assert!(why.starts_with("not contacted"), "{host}: {why}");
+        }
     }
 }

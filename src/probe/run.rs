@@ -80,9 +80,13 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
             .await;
         let mut conn = self.http(tls, opts, &addrs, t).await?;
         let challenges = self.v2(&mut conn, t).await?;
-        let authorization = self
-            .auth(&mut conn, &challenges, addr, verifier.clone(), t)
-            .await?;
+        let reach = auth::Reach {
+            opts,
+            registry_ip: addr.ip(),
+            verifier: verifier.clone(),
+            t,
+        };
+        let authorization = self.auth(&mut conn, &challenges, &reach).await?;
         let facts = self
             .manifest(&mut conn, authorization.as_deref(), t)
             .await?;
@@ -439,17 +443,13 @@ impl<F: FnMut(&StepResult)> Run<'_, F> {
         &mut self,
         conn: &mut Http,
         challenges: &[Challenge],
-        addr: SocketAddr,
-        verifier: Arc<dyn ServerCertVerifier>,
-        t: Duration,
+        reach: &auth::Reach<'_>,
     ) -> Option<Option<String>> {
         let started = Instant::now();
         let plain = !conn.https;
-        let auth = tokio::time::timeout(
-            t,
-            authenticate(self.plan, conn, challenges, plain, addr.ip(), verifier, t),
-        )
-        .await;
+        let t = reach.t;
+        let auth =
+            tokio::time::timeout(t, authenticate(self.plan, conn, challenges, plain, reach)).await;
         let (result, authorization) = match auth {
             Err(_) => (
                 StepResult::fail(

@@ -193,36 +193,37 @@ async fn connect(stream: &mut TcpStream, target: &str, proxy: &ProxyAddr) -> Res
     ))
 }
 
+/// A proxy for tests: it takes one connection, answers its request with
+/// `answer`, and reports the request's header lines.
+#[cfg(test)]
+pub(super) async fn one_shot_proxy(answer: String) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+    use tokio::io::AsyncBufReadExt as _;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let task = tokio::spawn(async move {
+        let Ok((s, _)) = l.accept().await else {
+            return vec![];
+        };
+        let mut r = tokio::io::BufReader::new(s);
+        let mut lines = vec![];
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).await.unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            lines.push(line.trim_end().to_string());
+        }
+        let _ = r.get_mut().write_all(answer.as_bytes()).await;
+        lines
+    });
+    (port, task)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncBufReadExt as _;
-
-    /// A proxy that answers every CONNECT with `answer`, and reports the
-    /// request's header lines.
-    async fn one_shot_proxy(answer: &'static str) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = l.local_addr().expect("addr").port();
-        let task = tokio::spawn(async move {
-            let Ok((s, _)) = l.accept().await else {
-                return vec![];
-            };
-            let mut r = tokio::io::BufReader::new(s);
-            let mut lines = vec![];
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).await.unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                lines.push(line.trim_end().to_string());
-            }
-            let _ = r.get_mut().write_all(answer.as_bytes()).await;
-            lines
-        });
-        (port, task)
-    }
 
     fn via_url(url: String) -> Via {
         Via {
@@ -234,7 +235,8 @@ mod tests {
 
     #[tokio::test]
     async fn connect_sends_the_target_and_the_proxy_credentials() {
-        let (port, seen) = one_shot_proxy("HTTP/1.1 200 Connection established\r\n\r\n").await;
+        let (port, seen) =
+            one_shot_proxy("HTTP/1.1 200 Connection established\r\n\r\n".into()).await;
         let via = via_url(format!("http://u:pw@127.0.0.1:{port}"));
         let t = dial(&via, "reg.example", 5000, true, Duration::from_secs(3))
             .await
@@ -253,7 +255,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_407_and_a_403_are_proxy_findings() {
-        let (port, _) = one_shot_proxy("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
+        let (port, _) =
+            one_shot_proxy("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n".into()).await;
         let via = via_url(format!("http://127.0.0.1:{port}"));
         let Err((c, why)) = dial(&via, "reg.example", 443, true, Duration::from_secs(3)).await
         else {
@@ -261,7 +264,7 @@ mod tests {
         };
         assert_eq!(c, Category::NetworkProxy);
         assert!(why.contains("requires authentication"), "{why}");
-        let (port, _) = one_shot_proxy("HTTP/1.1 403 Forbidden\r\n\r\n").await;
+        let (port, _) = one_shot_proxy("HTTP/1.1 403 Forbidden\r\n\r\n".into()).await;
         let via = via_url(format!("http://127.0.0.1:{port}"));
         let Err((_, why)) = dial(&via, "reg.example", 443, true, Duration::from_secs(3)).await
         else {
