@@ -104,12 +104,16 @@ fn the_registry_is_reached_through_the_proxy_that_https_proxy_names() {
         "{j}"
     );
     assert_eq!(step(j, "blob")["status"], "ok", "{j}");
+    // Other tests of this binary go through the other proxies meanwhile:
+    // this probe's CONNECT is one of the lines written since it started.
     let seen = proxy_log(&h, &reg);
-    assert!(seen.len() > before, "the proxy saw no CONNECT to {reg}");
-    let last = &seen[seen.len() - 1];
-    assert_eq!(last["method"], "CONNECT", "{last}");
-    assert_eq!(last["proxy"], "open", "{last}");
-    assert_eq!(last["status"], 200, "{last}");
+    let since = seen.get(before..).unwrap_or_default();
+    assert!(
+        since
+            .iter()
+            .any(|l| l["method"] == "CONNECT" && l["proxy"] == "open" && l["status"] == 200),
+        "the open proxy saw no CONNECT to {reg}: {since:?}"
+    );
 }
 
 #[test]
@@ -132,6 +136,7 @@ fn a_proxy_that_wants_credentials_is_a_proxy_finding_and_its_credentials_are_sen
         &format!("http://{}:{pass}@", h.var("PULLTUI_PROXY_USER")),
         1,
     );
+    let before = proxy_log(&h, &reg).len();
     let r = probe(&h, &image, &[("HTTPS_PROXY", with)], &[]);
     let j = &r.json;
     assert_eq!(r.code, Some(0), "{j}\n{}", r.stderr);
@@ -141,15 +146,14 @@ fn a_proxy_that_wants_credentials_is_a_proxy_finding_and_its_credentials_are_sen
         detail(j, "tcp").contains("via HTTPS_PROXY=http://***@"),
         "{j}"
     );
-    let last = proxy_log(&h, &reg).pop().expect("logged");
-    assert_eq!(
-        (
-            &last["proxy"],
-            &last["proxy_authorization"],
-            &last["status"]
-        ),
-        (&Value::from("auth"), &Value::from(true), &Value::from(200)),
-        "{last}"
+    // Other tests go through the other proxies meanwhile: look for this one.
+    let seen = proxy_log(&h, &reg);
+    let seen = seen.get(before..).unwrap_or_default();
+    assert!(
+        seen.iter().any(|l| l["proxy"] == "auth"
+            && l["proxy_authorization"] == true
+            && l["status"] == 200),
+        "no CONNECT with credentials through the auth proxy: {seen:?}"
     );
 }
 

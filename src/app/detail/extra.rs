@@ -240,3 +240,49 @@ pub(super) fn certificate_line(d: &Detail, host: &str, now: Timestamp) -> Option
     };
     Some(vec![seg(text, tag)])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::failing::{FailureRow, PodKey};
+
+    fn detail_with_cert(host: &str, at: &str) -> Detail {
+        let row = FailureRow::sample();
+        let key = PodKey::new(&row.cluster, &row.namespace, &row.pod);
+        let mut d = Detail::new(
+            crate::app::msg::DetailId::default(),
+            key,
+            Arc::new(k8s_openapi::api::core::v1::Pod::default()),
+            vec![Arc::new(row)],
+            "web".into(),
+        );
+        d.registry_cert = Some((host.into(), at.parse().expect("time")));
+        d
+    }
+
+    fn text(segs: &[Seg]) -> String {
+        segs.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    #[test]
+    fn the_registry_certificate_line_is_red_when_expired_amber_within_a_week() {
+        let now: Timestamp = "2026-12-06T12:00:00Z".parse().expect("time");
+        let d = detail_with_cert("reg.example", "2026-12-06T09:00:00Z");
+        let line = certificate_line(&d, "reg.example", now).expect("a line");
+        assert!(text(&line).contains("expired 3h ago"), "{}", text(&line));
+        assert_eq!(line[0].tag, Tag::Bad);
+        let d = detail_with_cert("reg.example", "2026-12-08T12:00:00Z");
+        let line = certificate_line(&d, "reg.example", now).expect("a line");
+        assert!(text(&line).contains("expires in"), "{}", text(&line));
+        assert_eq!(line[0].tag, Tag::Unsure);
+        let d = detail_with_cert("reg.example", "2027-03-01T00:00:00Z");
+        let line = certificate_line(&d, "reg.example", now).expect("a line");
+        assert_eq!(line[0].tag, Tag::Dim);
+        assert!(
+            certificate_line(&d, "other.example", now).is_none(),
+            "another registry's certificate is not this pod's"
+        );
+    }
+}
