@@ -165,21 +165,23 @@ fn annotate() -> Mutation {
     }
 }
 
+/// The Deployment read at resourceVersion 41, then `patch` answered.
+fn read_then_patch(patch: Answer) -> Script {
+    Script::default()
+        .on("GET", DEPLOY, vec![(200, deployment("41", None))])
+        .on("PATCH", DEPLOY, vec![patch])
+}
+
 fn patches(log: &[Seen]) -> Vec<&Seen> {
     log.iter().filter(|s| s.is("PATCH", DEPLOY)).collect()
 }
 
 #[tokio::test]
 async fn a_template_annotation_is_one_strategic_patch_carrying_the_read_resource_version() {
-    let (client, log) = mock(
-        Script::default()
-            .on("GET", DEPLOY, vec![(200, deployment("41", None))])
-            .on(
-                "PATCH",
-                DEPLOY,
-                vec![(200, deployment("42", Some("reg.example")))],
-            ),
-    );
+    let (client, log) = mock(read_then_patch((
+        200,
+        deployment("42", Some("reg.example")),
+    )));
     let prepared = prepare(&client, annotate()).await.expect("prepare");
     assert!(
         patches(&seen(&log)).is_empty(),
@@ -205,15 +207,10 @@ async fn a_template_annotation_is_one_strategic_patch_carrying_the_read_resource
     assert_eq!(out.writes[0].resource_version_before.as_deref(), Some("41"));
     assert_eq!(out.writes[0].resource_version_after.as_deref(), Some("42"));
     // Without --dry-run, no dryRun parameter.
-    let (client, log) = mock(
-        Script::default()
-            .on("GET", DEPLOY, vec![(200, deployment("41", None))])
-            .on(
-                "PATCH",
-                DEPLOY,
-                vec![(200, deployment("42", Some("reg.example")))],
-            ),
-    );
+    let (client, log) = mock(read_then_patch((
+        200,
+        deployment("42", Some("reg.example")),
+    )));
     let prepared = prepare(&client, annotate()).await.expect("prepare");
     apply(&client, &prepared, false).await.expect("apply");
     let log = seen(&log);
@@ -276,11 +273,7 @@ async fn a_field_changed_since_the_preview_is_not_written() {
 #[tokio::test]
 async fn forbidden_and_invalid_answers_become_their_kinds() {
     for (code, reason) in [(403, "Forbidden"), (422, "Invalid"), (404, "NotFound")] {
-        let (client, _log) = mock(
-            Script::default()
-                .on("GET", DEPLOY, vec![(200, deployment("41", None))])
-                .on("PATCH", DEPLOY, vec![(code, status(code, reason, "no"))]),
-        );
+        let (client, _log) = mock(read_then_patch((code, status(code, reason, "no"))));
         let prepared = prepare(&client, annotate()).await.expect("prepare");
         let err = apply(&client, &prepared, false).await.expect_err("refused");
         let api = err.api_error().unwrap_or_else(|| panic!("{code}: {err}"));
@@ -292,15 +285,10 @@ async fn forbidden_and_invalid_answers_become_their_kinds() {
 
 #[tokio::test]
 async fn an_unauthorized_write_keeps_its_status_and_sends_nothing_more() {
-    let (client, log) = mock(
-        Script::default()
-            .on("GET", DEPLOY, vec![(200, deployment("41", None))])
-            .on(
-                "PATCH",
-                DEPLOY,
-                vec![(401, status(401, "Unauthorized", "Unauthorized"))],
-            ),
-    );
+    let (client, log) = mock(read_then_patch((
+        401,
+        status(401, "Unauthorized", "Unauthorized"),
+    )));
     let prepared = prepare(&client, annotate()).await.expect("prepare");
     let err = apply(&client, &prepared, false)
         .await

@@ -371,6 +371,28 @@ async fn a_console_opened_later_shows_the_timeline_the_first_run_saw() {
     ns.delete().await;
 }
 
+/// A namespace of `prefix` with pull secret `regcred` for the auth
+/// registry, and `watch --json` of it, live, its files under the temp dir.
+async fn watched_namespace(
+    h: &support::Harness,
+    prefix: &str,
+) -> (
+    kube::Client,
+    support::TestNamespace,
+    tempfile::TempDir,
+    Watch,
+) {
+    let c = h.admin().await;
+    h.require_simulator(&c).await;
+    let ns = h.namespace(&c, prefix).await;
+    support::scenarios::ensure_secret(&c, &ns.name, "regcred", h.reg_auth(), h).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut watch =
+        Watch::start(&journaled(h, dir.path()).args(&["watch", "--json", "-n", &ns.name]));
+    watch.wait("the cluster live", is_live);
+    (c, ns, dir, watch)
+}
+
 /// Deployment `edge` of `image`, its pods bound to `node`, pull secret
 /// `regcred`.
 async fn edge_on(c: &kube::Client, ns: &str, node: &str, image: &str) {
@@ -426,15 +448,9 @@ fn fit_lines(md: &str) -> Vec<String> {
 async fn report_finds_the_kubelet_upgrade_and_the_images_gone_behind_the_failures_on_that_node() {
     use k8s_openapi::api::core::v1::Node;
     let Some(h) = support::harness() else { return };
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, "why-upgrade").await;
+    let (c, ns, dir, mut watch) = watched_namespace(&h, "why-upgrade").await;
     let reg = h.reg_auth();
-    support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
-    let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
-    watch.wait("the cluster live", is_live);
 
     // A node of kubelet 1.34 that keeps its images, and a pod that pulls there.
     let node = format!("upgraded-{}", ns.name);
@@ -606,15 +622,9 @@ impl Drop for JoinedNode {
 async fn report_finds_the_node_that_joined_behind_the_failures_on_it() {
     use k8s_openapi::api::core::v1::Node;
     let Some(h) = support::harness() else { return };
-    let c = h.admin().await;
-    h.require_simulator(&c).await;
-    let ns = h.namespace(&c, "why-node").await;
+    let (c, ns, dir, mut watch) = watched_namespace(&h, "why-node").await;
     let reg = h.reg_auth();
-    support::scenarios::ensure_secret(&c, &ns.name, "regcred", reg, &h).await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let pt = |args: &[&str]| journaled(&h, dir.path()).args(args);
-    let mut watch = Watch::start(&pt(&["watch", "--json", "-n", &ns.name]));
-    watch.wait("the cluster live", is_live);
 
     let node = format!("joined-{}", ns.name);
     let nodes = Api::<Node>::all(c.clone());
