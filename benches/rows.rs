@@ -81,21 +81,24 @@ fn model(pods: &[Pod], size: (u16, u16)) -> Model {
     let now: Timestamp = "2024-05-01T10:10:00Z".parse().expect("ts");
     let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), now);
     let _ = m.start();
-    let g = m.cluster().generation;
+    let g = m.cluster().session();
     let mut msgs = vec![
         Msg::Resize(size.0, size.1),
-        Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::Init)),
+        Msg::Cluster(g.clone(), ClusterMsg::Pods(WatchEvent::Init)),
     ];
     msgs.extend(pods.iter().map(|p| {
         Msg::Cluster(
-            g,
+            g.clone(),
             ClusterMsg::Pods(WatchEvent::InitApply(PodFact::from_pod(
                 &cluster(),
                 p.clone(),
             ))),
         )
     }));
-    msgs.push(Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::InitDone)));
+    msgs.push(Msg::Cluster(
+        g.clone(),
+        ClusterMsg::Pods(WatchEvent::InitDone),
+    ));
     for msg in msgs {
         update(&mut m, msg);
     }
@@ -116,7 +119,7 @@ fn scale(c: &mut Criterion) {
         });
         let mut m = model(&pods, (160, 45));
         assert_eq!(m.home.rows.len(), n / 100);
-        let g0 = m.cluster().generation;
+        let g0 = m.cluster().session();
         // A storm step: one failing pod's status changes (ErrImagePull <->
         // ImagePullBackOff), the model settles, a frame is drawn.
         let flip: Vec<PodFact> = (0..2)
@@ -144,7 +147,7 @@ fn scale(c: &mut Criterion) {
                 let fact = flip[k % 2].clone();
                 update(
                     &mut m,
-                    Msg::Cluster(g0, ClusterMsg::Pods(WatchEvent::Apply(fact))),
+                    Msg::Cluster(g0.clone(), ClusterMsg::Pods(WatchEvent::Apply(fact))),
                 );
                 m.settle();
                 term.draw(|f| ui::render(&m, &theme, f)).expect("draw");

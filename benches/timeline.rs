@@ -95,7 +95,7 @@ fn model() -> Model {
     let now: Timestamp = "2024-05-08T10:00:00Z".parse().expect("ts");
     let mut m = Model::new(None, vec![], Scope::All, Keymap::default(), now);
     let _ = m.start();
-    let g = m.cluster().generation;
+    let g = m.cluster().session();
     let records = journal(now);
     assert!(
         records.len() <= pulltui::app::cluster::JOURNAL_KEPT,
@@ -106,7 +106,7 @@ fn model() -> Model {
     update(
         &mut m,
         Msg::Cluster(
-            g,
+            g.clone(),
             ClusterMsg::Journal {
                 records,
                 fixes: Vec::new(),

@@ -305,7 +305,7 @@ fn late_answers_for_a_closed_action_are_dropped() {
     let id = m.actions.current.as_ref().expect("form").id;
     key(&mut m, &r, KeyCode::Esc);
     assert!(m.actions.current.is_none());
-    let g = m.cluster().generation;
+    let g = m.cluster().session();
     update(
         &mut m,
         Msg::Cluster(

@@ -8,7 +8,7 @@ use detail_fixtures::*;
 use home_fixtures::*;
 use pulltui::app::detail::{CauseFrom, EventsState, Presence};
 #[allow(unused_imports)]
-use pulltui::app::msg::{DetailId, FetchEffect, Generation, WatchEffect};
+use pulltui::app::msg::{DetailId, FetchEffect, Generation, SessionKey, WatchEffect};
 use pulltui::app::msg::{DetailMsg, Fetch};
 use pulltui::app::{ClusterMsg, Effect, Model, Msg, Screen};
 use pulltui::domain::classify::Category;
@@ -46,37 +46,37 @@ fn enter_opens_the_selected_pod_and_asks_for_its_evidence() {
         fx,
         vec![
             Effect::Watch(WatchEffect::PodEvents {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 pod: web_key(),
                 uid: Some("uid-web-qr5fv".into()),
             }),
             Effect::Fetch(FetchEffect::ServiceAccount {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "default".into(),
             }),
             Effect::Fetch(FetchEffect::Attachable {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 pod: web_key(),
                 container: "app".into(),
             }),
             // Its node: the kubelet version and cached images (KEP-2535).
             Effect::Fetch(FetchEffect::Node {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 name: "node-a1".into(),
             }),
             Effect::Fetch(FetchEffect::Secret {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "regcred".into(),
             }),
             Effect::Fetch(FetchEffect::Secret {
-                generation: Generation(1),
+                session: session_at(&m, 1),
                 detail: DetailId(1),
                 namespace: "shop".into(),
                 name: "other".into(),
@@ -94,7 +94,7 @@ fn service_account_secrets_are_read_once() {
     assert_eq!(
         fx,
         vec![Effect::Fetch(FetchEffect::Secret {
-            generation: Generation(1),
+            session: session_at(&m, 1),
             detail: DetailId(1),
             namespace: "shop".into(),
             name: "sa-only".into(),
@@ -141,7 +141,7 @@ fn replies_of_an_old_session_are_dropped() {
     open(&mut m, "web");
     let id = m.detail.as_ref().expect("detail").id;
     let msg = Msg::Cluster(
-        Generation(m.cluster().generation.0 + 7),
+        session_at(&m, m.cluster().generation.0 + 7),
         ClusterMsg::Detail {
             detail: id,
             msg: Box::new(DetailMsg::EventsFailed(
@@ -342,7 +342,10 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
         fx.as_slice(),
         [Effect::Watch(WatchEffect::Connect {
             slot: 0,
-            generation: Generation(2),
+            session: SessionKey {
+                generation: Generation(2),
+                ..
+            },
             ..
         })]
     ));
@@ -351,7 +354,10 @@ fn resync_on_the_detail_reads_it_again_once_connected() {
     assert!(matches!(
         fx.first(),
         Some(Effect::Watch(WatchEffect::PodEvents {
-            generation: Generation(2),
+            session: SessionKey {
+                generation: Generation(2),
+                ..
+            },
             detail: DetailId(2),
             ..
         }))

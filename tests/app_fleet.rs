@@ -15,7 +15,7 @@ use pulltui::app::home::Grouping;
 use pulltui::app::keymap::Keymap;
 use pulltui::app::{
     ClusterMsg, ConnState, Effect, FetchEffect, Generation, Model, Msg, MutateEffect, Overlay,
-    Scope, WatchEffect,
+    Scope, SessionKey, WatchEffect,
 };
 use pulltui::domain::api_error::{ApiError, ApiErrorKind};
 use pulltui::domain::cluster_id::ClusterId;
@@ -32,7 +32,7 @@ fn id(ctx: &str) -> ClusterId {
 }
 
 fn on(m: &Model, ix: usize, msg: ClusterMsg) -> Msg {
-    Msg::Cluster(m.clusters[ix].generation, msg)
+    Msg::Cluster(m.clusters[ix].session(), msg)
 }
 
 /// A fleet of three, each connected and listed: `failing_in[i]` failing in
@@ -111,24 +111,26 @@ fn every_cluster_gets_its_own_session_in_its_own_slot() {
         now(),
     );
     let fx = m.start();
-    let connects: Vec<(usize, Generation, Option<String>)> = fx
+    let connects: Vec<(usize, SessionKey, Option<String>)> = fx
         .iter()
         .filter_map(|e| match e {
             Effect::Watch(WatchEffect::Connect {
                 slot,
-                generation,
+                session,
                 context,
                 ..
-            }) => Some((*slot, *generation, context.clone())),
+            }) => Some((*slot, session.clone(), context.clone())),
             _ => None,
         })
         .collect();
     assert_eq!(connects.len(), 3);
-    for (i, (slot, _, ctx)) in connects.iter().enumerate() {
+    for (i, (slot, session, ctx)) in connects.iter().enumerate() {
         assert_eq!(*slot, i);
         assert_eq!(ctx.as_deref(), Some(CONTEXTS[i]));
+        // The session names its cluster (its server is known once connected).
+        assert_eq!(session.cluster.context(), CONTEXTS[i]);
     }
-    let mut gens: Vec<Generation> = connects.iter().map(|c| c.1).collect();
+    let mut gens: Vec<Generation> = connects.iter().map(|c| c.1.generation).collect();
     gens.dedup();
     assert_eq!(gens.len(), 3, "generations are unique across the fleet");
     assert!(m.is_fleet());
@@ -186,11 +188,28 @@ fn a_reply_reaches_the_cluster_whose_session_sent_it() {
     assert_eq!(webs, ["fleet-a", "fleet-c"]);
     // A message of no current session is dropped.
     let stale = Msg::Cluster(
-        Generation(99),
+        SessionKey::new(id("fleet-b"), Generation(99)),
         ClusterMsg::Pods(WatchEvent::Apply(PodFact::from_pod(&id("fleet-b"), web()))),
     );
     send(&mut m, [stale]);
     assert_eq!(m.home.rows.len(), 3);
+    // So is one of a current session's number that names another cluster.
+    let crossed = Msg::Cluster(
+        SessionKey::new(id("fleet-b"), m.clusters[0].generation),
+        ClusterMsg::Pods(WatchEvent::Apply(PodFact::from_pod(&id("fleet-b"), web()))),
+    );
+    send(&mut m, [crossed]);
+    assert_eq!(m.home.rows.len(), 3);
+    let same = Msg::Cluster(
+        SessionKey::new(id("fleet-b"), m.clusters[1].generation),
+        ClusterMsg::Pods(WatchEvent::Apply(PodFact::from_pod(&id("fleet-b"), web()))),
+    );
+    send(&mut m, [same]);
+    assert_eq!(
+        m.home.rows.len(),
+        4,
+        "the same message, named right, is taken"
+    );
 }
 
 #[test]
@@ -293,16 +312,16 @@ fn r_resyncs_the_selected_rows_cluster_only() {
 fn the_detail_and_a_fix_go_to_the_rows_cluster() {
     let mut m = incident();
     select_row_of(&mut m, "fleet-c", "web");
-    let gen_c = m.clusters[2].generation;
+    let gen_c = m.clusters[2].session();
     let fx = send(&mut m, [code(KeyCode::Enter)]);
     assert!(!fx.is_empty());
     for e in &fx {
         let g = match e {
-            Effect::Watch(WatchEffect::PodEvents { generation, .. })
-            | Effect::Fetch(FetchEffect::ServiceAccount { generation, .. })
-            | Effect::Fetch(FetchEffect::Secret { generation, .. })
-            | Effect::Fetch(FetchEffect::Node { generation, .. })
-            | Effect::Fetch(FetchEffect::Attachable { generation, .. }) => *generation,
+            Effect::Watch(WatchEffect::PodEvents { session, .. })
+            | Effect::Fetch(FetchEffect::ServiceAccount { session, .. })
+            | Effect::Fetch(FetchEffect::Secret { session, .. })
+            | Effect::Fetch(FetchEffect::Node { session, .. })
+            | Effect::Fetch(FetchEffect::Attachable { session, .. }) => session.clone(),
             other => panic!("unexpected {other:?}"),
         };
         assert_eq!(g, gen_c, "{e:?}");
@@ -320,8 +339,8 @@ fn the_detail_and_a_fix_go_to_the_rows_cluster() {
     // `k` prepares the restart on fleet-c's session.
     let fx = send(&mut m, [key('k')]);
     assert!(
-        matches!(fx.as_slice(), [Effect::Mutate(MutateEffect::Prepare { generation, request, .. })]
-            if *generation == gen_c && request.pods.iter().all(|p| p.cluster.context() == "fleet-c")),
+        matches!(fx.as_slice(), [Effect::Mutate(MutateEffect::Prepare { session, request, .. })]
+            if *session == gen_c && request.pods.iter().all(|p| p.cluster.context() == "fleet-c")),
         "{fx:?}"
     );
 }
@@ -508,15 +527,13 @@ fn answer_fleet(
     }
     while let Some(e) = fx.pop() {
         let slot = match &e {
-            Effect::Watch(WatchEffect::Connect {
-                slot, generation, ..
-            }) => {
-                sessions.insert(*generation, *slot);
+            Effect::Watch(WatchEffect::Connect { slot, session, .. }) => {
+                sessions.insert(session.generation, *slot);
                 *slot
             }
             other => other
-                .generation()
-                .and_then(|g| sessions.get(&g).copied())
+                .session()
+                .and_then(|s| sessions.get(&s.generation).copied())
                 .unwrap_or(0),
         };
         for msg in clusters[slot].answer(&e) {
@@ -589,15 +606,15 @@ fn check_replays_a_fleet_file_cluster_by_cluster() {
 }
 
 /// The prepare effects of `fx`: (session, part id, clusters of its pods).
-fn prepares(fx: &[Effect]) -> Vec<(Generation, pulltui::app::ActionId, Vec<String>)> {
+fn prepares(fx: &[Effect]) -> Vec<(SessionKey, pulltui::app::ActionId, Vec<String>)> {
     fx.iter()
         .map(|e| match e {
             Effect::Mutate(MutateEffect::Prepare {
-                generation,
+                session,
                 action,
                 request,
             }) => (
-                *generation,
+                session.clone(),
                 *action,
                 request
                     .pods
@@ -667,12 +684,12 @@ fn a_group_fix_widened_to_the_fleet_prepares_each_cluster_on_its_own_session() {
     let p = prepares(&fx);
     assert_eq!(p.len(), 2, "{fx:?}");
     assert_eq!(
-        (p[0].0, p[0].2.clone()),
-        (m.clusters[0].generation, vec!["fleet-a".to_string()])
+        (p[0].0.clone(), p[0].2.clone()),
+        (m.clusters[0].session(), vec!["fleet-a".to_string()])
     );
     assert_eq!(
-        (p[1].0, p[1].2.clone()),
-        (m.clusters[1].generation, vec!["fleet-b".to_string()])
+        (p[1].0.clone(), p[1].2.clone()),
+        (m.clusters[1].session(), vec!["fleet-b".to_string()])
     );
     assert_ne!(p[0].1, p[1].1, "each part has its own id");
     // One preview of both, once both are in; each names its cluster.

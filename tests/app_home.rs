@@ -38,7 +38,7 @@ fn start_connects_with_the_requested_context_and_scope() {
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
             slot: 0,
-            generation: Generation(1),
+            session: session_asked("staging", 1),
             context: Some("staging".into()),
             scope: Scope::Namespace("shop".into()),
         })]
@@ -71,7 +71,7 @@ fn initial_list_asks_for_owners_once_per_replicaset() {
     assert_eq!(
         fx,
         vec![Effect::Fetch(FetchEffect::Owner {
-            generation: Generation(1),
+            session: session_at(&m, 1),
             owner: OwnerKey {
                 namespace: "pay".into(),
                 kind: "ReplicaSet".into(),
@@ -220,10 +220,10 @@ fn a_pod_that_starts_failing_appears() {
 #[test]
 fn messages_from_an_old_session_are_dropped() {
     let mut m = incident((120, 30));
-    let old = m.cluster().generation;
+    let old = m.cluster().session();
     let fx = send(&mut m, [key('r')]);
     assert!(
-        matches!(fx.as_slice(), [Effect::Watch(WatchEffect::Connect { generation, .. })] if *generation == Generation(old.0 + 1))
+        matches!(fx.as_slice(), [Effect::Watch(WatchEffect::Connect { session, .. })] if session.generation == Generation(old.generation.0 + 1))
     );
     assert!(m.home.rows.is_empty(), "resync starts from a fresh list");
     let stale =
@@ -254,7 +254,7 @@ fn forbidden_all_namespaces_falls_back_to_the_context_namespace_with_a_notice() 
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
             slot: 0,
-            generation: Generation(2),
+            session: session_asked("dev", 2),
             context: Some("dev".into()),
             scope: Scope::Namespace("team-a".into()),
         })]
@@ -397,7 +397,7 @@ fn namespace_picker_lists_namespaces_and_switches_scope() {
     assert_eq!(
         fx,
         vec![Effect::Fetch(FetchEffect::Namespaces {
-            generation: Generation(1)
+            session: session_at(&m, 1)
         })]
     );
     let msg = cluster(
@@ -416,7 +416,7 @@ fn namespace_picker_lists_namespaces_and_switches_scope() {
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
             slot: 0,
-            generation: Generation(2),
+            session: session_asked("prod-eu", 2),
             context: Some("prod-eu".into()),
             scope: Scope::Namespace("pay".into()),
         })]
@@ -434,7 +434,7 @@ fn palette_switches_context() {
         fx,
         vec![Effect::Watch(WatchEffect::Connect {
             slot: 0,
-            generation: Generation(2),
+            session: session_asked("staging", 2),
             context: Some("staging".into()),
             scope: Scope::All,
         })]

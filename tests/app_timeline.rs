@@ -353,15 +353,13 @@ fn the_fleet_demo_shows_lanes_per_cluster() {
     let mut sessions = std::collections::HashMap::new();
     while let Some(e) = fx.pop() {
         let slot = match &e {
-            Effect::Watch(WatchEffect::Connect {
-                slot, generation, ..
-            }) => {
-                sessions.insert(*generation, *slot);
+            Effect::Watch(WatchEffect::Connect { slot, session, .. }) => {
+                sessions.insert(session.generation, *slot);
                 *slot
             }
             other => other
-                .generation()
-                .and_then(|g| sessions.get(&g).copied())
+                .session()
+                .and_then(|s| sessions.get(&s.generation).copied())
                 .unwrap_or(0),
         };
         for msg in clusters[slot].answer(&e) {

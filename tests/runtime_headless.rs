@@ -183,7 +183,7 @@ impl Backend for Scripted {
         let replies: Vec<Msg> = match &effect {
             Effect::Watch(WatchEffect::Connect {
                 slot: 0,
-                generation,
+                session,
                 scope,
                 ..
             }) => {
@@ -211,11 +211,11 @@ impl Backend for Scripted {
                     ClusterMsg::Pods(WatchEvent::InitDone),
                 ]
                 .into_iter()
-                .map(|m| Msg::Cluster(*generation, m))
+                .map(|m| Msg::Cluster(session.clone(), m))
                 .collect()
             }
-            Effect::Fetch(FetchEffect::Namespaces { generation }) => vec![Msg::Cluster(
-                *generation,
+            Effect::Fetch(FetchEffect::Namespaces { session }) => vec![Msg::Cluster(
+                session.clone(),
                 ClusterMsg::Namespaces(Ok(vec!["default".into()])),
             )],
             _ => Vec::new(),

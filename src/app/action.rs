@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 pub use super::field::{Field, SECRET_CAPACITY};
 use super::msg::{
-    ActionId, ActionMsg, Effect, FixRequest, Generation, MutateEffect, ProbeEffect, ProbeId,
+    ActionId, ActionMsg, Effect, FixRequest, MutateEffect, ProbeEffect, ProbeId, SessionKey,
 };
 use crate::domain::classify::Category;
 use crate::domain::cluster_id::ClusterId;
@@ -252,7 +252,7 @@ impl Actions {
         &mut self,
         kind: Kind,
         subject: Subject,
-        generation: Generation,
+        session: SessionKey,
         now: Timestamp,
     ) -> Vec<Effect> {
         self.seq.0 += 1;
@@ -276,7 +276,7 @@ impl Actions {
                     params: FixParams::default(),
                 };
                 action.fix = Some(FixId::Restart);
-                fx.push(prepare(generation, id, request, now));
+                fx.push(prepare(session, id, request, now));
             }
             _ => {
                 let form = new_form(&action.subject, kind);
@@ -286,7 +286,7 @@ impl Actions {
                 {
                     fx.push(
                         MutateEffect::Candidates {
-                            generation,
+                            session: session.clone(),
                             action: id,
                             pod: pod.clone(),
                             container: Some(action.subject.container.clone()),
@@ -306,18 +306,18 @@ impl Actions {
     }
 
     /// A key while the overlay is open. `Esc` cancels at every stage.
-    pub fn key(&mut self, key: KeyEvent, generation: Generation, now: Timestamp) -> Vec<Effect> {
-        self.key_routed(key, generation, &[], now)
+    pub fn key(&mut self, key: KeyEvent, session: SessionKey, now: Timestamp) -> Vec<Effect> {
+        self.key_routed(key, session, &[], now)
     }
 
     /// A key while the overlay is open; `routes`: the session of each
-    /// cluster a widened fix may write to (`generation`: the selected
+    /// cluster a widened fix may write to (`session`: the selected
     /// pod's cluster's).
     pub fn key_routed(
         &mut self,
         key: KeyEvent,
-        generation: Generation,
-        routes: &[(ClusterId, Generation)],
+        session: SessionKey,
+        routes: &[(ClusterId, SessionKey)],
         now: Timestamp,
     ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
@@ -340,7 +340,7 @@ impl Actions {
             return vec![ProbeEffect::NodeCancel { probe }.into()];
         }
         match &mut action.stage {
-            Stage::Form(_) => self.form_key(key, generation, routes, now),
+            Stage::Form(_) => self.form_key(key, session, routes, now),
             Stage::Confirm { scroll, .. } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
                     if self.replay {
@@ -454,8 +454,8 @@ impl Actions {
     fn form_key(
         &mut self,
         key: KeyEvent,
-        generation: Generation,
-        routes: &[(ClusterId, Generation)],
+        session: SessionKey,
+        routes: &[(ClusterId, SessionKey)],
         now: Timestamp,
     ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
@@ -475,7 +475,7 @@ impl Actions {
                 self.current = None;
                 return Vec::new();
             }
-            KeyCode::Enter => return self.submit(generation, routes, now),
+            KeyCode::Enter => return self.submit(session, routes, now),
             KeyCode::Tab | KeyCode::Down => {
                 form.focus = (form.focus + 1) % n;
                 return Vec::new();
@@ -520,8 +520,8 @@ impl Actions {
     /// cluster, when the fix is widened).
     fn submit(
         &mut self,
-        generation: Generation,
-        routes: &[(ClusterId, Generation)],
+        session: SessionKey,
+        routes: &[(ClusterId, SessionKey)],
         now: Timestamp,
     ) -> Vec<Effect> {
         let Some(action) = &mut self.current else {
@@ -544,9 +544,9 @@ impl Actions {
                     action.form = Some(f);
                 }
                 if widen {
-                    return across::prepare_parts(self, request, generation, routes, now);
+                    return across::prepare_parts(self, request, session, routes, now);
                 }
-                vec![prepare(generation, id, request, now)]
+                vec![prepare(session, id, request, now)]
             }
         }
     }

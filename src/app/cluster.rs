@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use super::ConnState;
-use super::msg::Generation;
+use super::msg::{Generation, SessionKey};
 use crate::domain::cluster_id::ClusterId;
 use crate::domain::inventory::Inventory;
 use crate::domain::scope::Scope;
@@ -174,6 +174,11 @@ impl ClusterView {
         self.default_namespace = Some(default_namespace);
         self.scope = scope;
         self.conn = ConnState::Syncing;
+    }
+
+    /// Its current session, as effects and replies name it.
+    pub fn session(&self) -> SessionKey {
+        SessionKey::new(self.id.clone(), self.generation)
     }
 
     /// The cluster as its journal and audit lines name it (the context

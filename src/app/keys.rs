@@ -78,13 +78,13 @@ pub(super) fn open_probe(model: &mut Model, node_too: bool) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let generation = model.generation_of(&row.cluster);
+    let session = model.session_of(&row.cluster);
     pane.laptop_since = model.now;
     pane.node_since = model.now;
-    let mut fx = vec![pane.start(generation)];
+    let mut fx = vec![pane.start(session.clone())];
     if node_too {
         let ro = model.actions.read_only;
-        fx.extend(pane.ask_node(generation, ro));
+        fx.extend(pane.ask_node(session, ro));
     }
     model.probe = Some(pane);
     model.screens.push(Screen::Probe);
@@ -100,15 +100,15 @@ pub(super) fn probe_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         _ => {}
     }
-    let generation = match &model.probe {
-        Some(p) => model.generation_of(&p.pod.cluster),
-        None => model.cluster().generation,
+    let session = match &model.probe {
+        Some(p) => model.session_of(&p.pod.cluster),
+        None => model.cluster().session(),
     };
     let ro = model.actions.read_only;
     let Some(p) = &mut model.probe else {
         return Vec::new();
     };
-    let (fx, close) = p.key(key, generation, ro);
+    let (fx, close) = p.key(key, session, ro);
     if close {
         model.probe = None;
         model.screens.retain(|s| *s != Screen::Probe);
@@ -142,7 +142,7 @@ pub(super) fn open_detail(model: &mut Model) -> Vec<Effect> {
     d.probe_node_key = model.keymap.first(Intent::ProbeNode).map(|k| k.to_string());
     d.upstream = model.home.catalogue();
     let fx = if model.clusters[ix].is_connected() {
-        d.requests(model.clusters[ix].generation)
+        d.requests(&model.clusters[ix].session())
     } else {
         Vec::new()
     };
@@ -340,7 +340,7 @@ pub(super) fn open_picker(model: &mut Model, namespaces_only: bool) -> Vec<Effec
     }));
     vec![
         FetchEffect::Namespaces {
-            generation: model.cluster().generation,
+            session: model.cluster().session(),
         }
         .into(),
     ]

@@ -54,23 +54,23 @@ impl Layer {
     pub(super) fn handle(self, model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match self {
             Layer::Action => {
-                let mut generation = model.cluster().generation;
+                let mut session = model.cluster().session();
                 let mut routes = Vec::new();
                 if let Some(a) = model.actions.current.as_ref() {
                     if let Some(p) = a.subject.pods.first() {
-                        generation = model.generation_of(&p.cluster);
+                        session = model.session_of(&p.cluster);
                     }
                     // The sessions of the clusters a widened fix may reach.
                     for p in &a.subject.others {
                         if !routes.iter().any(|(c, _)| *c == p.cluster)
                             && model.connected_to(&p.cluster)
                         {
-                            routes.push((p.cluster.clone(), model.generation_of(&p.cluster)));
+                            routes.push((p.cluster.clone(), model.session_of(&p.cluster)));
                         }
                     }
                 }
                 let now = model.now;
-                let fx = model.actions.key_routed(key, generation, &routes, now);
+                let fx = model.actions.key_routed(key, session, &routes, now);
                 // The probe pod's confirmation: the pane follows its answer.
                 if let Some(p) = &mut model.probe {
                     p.confirmed(&fx, now);

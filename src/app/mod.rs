@@ -36,7 +36,8 @@ use home::Home;
 use keymap::{Intent, Keymap};
 pub use msg::{
     ActionId, ActionMsg, Backend, ClusterMsg, DetailId, DetailMsg, Effect, Fetch, FetchEffect,
-    FixRequest, Generation, Msg, MutateEffect, ProbeEffect, ProbeId, ProbeMsg, WatchEffect,
+    FixRequest, Generation, Msg, MutateEffect, ProbeEffect, ProbeId, ProbeMsg, SessionKey,
+    WatchEffect,
 };
 
 /// The watch connection, as the status bar tells it.
@@ -282,9 +283,11 @@ impl Model {
 
     /// The current session of the cluster `id` names (the focused
     /// cluster's when none does).
-    pub fn generation_of(&self, id: &crate::domain::cluster_id::ClusterId) -> Generation {
-        self.cluster_ix(id)
-            .map_or(self.cluster().generation, |ix| self.clusters[ix].generation)
+    pub fn session_of(&self, id: &crate::domain::cluster_id::ClusterId) -> SessionKey {
+        self.cluster_ix(id).map_or_else(
+            || self.cluster().session(),
+            |ix| self.clusters[ix].session(),
+        )
     }
 
     /// Whether the cluster `id` names is connected (requests can go out).
@@ -293,11 +296,9 @@ impl Model {
             .is_some_and(|ix| self.clusters[ix].is_connected())
     }
 
-    /// The cluster whose current session is `generation`.
-    pub fn session_ix(&self, generation: Generation) -> Option<usize> {
-        self.clusters
-            .iter()
-            .position(|c| c.generation == generation)
+    /// The cluster whose current session `key` names.
+    pub fn session_ix(&self, key: &SessionKey) -> Option<usize> {
+        self.clusters.iter().position(|c| c.session().names(key))
     }
 
     /// (Re)connects cluster `ix` with `context` and `scope`: a new session
@@ -315,6 +316,7 @@ impl Model {
             .as_ref()
             .is_some_and(|d| single || d.key.cluster == c.id);
         c.reset(generation, context.clone(), scope.clone());
+        let session = c.session();
         self.collect_rows();
         // The open detail reads everything again once connected.
         if same_cluster && let Some(d) = &mut self.detail {
@@ -324,7 +326,7 @@ impl Model {
         vec![
             WatchEffect::Connect {
                 slot,
-                generation,
+                session,
                 context,
                 scope,
             }

@@ -3,7 +3,7 @@
 //! effects. The live cluster (`cluster::Cluster`), the recorded snapshot
 //! (`snapshot::Replay`) and the tests' scripted backends implement it; the
 //! runtime drives whichever it is given. Replies carry the id of the request
-//! that caused them (`Generation`, `DetailId`), so stale ones are dropped.
+//! that caused them (`SessionKey`, `DetailId`), so stale ones are dropped.
 
 use std::fmt;
 
@@ -11,6 +11,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::domain::api_error::ApiError;
+use crate::domain::cluster_id::ClusterId;
 use crate::domain::facts::{EventFact, EventRow, OwnerKey, PodFact, WatchEvent};
 use crate::domain::failing::{OwnerLookup, PodKey};
 use crate::domain::mutation::{Candidate, FixId, FixParams, Preview};
@@ -24,6 +25,37 @@ use crate::domain::secrets::SecretInfo;
 /// One cluster session (context + scope): bumped on every (re)connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Generation(pub u64);
+
+/// Which cluster session an effect or a reply is about: the cluster, as far
+/// as it is known (the context asked for until the session connects; then
+/// the context and the server reached), and the session's generation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub cluster: ClusterId,
+    pub generation: Generation,
+}
+
+impl SessionKey {
+    pub fn new(cluster: ClusterId, generation: Generation) -> Self {
+        SessionKey {
+            cluster,
+            generation,
+        }
+    }
+
+    /// Whether `other` names this session: the same generation, and a
+    /// cluster that agrees with this one as far as both know it. A reply
+    /// or an effect for another cluster is dropped, whatever its number.
+    pub fn names(&self, other: &SessionKey) -> bool {
+        self.generation == other.generation && self.cluster.agrees(&other.cluster)
+    }
+}
+
+impl fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.cluster, self.generation)
+    }
+}
 
 /// One opening of the detail screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -64,10 +96,9 @@ pub enum Msg {
     Paste(Redacted),
     Resize(u16, u16),
     Tick(Timestamp),
-    /// From the cluster session of this generation (which names the
-    /// cluster: generations are unique across a fleet); stale ones are
-    /// dropped.
-    Cluster(Generation, ClusterMsg),
+    /// From this cluster session; stale ones (an older generation, another
+    /// cluster) are dropped.
+    Cluster(SessionKey, ClusterMsg),
     /// SIGTERM/SIGHUP/SIGINT.
     Shutdown,
 }
@@ -278,11 +309,11 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchEffect {
     /// (Re)connect: new client for `context`, watchers for `scope`, replies
-    /// tagged `generation`. Replaces the session held in `slot` (one per
+    /// tagged `session`. Replaces the session held in `slot` (one per
     /// cluster of a fleet; 0 for the one cluster).
     Connect {
         slot: usize,
-        generation: Generation,
+        session: SessionKey,
         context: Option<String>,
         scope: Scope,
     },
@@ -291,7 +322,7 @@ pub enum WatchEffect {
     /// Watch the events of one pod for the detail screen; replaces any
     /// previous detail watch.
     PodEvents {
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         pod: PodKey,
         uid: Option<String>,
@@ -304,29 +335,29 @@ pub enum WatchEffect {
 pub enum FetchEffect {
     /// The controller of a ReplicaSet or Job.
     Owner {
-        generation: Generation,
+        session: SessionKey,
         owner: OwnerKey,
     },
     Namespaces {
-        generation: Generation,
+        session: SessionKey,
     },
     /// What changed in `namespaces` (and the nodes) between `from` and
     /// `to` (`cluster::changes`): metadata only, never a secret's data.
     Changes {
-        generation: Generation,
+        session: SessionKey,
         from: jiff::Timestamp,
         to: jiff::Timestamp,
         namespaces: std::collections::BTreeSet<String>,
     },
     ServiceAccount {
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         namespace: String,
         name: String,
     },
     /// One pull secret; the reply carries only hosts and usernames.
     Secret {
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         namespace: String,
         name: String,
@@ -334,19 +365,19 @@ pub enum FetchEffect {
     /// A failing pod's pull secret, for the expiry radar: the reply
     /// carries only hosts, usernames and expiries.
     PullSecret {
-        generation: Generation,
+        session: SessionKey,
         namespace: String,
         name: String,
     },
     /// The pod's node (kubelet version, cached images).
     Node {
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         name: String,
     },
     /// The secrets of the pod's namespace that could be attached.
     Attachable {
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         pod: PodKey,
         container: String,
@@ -357,7 +388,7 @@ pub enum FetchEffect {
 pub enum MutateEffect {
     /// Read what the fix needs and answer with a preview; nothing is written.
     Prepare {
-        generation: Generation,
+        session: SessionKey,
         action: ActionId,
         request: Box<FixRequest>,
     },
@@ -368,7 +399,7 @@ pub enum MutateEffect {
     Cancel { action: ActionId },
     /// Look for secrets that cover the pod's registry (copy / attach offers).
     Candidates {
-        generation: Generation,
+        session: SessionKey,
         action: ActionId,
         pod: PodKey,
         container: Option<String>,
@@ -380,7 +411,7 @@ pub enum ProbeEffect {
     /// Probe the registry of the pod's container from this machine, with
     /// the pod's pull secrets and its node's platform.
     Laptop {
-        generation: Generation,
+        session: SessionKey,
         probe: ProbeId,
         pod: PodKey,
         container: String,
@@ -389,7 +420,7 @@ pub enum ProbeEffect {
     /// the pod's; probing `image`'s registry, for `pod`) and answer with
     /// its preview.
     NodePreview {
-        generation: Generation,
+        session: SessionKey,
         probe: ProbeId,
         pod: PodKey,
         node: String,
@@ -408,29 +439,27 @@ pub enum ProbeEffect {
 
 impl Effect {
     /// The session it is for (none: an action's or probe's own id names it).
-    pub fn generation(&self) -> Option<Generation> {
+    pub fn session(&self) -> Option<&SessionKey> {
         match self {
             Effect::Watch(
-                WatchEffect::Connect { generation, .. } | WatchEffect::PodEvents { generation, .. },
+                WatchEffect::Connect { session, .. } | WatchEffect::PodEvents { session, .. },
             )
             | Effect::Fetch(
-                FetchEffect::Owner { generation, .. }
-                | FetchEffect::Namespaces { generation }
-                | FetchEffect::Changes { generation, .. }
-                | FetchEffect::ServiceAccount { generation, .. }
-                | FetchEffect::Secret { generation, .. }
-                | FetchEffect::PullSecret { generation, .. }
-                | FetchEffect::Node { generation, .. }
-                | FetchEffect::Attachable { generation, .. },
+                FetchEffect::Owner { session, .. }
+                | FetchEffect::Namespaces { session }
+                | FetchEffect::Changes { session, .. }
+                | FetchEffect::ServiceAccount { session, .. }
+                | FetchEffect::Secret { session, .. }
+                | FetchEffect::PullSecret { session, .. }
+                | FetchEffect::Node { session, .. }
+                | FetchEffect::Attachable { session, .. },
             )
             | Effect::Mutate(
-                MutateEffect::Prepare { generation, .. }
-                | MutateEffect::Candidates { generation, .. },
+                MutateEffect::Prepare { session, .. } | MutateEffect::Candidates { session, .. },
             )
             | Effect::Probe(
-                ProbeEffect::Laptop { generation, .. }
-                | ProbeEffect::NodePreview { generation, .. },
-            ) => Some(*generation),
+                ProbeEffect::Laptop { session, .. } | ProbeEffect::NodePreview { session, .. },
+            ) => Some(session),
             Effect::Watch(WatchEffect::Disconnect { .. } | WatchEffect::StopDetail)
             | Effect::Mutate(MutateEffect::Apply { .. } | MutateEffect::Cancel { .. })
             | Effect::Probe(

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use jiff::Timestamp;
 
 use super::action::Subject;
-use super::msg::{Effect, Generation, ProbeEffect, ProbeId, ProbeMsg};
+use super::msg::{Effect, ProbeEffect, ProbeId, ProbeMsg, SessionKey};
 use crate::domain::classify::classify;
 use crate::domain::failing::{FailureRow, PodKey};
 use crate::domain::image::ImageRef;
@@ -117,9 +117,9 @@ impl ProbePane {
     }
 
     /// The laptop probe's request.
-    pub fn start(&self, generation: Generation) -> Effect {
+    pub fn start(&self, session: SessionKey) -> Effect {
         ProbeEffect::Laptop {
-            generation,
+            session,
             probe: self.id,
             pod: self.pod.clone(),
             container: self.container.clone(),
@@ -128,7 +128,7 @@ impl ProbePane {
     }
 
     /// `P`: the node probe's preview (refused in read-only mode).
-    pub fn ask_node(&mut self, generation: Generation, read_only: bool) -> Vec<Effect> {
+    pub fn ask_node(&mut self, session: SessionKey, read_only: bool) -> Vec<Effect> {
         if read_only {
             self.node_stage = NodeStage::Refused(
                 "read-only mode (--read-only): the node probe creates a pod, so it is disabled"
@@ -148,7 +148,7 @@ impl ProbePane {
         self.node_stage = NodeStage::Preparing;
         vec![
             ProbeEffect::NodePreview {
-                generation,
+                session,
                 probe: self.id,
                 pod: self.pod.clone(),
                 node,
@@ -168,12 +168,12 @@ impl ProbePane {
     pub fn key(
         &mut self,
         key: KeyEvent,
-        generation: Generation,
+        session: SessionKey,
         read_only: bool,
     ) -> (Vec<Effect>, bool) {
         match key.code {
             KeyCode::Esc => (vec![ProbeEffect::Cancel { probe: self.id }.into()], true),
-            KeyCode::Char('P') => (self.ask_node(generation, read_only), false),
+            KeyCode::Char('P') => (self.ask_node(session, read_only), false),
             KeyCode::Down => {
                 self.scroll += 1;
                 (Vec::new(), false)
@@ -357,7 +357,7 @@ mod tests {
             kubectl: Vec::new(),
             notes: Vec::new(),
         };
-        let generation = m.cluster().generation;
+        let session = m.cluster().session();
         let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
         for (answer, created) in [(KeyCode::Char('y'), true), (KeyCode::Esc, false)] {
             let mut sent = update(&mut m, key(KeyCode::Char('P')));
@@ -372,7 +372,7 @@ mod tests {
             update(
                 &mut m,
                 Msg::Cluster(
-                    generation,
+                    session.clone(),
                     ClusterMsg::Probe {
                         probe: ProbeId(1),
                         msg: Box::new(previewed),

@@ -144,10 +144,10 @@ pub(super) fn start_action(model: &mut Model, intent: Intent) -> Vec<Effect> {
             .toast(now, Level::Warning, "select a failing pod first");
         return Vec::new();
     };
-    let generation = match subject.pods.first() {
-        Some(p) => model.generation_of(&p.cluster),
-        None => model.cluster().generation,
+    let session = match subject.pods.first() {
+        Some(p) => model.session_of(&p.cluster),
+        None => model.cluster().session(),
     };
     let now = model.now;
-    model.actions.open(kind, subject, generation, now)
+    model.actions.open(kind, subject, session, now)
 }

@@ -633,7 +633,7 @@ pub(super) fn ask_changes(model: &mut Model) -> Vec<Effect> {
         c.changes_asked = Some((now, window));
         out.push(
             super::msg::FetchEffect::Changes {
-                generation: c.generation,
+                session: c.session(),
                 from,
                 to,
                 namespaces,

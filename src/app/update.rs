@@ -43,8 +43,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.quit = true;
             vec![Effect::Quit]
         }
-        Msg::Cluster(generation, m) => {
-            let Some(ix) = model.session_ix(generation) else {
+        Msg::Cluster(session, m) => {
+            let Some(ix) = model.session_ix(&session) else {
                 return Vec::new();
             };
             model.dirty = true;
@@ -64,11 +64,11 @@ fn radar_reads(model: &mut Model, now: jiff::Timestamp) -> Vec<Effect> {
         if !c.inventory.synced && c.inventory.failing.is_empty() {
             continue;
         }
-        let generation = c.generation;
+        let session = c.session();
         for (namespace, name) in c.pull_secrets.wanted(&c.inventory, now) {
             fx.push(
                 FetchEffect::PullSecret {
-                    generation,
+                    session: session.clone(),
                     namespace,
                     name,
                 }
@@ -96,8 +96,25 @@ fn detail_on(model: &Model, ix: usize) -> bool {
         .is_some_and(|d| !model.is_fleet() || d.key.cluster == model.clusters[ix].id)
 }
 
+/// Reads of the owners `wanted`, on `cluster`'s session.
+fn owner_reads(
+    cluster: &super::cluster::ClusterView,
+    wanted: impl IntoIterator<Item = crate::domain::facts::OwnerKey>,
+) -> Vec<Effect> {
+    let session = cluster.session();
+    wanted
+        .into_iter()
+        .map(|owner| {
+            FetchEffect::Owner {
+                session: session.clone(),
+                owner,
+            }
+            .into()
+        })
+        .collect()
+}
+
 pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Effect> {
-    let generation = model.clusters[ix].generation;
     let detail_here = detail_on(model, ix);
     let cluster = &mut model.clusters[ix];
     match m {
@@ -108,8 +125,9 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             scope,
         } => {
             cluster.connected(context, server, default_namespace, scope);
+            let session = cluster.session();
             match &mut model.detail {
-                Some(d) if detail_here => d.requests(generation),
+                Some(d) if detail_here => d.requests(&session),
                 _ => Vec::new(),
             }
         }
@@ -145,10 +163,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             if done || (steady && cluster.inventory.synced) {
                 cluster.conn = ConnState::Live;
             }
-            wanted
-                .into_iter()
-                .map(|owner| FetchEffect::Owner { generation, owner }.into())
-                .collect()
+            owner_reads(cluster, wanted)
         }
         ClusterMsg::FailingFirst(facts) => {
             // Once the full list is in, it is the truth: a late early list
@@ -160,10 +175,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             for f in facts {
                 wanted.extend(cluster.inventory.apply_pod(WatchEvent::Apply(f)));
             }
-            wanted
-                .into_iter()
-                .map(|owner| FetchEffect::Owner { generation, owner }.into())
-                .collect()
+            owner_reads(cluster, wanted)
         }
         ClusterMsg::Events(ev) => {
             cluster.last_event = Some(model.now);
@@ -259,7 +271,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
                 Some(d) if detail_here => {
                     model.detail_seq.0 += 1;
                     d.restart(model.detail_seq);
-                    d.requests(generation)
+                    d.requests(&cluster.session())
                 }
                 _ => Vec::new(),
             }
@@ -313,7 +325,7 @@ pub(super) fn on_cluster(model: &mut Model, ix: usize, m: ClusterMsg) -> Vec<Eff
             Vec::new()
         }
         ClusterMsg::Detail { detail, msg } => match &mut model.detail {
-            Some(d) if d.id == detail => d.apply(generation, *msg),
+            Some(d) if d.id == detail => d.apply(&cluster.session(), *msg),
             _ => Vec::new(),
         },
         ClusterMsg::Action { action, msg } => {

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::error::{ApiError, ApiErrorKind};
 use super::{map_event, watch_error};
-use crate::app::msg::{ClusterMsg, DetailId, DetailMsg, Fetch, Generation, Msg};
+use crate::app::msg::{ClusterMsg, DetailId, DetailMsg, Fetch, Msg, SessionKey};
 use crate::domain::facts::EventRow;
 use crate::domain::failing::PodKey;
 use crate::domain::node_credentials::service_account_view;
@@ -72,12 +72,12 @@ pub fn event_fields(pod: &PodKey, uid: Option<&str>) -> String {
 
 async fn send(
     tx: &mpsc::Sender<Msg>,
-    generation: Generation,
+    session: &SessionKey,
     detail: DetailId,
     msg: DetailMsg,
 ) -> bool {
     tx.send(Msg::Cluster(
-        generation,
+        session.clone(),
         ClusterMsg::Detail {
             detail,
             msg: Box::new(msg),
@@ -88,7 +88,7 @@ async fn send(
 }
 
 pub async fn watch_pod_events(
-    generation: Generation,
+    session: SessionKey,
     detail: DetailId,
     client: Client,
     pod: PodKey,
@@ -114,7 +114,7 @@ pub async fn watch_pod_events(
                 DetailMsg::EventsFailed(error)
             }
         };
-        if !send(&tx, generation, detail, msg).await {
+        if !send(&tx, &session, detail, msg).await {
             return;
         }
     }
@@ -131,7 +131,7 @@ fn fetch_of<T>(res: Result<Option<T>, kube::Error>) -> Fetch<T> {
 }
 
 pub async fn get_service_account(
-    generation: Generation,
+    session: SessionKey,
     detail: DetailId,
     client: Client,
     namespace: String,
@@ -148,14 +148,14 @@ pub async fn get_service_account(
     if let Fetch::Failed(e) = &result {
         tracing::warn!(%namespace, %name, error = %e, "reading ServiceAccount");
     }
-    send(&tx, generation, detail, DetailMsg::ServiceAccount(result)).await;
+    send(&tx, &session, detail, DetailMsg::ServiceAccount(result)).await;
 }
 
 /// The pod's node, reduced to its kubelet version and image names. Many
 /// users may not read nodes: a 403 only means the re-verification check
 /// (KEP-2535) is not made.
 pub async fn get_node(
-    generation: Generation,
+    session: SessionKey,
     detail: DetailId,
     client: Client,
     name: String,
@@ -167,13 +167,13 @@ pub async fn get_node(
     if let Fetch::Failed(e) = &result {
         tracing::warn!(%name, error = %e, "reading node");
     }
-    send(&tx, generation, detail, DetailMsg::Node(result)).await;
+    send(&tx, &session, detail, DetailMsg::Node(result)).await;
 }
 
 /// The secrets of the pod's namespace that cover its registry and that
 /// neither the pod nor its ServiceAccount uses (never their data).
 pub async fn get_attachable(
-    generation: Generation,
+    session: SessionKey,
     detail: DetailId,
     client: Client,
     pod: PodKey,
@@ -192,7 +192,7 @@ pub async fn get_attachable(
         },
         Err(e) => failed(&e),
     };
-    send(&tx, generation, detail, DetailMsg::Attachable(result)).await;
+    send(&tx, &session, detail, DetailMsg::Attachable(result)).await;
 }
 
 /// One pull secret, reduced to hosts, usernames and expiries before
@@ -208,7 +208,7 @@ pub async fn read_pull_secret(client: Client, namespace: &str, name: &str) -> Fe
 }
 
 pub async fn get_secret(
-    generation: Generation,
+    session: SessionKey,
     detail: DetailId,
     client: Client,
     namespace: String,
@@ -222,7 +222,7 @@ pub async fn get_secret(
     if let Fetch::Failed(e) = &result {
         tracing::warn!(%namespace, %name, error = %e, "reading pull secret");
     }
-    send(&tx, generation, detail, DetailMsg::Secret { name, result }).await;
+    send(&tx, &session, detail, DetailMsg::Secret { name, result }).await;
 }
 
 #[cfg(test)]

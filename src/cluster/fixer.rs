@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use super::Connection;
 use super::follow::{self, FollowEnd, NoFollow};
 use super::mutate::{self, MutationError, Outcome, PodFacts, Prepared};
-use crate::app::msg::{ActionId, ActionMsg, ClusterMsg, FixRequest, Generation, Msg};
+use crate::app::msg::{ActionId, ActionMsg, ClusterMsg, FixRequest, Msg, SessionKey};
 use crate::audit;
 use crate::domain::failing::PodKey;
 use crate::domain::image::ImageRef;
@@ -276,7 +276,7 @@ impl Fixer {
     /// Starts an action: prepare, answer with the preview, wait for `y`.
     pub fn prepare(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         action: ActionId,
         conn: Connection,
         kubeconfig: Option<PathBuf>,
@@ -286,7 +286,7 @@ impl Fixer {
         self.reap();
         let (confirm_tx, confirm_rx) = oneshot::channel();
         let task = tokio::spawn(run_action(
-            generation, action, conn, kubeconfig, request, tx, confirm_rx,
+            session, action, conn, kubeconfig, request, tx, confirm_rx,
         ));
         self.tasks.insert(
             action,
@@ -323,7 +323,7 @@ impl Fixer {
 
     pub fn candidates(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         action: ActionId,
         client: Client,
         pod: PodKey,
@@ -332,7 +332,7 @@ impl Fixer {
     ) {
         tokio::spawn(async move {
             let msg = candidates(&client, &pod, container.as_deref()).await;
-            send(&tx, generation, action, msg).await;
+            send(&tx, &session, action, msg).await;
         });
     }
 
@@ -343,10 +343,10 @@ impl Fixer {
     }
 }
 
-async fn send(tx: &mpsc::Sender<Msg>, generation: Generation, action: ActionId, msg: ActionMsg) {
+async fn send(tx: &mpsc::Sender<Msg>, session: &SessionKey, action: ActionId, msg: ActionMsg) {
     let _ = tx
         .send(Msg::Cluster(
-            generation,
+            session.clone(),
             ClusterMsg::Action {
                 action,
                 msg: Box::new(msg),
@@ -364,7 +364,7 @@ fn is_input(e: &MutationError) -> bool {
 }
 
 async fn run_action(
-    generation: Generation,
+    session: SessionKey,
     action: ActionId,
     conn: Connection,
     kubeconfig: Option<PathBuf>,
@@ -379,7 +379,7 @@ async fn run_action(
             let input = is_input(&e);
             send(
                 &tx,
-                generation,
+                &session,
                 action,
                 ActionMsg::Refused {
                     message: e.to_string(),
@@ -394,7 +394,7 @@ async fn run_action(
     let preview = combined_preview(&steps, &skipped);
     send(
         &tx,
-        generation,
+        &session,
         action,
         ActionMsg::Prepared {
             preview: Box::new(preview),
@@ -420,7 +420,7 @@ async fn run_action(
     if done.is_empty() {
         send(
             &tx,
-            generation,
+            &session,
             action,
             ActionMsg::Failed {
                 message: failures.join("; "),
@@ -434,7 +434,7 @@ async fn run_action(
     }
     send(
         &tx,
-        generation,
+        &session,
         action,
         ActionMsg::Applied {
             dry_run,
@@ -447,8 +447,8 @@ async fn run_action(
     if dry_run {
         return;
     }
-    let end = follow_steps(&client, generation, action, &tx, &steps, done).await;
-    send(&tx, generation, action, end).await;
+    let end = follow_steps(&client, session.clone(), action, &tx, &steps, done).await;
+    send(&tx, &session, action, end).await;
 }
 
 /// What applying the steps did: the steps done (with the pods that existed
@@ -503,7 +503,7 @@ async fn apply_steps(
 /// message that ends the action.
 async fn follow_steps(
     client: &Client,
-    generation: Generation,
+    session: SessionKey,
     action: ActionId,
     tx: &mpsc::Sender<Msg>,
     steps: &[Step],
@@ -514,13 +514,7 @@ async fn follow_steps(
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(p) = prx.recv().await {
-                send(
-                    &tx,
-                    generation,
-                    action,
-                    ActionMsg::Progress { line: p.line },
-                )
-                .await;
+                send(&tx, &session, action, ActionMsg::Progress { line: p.line }).await;
             }
         })
     };

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::connect::watch_error;
 use super::reads::scoped;
 use super::watch::WATCH_TIMEOUT_SECS;
-use crate::app::msg::{ClusterMsg, Generation, Msg};
+use crate::app::msg::{ClusterMsg, Msg, SessionKey};
 use crate::domain::history::{Fact, Nodes, kept};
 use crate::domain::scope::Scope;
 
@@ -31,19 +31,19 @@ const PULL_SECRETS: &str = "type=kubernetes.io/dockerconfigjson";
 const SECRETS_MAX: usize = 50_000;
 
 /// Runs both watches until the app goes.
-pub(super) async fn watch(client: &Client, scope: &Scope, generation: Generation, tx: &Sender) {
+pub(super) async fn watch(client: &Client, scope: &Scope, session: &SessionKey, tx: &Sender) {
     tokio::join!(
-        nodes(client, generation, tx),
-        pull_secrets(client, scope, generation, tx)
+        nodes(client, session, tx),
+        pull_secrets(client, scope, session, tx)
     );
 }
 
 type Sender = mpsc::Sender<Msg>;
 
-async fn send(tx: &Sender, generation: Generation, facts: Vec<Fact>) -> bool {
+async fn send(tx: &Sender, session: &SessionKey, facts: Vec<Fact>) -> bool {
     facts.is_empty()
         || tx
-            .send(Msg::Cluster(generation, ClusterMsg::History(facts)))
+            .send(Msg::Cluster(session.clone(), ClusterMsg::History(facts)))
             .await
             .is_ok()
 }
@@ -60,7 +60,7 @@ fn forbidden(what: &str, e: &watcher::Error) -> bool {
 }
 
 /// The nodes: kubelet versions and images.
-async fn nodes(client: &Client, generation: Generation, tx: &Sender) {
+async fn nodes(client: &Client, session: &SessionKey, tx: &Sender) {
     let api: Api<Node> = Api::all(client.clone());
     let cfg = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
     let mut stream = watcher::watcher(api, cfg).default_backoff().boxed();
@@ -102,7 +102,7 @@ async fn nodes(client: &Client, generation: Generation, tx: &Sender) {
             Err(e) if forbidden("nodes", &e) => return,
             Err(_) => continue,
         };
-        if !send(tx, generation, facts).await {
+        if !send(tx, session, facts).await {
             return;
         }
     }
@@ -121,7 +121,7 @@ fn observe(seen: &mut Nodes, n: &Node) -> Vec<Fact> {
 }
 
 /// The pull secrets' deletions (metadata only).
-async fn pull_secrets(client: &Client, scope: &Scope, generation: Generation, tx: &Sender) {
+async fn pull_secrets(client: &Client, scope: &Scope, session: &SessionKey, tx: &Sender) {
     let api: Api<PartialObjectMeta<Secret>> = scoped(client, scope);
     let cfg = watcher::Config::default()
         .fields(PULL_SECRETS)
@@ -176,7 +176,7 @@ async fn pull_secrets(client: &Client, scope: &Scope, generation: Generation, tx
             Err(e) if forbidden("pull secrets", &e) => return,
             Err(_) => continue,
         };
-        if !send(tx, generation, facts).await {
+        if !send(tx, session, facts).await {
             return;
         }
     }

@@ -18,7 +18,7 @@ use kube::runtime::watcher;
 use tokio::sync::mpsc;
 
 use super::error::{ApiError, ApiErrorKind};
-use crate::app::msg::{ClusterMsg, Generation, Msg};
+use crate::app::msg::{ClusterMsg, Msg, SessionKey};
 
 /// How often the server is asked whether it is there.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(3);
@@ -146,7 +146,7 @@ async fn beat(client: &Client, server: &str, activity: &Activity) -> Beat {
 /// (`ClusterMsg::ServerSilent`, repeated with the time since), and asks the
 /// session to restart its watchers when it answers again.
 pub async fn heartbeat(
-    generation: Generation,
+    session: SessionKey,
     every: Option<Duration>,
     conn: super::SharedConn,
     server: String,
@@ -205,7 +205,7 @@ pub async fn heartbeat(
                     error,
                     for_secs: since.elapsed().as_secs(),
                 };
-                if tx.send(Msg::Cluster(generation, msg)).await.is_err() {
+                if tx.send(Msg::Cluster(session.clone(), msg)).await.is_err() {
                     return;
                 }
             }

@@ -50,7 +50,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::msg::{
     Backend, ClusterMsg, DetailId, Effect, FetchEffect, Generation, Msg, MutateEffect, ProbeEffect,
-    WatchEffect,
+    SessionKey, WatchEffect,
 };
 use crate::domain::cluster_id::ClusterId;
 use crate::domain::facts::{EventFact, OwnerKey, PodFact, WatchEvent, owner_lookup_from_refs};
@@ -195,32 +195,32 @@ impl Cluster {
         let tx = self.tx.clone();
         match effect {
             ProbeEffect::Laptop {
-                generation,
+                session,
                 probe,
                 pod,
                 container,
             } => {
-                if let Some(client) = self.client(generation) {
+                if let Some(client) = self.client(&session) {
                     self.prober
-                        .laptop(generation, probe, client, pod, container, tx);
+                        .laptop(session, probe, client, pod, container, tx);
                 }
             }
             ProbeEffect::NodePreview {
-                generation,
+                session,
                 probe,
                 node,
                 image,
                 blob_host,
                 ..
             } => {
-                if let Some(conn) = self.connection(generation) {
+                if let Some(conn) = self.connection(&session) {
                     let user = crate::audit::kubeconfig_user(
                         self.kubeconfig.as_deref(),
                         conn.context.as_deref(),
                     );
                     let origin = crate::audit::Origin::new(&conn.cluster_id(), user);
                     self.prober.node_preview(
-                        generation,
+                        session,
                         probe,
                         conn.client,
                         origin,
@@ -242,7 +242,7 @@ impl Cluster {
     pub fn connect(
         &mut self,
         slot: usize,
-        generation: Generation,
+        session: SessionKey,
         context: Option<String>,
         scope: Scope,
     ) {
@@ -267,8 +267,9 @@ impl Cluster {
             heartbeat: self.heartbeat,
             full_lists: self.full_lists.clone(),
         };
+        let generation = session.generation;
         let main = tokio::spawn(async move {
-            run_session(generation, target, scope, conn_cell, tx, settings).await;
+            run_session(session, target, scope, conn_cell, tx, settings).await;
         });
         self.sessions.insert(
             slot,
@@ -290,67 +291,68 @@ impl Cluster {
         }
     }
 
-    /// The connection of session `generation`, if it is current.
-    fn connection(&self, generation: Generation) -> Option<Connection> {
-        let s = self
-            .sessions
-            .values()
-            .find(|s| s.generation == generation)?;
-        s.conn.get()
+    /// The connection of `session`, if it is current: its generation is
+    /// held, and the cluster it names is the one connected (an effect for
+    /// another cluster is dropped, whatever its number).
+    fn connection(&self, session: &SessionKey) -> Option<Connection> {
+        let conn = self.held(session)?.conn.get()?;
+        if conn.cluster_id().agrees(&session.cluster) {
+            return Some(conn);
+        }
+        tracing::warn!(%session, connected = %conn.cluster_id(), "an effect for another cluster: dropped");
+        None
     }
 
-    fn client(&self, generation: Generation) -> Option<Client> {
-        self.connection(generation).map(|c| c.client)
+    /// The session `session` names, when it is held.
+    fn held(&self, session: &SessionKey) -> Option<&Session> {
+        self.sessions
+            .values()
+            .find(|s| s.generation == session.generation)
+    }
+
+    fn client(&self, session: &SessionKey) -> Option<Client> {
+        self.connection(session).map(|c| c.client)
     }
 
     fn mutate(&mut self, effect: MutateEffect) {
         match effect {
             MutateEffect::Prepare {
-                generation,
+                session,
                 action,
                 request,
             } => {
-                let Some(conn) = self.connection(generation) else {
+                let Some(conn) = self.connection(&session) else {
                     return;
                 };
                 let kubeconfig = self.kubeconfig.clone();
-                self.fixer.prepare(
-                    generation,
-                    action,
-                    conn,
-                    kubeconfig,
-                    *request,
-                    self.tx.clone(),
-                );
+                self.fixer
+                    .prepare(session, action, conn, kubeconfig, *request, self.tx.clone());
             }
             MutateEffect::Apply { action, dry_run } => self.fixer.apply(action, dry_run),
             MutateEffect::Cancel { action } => self.fixer.cancel(action),
             MutateEffect::Candidates {
-                generation,
+                session,
                 action,
                 pod,
                 container,
             } => {
-                let Some(client) = self.client(generation) else {
+                let Some(client) = self.client(&session) else {
                     return;
                 };
                 self.fixer
-                    .candidates(generation, action, client, pod, container, self.tx.clone());
+                    .candidates(session, action, client, pod, container, self.tx.clone());
             }
         }
     }
 
     /// Runs `read` on the session's client within its bound of lookups,
-    /// and sends its answer tagged with the session's generation.
-    fn spawn_lookup<F, Fut>(&self, generation: Generation, read: F)
+    /// and sends its answer tagged with the session.
+    fn spawn_lookup<F, Fut>(&self, session: SessionKey, read: F)
     where
         F: FnOnce(Client) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ClusterMsg> + Send + 'static,
     {
-        let Some(s) = self.sessions.values().find(|s| s.generation == generation) else {
-            return;
-        };
-        let Some(client) = s.conn.client() else {
+        let (Some(s), Some(client)) = (self.held(&session), self.client(&session)) else {
             return;
         };
         let tx = self.tx.clone();
@@ -358,14 +360,14 @@ impl Cluster {
         tokio::spawn(async move {
             let _permit = sem.acquire().await;
             let msg = read(client).await;
-            let _ = tx.send(Msg::Cluster(generation, msg)).await;
+            let _ = tx.send(Msg::Cluster(session, msg)).await;
         });
     }
 
     /// One failing pod's pull secret for the expiry radar, reduced the
     /// moment it arrives; shares the owner lookups' bound.
-    pub fn read_pull_secret(&self, generation: Generation, namespace: String, name: String) {
-        self.spawn_lookup(generation, |client| async move {
+    pub fn read_pull_secret(&self, session: SessionKey, namespace: String, name: String) {
+        self.spawn_lookup(session, |client| async move {
             let result = detail::read_pull_secret(client, &namespace, &name).await;
             ClusterMsg::PullSecret {
                 namespace,
@@ -375,8 +377,8 @@ impl Cluster {
         });
     }
 
-    pub fn resolve_owner(&self, generation: Generation, owner: OwnerKey) {
-        self.spawn_lookup(generation, |client| async move {
+    pub fn resolve_owner(&self, session: SessionKey, owner: OwnerKey) {
+        self.spawn_lookup(session, |client| async move {
             let lookup = resolve_owner(&client, &owner).await;
             ClusterMsg::Owner(owner, lookup)
         });
@@ -385,21 +387,26 @@ impl Cluster {
     /// Starts the detail's events watch, replacing any previous detail's tasks.
     pub fn watch_pod_events(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         pod: PodKey,
         uid: Option<String>,
     ) {
-        let Some(client) = self.client(generation) else {
+        let Some(client) = self.client(&session) else {
             return;
         };
         let mut tasks = DetailTasks::new(detail);
         let tx = self.tx.clone();
         tasks.push(tokio::spawn(detail::watch_pod_events(
-            generation, detail, client, pod, uid, tx,
+            session.clone(),
+            detail,
+            client,
+            pod,
+            uid,
+            tx,
         )));
         self.detail = Some(tasks);
-        self.detail_session = Some(generation);
+        self.detail_session = Some(session.generation);
     }
 
     /// The tasks of `detail`, started if this is a new detail.
@@ -410,65 +417,65 @@ impl Cluster {
         self.detail.get_or_insert_with(|| DetailTasks::new(detail))
     }
 
-    /// Runs one of the open detail's reads on this generation's client;
+    /// Runs one of the open detail's reads on this session's client;
     /// it stops with the detail.
     fn spawn_detail_read<F>(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         read: impl FnOnce(Client, mpsc::Sender<Msg>) -> F,
     ) where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        let Some(client) = self.client(generation) else {
+        let Some(client) = self.client(&session) else {
             return;
         };
         let t = tokio::spawn(read(client, self.tx.clone()));
         self.detail_tasks(detail).push(t);
-        self.detail_session = Some(generation);
+        self.detail_session = Some(session.generation);
     }
 
     pub fn get_service_account(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         namespace: String,
         name: String,
     ) {
-        self.spawn_detail_read(generation, detail, |client, tx| {
-            detail::get_service_account(generation, detail, client, namespace, name, tx)
+        self.spawn_detail_read(session.clone(), detail, |client, tx| {
+            detail::get_service_account(session, detail, client, namespace, name, tx)
         });
     }
 
     pub fn get_secret(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         namespace: String,
         name: String,
     ) {
-        self.spawn_detail_read(generation, detail, |client, tx| {
-            detail::get_secret(generation, detail, client, namespace, name, tx)
+        self.spawn_detail_read(session.clone(), detail, |client, tx| {
+            detail::get_secret(session, detail, client, namespace, name, tx)
         });
     }
 
     /// Reads the detail's node (`FetchEffect::Node`).
-    pub fn get_node(&mut self, generation: Generation, detail: DetailId, name: String) {
-        self.spawn_detail_read(generation, detail, |client, tx| {
-            detail::get_node(generation, detail, client, name, tx)
+    pub fn get_node(&mut self, session: SessionKey, detail: DetailId, name: String) {
+        self.spawn_detail_read(session.clone(), detail, |client, tx| {
+            detail::get_node(session, detail, client, name, tx)
         });
     }
 
     /// "Attach what is there": the namespace's unused covering secrets.
     pub fn get_attachable(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         detail: DetailId,
         pod: PodKey,
         container: String,
     ) {
-        self.spawn_detail_read(generation, detail, |client, tx| {
-            detail::get_attachable(generation, detail, client, pod, container, tx)
+        self.spawn_detail_read(session.clone(), detail, |client, tx| {
+            detail::get_attachable(session, detail, client, pod, container, tx)
         });
     }
 
@@ -487,32 +494,32 @@ impl Cluster {
     /// What changed around the journal's failures (`FetchEffect::Changes`).
     pub fn read_changes(
         &self,
-        generation: Generation,
+        session: SessionKey,
         from: jiff::Timestamp,
         to: jiff::Timestamp,
         namespaces: std::collections::BTreeSet<String>,
     ) {
-        let Some(client) = self.client(generation) else {
+        let Some(client) = self.client(&session) else {
             return;
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let changes = changes::read(&client, &namespaces, from, to).await;
             let _ = tx
-                .send(Msg::Cluster(generation, ClusterMsg::Changes(changes)))
+                .send(Msg::Cluster(session, ClusterMsg::Changes(changes)))
                 .await;
         });
     }
 
-    pub fn list_namespaces(&self, generation: Generation) {
-        let Some(client) = self.client(generation) else {
+    pub fn list_namespaces(&self, session: SessionKey) {
+        let Some(client) = self.client(&session) else {
             return;
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let res = list_namespaces(&client).await;
             let _ = tx
-                .send(Msg::Cluster(generation, ClusterMsg::Namespaces(res)))
+                .send(Msg::Cluster(session, ClusterMsg::Namespaces(res)))
                 .await;
         });
     }
@@ -523,58 +530,56 @@ impl Backend for Cluster {
         match effect {
             Effect::Watch(WatchEffect::Connect {
                 slot,
-                generation,
+                session,
                 context,
                 scope,
-            }) => self.connect(slot, generation, context, scope),
+            }) => self.connect(slot, session, context, scope),
             Effect::Watch(WatchEffect::Disconnect { slot }) => self.disconnect(slot),
             Effect::Watch(WatchEffect::PodEvents {
-                generation,
+                session,
                 detail,
                 pod,
                 uid,
-            }) => self.watch_pod_events(generation, detail, pod, uid),
+            }) => self.watch_pod_events(session, detail, pod, uid),
             Effect::Watch(WatchEffect::StopDetail) => self.stop_detail(),
-            Effect::Fetch(FetchEffect::Owner { generation, owner }) => {
-                self.resolve_owner(generation, owner)
+            Effect::Fetch(FetchEffect::Owner { session, owner }) => {
+                self.resolve_owner(session, owner)
             }
-            Effect::Fetch(FetchEffect::Namespaces { generation }) => {
-                self.list_namespaces(generation)
-            }
+            Effect::Fetch(FetchEffect::Namespaces { session }) => self.list_namespaces(session),
             Effect::Fetch(FetchEffect::Changes {
-                generation,
+                session,
                 from,
                 to,
                 namespaces,
-            }) => self.read_changes(generation, from, to, namespaces),
+            }) => self.read_changes(session, from, to, namespaces),
             Effect::Fetch(FetchEffect::ServiceAccount {
-                generation,
+                session,
                 detail,
                 namespace,
                 name,
-            }) => self.get_service_account(generation, detail, namespace, name),
+            }) => self.get_service_account(session, detail, namespace, name),
             Effect::Fetch(FetchEffect::Secret {
-                generation,
+                session,
                 detail,
                 namespace,
                 name,
-            }) => self.get_secret(generation, detail, namespace, name),
+            }) => self.get_secret(session, detail, namespace, name),
             Effect::Fetch(FetchEffect::Node {
-                generation,
+                session,
                 detail,
                 name,
-            }) => self.get_node(generation, detail, name),
+            }) => self.get_node(session, detail, name),
             Effect::Fetch(FetchEffect::PullSecret {
-                generation,
+                session,
                 namespace,
                 name,
-            }) => self.read_pull_secret(generation, namespace, name),
+            }) => self.read_pull_secret(session, namespace, name),
             Effect::Fetch(FetchEffect::Attachable {
-                generation,
+                session,
                 detail,
                 pod,
                 container,
-            }) => self.get_attachable(generation, detail, pod, container),
+            }) => self.get_attachable(session, detail, pod, container),
             Effect::Mutate(m) => self.mutate(m),
             Effect::Probe(p) => self.probe(p),
             Effect::Quit => self.stop(),
@@ -585,3 +590,6 @@ impl Backend for Cluster {
         self.prober.finish()
     }
 }
+
+#[cfg(test)]
+mod session_tests;

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::probe_pod::{self, NodeEvent, PodEvent, ProbePodRequest};
-use crate::app::msg::{ClusterMsg, Generation, Msg, ProbeId, ProbeMsg};
+use crate::app::msg::{ClusterMsg, Msg, ProbeId, ProbeMsg, SessionKey};
 use crate::domain::audit::Origin;
 use crate::domain::failing::PodKey;
 use crate::domain::image::ImageRef;
@@ -24,14 +24,9 @@ use crate::domain::probe::{Platform, ProbePlan, credentials_from_secret};
 /// Seconds per step of the console's probes.
 pub const STEP_TIMEOUT_S: u64 = 5;
 
-async fn send(
-    tx: &mpsc::Sender<Msg>,
-    generation: Generation,
-    probe: ProbeId,
-    msg: ProbeMsg,
-) -> bool {
+async fn send(tx: &mpsc::Sender<Msg>, session: &SessionKey, probe: ProbeId, msg: ProbeMsg) -> bool {
     tx.send(Msg::Cluster(
-        generation,
+        session.clone(),
         ClusterMsg::Probe {
             probe,
             msg: Box::new(msg),
@@ -113,7 +108,7 @@ const PREVIEW_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// A previewed node probe (see `Prober::pending`).
 struct Pending {
-    generation: Generation,
+    session: SessionKey,
     client: Client,
     req: ProbePodRequest,
     at: Timestamp,
@@ -152,7 +147,7 @@ impl Drop for Prober {
 impl Prober {
     pub fn laptop(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         probe: ProbeId,
         client: Client,
         pod: PodKey,
@@ -163,7 +158,7 @@ impl Prober {
             let plan = match plan_for(&client, &pod, &container).await {
                 Ok(p) => p,
                 Err(e) => {
-                    send(&tx, generation, probe, ProbeMsg::LaptopFailed(e)).await;
+                    send(&tx, &session, probe, ProbeMsg::LaptopFailed(e)).await;
                     return;
                 }
             };
@@ -173,7 +168,7 @@ impl Prober {
                     crate::probe::ProbeEvent::Step(s) => ProbeMsg::LaptopStep(s),
                     crate::probe::ProbeEvent::Done(r) => ProbeMsg::LaptopDone(Box::new(r)),
                 };
-                if !send(&tx, generation, probe, msg).await {
+                if !send(&tx, &session, probe, msg).await {
                     return;
                 }
             }
@@ -187,7 +182,7 @@ impl Prober {
     #[allow(clippy::too_many_arguments)]
     pub fn node_preview(
         &mut self,
-        generation: Generation,
+        session: SessionKey,
         probe: ProbeId,
         client: Client,
         origin: Origin,
@@ -225,7 +220,7 @@ impl Prober {
                 self.pending.insert(
                     probe,
                     Pending {
-                        generation,
+                        session: session.clone(),
                         client,
                         req,
                         at: now,
@@ -235,14 +230,14 @@ impl Prober {
             }
         };
         tokio::spawn(async move {
-            send(&tx, generation, probe, msg).await;
+            send(&tx, &session, probe, msg).await;
         });
     }
 
     /// `y`: creates the previewed pod and streams its results.
     pub fn node_start(&mut self, probe: ProbeId, tx: mpsc::Sender<Msg>) {
         let Some(Pending {
-            generation,
+            session,
             client,
             req,
             at,
@@ -257,7 +252,7 @@ impl Prober {
                 _ => "dry run: the probe pod was not created (a node probe needs a real pod)",
             };
             tokio::spawn(async move {
-                send(&tx, generation, probe, ProbeMsg::NodeRefused(why.into())).await;
+                send(&tx, &session, probe, ProbeMsg::NodeRefused(why.into())).await;
             });
             return;
         }
@@ -268,7 +263,7 @@ impl Prober {
             let why = "the preview is more than a minute old: the pod was not created; open \
                        the node probe again to see a fresh preview";
             tokio::spawn(async move {
-                send(&tx, generation, probe, ProbeMsg::NodeRefused(why.into())).await;
+                send(&tx, &session, probe, ProbeMsg::NodeRefused(why.into())).await;
             });
             return;
         }
@@ -295,13 +290,13 @@ impl Prober {
                     }
                     NodeEvent::Done(Ok(np)) => {
                         for n in np.notes {
-                            send(&tx, generation, probe, ProbeMsg::NodeNote(n)).await;
+                            send(&tx, &session, probe, ProbeMsg::NodeNote(n)).await;
                         }
                         ProbeMsg::NodeDone(Ok(Box::new(np.report)))
                     }
                     NodeEvent::Done(Err(e)) => ProbeMsg::NodeDone(Err(e.to_string())),
                 };
-                if !send(&tx, generation, probe, msg).await {
+                if !send(&tx, &session, probe, msg).await {
                     return;
                 }
             }

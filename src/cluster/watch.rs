@@ -45,7 +45,7 @@ pub(super) struct Settings {
 }
 
 pub(super) async fn run_session(
-    generation: Generation,
+    session: SessionKey,
     target: Target,
     scope: Scope,
     cell: SharedConn,
@@ -58,9 +58,12 @@ pub(super) async fn run_session(
         heartbeat,
         full_lists,
     } = settings;
+    // Until it connects, the session names its cluster by the context
+    // asked for; then by the context and server reached.
+    let asked = session;
     let send = |m: ClusterMsg| {
-        let tx = tx.clone();
-        async move { tx.send(Msg::Cluster(generation, m)).await.is_ok() }
+        let (tx, session) = (tx.clone(), asked.clone());
+        async move { tx.send(Msg::Cluster(session, m)).await.is_ok() }
     };
     // Building the client runs an exec credential plugin, synchronously:
     // bounded, so a plugin that hangs is said, not waited on.
@@ -83,6 +86,11 @@ pub(super) async fn run_session(
     };
     cell.set(conn.clone());
     let mut conn = conn;
+    let session = SessionKey::new(conn.cluster_id(), asked.generation);
+    let send = |m: ClusterMsg| {
+        let (tx, session) = (tx.clone(), session.clone());
+        async move { tx.send(Msg::Cluster(session, m)).await.is_ok() }
+    };
     // Probe pods left by an earlier run that could not delete them: only
     // pulltui's own probe namespace, and never when nothing may be written.
     if mode == WriteMode::Write {
@@ -156,7 +164,7 @@ pub(super) async fn run_session(
     let activity = Arc::new(liveness::Activity::default());
     let (restart_tx, mut restart_rx) = mpsc::channel::<liveness::Restart>(4);
     let beat = liveness::heartbeat(
-        generation,
+        session.clone(),
         heartbeat,
         cell.clone(),
         conn.server.clone(),
@@ -174,7 +182,7 @@ pub(super) async fn run_session(
     let mut first = true;
     loop {
         let w = Watch {
-            generation,
+            session: session.clone(),
             cluster: conn.cluster_id(),
             client: conn.client.clone(),
             scope: scope.clone(),
@@ -194,7 +202,7 @@ pub(super) async fn run_session(
                 watch_events(&w, EVENT_FIELDS, 0b001),
                 watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
                 watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
-                super::history::watch(&w.client, &w.scope, w.generation, &w.tx),
+                super::history::watch(&w.client, &w.scope, &w.session, &w.tx),
             )
         };
         tokio::pin!(watchers);
@@ -257,7 +265,7 @@ pub(super) async fn run_session(
 
 /// What every watcher of a session needs.
 struct Watch {
-    generation: Generation,
+    session: SessionKey,
     /// The cluster the facts are about (every pod key carries it).
     cluster: ClusterId,
     client: Client,
@@ -337,8 +345,11 @@ async fn failing_first(w: &Watch, enabled: bool) {
             }
             tracing::debug!(failing = facts.len(), "failing pods listed first");
             let _ =
-                w.tx.send(Msg::Cluster(w.generation, ClusterMsg::FailingFirst(facts)))
-                    .await;
+                w.tx.send(Msg::Cluster(
+                    w.session.clone(),
+                    ClusterMsg::FailingFirst(facts),
+                ))
+                .await;
         }
         Err(e) => tracing::debug!(error = %ApiError::from(&e), "listing pending pods first"),
     }
@@ -398,7 +409,11 @@ async fn watch_pods(w: &Watch, first: bool) {
                 }
             }
         };
-        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
+        if w.tx
+            .send(Msg::Cluster(w.session.clone(), msg))
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -446,7 +461,11 @@ async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
                 }
             }
         };
-        if w.tx.send(Msg::Cluster(w.generation, msg)).await.is_err() {
+        if w.tx
+            .send(Msg::Cluster(w.session.clone(), msg))
+            .await
+            .is_err()
+        {
             return;
         }
     }

@@ -34,6 +34,15 @@ impl ClusterId {
     pub fn server(&self) -> &str {
         &self.0.server
     }
+
+    /// Whether `other` can name the same cluster: each part equal, or not
+    /// known yet on one side (a session names its cluster by the context
+    /// asked for until it connects, then by the context and server reached).
+    pub fn agrees(&self, other: &ClusterId) -> bool {
+        let part = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
+        Arc::ptr_eq(&self.0, &other.0)
+            || (part(self.context(), other.context()) && part(self.server(), other.server()))
+    }
 }
 
 impl fmt::Display for ClusterId {
@@ -67,5 +76,15 @@ mod tests {
         assert_eq!(a.to_string(), "prod (https://10.0.0.1:6443)");
         assert_eq!(ClusterId::new("dev", "").to_string(), "dev");
         assert_eq!(ClusterId::new("", "").to_string(), "(unknown cluster)");
+    }
+
+    #[test]
+    fn agrees_as_far_as_both_are_known() {
+        let full = ClusterId::new("prod", "https://10.0.0.1:6443");
+        assert!(full.agrees(&ClusterId::new("prod", "")));
+        assert!(ClusterId::new("", "").agrees(&full));
+        assert!(full.agrees(&ClusterId::new("", "https://10.0.0.1:6443")));
+        assert!(!full.agrees(&ClusterId::new("dev", "")));
+        assert!(!full.agrees(&ClusterId::new("prod", "https://10.0.0.2:6443")));
     }
 }

@@ -421,9 +421,9 @@ pub fn journal_look(
     let all: Vec<_> = opened.chain(fresh).collect();
     for (ix, records, fixes) in all {
         if let Some(c) = model.clusters.get(ix) {
-            let generation = c.generation;
+            let session = c.session();
             let msg = crate::app::ClusterMsg::Journal { records, fixes };
-            update(model, Msg::Cluster(generation, msg));
+            update(model, Msg::Cluster(session, msg));
         }
     }
     written

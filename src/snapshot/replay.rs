@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::format::{LastError, RECORDED_SERVER, ReadKind, ReadOutcome, Snapshot};
 use crate::app::msg::{
     ActionMsg, Backend, ClusterMsg, DetailMsg, Effect, Fetch, FetchEffect, FixRequest, Generation,
-    Msg, MutateEffect, ProbeEffect, WatchEffect,
+    Msg, MutateEffect, ProbeEffect, SessionKey, WatchEffect,
 };
 use crate::domain::api_error::{ApiError, ApiErrorKind};
 use crate::domain::cluster_id::ClusterId;
@@ -357,15 +357,16 @@ impl Recorded {
 
     fn answer_watch(&self, effect: &WatchEffect) -> Vec<Msg> {
         match effect {
-            WatchEffect::Connect {
-                generation, scope, ..
-            } => self
-                .session(scope)
-                .into_iter()
-                .map(|m| Msg::Cluster(*generation, m))
-                .collect(),
+            // The session names the recorded cluster once it connects.
+            WatchEffect::Connect { session, scope, .. } => {
+                let key = SessionKey::new(self.snapshot.cluster_id(), session.generation);
+                self.session(scope)
+                    .into_iter()
+                    .map(|m| Msg::Cluster(key.clone(), m))
+                    .collect()
+            }
             WatchEffect::PodEvents {
-                generation,
+                session,
                 detail,
                 pod,
                 uid,
@@ -378,7 +379,7 @@ impl Recorded {
                 );
                 evs.push(DetailMsg::Events(WatchEvent::InitDone));
                 evs.into_iter()
-                    .map(|m| detail_msg(*generation, *detail, m))
+                    .map(|m| detail_msg(session, *detail, m))
                     .collect()
             }
             WatchEffect::StopDetail | WatchEffect::Disconnect { .. } => Vec::new(),
@@ -390,20 +391,20 @@ impl Recorded {
     fn answer_mutate(&self, effect: &MutateEffect) -> Vec<Msg> {
         match effect {
             MutateEffect::Prepare {
-                generation,
+                session,
                 action,
                 request,
             } => vec![Msg::Cluster(
-                *generation,
+                session.clone(),
                 ClusterMsg::Action {
                     action: *action,
                     msg: Box::new(self.preview(request)),
                 },
             )],
             MutateEffect::Candidates {
-                generation, action, ..
+                session, action, ..
             } => vec![Msg::Cluster(
-                *generation,
+                session.clone(),
                 ClusterMsg::Action {
                     action: *action,
                     msg: Box::new(ActionMsg::Candidates {
@@ -421,7 +422,7 @@ impl Recorded {
     fn answer_probe(&self, effect: &ProbeEffect) -> Vec<Msg> {
         match effect {
             ProbeEffect::Laptop {
-                generation,
+                session,
                 probe,
                 pod,
                 container,
@@ -430,7 +431,7 @@ impl Recorded {
                 .into_iter()
                 .map(|m| {
                     Msg::Cluster(
-                        *generation,
+                        session.clone(),
                         ClusterMsg::Probe {
                             probe: *probe,
                             msg: Box::new(m),
@@ -439,13 +440,13 @@ impl Recorded {
                 })
                 .collect(),
             ProbeEffect::NodePreview {
-                generation,
+                session,
                 probe,
                 pod,
                 image,
                 ..
             } => vec![Msg::Cluster(
-                *generation,
+                session.clone(),
                 ClusterMsg::Probe {
                     probe: *probe,
                     msg: Box::new(self.node_probe(pod, image)),
@@ -457,35 +458,35 @@ impl Recorded {
 
     fn answer_fetch(&self, effect: &FetchEffect) -> Vec<Msg> {
         match effect {
-            FetchEffect::Owner { generation, owner } => vec![Msg::Cluster(
-                *generation,
+            FetchEffect::Owner { session, owner } => vec![Msg::Cluster(
+                session.clone(),
                 ClusterMsg::Owner(owner.clone(), self.owner(owner)),
             )],
-            FetchEffect::Namespaces { generation } => vec![Msg::Cluster(
-                *generation,
+            FetchEffect::Namespaces { session } => vec![Msg::Cluster(
+                session.clone(),
                 ClusterMsg::Namespaces(Ok(self.snapshot.namespaces.clone())),
             )],
             // What changed was read when the snapshot was taken.
-            FetchEffect::Changes { generation, .. } => vec![Msg::Cluster(
-                *generation,
+            FetchEffect::Changes { session, .. } => vec![Msg::Cluster(
+                session.clone(),
                 ClusterMsg::Changes(self.snapshot.changes.clone()),
             )],
             FetchEffect::ServiceAccount {
-                generation,
+                session,
                 detail,
                 namespace,
                 name,
             } => vec![detail_msg(
-                *generation,
+                session,
                 *detail,
                 DetailMsg::ServiceAccount(self.service_account(namespace, name)),
             )],
             FetchEffect::PullSecret {
-                generation,
+                session,
                 namespace,
                 name,
             } => vec![Msg::Cluster(
-                *generation,
+                session.clone(),
                 ClusterMsg::PullSecret {
                     namespace: namespace.clone(),
                     name: name.clone(),
@@ -493,12 +494,12 @@ impl Recorded {
                 },
             )],
             FetchEffect::Secret {
-                generation,
+                session,
                 detail,
                 namespace,
                 name,
             } => vec![detail_msg(
-                *generation,
+                session,
                 *detail,
                 DetailMsg::Secret {
                     name: name.clone(),
@@ -554,9 +555,9 @@ impl Recorded {
     }
 }
 
-fn detail_msg(generation: Generation, detail: crate::app::msg::DetailId, m: DetailMsg) -> Msg {
+fn detail_msg(session: &SessionKey, detail: crate::app::msg::DetailId, m: DetailMsg) -> Msg {
     Msg::Cluster(
-        generation,
+        session.clone(),
         ClusterMsg::Detail {
             detail,
             msg: Box::new(m),
@@ -606,14 +607,12 @@ impl Replay {
     /// The recording that answers `effect`.
     fn recorded_for(&mut self, effect: &Effect) -> Option<&Arc<Recorded>> {
         let slot = match effect {
-            Effect::Watch(WatchEffect::Connect {
-                slot, generation, ..
-            }) => {
-                self.sessions.insert(*generation, *slot);
+            Effect::Watch(WatchEffect::Connect { slot, session, .. }) => {
+                self.sessions.insert(session.generation, *slot);
                 *slot
             }
-            other => match other.generation() {
-                Some(g) => *self.sessions.get(&g)?,
+            other => match other.session() {
+                Some(s) => *self.sessions.get(&s.generation)?,
                 None => 0,
             },
         };

@@ -146,7 +146,21 @@ pub fn code(c: KeyCode) -> Msg {
 }
 
 pub fn cluster(model: &Model, m: ClusterMsg) -> Msg {
-    Msg::Cluster(model.cluster().generation, m)
+    Msg::Cluster(model.cluster().session(), m)
+}
+
+/// The session key of generation `g` of `model`'s (focused) cluster, as
+/// it names the cluster now.
+pub fn session_at(model: &Model, g: u64) -> pulltui::app::msg::SessionKey {
+    pulltui::app::msg::SessionKey::new(model.cluster().id.clone(), pulltui::app::msg::Generation(g))
+}
+
+/// The key a session of context `ctx` starts with (its server not known yet).
+pub fn session_asked(ctx: &str, g: u64) -> pulltui::app::msg::SessionKey {
+    pulltui::app::msg::SessionKey::new(
+        pulltui::domain::cluster_id::ClusterId::new(ctx, ""),
+        pulltui::app::msg::Generation(g),
+    )
 }
 
 pub fn pods(model: &Model, ev: WatchEvent<PodFact>) -> Msg {

@@ -186,10 +186,10 @@ pub fn fleet_with_journal(size: (u16, u16)) -> Model {
     let mut msgs = vec![Msg::Resize(size.0, size.1)];
     let pods = [vec![web(), worker("n6m4x")], vec![worker("p2k7d")]];
     for (ix, ctx) in FLEET.iter().enumerate() {
-        let g = m.clusters[ix].generation;
+        let g = m.clusters[ix].session();
         let id = ClusterId::new(*ctx, server(ctx));
         msgs.push(Msg::Cluster(
-            g,
+            g.clone(),
             ClusterMsg::Connected {
                 context: Some(ctx.to_string()),
                 server: server(ctx),
@@ -197,15 +197,18 @@ pub fn fleet_with_journal(size: (u16, u16)) -> Model {
                 scope: Scope::All,
             },
         ));
-        msgs.push(Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::Init)));
+        msgs.push(Msg::Cluster(g.clone(), ClusterMsg::Pods(WatchEvent::Init)));
         for p in pods[ix].clone() {
             let fact = PodFact::from_pod(&id, p);
             msgs.push(Msg::Cluster(
-                g,
+                g.clone(),
                 ClusterMsg::Pods(WatchEvent::InitApply(fact)),
             ));
         }
-        msgs.push(Msg::Cluster(g, ClusterMsg::Pods(WatchEvent::InitDone)));
+        msgs.push(Msg::Cluster(
+            g.clone(),
+            ClusterMsg::Pods(WatchEvent::InitDone),
+        ));
     }
     send(&mut m, msgs);
     let now = m.now;
@@ -221,11 +224,11 @@ pub fn fleet_with_journal(size: (u16, u16)) -> Model {
         let mut refs: Vec<&FailureRow> = rows.iter().collect();
         refs.sort_by(|a, b| (&a.namespace, &a.pod).cmp(&(&b.namespace, &b.pod)));
         let records = journal_of(&refs, now);
-        let g = m.clusters[ix].generation;
+        let g = m.clusters[ix].session();
         send(
             &mut m,
             [Msg::Cluster(
-                g,
+                g.clone(),
                 ClusterMsg::Journal {
                     records,
                     fixes: Vec::new(),

@@ -70,8 +70,8 @@ pub(super) fn cancel_all(ids: &[ActionId]) -> Vec<Effect> {
 pub(super) fn prepare_parts(
     actions: &mut Actions,
     request: FixRequest,
-    generation: Generation,
-    routes: &[(ClusterId, Generation)],
+    session: SessionKey,
+    routes: &[(ClusterId, SessionKey)],
     now: Timestamp,
 ) -> Vec<Effect> {
     let Some(action) = &mut actions.current else {
@@ -87,9 +87,9 @@ pub(super) fn prepare_parts(
     let mut fx = Vec::new();
     action.parts.clear();
     for (i, (cluster, pods)) in by_cluster.into_iter().enumerate() {
-        let session = match routes.iter().find(|(c, _)| *c == cluster) {
-            Some((_, g)) => *g,
-            None if i == 0 => generation,
+        let part_session = match routes.iter().find(|(c, _)| *c == cluster) {
+            Some((_, s)) => s.clone(),
+            None if i == 0 => session.clone(),
             // A cluster whose session is unknown: never sent elsewhere.
             None => {
                 actions.seq.0 += 1;
@@ -105,7 +105,7 @@ pub(super) fn prepare_parts(
         let id = actions.seq;
         let mut part = request.clone();
         part.pods = pods;
-        fx.push(prepare(session, id, part, now));
+        fx.push(prepare(part_session, id, part, now));
         action.parts.push(Part {
             id,
             cluster,

@@ -155,14 +155,14 @@ impl Form {
 
 /// The request goes out stamped with the app's clock (`restartedAt`).
 pub(super) fn prepare(
-    generation: Generation,
+    session: SessionKey,
     action: ActionId,
     mut request: FixRequest,
     now: Timestamp,
 ) -> Effect {
     request.params.now = Some(now);
     MutateEffect::Prepare {
-        generation,
+        session,
         action,
         request: Box::new(request),
     }

@@ -9,13 +9,18 @@ fn row(category: Category, image: &str) -> FailureRow {
     }
 }
 
+/// A session of the one cluster (the tests' pods name no server).
+fn g1() -> SessionKey {
+    SessionKey::new(ClusterId::new("", ""), crate::app::Generation(1))
+}
+
 fn k(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
 }
 
 fn typed(a: &mut Actions, s: &str) {
     for c in s.chars() {
-        a.key(k(KeyCode::Char(c)), Generation(1), Timestamp::UNIX_EPOCH);
+        a.key(k(KeyCode::Char(c)), g1(), Timestamp::UNIX_EPOCH);
     }
 }
 
@@ -34,7 +39,7 @@ fn annotate_offers_the_preset_of_the_cause_first_with_host_and_port() {
         None,
         vec![],
     );
-    a.open(Kind::Annotate, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Annotate, s, g1(), Timestamp::UNIX_EPOCH);
     let f = form(&a);
     assert_eq!(f.preset_fixes[0], FixId::AnnotateHttpEndpoint);
     assert_eq!(
@@ -42,7 +47,7 @@ fn annotate_offers_the_preset_of_the_cause_first_with_host_and_port() {
         "eks.tke.cloud.tencent.com/registry-http-endpoint"
     );
     assert_eq!(f.value("value"), "reg.local:5000");
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     let [Effect::Mutate(MutateEffect::Prepare { request, .. })] = fx.as_slice() else {
         panic!("{fx:?}")
     };
@@ -54,16 +59,16 @@ fn annotate_offers_the_preset_of_the_cause_first_with_host_and_port() {
 fn a_bad_custom_key_is_refused_inline_and_nothing_is_sent() {
     let mut a = Actions::default();
     let s = Subject::from_row(&row(Category::TlsUntrusted, "r.io/app:1"), None, vec![]);
-    a.open(Kind::Annotate, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Annotate, s, g1(), Timestamp::UNIX_EPOCH);
     // preset row: → → custom
-    a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
-    a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Right), g1(), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Right), g1(), Timestamp::UNIX_EPOCH);
     assert_eq!(form(&a).preset, 2);
-    a.key(k(KeyCode::Tab), Generation(1), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Tab), g1(), Timestamp::UNIX_EPOCH);
     typed(&mut a, "bad key!");
-    a.key(k(KeyCode::Tab), Generation(1), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Tab), g1(), Timestamp::UNIX_EPOCH);
     typed(&mut a, "v");
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     assert!(fx.is_empty(), "{fx:?}");
     let err = form(&a).error.clone().expect("inline error");
     assert!(err.contains("bad key!"), "{err}");
@@ -77,18 +82,18 @@ fn the_password_is_masked_in_debug_and_sent_redacted() {
         None,
         vec![],
     );
-    let fx = a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.open(Kind::Credential, s, g1(), Timestamp::UNIX_EPOCH);
     assert!(matches!(
         fx.as_slice(),
         [Effect::Mutate(MutateEffect::Candidates { .. })]
     ));
     // Focus starts on the username.
     typed(&mut a, "bob");
-    a.key(k(KeyCode::Tab), Generation(1), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Tab), g1(), Timestamp::UNIX_EPOCH);
     typed(&mut a, "s3cr3t-pw");
     let dbg = format!("{a:?}");
     assert!(!dbg.contains("s3cr3t-pw"), "{dbg}");
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     let [Effect::Mutate(MutateEffect::Prepare { request, .. })] = fx.as_slice() else {
         panic!("{fx:?}")
     };
@@ -110,7 +115,7 @@ fn a_missing_secret_is_created_under_its_name_and_not_attached_again() {
         Some("does-not-exist".into()),
         vec!["does-not-exist".into()],
     );
-    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Credential, s, g1(), Timestamp::UNIX_EPOCH);
     let f = form(&a);
     assert_eq!(f.value("secret name"), "does-not-exist");
     assert_eq!(f.attach, AttachChoice::None);
@@ -120,8 +125,8 @@ fn a_missing_secret_is_created_under_its_name_and_not_attached_again() {
 fn an_unchanged_or_invalid_image_is_refused_inline() {
     let mut a = Actions::default();
     let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-    a.open(Kind::Image, s, Generation(1), Timestamp::UNIX_EPOCH);
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Image, s, g1(), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     assert!(fx.is_empty());
     assert!(
         form(&a)
@@ -131,7 +136,7 @@ fn an_unchanged_or_invalid_image_is_refused_inline() {
             .contains("the image it has")
     );
     typed(&mut a, "::");
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     assert!(fx.is_empty());
     assert!(
         form(&a)
@@ -149,7 +154,7 @@ fn confirm_applies_with_y_and_dry_run_flag_and_esc_cancels() {
         ..Default::default()
     };
     let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-    let fx = a.open(Kind::Kick, s.clone(), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.open(Kind::Kick, s.clone(), g1(), Timestamp::UNIX_EPOCH);
     assert!(matches!(
         fx.as_slice(),
         [Effect::Mutate(MutateEffect::Prepare { .. })]
@@ -170,7 +175,7 @@ fn confirm_applies_with_y_and_dry_run_flag_and_esc_cancels() {
         },
         Timestamp::UNIX_EPOCH,
     );
-    let fx = a.key(k(KeyCode::Char('y')), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Char('y')), g1(), Timestamp::UNIX_EPOCH);
     assert_eq!(
         fx,
         vec![Effect::Mutate(MutateEffect::Apply {
@@ -178,7 +183,7 @@ fn confirm_applies_with_y_and_dry_run_flag_and_esc_cancels() {
             dry_run: true
         })]
     );
-    a.open(Kind::Kick, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Kick, s, g1(), Timestamp::UNIX_EPOCH);
     let id2 = a.seq;
     a.apply_msg(
         id2,
@@ -188,7 +193,7 @@ fn confirm_applies_with_y_and_dry_run_flag_and_esc_cancels() {
         },
         Timestamp::UNIX_EPOCH,
     );
-    let fx = a.key(k(KeyCode::Esc), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Esc), g1(), Timestamp::UNIX_EPOCH);
     assert_eq!(
         fx,
         vec![Effect::Mutate(MutateEffect::Cancel { action: id2 })]
@@ -200,9 +205,9 @@ fn confirm_applies_with_y_and_dry_run_flag_and_esc_cancels() {
 fn an_input_refusal_brings_the_form_back_with_the_servers_words() {
     let mut a = Actions::default();
     let s = Subject::from_row(&row(Category::ImageNotFound, "r.io/app:1"), None, vec![]);
-    a.open(Kind::Image, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Image, s, g1(), Timestamp::UNIX_EPOCH);
     typed(&mut a, "2");
-    let fx = a.key(k(KeyCode::Enter), Generation(1), Timestamp::UNIX_EPOCH);
+    let fx = a.key(k(KeyCode::Enter), g1(), Timestamp::UNIX_EPOCH);
     assert_eq!(fx.len(), 1);
     a.apply_msg(
         a.seq,
@@ -253,7 +258,7 @@ fn the_credential_form_focuses_the_existing_secrets_when_some_cover_the_registry
         None,
         vec![],
     );
-    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Credential, s, g1(), Timestamp::UNIX_EPOCH);
     let id = a.current.as_ref().expect("open").id;
     assert_eq!(form(&a).offers, Offers::Loading);
     assert_eq!(form(&a).focus, 3, "the username, while the offers load");
@@ -269,7 +274,7 @@ fn the_credential_form_focuses_the_existing_secrets_when_some_cover_the_registry
     let subject = &a.current.as_ref().expect("open").subject;
     let rows = rows_of(Kind::Credential, subject, f);
     assert_eq!(rows.get(f.focus), Some(&Row::Source), "{f:?}");
-    a.key(k(KeyCode::Right), Generation(1), Timestamp::UNIX_EPOCH);
+    a.key(k(KeyCode::Right), g1(), Timestamp::UNIX_EPOCH);
     assert_eq!(
         form(&a).current_source(),
         &Source::Attach(covering("reg-own"))
@@ -285,7 +290,7 @@ fn offers_that_arrive_after_a_key_leave_the_focus_where_the_user_put_it() {
         None,
         vec![],
     );
-    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Credential, s, g1(), Timestamp::UNIX_EPOCH);
     let id = a.current.as_ref().expect("open").id;
     typed(&mut a, "me");
     a.apply_msg(
@@ -309,7 +314,7 @@ fn without_offers_the_credential_form_stays_on_the_username() {
         None,
         vec![],
     );
-    a.open(Kind::Credential, s, Generation(1), Timestamp::UNIX_EPOCH);
+    a.open(Kind::Credential, s, g1(), Timestamp::UNIX_EPOCH);
     let id = a.current.as_ref().expect("open").id;
     a.apply_msg(
         id,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
-use super::msg::{DetailId, DetailMsg, Effect, Fetch, FetchEffect, Generation, WatchEffect};
+use super::msg::{DetailId, DetailMsg, Effect, Fetch, FetchEffect, SessionKey, WatchEffect};
 pub use crate::app::text::{DocLine, LABEL_W, Seg, Tag, seg, wrap};
 use crate::domain::classify::{Category, Classification};
 pub use crate::domain::evidence::CauseFrom;
@@ -199,25 +199,25 @@ impl Detail {
     /// The reads the screen needs: the events watch, the ServiceAccount,
     /// the node, the pod's secrets (the ServiceAccount's follow when it is
     /// read).
-    pub fn requests(&mut self, generation: Generation) -> Vec<Effect> {
+    pub fn requests(&mut self, session: &SessionKey) -> Vec<Effect> {
         let ns = self.key.namespace.clone();
         let mut fx: Vec<Effect> = vec![
             WatchEffect::PodEvents {
-                generation,
+                session: session.clone(),
                 detail: self.id,
                 pod: self.key.clone(),
                 uid: self.uid(),
             }
             .into(),
             FetchEffect::ServiceAccount {
-                generation,
+                session: session.clone(),
                 detail: self.id,
                 namespace: ns.clone(),
                 name: self.service_account.clone(),
             }
             .into(),
             FetchEffect::Attachable {
-                generation,
+                session: session.clone(),
                 detail: self.id,
                 pod: self.key.clone(),
                 container: self.container.clone(),
@@ -227,7 +227,7 @@ impl Detail {
         match self.node_name().map(str::to_string) {
             Some(name) => fx.push(
                 FetchEffect::Node {
-                    generation,
+                    session: session.clone(),
                     detail: self.id,
                     name,
                 }
@@ -239,7 +239,7 @@ impl Detail {
             self.secrets.insert(name.clone(), Fetch::Pending);
             fx.push(
                 FetchEffect::Secret {
-                    generation,
+                    session: session.clone(),
                     detail: self.id,
                     namespace: ns.clone(),
                     name,
@@ -251,7 +251,7 @@ impl Detail {
     }
 
     /// Applies a reply for this detail.
-    pub fn apply(&mut self, generation: Generation, msg: DetailMsg) -> Vec<Effect> {
+    pub fn apply(&mut self, session: &SessionKey, msg: DetailMsg) -> Vec<Effect> {
         match msg {
             DetailMsg::Events(ev) => {
                 self.apply_event(ev);
@@ -277,7 +277,7 @@ impl Detail {
                             self.secrets.insert(name.clone(), Fetch::Pending);
                             fx.push(
                                 FetchEffect::Secret {
-                                    generation,
+                                    session: session.clone(),
                                     detail: self.id,
                                     namespace: self.key.namespace.clone(),
                                     name: name.clone(),
