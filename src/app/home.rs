@@ -134,6 +134,8 @@ pub struct Home {
     /// The upstream events named in the summary bar and the detail
     /// (`None`: the built-in table).
     pub upstream: Option<Arc<Catalogue>>,
+    /// What the catalogue answered for the rows seen (`set_rows`).
+    pub upstream_found: crate::domain::upstream::Found,
     /// The clock the summary's sparklines were drawn at (`None`: not yet).
     pub sparks_at: Option<jiff::Timestamp>,
     /// Per row, the credential in force for its image that expired or
@@ -160,7 +162,9 @@ impl Home {
                 clusters.push(r.cluster.context());
             }
         }
-        let mut events = self.catalogue().group_events(rows.iter().map(|r| &**r));
+        let mut events = self
+            .catalogue()
+            .group_events(rows.iter().map(|r| &**r), &mut self.upstream_found);
         let mut summary: Vec<SummaryEntry> = counts
             .into_iter()
             .map(|((registry, category), (count, clusters))| SummaryEntry {

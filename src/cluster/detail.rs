@@ -195,14 +195,15 @@ pub async fn get_attachable(
     send(&tx, &session, detail, DetailMsg::Attachable(result)).await;
 }
 
-/// One pull secret, reduced to hosts, usernames and expiries before
-/// anything else sees it.
+/// One pull secret (for the detail, or the expiry radar), reduced to
+/// hosts, usernames and expiries before anything else sees it; the Secret
+/// is dropped here.
 pub async fn read_pull_secret(client: Client, namespace: &str, name: &str) -> Fetch<SecretInfo> {
     let api: Api<Secret> = Api::namespaced(client, namespace);
     let res = api.get_opt(name).await.map(|s| s.map(|s| read_secret(&s)));
     let result = fetch_of(res);
     if let Fetch::Failed(e) = &result {
-        tracing::debug!(%namespace, %name, error = %e, "reading pull secret (radar)");
+        tracing::warn!(%namespace, %name, error = %e, "reading pull secret");
     }
     result
 }
@@ -215,13 +216,7 @@ pub async fn get_secret(
     name: String,
     tx: mpsc::Sender<Msg>,
 ) {
-    let api: Api<Secret> = Api::namespaced(client, &namespace);
-    // Reduced before anything else sees it; the Secret is dropped here.
-    let res = api.get_opt(&name).await.map(|s| s.map(|s| read_secret(&s)));
-    let result = fetch_of(res);
-    if let Fetch::Failed(e) = &result {
-        tracing::warn!(%namespace, %name, error = %e, "reading pull secret");
-    }
+    let result = read_pull_secret(client, &namespace, &name).await;
     send(&tx, &session, detail, DetailMsg::Secret { name, result }).await;
 }
 

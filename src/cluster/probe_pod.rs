@@ -391,14 +391,8 @@ async fn create(
             },
             now,
         );
-        let note = format!(
-            "policy forbids the host network in namespace {} ({}): probing from the pod \
-             network instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
-            req.namespace, err.message
-        );
-        on_event(PodEvent::Note(note.clone()));
-        notes.push(note);
-        req.host_network = false;
+        let place = format!("in namespace {}", req.namespace);
+        to_pod_network(req, &place, &err, notes, on_event);
     }
     match api
         .create(&PostParams::default(), &build_pod(req, name, now))
@@ -408,14 +402,7 @@ async fn create(
         Err(e) => {
             let err = ApiError::from(&e);
             if req.host_network && policy_forbids_host(&err) {
-                let note = format!(
-                    "policy forbids the host network here ({}): probing from the pod network \
-                     instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
-                    err.message
-                );
-                on_event(PodEvent::Note(note.clone()));
-                notes.push(note);
-                req.host_network = false;
+                to_pod_network(req, "here", &err, notes, on_event);
                 api.create(&PostParams::default(), &build_pod(req, name, now))
                     .await
                     .map_err(|e| {
@@ -444,6 +431,25 @@ async fn create(
             }
         }
     }
+}
+
+/// Policy forbids the host network (`place`: where): the probe goes on
+/// from the pod network, and a note says what that changes.
+fn to_pod_network(
+    req: &mut ProbePodRequest,
+    place: &str,
+    err: &ApiError,
+    notes: &mut Vec<String>,
+    on_event: &mut impl FnMut(PodEvent),
+) {
+    let note = format!(
+        "policy forbids the host network {place} ({}): probing from the pod network \
+         instead, with the probe image's CA bundle and the cluster's DNS, not the node's",
+        err.message
+    );
+    on_event(PodEvent::Note(note.clone()));
+    notes.push(note);
+    req.host_network = false;
 }
 
 /// Deletes probe pods whose expiry has passed, in every namespace we may list

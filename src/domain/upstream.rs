@@ -11,7 +11,7 @@
 //! category; a failure that began before the entry's date is not matched.
 //! Entries are tried in order and the first match names the event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 
 use jiff::Timestamp;
@@ -187,18 +187,77 @@ pub struct GroupEvent {
     pub count: usize,
 }
 
+/// What one catalogue answered for each row shape (registry, image,
+/// category, start), kept across calls: a storm classifies the same rows
+/// again many times a second, and parsing every image each time was most of
+/// the summary bar's cost (`scripts/bench`'s storm). A new catalogue starts
+/// it afresh; it holds at most `FOUND_KEPT` images.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    catalogue: Option<Arc<Catalogue>>,
+    by_image: HashMap<String, Vec<FoundFor>>,
+}
+
+type FoundFor = (Option<String>, Category, Option<Timestamp>, Option<usize>);
+
+/// Images `Found` remembers at most (then it starts over).
+const FOUND_KEPT: usize = 4096;
+
+impl PartialEq for Found {
+    /// A cache: any two are alike.
+    fn eq(&self, _: &Found) -> bool {
+        true
+    }
+}
+
+impl Found {
+    /// The index of the event of `catalogue` a row of this shape matches.
+    fn index(&mut self, catalogue: &Arc<Catalogue>, r: &FailureRow) -> Option<usize> {
+        if !self
+            .catalogue
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, catalogue))
+        {
+            self.catalogue = Some(catalogue.clone());
+            self.by_image.clear();
+        }
+        let same = |f: &&FoundFor| {
+            f.0.as_deref() == r.registry.as_deref() && f.1 == r.category && f.2 == r.since
+        };
+        if let Some(f) = self
+            .by_image
+            .get(&r.image)
+            .and_then(|v| v.iter().find(same))
+        {
+            return f.3;
+        }
+        let found = catalogue
+            .find_image(r.registry.as_deref(), &r.image, Some(r.category), r.since)
+            .and_then(|e| catalogue.events.iter().position(|x| x.id == e.id));
+        if self.by_image.len() >= FOUND_KEPT {
+            self.by_image.clear();
+        }
+        self.by_image.entry(r.image.clone()).or_default().push((
+            r.registry.clone(),
+            r.category,
+            r.since,
+            found,
+        ));
+        found
+    }
+}
+
 impl Catalogue {
     /// Per `registry × category` group of `rows` (the home screen's summary
     /// bar), the event most of its rows match (ties: the earlier entry).
     pub fn group_events<'a>(
-        &self,
+        self: &Arc<Self>,
         rows: impl IntoIterator<Item = &'a FailureRow>,
+        found: &mut Found,
     ) -> BTreeMap<(String, Category), GroupEvent> {
         let mut hits: BTreeMap<(String, Category), BTreeMap<usize, usize>> = BTreeMap::new();
         for r in rows {
-            let found = self
-                .find_image(r.registry.as_deref(), &r.image, Some(r.category), r.since)
-                .and_then(|e| self.events.iter().position(|x| x.id == e.id));
+            let found = found.index(self, r);
             if let Some(i) = found {
                 *hits
                     .entry((r.registry_label().to_string(), r.category))
@@ -552,6 +611,35 @@ repositories = ["team/*"]
         // The built-in ids cannot be taken again.
         let clash = parse(&ENTRY.replace("mirror-retired", "gcr-shutdown")).expect("valid alone");
         assert!(Catalogue::with_extra(clash).is_err());
+    }
+
+    #[test]
+    fn group_events_remember_answers_for_one_catalogue_only() {
+        let row = |image: &str, registry: &str| FailureRow {
+            image: image.into(),
+            registry: Some(registry.into()),
+            category: Category::NetworkDns,
+            ..FailureRow::sample()
+        };
+        let rows = [
+            row("mirror.example.com/team/app:1", "mirror.example.com"),
+            row("mirror.example.com/team/app:1", "mirror.example.com"),
+            row("mirror.example.com/other/app:1", "mirror.example.com"),
+        ];
+        let builtin = Catalogue::builtin();
+        let ours = Arc::new(Catalogue::with_extra(parse(ENTRY).expect("valid")).expect("no clash"));
+        let mut found = Found::default();
+        for _ in 0..2 {
+            let g = ours.group_events(rows.iter(), &mut found);
+            let e = g
+                .get(&("mirror.example.com".to_string(), Category::NetworkDns))
+                .expect("the group matches");
+            assert_eq!((e.id.as_str(), e.count), ("mirror-retired", 2));
+        }
+        // Another catalogue is asked afresh, not answered from the first's.
+        assert!(builtin.group_events(rows.iter(), &mut found).is_empty());
+        let g = ours.group_events(rows.iter(), &mut found);
+        assert_eq!(g.len(), 1);
     }
 
     #[test]

@@ -119,18 +119,7 @@ fn render_footer(
         }
     }
     hints.extend(rest);
-    let mut spans = Vec::new();
-    let mut used = position.width();
-    for (k, label) in hints {
-        let key = format!(" {k}");
-        let label = format!(" {label} ");
-        if used + key.width() + label.width() > width {
-            break;
-        }
-        used += key.width() + label.width();
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(label));
-    }
+    let (mut spans, used) = super::hint_spans(hints, position.width(), width, theme);
     if !position.is_empty() {
         spans.push(Span::raw(" ".repeat(width.saturating_sub(used))));
         spans.push(Span::styled(position, theme.dim()));

@@ -41,6 +41,30 @@ pub fn render(model: &Model, theme: &Theme, frame: &mut Frame) {
 pub use crate::domain::clock::age;
 
 /// A box of at most `w`×`h` in the middle of `area`.
+/// Key hints as ` key label ` spans, as many as fit in `width` after
+/// `used` columns (the first that does not fit ends them); the columns
+/// used then.
+pub fn hint_spans<K: AsRef<str>, L: AsRef<str>>(
+    hints: impl IntoIterator<Item = (K, L)>,
+    mut used: usize,
+    width: usize,
+    theme: &Theme,
+) -> (Vec<Span<'static>>, usize) {
+    use unicode_width::UnicodeWidthStr;
+    let mut spans = Vec::new();
+    for (k, label) in hints {
+        let key = format!(" {}", k.as_ref());
+        let label = format!(" {} ", label.as_ref());
+        if used + key.width() + label.width() > width {
+            break;
+        }
+        used += key.width() + label.width();
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(label));
+    }
+    (spans, used)
+}
+
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     area.centered(
         Constraint::Length(w.min(area.width)),

@@ -414,17 +414,6 @@ fn render_footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             hints.push((key, label));
         }
     }
-    let mut spans = Vec::new();
-    let mut used = 0;
-    for (key, label) in hints {
-        let key = format!(" {key}");
-        let label = format!(" {label} ");
-        if used + key.width() + label.width() > width {
-            break;
-        }
-        used += key.width() + label.width();
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(label));
-    }
+    let (spans, _) = super::hint_spans(hints, 0, width, theme);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
