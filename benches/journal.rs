@@ -64,6 +64,19 @@ fn storm(c: &mut Criterion) {
             j.observe(rows.iter(), None, t).expect("look")
         })
     });
+    // The console's look: the inventory's rows, shared, none replaced.
+    let shared: Vec<std::sync::Arc<FailureRow>> =
+        rows.iter().cloned().map(std::sync::Arc::new).collect();
+    let _ = j.look(&shared, None, t);
+    c.bench_function(
+        "journal look: 1,000 failing, the inventory's rows unchanged",
+        |b| {
+            b.iter(|| {
+                t += SignedDuration::from_secs(1);
+                j.look(&shared, None, t).expect("look")
+            })
+        },
+    );
     // Ten causes change on every look (written), then change back.
     let mut flip = false;
     let other: Vec<FailureRow> = (0..1000)

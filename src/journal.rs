@@ -8,12 +8,14 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::app::Model;
 use crate::app::cluster::ClusterState;
 use crate::domain::cluster_id::ClusterId;
+use crate::domain::failing::FailureRow;
 use crate::domain::journal::{Record, Recorder};
 
 /// How much a journal keeps.
@@ -200,6 +202,8 @@ pub struct Journal {
     recorder: Recorder,
     /// The nodes' kubelet versions it holds.
     known: crate::domain::history::Known,
+    /// The rows of the last look and its scope (`Journal::look`).
+    looked: Option<(Option<String>, Vec<Arc<FailureRow>>)>,
 }
 
 impl Journal {
@@ -230,6 +234,7 @@ impl Journal {
             limits,
             recorder,
             known,
+            looked: None,
         };
         j.append(&[Record::Watching {
             at: now,
@@ -246,12 +251,39 @@ impl Journal {
     /// One look at the cluster's failing rows: the records written.
     pub fn observe<'a>(
         &mut self,
-        rows: impl IntoIterator<Item = &'a crate::domain::failing::FailureRow>,
+        rows: impl IntoIterator<Item = &'a FailureRow>,
         within: Option<&str>,
         now: Timestamp,
     ) -> io::Result<Vec<Record>> {
         let records = self.recorder.observe(rows, within, now);
         self.write(records, now)
+    }
+
+    /// One look at the rows an inventory shares: the very rows of the last
+    /// look (the same allocations: an inventory replaces a row that
+    /// changed), in the same scope, with no count due, would record
+    /// nothing, and are not looked through again — the console looks once a
+    /// second at a cluster that is mostly quiet.
+    pub fn look<'a>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'a Arc<FailureRow>>,
+        within: Option<&str>,
+        now: Timestamp,
+    ) -> io::Result<Vec<Record>> {
+        let rows: Vec<&Arc<FailureRow>> = rows.into_iter().collect();
+        let same = self.looked.as_ref().is_some_and(|(scope, last)| {
+            scope.as_deref() == within
+                && last.len() == rows.len()
+                && last.iter().zip(&rows).all(|(a, b)| Arc::ptr_eq(a, b))
+        });
+        if same && !self.recorder.counts_due() {
+            return Ok(Vec::new());
+        }
+        self.looked = Some((
+            within.map(str::to_owned),
+            rows.iter().map(|r| Arc::clone(r)).collect(),
+        ));
+        self.observe(rows.into_iter().map(|r| &**r), within, now)
     }
 
     /// Nodes and pull secrets seen change (in `within`, or all): the
@@ -380,7 +412,7 @@ impl Journals {
             let Some(j) = self.open.get_mut(&id) else {
                 continue;
             };
-            let mut records = match j.observe(c.inventory.rows().map(|r| &**r), within, now) {
+            let mut records = match j.look(c.inventory.rows(), within, now) {
                 Ok(records) => records,
                 Err(e) => {
                     self.fail(&e);
@@ -480,5 +512,63 @@ mod tests {
         assert_eq!(mode, 0o600);
         let (_j, earlier) = Journal::open(dir.path(), &id, Limits::default(), at(2)).expect("open");
         assert_eq!(earlier.len(), 2, "{earlier:?}");
+    }
+
+    #[test]
+    fn a_look_at_the_same_rows_skips_only_what_would_record_nothing() {
+        use crate::domain::classify::Category;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let id = ClusterId::new("ctx", "https://x");
+        let (mut j, _) = Journal::open(dir.path(), &id, Limits::default(), at(0)).expect("open");
+        let row = |pod: &str, category| {
+            Arc::new(FailureRow {
+                pod: pod.into(),
+                namespace: "team".into(),
+                category,
+                ..FailureRow::sample()
+            })
+        };
+        let kinds = |records: &[Record]| -> Vec<&'static str> {
+            records
+                .iter()
+                .map(|r| match r {
+                    Record::Failing { .. } => "failing",
+                    Record::Cause { .. } => "cause",
+                    Record::Recovered { .. } => "recovered",
+                    Record::Counts { .. } => "counts",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let a = row("a", Category::NetworkTimeout);
+        let b = row("b", Category::AuthDenied);
+        let c = Arc::new(FailureRow {
+            namespace: "other".into(),
+            ..FailureRow::clone(&row("c", Category::AuthDenied))
+        });
+        let rows = vec![a.clone(), b.clone(), c.clone()];
+        let first = j.look(&rows, None, at(1)).expect("look");
+        assert_eq!(kinds(&first), ["failing", "failing", "failing", "counts"]);
+        assert!(j.look(&rows, None, at(2)).expect("look").is_empty());
+        // A row the inventory replaced (another allocation) is looked at.
+        let b2 = row("b", Category::ImageNotFound);
+        let rows = vec![a.clone(), b2.clone(), c.clone()];
+        let changed = j.look(&rows, None, at(3)).expect("look");
+        assert_eq!(kinds(&changed), ["cause"]);
+        // The same rows again: the counts that changed at 3 s are still
+        // written once their spacing has passed.
+        assert!(j.look(&rows, None, at(4)).expect("look").is_empty());
+        let later = 3 + crate::domain::journal::COUNTS_EVERY_SECS;
+        let counts = j.look(&rows, None, at(later)).expect("look");
+        assert_eq!(kinds(&counts), ["counts"]);
+        assert!(j.look(&rows, None, at(later + 1)).expect("look").is_empty());
+        // One namespace looked at (its rows unchanged): the other
+        // namespace's pod is no news; the same rows looked at whole, that
+        // pod recovered.
+        let team = vec![a.clone(), b2.clone()];
+        let scoped = j.look(&team, Some("team"), at(later + 2)).expect("look");
+        assert!(scoped.is_empty(), "{scoped:?}");
+        let whole = j.look(&team, None, at(later + 3)).expect("look");
+        assert_eq!(kinds(&whole), ["recovered"]);
     }
 }

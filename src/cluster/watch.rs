@@ -183,7 +183,6 @@ pub(super) async fn run_session(
     loop {
         let w = Watch {
             session: session.clone(),
-            cluster: conn.cluster_id(),
             client: conn.client.clone(),
             scope: scope.clone(),
             tx: tx.clone(),
@@ -265,9 +264,9 @@ pub(super) async fn run_session(
 
 /// What every watcher of a session needs.
 struct Watch {
+    /// The session, and the cluster the facts are about (every pod key
+    /// carries it).
     session: SessionKey,
-    /// The cluster the facts are about (every pod key carries it).
-    cluster: ClusterId,
     client: Client,
     scope: Scope,
     tx: mpsc::Sender<Msg>,
@@ -338,7 +337,7 @@ async fn failing_first(w: &Watch, enabled: bool) {
             for p in list.items {
                 let mut p = p.into_pod();
                 strip(&mut p);
-                let fact = PodFact::from_pod(&w.cluster, p);
+                let fact = PodFact::from_pod(&w.session.cluster, p);
                 if matches!(fact, PodFact::Failing(..)) {
                     facts.push(fact);
                 }
@@ -392,7 +391,7 @@ async fn watch_pods(w: &Watch, first: bool) {
                 let fact = |p: LeanPod| {
                     let mut p = p.into_pod();
                     strip(&mut p);
-                    Some(PodFact::from_pod(&w.cluster, p))
+                    Some(PodFact::from_pod(&w.session.cluster, p))
                 };
                 match map_event(ev, fact) {
                     Some(e) => ClusterMsg::Pods(e),
@@ -434,7 +433,7 @@ async fn watch_events(w: &Watch, fields: &'static str, bit: u8) {
             Ok(ev) => {
                 w.activity.touch();
                 match map_event(ev, |e| {
-                    EventFact::from_event(&w.cluster, &e, jiff::Timestamp::now())
+                    EventFact::from_event(&w.session.cluster, &e, jiff::Timestamp::now())
                 }) {
                     Some(WatchEvent::InitDone) => {
                         let all = w.events_listed.fetch_or(bit, Ordering::Relaxed) | bit;

@@ -249,6 +249,11 @@ impl Recorder {
         self.failing.len()
     }
 
+    /// Counts changed and are not written yet (they wait for their spacing).
+    pub fn counts_due(&self) -> bool {
+        self.counts_due
+    }
+
     /// One look at the cluster's failing rows (complete within `within`,
     /// a namespace or all: a container there not among them no longer
     /// fails): the records of what changed.
