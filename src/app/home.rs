@@ -152,11 +152,9 @@ pub struct Home {
 impl Home {
     /// Replaces the rows (from the inventory) and rebuilds the summary.
     pub fn set_rows(&mut self, rows: Vec<Arc<FailureRow>>) {
-        let mut counts: BTreeMap<(String, Category), (usize, Vec<&str>)> = BTreeMap::new();
+        let mut counts: BTreeMap<(&str, Category), (usize, Vec<&str>)> = BTreeMap::new();
         for r in &rows {
-            let (n, clusters) = counts
-                .entry((r.registry_label().to_string(), r.category))
-                .or_default();
+            let (n, clusters) = counts.entry((r.registry_label(), r.category)).or_default();
             *n += 1;
             if !clusters.contains(&r.cluster.context()) {
                 clusters.push(r.cluster.context());
@@ -168,8 +166,8 @@ impl Home {
         let mut summary: Vec<SummaryEntry> = counts
             .into_iter()
             .map(|((registry, category), (count, clusters))| SummaryEntry {
-                upstream: events.remove(&(registry.clone(), category)),
-                registry,
+                upstream: events.remove(&(registry.to_string(), category)),
+                registry: registry.to_string(),
                 category,
                 count,
                 clusters: clusters.len(),
