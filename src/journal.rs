@@ -528,18 +528,7 @@ mod tests {
                 ..FailureRow::sample()
             })
         };
-        let kinds = |records: &[Record]| -> Vec<&'static str> {
-            records
-                .iter()
-                .map(|r| match r {
-                    Record::Failing { .. } => "failing",
-                    Record::Cause { .. } => "cause",
-                    Record::Recovered { .. } => "recovered",
-                    Record::Counts { .. } => "counts",
-                    _ => "other",
-                })
-                .collect()
-        };
+        use crate::domain::journal::tests::kinds;
         let a = row("a", Category::NetworkTimeout);
         let b = row("b", Category::AuthDenied);
         let c = Arc::new(FailureRow {

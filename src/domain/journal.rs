@@ -563,4 +563,4 @@ pub fn sparkline(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -16,7 +16,8 @@ fn row(pod: &str, category: Category, message: &str) -> FailureRow {
     }
 }
 
-fn kinds(records: &[Record]) -> Vec<&'static str> {
+/// Each record's kind, in order (the journal's tests read them).
+pub(crate) fn kinds(records: &[Record]) -> Vec<&'static str> {
     records
         .iter()
         .map(|r| match r {
