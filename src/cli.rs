@@ -61,19 +61,9 @@ pub struct Cli {
     /// Fixes are sent with dryRun=All: the server validates them, nothing is persisted.
     #[arg(long, conflicts_with = "read_only")]
     pub dry_run: bool,
-    /// The in-cluster probe's image (`P`; needs sh and curl; default: the
-    /// config file's probe_image, else curlimages/curl).
-    #[arg(long, value_name = "IMAGE")]
-    pub probe_image: Option<String>,
-    /// The namespace node probe pods run in (default: the config file's
-    /// probe_namespace, else pulltui-probe, created when missing). Never the
-    /// failing pod's own: the probe pod has the node's network.
-    #[arg(long, value_name = "NAMESPACE")]
-    pub probe_namespace: Option<String>,
-    /// A pull secret for the probe image, in the probe namespace (a mirror
-    /// that needs credentials).
-    #[arg(long, value_name = "SECRET")]
-    pub probe_pull_secret: Option<String>,
+    /// The node probe's pod (`P`).
+    #[command(flatten)]
+    pub probe_pod: probe::ProbePodFlags,
 }
 
 /// Which cluster and namespaces (the console and `check`).
@@ -420,10 +410,8 @@ fn console(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(img) = &cli.probe_image
-        && let Err(e) = crate::domain::image::ImageRef::parse(img)
-    {
-        eprintln!("pulltui: --probe-image {img:?}: {e}");
+    if let Err(e) = cli.probe_pod.check() {
+        eprintln!("pulltui: {e}");
         return ExitCode::from(2);
     }
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
@@ -526,15 +514,7 @@ fn live_backend(
         .with_heartbeat(crate::cluster::liveness::heartbeat_every(
             std::env::var("PULLTUI_HEARTBEAT_SECS").ok().as_deref(),
         ))
-        .with_probe_image(cli.probe_image.clone().or(config.probe_image.clone()))
-        .with_probe_namespace(
-            cli.probe_namespace
-                .clone()
-                .or(config.probe_namespace.clone()),
-            cli.probe_pull_secret
-                .clone()
-                .or(config.probe_pull_secret.clone()),
-        )
+        .with_probe_placement(cli.probe_pod.placement(config))
         .with_mode(if cli.read_only {
             crate::cluster::WriteMode::ReadOnly
         } else if cli.dry_run {

@@ -91,10 +91,14 @@ async fn detail_shows_the_cause_and_the_secret_coverage_live() {
 
     // No secret at all for a registry that demands credentials.
     open_detail(&t, "auth-nosecret");
+    // The ERROR line names its event (and its count) once the pod's
+    // events are read; before that it shows the container's waiting
+    // message, which has no count.
     let s = t.wait("auth-nosecret's detail", WAIT, |s| {
         s.contains("auth.no-credentials  The registry demands")
             && s.contains("No pull secret covers")
             && s.contains("· live")
+            && cause_count(s).is_some()
     });
     assert!(
         s.contains(&format!(

@@ -22,6 +22,51 @@ use crate::domain::probe::{
 };
 use crate::domain::redact::Redacted;
 
+/// The node probe's pod: the console's `P` and `probe --from-node`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProbePodFlags {
+    /// The in-cluster probe's image (needs sh and curl; default: the config
+    /// file's probe_image, else curlimages/curl).
+    #[arg(long, value_name = "IMAGE")]
+    pub probe_image: Option<String>,
+    /// The namespace node probe pods run in (default: the config file's
+    /// probe_namespace, else pulltui-probe, created when missing). Never the
+    /// failing pod's own: the probe pod has the node's network.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub probe_namespace: Option<String>,
+    /// A pull secret for the probe image, in the probe namespace (a mirror
+    /// that needs credentials).
+    #[arg(long, value_name = "SECRET")]
+    pub probe_pull_secret: Option<String>,
+}
+
+impl ProbePodFlags {
+    /// A `--probe-image` that is no image reference (a usage error; the
+    /// config file's key is checked when the file is read).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.probe_image {
+            Some(img) => ImageRef::parse(img)
+                .map(drop)
+                .map_err(|e| format!("--probe-image {img:?}: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Each flag, else the config file's key, else the default.
+    pub fn placement(&self, config: &crate::config::Config) -> probe_pod::Placement {
+        let default = probe_pod::Placement::default();
+        probe_pod::Placement {
+            image: (self.probe_image.clone())
+                .or(config.probe_image.clone())
+                .unwrap_or(default.image),
+            namespace: (self.probe_namespace.clone())
+                .or(config.probe_namespace.clone())
+                .unwrap_or(default.namespace),
+            pull_secret: (self.probe_pull_secret.clone()).or(config.probe_pull_secret.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     /// The image whose registry to probe (as in the pod spec).
@@ -64,17 +109,8 @@ pub struct ProbeArgs {
     /// Send credentials even when the registry speaks plain HTTP.
     #[arg(long)]
     pub allow_plain_http_credentials: bool,
-    /// The in-cluster probe's image (needs sh and curl; default from the
-    /// config file's probe_image, else curlimages/curl).
-    #[arg(long, value_name = "IMAGE")]
-    pub probe_image: Option<String>,
-    /// The namespace the probe pod runs in (default: the config file's
-    /// probe_namespace, else pulltui-probe, created when missing).
-    #[arg(long, value_name = "NAMESPACE")]
-    pub probe_namespace: Option<String>,
-    /// A pull secret for the probe image, in the probe namespace.
-    #[arg(long, value_name = "SECRET")]
-    pub probe_pull_secret: Option<String>,
+    #[command(flatten)]
+    pub probe_pod: ProbePodFlags,
     /// Create the probe pod without asking (the preview is still printed).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -167,6 +203,7 @@ fn parse(config: Option<&std::path::Path>, args: &ProbeArgs) -> Result<Parsed, E
             return Err(usage(format!("--secret {s:?}: not NAMESPACE/NAME")));
         }
     }
+    args.probe_pod.check().map_err(usage)?;
     if args.from_node.is_some() && args.read_only {
         return Err(usage("--from-node creates a pod; refused with --read-only"));
     }
@@ -244,10 +281,7 @@ async fn probe(cluster: &ClusterArgs, args: ProbeArgs, parsed: Parsed) -> ExitCo
     let mut node_side: Option<(String, ProbeReport, Vec<String>)> = None;
     let mut node_failed = false;
     if let (Some(conn), Some(node)) = (&conn, &args.from_node) {
-        let req = match node_request(cluster, conn, &args, &file_config, &image, &laptop, node) {
-            Ok(r) => r,
-            Err(code) => return code,
-        };
+        let req = node_request(cluster, conn, &args, &file_config, &image, &laptop, node);
         match from_node(conn, &args, &req, &laptop).await {
             Err(code) => return code,
             Ok(None) => node_failed = true,
@@ -357,28 +391,13 @@ fn node_request(
     image: &ImageRef,
     laptop: &ProbeReport,
     node: &str,
-) -> Result<ProbePodRequest, ExitCode> {
-    let namespace = args
-        .probe_namespace
-        .clone()
-        .or(file_config.probe_namespace.clone())
-        .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
-    let probe_image = args
-        .probe_image
-        .clone()
-        .or(file_config.probe_image.clone())
-        .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string());
-    if let Err(e) = ImageRef::parse(&probe_image) {
-        return Err(usage(format!("--probe-image {probe_image:?}: {e}")));
-    }
-    Ok(ProbePodRequest {
-        namespace,
-        pull_secret: args
-            .probe_pull_secret
-            .clone()
-            .or(file_config.probe_pull_secret.clone()),
+) -> ProbePodRequest {
+    let placement = args.probe_pod.placement(file_config);
+    ProbePodRequest {
+        namespace: placement.namespace,
+        pull_secret: placement.pull_secret,
         node: node.to_string(),
-        probe_image,
+        probe_image: placement.image,
         target: image.clone(),
         blob_host: laptop.blob_host().map(|t| (t.host.clone(), t.port)),
         step_timeout_s: args.timeout.ceil() as u64,
@@ -387,7 +406,7 @@ fn node_request(
             &conn.cluster_id(),
             crate::audit::kubeconfig_user(cluster.kubeconfig.as_deref(), conn.context.as_deref()),
         ),
-    })
+    }
 }
 
 /// The probe pod: old ones swept, the new one previewed and confirmed,
@@ -547,6 +566,45 @@ mod tests {
     /// What a webhook, the kubelet or curl's rendering of a certificate
     /// can put in the node's text.
     const HOSTILE: &str = "\x1b]0;PWNED\x07 \u{9b}2J \u{202e}txt \u{200b}\u{e0041}\nnext";
+
+    #[test]
+    fn the_probe_pod_is_placed_by_the_flag_then_the_config_file_then_the_default() {
+        let none = ProbePodFlags::default();
+        assert_eq!(
+            none.placement(&crate::config::Config::default()),
+            probe_pod::Placement::default()
+        );
+        let config = crate::config::Config {
+            probe_image: Some("mirror.example/tools/curl:8".into()),
+            probe_namespace: Some("ops-probe".into()),
+            probe_pull_secret: Some("mirror-cred".into()),
+            ..Default::default()
+        };
+        let from_file = none.placement(&config);
+        assert_eq!(from_file.image, "mirror.example/tools/curl:8");
+        assert_eq!(from_file.namespace, "ops-probe");
+        assert_eq!(from_file.pull_secret.as_deref(), Some("mirror-cred"));
+        let flags = ProbePodFlags {
+            probe_image: Some("other.example/curl:9".into()),
+            probe_namespace: Some("flag-ns".into()),
+            probe_pull_secret: Some("flag-cred".into()),
+        };
+        let from_flags = flags.placement(&config);
+        assert_eq!(from_flags.image, "other.example/curl:9");
+        assert_eq!(from_flags.namespace, "flag-ns");
+        assert_eq!(from_flags.pull_secret.as_deref(), Some("flag-cred"));
+    }
+
+    #[test]
+    fn a_probe_image_flag_that_is_no_reference_is_a_usage_error() {
+        assert_eq!(ProbePodFlags::default().check(), Ok(()));
+        let bad = ProbePodFlags {
+            probe_image: Some("Not An Image".into()),
+            ..Default::default()
+        };
+        let e = bad.check().expect_err("refused");
+        assert!(e.starts_with("--probe-image \"Not An Image\": "), "{e}");
+    }
 
     fn report(side: Side, tls: StepResult) -> ProbeReport {
         let image = ImageRef::parse("reg.example/team/app:1").expect("image");

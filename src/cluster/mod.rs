@@ -171,9 +171,10 @@ impl Cluster {
     }
 
     /// Where node probe pods run, and a pull secret for their image.
-    pub fn with_probe_namespace(mut self, ns: Option<String>, secret: Option<String>) -> Self {
-        self.prober.probe_namespace = ns;
-        self.prober.probe_pull_secret = secret;
+    /// The probe pod's image, namespace and pull secret (the flags, the
+    /// config file, the defaults).
+    pub fn with_probe_placement(mut self, placement: probe_pod::Placement) -> Self {
+        self.prober.placement = placement;
         self
     }
 
@@ -182,12 +183,6 @@ impl Cluster {
         self.mode = mode;
         self.fixer.mode = mode;
         self.prober.mode = mode;
-        self
-    }
-
-    /// The in-cluster probe's image (`--probe-image`, the config file).
-    pub fn with_probe_image(mut self, image: Option<String>) -> Self {
-        self.prober.probe_image = image;
         self
     }
 
@@ -256,11 +251,7 @@ impl Cluster {
         let tx = self.tx.clone();
         let conn_cell = cell.clone();
         let mode = self.mode;
-        let probe_ns = self
-            .prober
-            .probe_namespace
-            .clone()
-            .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string());
+        let probe_ns = self.prober.placement.namespace.clone();
         let settings = watch::Settings {
             mode,
             probe_ns,

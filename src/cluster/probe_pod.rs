@@ -53,6 +53,26 @@ pub const DEFAULT_PROBE_IMAGE: &str = "docker.io/curlimages/curl:8.11.1@sha256:c
 pub const PROBE_NAMESPACE: &str = "pulltui-probe";
 const CONTAINER: &str = "probe";
 
+/// Where probe pods run and what they pull: the flags, else the config
+/// file, else the defaults above (resolved once, in `cli::ProbePodFlags`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub image: String,
+    pub namespace: String,
+    /// A pull secret (in `namespace`) for the probe image.
+    pub pull_secret: Option<String>,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            image: DEFAULT_PROBE_IMAGE.to_string(),
+            namespace: PROBE_NAMESPACE.to_string(),
+            pull_secret: None,
+        }
+    }
+}
+
 /// What to create.
 #[derive(Debug, Clone)]
 pub struct ProbePodRequest {

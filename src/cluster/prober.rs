@@ -124,11 +124,8 @@ pub struct Prober {
     node: HashMap<ProbeId, NodeRun>,
     /// Probe pods whose delete may still be in flight (for `finish`).
     started: Vec<(Api<Pod>, PodName)>,
-    pub probe_image: Option<String>,
-    /// `--probe-namespace` / config; default `probe_pod::PROBE_NAMESPACE`.
-    pub probe_namespace: Option<String>,
-    /// A pull secret for the probe image, in the probe namespace.
-    pub probe_pull_secret: Option<String>,
+    /// The probe pod's image, namespace and pull secret.
+    pub placement: probe_pod::Placement,
     /// `--read-only` / `--dry-run`: no probe pod is created.
     pub mode: super::WriteMode,
 }
@@ -197,16 +194,10 @@ impl Prober {
                 // Never the tenant's namespace (the failing pod's): the
                 // probe pod has the node's network and certificates.
                 let req = ProbePodRequest {
-                    namespace: self
-                        .probe_namespace
-                        .clone()
-                        .unwrap_or_else(|| probe_pod::PROBE_NAMESPACE.to_string()),
-                    pull_secret: self.probe_pull_secret.clone(),
+                    namespace: self.placement.namespace.clone(),
+                    pull_secret: self.placement.pull_secret.clone(),
                     node: node.clone(),
-                    probe_image: self
-                        .probe_image
-                        .clone()
-                        .unwrap_or_else(|| probe_pod::DEFAULT_PROBE_IMAGE.to_string()),
+                    probe_image: self.placement.image.clone(),
                     target,
                     // When this machine's probe has finished (`p` first).
                     blob_host,
