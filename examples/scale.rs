@@ -633,6 +633,9 @@ async fn storm(
                     .and_then(|s| s.containers.first())
                     .map(|c| c.image.clone().unwrap_or_default())
                     .unwrap_or_default();
+                // The write's start: a console may draw the change before the
+                // writer hears the server's answer.
+                let sent = unix_ms() as u64;
                 let st = json!({"status": {"phase": "Pending", "containerStatuses": [{"name": "app",
                 "ready": false, "started": false, "restartCount": 0, "image": image, "imageID": "",
                 "state": {"waiting": {"reason": "ImagePullBackOff",
@@ -643,7 +646,7 @@ async fn storm(
                     .is_ok()
                     && let Some(f) = &mut out
                 {
-                    let line = json!({"t_ms": unix_ms() as u64, "pod": format!("{ns}/{name}"), "kind": "enter"});
+                    let line = json!({"sent_ms": sent, "t_ms": unix_ms() as u64, "pod": format!("{ns}/{name}"), "kind": "enter"});
                     writeln!(f, "{line}")?;
                 }
                 entered.push_back((p.clone(), Instant::now()));
@@ -654,6 +657,7 @@ async fn storm(
                 let ns = p.metadata.namespace.clone().unwrap_or_default();
                 let name = p.metadata.name.clone().unwrap_or_default();
                 let api: Api<Pod> = Api::namespaced(c.clone(), &ns);
+                let sent = unix_ms() as u64;
                 let st = json!({"status": {"phase": "Running",
                 "containerStatuses": p.status.as_ref().and_then(|s| s.container_statuses.clone())}});
                 if api
@@ -662,7 +666,7 @@ async fn storm(
                     .is_ok()
                     && let Some(f) = &mut out
                 {
-                    let line = json!({"t_ms": unix_ms() as u64, "pod": format!("{ns}/{name}"), "kind": "recover"});
+                    let line = json!({"sent_ms": sent, "t_ms": unix_ms() as u64, "pod": format!("{ns}/{name}"), "kind": "recover"});
                     writeln!(f, "{line}")?;
                 }
                 entered.pop_front();
