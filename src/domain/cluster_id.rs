@@ -2,18 +2,55 @@
 //! server's URL, as one value. Every pod key, cluster reply, effect and audit
 //! line carries one, so that facts of several clusters never mix.
 //!
-//! Cheap to clone (one pointer); compared and hashed by its contents.
+//! Cheap to clone (one pointer); equal, ordered and hashed by its contents,
+//! but cheaply: every pod key holds one, and the keys of one session share
+//! its allocation, so a comparison is a pointer's and a hash one `u64`.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct ClusterId(Arc<Parts>);
 
-#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Parts {
     context: String,
     server: String,
+    /// The two parts hashed once (fixed keys: equal parts, equal value).
+    hash: u64,
+}
+
+impl PartialEq for ClusterId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.0.hash == other.0.hash
+                && self.0.context == other.0.context
+                && self.0.server == other.0.server)
+    }
+}
+
+impl Eq for ClusterId {}
+
+impl Ord for ClusterId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return Ordering::Equal;
+        }
+        (self.context(), self.server()).cmp(&(other.context(), other.server()))
+    }
+}
+
+impl PartialOrd for ClusterId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Hash for ClusterId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
 }
 
 impl ClusterId {
@@ -21,9 +58,16 @@ impl ClusterId {
     /// without one, e.g. in-cluster); `server`: the API server's URL (empty
     /// until known).
     pub fn new(context: impl Into<String>, server: impl Into<String>) -> Self {
+        let (context, server) = (context.into(), server.into());
+        // `DefaultHasher::new()` has fixed keys: the same parts give the same
+        // value in every ClusterId of the process (the maps that hold pod
+        // keys still hash this value with their own random keys).
+        let mut h = std::hash::DefaultHasher::new();
+        (&context, &server).hash(&mut h);
         ClusterId(Arc::new(Parts {
-            context: context.into(),
-            server: server.into(),
+            context,
+            server,
+            hash: h.finish(),
         }))
     }
 
@@ -76,6 +120,32 @@ mod tests {
         assert_eq!(a.to_string(), "prod (https://10.0.0.1:6443)");
         assert_eq!(ClusterId::new("dev", "").to_string(), "dev");
         assert_eq!(ClusterId::new("", "").to_string(), "(unknown cluster)");
+    }
+
+    #[test]
+    fn equal_apart_as_together_ordered_and_hashed_by_the_parts() {
+        use std::collections::hash_map::RandomState;
+        use std::hash::BuildHasher as _;
+        let a = ClusterId::new("prod", "https://10.0.0.1:6443");
+        let b = ClusterId::new("prod", "https://10.0.0.1:6443");
+        let s = RandomState::new();
+        // Two allocations of the same parts: one key.
+        assert_eq!(a.cmp(&b), Ordering::Equal);
+        assert_eq!(s.hash_one(&a), s.hash_one(&b));
+        assert_eq!(s.hash_one(&a), s.hash_one(a.clone()));
+        // Ordered by the context, then the server.
+        let dev = ClusterId::new("dev", "https://10.0.0.9:6443");
+        let other_server = ClusterId::new("prod", "https://10.0.0.2:6443");
+        assert_eq!(dev.cmp(&a), Ordering::Less);
+        assert_eq!(a.cmp(&other_server), Ordering::Less);
+        assert_eq!(other_server.cmp(&a), Ordering::Greater);
+        assert_ne!(s.hash_one(&a), s.hash_one(&other_server));
+        // The parts are not run together: ("ab", "c") is not ("a", "bc").
+        assert_ne!(ClusterId::new("ab", "c"), ClusterId::new("a", "bc"));
+        assert_ne!(
+            s.hash_one(ClusterId::new("ab", "c")),
+            s.hash_one(ClusterId::new("a", "bc"))
+        );
     }
 
     #[test]
