@@ -168,7 +168,34 @@ impl OwnCluster {
             .expect("revision")
     }
 
+    /// The first start: a port picked by `free_port` may be taken by
+    /// another test's socket before the server binds it, so a server that
+    /// exits at once is started again on a new port (later starts keep
+    /// the URL the kubeconfig names).
+    fn start_first_api(&mut self) {
+        for _ in 0..3 {
+            if self.try_start_api() {
+                return;
+            }
+            self.api_port = free_port();
+        }
+        panic!(
+            "own kube-apiserver exited at start three times (log: {})",
+            self.dir.path().join("kube-apiserver.log").display()
+        );
+    }
+
     fn start_api(&mut self) {
+        assert!(
+            self.try_start_api(),
+            "own kube-apiserver exited at start (log: {})",
+            self.dir.path().join("kube-apiserver.log").display()
+        );
+    }
+
+    /// Starts the API server and waits until it is ready; false when it
+    /// exits first.
+    fn try_start_api(&mut self) -> bool {
         let d = &self.harness_dir;
         let pki = |f: &str| d.join("pki").join(f);
         // `--insecure-port` is gone since 1.24; 1.20 needs it off explicitly.
@@ -219,6 +246,13 @@ impl OwnCluster {
         self.api = Some(child);
         let t0 = Instant::now();
         loop {
+            if let Some(c) = self.api.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                eprintln!("own kube-apiserver exited at start: {status}");
+                self.api = None;
+                return false;
+            }
             let ok = Command::new("curl")
                 .args(["-fsS", "--max-time", "3", "--cacert"])
                 .arg(pki("ca.crt"))
@@ -232,7 +266,7 @@ impl OwnCluster {
                 .status()
                 .is_ok_and(|s| s.success());
             if ok {
-                break;
+                return true;
             }
             assert!(
                 t0.elapsed() < Duration::from_secs(120),
@@ -406,7 +440,7 @@ async fn own_cluster() -> Option<Own> {
     }
     let mut own = OwnCluster::new(&h);
     own.start_etcd();
-    own.start_api();
+    own.start_first_api();
     let kc = own.kubeconfig(&h, &own.url(), "kubeconfig");
     let c = client(&kc).await;
     prepare(&c).await;
