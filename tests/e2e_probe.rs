@@ -367,6 +367,22 @@ fn usage_errors_exit_2() {
         .args(&["probe", "127.0.0.1:5000/x:1", "--nameserver", "dns.example"])
         .run();
     assert_eq!(run.code, Some(2), "{run:?}");
+    // The probe pod's flags, refused before any probe or request.
+    for (flag, value) in [
+        ("--probe-image", "Not An Image"),
+        ("--probe-namespace", "Ops_Probe"),
+        ("--probe-pull-secret", "../cred"),
+    ] {
+        let run = Pulltui::new()
+            .args(&["probe", "127.0.0.1:5000/x:1", flag, value])
+            .run();
+        assert_eq!(run.code, Some(2), "{flag}: {run:?}");
+        assert!(run.stderr.contains(flag), "{flag}: {run:?}");
+        // The console's `P`: the same flags, the same refusal.
+        let run = Pulltui::new().args(&[flag, value]).run();
+        assert_eq!(run.code, Some(2), "console {flag}: {run:?}");
+        assert!(run.stderr.contains(flag), "console {flag}: {run:?}");
+    }
 }
 
 // ------------------------------------------------ plain-HTTP credentials ----

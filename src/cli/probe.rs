@@ -41,15 +41,23 @@ pub struct ProbePodFlags {
 }
 
 impl ProbePodFlags {
-    /// A `--probe-image` that is no image reference (a usage error; the
-    /// config file's key is checked when the file is read).
+    /// A flag the API server would refuse, as a usage error before any
+    /// request (the config file's keys are checked by the same rules when
+    /// the file is read): `--probe-image` an image reference,
+    /// `--probe-namespace` a DNS-1123 label, `--probe-pull-secret` a
+    /// DNS-1123 subdomain.
     pub fn check(&self) -> Result<(), String> {
-        match &self.probe_image {
-            Some(img) => ImageRef::parse(img)
-                .map(drop)
-                .map_err(|e| format!("--probe-image {img:?}: {e}")),
-            None => Ok(()),
+        use crate::domain::mutation::{validate_dns1123_label, validate_dns1123_subdomain};
+        if let Some(img) = &self.probe_image {
+            ImageRef::parse(img).map_err(|e| format!("--probe-image {img:?}: {e}"))?;
         }
+        if let Some(ns) = &self.probe_namespace {
+            validate_dns1123_label(ns).map_err(|e| format!("--probe-namespace {ns:?}: {e}"))?;
+        }
+        if let Some(s) = &self.probe_pull_secret {
+            validate_dns1123_subdomain(s).map_err(|e| format!("--probe-pull-secret {s:?}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Each flag, else the config file's key, else the default.
@@ -596,14 +604,39 @@ mod tests {
     }
 
     #[test]
-    fn a_probe_image_flag_that_is_no_reference_is_a_usage_error() {
+    fn a_probe_flag_the_api_server_would_refuse_is_a_usage_error() {
         assert_eq!(ProbePodFlags::default().check(), Ok(()));
-        let bad = ProbePodFlags {
-            probe_image: Some("Not An Image".into()),
-            ..Default::default()
+        let good = ProbePodFlags {
+            probe_image: Some("mirror.example/tools/curl:8".into()),
+            probe_namespace: Some("ops-probe".into()),
+            probe_pull_secret: Some("mirror.cred-1".into()),
         };
-        let e = bad.check().expect_err("refused");
-        assert!(e.starts_with("--probe-image \"Not An Image\": "), "{e}");
+        assert_eq!(good.check(), Ok(()));
+        let refused = |flags: ProbePodFlags, lead: &str| {
+            let e = flags.check().expect_err("refused");
+            assert!(e.starts_with(lead), "{e}");
+        };
+        refused(
+            ProbePodFlags {
+                probe_image: Some("Not An Image".into()),
+                ..good.clone()
+            },
+            "--probe-image \"Not An Image\": ",
+        );
+        refused(
+            ProbePodFlags {
+                probe_namespace: Some("Ops_Probe".into()),
+                ..good.clone()
+            },
+            "--probe-namespace \"Ops_Probe\": ",
+        );
+        refused(
+            ProbePodFlags {
+                probe_pull_secret: Some("../cred".into()),
+                ..good.clone()
+            },
+            "--probe-pull-secret \"../cred\": ",
+        );
     }
 
     fn report(side: Side, tls: StepResult) -> ProbeReport {

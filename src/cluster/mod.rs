@@ -170,7 +170,6 @@ impl Cluster {
         self
     }
 
-    /// Where node probe pods run, and a pull secret for their image.
     /// The probe pod's image, namespace and pull secret (the flags, the
     /// config file, the defaults).
     pub fn with_probe_placement(mut self, placement: probe_pod::Placement) -> Self {
