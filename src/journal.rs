@@ -346,9 +346,20 @@ pub struct Journals {
     dir: PathBuf,
     limits: Limits,
     open: HashMap<ClusterId, Journal>,
+    /// When a cluster's pods were first seen listed while its events were
+    /// not yet: the journal waits for them (see `EVENTS_WAIT_SECS`).
+    listed_at: HashMap<ClusterId, Timestamp>,
     /// Said once: the journal could not be written (a full disk).
     failed: bool,
 }
+
+/// How long the journal waits, once a cluster's pods are listed, for its
+/// events to be listed too: a pod's cause often comes from its latest
+/// event (the waiting message of a back-off names none), and a first
+/// record with the cause still unknown would stand in the timeline. An
+/// events watch that never lists (and is not refused) delays the journal
+/// no longer than this.
+pub const EVENTS_WAIT_SECS: i64 = 15;
 
 /// What one look wrote, per cluster (its index in the model).
 pub type Written = Vec<(usize, Vec<Record>)>;
@@ -369,6 +380,7 @@ impl Journals {
             dir,
             limits,
             open: HashMap::new(),
+            listed_at: HashMap::new(),
             failed: false,
         }
     }
@@ -391,6 +403,12 @@ impl Journals {
             let Some(id) = c.journal_id() else { continue };
             if !live || !c.inventory.synced {
                 continue;
+            }
+            if !c.inventory.events_synced && !c.events_forbidden {
+                let since = *self.listed_at.entry(id.clone()).or_insert(now);
+                if now.duration_since(since).as_secs() < EVENTS_WAIT_SECS {
+                    continue;
+                }
             }
             if !self.open.contains_key(&id) {
                 match Journal::open(&self.dir, &id, self.limits, now) {
@@ -447,6 +465,51 @@ mod tests {
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + s).expect("time")
+    }
+
+    /// A cluster of one live, listed model (`events`: its events listed).
+    fn listed(events: bool) -> Model {
+        let mut m = Model::new(
+            Some("prod".into()),
+            vec!["prod".into()],
+            crate::domain::scope::Scope::All,
+            crate::app::keymap::Keymap::default(),
+            at(0),
+        );
+        let c = &mut m.clusters[0];
+        c.server = Some("https://prod.example:6443".into());
+        c.conn = crate::app::ConnState::Live;
+        c.inventory.synced = true;
+        c.inventory.events_synced = events;
+        m
+    }
+
+    #[test]
+    fn the_journal_waits_for_the_events_a_while_unless_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut js = Journals::new(dir.path().to_path_buf(), Limits::default());
+        let mut m = listed(false);
+        // Pods listed, events not yet: no journal opened, for a while.
+        assert!(js.look(&m, at(0)).opened.is_empty());
+        assert!(js.look(&m, at(EVENTS_WAIT_SECS - 1)).opened.is_empty());
+        // The events listed: it opens.
+        m.clusters[0].inventory.events_synced = true;
+        assert_eq!(js.look(&m, at(EVENTS_WAIT_SECS - 1)).opened.len(), 1);
+
+        // An events watch that never lists delays it no longer than the wait.
+        let mut js = Journals::new(dir.path().join("b"), Limits::default());
+        let m = listed(false);
+        assert!(js.look(&m, at(100)).opened.is_empty());
+        assert_eq!(js.look(&m, at(100 + EVENTS_WAIT_SECS)).opened.len(), 1);
+
+        // Events refused (403): nothing to wait for.
+        let mut js = Journals::new(dir.path().join("c"), Limits::default());
+        let mut m = listed(false);
+        m.clusters[0].events_forbidden = true;
+        assert_eq!(js.look(&m, at(0)).opened.len(), 1);
+        // Listed with the pods: at once.
+        let mut js = Journals::new(dir.path().join("d"), Limits::default());
+        assert_eq!(js.look(&listed(true), at(0)).opened.len(), 1);
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub(super) async fn run_session(
     let target = renewal::pinned(&target, &conn);
     let mut first = true;
     loop {
-        let w = Watch {
+        let w = Arc::new(Watch {
             session: session.clone(),
             client: conn.client.clone(),
             scope: scope.clone(),
@@ -191,19 +191,37 @@ pub(super) async fn run_session(
             events_listed: Arc::new(AtomicU8::new(0)),
             full_lists: full_lists.clone(),
             failing_listed: Arc::new(tokio::sync::Notify::new()),
-        };
+        });
         let early = first;
         first = false;
-        let watchers = async {
-            tokio::join!(
-                failing_first(&w, early),
-                watch_pods(&w, early),
-                watch_events(&w, EVENT_FIELDS, 0b001),
-                watch_events(&w, SECRET_EVENT_FIELDS, 0b010),
-                watch_events(&w, SANDBOX_EVENT_FIELDS, 0b100),
-                super::history::watch(&w.client, &w.scope, &w.session, &w.tx),
-            )
-        };
+        // One task each: a busy events watch (a storm of back-offs) neither
+        // holds the pods watch's next change behind its own nor shares its
+        // budget; the set aborts them all when it is dropped (a restart,
+        // the session's end).
+        let mut set = tokio::task::JoinSet::new();
+        {
+            let w = w.clone();
+            set.spawn(async move { failing_first(&w, early).await });
+        }
+        {
+            let w = w.clone();
+            set.spawn(async move { watch_pods(&w, early).await });
+        }
+        for (fields, bit) in [
+            (EVENT_FIELDS, 0b001),
+            (SECRET_EVENT_FIELDS, 0b010),
+            (SANDBOX_EVENT_FIELDS, 0b100),
+        ] {
+            let w = w.clone();
+            set.spawn(async move { watch_events(&w, fields, bit).await });
+        }
+        {
+            let w = w.clone();
+            set.spawn(async move {
+                super::history::watch(&w.client, &w.scope, &w.session, &w.tx).await
+            });
+        }
+        let watchers = async move { while set.join_next().await.is_some() {} };
         tokio::pin!(watchers);
         let why = loop {
             let why = tokio::select! {
