@@ -401,10 +401,16 @@ impl Journals {
         for (ix, c) in model.clusters.iter().enumerate() {
             let live = matches!(c.state(), ClusterState::Live | ClusterState::Forbidden);
             let Some(id) = c.journal_id() else { continue };
+            let events_known = c.inventory.events_synced || c.events_forbidden;
+            if !live || !c.inventory.synced || events_known {
+                // A wait starts afresh each time (a new session of the
+                // cluster lists its pods and events again).
+                self.listed_at.remove(&id);
+            }
             if !live || !c.inventory.synced {
                 continue;
             }
-            if !c.inventory.events_synced && !c.events_forbidden {
+            if !events_known {
                 let since = *self.listed_at.entry(id.clone()).or_insert(now);
                 if now.duration_since(since).as_secs() < EVENTS_WAIT_SECS {
                     continue;
@@ -509,7 +515,23 @@ mod tests {
         assert_eq!(js.look(&m, at(0)).opened.len(), 1);
         // Listed with the pods: at once.
         let mut js = Journals::new(dir.path().join("d"), Limits::default());
-        assert_eq!(js.look(&listed(true), at(0)).opened.len(), 1);
+        let mut m = listed(true);
+        assert_eq!(js.look(&m, at(0)).opened.len(), 1);
+        // A new session of the cluster (another namespace, say) lists
+        // again: its records wait for its events anew, however long ago
+        // the first wait was.
+        m.clusters[0].inventory = Default::default();
+        js.look(&m, at(50));
+        assert!(js.listed_at.is_empty());
+        m.clusters[0].inventory.synced = true;
+        js.look(&m, at(100));
+        assert_eq!(
+            js.listed_at.get(&m.clusters[0].journal_id().expect("id")),
+            Some(&at(100))
+        );
+        m.clusters[0].inventory.events_synced = true;
+        js.look(&m, at(101));
+        assert!(js.listed_at.is_empty());
     }
 
     #[test]

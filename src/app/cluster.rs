@@ -156,6 +156,7 @@ impl ClusterView {
         self.scope = scope;
         self.conn = ConnState::Connecting;
         self.inventory = Inventory::default();
+        self.events_forbidden = false;
         self.last_event = None;
         self.pull_secrets = Default::default();
     }

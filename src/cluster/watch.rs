@@ -196,8 +196,9 @@ pub(super) async fn run_session(
         first = false;
         // One task each: a busy events watch (a storm of back-offs) neither
         // holds the pods watch's next change behind its own nor shares its
-        // budget; the set aborts them all when it is dropped (a restart,
-        // the session's end).
+        // budget. The set aborts them when dropped (the session's end); a
+        // restart waits for them to stop, so none of the old ones speaks
+        // after it.
         let mut set = tokio::task::JoinSet::new();
         {
             let w = w.clone();
@@ -221,12 +222,17 @@ pub(super) async fn run_session(
                 super::history::watch(&w.client, &w.scope, &w.session, &w.tx).await
             });
         }
-        let watchers = async move { while set.join_next().await.is_some() {} };
-        tokio::pin!(watchers);
         let why = loop {
             let why = tokio::select! {
                 _ = &mut beat => return,
-                _ = &mut watchers => return,
+                ended = set.join_next() => match ended {
+                    // All of them ended: the session is over.
+                    None => return,
+                    // A watcher's bug ends the session as it did when they
+                    // were joined in one task.
+                    Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Some(_) => continue,
+                },
                 why = restart_rx.recv() => why,
             };
             let Some(why) = why else { return };
@@ -250,6 +256,7 @@ pub(super) async fn run_session(
                 }
             }
         };
+        set.shutdown().await;
         // A storage restored twice in a row must not become a tight loop.
         if let Some(t) = last_restart
             && t.elapsed() < Duration::from_secs(2)
